@@ -1,0 +1,322 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Article is a public knowledge-base article, kept in plaintext so FTS5 can
+// index it. Body is Markdown.
+type Article struct {
+	ID        int64
+	Slug      string
+	Title     string
+	Body      string
+	Published bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// Validate checks slug, title and body.
+func (a Article) Validate() error {
+	var v ValidationError
+	switch {
+	case a.Slug == "":
+		v.add("slug", "Enter a slug.")
+	case len(a.Slug) > 80 || !slugRe.MatchString(a.Slug):
+		v.add("slug", "Use lowercase letters, digits and single hyphens (at most 80).")
+	}
+	checkText(&v, "title", a.Title, 200, true, "a title")
+	checkText(&v, "body", a.Body, 100000, true, "the article text")
+	return v.err()
+}
+
+//go:embed demo/*.md
+var demoFS embed.FS
+
+// DemoArticles is the sample knowledge base that --demo loads.
+func DemoArticles() fs.FS {
+	sub, _ := fs.Sub(demoFS, "demo")
+	return sub
+}
+
+// ParseArticle reads a Markdown file: the file name is the slug, the first
+// "# " heading the title, the rest the body.
+func ParseArticle(name string, content []byte) (Article, error) {
+	slug := strings.TrimSuffix(path.Base(name), path.Ext(name))
+	text := strings.ReplaceAll(string(content), "\r\n", "\n")
+	a := Article{Slug: slug, Published: true}
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		if t, ok := strings.CutPrefix(line, "# "); ok {
+			a.Title = strings.TrimSpace(t)
+			a.Body = strings.TrimSpace(strings.Join(append(append([]string{}, lines[:i]...), lines[i+1:]...), "\n"))
+			break
+		}
+	}
+	if a.Title == "" {
+		return Article{}, fmt.Errorf("store: %s: no \"# \" title heading", name)
+	}
+	if err := a.Validate(); err != nil {
+		return Article{}, fmt.Errorf("store: %s: %w", name, err)
+	}
+	return a, nil
+}
+
+// ImportArticles imports every *.md file of fsys, creating or updating
+// articles by slug, all in one transaction. It returns how many were created
+// and updated.
+func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created, updated int, err error) {
+	names, err := fs.Glob(fsys, "*.md")
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: import: %w", err)
+	}
+	var arts []Article
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return 0, 0, fmt.Errorf("store: import: %w", err)
+		}
+		art, err := ParseArticle(n, b)
+		if err != nil {
+			return 0, 0, err
+		}
+		arts = append(arts, art)
+	}
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		for _, art := range arts {
+			isNew, changed, err := db.upsertArticle(ctx, tx, art)
+			if err != nil {
+				return err
+			}
+			switch {
+			case isNew:
+				created++
+			case changed:
+				updated++
+			}
+		}
+		return db.appendAudit(ctx, tx, a, "kb.imported", "kb", map[string]any{"created": created, "updated": updated})
+	})
+	return created, updated, err
+}
+
+// upsertArticle creates the article or updates the one with its slug. It
+// reports whether the article is new, and whether anything changed at all: an
+// identical article is left alone, updated_at included.
+func (db *DB) upsertArticle(ctx context.Context, tx *sql.Tx, art Article) (isNew, changed bool, err error) {
+	now := nanos(db.now())
+	res, err := tx.ExecContext(ctx, `UPDATE kb_articles SET title = ?, body = ?, published = ?, updated_at = ?
+		WHERE slug = ? AND (title != ? OR body != ? OR published != ?)`,
+		art.Title, art.Body, art.Published, now, art.Slug, art.Title, art.Body, art.Published)
+	if err != nil {
+		return false, false, fmt.Errorf("store: save article: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return false, true, nil
+	}
+	res, err = tx.ExecContext(ctx, `INSERT INTO kb_articles (slug, title, body, published, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`, art.Slug, art.Title, art.Body, art.Published, now, now)
+	if err != nil {
+		return false, false, fmt.Errorf("store: save article: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, n > 0, nil
+}
+
+// SaveArticle creates or updates an article by slug, with its audit entry.
+func (db *DB) SaveArticle(ctx context.Context, art Article, a Actor) error {
+	if err := art.Validate(); err != nil {
+		return err
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		isNew, _, err := db.upsertArticle(ctx, tx, art)
+		if err != nil {
+			return err
+		}
+		action := "kb.updated"
+		if isNew {
+			action = "kb.created"
+		}
+		return db.appendAudit(ctx, tx, a, action, "kb:"+art.Slug, nil)
+	})
+}
+
+// DeleteArticle removes an article.
+func (db *DB) DeleteArticle(ctx context.Context, slug string, a Actor) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM kb_articles WHERE slug = ?", slug)
+		if err != nil {
+			return fmt.Errorf("store: delete article: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return db.appendAudit(ctx, tx, a, "kb.deleted", "kb:"+slug, nil)
+	})
+}
+
+// GetArticle returns an article by slug; unpublished ones only when
+// withDrafts is set.
+func (db *DB) GetArticle(ctx context.Context, slug string, withDrafts bool) (Article, error) {
+	var art Article
+	var created, updated int64
+	err := db.stmts.getArticle.QueryRowContext(ctx, slug).Scan(&art.ID, &art.Slug, &art.Title, &art.Body, &art.Published, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !art.Published && !withDrafts) {
+		return Article{}, ErrNotFound
+	}
+	if err != nil {
+		return Article{}, fmt.Errorf("store: get article: %w", err)
+	}
+	art.CreatedAt, art.UpdatedAt = fromNanos(created), fromNanos(updated)
+	return art, nil
+}
+
+// ArticleVersion is a cheap value that changes whenever any article does,
+// for caching rendered pages.
+func (db *DB) ArticleVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := db.stmts.articleVersion.QueryRowContext(ctx).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("store: article version: %w", err)
+	}
+	return v, nil
+}
+
+// ListArticles returns articles by title; drafts only when withDrafts is set.
+func (db *DB) ListArticles(ctx context.Context, withDrafts bool) ([]Article, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, slug, title, body, published, created_at, updated_at
+		FROM kb_articles WHERE published = 1 OR ? ORDER BY title COLLATE NOCASE`, withDrafts)
+	if err != nil {
+		return nil, fmt.Errorf("store: list articles: %w", err)
+	}
+	defer rows.Close()
+	var out []Article
+	for rows.Next() {
+		var art Article
+		var created, updated int64
+		if err := rows.Scan(&art.ID, &art.Slug, &art.Title, &art.Body, &art.Published, &created, &updated); err != nil {
+			return nil, fmt.Errorf("store: list articles: %w", err)
+		}
+		art.CreatedAt, art.UpdatedAt = fromNanos(created), fromNanos(updated)
+		out = append(out, art)
+	}
+	return out, rows.Err()
+}
+
+// Segment is a piece of a search snippet; Match marks the words that matched.
+type Segment struct {
+	Text  string
+	Match bool
+}
+
+// SearchResult is one article found by SearchArticles.
+type SearchResult struct {
+	Slug    string
+	Title   string
+	Snippet []Segment
+	Score   float64 // BM25: lower (more negative) is better
+}
+
+// Search query modes.
+const (
+	MatchAll = iota // every term must appear (portal search)
+	MatchAny        // any term may appear, ranked by BM25 (the bot)
+)
+
+// Snippet markers: control characters that cannot occur in validated text.
+const (
+	markStart = "\x02"
+	markEnd   = "\x03"
+)
+
+// SearchArticles finds published articles for free text q, best first. Any
+// input is safe: q is reduced to plain word tokens, each quoted for FTS5, so
+// FTS5 operators and SQL in q are only ever searched for as words.
+func (db *DB) SearchArticles(ctx context.Context, q string, mode, limit int) ([]SearchResult, error) {
+	terms := SearchTerms(q)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	if limit <= 0 || limit > 50 {
+		limit = 10
+	}
+	sep := " "
+	if mode == MatchAny {
+		sep = " OR "
+	}
+	match := `"` + strings.Join(terms, `"`+sep+`"`) + `"`
+	// Rank inside the FTS table first, then join: a JOIN filter in the same
+	// statement as MATCH makes SQLite score every row the filter touches.
+	rows, err := db.stmts.search.QueryContext(ctx, match, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	defer rows.Close()
+	var out []SearchResult
+	for rows.Next() {
+		var r SearchResult
+		var snip string
+		if err := rows.Scan(&r.Slug, &r.Title, &snip, &r.Score); err != nil {
+			return nil, fmt.Errorf("store: search: %w", err)
+		}
+		r.Snippet = splitSnippet(snip)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SearchTerms splits free text into lowercase word tokens (letters and
+// digits), dropping duplicates, at most 16.
+func SearchTerms(q string) []string {
+	fields := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range fields {
+		if seen[f] || len(f) > 64 {
+			continue
+		}
+		seen[f] = true
+		out = append(out, f)
+		if len(out) == 16 {
+			break
+		}
+	}
+	return out
+}
+
+func splitSnippet(s string) []Segment {
+	var out []Segment
+	for s != "" {
+		i := strings.Index(s, markStart)
+		if i < 0 {
+			out = append(out, Segment{Text: s})
+			break
+		}
+		if i > 0 {
+			out = append(out, Segment{Text: s[:i]})
+		}
+		s = s[i+1:]
+		j := strings.Index(s, markEnd)
+		if j < 0 {
+			out = append(out, Segment{Text: s, Match: true})
+			break
+		}
+		out = append(out, Segment{Text: s[:j], Match: true})
+		s = s[j+1:]
+	}
+	return out
+}

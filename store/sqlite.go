@@ -1,0 +1,267 @@
+// Package store is safedesk's SQLite storage and domain: customers, tickets,
+// messages, knowledge-base articles, verification codes, sessions, keys and the
+// audit log. Every personal field is sealed with the owner's data key before it
+// reaches SQLite and opened again on read; callers see plaintext domain types.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"safedesk/security"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+)
+
+// Errors returned by store methods. A missing row is always ErrNotFound,
+// never a nil result.
+var (
+	ErrNotFound    = errors.New("store: not found")
+	ErrConflict    = errors.New("store: conflict")
+	ErrRateLimited = errors.New("store: too many requests")
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is the database: one writer connection, so writes never fight over the
+// lock, and a pool of read-only connections that WAL lets run beside it.
+type DB struct {
+	path  string
+	write *sql.DB
+	read  *sql.DB
+	ring  *security.Keyring
+	now   func() time.Time
+
+	bidx       *security.BlindIndex
+	systemKey  *security.DataKey
+	sessionKey *security.DataKey
+
+	mu   sync.RWMutex
+	keys map[int64]*security.DataKey // unwrapped data keys by id
+
+	stmts statements
+}
+
+// Options tunes Open. The zero value is fine.
+type Options struct {
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// ReadConns caps the reader pool; 4 when zero.
+	ReadConns int
+}
+
+// Open opens (creating if needed) the database at path, applies pending
+// migrations, and loads the system keys with ring.
+func Open(ctx context.Context, path string, ring *security.Keyring, opts Options) (*DB, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = 4
+	}
+	write, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	db := &DB{path: path, write: write, ring: ring, now: opts.Now, keys: map[int64]*security.DataKey{}}
+	if err := db.migrate(ctx); err != nil {
+		write.Close()
+		return nil, err
+	}
+	read, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	read.SetMaxOpenConns(opts.ReadConns)
+	read.SetMaxIdleConns(opts.ReadConns)
+	read.SetConnMaxIdleTime(0)
+	db.read = read
+	if ring != nil {
+		if err := db.loadSystemKeys(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// dsn builds the connection string: busy_timeout first so that every later
+// pragma already waits for a lock instead of failing.
+func dsn(path string, readOnly bool) string {
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(5000)")
+	v.Add("_pragma", "journal_mode(WAL)")
+	v.Add("_pragma", "synchronous(NORMAL)")
+	v.Add("_pragma", "foreign_keys(ON)")
+	v.Add("_pragma", "temp_store(MEMORY)")
+	v.Add("_pragma", "secure_delete(ON)")
+	if readOnly {
+		v.Add("_pragma", "query_only(ON)")
+	} else {
+		v.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Close closes both pools, checkpointing the WAL into the main file.
+func (db *DB) Close() error {
+	db.stmts.close()
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		db.write.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Path is the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Now is the store's clock.
+func (db *DB) Now() time.Time { return db.now() }
+
+// Writer returns the single writer connection pool, for backups (VACUUM INTO).
+func (db *DB) Writer() *sql.DB { return db.write }
+
+// Ping checks that the database answers and is writable, for /readyz.
+func (db *DB) Ping(ctx context.Context) error {
+	var v int
+	if err := db.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	if v != SchemaVersion() {
+		return fmt.Errorf("store: schema version %d, want %d", v, SchemaVersion())
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return tx.Rollback()
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("store: bad migration name %q", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("store: migrations must be numbered 1, 2, 3…; found %s", m.name)
+		}
+	}
+	return out, nil
+}
+
+// SchemaVersion is the number of the newest embedded migration.
+func SchemaVersion() int {
+	ms, err := migrations()
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+// migrate applies each pending migration in its own transaction, recording
+// its number in PRAGMA user_version inside the same transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := db.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("store: read schema version: %w", err)
+	}
+	if current > len(ms) {
+		return fmt.Errorf("store: database schema %d is newer than this binary's %d; upgrade safedesk", current, len(ms))
+	}
+	for _, m := range ms[current:] {
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// tx runs fn in a write transaction, committing when fn returns nil.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// nanos stores times as Unix nanoseconds, UTC.
+func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func fromNullNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromNanos(n.Int64)
+}

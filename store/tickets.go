@@ -1,0 +1,357 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"safedesk/security"
+)
+
+// Ticket statuses and priorities.
+var (
+	TicketStatuses   = []string{"open", "pending", "solved", "closed"}
+	TicketPriorities = []string{"low", "normal", "high", "urgent"}
+)
+
+// Ticket is a customer's request. Subject is plaintext here, sealed in the
+// database with the customer's key.
+type Ticket struct {
+	ID         int64
+	CustomerID int64
+	Subject    string
+	Status     string
+	Priority   string
+	AssigneeID int64 // 0 when unassigned
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Message is one entry of a ticket's conversation.
+type Message struct {
+	ID         int64
+	TicketID   int64
+	AuthorType string // customer, staff, bot, system
+	AuthorID   int64
+	Internal   bool // an internal note: never shown to the customer
+	Body       string
+	CreatedAt  time.Time
+}
+
+// NewTicket is what a customer submits.
+type NewTicket struct {
+	Email   string
+	Name    string
+	Subject string
+	Body    string
+}
+
+// Validate checks every field and reports all problems at once.
+func (t NewTicket) Validate() error {
+	var v ValidationError
+	if msg := ValidateEmail(t.Email); msg != "" {
+		v.add("email", msg)
+	}
+	checkText(&v, "name", t.Name, MaxNameLen, false, "your name")
+	checkText(&v, "subject", t.Subject, MaxSubjectLen, true, "a subject")
+	checkText(&v, "body", t.Body, MaxBodyLen, true, "a message")
+	return v.err()
+}
+
+func checkText(v *ValidationError, field, s string, max int, required bool, what string) {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		v.add(field, "Enter "+what+".")
+	case !utf8.ValidString(s):
+		v.add(field, "This text is not valid UTF-8.")
+	case utf8.RuneCountInString(s) > max:
+		v.add(field, fmt.Sprintf("Keep this under %d characters (it has %d).", max, utf8.RuneCountInString(s)))
+	case strings.ContainsRune(s, 0):
+		v.add(field, "This text contains a null character.")
+	}
+}
+
+func ticketLoc(id int64) security.Location {
+	return security.Location{Table: "tickets", Column: "subject", Row: id}
+}
+
+func messageLoc(id int64) security.Location {
+	return security.Location{Table: "messages", Column: "body", Row: id}
+}
+
+// TicketTarget is how the audit log names a ticket.
+func TicketTarget(id int64) string { return "ticket:" + strconv.FormatInt(id, 10) }
+
+// CreateTicket validates t and stores the customer (new or known by the
+// address), the ticket, its first message and the audit entry in one
+// transaction.
+func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, error) {
+	if err := t.Validate(); err != nil {
+		return Ticket{}, err
+	}
+	now := db.now()
+	var out Ticket
+	var newKey *security.DataKey
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		cid, key, created, err := db.findOrCreateCustomer(ctx, tx, t.Email, t.Name)
+		if err != nil {
+			return err
+		}
+		if created {
+			newKey = key
+		}
+		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now}
+		if out.ID, err = nextID(ctx, tx, "tickets"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (id, customer_id, subject, status, priority, created_at, updated_at)
+			VALUES (?, ?, ?, 'open', 'normal', ?, ?)`, out.ID, cid, key.SealString(out.Subject, ticketLoc(out.ID)),
+			nanos(now), nanos(now)); err != nil {
+			return fmt.Errorf("store: create ticket: %w", err)
+		}
+		if _, err := db.insertMessage(ctx, tx, key, Message{TicketID: out.ID, AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
+			return err
+		}
+		if a.Type == "" || a.Type == ActorVisitor {
+			a.Type, a.ID = ActorCustomer, strconv.FormatInt(cid, 10)
+		}
+		return db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(out.ID), map[string]any{"customer": cid})
+	})
+	if err != nil {
+		return Ticket{}, err
+	}
+	if newKey != nil {
+		db.remember(newKey)
+	}
+	return out, nil
+}
+
+func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, key *security.DataKey, m Message) (Message, error) {
+	id, err := nextID(ctx, tx, "messages")
+	if err != nil {
+		return Message{}, err
+	}
+	m.ID, m.CreatedAt = id, db.now()
+	var author any
+	if m.AuthorID != 0 {
+		author = m.AuthorID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, ticket_id, author_type, author_id, internal, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, m.TicketID, m.AuthorType, author, m.Internal,
+		key.SealString(m.Body, messageLoc(id)), nanos(m.CreatedAt)); err != nil {
+		return Message{}, fmt.Errorf("store: add message: %w", err)
+	}
+	return m, nil
+}
+
+// NewMessage is a reply or note added to a ticket.
+type NewMessage struct {
+	AuthorType string
+	AuthorID   int64
+	Internal   bool
+	Body       string
+}
+
+// Validate checks the message body.
+func (m NewMessage) Validate() error {
+	var v ValidationError
+	checkText(&v, "body", m.Body, MaxBodyLen, true, "a message")
+	if m.Internal && m.AuthorType != "staff" {
+		v.add("internal", "Only staff can write internal notes.")
+	}
+	return v.err()
+}
+
+// AddMessage appends a message to a ticket, reopens a solved ticket when the
+// customer writes, and records it in the audit log, in one transaction.
+func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Actor) (Message, error) {
+	if err := m.Validate(); err != nil {
+		return Message{}, err
+	}
+	var out Message
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var keyID int64
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT c.key_id, t.status FROM tickets t JOIN customers c ON c.id = t.customer_id
+			WHERE t.id = ?`, ticketID).Scan(&keyID, &status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: add message: %w", err)
+		}
+		key, err := db.dataKey(ctx, tx, keyID)
+		if err != nil {
+			return err
+		}
+		out, err = db.insertMessage(ctx, tx, key, Message{TicketID: ticketID, AuthorType: m.AuthorType, AuthorID: m.AuthorID, Internal: m.Internal, Body: m.Body})
+		if err != nil {
+			return err
+		}
+		newStatus := status
+		if m.AuthorType == "customer" && (status == "solved" || status == "pending") {
+			newStatus = "open"
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE tickets SET updated_at = ?, status = ? WHERE id = ?",
+			nanos(out.CreatedAt), newStatus, ticketID); err != nil {
+			return fmt.Errorf("store: add message: %w", err)
+		}
+		return db.appendAudit(ctx, tx, a, "ticket.message_added", TicketTarget(ticketID),
+			map[string]any{"message": out.ID, "internal": m.Internal, "author": m.AuthorType})
+	})
+	return out, err
+}
+
+// GetTicket returns a ticket by id.
+func (db *DB) GetTicket(ctx context.Context, id int64) (Ticket, error) {
+	rows, err := db.read.QueryContext(ctx, ticketSelect+" WHERE t.id = ?", id)
+	if err != nil {
+		return Ticket{}, fmt.Errorf("store: get ticket: %w", err)
+	}
+	ts, err := db.scanTickets(ctx, rows)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if len(ts) == 0 {
+		return Ticket{}, ErrNotFound
+	}
+	return ts[0], nil
+}
+
+// GetCustomerTicket returns a ticket only when it belongs to customerID; a
+// ticket of someone else is ErrNotFound, exactly like one that does not exist.
+func (db *DB) GetCustomerTicket(ctx context.Context, customerID, id int64) (Ticket, error) {
+	t, err := db.GetTicket(ctx, id)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if t.CustomerID != customerID {
+		return Ticket{}, ErrNotFound
+	}
+	return t, nil
+}
+
+// TicketFilter narrows ListTickets. Zero fields match everything.
+type TicketFilter struct {
+	CustomerID int64
+	Status     string
+	Before     int64 // cursor: only tickets with id < Before
+	Limit      int
+}
+
+const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
+	COALESCE(t.assignee_id, 0), t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id`
+
+// ListTickets returns tickets newest first.
+func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	var where []string
+	var args []any
+	if f.CustomerID != 0 {
+		where, args = append(where, "t.customer_id = ?"), append(args, f.CustomerID)
+	}
+	if f.Status != "" {
+		where, args = append(where, "t.status = ?"), append(args, f.Status)
+	}
+	if f.Before > 0 {
+		where, args = append(where, "t.id < ?"), append(args, f.Before)
+	}
+	q := ticketSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := db.read.QueryContext(ctx, q+" ORDER BY t.id DESC LIMIT ?", append(args, f.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list tickets: %w", err)
+	}
+	return db.scanTickets(ctx, rows)
+}
+
+// scanTickets reads every row before opening any subject: a key missing from
+// the cache is read on the reader pool, which must not wait for the
+// connection that these rows still hold.
+func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error) {
+	defer rows.Close()
+	type sealedTicket struct {
+		t       Ticket
+		keyID   int64
+		subject []byte
+	}
+	var sealed []sealedTicket
+	for rows.Next() {
+		var s sealedTicket
+		var created, updated int64
+		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &created, &updated); err != nil {
+			return nil, fmt.Errorf("store: tickets: %w", err)
+		}
+		s.t.CreatedAt, s.t.UpdatedAt = fromNanos(created), fromNanos(updated)
+		sealed = append(sealed, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: tickets: %w", err)
+	}
+	rows.Close()
+	var out []Ticket
+	for _, s := range sealed {
+		key, err := db.dataKey(ctx, db.read, s.keyID)
+		if err != nil {
+			return nil, err
+		}
+		if s.t.Subject, err = key.OpenString(s.subject, ticketLoc(s.t.ID)); err != nil {
+			return nil, err
+		}
+		out = append(out, s.t)
+	}
+	return out, nil
+}
+
+// ListMessages returns a ticket's conversation in order. Internal notes are
+// included only when withInternal is set (staff views).
+func (db *DB) ListMessages(ctx context.Context, ticketID int64, withInternal bool) ([]Message, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT m.id, m.author_type, COALESCE(m.author_id, 0), m.internal, m.body, m.created_at, c.key_id
+		FROM messages m JOIN tickets t ON t.id = m.ticket_id JOIN customers c ON c.id = t.customer_id
+		WHERE m.ticket_id = ? AND (? OR m.internal = 0) ORDER BY m.id`, ticketID, withInternal)
+	if err != nil {
+		return nil, fmt.Errorf("store: list messages: %w", err)
+	}
+	defer rows.Close()
+	// As in scanTickets: read all rows first, then open them.
+	type sealedMessage struct {
+		m     Message
+		keyID int64
+		body  []byte
+	}
+	var sealed []sealedMessage
+	for rows.Next() {
+		s := sealedMessage{m: Message{TicketID: ticketID}}
+		var created int64
+		if err := rows.Scan(&s.m.ID, &s.m.AuthorType, &s.m.AuthorID, &s.m.Internal, &s.body, &created, &s.keyID); err != nil {
+			return nil, fmt.Errorf("store: list messages: %w", err)
+		}
+		s.m.CreatedAt = fromNanos(created)
+		sealed = append(sealed, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list messages: %w", err)
+	}
+	rows.Close()
+	var out []Message
+	for _, s := range sealed {
+		key, err := db.dataKey(ctx, db.read, s.keyID)
+		if err != nil {
+			return nil, err
+		}
+		if s.m.Body, err = key.OpenString(s.body, messageLoc(s.m.ID)); err != nil {
+			return nil, err
+		}
+		out = append(out, s.m)
+	}
+	return out, nil
+}

@@ -1,0 +1,175 @@
+// Package templates holds safedesk's templ components. Each component takes
+// one typed props struct; components render store types but never query.
+package templates
+
+import (
+	"fmt"
+	"time"
+
+	"safedesk/store"
+)
+
+// Page is what every page's layout needs.
+type Page struct {
+	Title string
+	// Customer is the masked address of the verified customer, empty for
+	// a visitor who has not verified.
+	Customer string
+	// Notice is a one-off message shown at the top of the page.
+	Notice string
+	// Product is the site's name.
+	Product string
+}
+
+// HomeProps is the portal's front page.
+type HomeProps struct {
+	Page
+	Articles []store.Article
+}
+
+// KBListProps lists the knowledge base.
+type KBListProps struct {
+	Page
+	Articles []store.Article
+}
+
+// KBArticleProps shows one article. HTML is the article body already
+// rendered from Markdown by a renderer that escapes raw HTML.
+type KBArticleProps struct {
+	Page
+	Article store.Article
+	HTML    string
+}
+
+// KBSearchProps shows search results for Query.
+type KBSearchProps struct {
+	Page
+	Query   string
+	Results []store.SearchResult
+}
+
+// TicketForm is the new-ticket form with what the person typed and the
+// message for each invalid field.
+type TicketForm struct {
+	Email, Name, Subject, Body string
+	Errors                     map[string]string
+}
+
+// TicketNewProps is the new-ticket page.
+type TicketNewProps struct {
+	Page
+	Form TicketForm
+}
+
+// VerifyProps is the email verification page: first the address, then the
+// code.
+type VerifyProps struct {
+	Page
+	Email    string
+	Code     string
+	CodeStep bool
+	Errors   map[string]string
+}
+
+// TicketListProps lists the verified customer's own tickets.
+type TicketListProps struct {
+	Page
+	Tickets []store.Ticket
+}
+
+// TicketViewProps is one ticket with its conversation and the reply form.
+type TicketViewProps struct {
+	Page
+	Ticket   store.Ticket
+	Messages []store.Message
+	Reply    string
+	Errors   map[string]string
+}
+
+// PrivacyProps describes what is stored and for how long, from the actual
+// configuration.
+type PrivacyProps struct {
+	Page
+	CustomerIdle     time.Duration
+	CustomerLifetime time.Duration
+	CodeTTL          time.Duration
+	MailRelay        string
+}
+
+// SecurityProps is the customer-facing security page.
+type SecurityProps struct {
+	Page
+	BaseURL    string
+	MailDomain string
+}
+
+// ErrorProps is an error page. Message is safe to show to anyone.
+type ErrorProps struct {
+	Page
+	Status    int
+	Message   string
+	RequestID string
+}
+
+func fieldErr(errs map[string]string, field string) string { return errs[field] }
+
+func hasErr(errs map[string]string, field string) bool { return errs[field] != "" }
+
+func ticketURL(id int64) string { return fmt.Sprintf("/tickets/%d", id) }
+
+func dateTime(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
+
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func author(m store.Message) string {
+	switch m.AuthorType {
+	case "customer":
+		return "You"
+	case "staff":
+		return "Support team"
+	case "bot":
+		return "Assistant (automated)"
+	default:
+		return "System"
+	}
+}
+
+func statusLabel(s string) string {
+	switch s {
+	case "open":
+		return "Open"
+	case "pending":
+		return "Waiting for you"
+	case "solved":
+		return "Solved"
+	case "closed":
+		return "Closed"
+	}
+	return s
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		n := int(d / (24 * time.Hour))
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	case d%time.Hour == 0:
+		n := int(d / time.Hour)
+		if n == 1 {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", n)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", int(d/time.Minute))
+	}
+	return d.String()
+}
+
+// Article is a knowledge-base article as the templates see it.
+type Article = store.Article
+
+// Message is a ticket message as the templates see it.
+type Message = store.Message

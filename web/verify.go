@@ -1,0 +1,101 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"safedesk/security"
+	"safedesk/store"
+	"safedesk/templates"
+)
+
+const sessNotice = "notice"
+
+// verify asks for the address, or for the code when one was just sent.
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
+	if s.customerID(r) != 0 {
+		http.Redirect(w, r, "/tickets", http.StatusSeeOther)
+		return
+	}
+	pending := s.customer.GetString(r.Context(), sessPending)
+	s.render(w, r, http.StatusOK, templates.Verify(templates.VerifyProps{
+		Page: s.page(r, "Confirm your email"), Email: pending, CodeStep: pending != "",
+	}))
+}
+
+// verifyPost sends a code (field email) or checks one (email and code).
+// Whether or not the address has tickets, the answers are the same.
+func (s *Server) verifyPost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	code := strings.TrimSpace(r.PostForm.Get("code"))
+	ctx := r.Context()
+	props := templates.VerifyProps{Page: s.page(r, "Confirm your email"), Email: email, Code: code}
+	if msg := store.ValidateEmail(email); msg != "" {
+		props.Errors = map[string]string{"email": msg}
+		s.render(w, r, http.StatusUnprocessableEntity, templates.Verify(props))
+		return
+	}
+	if code == "" || r.PostForm.Get("resend") != "" {
+		s.sendCode(w, r, email)
+		return
+	}
+	c, err := s.db.CheckCode(ctx, email, code, s.actor(r))
+	if errors.Is(err, store.ErrCodeInvalid) {
+		props.CodeStep = true
+		props.Errors = map[string]string{"code": "That code is wrong or has expired. Check the newest email from us, or ask for a new code."}
+		s.render(w, r, http.StatusUnprocessableEntity, templates.Verify(props))
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := s.renewSession(ctx, s.customer); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.customer.Remove(ctx, sessPending)
+	s.customer.Put(ctx, sessCustomerID, c.ID)
+	s.customer.Put(ctx, sessMasked, security.MaskEmail(c.Email))
+	http.Redirect(w, r, "/tickets", http.StatusSeeOther)
+}
+
+func (s *Server) sendCode(w http.ResponseWriter, r *http.Request, email string) {
+	ctx := r.Context()
+	code, err := s.db.IssueCode(ctx, email, s.actor(r))
+	if errors.Is(err, store.ErrRateLimited) {
+		w.Header().Set("Retry-After", "3600")
+		s.render(w, r, http.StatusTooManyRequests, templates.Verify(templates.VerifyProps{
+			Page: s.page(r, "Confirm your email"), Email: email, CodeStep: true,
+			Errors: map[string]string{"code": "We have sent several codes to this address in the last hour. Use the newest one, or try again later."},
+		}))
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.sendMail(codeMail(s, email, code))
+	s.customer.Put(ctx, sessPending, email)
+	http.Redirect(w, r, "/verify", http.StatusSeeOther)
+}
+
+func codeMail(s *Server, to, code string) Mail {
+	return Mail{To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
+		"\n\nEnter it at " + s.absURL("/verify") + " . It is valid for 10 minutes.\n\n" +
+		"Never share this code. Nobody from our team will ask you for it.\n" +
+		"If you did not ask for a code, you can ignore this email.\n\n" + s.cfg.Product + " support\n"}
+}
+
+func (s *Server) signoutPost(w http.ResponseWriter, r *http.Request) {
+	if err := s.customer.Destroy(r.Context()); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
