@@ -1,0 +1,173 @@
+package web
+
+import (
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+
+	"safedesk/store"
+)
+
+func storeFilterAll() store.TicketFilter { return store.TicketFilter{Limit: 200} }
+
+func TestPortalPages(t *testing.T) {
+	env := newTestServer(t)
+	c := env.client()
+	tests := []struct {
+		name, path string
+		status     int
+		want       string
+	}{
+		{"home", "/", 200, "How can we help?"},
+		{"kb list", "/kb", 200, `data-testid="articles"`},
+		{"article", "/kb/returns-and-refunds", 200, `data-testid="article"`},
+		{"missing article", "/kb/nope", 404, "Page not found"},
+		{"search", "/kb/search?q=refund", 200, "<mark>"},
+		{"search nothing", "/kb/search?q=zzzzqqq", 200, `data-testid="no-results"`},
+		{"new ticket", "/tickets/new", 200, `name="subject"`},
+		{"verify", "/verify", 200, `name="email"`},
+		{"tickets needs verification", "/tickets", 303, ""},
+		{"privacy", "/privacy", 200, `data-testid="privacy"`},
+		{"security", "/security", 200, "never"},
+		{"healthz", "/healthz", 200, "ok"},
+		{"readyz", "/readyz", 200, "ready"},
+		{"static css", "/static/app.css", 200, "--accent"},
+		{"htmx", "/static/htmx-2.0.11.min.js", 200, "htmx"},
+		{"unknown", "/nothing-here", 404, "Page not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := c.get(tt.path)
+			if resp.status != tt.status {
+				t.Fatalf("status %d, want %d", resp.status, tt.status)
+			}
+			if !strings.Contains(resp.body, tt.want) {
+				t.Fatalf("body lacks %q:\n%.500s", tt.want, resp.body)
+			}
+		})
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	env := newTestServer(t)
+	resp := env.client().get("/kb")
+	csp := resp.header.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "default-src 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("CSP allows unsafe code: %q", csp)
+	}
+	for h, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "strict-origin-when-cross-origin",
+		"X-Frame-Options":        "DENY",
+	} {
+		if got := resp.header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	if resp.header.Get("Permissions-Policy") == "" || resp.header.Get("X-Request-Id") == "" {
+		t.Error("Permissions-Policy or X-Request-Id missing")
+	}
+	if resp.header.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS sent over plain HTTP")
+	}
+}
+
+// TestNoInlineCode checks every portal page for inline scripts, inline
+// styles and event-handler attributes, which the CSP would block.
+func TestNoInlineCode(t *testing.T) {
+	env := newTestServer(t)
+	c := env.client()
+	for _, path := range []string{"/", "/kb", "/kb/returns-and-refunds", "/kb/search?q=refund", "/tickets/new", "/verify", "/privacy", "/security", "/nope"} {
+		body := c.get(path).body
+		low := strings.ToLower(body)
+		for _, bad := range []string{"<script>", "style=", " onclick=", " onload=", " onerror=", " onsubmit=", "javascript:", "<style"} {
+			if strings.Contains(low, bad) {
+				t.Errorf("%s contains %q", path, bad)
+			}
+		}
+	}
+}
+
+func TestSearchHostileInput(t *testing.T) {
+	env := newTestServer(t)
+	c := env.client()
+	for _, q := range []string{`"`, `*`, `NEAR(`, `AND OR NOT`, `'; DROP TABLE kb_articles; --`, `title:refund`, `<script>alert(1)</script>`, strings.Repeat("refund ", 200)} {
+		resp := c.get("/kb/search?q=" + url.QueryEscape(q))
+		if resp.status != http.StatusOK {
+			t.Fatalf("q=%.40q: status %d", q, resp.status)
+		}
+		if strings.Contains(resp.body, "<script>alert(1)") {
+			t.Fatal("query echoed unescaped")
+		}
+	}
+	if resp := c.get("/kb/returns-and-refunds"); resp.status != 200 {
+		t.Fatal("articles gone after hostile searches")
+	}
+}
+
+func TestArticleRawHTMLEscaped(t *testing.T) {
+	html, err := RenderMarkdown("Hello <script>alert(1)</script>\n\n<div onclick=\"x()\">block</div>\n\n[bad](javascript:alert(1))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script>", "<div onclick", `href="javascript:`} {
+		if strings.Contains(html, bad) {
+			t.Fatalf("rendered HTML contains %q:\n%s", bad, html)
+		}
+	}
+	if !strings.Contains(html, "&lt;script&gt;") {
+		t.Fatalf("raw HTML not shown escaped:\n%s", html)
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	env := newTestServer(t)
+	s := env.srv
+	tests := []struct {
+		name    string
+		proxies string
+		remote  string
+		xff     string
+		want    string
+	}{
+		{"untrusted peer ignores the header", "", "203.0.113.7:1234", "198.51.100.1", "203.0.113.7"},
+		{"trusted peer uses the header", "127.0.0.1/32", "127.0.0.1:1234", "198.51.100.1", "198.51.100.1"},
+		{"spoofed left entries are ignored", "127.0.0.1/32", "127.0.0.1:1234", "6.6.6.6, 198.51.100.1", "198.51.100.1"},
+		{"chains of proxies", "127.0.0.1/32,10.0.0.0/8", "127.0.0.1:1234", "198.51.100.1, 10.1.2.3", "198.51.100.1"},
+		{"garbage stops the walk", "127.0.0.1/32", "127.0.0.1:1234", "198.51.100.1, nonsense", "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.cfg.TrustedProxies = nil
+			for _, p := range strings.Split(tt.proxies, ",") {
+				if p != "" {
+					s.cfg.TrustedProxies = append(s.cfg.TrustedProxies, mustPrefix(t, p))
+				}
+			}
+			r, _ := http.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.remote
+			if tt.xff != "" {
+				r.Header.Set("X-Forwarded-For", tt.xff)
+			}
+			if got := s.peerClient(r).String(); got != tt.want {
+				t.Fatalf("client %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func mustPrefix(t *testing.T, s string) netip.Prefix {
+	t.Helper()
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
