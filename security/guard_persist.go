@@ -1,0 +1,80 @@
+package security
+
+import "time"
+
+// Block is a client's block as the integrator stores it, so that blocks
+// survive a restart.
+type Block struct {
+	Client string
+	Until  time.Time
+	Reason string
+	Level  int // blocks so far, this one included; sets the next block's length
+}
+
+// Blocks lists the blocks in force, in no particular order.
+func (g *Guard) Blocks() []Block {
+	now := g.clk.ns()
+	var out []Block
+	for i := range g.clients.shards {
+		sh := &g.clients.shards[i]
+		sh.mu.Lock()
+		for client, st := range sh.m {
+			if now < st.blockEnd {
+				out = append(out, Block{Client: client, Until: g.clk.at(st.blockEnd), Reason: st.reason, Level: st.level})
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
+// Restore reinstates stored blocks, typically at start-up. Blocks that have
+// ended are skipped; a client already known keeps the longer block and the
+// higher level.
+func (g *Guard) Restore(blocks []Block) {
+	now := g.clk.ns()
+	for _, b := range blocks {
+		if b.Until.IsZero() {
+			continue
+		}
+		end := g.clk.of(b.Until)
+		if end <= now {
+			continue
+		}
+		sh := g.clients.shard(b.Client)
+		sh.mu.Lock()
+		st, known := sh.m[b.Client]
+		if end > st.blockEnd {
+			st.blockEnd = end
+			st.reason = b.Reason
+		}
+		st.level = max(st.level, b.Level, 1)
+		st.throttleEnd = max(st.throttleEnd, st.blockEnd+int64(g.cfg.ThrottleFor))
+		st.at = max(st.at, now)
+		st.expire = g.expiry(st)
+		if known {
+			sh.m[b.Client] = st
+		} else {
+			g.clients.put(sh, b.Client, st, now)
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// Lift ends client's block or throttle and forgets its history, points and
+// anomaly averages included, as when staff clear a false positive. It
+// reports whether the client was blocked.
+func (g *Guard) Lift(client string) bool {
+	now := g.clk.ns()
+	sh := g.clients.shard(client)
+	sh.mu.Lock()
+	st, known := sh.m[client]
+	delete(sh.m, client)
+	sh.mu.Unlock()
+	g.throttle.Forget(client)
+	g.anomaly.forget(client)
+	return known && now < st.blockEnd
+}
+
+// Len is the number of clients with points or a penalty.
+func (g *Guard) Len() int { return g.clients.len() }
