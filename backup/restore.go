@@ -1,0 +1,148 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+)
+
+// RestoreResult reports what Restore did.
+type RestoreResult struct {
+	// Manifest describes the restored backup, as Verify returns it.
+	Manifest Manifest
+	// SafetyCopy is the path the replaced database was kept at
+	// (safedesk.db.pre-restore-YYYYMMDDTHHMMSSZ, with its -wal if it had
+	// one), or "" when the folder held no database.
+	SafetyCopy string
+}
+
+// Restore replaces targetDir/safedesk.db with the backup at file. The server
+// must be stopped first.
+//
+// It refuses a folder without master.key (ErrNoMasterKey) and, unless force
+// is set, a folder that holds a database (ErrLiveDatabase). It decrypts the
+// backup inside targetDir and verifies it exactly as Verify does, checks
+// included, before touching anything. Then it keeps the existing database as
+// a safety copy, moves a stale -wal and -journal aside with it and deletes
+// the -shm (SQLite would otherwise replay them onto the restored file), and
+// renames the restored file into place.
+func Restore(ctx context.Context, file string, identities []age.Identity, targetDir string, force bool, checks ...Check) (RestoreResult, error) {
+	if !running.TryLock() {
+		return RestoreResult{}, ErrBusy
+	}
+	defer running.Unlock()
+
+	if info, err := os.Stat(targetDir); err != nil {
+		return RestoreResult{}, fmt.Errorf("backup: target folder: %w", err)
+	} else if !info.IsDir() {
+		return RestoreResult{}, fmt.Errorf("backup: target %s is not a folder", targetDir)
+	}
+	if ok, err := exists(filepath.Join(targetDir, MasterKeyName)); err != nil {
+		return RestoreResult{}, err
+	} else if !ok {
+		return RestoreResult{}, ErrNoMasterKey
+	}
+	dbPath := filepath.Join(targetDir, DBName)
+	live, err := exists(dbPath)
+	if err != nil {
+		return RestoreResult{}, err
+	}
+	if live && !force {
+		return RestoreResult{}, ErrLiveDatabase
+	}
+
+	removeStaleTemps(targetDir)
+	t, m, err := decryptTo(ctx, file, identities, targetDir)
+	if err != nil {
+		return RestoreResult{}, err
+	}
+	defer t.remove()
+	if err := checkDB(ctx, t.Name(), checks); err != nil {
+		return RestoreResult{}, err
+	}
+
+	res := RestoreResult{Manifest: m}
+	safety := dbPath + ".pre-restore-" + time.Now().UTC().Format(stampLayout)
+	if live {
+		if err := keepCopy(dbPath, safety); err != nil {
+			return RestoreResult{}, err
+		}
+		res.SafetyCopy = safety
+	}
+	// From here on the old database is safe in the copy; a failure leaves
+	// the folder as it was, minus the side files moved aside.
+	for _, side := range []string{"-wal", "-journal"} {
+		if ok, err := exists(dbPath + side); err != nil {
+			return res, err
+		} else if ok {
+			if err := noClobberRename(dbPath+side, safety+side); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := os.Remove(dbPath + "-shm"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return res, fmt.Errorf("backup: %w", err)
+	}
+	if err := os.Rename(t.Name(), dbPath); err != nil {
+		return res, fmt.Errorf("backup: %w", err)
+	}
+	t.committed = true
+	if err := syncDir(targetDir); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// keepCopy makes dst a second name for the file at path (a hard link, or a
+// synced byte copy where links are not supported). It never replaces dst.
+func keepCopy(path, dst string) error {
+	err := os.Link(path, dst)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("backup: %s already exists", dst)
+	}
+	in, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("backup: safety copy: %w", err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: safety copy: %w", err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return fmt.Errorf("backup: safety copy: %w", err)
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return fmt.Errorf("backup: safety copy: %w", err)
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(dst)
+		return fmt.Errorf("backup: safety copy: %w", err)
+	}
+	return nil
+}
+
+// exists reports whether path exists.
+func exists(path string) (bool, error) {
+	_, err := os.Lstat(path)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return false, fmt.Errorf("backup: %w", err)
+}
