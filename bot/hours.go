@@ -1,0 +1,166 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	_ "time/tzdata" // business hours name a zone; a minimal server may have no zoneinfo
+)
+
+// Hours are the times when staff answer chats, such as
+// "Mon-Fri 09:00-17:00 Europe/Berlin" or
+// "Mon-Thu 09:00-17:00, Fri 09:00-15:00 Europe/Amsterdam". Outside them a
+// hand-off becomes a ticket at once. The zero value (or nil) is always open.
+type Hours struct {
+	loc   *time.Location
+	days  [7][]span // by time.Weekday
+	text  string
+	every bool
+}
+
+type span struct{ from, to int } // minutes since midnight, to > from
+
+var weekdays = map[string]time.Weekday{
+	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
+}
+
+// ParseHours reads business hours: comma-separated "DAYS HH:MM-HH:MM"
+// ranges, where DAYS is a day ("Sat"), a range ("Mon-Fri") or a list
+// ("Mon,Wed"), followed by an IANA time zone (UTC when left out). An empty
+// string or "always" means always open.
+func ParseHours(s string) (*Hours, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "always") || s == "24/7" {
+		return &Hours{every: true, loc: time.UTC, text: "always"}, nil
+	}
+	h := &Hours{loc: time.UTC, text: s}
+	fields := strings.Fields(strings.ReplaceAll(s, ",", " , "))
+	if last := fields[len(fields)-1]; strings.Contains(last, "/") || last == "UTC" {
+		loc, err := time.LoadLocation(last)
+		if err != nil {
+			return nil, fmt.Errorf("bot: business hours: unknown time zone %q", last)
+		}
+		h.loc, fields = loc, fields[:len(fields)-1]
+	}
+	var days []time.Weekday
+	for _, f := range fields {
+		switch {
+		case f == ",":
+		case strings.Contains(f, ":"):
+			sp, err := parseSpan(f)
+			if err != nil {
+				return nil, err
+			}
+			if len(days) == 0 {
+				return nil, fmt.Errorf("bot: business hours: %q has no days before it", f)
+			}
+			for _, d := range days {
+				h.days[d] = append(h.days[d], sp)
+			}
+			days = nil
+		default:
+			ds, err := parseDays(f)
+			if err != nil {
+				return nil, err
+			}
+			days = append(days, ds...)
+		}
+	}
+	if len(days) > 0 {
+		return nil, fmt.Errorf("bot: business hours: days without times in %q", s)
+	}
+	return h, nil
+}
+
+func parseDays(f string) ([]time.Weekday, error) {
+	lower := strings.ToLower(f)
+	if a, b, ok := strings.Cut(lower, "-"); ok {
+		from, ok1 := weekdays[a[:min(3, len(a))]]
+		to, ok2 := weekdays[b[:min(3, len(b))]]
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("bot: business hours: bad days %q (use Mon-Fri)", f)
+		}
+		var out []time.Weekday
+		for d := from; ; d = (d + 1) % 7 {
+			out = append(out, d)
+			if d == to {
+				return out, nil
+			}
+		}
+	}
+	d, ok := weekdays[lower[:min(3, len(lower))]]
+	if !ok {
+		return nil, fmt.Errorf("bot: business hours: bad day %q", f)
+	}
+	return []time.Weekday{d}, nil
+}
+
+func parseSpan(f string) (span, error) {
+	a, b, ok := strings.Cut(f, "-")
+	if !ok {
+		return span{}, fmt.Errorf("bot: business hours: bad times %q (use 09:00-17:00)", f)
+	}
+	from, err1 := parseClock(a)
+	to, err2 := parseClock(b)
+	if err1 != nil || err2 != nil || to <= from {
+		return span{}, fmt.Errorf("bot: business hours: bad times %q (use 09:00-17:00)", f)
+	}
+	return span{from, to}, nil
+}
+
+func parseClock(s string) (int, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		if s == "24:00" {
+			return 24 * 60, nil
+		}
+		return 0, err
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+// Open reports whether t falls within the hours.
+func (h *Hours) Open(t time.Time) bool {
+	if h == nil || h.every {
+		return true
+	}
+	lt := t.In(h.loc)
+	m := lt.Hour()*60 + lt.Minute()
+	for _, sp := range h.days[lt.Weekday()] {
+		if m >= sp.from && m < sp.to {
+			return true
+		}
+	}
+	return false
+}
+
+// NextOpen returns when the hours next begin after t (t itself when open),
+// or the zero time if they never do.
+func (h *Hours) NextOpen(t time.Time) time.Time {
+	if h.Open(t) {
+		return t
+	}
+	lt := t.In(h.loc)
+	for i := 0; i <= 7; i++ {
+		day := time.Date(lt.Year(), lt.Month(), lt.Day()+i, 0, 0, 0, 0, h.loc)
+		for _, sp := range h.days[day.Weekday()] {
+			start := day.Add(time.Duration(sp.from) * time.Minute)
+			if start.After(t) {
+				return start
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// String is the hours as written.
+func (h *Hours) String() string {
+	if h == nil || h.every {
+		return "always"
+	}
+	return h.text
+}
+
+// Always reports whether the hours never close.
+func (h *Hours) Always() bool { return h == nil || h.every }

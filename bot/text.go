@@ -1,0 +1,148 @@
+package bot
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// words splits text into lower-case word tokens the way FTS5's unicode61
+// tokenizer (remove_diacritics 2) does: letters and digits form words,
+// everything else separates them, and common Latin accents are removed. An
+// apostrophe is dropped rather than splitting, so "what's" is "whats" and
+// "can't" is "cant", which is how customers type them anyway.
+func words(text string) []string {
+	out := make([]string, 0, 16)
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		i += n
+		switch {
+		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
+			b.WriteRune(r)
+		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
+			b.WriteRune(r + 'a' - 'A')
+		case r == '\'' || r == '’':
+			// inside a word: skip; elsewhere it separates nothing anyway
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(fold(unicode.ToLower(r)))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// fold removes the diacritic of common Latin letters.
+func fold(r rune) rune {
+	if r < 0xC0 || r > 0x17F {
+		return r
+	}
+	if r <= 0xFF {
+		const latin1 = "aaaaaaaceeeeiiiidnooooo.ouuuuy.saaaaaaaceeeeiiiidnooooo.ouuuuy.y"
+		if c := latin1[r-0xC0]; c != '.' {
+			return rune(c)
+		}
+		return r
+	}
+	switch {
+	case r <= 0x105:
+		return 'a'
+	case r <= 0x10D:
+		return 'c'
+	case r <= 0x111:
+		return 'd'
+	case r <= 0x11B:
+		return 'e'
+	case r <= 0x123:
+		return 'g'
+	case r <= 0x127:
+		return 'h'
+	case r <= 0x131:
+		return 'i'
+	case r >= 0x139 && r <= 0x142:
+		return 'l'
+	case r >= 0x143 && r <= 0x148:
+		return 'n'
+	case r >= 0x14C && r <= 0x151:
+		return 'o'
+	case r >= 0x154 && r <= 0x159:
+		return 'r'
+	case r >= 0x15A && r <= 0x161:
+		return 's'
+	case r >= 0x162 && r <= 0x167:
+		return 't'
+	case r >= 0x168 && r <= 0x173:
+		return 'u'
+	case r >= 0x179 && r <= 0x17E:
+		return 'z'
+	}
+	return r
+}
+
+// sentence is a trimmed, single-spaced, lower-case copy of text with
+// punctuation turned into spaces, except the characters rules care about
+// ('@', '#', '-', '.', '?' inside words are kept), padded with spaces so that
+// a rule can look for " word " at either end.
+func sentence(text string) string {
+	var b strings.Builder
+	b.Grow(len(text) + 2)
+	b.WriteByte(' ')
+	space := true
+	for _, r := range text {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(fold(unicode.ToLower(r)))
+			space = false
+		case r == '\'' || r == '’':
+		case r == '@' || r == '#' || r == '-' || r == '.' || r == '/':
+			b.WriteRune(r)
+			space = false
+		default:
+			if !space {
+				b.WriteByte(' ')
+				space = true
+			}
+		}
+	}
+	if !space {
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// clauses splits text into clauses at question and exclamation marks,
+// commas, semicolons, colons, line breaks and full stops that end a sentence
+// (a stop inside "bob.smith@example.com" or "2.5" does not), each returned
+// as a sentence() string.
+func clauses(text string) []string {
+	var out []string
+	start := 0
+	add := func(end int) {
+		if s := sentence(text[start:end]); len(s) > 2 {
+			out = append(out, s)
+		}
+	}
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '?', '!', ',', ';', ':', '\n':
+		case '.':
+			if i+1 < len(text) && text[i+1] != ' ' && text[i+1] != '\n' {
+				continue
+			}
+		default:
+			continue
+		}
+		add(i)
+		start = i + 1
+	}
+	add(len(text))
+	return out
+}

@@ -1,0 +1,238 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// What the assistant did with a visitor's message, recorded in
+// ChatMessage.Outcome. The insight page counts them.
+const (
+	ChatOutcomeAnswered  = "answered"  // quoted and linked an article
+	ChatOutcomeUnsure    = "unsure"    // found nothing good enough: offered a person or a ticket
+	ChatOutcomeGated     = "gated"     // a private request from an unverified visitor
+	ChatOutcomePrivate   = "private"   // a private request answered for the verified customer
+	ChatOutcomeRefused   = "refused"   // a probe
+	ChatOutcomeHandoff   = "handoff"   // asked for a person
+	ChatOutcomeSmalltalk = "smalltalk" // greeting, thanks, abuse
+	ChatOutcomeVerify    = "verify"    // part of verifying an address in the chat
+	ChatOutcomeError     = "error"     // the assistant failed; the visitor got the fallback
+)
+
+// ChatStats summarises the chat over a period.
+type ChatStats struct {
+	From, To time.Time
+	// Conversations counts conversations started; Engaged those in which the
+	// visitor wrote at least one message.
+	Conversations, Engaged int
+	// Deflected counts engaged conversations the assistant answered at
+	// least once and that never went to a person.
+	Deflected int
+	HandedOff int // handed to the staff queue (asked for, or taken by an agent)
+	Tickets   int // turned into tickets
+	// Outcomes counts visitor messages by outcome.
+	Outcomes map[string]int
+	Probes   int // probing attempts counted against these conversations
+	Days     []ChatDay
+}
+
+// ChatDay is one day of ChatStats, for the chart.
+type ChatDay struct {
+	Day                           time.Time
+	Engaged, Deflected, HandedOff int
+}
+
+// ChatStats counts conversations created in [from, to), with days split in
+// loc.
+func (db *DB) ChatStats(ctx context.Context, from, to time.Time, loc *time.Location) (ChatStats, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	st := ChatStats{From: from, To: to, Outcomes: map[string]int{}}
+	rows, err := db.read.QueryContext(ctx, `SELECT c.created_at, c.handoff_at IS NOT NULL, c.ticket_id IS NOT NULL,
+			EXISTS (SELECT 1 FROM chat_messages m WHERE m.conversation_id = c.id AND m.author = 'visitor'),
+			EXISTS (SELECT 1 FROM chat_messages m WHERE m.conversation_id = c.id AND m.outcome = ?)
+		FROM chat_conversations c WHERE c.created_at >= ? AND c.created_at < ?`, ChatOutcomeAnswered, nanos(from), nanos(to))
+	if err != nil {
+		return st, fmt.Errorf("store: chat stats: %w", err)
+	}
+	days := map[time.Time]*ChatDay{}
+	for d := startOfDay(from, loc); d.Before(to); d = d.AddDate(0, 0, 1) {
+		st.Days = append(st.Days, ChatDay{Day: d})
+	}
+	for i := range st.Days {
+		days[st.Days[i].Day] = &st.Days[i]
+	}
+	for rows.Next() {
+		var created int64
+		var handed, ticket, engaged, answered bool
+		if err := rows.Scan(&created, &handed, &ticket, &engaged, &answered); err != nil {
+			rows.Close()
+			return st, fmt.Errorf("store: chat stats: %w", err)
+		}
+		st.Conversations++
+		day := days[startOfDay(fromNanos(created), loc)]
+		if day == nil {
+			day = &ChatDay{}
+		}
+		if ticket {
+			st.Tickets++
+		}
+		if handed {
+			st.HandedOff++
+			day.HandedOff++
+		}
+		if engaged {
+			st.Engaged++
+			day.Engaged++
+			if answered && !handed {
+				st.Deflected++
+				day.Deflected++
+			}
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return st, fmt.Errorf("store: chat stats: %w", err)
+	}
+	rows, err = db.read.QueryContext(ctx, `SELECT outcome, COUNT(*) FROM chat_messages
+		WHERE author = 'visitor' AND created_at >= ? AND created_at < ? GROUP BY outcome`, nanos(from), nanos(to))
+	if err != nil {
+		return st, fmt.Errorf("store: chat stats: %w", err)
+	}
+	for rows.Next() {
+		var o string
+		var n int
+		if err := rows.Scan(&o, &n); err != nil {
+			rows.Close()
+			return st, fmt.Errorf("store: chat stats: %w", err)
+		}
+		st.Outcomes[o] = n
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return st, fmt.Errorf("store: chat stats: %w", err)
+	}
+	if err := db.read.QueryRowContext(ctx, "SELECT COALESCE(SUM(probes), 0) FROM chat_conversations WHERE created_at >= ? AND created_at < ?",
+		nanos(from), nanos(to)).Scan(&st.Probes); err != nil {
+		return st, fmt.Errorf("store: chat stats: %w", err)
+	}
+	return st, nil
+}
+
+func startOfDay(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// ListChatMessagesByOutcome returns visitor messages with this outcome sent
+// since, newest first, opened: for the insight page's list of questions the
+// assistant could not answer.
+func (db *DB) ListChatMessagesByOutcome(ctx context.Context, outcome string, since time.Time, limit int) ([]ChatMessage, error) {
+	if limit <= 0 || limit > 5000 {
+		limit = 1000
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.body, m.intent, m.created_at, c.key_id
+		FROM chat_messages m JOIN chat_conversations c ON c.id = m.conversation_id
+		WHERE m.outcome = ? AND m.author = 'visitor' AND m.created_at >= ? ORDER BY m.id DESC LIMIT ?`,
+		outcome, nanos(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: chat messages by outcome: %w", err)
+	}
+	type sealed struct {
+		m     ChatMessage
+		body  []byte
+		keyID int64
+	}
+	var all []sealed
+	for rows.Next() {
+		s := sealed{m: ChatMessage{Author: ChatAuthorVisitor, Outcome: outcome}}
+		var created int64
+		if err := rows.Scan(&s.m.ID, &s.m.ConversationID, &s.body, &s.m.Intent, &created, &s.keyID); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: chat messages by outcome: %w", err)
+		}
+		s.m.CreatedAt = fromNanos(created)
+		all = append(all, s)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("store: chat messages by outcome: %w", err)
+	}
+	out := make([]ChatMessage, 0, len(all))
+	for _, s := range all {
+		key, err := db.dataKey(ctx, db.read, s.keyID)
+		if err != nil {
+			return nil, err
+		}
+		if s.m.Body, err = key.OpenString(s.body, chatLoc(s.m.ID, "body")); err != nil {
+			return nil, err
+		}
+		out = append(out, s.m)
+	}
+	return out, nil
+}
+
+// PurgeChats deletes conversations (with their messages) last active before
+// cutoff, with one audit entry. Deleted pages are overwritten
+// (secure_delete), so the text does not linger in the file.
+func (db *DB) PurgeChats(ctx context.Context, cutoff time.Time, a Actor) (int, error) {
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM chat_conversations WHERE updated_at < ?", nanos(cutoff))
+		if err != nil {
+			return fmt.Errorf("store: purge chats: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		if n == 0 {
+			return nil
+		}
+		return db.appendAudit(ctx, tx, a, "chat.purged", "chat", map[string]any{"conversations": n,
+			"before": cutoff.UTC().Format(time.RFC3339)})
+	})
+	return int(n), err
+}
+
+// ArticleTermStats returns the number of articles and, for each Porter-stemmed
+// term, how many articles contain it (FTS5's own statistics, through the
+// kb_vocab table), for the assistant's weighing of a question's words.
+func (db *DB) ArticleTermStats(ctx context.Context, stems []string) (docs int, df []int, err error) {
+	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM kb_articles").Scan(&docs); err != nil {
+		return 0, nil, fmt.Errorf("store: term stats: %w", err)
+	}
+	df = make([]int, len(stems))
+	for i, s := range stems {
+		err := db.read.QueryRowContext(ctx, "SELECT doc FROM kb_vocab WHERE term = ?", s).Scan(&df[i])
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, nil, fmt.Errorf("store: term stats: %w", err)
+		}
+	}
+	return docs, df, nil
+}
+
+// RankArticles is SearchArticles in MatchAny mode without snippets, for the
+// assistant: it ranks published articles by BM25 (title weighted) for any
+// of the words of q and returns the best limit, their Snippet left empty.
+// The assistant picks and quotes its own passage, and a snippet costs a
+// re-tokenisation of each article.
+func (db *DB) RankArticles(ctx context.Context, q string, limit int) ([]SearchResult, error) {
+	terms := SearchTerms(q)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	if limit <= 0 || limit > 50 {
+		limit = 10
+	}
+	p, err := db.planSearch(ctx, terms, MatchAny, limit)
+	if err != nil {
+		return nil, err
+	}
+	out, _, err := db.searchRanked(ctx, p, limit)
+	return out, err
+}
