@@ -16,13 +16,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
+	"safedesk/backup"
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web"
@@ -67,6 +67,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runVersion(stdout)
 	case "kb":
 		return runKB(ctx, args, stdout, stderr)
+	case "token":
+		return runToken(ctx, args, stdout, stderr)
+	case "client":
+		return runClient(ctx, args, stdout, stderr)
+	case "setup-link":
+		return runSetupLink(ctx, args, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, args, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -79,7 +93,14 @@ const usage = `safedesk: a help desk in one binary.
 Usage:
   safedesk [serve] [flags]        run the server (the default)
   safedesk kb import DIR          import Markdown articles (file name = slug, "# " heading = title)
-  safedesk version                build, Go and dependency versions
+  safedesk setup-link             print a fresh one-time owner setup link (valid 1 hour)
+  safedesk token create --scopes S1,S2 [--name N] [--ttl D]   make an API token (printed once); also token list|revoke
+  safedesk client create --scopes S1,S2 [--name N]             make an OAuth2 client; also client list|revoke
+  safedesk backup create|list|verify|restore   encrypted backups (safedesk backup for details)
+  safedesk keys rotate            new master key; every data key re-wrapped (server stopped)
+  safedesk audit verify           check the audit log's hash chain and signed checkpoints
+  safedesk doctor                 check the deployment: one PASS/WARN/FAIL line per check (exit 1 on a FAIL); takes the server's flags
+  safedesk version                build, Go and dependency versions, and the build's age
   safedesk help                   this text
 
 Every flag has an environment variable: --base-url is SAFEDESK_BASE_URL.
@@ -101,6 +122,26 @@ type Config struct {
 
 	CustomerIdle     time.Duration
 	CustomerLifetime time.Duration
+	StaffIdle        time.Duration
+	StaffLifetime    time.Duration
+	StaffSessions    string
+
+	BackupSchedule       string
+	BackupKeep           string
+	BackupCopyTo         string
+	BackupIdentity       string
+	BackupPassphraseFile string
+	BackupDrillSchedule  string
+	backupKeep           backup.Policy
+
+	WebhookAllowHosts string
+	APIRate           float64
+	APIBurst          int
+
+	Security securityConfig // rate limits, abuse detection, audit checkpoints (main_audit.go)
+	TLS      tlsConfig      // HTTPS served here: certificate files or ACME (main_tls.go)
+	Privacy  privacyConfig  // retention and notifications (main_privacy.go)
+	Chat     chatConfig     // hand-off, business hours, assistant vocabulary (main_chat.go)
 
 	baseURL *url.URL
 	proxies []netip.Prefix
@@ -111,6 +152,11 @@ func defaultConfig() Config {
 	return Config{
 		Data: "data", Addr: "127.0.0.1:8080", Product: "safedesk",
 		CustomerIdle: 30 * time.Minute, CustomerLifetime: 24 * time.Hour,
+		APIRate: 10, APIBurst: 100,
+		StaffIdle: 15 * time.Minute, StaffLifetime: 12 * time.Hour, StaffSessions: "replace",
+		BackupSchedule: "0 3 * * *", BackupKeep: "7d,4w,12m", BackupDrillSchedule: "0 4 * * 0",
+		Privacy: defaultPrivacy(),
+		Chat:    defaultChat(),
 	}
 }
 
@@ -126,10 +172,28 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "master key file (default DATA/master.key)")
 	fs.DurationVar(&c.CustomerIdle, "customer-idle-timeout", c.CustomerIdle, "customer session idle timeout")
 	fs.DurationVar(&c.CustomerLifetime, "customer-max-lifetime", c.CustomerLifetime, "customer session absolute lifetime")
+	fs.StringVar(&c.WebhookAllowHosts, "webhook-allow-hosts", c.WebhookAllowHosts, "comma-separated webhook hosts (host or host:port) exempt from the private-address (SSRF) checks")
+	fs.Float64Var(&c.APIRate, "api-rate", c.APIRate, "API requests per second per token (sustained)")
+	fs.IntVar(&c.APIBurst, "api-burst", c.APIBurst, "API requests per token at once")
+	fs.DurationVar(&c.StaffIdle, "staff-idle-timeout", c.StaffIdle, "staff session idle timeout (only the person's own actions count)")
+	fs.DurationVar(&c.StaffLifetime, "staff-max-lifetime", c.StaffLifetime, "staff session absolute lifetime")
+	fs.StringVar(&c.StaffSessions, "staff-sessions", c.StaffSessions, "concurrent staff sessions: replace (a new sign-in ends the others) or block (refused while another lives)")
+	c.backupFlags(fs)
+	c.Security.flags(fs)
+	c.TLS.flags(fs)
+	c.Privacy.flags(fs)
+	c.Chat.flags(fs)
 }
 
 func dataFlag(fs *flag.FlagSet, p *string) {
 	fs.StringVar(p, "data", *p, "data folder")
+}
+
+// flagSet returns the serve flags bound to cfg.
+func flagSet(cfg *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.flags(fs)
+	return fs
 }
 
 // Validate checks values and derives the parsed forms.
@@ -140,12 +204,18 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return usageError{fmt.Sprintf("--addr %q: want host:port, like 127.0.0.1:8080", c.Addr)}
 	}
+	if err := c.validateTLS(); err != nil { // may default the base URL to https
+		return err
+	}
 	if c.BaseURL == "" {
-		c.BaseURL = "http://" + c.Addr
+		c.BaseURL = defaultBaseURL(c.Addr)
 	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return usageError{fmt.Sprintf("--base-url %q: want an origin like https://help.example.com", c.BaseURL)}
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		return usageError{fmt.Sprintf("--base-url %q: use a domain name, not an IP address: passkeys (WebAuthn) do not work on IP addresses; on one machine use http://localhost:PORT", c.BaseURL)}
 	}
 	u.Path = ""
 	c.baseURL = u
@@ -168,10 +238,41 @@ func (c *Config) Validate() error {
 	if c.SMTP != "" && c.MailFrom == "" {
 		return usageError{"--mail-from is required with --smtp"}
 	}
+	if err := c.validateAPIFlags(); err != nil {
+		return err
+	}
+	if err := c.Security.validate(); err != nil {
+		return err
+	}
 	if c.CustomerIdle <= 0 || c.CustomerLifetime < c.CustomerIdle {
 		return usageError{"--customer-idle-timeout must be positive and no longer than --customer-max-lifetime"}
 	}
+	if c.StaffIdle <= 0 || c.StaffLifetime < c.StaffIdle {
+		return usageError{"--staff-idle-timeout must be positive and no longer than --staff-max-lifetime"}
+	}
+	if c.StaffSessions != "replace" && c.StaffSessions != "block" {
+		return usageError{fmt.Sprintf("--staff-sessions %q: want replace or block", c.StaffSessions)}
+	}
+	if err := c.validateBackup(); err != nil {
+		return err
+	}
+	if err := c.Privacy.validate(); err != nil {
+		return err
+	}
+	if err := c.Chat.validate(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// defaultBaseURL derives the public URL from the listen address. Loopback
+// and wildcard addresses become localhost, since passkeys need a name.
+func defaultBaseURL(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // parseFlags parses args after applying SAFEDESK_* environment fallbacks;
@@ -220,6 +321,9 @@ func openStore(ctx context.Context, data, keyFile string, create bool, log *slog
 	if keyFile == "" {
 		keyFile = filepath.Join(data, "master.key")
 	}
+	if err := finishKeyRotation(ctx, dbPath, keyFile, log); err != nil {
+		return nil, err
+	}
 	ring, created, err := security.LoadMasterKey(keyFile, create)
 	if err != nil {
 		return nil, err
@@ -236,8 +340,7 @@ func openStore(ctx context.Context, data, keyFile string, create bool, log *slog
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := defaultConfig()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg.flags(fs)
+	fs := flagSet(&cfg)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -249,11 +352,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
+	release, err := lockDataDir(cfg.Data, true)
+	if err != nil {
+		return err
+	}
+	defer release()
 	db, err := openStore(ctx, cfg.Data, cfg.MasterKeyFile, true, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	auditKey, err := auditSigningKey(cfg)
+	if err != nil {
+		return err
+	}
 	if cfg.Demo {
 		created, updated, err := db.ImportArticles(ctx, store.DemoArticles(), store.SystemActor)
 		if err != nil {
@@ -268,15 +380,38 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.SMTP == "" {
 		log.Warn("DEVELOPMENT MODE: no --smtp given, so mail (including sign-in codes) is written to this log, not sent")
 	}
-	srv, err := web.New(web.Config{
-		BaseURL: cfg.baseURL, TrustedProxies: cfg.proxies, Product: cfg.Product, MailFrom: cfg.MailFrom,
-		CustomerIdle: cfg.CustomerIdle, CustomerLifetime: cfg.CustomerLifetime,
-	}, db, mailer, log)
+	sched := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cron.DiscardLogger), cron.SkipIfStillRunning(cron.DiscardLogger)))
+	backups, err := startBackups(ctx, cfg, db, mailer, sched, log)
 	if err != nil {
 		return err
 	}
+	defer backups.Wait()
+	https, err := newTLS(cfg, log)
+	if err != nil {
+		return err
+	}
+	webCfg := web.Config{
+		BaseURL: cfg.baseURL, TrustedProxies: cfg.proxies, Product: cfg.Product, MailFrom: cfg.MailFrom,
+		CustomerIdle: cfg.CustomerIdle, CustomerLifetime: cfg.CustomerLifetime,
+		WebhookAllowHosts: splitList(cfg.WebhookAllowHosts), APIRate: cfg.APIRate, APIBurst: cfg.APIBurst,
+		StaffIdle: cfg.StaffIdle, StaffLifetime: cfg.StaffLifetime, StaffSessions: cfg.StaffSessions,
+		Backups: backups,
+		Abuse:   cfg.Security.abuse, AuditKey: auditKey,
+		TLS: https.tlsConfig(), Privacy: cfg.Privacy.webConfig(), Doctor: doctorFunc(cfg, db),
+	}
+	cfg.Chat.webConfig(&webCfg)
+	srv, err := web.New(webCfg, db, mailer, log)
+	if err != nil {
+		return err
+	}
+	if err := printSetupLinkIfNew(ctx, db, cfg.baseURL, log); err != nil {
+		return err
+	}
+	if err := scheduleSecurity(sched, srv, cfg, log); err != nil {
+		return err
+	}
+	defer finishSecurity(srv, log) // after the scheduler stops: last counts, shutdown checkpoint
 
-	sched := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cron.DiscardLogger), cron.SkipIfStillRunning(cron.DiscardLogger)))
 	sched.AddFunc("@every 15m", func() {
 		if n, err := db.DeleteExpiredSessions(context.Background()); err != nil {
 			log.Error("expire sessions", "err", err)
@@ -284,6 +419,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			log.Info("expired sessions removed", "count", n)
 		}
 	})
+	if err := scheduleRetention(ctx, sched, db, cfg.Privacy, log); err != nil {
+		return err
+	}
+	// Chat hand-offs whose time is up become tickets; old transcripts go.
+	sched.AddFunc("@every 30s", func() { srv.SweepChats(context.Background()) })
 	sched.Start()
 	defer func() { <-sched.Stop().Done() }()
 
@@ -291,6 +431,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	stopTLS, err := https.start(ctx, cfg, log) // SIGHUP reload, HTTP redirect
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopTLS()
 	log.Info("safedesk listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL.String(), "data", cfg.Data)
 	fmt.Fprintf(stdout, "safedesk: serving %s (listening on %s)\n", cfg.baseURL, ln.Addr())
 	err = srv.Run(ctx, ln)
@@ -325,35 +471,79 @@ func runKB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func runVersion(stdout io.Writer) error {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
+	b := web.ReadBuild()
+	if b.GoVersion == "" {
 		return errors.New("no build information in this binary")
 	}
-	settings := map[string]string{}
-	for _, s := range bi.Settings {
-		settings[s.Key] = s.Value
-	}
-	fmt.Fprintf(stdout, "module    %s\n", bi.Main.Path)
-	fmt.Fprintf(stdout, "version   %s\n", bi.Main.Version)
-	rev := settings["vcs.revision"]
+	fmt.Fprintf(stdout, "module    %s\n", b.Module)
+	fmt.Fprintf(stdout, "version   %s\n", b.Version)
+	rev := b.Revision
 	if rev == "" {
 		rev = "unknown"
 	}
-	if settings["vcs.modified"] == "true" {
+	if b.Modified {
 		rev += " (modified)"
 	}
 	fmt.Fprintf(stdout, "revision  %s\n", rev)
-	if t := settings["vcs.time"]; t != "" {
-		fmt.Fprintf(stdout, "built     %s\n", t)
+	if b.Built.IsZero() {
+		fmt.Fprintln(stdout, "built     unknown")
+	} else {
+		fmt.Fprintf(stdout, "built     %s, %s ago; from %s\n", b.Built.UTC().Format(time.RFC3339), days(b.Age(time.Now())), b.BuiltFrom)
 	}
-	fmt.Fprintf(stdout, "go        %s\n", bi.GoVersion)
+	fmt.Fprintf(stdout, "go        %s\n", b.GoVersion)
 	fmt.Fprintln(stdout, "dependencies:")
-	for _, d := range bi.Deps {
-		v := d.Version
-		if d.Replace != nil {
-			v += " => " + d.Replace.Path + " " + d.Replace.Version
-		}
-		fmt.Fprintf(stdout, "  %s %s\n", d.Path, v)
+	for _, d := range b.Deps {
+		fmt.Fprintf(stdout, "  %s %s\n", d.Path, d.Version)
 	}
+	return nil
+}
+
+// printSetupLinkIfNew prints an owner setup link on a first start (no staff
+// yet): shell access to the server is the root of trust.
+func printSetupLinkIfNew(ctx context.Context, db *store.DB, base *url.URL, log *slog.Logger) error {
+	n, err := db.CountStaff(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	token, err := db.CreateSetupLink(ctx, store.SystemActor)
+	if err != nil {
+		return err
+	}
+	log.Warn("no staff account yet: open this one-time link within 1 hour to create the owner account (run `safedesk setup-link` for a new one)",
+		"setup_link", setupURL(base, token))
+	return nil
+}
+
+func setupURL(base *url.URL, token string) string {
+	u := *base
+	u.Path = "/admin/setup"
+	u.RawQuery = url.Values{"token": {token}}.Encode()
+	return u.String()
+}
+
+// runSetupLink issues a fresh owner setup link from the command line.
+func runSetupLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("setup-link", flag.ContinueOnError)
+	dataFlag(fs, &cfg.Data)
+	fs.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public URL of the site")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (to derive the default base URL)")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg.Data, "", false, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	token, err := db.CreateSetupLink(ctx, store.SystemActor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "One-time owner setup link, valid for 1 hour (earlier unused links stop working):")
+	fmt.Fprintln(stdout, setupURL(cfg.baseURL, token))
 	return nil
 }

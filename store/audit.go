@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"safedesk/security"
@@ -32,14 +33,15 @@ var SystemActor = Actor{Type: ActorSystem, ID: "safedesk"}
 
 // AuditEntry is one row of the audit log as read back.
 type AuditEntry struct {
-	Seq      int64
-	At       time.Time
-	Actor    Actor
-	Action   string
-	Target   string
-	Details  map[string]any
-	PrevHash []byte
-	Hash     []byte
+	Seq        int64
+	At         time.Time
+	Actor      Actor
+	Action     string
+	Target     string
+	Details    map[string]any
+	RawDetails []byte // the details exactly as stored and hashed
+	PrevHash   []byte
+	Hash       []byte
 }
 
 // appendAudit writes one audit entry inside tx, chained to the entry before
@@ -57,7 +59,9 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, a Actor, action, targ
 	}
 	var prevSeq int64
 	var prevHash []byte
-	err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&prevSeq, &prevHash)
+	// The head is read inside tx every time, never cached: another process
+	// (the command line) may have appended since.
+	err := tx.StmtContext(ctx, db.stmts.auditHead).QueryRowContext(ctx).Scan(&prevSeq, &prevHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		prevHash = security.GenesisHash()
 	} else if err != nil {
@@ -69,9 +73,7 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, a Actor, action, targ
 		Details: detailBytes, PrevHash: prevHash,
 	}
 	hash := security.HashAuditRecord(rec)
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log
-		(seq, at, actor_type, actor_id, action, target, client_ip, details, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.StmtContext(ctx, db.stmts.auditInsert).ExecContext(ctx,
 		rec.Seq, nanos(rec.At), rec.ActorType, rec.ActorID, rec.Action, rec.Target, rec.ClientIP,
 		detailBytes, rec.PrevHash, hash)
 	if err != nil {
@@ -88,61 +90,138 @@ func (db *DB) RecordAudit(ctx context.Context, a Actor, action, target string, d
 	})
 }
 
-// AuditFilter narrows ListAudit. Zero fields match everything.
+// AuditFilter narrows ListAudit and ExportAudit. Zero fields match
+// everything. Action and Target match exactly, or as a prefix when they end
+// in "*" ("staff.*", "ticket:*").
 type AuditFilter struct {
-	After  int64 // only entries with seq > After
-	Action string
-	Limit  int
+	After     int64 // only entries with seq > After
+	Before    int64 // only entries with seq < Before
+	Action    string
+	ActorType string
+	ActorID   string
+	Target    string
+	Since     time.Time // only entries at or after Since
+	Until     time.Time // only entries before Until
+	Newest    bool      // newest first instead of in seq order
+	Limit     int       // ListAudit: 1 to 1000, 100 when out of range
 }
 
-// ListAudit returns entries in seq order.
+// where returns the filter's SQL condition and its arguments.
+func (f AuditFilter) where() (string, []any) {
+	conds := []string{"seq > ?"}
+	args := []any{f.After}
+	if f.Before > 0 {
+		conds, args = append(conds, "seq < ?"), append(args, f.Before)
+	}
+	match := func(col, v string) {
+		if v == "" {
+			return
+		}
+		if prefix, ok := strings.CutSuffix(v, "*"); ok {
+			conds = append(conds, col+` LIKE ? ESCAPE '\'`)
+			args = append(args, likeEscaper.Replace(prefix)+"%")
+			return
+		}
+		conds, args = append(conds, col+" = ?"), append(args, v)
+	}
+	match("action", f.Action)
+	match("target", f.Target)
+	match("actor_type", f.ActorType)
+	match("actor_id", f.ActorID)
+	if !f.Since.IsZero() {
+		conds, args = append(conds, "at >= ?"), append(args, nanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		conds, args = append(conds, "at < ?"), append(args, nanos(f.Until))
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+const auditColumns = "seq, at, actor_type, actor_id, action, target, client_ip, details, prev_hash, hash"
+
+func scanAuditEntry(rows *sql.Rows) (AuditEntry, error) {
+	var e AuditEntry
+	var at int64
+	if err := rows.Scan(&e.Seq, &at, &e.Actor.Type, &e.Actor.ID, &e.Action, &e.Target, &e.Actor.ClientIP, &e.RawDetails, &e.PrevHash, &e.Hash); err != nil {
+		return AuditEntry{}, err
+	}
+	e.At = fromNanos(at)
+	if len(e.RawDetails) > 0 {
+		json.Unmarshal(e.RawDetails, &e.Details)
+	}
+	return e, nil
+}
+
+// ListAudit returns at most f.Limit entries matching f, in seq order or,
+// with f.Newest, newest first.
 func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT seq, at, actor_type, actor_id, action, target, client_ip, details, prev_hash, hash
-		FROM audit_log WHERE seq > ? AND (? = '' OR action = ?) ORDER BY seq LIMIT ?`,
-		f.After, f.Action, f.Action, f.Limit)
+	var out []AuditEntry
+	err := db.queryAudit(ctx, f, f.Limit, func(e AuditEntry) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// ExportAudit calls fn for every entry matching f, in the order ListAudit
+// would return them, without holding them all in memory. f.Limit is ignored.
+func (db *DB) ExportAudit(ctx context.Context, f AuditFilter, fn func(AuditEntry) error) error {
+	return db.queryAudit(ctx, f, -1, fn)
+}
+
+func (db *DB) queryAudit(ctx context.Context, f AuditFilter, limit int, fn func(AuditEntry) error) error {
+	where, args := f.where()
+	order := "seq"
+	if f.Newest {
+		order = "seq DESC"
+	}
+	rows, err := db.read.QueryContext(ctx, "SELECT "+auditColumns+" FROM audit_log WHERE "+where+" ORDER BY "+order+" LIMIT ?",
+		append(args, limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list audit: %w", err)
+		return fmt.Errorf("store: list audit: %w", err)
 	}
 	defer rows.Close()
-	var out []AuditEntry
 	for rows.Next() {
-		var e AuditEntry
-		var at int64
-		var details []byte
-		if err := rows.Scan(&e.Seq, &at, &e.Actor.Type, &e.Actor.ID, &e.Action, &e.Target, &e.Actor.ClientIP, &details, &e.PrevHash, &e.Hash); err != nil {
-			return nil, fmt.Errorf("store: list audit: %w", err)
+		e, err := scanAuditEntry(rows)
+		if err != nil {
+			return fmt.Errorf("store: list audit: %w", err)
 		}
-		e.At = fromNanos(at)
-		if len(details) > 0 {
-			json.Unmarshal(details, &e.Details)
+		if err := fn(e); err != nil {
+			return err
 		}
-		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: list audit: %w", err)
+	}
+	return nil
 }
 
 // VerifyAudit recomputes the hash chain over the whole log and returns the
-// number of entries, or an error naming the first bad seq.
+// number of entries, or an error naming the first bad seq. It does not look
+// at checkpoints; VerifyAuditLog does.
 func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT seq, at, actor_type, actor_id, action, target, client_ip, details, prev_hash, hash
-		FROM audit_log ORDER BY seq`)
+	return db.verifyChain(ctx, security.NewChainVerifier())
+}
+
+// verifyChain feeds every entry to v in seq order and returns how many it
+// accepted, with v's verdict.
+func (db *DB) verifyChain(ctx context.Context, v *security.ChainVerifier) (int64, error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT "+auditColumns+" FROM audit_log ORDER BY seq")
 	if err != nil {
 		return 0, fmt.Errorf("store: verify audit: %w", err)
 	}
 	defer rows.Close()
-	v := security.NewChainVerifier()
 	var n int64
 	for rows.Next() {
-		var r security.AuditRecord
-		var at int64
-		var hash []byte
-		if err := rows.Scan(&r.Seq, &at, &r.ActorType, &r.ActorID, &r.Action, &r.Target, &r.ClientIP, &r.Details, &r.PrevHash, &hash); err != nil {
+		r, hash, err := scanAuditRecord(rows)
+		if err != nil {
 			return n, fmt.Errorf("store: verify audit: %w", err)
 		}
-		r.At = fromNanos(at)
 		if err := v.Add(r, hash); err != nil {
 			return n, err
 		}
@@ -152,4 +231,14 @@ func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 		return n, fmt.Errorf("store: verify audit: %w", err)
 	}
 	return n, v.Finish()
+}
+
+// scanAuditRecord reads a row of auditColumns as it is hashed.
+func scanAuditRecord(rows *sql.Rows) (security.AuditRecord, []byte, error) {
+	var r security.AuditRecord
+	var at int64
+	var hash []byte
+	err := rows.Scan(&r.Seq, &at, &r.ActorType, &r.ActorID, &r.Action, &r.Target, &r.ClientIP, &r.Details, &r.PrevHash, &hash)
+	r.At = fromNanos(at)
+	return r, hash, err
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"time"
 
 	"safedesk/security"
@@ -23,6 +24,10 @@ const (
 // ErrCodeInvalid reports a wrong, expired, used or exhausted code. It says
 // nothing about whether the address has tickets.
 var ErrCodeInvalid = errors.New("store: code is wrong or has expired")
+
+// codeTarget is how the audit log names a one-time code: by its row, as
+// the address it went to is personal data.
+func codeTarget(id int64) string { return "code:" + strconv.FormatInt(id, 10) }
 
 // codeHash is a keyed hash of the code bound to the address's blind index, so
 // a copy of the database cannot be brute-forced offline.
@@ -54,11 +59,13 @@ func (db *DB) IssueCode(ctx context.Context, email string, a Actor) (string, err
 			nanos(now), idx); err != nil {
 			return fmt.Errorf("store: code: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO verification_codes (email_index, code_hash, expires_at, created_at)
-			VALUES (?, ?, ?, ?)`, idx, db.codeHash(idx, code), nanos(now.Add(CodeTTL)), nanos(now)); err != nil {
+		res, err := tx.ExecContext(ctx, `INSERT INTO verification_codes (email_index, code_hash, expires_at, created_at)
+			VALUES (?, ?, ?, ?)`, idx, db.codeHash(idx, code), nanos(now.Add(CodeTTL)), nanos(now))
+		if err != nil {
 			return fmt.Errorf("store: code: %w", err)
 		}
-		return nil
+		id, _ := res.LastInsertId()
+		return db.appendAudit(ctx, tx, a, "customer.code_sent", codeTarget(id), nil)
 	})
 	return code, err
 }
@@ -79,21 +86,25 @@ func (db *DB) CheckCode(ctx context.Context, email, code string, a Actor) (Custo
 		err := tx.QueryRowContext(ctx, `SELECT id, code_hash, attempts FROM verification_codes
 			WHERE email_index = ? AND used_at IS NULL AND expires_at > ? ORDER BY created_at DESC LIMIT 1`,
 			idx, nanos(now)).Scan(&id, &hash, &attempts)
+		// A failed try is committed with its audit entry (a sign-in failure)
+		// even though the caller sees an error.
 		if errors.Is(err, sql.ErrNoRows) {
-			return ErrCodeInvalid
+			wrong = true
+			return db.appendAudit(ctx, tx, a, "customer.verify_failed", "code:-", map[string]any{"reason": "no live code"})
 		}
 		if err != nil {
 			return fmt.Errorf("store: check code: %w", err)
 		}
 		if attempts >= CodeMaxAttempts {
-			return ErrCodeInvalid
+			wrong = true
+			return db.appendAudit(ctx, tx, a, "customer.verify_failed", codeTarget(id), map[string]any{"reason": "attempts exhausted"})
 		}
 		if len(code) != 6 || !hmac.Equal(hash, db.codeHash(idx, code)) {
-			// The failed try must count even though the caller sees an error,
-			// so it is committed here rather than rolled back.
 			wrong = true
-			_, err := tx.ExecContext(ctx, "UPDATE verification_codes SET attempts = attempts + 1 WHERE id = ?", id)
-			return err
+			if _, err := tx.ExecContext(ctx, "UPDATE verification_codes SET attempts = attempts + 1 WHERE id = ?", id); err != nil {
+				return fmt.Errorf("store: check code: %w", err)
+			}
+			return db.appendAudit(ctx, tx, a, "customer.verify_failed", codeTarget(id), map[string]any{"reason": "wrong code", "attempt": attempts + 1})
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE verification_codes SET used_at = ? WHERE id = ?", nanos(now), id); err != nil {
 			return fmt.Errorf("store: check code: %w", err)

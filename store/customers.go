@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ func (e *ValidationError) Error() string {
 	for k := range e.Fields {
 		keys = append(keys, k)
 	}
+	slices.Sort(keys) // the same error reads the same every time
 	return "store: invalid " + strings.Join(keys, ", ")
 }
 
@@ -89,7 +91,7 @@ func customerLoc(id int64, column string) security.Location {
 func (db *DB) findOrCreateCustomer(ctx context.Context, tx *sql.Tx, email, name string) (id int64, key *security.DataKey, created bool, err error) {
 	idx := db.bidx.Email(email)
 	var keyID int64
-	err = tx.QueryRowContext(ctx, "SELECT id, key_id FROM customers WHERE email_index = ?", idx).Scan(&id, &keyID)
+	err = tx.StmtContext(ctx, db.stmts.customerByIndex).QueryRowContext(ctx, idx).Scan(&id, &keyID)
 	if err == nil {
 		key, err = db.dataKey(ctx, tx, keyID)
 		return id, key, false, err

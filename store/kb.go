@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // Article is a public knowledge-base article, kept in plaintext so FTS5 can
@@ -109,7 +108,11 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 		}
 		return db.appendAudit(ctx, tx, a, "kb.imported", "kb", map[string]any{"created": created, "updated": updated})
 	})
-	return created, updated, err
+	if err != nil {
+		return 0, 0, err
+	}
+	db.articlesChanged()
+	return created, updated, nil
 }
 
 // upsertArticle creates the article or updates the one with its slug. It
@@ -140,6 +143,7 @@ func (db *DB) SaveArticle(ctx context.Context, art Article, a Actor) error {
 	if err := art.Validate(); err != nil {
 		return err
 	}
+	defer db.articlesChanged()
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		isNew, _, err := db.upsertArticle(ctx, tx, art)
 		if err != nil {
@@ -155,6 +159,7 @@ func (db *DB) SaveArticle(ctx context.Context, art Article, a Actor) error {
 
 // DeleteArticle removes an article.
 func (db *DB) DeleteArticle(ctx context.Context, slug string, a Actor) error {
+	defer db.articlesChanged()
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM kb_articles WHERE slug = ?", slug)
 		if err != nil {
@@ -213,110 +218,4 @@ func (db *DB) ListArticles(ctx context.Context, withDrafts bool) ([]Article, err
 		out = append(out, art)
 	}
 	return out, rows.Err()
-}
-
-// Segment is a piece of a search snippet; Match marks the words that matched.
-type Segment struct {
-	Text  string
-	Match bool
-}
-
-// SearchResult is one article found by SearchArticles.
-type SearchResult struct {
-	Slug    string
-	Title   string
-	Snippet []Segment
-	Score   float64 // BM25: lower (more negative) is better
-}
-
-// Search query modes.
-const (
-	MatchAll = iota // every term must appear (portal search)
-	MatchAny        // any term may appear, ranked by BM25 (the bot)
-)
-
-// Snippet markers: control characters that cannot occur in validated text.
-const (
-	markStart = "\x02"
-	markEnd   = "\x03"
-)
-
-// SearchArticles finds published articles for free text q, best first. Any
-// input is safe: q is reduced to plain word tokens, each quoted for FTS5, so
-// FTS5 operators and SQL in q are only ever searched for as words.
-func (db *DB) SearchArticles(ctx context.Context, q string, mode, limit int) ([]SearchResult, error) {
-	terms := SearchTerms(q)
-	if len(terms) == 0 {
-		return nil, nil
-	}
-	if limit <= 0 || limit > 50 {
-		limit = 10
-	}
-	sep := " "
-	if mode == MatchAny {
-		sep = " OR "
-	}
-	match := `"` + strings.Join(terms, `"`+sep+`"`) + `"`
-	// Rank inside the FTS table first, then join: a JOIN filter in the same
-	// statement as MATCH makes SQLite score every row the filter touches.
-	rows, err := db.stmts.search.QueryContext(ctx, match, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: search: %w", err)
-	}
-	defer rows.Close()
-	var out []SearchResult
-	for rows.Next() {
-		var r SearchResult
-		var snip string
-		if err := rows.Scan(&r.Slug, &r.Title, &snip, &r.Score); err != nil {
-			return nil, fmt.Errorf("store: search: %w", err)
-		}
-		r.Snippet = splitSnippet(snip)
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
-// SearchTerms splits free text into lowercase word tokens (letters and
-// digits), dropping duplicates, at most 16.
-func SearchTerms(q string) []string {
-	fields := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-	seen := map[string]bool{}
-	var out []string
-	for _, f := range fields {
-		if seen[f] || len(f) > 64 {
-			continue
-		}
-		seen[f] = true
-		out = append(out, f)
-		if len(out) == 16 {
-			break
-		}
-	}
-	return out
-}
-
-func splitSnippet(s string) []Segment {
-	var out []Segment
-	for s != "" {
-		i := strings.Index(s, markStart)
-		if i < 0 {
-			out = append(out, Segment{Text: s})
-			break
-		}
-		if i > 0 {
-			out = append(out, Segment{Text: s[:i]})
-		}
-		s = s[i+1:]
-		j := strings.Index(s, markEnd)
-		if j < 0 {
-			out = append(out, Segment{Text: s, Match: true})
-			break
-		}
-		out = append(out, Segment{Text: s[:j], Match: true})
-		s = s[j+1:]
-	}
-	return out
 }

@@ -50,6 +50,8 @@ type DB struct {
 	mu   sync.RWMutex
 	keys map[int64]*security.DataKey // unwrapped data keys by id
 
+	terms termCounts // for SearchArticles
+
 	stmts statements
 }
 
@@ -92,15 +94,16 @@ func Open(ctx context.Context, path string, ring *security.Keyring, opts Options
 	read.SetMaxIdleConns(opts.ReadConns)
 	read.SetConnMaxIdleTime(0)
 	db.read = read
+	// Prepared before anything else writes: appendAudit uses them.
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if ring != nil {
 		if err := db.loadSystemKeys(ctx); err != nil {
 			db.Close()
 			return nil, err
 		}
-	}
-	if err := db.prepare(ctx); err != nil {
-		db.Close()
-		return nil, err
 	}
 	return db, nil
 }

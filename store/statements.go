@@ -6,32 +6,82 @@ import (
 	"fmt"
 )
 
-// statements are prepared once on the reader pool for the hottest queries.
+// statements are the hottest queries, prepared once. Read statements live on
+// the reader pool; write statements on the single writer connection, where a
+// transaction borrows them with tx.StmtContext instead of parsing its SQL
+// again on every call.
 type statements struct {
+	// Reader pool.
 	getArticle     *sql.Stmt
 	articleVersion *sql.Stmt
 	search         *sql.Stmt
+	searchNewest   *sql.Stmt
+	snippet        *sql.Stmt
+	termCount      *sql.Stmt
+	articleCount   *sql.Stmt
 	sessionFind    *sql.Stmt
+	tokenAuth      *sql.Stmt // store/tokens.go
+
+	// Writer connection: use only through tx.StmtContext.
+	customerByIndex  *sql.Stmt
+	ticketMessageIDs *sql.Stmt
+	messageID        *sql.Stmt
+	insertTicket     *sql.Stmt
+	insertMessage    *sql.Stmt
+	auditHead        *sql.Stmt
+	auditInsert      *sql.Stmt
 }
 
 func (db *DB) prepare(ctx context.Context) error {
 	var err error
-	p := func(q string) *sql.Stmt {
+	p := func(pool *sql.DB, q string) *sql.Stmt {
 		if err != nil {
 			return nil
 		}
 		var s *sql.Stmt
-		s, err = db.read.PrepareContext(ctx, q)
+		s, err = pool.PrepareContext(ctx, q)
 		return s
 	}
-	db.stmts.getArticle = p(`SELECT id, slug, title, body, published, created_at, updated_at FROM kb_articles WHERE slug = ?`)
-	db.stmts.articleVersion = p(`SELECT COALESCE(MAX(updated_at), 0) + (SELECT COUNT(*) FROM kb_articles) FROM kb_articles`)
-	db.stmts.search = p(`SELECT a.slug, a.title, r.snip, r.score FROM (
-			SELECT rowid, bm25(kb_fts, 10.0, 1.0) AS score,
-				snippet(kb_fts, 1, char(2), char(3), '…', 24) AS snip
+	r, w := db.read, db.write
+	s := &db.stmts
+	s.getArticle = p(r, `SELECT id, slug, title, body, published, created_at, updated_at FROM kb_articles WHERE slug = ?`)
+	s.articleVersion = p(r, `SELECT COALESCE(MAX(updated_at), 0) + (SELECT COUNT(*) FROM kb_articles) FROM kb_articles`)
+	// Rank inside the FTS table first, then join: a JOIN filter in the same
+	// statement as MATCH makes SQLite score every row the filter touches.
+	// Snippets are made separately for the final rows only, because each one
+	// reads and re-tokenizes its article.
+	s.search = p(r, `SELECT r.rowid, a.slug, a.title, a.published, r.score FROM (
+			SELECT rowid, bm25(kb_fts, 10.0, 1.0) AS score
 			FROM kb_fts WHERE kb_fts MATCH ? ORDER BY score LIMIT ?
-		) r JOIN kb_articles a ON a.id = r.rowid WHERE a.published = 1 ORDER BY r.score`)
-	db.stmts.sessionFind = p(`SELECT data, expiry FROM sessions WHERE token_hash = ?`)
+		) r JOIN kb_articles a ON a.id = r.rowid ORDER BY r.score`)
+	// The same, ranking only the newest matches (see planSearch): FTS5 walks
+	// its matches in rowid order and stops after the first LIMIT of them.
+	s.searchNewest = p(r, `SELECT r.rowid, a.slug, a.title, a.published, r.score FROM (
+			SELECT rowid, score FROM (
+				SELECT rowid, bm25(kb_fts, 10.0, 1.0) AS score
+				FROM kb_fts WHERE kb_fts MATCH ? ORDER BY rowid DESC LIMIT ?
+			) ORDER BY score LIMIT ?
+		) r JOIN kb_articles a ON a.id = r.rowid ORDER BY r.score`)
+	s.snippet = p(r, `SELECT snippet(kb_fts, 1, char(2), char(3), '…', 24) FROM kb_fts WHERE kb_fts MATCH ? AND rowid = ?`)
+	s.termCount = p(r, `SELECT COUNT(*) FROM kb_fts WHERE kb_fts MATCH ?`)
+	s.articleCount = p(r, `SELECT COUNT(*) FROM kb_articles`)
+	s.sessionFind = p(r, `SELECT data, expiry FROM sessions WHERE token_hash = ?`)
+	s.tokenAuth = p(r, tokenAuthSQL)
+
+	s.customerByIndex = p(w, `SELECT id, key_id FROM customers WHERE email_index = ?`)
+	// Both ids in one read; see nextID for why they are read before the INSERTs.
+	s.ticketMessageIDs = p(w, `SELECT
+		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0) + 1,
+		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
+	s.messageID = p(w, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
+	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, created_at, updated_at)
+		VALUES (?, ?, ?, 'open', 'normal', ?, ?)`)
+	s.insertMessage = p(w, `INSERT INTO messages (id, ticket_id, author_type, author_id, internal, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	s.auditHead = p(w, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`)
+	s.auditInsert = p(w, `INSERT INTO audit_log
+		(seq, at, actor_type, actor_id, action, target, client_ip, details, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("store: prepare: %w", err)
 	}
@@ -39,7 +89,10 @@ func (db *DB) prepare(ctx context.Context) error {
 }
 
 func (s *statements) close() {
-	for _, st := range []*sql.Stmt{s.getArticle, s.articleVersion, s.search, s.sessionFind} {
+	for _, st := range []*sql.Stmt{
+		s.getArticle, s.articleVersion, s.search, s.searchNewest, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth,
+		s.customerByIndex, s.ticketMessageIDs, s.messageID, s.insertTicket, s.insertMessage, s.auditHead, s.auditInsert,
+	} {
 		if st != nil {
 			st.Close()
 		}

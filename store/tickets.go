@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,15 +107,16 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 			newKey = key
 		}
 		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now}
-		if out.ID, err = nextID(ctx, tx, "tickets"); err != nil {
-			return err
+		// Both ids in one read (see nextID).
+		var msgID int64
+		if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&out.ID, &msgID); err != nil {
+			return fmt.Errorf("store: next ticket id: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (id, customer_id, subject, status, priority, created_at, updated_at)
-			VALUES (?, ?, ?, 'open', 'normal', ?, ?)`, out.ID, cid, key.SealString(out.Subject, ticketLoc(out.ID)),
-			nanos(now), nanos(now)); err != nil {
+		if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, out.ID, cid,
+			key.SealString(out.Subject, ticketLoc(out.ID)), nanos(now), nanos(now)); err != nil {
 			return fmt.Errorf("store: create ticket: %w", err)
 		}
-		if _, err := db.insertMessage(ctx, tx, key, Message{TicketID: out.ID, AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
+		if _, err := db.insertMessage(ctx, tx, key, Message{ID: msgID, TicketID: out.ID, AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
 		if a.Type == "" || a.Type == ActorVisitor {
@@ -131,19 +133,21 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 	return out, nil
 }
 
+// insertMessage stores m inside tx with the id m.ID, or with the next
+// message id when m.ID is 0.
 func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, key *security.DataKey, m Message) (Message, error) {
-	id, err := nextID(ctx, tx, "messages")
-	if err != nil {
-		return Message{}, err
+	if m.ID == 0 {
+		if err := tx.StmtContext(ctx, db.stmts.messageID).QueryRowContext(ctx).Scan(&m.ID); err != nil {
+			return Message{}, fmt.Errorf("store: next messages id: %w", err)
+		}
 	}
-	m.ID, m.CreatedAt = id, db.now()
+	m.CreatedAt = db.now()
 	var author any
 	if m.AuthorID != 0 {
 		author = m.AuthorID
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, ticket_id, author_type, author_id, internal, body, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, m.TicketID, m.AuthorType, author, m.Internal,
-		key.SealString(m.Body, messageLoc(id)), nanos(m.CreatedAt)); err != nil {
+	if _, err := tx.StmtContext(ctx, db.stmts.insertMessage).ExecContext(ctx, m.ID, m.TicketID, m.AuthorType, author, m.Internal,
+		key.SealString(m.Body, messageLoc(m.ID)), nanos(m.CreatedAt)); err != nil {
 		return Message{}, fmt.Errorf("store: add message: %w", err)
 	}
 	return m, nil
@@ -240,9 +244,14 @@ func (db *DB) GetCustomerTicket(ctx context.Context, customerID, id int64) (Tick
 type TicketFilter struct {
 	CustomerID int64
 	Status     string
+	Priority   string
+	Assignee   int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
 	Before     int64 // cursor: only tickets with id < Before
 	Limit      int
 }
+
+// AssigneeNone in TicketFilter.Assignee selects unassigned tickets.
+const AssigneeNone = -1
 
 const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
 	COALESCE(t.assignee_id, 0), t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id`
@@ -259,6 +268,15 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	}
 	if f.Status != "" {
 		where, args = append(where, "t.status = ?"), append(args, f.Status)
+	}
+	if f.Priority != "" {
+		where, args = append(where, "t.priority = ?"), append(args, f.Priority)
+	}
+	switch {
+	case f.Assignee == AssigneeNone:
+		where = append(where, "t.assignee_id IS NULL")
+	case f.Assignee > 0:
+		where, args = append(where, "t.assignee_id = ?"), append(args, f.Assignee)
 	}
 	if f.Before > 0 {
 		where, args = append(where, "t.id < ?"), append(args, f.Before)
@@ -355,3 +373,142 @@ func (db *DB) ListMessages(ctx context.Context, ticketID int64, withInternal boo
 	}
 	return out, nil
 }
+
+// TicketUpdate changes a ticket; nil fields stay as they are. An AssigneeID
+// of 0 unassigns.
+type TicketUpdate struct {
+	Status     *string
+	Priority   *string
+	AssigneeID *int64
+}
+
+// Validate checks the values that are set.
+func (u TicketUpdate) Validate() error {
+	var v ValidationError
+	if u.Status != nil && !slices.Contains(TicketStatuses, *u.Status) {
+		v.add("status", "Choose one of "+strings.Join(TicketStatuses, ", ")+".")
+	}
+	if u.Priority != nil && !slices.Contains(TicketPriorities, *u.Priority) {
+		v.add("priority", "Choose one of "+strings.Join(TicketPriorities, ", ")+".")
+	}
+	if u.AssigneeID != nil && *u.AssigneeID < 0 {
+		v.add("assignee", "Choose a staff member.")
+	}
+	return v.err()
+}
+
+// UpdateTicket applies u and records the changed fields (names only) in a
+// ticket.updated audit entry, in one transaction. An assignee must be an
+// active staff member who may work tickets. It returns the ticket as it is
+// afterwards and the names of the fields that changed; when nothing changed
+// nothing is written.
+func (db *DB) UpdateTicket(ctx context.Context, id int64, u TicketUpdate, a Actor) (Ticket, []string, error) {
+	if err := u.Validate(); err != nil {
+		return Ticket{}, nil, err
+	}
+	var changed []string
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var status, priority string
+		var assignee int64
+		err := tx.QueryRowContext(ctx, "SELECT status, priority, COALESCE(assignee_id, 0) FROM tickets WHERE id = ?", id).Scan(&status, &priority, &assignee)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: update ticket: %w", err)
+		}
+		if u.Status != nil && *u.Status != status {
+			status, changed = *u.Status, append(changed, "status")
+		}
+		if u.Priority != nil && *u.Priority != priority {
+			priority, changed = *u.Priority, append(changed, "priority")
+		}
+		if u.AssigneeID != nil && *u.AssigneeID != assignee {
+			if *u.AssigneeID != 0 {
+				var role string
+				var disabled sql.NullInt64
+				err := tx.QueryRowContext(ctx, "SELECT role, disabled_at FROM staff WHERE id = ?", *u.AssigneeID).Scan(&role, &disabled)
+				if errors.Is(err, sql.ErrNoRows) || (err == nil && (disabled.Valid || !security.Role(role).Can(security.PermTicketsWrite))) {
+					return &ValidationError{Fields: map[string]string{"assignee": "No active staff member who works tickets has this id."}}
+				}
+				if err != nil {
+					return fmt.Errorf("store: update ticket: %w", err)
+				}
+			}
+			assignee, changed = *u.AssigneeID, append(changed, "assignee")
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		var assigneeArg any
+		if assignee != 0 {
+			assigneeArg = assignee
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE tickets SET status = ?, priority = ?, assignee_id = ?, updated_at = ? WHERE id = ?",
+			status, priority, assigneeArg, nanos(db.now()), id); err != nil {
+			return fmt.Errorf("store: update ticket: %w", err)
+		}
+		return db.appendAudit(ctx, tx, a, "ticket.updated", TicketTarget(id), map[string]any{"changed": changed})
+	})
+	if err != nil {
+		return Ticket{}, nil, err
+	}
+	t, err := db.GetTicket(ctx, id)
+	return t, changed, err
+}
+
+// SearchTickets is ListTickets with a free-text query and a cursor for the
+// next page (0 when there is none). Subjects are sealed, so text matching
+// happens here after opening them: q that is an email address finds that
+// customer's tickets by the blind index; any other q matches subjects case-
+// insensitively as plain text (no pattern syntax of any kind). At most
+// searchScanCap tickets are looked at per call; the cursor then continues.
+func (db *DB) SearchTickets(ctx context.Context, f TicketFilter, q string) ([]Ticket, int64, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	q = strings.TrimSpace(q)
+	if q != "" && ValidateEmail(q) == "" {
+		c, err := db.GetCustomerByEmail(ctx, q)
+		if errors.Is(err, ErrNotFound) || (err == nil && f.CustomerID != 0 && f.CustomerID != c.ID) {
+			return nil, 0, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		f.CustomerID, q = c.ID, ""
+	}
+	if q == "" {
+		ts, err := db.ListTickets(ctx, f)
+		if err != nil || len(ts) < f.Limit {
+			return ts, 0, err
+		}
+		return ts, ts[len(ts)-1].ID, nil
+	}
+	needle := strings.ToLower(q)
+	want, scanned := f.Limit, 0
+	f.Limit = 200
+	var out []Ticket
+	for scanned < searchScanCap {
+		batch, err := db.ListTickets(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, t := range batch {
+			scanned++
+			f.Before = t.ID
+			if strings.Contains(strings.ToLower(t.Subject), needle) {
+				out = append(out, t)
+				if len(out) == want {
+					return out, t.ID, nil
+				}
+			}
+		}
+		if len(batch) < f.Limit {
+			return out, 0, nil
+		}
+	}
+	return out, f.Before, nil
+}
+
+const searchScanCap = 2000

@@ -19,6 +19,8 @@ type Page struct {
 	Notice string
 	// Product is the site's name.
 	Product string
+	// Banner is the site-wide announcement set in the admin settings.
+	Banner string
 }
 
 // HomeProps is the portal's front page.
@@ -90,10 +92,31 @@ type TicketViewProps struct {
 // configuration.
 type PrivacyProps struct {
 	Page
+	BaseURL          string
+	Contact          string // the address our mail comes from; "" when unset
 	CustomerIdle     time.Duration
 	CustomerLifetime time.Duration
 	CodeTTL          time.Duration
-	MailRelay        string
+	// Retention periods; zero keeps that kind of data until erased.
+	TicketRetention   time.Duration
+	SecurityRetention time.Duration
+	ChatRetention     time.Duration
+	// ChatConsentVersion names the chat notice a visitor agrees to.
+	ChatConsentVersion string
+	Backups            BackupNotice
+	// Processors are the companies that receive personal data from us.
+	Processors []Processor
+	// NotifyText: reply notifications carry the reply's text.
+	NotifyText bool
+	// HTTPS: the site is served over TLS (directly or by a proxy).
+	HTTPS bool
+}
+
+// Processor is a company that handles personal data for us.
+type Processor struct {
+	Name    string // "Email relay (smtps://mail.example.com:465)"
+	Purpose string
+	Data    string
 }
 
 // SecurityProps is the customer-facing security page.

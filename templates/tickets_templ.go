@@ -108,7 +108,7 @@ func TicketNew(p TicketNewProps) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<h1>Contact support</h1><form id=\"ticket-form\" class=\"card form\" method=\"post\" action=\"/tickets/new\" hx-post=\"/tickets/new\" hx-target=\"body\" hx-push-url=\"false\" novalidate>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<h1>Contact support</h1><form id=\"ticket-form\" class=\"card form\" method=\"post\" action=\"/tickets/new\" hx-post=\"/tickets/new\" hx-target=\"body\" hx-push-url=\"true\" novalidate>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -878,7 +878,7 @@ func replyForm(p TicketViewProps) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "\" hx-target=\"body\" novalidate>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "\" hx-target=\"body\" hx-push-url=\"true\" novalidate>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

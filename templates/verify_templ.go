@@ -44,7 +44,7 @@ func Verify(p VerifyProps) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if !p.CodeStep {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p>To see your requests we send a 6-digit code to your email address. It is valid for 10 minutes.</p><form method=\"post\" action=\"/verify\" hx-post=\"/verify\" hx-target=\"body\" novalidate>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p>To see your requests we send a 6-digit code to your email address. It is valid for 10 minutes.</p><form method=\"post\" action=\"/verify\" hx-post=\"/verify\" hx-target=\"body\" hx-push-url=\"true\" novalidate>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -123,7 +123,7 @@ func Verify(p VerifyProps) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</strong> is the right address, a 6-digit code is on its way. Check your inbox (and spam folder).</p><form method=\"post\" action=\"/verify\" hx-post=\"/verify\" hx-target=\"body\" novalidate><input type=\"hidden\" name=\"email\" value=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</strong> is the right address, a 6-digit code is on its way. Check your inbox (and spam folder).</p><form method=\"post\" action=\"/verify\" hx-post=\"/verify\" hx-target=\"body\" hx-push-url=\"true\" novalidate><input type=\"hidden\" name=\"email\" value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -197,7 +197,7 @@ func Verify(p VerifyProps) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</div><button type=\"submit\">Confirm</button></form><form method=\"post\" action=\"/verify\" class=\"inline\" hx-post=\"/verify\" hx-target=\"body\"><input type=\"hidden\" name=\"email\" value=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</div><button type=\"submit\">Confirm</button></form><form method=\"post\" action=\"/verify\" class=\"inline\" hx-post=\"/verify\" hx-target=\"body\" hx-push-url=\"true\"><input type=\"hidden\" name=\"email\" value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

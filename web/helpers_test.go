@@ -30,23 +30,42 @@ import (
 // testEnv is a real server over a real store in a temp folder, with a real
 // SMTP server receiving its mail.
 type testEnv struct {
-	t    *testing.T
-	srv  *Server
-	http *httptest.Server
-	db   *store.DB
-	dir  string
-	mail *smtpSink
-	logs *bytes.Buffer
+	t     *testing.T
+	clock *fakeClock
+	srv   *Server
+	http  *httptest.Server
+	db    *store.DB
+	dir   string
+	mail  *smtpSink
+	logs  *bytes.Buffer
 }
 
 func newTestServer(t *testing.T) *testEnv {
 	t.Helper()
+	return newTestServerWith(t, func(*Config) {})
+}
+
+// newTestServerWith is newTestServer with the web configuration adjusted.
+func newTestServerWith(t *testing.T, adjust func(*Config)) *testEnv {
+	t.Helper()
+	return newEnv(t, adjust)
+}
+
+// newTestServerTB is newTestServer for benchmarks.
+func newTestServerTB(tb testing.TB) *testEnv {
+	tb.Helper()
+	return newEnv(tb, func(*Config) {})
+}
+
+func newEnv(t testing.TB, adjust func(*Config)) *testEnv {
+	t.Helper()
 	dir := t.TempDir()
+	clock := &fakeClock{}
 	ring, _, err := security.LoadMasterKey(filepath.Join(dir, "master.key"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), filepath.Join(dir, "safedesk.db"), ring, store.Options{})
+	db, err := store.Open(context.Background(), filepath.Join(dir, "safedesk.db"), ring, store.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,10 +79,15 @@ func newTestServer(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &testEnv{t: t, db: db, dir: dir, mail: sink, logs: logs}
+	env := &testEnv{clock: clock, db: db, dir: dir, mail: sink, logs: logs}
+	env.t, _ = t.(*testing.T)
 	env.http = httptest.NewUnstartedServer(nil)
-	base, _ := url.Parse("http://" + env.http.Listener.Addr().String())
-	env.srv, err = New(Config{BaseURL: base, Product: "Northwind", MailFrom: "support@northwind.example"}, db, mailer, log)
+	// Passkeys need a domain name, so the base URL says localhost.
+	_, port, _ := net.SplitHostPort(env.http.Listener.Addr().String())
+	base, _ := url.Parse("http://localhost:" + port)
+	cfg := Config{BaseURL: base, Product: "Northwind", MailFrom: "support@northwind.example"}
+	adjust(&cfg)
+	env.srv, err = New(cfg, db, mailer, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +99,25 @@ func newTestServer(t *testing.T) *testEnv {
 		db.Close()
 	})
 	return env
+}
+
+// fakeClock is the store's clock in tests: real time plus what a test adds.
+type fakeClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// advance moves the clock forward by d.
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
 }
 
 type lockedWriter struct {
@@ -125,6 +168,22 @@ func (c *client) get(path string) response {
 	return c.do(req)
 }
 
+// getHTMX is get as htmx sends it.
+func (c *client) getHTMX(path string) response {
+	c.env.t.Helper()
+	req, _ := http.NewRequest("GET", c.env.http.URL+path, nil)
+	req.Header.Set("HX-Request", "true")
+	return c.do(req)
+}
+
+// postJSON sends body as JSON, as the passkey script does.
+func (c *client) postJSON(path string, body string) response {
+	c.env.t.Helper()
+	req, _ := http.NewRequest("POST", c.env.http.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	return c.do(req)
+}
+
 func (c *client) post(path string, form url.Values) response {
 	c.env.t.Helper()
 	req, _ := http.NewRequest("POST", c.env.http.URL+path, strings.NewReader(form.Encode()))
@@ -144,7 +203,7 @@ type sentMail struct {
 	Text     string
 }
 
-func newSMTPSink(t *testing.T) *smtpSink {
+func newSMTPSink(t testing.TB) *smtpSink {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -98,3 +98,9 @@ func (c *kbCache) put(slug string, updated int64, page []byte) {
 	c.entries[slug] = kbEntry{updated: updated, page: page}
 	c.mu.Unlock()
 }
+
+func (c *kbCache) clear() {
+	c.mu.Lock()
+	c.entries = nil
+	c.mu.Unlock()
+}

@@ -14,13 +14,15 @@ import (
 	"time"
 
 	"safedesk/security"
+	"safedesk/store"
 )
 
 // reqInfo travels in the request context: one allocation per request.
 type reqInfo struct {
 	id      string
 	ip      netip.Addr
-	session bool // the customer session is loaded
+	session bool         // the customer session is loaded
+	staff   *store.Staff // the signed-in staff member, inside adminPage
 }
 
 type ctxKey struct{}
@@ -81,15 +83,23 @@ func (s *Server) peerClient(r *http.Request) netip.Addr {
 	hops := r.Header.Values("X-Forwarded-For")
 	client := peer
 	for i := len(hops) - 1; i >= 0; i-- {
-		parts := strings.Split(hops[i], ",")
-		for j := len(parts) - 1; j >= 0; j-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+		// Walk the hops right to left without splitting (no allocation).
+		for rest := hops[i]; ; {
+			hop := rest
+			comma := strings.LastIndexByte(rest, ',')
+			if comma >= 0 {
+				hop, rest = rest[comma+1:], rest[:comma]
+			}
+			a, err := netip.ParseAddr(strings.TrimSpace(hop))
 			if err != nil {
 				return client // a malformed hop: trust nothing beyond it
 			}
 			client = a.Unmap()
 			if !s.trusted(client) {
 				return client
+			}
+			if comma < 0 {
+				break
 			}
 		}
 	}
@@ -144,7 +154,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			s.serveError(w, r, errTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxFormBytes)
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxFormBytes)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -100,15 +100,10 @@ func writeHTML(w http.ResponseWriter, page []byte) {
 	w.Write(page)
 }
 
+// privacy is the privacy notice, generated from the configuration
+// (web/me.go builds its props).
 func (s *Server) privacy(w http.ResponseWriter, r *http.Request) {
-	relay := "No other company receives your data: this help centre runs on our own server."
-	if d := s.mail.Describe(); d != "" {
-		relay = "Our email relay (" + d + ") carries the emails we send you. No other company receives your data."
-	}
-	s.render(w, r, http.StatusOK, templates.Privacy(templates.PrivacyProps{
-		Page: s.page(r, "Privacy"), CustomerIdle: s.cfg.CustomerIdle, CustomerLifetime: s.cfg.CustomerLifetime,
-		CodeTTL: store.CodeTTL, MailRelay: relay,
-	}))
+	s.render(w, r, http.StatusOK, templates.Privacy(s.privacyProps(r)))
 }
 
 func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) {

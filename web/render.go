@@ -41,6 +41,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-store")
 	}
+	if status >= 400 && isHTMX(r) {
+		// Forms push the address they end on (the page after a redirect);
+		// an answer with errors is no page to come back to.
+		h.Set("HX-Push-Url", "false")
+	}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
@@ -48,6 +53,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 // serveError answers err with a status and a page that reveals nothing of
 // the error itself. Only server faults are logged.
 func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
+	if isAPIRequest(r) {
+		s.apiServeError(w, r, err) // the API answers errors in JSON
+		return
+	}
 	status, title, msg := http.StatusInternalServerError, "Something went wrong",
 		"We could not complete your request. Please try again in a moment."
 	var maxErr *http.MaxBytesError
@@ -78,7 +87,7 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 
 // page fills the layout's props for r.
 func (s *Server) page(r *http.Request, title string) templates.Page {
-	p := templates.Page{Title: title, Product: s.cfg.Product}
+	p := templates.Page{Title: title, Product: s.cfg.Product, Banner: s.bannerText()}
 	if !info(r).session {
 		return p // an error raised before the session was loaded
 	}

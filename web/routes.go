@@ -39,6 +39,18 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /tickets/{id}", verified(s.ticketView))
 	mux.Handle("POST /tickets/{id}/reply", verified(s.ticketReplyPost))
 
+	// Portal: a verified customer's own data: export and erasure (web/me.go).
+	s.meRoutes(mux)
+
+	// Chat: the visitor's chat and the staff's queue (web/chat.go has its table).
+	s.chatRoutes(mux)
+
+	// Staff panel (web/admin.go has its route table).
+	s.adminRoutes(mux)
+
+	// Public API, OAuth2 token endpoint, OpenAPI (web/api.go has its table).
+	s.apiRoutes(mux)
+
 	mux.Handle("/", portal(s.notFound))
 
 	return s.chain(mux,
@@ -48,6 +60,7 @@ func (s *Server) routes() http.Handler {
 		s.realClientIP,
 		s.securityHeaders,
 		s.limitBody,
+		s.abuseCheck, // needs the client address; see web/abuse.go
 		s.crossOrigin,
 	)
 }

@@ -4,6 +4,8 @@ package web
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,10 +14,14 @@ import (
 	"net/netip"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-webauthn/webauthn/webauthn"
 
+	"safedesk/bot"
+	"safedesk/security"
 	"safedesk/store"
 )
 
@@ -29,8 +35,64 @@ type Config struct {
 	CustomerIdle     time.Duration
 	CustomerLifetime time.Duration
 
+	// Staff sessions: NIST 800-63B AAL3 figures by default (15 min idle,
+	// 12 h absolute) and the concurrent-session policy.
+	StaffIdle     time.Duration
+	StaffLifetime time.Duration
+	StaffSessions string // store.SessionsReplace or store.SessionsBlock
+
 	// MaxFormBytes caps request bodies of forms; 1 MiB when zero.
 	MaxFormBytes int64
+
+	// TLS, when set, makes Run serve HTTPS itself (web/tls.go builds it:
+	// TLS 1.2 at least, HTTP/2). Sessions are then Secure and __Host-
+	// whatever the base URL says, and HSTS is sent.
+	TLS *tls.Config
+	// Privacy (web/me*.go): the retention periods that the privacy page
+	// states and whether reply notifications carry the reply's text (off
+	// by default).
+	Privacy PrivacyConfig
+	// Doctor runs the deployment checks of `safedesk doctor` for the
+	// settings page; nil shows none.
+	Doctor func(context.Context) []DoctorCheck
+
+	// Abuse tunes rate limits and abuse detection (web/abuse.go).
+	Abuse AbuseConfig
+	// AuditKey signs audit checkpoints (AuditCheckpoint); its public half
+	// verifies them on the security dashboard. Nil: no checkpoints.
+	AuditKey ed25519.PrivateKey
+
+	// Backups runs and lists backups for the admin backups page; nil
+	// when this process makes none.
+	Backups BackupService
+
+	// The API (web/api*.go): per-token rate (requests per second) and
+	// burst, 10 and 100 when zero; OAuth2 access-token lifetime, at most
+	// and by default an hour.
+	APIRate        float64
+	APIBurst       int
+	AccessTokenTTL time.Duration
+
+	// Webhooks (web/webhooks*.go): hosts exempt from the SSRF checks
+	// (--webhook-allow-hosts), the resolver (nil: the system's), and the
+	// delivery policy; zero values take the defaults.
+	WebhookAllowHosts   []string
+	WebhookLookup       security.LookupFunc
+	WebhookPoll         time.Duration
+	WebhookRetryBase    time.Duration
+	WebhookRetryMax     time.Duration
+	WebhookMaxAttempts  int
+	WebhookDisableAfter int
+	WebhookTimeout      time.Duration
+
+	// Chat (web/chat*.go): how long a hand-off waits for an agent before it
+	// becomes a ticket (3 minutes when zero), when staff answer chats (nil:
+	// always), the assistant's vocabulary (nil: built in), and how long
+	// transcripts are kept after their last message (90 days when zero).
+	ChatHandoffTimeout time.Duration
+	ChatHours          *bot.Hours
+	ChatRules          *bot.Rules
+	ChatRetention      time.Duration
 }
 
 // Server is the HTTP handler with its dependencies.
@@ -40,11 +102,20 @@ type Server struct {
 	mail     Mailer
 	log      *slog.Logger
 	customer *scs.SessionManager
+	staff    *scs.SessionManager
+	wa       *webauthn.WebAuthn
 	handler  http.Handler
 	secure   bool // served over HTTPS (directly or behind a proxy)
 
 	kbCache kbCache
+	banner  atomic.Pointer[string]
 	bg      sync.WaitGroup // background mail sends
+
+	abuse *abuse      // rate limits, abuse guard, traffic counts, alerts (web/abuse*.go)
+	tick  tickState   // Tick's hourly work
+	api   *apiLimits  // API rate limits
+	hooks *dispatcher // webhook delivery worker
+	chat  *chatState  // the assistant, chat limits and hand-off policy (web/chat*.go)
 }
 
 // New builds the server and its route table.
@@ -64,8 +135,39 @@ func New(cfg Config, db *store.DB, mailer Mailer, log *slog.Logger) (*Server, er
 	if cfg.MaxFormBytes == 0 {
 		cfg.MaxFormBytes = 1 << 20
 	}
-	s := &Server{cfg: cfg, db: db, mail: mailer, log: log, secure: cfg.BaseURL.Scheme == "https"}
+	if cfg.StaffIdle == 0 {
+		cfg.StaffIdle = 15 * time.Minute
+	}
+	if cfg.StaffLifetime == 0 {
+		cfg.StaffLifetime = 12 * time.Hour
+	}
+	switch cfg.StaffSessions {
+	case "":
+		cfg.StaffSessions = store.SessionsReplace
+	case store.SessionsReplace, store.SessionsBlock:
+	default:
+		return nil, fmt.Errorf("web: staff session policy %q: want replace or block", cfg.StaffSessions)
+	}
+	wa, err := newWebAuthn(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, db: db, mail: mailer, log: log, wa: wa, secure: cfg.BaseURL.Scheme == "https" || cfg.TLS != nil}
 	s.customer = s.newSessionManager("safedesk_customer", cfg.CustomerIdle, cfg.CustomerLifetime)
+	// The staff idle timeout is enforced by checkStaffSession from
+	// staff_sessions.last_seen_at, which only the person's own requests
+	// move; scs would extend it on every request, polling included.
+	s.staff = s.newSessionManager("safedesk_staff", 0, cfg.StaffLifetime)
+	if err := s.initAbuse(context.Background()); err != nil {
+		return nil, err
+	}
+	s.initAPI()
+	if err := s.initChat(); err != nil {
+		return nil, err
+	}
+	if err := s.loadBanner(context.Background()); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -91,16 +193,26 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 // Run serves on ln until ctx is done, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := s.HTTPServer(ln.Addr().String())
+	stopWebhooks := s.StartWebhooks()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if s.cfg.TLS != nil {
+			srv.TLSConfig = s.cfg.TLS
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
+		stopWebhooks()
 		return fmt.Errorf("web: serve: %w", err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
+	stopWebhooks()
 	s.bg.Wait()
 	if err != nil {
 		return fmt.Errorf("web: shutdown: %w", err)

@@ -23,7 +23,9 @@ func (s *Server) newSessionManager(name string, idle, lifetime time.Duration) *s
 	m := scs.New()
 	m.Store = s.db.Sessions()
 	m.Codec = sessionCodec{}
-	m.IdleTimeout = idle
+	if idle > 0 {
+		m.IdleTimeout = idle
+	}
 	m.Lifetime = lifetime
 	m.Cookie.Name = name
 	m.Cookie.HttpOnly = true
@@ -42,6 +44,7 @@ func (s *Server) newSessionManager(name string, idle, lifetime time.Duration) *s
 func (s *Server) withCustomer(h http.Handler) http.Handler {
 	return s.customer.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info(r).session = true
+		s.noteCustomerClient(r) // a block of the client ends the session (web/abuse_respond.go)
 		h.ServeHTTP(w, r)
 	}))
 }

@@ -44,8 +44,13 @@ func (s *Server) verifyPost(w http.ResponseWriter, r *http.Request) {
 		s.sendCode(w, r, email)
 		return
 	}
+	if ok, wait := s.allowCodeCheck(r, email); !ok {
+		s.codeLimited(w, r, email, wait, true)
+		return
+	}
 	c, err := s.db.CheckCode(ctx, email, code, s.actor(r))
 	if errors.Is(err, store.ErrCodeInvalid) {
+		s.codeFailed(r)
 		props.CodeStep = true
 		props.Errors = map[string]string{"code": "That code is wrong or has expired. Check the newest email from us, or ask for a new code."}
 		s.render(w, r, http.StatusUnprocessableEntity, templates.Verify(props))
@@ -61,12 +66,21 @@ func (s *Server) verifyPost(w http.ResponseWriter, r *http.Request) {
 	}
 	s.customer.Remove(ctx, sessPending)
 	s.customer.Put(ctx, sessCustomerID, c.ID)
+	if err := s.bindCustomerSession(ctx, c.ID); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	s.customer.Put(ctx, sessMasked, security.MaskEmail(c.Email))
+	s.noteCustomerClient(r)
 	http.Redirect(w, r, "/tickets", http.StatusSeeOther)
 }
 
 func (s *Server) sendCode(w http.ResponseWriter, r *http.Request, email string) {
 	ctx := r.Context()
+	if ok, wait := s.allowCodeSend(r, email); !ok {
+		s.codeLimited(w, r, email, wait, true)
+		return
+	}
 	code, err := s.db.IssueCode(ctx, email, s.actor(r))
 	if errors.Is(err, store.ErrRateLimited) {
 		w.Header().Set("Retry-After", "3600")

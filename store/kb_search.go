@@ -1,0 +1,352 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+)
+
+// Segment is a piece of a search snippet; Match marks the words that matched.
+type Segment struct {
+	Text  string
+	Match bool
+}
+
+// SearchResult is one article found by SearchArticles.
+type SearchResult struct {
+	Slug    string
+	Title   string
+	Snippet []Segment
+	Score   float64 // BM25: lower (more negative) is better
+}
+
+// Search query modes.
+const (
+	MatchAll = iota // every term must appear (portal search)
+	MatchAny        // any term may appear, ranked by BM25 (the bot)
+)
+
+// Snippet markers: control characters that cannot occur in validated text.
+const (
+	markStart = "\x02"
+	markEnd   = "\x03"
+)
+
+// maxRanked is the most articles one search lets FTS5 score. BM25 reads every
+// match position and the length of each article it scores, one to two
+// microseconds apiece, so this keeps a search within a few milliseconds
+// however large the knowledge base grows. Below it, every search is exact.
+const maxRanked = 500
+
+// SearchArticles finds published articles for free text q, best first. Any
+// input is safe: q is reduced to plain word tokens, each quoted for FTS5, so
+// FTS5 operators and SQL in q are only ever searched for as words.
+func (db *DB) SearchArticles(ctx context.Context, q string, mode, limit int) ([]SearchResult, error) {
+	terms := SearchTerms(q)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	if limit <= 0 || limit > 50 {
+		limit = 10
+	}
+	p, err := db.planSearch(ctx, terms, mode, limit)
+	if err != nil {
+		return nil, err
+	}
+	out, ids, err := db.searchRanked(ctx, p, limit)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		var snip string
+		if err := db.stmts.snippet.QueryRowContext(ctx, p.highlight, ids[i]).Scan(&snip); err != nil {
+			return nil, fmt.Errorf("store: search snippet: %w", err)
+		}
+		out[i].Snippet = splitSnippet(snip)
+	}
+	return out, nil
+}
+
+// searchPlan is how SearchArticles asks FTS5 for a query.
+type searchPlan struct {
+	match     string // the FTS5 expression that selects and ranks articles
+	highlight string // the one that marks words in snippets
+	newest    int    // when > 0, only the newest this many matches are ranked
+}
+
+// planSearch turns terms into a search that ranks at most about maxRanked
+// articles. A query that matches no more than that runs as it is: MatchAll
+// needs every word, MatchAny ranks the articles with any of them. Larger
+// ones are narrowed, the most exact way first:
+//
+//  1. MatchAny leaves out common words (see dropCommonTerms).
+//  2. A single word that is still too common is ranked among the articles
+//     with it in the title, when there are at least limit of those and no
+//     more than maxRanked: with the title weighted ten times the body, they
+//     are the ones BM25 ranks first anyway.
+//  3. Otherwise (MatchAll words that are each common, or a word common in
+//     titles too) only the newest maxRanked matching articles are ranked.
+//     Every result still matches the query; it may miss a better match
+//     among the older articles, which for words this common BM25 can
+//     barely tell apart anyway.
+func (db *DB) planSearch(ctx context.Context, terms []string, mode, limit int) (searchPlan, error) {
+	phrases := make([]string, len(terms))
+	for i, t := range terms {
+		phrases[i] = `"` + t + `"`
+	}
+	docs, total, err := db.matchCounts(ctx, phrases)
+	if err != nil {
+		return searchPlan{}, err
+	}
+	sep := " "
+	ranked := docs[0] // MatchAll: no more articles than the rarest word has
+	for _, n := range docs {
+		ranked = min(ranked, n)
+	}
+	if mode == MatchAny {
+		sep = " OR "
+		phrases, docs = dropCommonTerms(phrases, docs, total)
+		ranked = 0
+		for _, n := range docs {
+			ranked += n
+		}
+	}
+	p := searchPlan{match: strings.Join(phrases, sep), highlight: highlight(phrases, docs, total)}
+	if ranked <= maxRanked {
+		return p, nil
+	}
+	if len(phrases) == 1 {
+		inTitle := "{title} : " + phrases[0]
+		titles, _, err := db.matchCounts(ctx, []string{inTitle})
+		if err != nil {
+			return searchPlan{}, err
+		}
+		if titles[0] >= int64(limit) && titles[0] <= maxRanked {
+			p.match = inTitle
+			return p, nil
+		}
+	}
+	p.newest = maxRanked
+	return p, nil
+}
+
+// highlight is the expression that marks words in snippets: the phrases
+// except those in at least half of all articles, unless that leaves none.
+// Marking every "the" says nothing, would steer snippet() to the passages
+// dense with such words, and makes each snippet seek through their long
+// lists of matches.
+func highlight(phrases []string, docs []int64, total int64) string {
+	var kept []string
+	for i, p := range phrases {
+		if 2*docs[i] < total {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == 0 {
+		kept = phrases
+	}
+	return strings.Join(kept, " OR ")
+}
+
+// dropCommonTerms narrows a MatchAny query. First it leaves out the phrases
+// in at least half of all articles, unless that would leave nothing: BM25
+// clamps their idf to 1e-6, so they change nothing in the order of the
+// articles that match the rest, yet FTS5 would score every article they
+// occur in. Then, while the phrases left still match more than maxRanked
+// articles in all, it leaves out the most frequent, the one BM25 weighs
+// least, until one is left. The cost of that second step: an article with
+// only the dropped words is not found, and they add nothing to the score.
+func dropCommonTerms(phrases []string, docs []int64, total int64) ([]string, []int64) {
+	var kept []string
+	var keptDocs []int64
+	for i, p := range phrases {
+		if 2*docs[i] < total {
+			kept, keptDocs = append(kept, p), append(keptDocs, docs[i])
+		}
+	}
+	if len(kept) == 0 {
+		kept, keptDocs = append(kept, phrases...), append(keptDocs, docs...)
+	}
+	for len(kept) > 1 {
+		var sum int64
+		most := 0
+		for i, n := range keptDocs {
+			sum += n
+			if n > keptDocs[most] {
+				most = i
+			}
+		}
+		if sum <= maxRanked {
+			break
+		}
+		kept = append(kept[:most], kept[most+1:]...)
+		keptDocs = append(keptDocs[:most], keptDocs[most+1:]...)
+	}
+	return kept, keptDocs
+}
+
+// searchRanked returns the best limit published articles for a plan,
+// without snippets, and their row ids. Drafts are ranked with everything
+// else and dropped after the join, so when drafts take places among the best
+// it looks further down the ranking until it has limit articles or runs out.
+func (db *DB) searchRanked(ctx context.Context, p searchPlan, limit int) ([]SearchResult, []int64, error) {
+	for n := limit; ; n *= 4 {
+		var rows *sql.Rows
+		var err error
+		if p.newest > 0 {
+			rows, err = db.stmts.searchNewest.QueryContext(ctx, p.match, p.newest, n)
+		} else {
+			rows, err = db.stmts.search.QueryContext(ctx, p.match, n)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: search: %w", err)
+		}
+		var out []SearchResult
+		var ids []int64
+		ranked := 0
+		for rows.Next() {
+			var r SearchResult
+			var id int64
+			var published bool
+			if err := rows.Scan(&id, &r.Slug, &r.Title, &published, &r.Score); err != nil {
+				rows.Close()
+				return nil, nil, fmt.Errorf("store: search: %w", err)
+			}
+			ranked++
+			if published && len(out) < limit {
+				out, ids = append(out, r), append(ids, id)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: search: %w", err)
+		}
+		if len(out) == limit || ranked < n {
+			return out, ids, nil
+		}
+	}
+}
+
+// termCounts caches how many articles match each FTS5 expression that
+// planSearch counts (a word, or a word in the title), and how many articles
+// there are. Every method that writes kb_articles empties it once done
+// (articlesChanged); a change made by another process, such as safedesk kb
+// import, is seen after at most termCountsTTL.
+type termCounts struct {
+	mu     sync.Mutex
+	gen    uint64    // bumped on every change, so a count read across one is not kept
+	loaded time.Time // when total was read
+	total  int64     // valid when docs is not nil
+	docs   map[string]int64
+}
+
+const (
+	termCountsTTL  = time.Minute
+	maxCachedTerms = 10000 // bounds the cache against queries of endless new words
+)
+
+// articlesChanged empties the cache; called after every committed change to
+// the knowledge base.
+func (db *DB) articlesChanged() {
+	c := &db.terms
+	c.mu.Lock()
+	c.gen++
+	c.docs = nil
+	c.mu.Unlock()
+}
+
+// matchCounts returns how many articles match each of exprs, and how many
+// articles there are, from the cache where it can.
+func (db *DB) matchCounts(ctx context.Context, exprs []string) ([]int64, int64, error) {
+	c := &db.terms
+	now := db.now()
+	c.mu.Lock()
+	if c.docs != nil && now.Sub(c.loaded) > termCountsTTL {
+		c.gen++
+		c.docs = nil
+	}
+	gen, total, known := c.gen, c.total, c.docs != nil
+	counts := make([]int64, len(exprs))
+	var missing []int
+	for i, e := range exprs {
+		n, ok := c.docs[e]
+		if !ok {
+			missing = append(missing, i)
+		}
+		counts[i] = n
+	}
+	c.mu.Unlock()
+	if !known {
+		if err := db.stmts.articleCount.QueryRowContext(ctx).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("store: search: %w", err)
+		}
+	}
+	for _, i := range missing {
+		if err := db.stmts.termCount.QueryRowContext(ctx, exprs[i]).Scan(&counts[i]); err != nil {
+			return nil, 0, fmt.Errorf("store: search: %w", err)
+		}
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		switch {
+		case c.docs == nil:
+			c.docs, c.total, c.loaded = map[string]int64{}, total, now
+		case len(c.docs) > maxCachedTerms:
+			c.docs = map[string]int64{}
+		}
+		for _, i := range missing {
+			c.docs[exprs[i]] = counts[i]
+		}
+	}
+	c.mu.Unlock()
+	return counts, total, nil
+}
+
+// SearchTerms splits free text into lowercase word tokens (letters and
+// digits), dropping duplicates, at most 16.
+func SearchTerms(q string) []string {
+	fields := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range fields {
+		if seen[f] || len(f) > 64 {
+			continue
+		}
+		seen[f] = true
+		out = append(out, f)
+		if len(out) == 16 {
+			break
+		}
+	}
+	return out
+}
+
+func splitSnippet(s string) []Segment {
+	var out []Segment
+	for s != "" {
+		i := strings.Index(s, markStart)
+		if i < 0 {
+			out = append(out, Segment{Text: s})
+			break
+		}
+		if i > 0 {
+			out = append(out, Segment{Text: s[:i]})
+		}
+		s = s[i+1:]
+		j := strings.Index(s, markEnd)
+		if j < 0 {
+			out = append(out, Segment{Text: s, Match: true})
+			break
+		}
+		out = append(out, Segment{Text: s[:j], Match: true})
+		s = s[j+1:]
+	}
+	return out
+}

@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"safedesk/security"
+)
+
+// BindCustomerSession records that the session with this token belongs to
+// the customer, so that erasing the customer (by any route: the portal, the
+// admin panel, the API, retention) ends the session in the same
+// transaction. Call it whenever a session becomes a customer's, after the
+// token has been renewed.
+func (db *DB) BindCustomerSession(ctx context.Context, token string, customerID int64) error {
+	h := sha256.Sum256([]byte(token))
+	_, err := db.write.ExecContext(ctx, `INSERT INTO customer_sessions (token_hash, customer_id, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (token_hash) DO UPDATE SET customer_id = excluded.customer_id`, h[:], customerID, nanos(db.now()))
+	if err != nil {
+		return fmt.Errorf("store: bind session: %w", err)
+	}
+	return nil
+}
+
+// SubjectExport is everything held about one customer, for their access
+// request: profile, tickets with the conversation, chat transcripts, the
+// consents they gave, and the audit records about them. Internal notes are
+// included only when asked for (an owner's setting).
+type SubjectExport struct {
+	Customer Customer
+	Tickets  []TicketExport
+	Chats    []ChatExport
+	Records  []SubjectRecord
+}
+
+// ChatExport is one conversation with its messages.
+type ChatExport struct {
+	Conversation Conversation
+	Messages     []ChatMessage
+}
+
+// SubjectRecord is one audit entry about the customer. Who acted is given
+// by kind only (the customer, staff, the system, an API client), never by
+// name or staff number; the network address only when it was the
+// customer's own.
+type SubjectRecord struct {
+	At       time.Time
+	Action   string
+	Target   string
+	By       string
+	ClientIP string
+}
+
+// ExportSubject gathers a customer's data for an access request. The caller
+// records the export in the audit log.
+func (db *DB) ExportSubject(ctx context.Context, id int64, internalNotes bool) (SubjectExport, error) {
+	c, err := db.GetCustomer(ctx, id)
+	if err != nil {
+		return SubjectExport{}, err
+	}
+	out := SubjectExport{Customer: c}
+	targets := []string{customerTarget(id)}
+	f := TicketFilter{CustomerID: id, Limit: 200}
+	for {
+		ts, err := db.ListTickets(ctx, f)
+		if err != nil {
+			return SubjectExport{}, err
+		}
+		for _, t := range ts {
+			msgs, err := db.ListMessages(ctx, t.ID, internalNotes)
+			if err != nil {
+				return SubjectExport{}, err
+			}
+			out.Tickets = append(out.Tickets, TicketExport{Ticket: t, Messages: msgs})
+			targets = append(targets, TicketTarget(t.ID))
+		}
+		if len(ts) < f.Limit {
+			break
+		}
+		f.Before = ts[len(ts)-1].ID
+	}
+	convs, err := db.customerConversations(ctx, id)
+	if err != nil {
+		return SubjectExport{}, err
+	}
+	for _, conv := range convs {
+		msgs, err := db.ListChatMessages(ctx, conv.ID, 0)
+		if err != nil {
+			return SubjectExport{}, err
+		}
+		out.Chats = append(out.Chats, ChatExport{Conversation: conv, Messages: msgs})
+		targets = append(targets, ChatTarget(conv.ID))
+	}
+	if out.Records, err = db.subjectRecords(ctx, id, targets); err != nil {
+		return SubjectExport{}, err
+	}
+	return out, nil
+}
+
+// customerConversations returns the conversations linked to a customer,
+// oldest first.
+func (db *DB) customerConversations(ctx context.Context, id int64) ([]Conversation, error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT "+conversationColumns+" FROM chat_conversations WHERE customer_id = ? ORDER BY id", id)
+	if err != nil {
+		return nil, fmt.Errorf("store: export chats: %w", err)
+	}
+	defer rows.Close()
+	var out []Conversation
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// subjectRecords returns the audit entries by the customer or about them
+// or their tickets and chats, in order.
+func (db *DB) subjectRecords(ctx context.Context, id int64, targets []string) ([]SubjectRecord, error) {
+	seen := map[int64]SubjectRecord{}
+	self := strconv.FormatInt(id, 10)
+	add := func(e AuditEntry) error {
+		r := SubjectRecord{At: e.At, Action: e.Action, Target: e.Target, By: e.Actor.Type}
+		if e.Actor.Type == ActorCustomer && e.Actor.ID == self {
+			r.By, r.ClientIP = "you", e.Actor.ClientIP
+		}
+		seen[e.Seq] = r
+		return nil
+	}
+	filters := []AuditFilter{{ActorType: ActorCustomer, ActorID: self}}
+	for _, t := range targets {
+		filters = append(filters, AuditFilter{Target: t})
+	}
+	for _, f := range filters {
+		if err := db.ExportAudit(ctx, f, add); err != nil {
+			return nil, err
+		}
+	}
+	seqs := make([]int64, 0, len(seen))
+	for s := range seen {
+		seqs = append(seqs, s)
+	}
+	slices.Sort(seqs)
+	out := make([]SubjectRecord, len(seqs))
+	for i, s := range seqs {
+		out[i] = seen[s]
+	}
+	return out, nil
+}
+
+// Erasure request channels: how a request reached us.
+const (
+	ChannelPortal   = "portal"
+	ChannelEmail    = "email"
+	ChannelPhone    = "phone"
+	ChannelLetter   = "letter"
+	ChannelInPerson = "in_person"
+	ChannelOther    = "other"
+)
+
+// ErasureChannels lists the channels staff may record, in display order.
+var ErasureChannels = []string{ChannelEmail, ChannelPhone, ChannelLetter, ChannelInPerson, ChannelOther}
+
+// MaxReferenceLen caps an erasure request's reference, in characters.
+const MaxReferenceLen = 80
+
+// ErasureRequest is one entry of the register of erasure requests.
+type ErasureRequest struct {
+	ID         int64
+	Tombstone  string
+	Channel    string
+	Reference  string // a short note without personal data, like "letter 2026-014"
+	ReceivedAt time.Time
+	ErasedAt   time.Time
+	HandledBy  string // "portal" or "staff:ID"
+}
+
+// Validate checks the channel, the date and the reference, which must not
+// carry an email address, phone number or other personal data: the
+// register outlives the customer.
+func (e ErasureRequest) Validate(now time.Time) error {
+	var v ValidationError
+	if e.Channel != ChannelPortal && !slices.Contains(ErasureChannels, e.Channel) {
+		v.add("channel", "Choose how the request reached you.")
+	}
+	switch {
+	case e.ReceivedAt.IsZero():
+		v.add("received", "Enter the day the request reached you.")
+	case e.ReceivedAt.After(now):
+		v.add("received", "The day the request reached you cannot be in the future.")
+	case e.ReceivedAt.Before(now.AddDate(-1, 0, 0)):
+		v.add("received", "That is more than a year ago: check the date.")
+	}
+	checkText(&v, "reference", e.Reference, MaxReferenceLen, false, "a reference")
+	if _, ok := v.Fields["reference"]; !ok && len(security.Scan(e.Reference)) > 0 {
+		v.add("reference", "Keep personal data (addresses, phone numbers) out of the reference: the register outlives the customer.")
+	}
+	return v.err()
+}
+
+// RecordErasureRequest adds an erasure that has been carried out to the
+// register, with an audit entry, in one transaction. Validate first: the
+// erasure cannot be undone, so a request that fails to validate must be
+// refused before it.
+func (db *DB) RecordErasureRequest(ctx context.Context, e ErasureRequest, a Actor) (ErasureRequest, error) {
+	if e.ErasedAt.IsZero() {
+		e.ErasedAt = db.now()
+	}
+	e.Reference = strings.TrimSpace(e.Reference)
+	if e.HandledBy == "" {
+		e.HandledBy = actorString(a)
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO erasure_requests (tombstone_id, channel, reference, received_at, erased_at, handled_by)
+			VALUES (?, ?, ?, ?, ?, ?)`, e.Tombstone, e.Channel, e.Reference, nanos(e.ReceivedAt), nanos(e.ErasedAt), e.HandledBy)
+		if err != nil {
+			if strings.Contains(err.Error(), "FOREIGN KEY") {
+				return ErrNotFound // no such tombstone
+			}
+			if strings.Contains(err.Error(), "UNIQUE") {
+				return ErrConflict
+			}
+			return fmt.Errorf("store: record erasure: %w", err)
+		}
+		e.ID, _ = res.LastInsertId()
+		return db.appendAudit(ctx, tx, a, "customer.erasure_recorded", "tombstone:"+e.Tombstone,
+			map[string]any{"channel": e.Channel, "received": e.ReceivedAt.UTC().Format(time.DateOnly)})
+	})
+	if err != nil {
+		return ErasureRequest{}, err
+	}
+	return e, nil
+}
+
+// ListErasureRequests returns the register, newest first.
+func (db *DB) ListErasureRequests(ctx context.Context, limit int) ([]ErasureRequest, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT id, tombstone_id, channel, reference, received_at, erased_at, handled_by
+		FROM erasure_requests ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: erasure requests: %w", err)
+	}
+	defer rows.Close()
+	var out []ErasureRequest
+	for rows.Next() {
+		var e ErasureRequest
+		var received, erased int64
+		if err := rows.Scan(&e.ID, &e.Tombstone, &e.Channel, &e.Reference, &received, &erased, &e.HandledBy); err != nil {
+			return nil, fmt.Errorf("store: erasure requests: %w", err)
+		}
+		e.ReceivedAt, e.ErasedAt = fromNanos(received), fromNanos(erased)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

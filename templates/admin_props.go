@@ -1,0 +1,220 @@
+package templates
+
+import (
+	"time"
+
+	"safedesk/security"
+	"safedesk/store"
+)
+
+// AdminPage is what every staff-panel page's layout needs.
+type AdminPage struct {
+	Title   string
+	Active  string // the nav key of the current section
+	Staff   store.Staff
+	Product string
+	Notice  string
+}
+
+// NavItem is one entry of the staff panel's navigation, shown only to roles
+// holding Perm.
+type NavItem struct {
+	Key   string
+	Label string
+	Href  string
+	Perm  security.Permission
+}
+
+// AdminNav is the staff panel's navigation, in order.
+var AdminNav = []NavItem{
+	{Key: "tickets", Label: "Tickets", Href: "/admin/tickets", Perm: security.PermTicketsRead},
+	{Key: "chats", Label: "Chats", Href: "/admin/chats", Perm: security.PermChatsHandle},
+	{Key: "kb", Label: "Knowledge base", Href: "/admin/kb", Perm: security.PermKBRead},
+	{Key: "staff", Label: "Staff", Href: "/admin/staff", Perm: security.PermStaffRead},
+	{Key: "audit", Label: "Audit", Href: "/admin/audit", Perm: security.PermAuditRead},
+	{Key: "security", Label: "Security", Href: "/admin/security", Perm: security.PermSecurityRead},
+	{Key: "backups", Label: "Backups", Href: "/admin/backups", Perm: security.PermBackupsManage},
+	{Key: "settings", Label: "Settings", Href: "/admin/settings", Perm: security.PermSettingsRead},
+	{Key: "api", Label: "API", Href: "/admin/api", Perm: security.PermTokensManage},
+}
+
+// HomeFor is the first section a role can open.
+func HomeFor(r security.Role) string {
+	for _, n := range AdminNav {
+		if r.Can(n.Perm) {
+			return n.Href
+		}
+	}
+	return "/admin/sessions"
+}
+
+func navFor(r security.Role) []NavItem {
+	var out []NavItem
+	for _, n := range AdminNav {
+		if r.Can(n.Perm) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Field is a form field carried through a step-up.
+type Field struct{ Name, Value string }
+
+// AdminLoginProps is the sign-in page.
+type AdminLoginProps struct {
+	Product string
+	Next    string
+	Notice  string
+}
+
+// AdminEnrolProps is the owner-setup or invite page.
+type AdminEnrolProps struct {
+	Product   string
+	Kind      string // setup or invite
+	Email     string // fixed for invites
+	Role      string
+	BeginURL  string
+	FinishURL string
+}
+
+// AdminMessageProps is a plain message page outside the signed-in panel.
+type AdminMessageProps struct {
+	Product string
+	Title   string
+	Message string
+}
+
+// AdminStepUpProps asks for a passkey before a sensitive action, then sends
+// the original request again.
+type AdminStepUpProps struct {
+	AdminPage
+	Method string
+	Action string
+	Fields []Field
+}
+
+// AdminTicketFilter is the queue's filter form.
+type AdminTicketFilter struct {
+	Status, Priority, Assignee, Q string
+}
+
+// AdminTicketRow is a ticket in the queue with who it is assigned to.
+type AdminTicketRow struct {
+	Ticket   store.Ticket
+	Assignee string
+	Customer string // masked address
+}
+
+// AdminTicketListProps is the ticket queue.
+type AdminTicketListProps struct {
+	AdminPage
+	Filter  AdminTicketFilter
+	Rows    []AdminTicketRow
+	Staff   []store.Staff
+	NextURL string
+	CanEdit bool
+}
+
+// AdminTicketViewProps is a ticket with its conversation, notes and controls.
+type AdminTicketViewProps struct {
+	AdminPage
+	Ticket   store.Ticket
+	Customer string // masked address
+	Messages []store.Message
+	Authors  map[int64]string
+	Staff    []store.Staff
+	Reply    string
+	Internal bool
+	Errors   map[string]string
+	CanEdit  bool
+}
+
+// AdminCustomerProps shows a customer, masked unless revealed.
+type AdminCustomerProps struct {
+	AdminPage
+	Customer  store.Customer
+	Email     string
+	Name      string
+	Revealed  bool
+	CanReveal bool
+	Tickets   []store.Ticket
+	// Erase is the erasure form (web/me_admin.go); nil for roles that
+	// may not erase.
+	Erase *AdminEraseForm
+}
+
+// AdminKBListProps lists articles including drafts.
+type AdminKBListProps struct {
+	AdminPage
+	Articles []store.Article
+	CanEdit  bool
+}
+
+// AdminKBEditProps is the article editor.
+type AdminKBEditProps struct {
+	AdminPage
+	Article store.Article
+	IsNew   bool
+	Preview string // rendered HTML
+	Errors  map[string]string
+}
+
+// AdminStaffListProps is the staff page.
+type AdminStaffListProps struct {
+	AdminPage
+	Members     []store.Staff
+	CanManage   bool
+	CanOwners   bool
+	InviteEmail string
+	InviteRole  string
+	InviteLink  string
+	Errors      map[string]string
+	Roles       []security.Role
+}
+
+// AdminSessionsProps is the person's own passkeys and sessions.
+type AdminSessionsProps struct {
+	AdminPage
+	Passkeys []store.Passkey
+	Sessions []store.StaffSession
+	Current  []byte // token hash of this browser's session
+}
+
+// AdminSettingsProps is the settings page.
+type AdminSettingsProps struct {
+	AdminPage
+	CanManage bool
+	Banner    string
+	Facts     []Fact
+	Errors    map[string]string
+	// Privacy and Doctor are the privacy card and the deployment checks
+	// with the build (web/me_admin.go, web/doctor.go).
+	Privacy AdminPrivacySettings
+	Doctor  DoctorReport
+}
+
+// Fact is a read-only configuration line on the settings page.
+type Fact struct{ Label, Value string }
+
+func staffName(names map[int64]string, id int64) string {
+	if n, ok := names[id]; ok {
+		return n
+	}
+	return "Support team"
+}
+
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case t.IsZero():
+		return "never"
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return humanDuration(d.Truncate(time.Minute)) + " ago"
+	case d < 48*time.Hour:
+		return humanDuration(d.Truncate(time.Hour)) + " ago"
+	}
+	return dateTime(t)
+}

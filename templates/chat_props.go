@@ -1,0 +1,212 @@
+package templates
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"safedesk/store"
+)
+
+// ChatState is where a conversation stands, for the pieces of the chat page
+// that change with it.
+type ChatState struct {
+	ID       int64
+	Status   string // store.ChatStatus*, "" before consent
+	Closed   string // store.ChatClosed* when closed
+	TicketID int64  // the request it became, if any
+	Verified string // masked address of the verified customer, or ""
+	Deadline time.Time
+	LastID   int64  // the newest message shown
+	Step     string // "code" while the bot waits for a verification code
+}
+
+// Waiting reports whether the conversation is in the staff queue.
+func (s ChatState) Waiting() bool { return s.Status == store.ChatStatusWaiting }
+
+// WithAgent reports whether an agent has taken the conversation over.
+func (s ChatState) WithAgent() bool { return s.Status == store.ChatStatusAgent }
+
+// Over reports whether the conversation has ended.
+func (s ChatState) Over() bool { return s.Status == store.ChatStatusClosed }
+
+// Live reports whether the page should poll for messages from staff.
+func (s ChatState) Live() bool { return s.Waiting() || s.WithAgent() }
+
+// ChatLine is one message as the page shows it.
+type ChatLine struct {
+	ID      int64
+	Author  string // store.ChatAuthor*
+	Name    string // how the author is named to the reader
+	Body    string
+	At      time.Time
+	Warning string // why something was removed from the visitor's message
+	Quote   string // the article passage the assistant quotes
+	Section string
+	Slug    string
+	Title   string
+	Tickets []ChatTicket
+	Offers  []string // verify, human, ticket
+	Intent  string   // staff views: what the assistant made of a visitor message
+	Outcome string
+}
+
+// ChatTicket is one of the customer's requests in a status answer.
+type ChatTicket struct {
+	ID        int64
+	Subject   string
+	Status    string
+	UpdatedAt time.Time
+	LastBy    string
+}
+
+// ChatComposer is the message form with what was typed and why it was
+// refused, if it was.
+type ChatComposer struct {
+	Text     string
+	Error    string
+	MaxRunes int
+}
+
+// ChatPageProps is the visitor's chat page: the consent notice before the
+// first message, then the transcript and the composer.
+type ChatPageProps struct {
+	Page
+	State         ChatState
+	Lines         []ChatLine
+	Composer      ChatComposer
+	ConsentError  string
+	RetentionDays int
+	Hours         string // when people answer, in words; "" for always
+	HandoffWait   time.Duration
+}
+
+// ChatUpdateProps is the fragment that answers a message, a hand-off or a
+// poll: new lines, and the parts of the page whose state may have changed.
+type ChatUpdateProps struct {
+	Lines    []ChatLine
+	State    ChatState
+	Composer ChatComposer
+	// Poll: the fragment answers the poller, so the lines go out of band
+	// and the poller itself is the main content.
+	Poll bool
+	// Changed: the status changed, so the status line, the hand-off
+	// button and the composer are replaced too.
+	Changed bool
+}
+
+func chatPollURL(s ChatState) string {
+	return fmt.Sprintf("/chat/poll?after=%d&status=%s", s.LastID, s.Status)
+}
+
+func chatTime(t time.Time) string { return t.UTC().Format("15:04") }
+
+func ticketStatusText(t ChatTicket) string {
+	s := statusLabel(t.Status)
+	switch t.LastBy {
+	case "staff":
+		s += " · last reply from our team"
+	case "customer":
+		s += " · waiting for our reply"
+	}
+	return s
+}
+
+func ticketLink(id int64) string { return "/tickets/" + strconv.FormatInt(id, 10) }
+
+func waitMinutes(d time.Duration) string {
+	if d <= 0 {
+		return "a few minutes"
+	}
+	if m := int(d.Round(time.Minute) / time.Minute); m > 1 {
+		return strconv.Itoa(m) + " minutes"
+	}
+	return "a minute"
+}
+
+// AdminChatRow is one conversation in the staff queue.
+type AdminChatRow struct {
+	Conversation store.Conversation
+	Customer     string // masked address, or "" for an anonymous visitor
+	Preview      string // the visitor's latest message
+	Assignee     string
+	WaitingFor   time.Duration
+}
+
+// AdminChatListProps is the staff chat queue.
+type AdminChatListProps struct {
+	AdminPage
+	Rows     []AdminChatRow
+	Closed   []AdminChatRow
+	CanStats bool
+}
+
+// AdminChatViewProps is one conversation for staff, with the live reply
+// form once the viewer has taken it.
+type AdminChatViewProps struct {
+	AdminPage
+	Conversation store.Conversation
+	Customer     string
+	Assignee     string
+	Lines        []ChatLine
+	Mine         bool // the viewer holds the conversation
+	Reply        string
+	Error        string
+}
+
+// AdminChatUpdateProps answers the staff view's poll and reply.
+type AdminChatUpdateProps struct {
+	Conversation store.Conversation
+	Lines        []ChatLine
+	LastID       int64
+	Poll         bool
+	Mine         bool
+	Changed      bool
+}
+
+// ChatGap is a question the assistant could not answer, with how often it
+// (or a question with the same words) was asked.
+type ChatGap struct {
+	Question string
+	Count    int
+	Last     time.Time
+}
+
+// AdminChatInsightProps is the insight page: deflection, hand-offs and the
+// questions the knowledge base does not answer.
+type AdminChatInsightProps struct {
+	AdminPage
+	Days     int
+	Stats    store.ChatStats
+	Gaps     []ChatGap
+	Chart    ChatChart
+	Outcomes []OutcomeCount
+}
+
+// OutcomeCount is the number of visitor messages with one outcome.
+type OutcomeCount struct {
+	Label string
+	Count int
+}
+
+// ChatChart is the daily chart, laid out by the handler: bars in a
+// viewBox of Width × Height.
+type ChatChart struct {
+	Width, Height int
+	Bars          []ChartBar
+	Labels        []ChartLabel
+	Max           int
+}
+
+// ChartBar is one rectangle of the chart.
+type ChartBar struct {
+	X, Y, W, H int
+	Class      string
+	Title      string
+}
+
+// ChartLabel is one axis label.
+type ChartLabel struct {
+	X, Y int
+	Text string
+}

@@ -1,0 +1,213 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"safedesk/security"
+	"safedesk/store"
+)
+
+// Alerts: owners and admins get an email for every critical security
+// event (a block, a cloned passkey, a broken audit chain, a leaked API
+// token), deduplicated by kind and client for AlertDedup, and at most
+// alertMailLimit mails: what the limit holds back goes out in the next
+// mail. The mails say what happened and where, never any customer data.
+// The feed is the security_events table, so events raised anywhere in the
+// server are covered; a block sends at once, anything else within a
+// minute (Tick).
+
+// AlertDedup is how long an alert for the same kind of event from the same
+// client is not repeated.
+const AlertDedup = time.Hour
+
+// alertMailLimit: three mails at once, then one every ten minutes.
+var alertMailLimit = security.LimitConfig{Rate: 1.0 / 600, Burst: 3}
+
+// maxAlertLines bounds the events listed in one mail.
+const maxAlertLines = 30
+
+type alerter struct {
+	mu      sync.Mutex // one sweep at a time
+	started bool
+	cursor  int64                // the newest event already considered
+	sent    map[string]time.Time // kind and client → when last alerted
+	pending []store.SecurityEvent
+	held    int // events beyond maxAlertLines, counted only
+	limit   *security.Limiter
+	running atomic.Bool
+}
+
+func (a *alerter) init() {
+	a.sent = map[string]time.Time{}
+	a.limit = alertMailLimit.NewLimiter(nil)
+}
+
+// startAlerts sets the cursor to the newest event, so that a restart does
+// not mail old events again.
+func (s *Server) startAlerts(ctx context.Context) error {
+	id, err := s.db.LastSecurityEventID(ctx)
+	if err != nil {
+		return err
+	}
+	a := &s.abuse.alerts
+	a.mu.Lock()
+	a.cursor, a.started = id, true
+	a.mu.Unlock()
+	return nil
+}
+
+// kickAlerts runs a sweep in the background unless one is running.
+func (s *Server) kickAlerts() {
+	a := &s.abuse.alerts
+	if !a.running.CompareAndSwap(false, true) {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer a.running.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.sweepAlerts(ctx); err != nil {
+			s.log.Error("security alerts", "err", err)
+		}
+	}()
+}
+
+// sweepAlerts reads the critical events since the last sweep and mails
+// those not alerted recently, if the mail limit allows.
+func (s *Server) sweepAlerts(ctx context.Context) error {
+	a := &s.abuse.alerts
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := s.db.Now()
+	for {
+		evs, err := s.db.CriticalEventsAfter(ctx, a.cursor, 200)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			a.cursor = e.ID
+			key := e.Kind + "\x00" + e.ClientIP
+			if last, ok := a.sent[key]; ok && now.Sub(last) < AlertDedup {
+				continue
+			}
+			a.sent[key] = now
+			if len(a.pending) < maxAlertLines {
+				a.pending = append(a.pending, e)
+			} else {
+				a.held++
+			}
+		}
+		if len(evs) < 200 {
+			break
+		}
+	}
+	for k, t := range a.sent {
+		if now.Sub(t) >= AlertDedup {
+			delete(a.sent, k)
+		}
+	}
+	if len(a.pending) == 0 {
+		return nil
+	}
+	if ok, _ := a.limit.Allow("mail"); !ok {
+		return nil // held for the next mail
+	}
+	to, err := s.alertRecipients(ctx)
+	if err != nil {
+		return err
+	}
+	if len(to) == 0 {
+		s.log.Warn("security alert not mailed: no active owner or admin", "events", len(a.pending))
+	}
+	subject, text := s.alertMail(a.pending, a.held)
+	for _, addr := range to {
+		s.sendMail(Mail{To: addr, Subject: subject, Text: text})
+	}
+	s.log.Warn("security alert", "subject", subject, "recipients", len(to))
+	a.pending, a.held = nil, 0
+	return nil
+}
+
+// alertRecipients are the addresses of the active owners and admins.
+func (s *Server) alertRecipients(ctx context.Context) ([]string, error) {
+	staff, err := s.db.ListStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var to []string
+	for _, st := range staff {
+		if st.Active() && (st.Role == security.RoleOwner || st.Role == security.RoleAdmin) {
+			to = append(to, st.Email)
+		}
+	}
+	return to, nil
+}
+
+// alertMail writes the subject and text of an alert about evs.
+func (s *Server) alertMail(evs []store.SecurityEvent, held int) (string, string) {
+	var b strings.Builder
+	subject := fmt.Sprintf("[%s] Security alert: %d events", s.cfg.Product, len(evs)+held)
+	if len(evs) == 1 && held == 0 {
+		subject = fmt.Sprintf("[%s] Security alert: %s from %s", s.cfg.Product, alertLabel(evs[0].Kind), orDash(evs[0].ClientIP))
+	}
+	fmt.Fprintf(&b, "Hello,\n\n%s raised these security alerts:\n\n", s.cfg.Product)
+	for _, e := range evs {
+		fmt.Fprintf(&b, "  %s  %s  client %s", e.At.UTC().Format("2006-01-02 15:04:05 UTC"), alertLabel(e.Kind), orDash(e.ClientIP))
+		keys := make([]string, 0, len(e.Details))
+		for k := range e.Details {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "  %s=%v", k, e.Details[k])
+		}
+		b.WriteString("\n")
+	}
+	if held > 0 {
+		fmt.Fprintf(&b, "  … and %d more.\n", held)
+	}
+	fmt.Fprintf(&b, "\nThe security dashboard shows them live, with the blocks in force: %s\n", s.absURL("/admin/security"))
+	fmt.Fprintf(&b, "Repeats of the same alert from the same client are not mailed again for %s.\n", humanize(AlertDedup))
+	b.WriteString("\nThis message holds no customer data. If in doubt about it, open the admin panel yourself rather than the link.\n")
+	return subject, b.String()
+}
+
+var alertLabels = map[string]string{
+	"abuse.blocked":                   "client blocked",
+	"passkey.sign_count_regressed":    "possibly cloned passkey",
+	"passkey.backup_eligible_changed": "passkey flags changed",
+	"audit.chain_broken":              "audit log tampering",
+	"token_address_refused":           "API token used from a refused address",
+}
+
+func alertLabel(kind string) string {
+	if l, ok := alertLabels[kind]; ok {
+		return l
+	}
+	return kind
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func humanize(d time.Duration) string {
+	if d%time.Hour == 0 {
+		if d == time.Hour {
+			return "an hour"
+		}
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return d.String()
+}

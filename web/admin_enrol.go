@@ -1,0 +1,207 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/go-webauthn/webauthn/protocol"
+
+	"safedesk/store"
+	"safedesk/templates"
+)
+
+// Enrolment: the owner setup link (kind "setup", token in the query) and
+// staff invites (kind "invite", token in the path) both lead to a page that
+// registers the person's first passkey.
+
+func enrolToken(r *http.Request) (kind, token string) {
+	if t := r.PathValue("token"); t != "" {
+		return "invite", t
+	}
+	return "setup", r.URL.Query().Get("token")
+}
+
+func enrolPaths(kind, token string) (begin, finish string) {
+	if kind == "invite" {
+		return "/admin/invite/" + token + "/begin", "/admin/invite/" + token + "/finish"
+	}
+	return "/admin/setup/begin?token=" + token, "/admin/setup/finish?token=" + token
+}
+
+// enrolPage shows the enrolment form, or a clear error for a used, expired
+// or unknown link.
+func (s *Server) enrolPage(w http.ResponseWriter, r *http.Request) {
+	kind, token := enrolToken(r)
+	inv, err := s.db.GetInvite(r.Context(), kind, token)
+	if err != nil {
+		s.enrolError(w, r, err)
+		return
+	}
+	begin, finish := enrolPaths(kind, token)
+	s.render(w, r, http.StatusOK, templates.AdminEnrol(templates.AdminEnrolProps{
+		Product: s.cfg.Product, Kind: kind, Email: inv.Email, Role: inv.Role.Label(), BeginURL: begin, FinishURL: finish,
+	}))
+}
+
+func (s *Server) enrolError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := http.StatusNotFound, "This link is not valid. Check that you copied all of it."
+	switch {
+	case errors.Is(err, store.ErrInviteUsed):
+		status, msg = http.StatusGone, "This link has already been used. Each link works once: ask for a new one."
+	case errors.Is(err, store.ErrInviteExpire):
+		status, msg = http.StatusGone, "This link has expired. Ask for a new one (setup links last 1 hour, invites 24 hours)."
+	case !errors.Is(err, store.ErrNotFound):
+		s.serveError(w, r, err)
+		return
+	}
+	s.render(w, r, status, templates.AdminMessage(templates.AdminMessageProps{Product: s.cfg.Product, Title: "Link not usable", Message: msg}))
+}
+
+// enrolBegin validates the form and starts a passkey registration.
+func (s *Server) enrolBegin(w http.ResponseWriter, r *http.Request) {
+	kind, token := enrolToken(r)
+	inv, err := s.db.GetInvite(r.Context(), kind, token)
+	if err != nil {
+		jsonFail(w, http.StatusGone, "This link is no longer valid.")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		jsonFail(w, http.StatusBadRequest, "We could not read the form.")
+		return
+	}
+	c := ceremony{Kind: kind, Token: token, Name: strings.TrimSpace(r.PostForm.Get("name")),
+		Email: strings.TrimSpace(r.PostForm.Get("email")), PasskeyName: strings.TrimSpace(r.PostForm.Get("passkey_name")), Handle: newUserHandle()}
+	if inv.Email != "" {
+		c.Email = inv.Email
+	}
+	if err := (store.Enrollment{Name: c.Name, Email: c.Email}).Validate(); err != nil {
+		var verr *store.ValidationError
+		errors.As(err, &verr)
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "Please correct the form.", "fields": verr.Fields})
+		return
+	}
+	u := &waUser{handle: c.Handle, name: c.Email, display: c.Name}
+	opts, sess, err := s.wa.BeginRegistration(u, registrationOptions(nil)...)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	c.Session = *sess
+	if err := s.beginCeremony(r, "enrol", c); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, opts)
+}
+
+// enrolFinish checks the new credential, spends the link and signs in.
+func (s *Server) enrolFinish(w http.ResponseWriter, r *http.Request) {
+	kind, token := enrolToken(r)
+	c, err := s.takeCeremony(r, "enrol")
+	if errors.Is(err, errCeremonyGone) || (err == nil && (c.Token != token || c.Kind != kind)) {
+		jsonFail(w, http.StatusBadRequest, "This registration expired or was already used. Please start again.")
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBody(r.Body)
+	if err != nil {
+		jsonFail(w, http.StatusBadRequest, "Your browser sent an answer we could not read.")
+		return
+	}
+	u := &waUser{handle: c.Handle, name: c.Email, display: c.Name}
+	cred, err := s.wa.CreateCredential(u, c.Session, parsed)
+	if err != nil {
+		s.securityEvent(r, "passkey.registration_failed", store.SeverityWarning, map[string]any{"kind": kind})
+		jsonFail(w, http.StatusBadRequest, "The passkey could not be registered. Your device must support passkeys with a PIN, fingerprint or face check.")
+		return
+	}
+	pk, err := newPasskey(cred, c.PasskeyName)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	st, err := s.db.EnrollStaff(r.Context(), kind, token, store.Enrollment{Name: c.Name, Email: c.Email, UserHandle: c.Handle, Passkey: pk},
+		store.Actor{ClientIP: clientIP(r)})
+	switch {
+	case errors.Is(err, store.ErrInviteUsed), errors.Is(err, store.ErrInviteExpire), errors.Is(err, store.ErrNotFound):
+		jsonFail(w, http.StatusGone, "This link is no longer valid.")
+		return
+	case errors.Is(err, store.ErrStaffExists):
+		jsonFail(w, http.StatusConflict, "A staff member with this email address already exists.")
+		return
+	case err != nil:
+		s.serveError(w, r, err)
+		return
+	}
+	if err := s.startStaffSession(r, st); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"redirect": "/admin/tickets"})
+}
+
+// passkeyAddBegin registers another passkey for the signed-in staff member.
+func (s *Server) passkeyAddBegin(w http.ResponseWriter, r *http.Request) {
+	st := s.currentStaff(r)
+	u, err := s.loadWAUser(r, st)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	r.ParseForm()
+	opts, sess, err := s.wa.BeginRegistration(u, registrationOptions(u.creds)...)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := s.beginCeremony(r, "addkey", ceremony{Session: *sess, StaffID: st.ID, PasskeyName: r.PostForm.Get("passkey_name")}); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, opts)
+}
+
+func (s *Server) passkeyAddFinish(w http.ResponseWriter, r *http.Request) {
+	st := s.currentStaff(r)
+	c, err := s.takeCeremony(r, "addkey")
+	if errors.Is(err, errCeremonyGone) || (err == nil && c.StaffID != st.ID) {
+		jsonFail(w, http.StatusBadRequest, "This registration expired or was already used. Please start again.")
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	u, err := s.loadWAUser(r, st)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBody(r.Body)
+	if err != nil {
+		jsonFail(w, http.StatusBadRequest, "Your browser sent an answer we could not read.")
+		return
+	}
+	cred, err := s.wa.CreateCredential(u, c.Session, parsed)
+	if err != nil {
+		jsonFail(w, http.StatusBadRequest, "The passkey could not be registered.")
+		return
+	}
+	pk, err := newPasskey(cred, c.PasskeyName)
+	if err == nil {
+		err = s.db.AddPasskey(r.Context(), st.ID, pk, s.staffActor(r))
+	}
+	if errors.Is(err, store.ErrConflict) {
+		jsonFail(w, http.StatusConflict, "This passkey is already registered.")
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"redirect": "/admin/sessions"})
+}

@@ -1,0 +1,114 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"safedesk/security"
+	"safedesk/store"
+	"safedesk/templates"
+)
+
+func (s *Server) adminKBList(w http.ResponseWriter, r *http.Request) {
+	arts, err := s.db.ListArticles(r.Context(), true)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, templates.AdminKBList(templates.AdminKBListProps{
+		AdminPage: s.adminPageProps(r, "Knowledge base", "kb"), Articles: arts, CanEdit: s.currentStaff(r).Role.Can(security.PermKBWrite),
+	}))
+}
+
+func (s *Server) adminKBNew(w http.ResponseWriter, r *http.Request) {
+	s.renderKBEdit(w, r, http.StatusOK, store.Article{Published: true}, true, nil)
+}
+
+func (s *Server) adminKBEdit(w http.ResponseWriter, r *http.Request) {
+	art, err := s.db.GetArticle(r.Context(), r.PathValue("slug"), true)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.renderKBEdit(w, r, http.StatusOK, art, false, nil)
+}
+
+func (s *Server) renderKBEdit(w http.ResponseWriter, r *http.Request, status int, art store.Article, isNew bool, errs map[string]string) {
+	preview, err := RenderMarkdown(art.Body)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	title := "Edit article"
+	if isNew {
+		title = "New article"
+	}
+	s.render(w, r, status, templates.AdminKBEdit(templates.AdminKBEditProps{
+		AdminPage: s.adminPageProps(r, title, "kb"), Article: art, IsNew: isNew, Preview: preview, Errors: errs,
+	}))
+}
+
+// adminKBSavePost creates or updates an article. Renaming the slug moves
+// the article: the new slug is saved and the old one removed, together.
+func (s *Server) adminKBSavePost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	oldSlug := r.PathValue("slug")
+	art := store.Article{
+		Slug: strings.TrimSpace(r.PostForm.Get("slug")), Title: strings.TrimSpace(r.PostForm.Get("title")),
+		Body: r.PostForm.Get("body"), Published: r.PostForm.Get("published") != "",
+	}
+	isNew := oldSlug == ""
+	if isNew || art.Slug != oldSlug {
+		if _, err := s.db.GetArticle(r.Context(), art.Slug, true); err == nil {
+			s.renderKBEdit(w, r, http.StatusUnprocessableEntity, art, isNew, map[string]string{"slug": "Another article already uses this slug."})
+			return
+		}
+	}
+	err := s.db.SaveArticle(r.Context(), art, s.staffActor(r))
+	var verr *store.ValidationError
+	if errors.As(err, &verr) {
+		s.renderKBEdit(w, r, http.StatusUnprocessableEntity, art, isNew, verr.Fields)
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if !isNew && art.Slug != oldSlug {
+		if err := s.db.DeleteArticle(r.Context(), oldSlug, s.staffActor(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.serveError(w, r, err)
+			return
+		}
+	}
+	s.flash(r, "Article saved.")
+	http.Redirect(w, r, "/admin/kb/"+art.Slug+"/edit", http.StatusSeeOther)
+}
+
+func (s *Server) adminKBDeletePost(w http.ResponseWriter, r *http.Request) {
+	if err := s.db.DeleteArticle(r.Context(), r.PathValue("slug"), s.staffActor(r)); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.flash(r, "Article deleted.")
+	http.Redirect(w, r, "/admin/kb", http.StatusSeeOther)
+}
+
+// adminKBPreviewPost renders Markdown for the editor's live preview.
+func (s *Server) adminKBPreviewPost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	html, err := RenderMarkdown(r.PostForm.Get("body"))
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte(html))
+}

@@ -1,0 +1,264 @@
+package web
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"safedesk/security"
+	"safedesk/store"
+)
+
+// newSecurityEnv is newAbuseEnv with an audit signing key.
+func newSecurityEnv(t *testing.T) (*testEnv, ed25519.PrivateKey) {
+	t.Helper()
+	key, err := security.GenerateSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newTestServerWith(t, func(c *Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		c.AuditKey = key
+	})
+	return env, key
+}
+
+// blockScanner has addr probe until it is blocked.
+func (e *testEnv) blockScanner(addr string) {
+	e.t.Helper()
+	c := e.clientFrom(addr)
+	for _, p := range scannerPaths {
+		if r := c.get(p); r.status == http.StatusForbidden {
+			return
+		}
+	}
+	e.t.Fatalf("%s was never blocked", addr)
+}
+
+func TestSecurityDashboard(t *testing.T) {
+	env, _ := newSecurityEnv(t)
+	owner, _ := env.owner()
+	auditor, _, _ := env.member(security.RoleAuditor, "auditor@northwind.example")
+	agent, _, _ := env.member(security.RoleAgent, "agent@northwind.example")
+	const scanner = "203.0.113.120"
+	for range 20 {
+		env.clientFrom("198.51.100.121").get("/kb")
+	}
+	env.clientFrom("198.51.100.121").get("/no-such-page")
+	env.blockScanner(scanner)
+	if _, err := env.srv.AuditCheckpoint(context.Background(), store.CheckpointManual); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("auditors read it", func(t *testing.T) {
+		r := auditor.get("/admin/security")
+		if r.status != http.StatusOK {
+			t.Fatalf("status %d", r.status)
+		}
+		for _, want := range []string{`data-testid="chart-traffic"`, `data-testid="chart-refused"`, `data-testid="chart-events"`,
+			`data-testid="block-row"`, scanner, `data-testid="event-row"`, "abuse.blocked", `data-testid="verdict-ok"`,
+			"against 1 signed checkpoints", `hx-get="/admin/security/live"`, "<rect class=\"bar s-err\""} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("the page lacks %s", want)
+			}
+		}
+		if strings.Contains(r.body, `data-testid="lift"`) {
+			t.Error("an auditor is offered to lift a block")
+		}
+		if regexp.MustCompile(`\sstyle=`).MatchString(r.body) {
+			t.Error("the page carries an inline style attribute, which the CSP refuses")
+		}
+	})
+
+	t.Run("the summary counts the traffic", func(t *testing.T) {
+		r := auditor.get("/admin/security")
+		stat := regexp.MustCompile(`<span class="stat-value">(\d+)</span> <span class="stat-label">refused to blocked clients`).FindStringSubmatch(r.body)
+		if stat == nil || stat[1] == "0" {
+			t.Errorf("blocked requests: %v", stat)
+		}
+	})
+
+	t.Run("the live panel is a fragment for polling", func(t *testing.T) {
+		r := auditor.get("/admin/security/live")
+		if r.status != http.StatusOK || !strings.HasPrefix(strings.TrimSpace(r.body), `<div id="security-live"`) || strings.Contains(r.body, "<html") {
+			t.Fatalf("live: %d %.200s", r.status, r.body)
+		}
+	})
+
+	t.Run("agents may not see it", func(t *testing.T) {
+		if r := agent.get("/admin/security"); r.status != http.StatusForbidden {
+			t.Errorf("agent: %d", r.status)
+		}
+	})
+
+	t.Run("auditors may not lift a block", func(t *testing.T) {
+		if r := auditor.post("/admin/security/blocks/lift", url.Values{"client": {scanner}}); r.status != http.StatusForbidden {
+			t.Errorf("auditor lift: %d", r.status)
+		}
+	})
+
+	t.Run("owners lift a block", func(t *testing.T) {
+		if !strings.Contains(owner.get("/admin/security").body, `data-testid="lift"`) {
+			t.Fatal("no lift button for the owner")
+		}
+		if r := owner.post("/admin/security/blocks/lift", url.Values{"client": {scanner}}); r.status != http.StatusSeeOther {
+			t.Fatalf("lift: %d", r.status)
+		}
+		if r := env.clientFrom(scanner).get("/kb"); r.status != http.StatusOK {
+			t.Errorf("the lifted client: %d", r.status)
+		}
+		es, _ := env.db.ListAudit(context.Background(), store.AuditFilter{Action: "security.block_lifted"})
+		if len(es) != 1 || es[0].Actor.Type != store.ActorStaff || es[0].Target != "client:"+scanner {
+			t.Errorf("audit %+v", es)
+		}
+		if r := owner.post("/admin/security/blocks/lift", url.Values{"client": {"not an address"}}); r.status != http.StatusBadRequest {
+			t.Errorf("lifting nonsense: %d", r.status)
+		}
+	})
+
+	t.Run("tampering shows on the dashboard with the entry named", func(t *testing.T) {
+		raw, err := sql.Open("sqlite", "file:"+env.db.Path()+"?_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		if _, err := raw.Exec(`DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor_id = '99' WHERE seq = 2`); err != nil {
+			t.Fatal(err)
+		}
+		if r := auditor.post("/admin/security/verify", nil); r.status != http.StatusSeeOther {
+			t.Fatalf("verify now: %d", r.status)
+		}
+		r := auditor.get("/admin/security")
+		if !strings.Contains(r.body, `data-testid="verdict-bad"`) || !strings.Contains(r.body, `<strong data-testid="bad-seq">2</strong>`) {
+			t.Fatalf("the dashboard does not name entry 2:\n%s", r.body)
+		}
+		if n := env.events("audit.chain_broken"); n != 1 {
+			t.Errorf("%d audit.chain_broken events, want 1", n)
+		}
+		if _, err := env.srv.AuditCheckpoint(context.Background(), store.CheckpointPeriodic); err == nil {
+			t.Error("a checkpoint was signed over a tampered log")
+		}
+	})
+}
+
+func TestSecurityAlertsMailed(t *testing.T) {
+	env, _ := newSecurityEnv(t)
+	env.owner()
+	env.member(security.RoleAdmin, "admin@northwind.example")
+	env.member(security.RoleAgent, "agent@northwind.example")
+	const scanner = "203.0.113.130"
+	env.blockScanner(scanner)
+	got := map[string]sentMail{}
+	for range 2 {
+		m := env.mail.next(t)
+		got[m.To] = m
+	}
+	env.mail.none(t)
+	for _, to := range []string{"olive@northwind.example", "admin@northwind.example"} {
+		m, ok := got[to]
+		if !ok || !strings.Contains(m.Subject, "Security alert") || !strings.Contains(m.Subject, scanner) ||
+			!strings.Contains(m.Text, "/admin/security") {
+			t.Errorf("mail to %s: %+v", to, m)
+		}
+	}
+
+	t.Run("the same alert is not repeated within the hour", func(t *testing.T) {
+		env.clock.advance(security.DefaultGuardConfig.BlockFor[0] + time.Second)
+		env.blockScanner(scanner)
+		env.srv.Wait()
+		env.mail.none(t)
+	})
+}
+
+func TestTrafficCounts(t *testing.T) {
+	env, _ := newSecurityEnv(t)
+	for range 5 {
+		env.clientFrom("198.51.100.140").get("/kb")
+	}
+	env.clientFrom("198.51.100.140").get("/nope")
+	ctx := context.Background()
+	before, err := env.srv.trafficSince(ctx, env.clock.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.clock.advance(time.Minute)
+	if err := env.srv.flushTraffic(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := env.db.ListTraffic(ctx, env.clock.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := func(ms []store.TrafficMinute) (req, errs int64) {
+		for _, m := range ms {
+			req += m.Requests
+			errs += m.ClientErrors
+		}
+		return
+	}
+	var live []store.TrafficMinute
+	for _, m := range before {
+		live = append(live, m)
+	}
+	lr, le := sum(live)
+	sr, se := sum(stored)
+	if lr < 6 || le < 1 || sr != lr || se != le {
+		t.Fatalf("in memory %d requests, %d errors; stored %d, %d", lr, le, sr, se)
+	}
+	after, _ := env.srv.trafficSince(ctx, env.clock.Now().Add(-time.Hour))
+	var again []store.TrafficMinute
+	for _, m := range after {
+		again = append(again, m)
+	}
+	if ar, _ := sum(again); ar != lr {
+		t.Errorf("after storing, %d requests counted, want %d (no double counting)", ar, lr)
+	}
+}
+
+func TestCharts(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 30, 0, 0, time.UTC)
+	minutes := map[int64]store.TrafficMinute{}
+	for m := now.Add(-3*time.Hour).Unix() / 60; m <= now.Unix()/60; m++ {
+		minutes[m] = store.TrafficMinute{Minute: m, Requests: 120, ClientErrors: 6, Limited: 1}
+	}
+	c := trafficChart(now, minutes)
+	if len(c.Paths) != 3 || !strings.HasPrefix(c.Paths[0].D, "M") || !strings.HasSuffix(c.Paths[0].D, "Z") {
+		t.Fatalf("paths %+v", c.Paths)
+	}
+	var top string
+	for _, l := range c.Labels {
+		if l.Anchor == "end" && l.Text != "now" {
+			top = l.Text // the last y label is the top of the axis
+		}
+	}
+	if top != "200" {
+		t.Errorf("y axis top %q, want 200 for 120 requests a minute", top)
+	}
+	r := refusalChart(now, minutes)
+	if len(r.Bars) != 4 || r.Legend[0].Total != 181 {
+		t.Errorf("refusals: %d bars, legend %+v; want 4 hours with 181 refusals", len(r.Bars), r.Legend)
+	}
+	counts := []store.EventCount{}
+	for i, k := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		counts = append(counts, store.EventCount{Bucket: now.Truncate(time.Hour).UnixNano(), Kind: k, N: int64(10 - i)})
+	}
+	e := eventChart(now, counts)
+	if len(e.Legend) != 6 || e.Legend[5].Label != "other kinds" || e.Legend[5].Total != 5+4 {
+		t.Errorf("legend %+v: want five kinds and the other two together", e.Legend)
+	}
+	for _, tt := range []struct {
+		in   float64
+		want float64
+	}{{0, 1}, {0.3, 1}, {7, 10}, {11, 20}, {120, 200}, {4999, 5000}, {5001, 10000}} {
+		if got := niceCeil(tt.in); got != tt.want {
+			t.Errorf("niceCeil(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,212 @@
+package web
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"safedesk/security"
+	"safedesk/store"
+	"safedesk/templates"
+)
+
+func (s *Server) adminStaffList(w http.ResponseWriter, r *http.Request) {
+	s.renderStaff(w, r, http.StatusOK, "", "agent", "", nil)
+}
+
+func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int, email, role, link string, errs map[string]string) {
+	members, err := s.db.ListStaff(r.Context())
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	me := s.currentStaff(r)
+	s.render(w, r, status, templates.AdminStaffList(templates.AdminStaffListProps{
+		AdminPage: s.adminPageProps(r, "Staff", "staff"), Members: members, Roles: security.Roles,
+		CanManage: me.Role.Can(security.PermStaffManage), CanOwners: me.Role.Can(security.PermOwnersManage),
+		InviteEmail: email, InviteRole: role, InviteLink: link, Errors: errs,
+	}))
+}
+
+// adminStaffInvitePost invites someone by email. Only owners may invite
+// owners.
+func (s *Server) adminStaffInvitePost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	email, role := strings.TrimSpace(r.PostForm.Get("email")), security.Role(r.PostForm.Get("role"))
+	if role == security.RoleOwner && !s.currentStaff(r).Role.Can(security.PermOwnersManage) {
+		s.serveError(w, r, errForbidden)
+		return
+	}
+	token, err := s.db.CreateInvite(r.Context(), email, role, s.currentStaff(r).ID, s.staffActor(r))
+	var verr *store.ValidationError
+	if errors.As(err, &verr) {
+		s.renderStaff(w, r, http.StatusUnprocessableEntity, email, string(role), "", verr.Fields)
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	link := s.absURL("/admin/invite/" + token)
+	s.sendMail(Mail{To: email, Subject: fmt.Sprintf("[%s] You are invited to the support team", s.cfg.Product),
+		Text: fmt.Sprintf("Hello,\n\n%s invited you to join %s as %s.\n\nOpen this link within 24 hours to create your account with a passkey:\n\n%s\n\n"+
+			"The link works once. There is no password: your device signs you in.\n", s.currentStaff(r).Name, s.cfg.Product, role.Label(), link)})
+	s.renderStaff(w, r, http.StatusOK, "", "agent", link, nil)
+}
+
+// targetStaff loads the staff member in the path and checks that the
+// signed-in person may manage them: admins manage everyone but owners.
+func (s *Server) targetStaff(r *http.Request) (store.Staff, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return store.Staff{}, errNotFound
+	}
+	t, err := s.db.GetStaff(r.Context(), id)
+	if err != nil {
+		return store.Staff{}, err
+	}
+	if t.Role == security.RoleOwner && !s.currentStaff(r).Role.Can(security.PermOwnersManage) {
+		return store.Staff{}, errForbidden
+	}
+	return t, nil
+}
+
+// adminStaffRolePost changes a role. The person's sessions end so that the
+// new role takes effect with a fresh sign-in (and a fresh token).
+func (s *Server) adminStaffRolePost(w http.ResponseWriter, r *http.Request) {
+	t, err := s.targetStaff(r)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	r.ParseForm()
+	role := security.Role(r.PostForm.Get("role"))
+	if role == security.RoleOwner && !s.currentStaff(r).Role.Can(security.PermOwnersManage) {
+		s.serveError(w, r, errForbidden)
+		return
+	}
+	if err := s.db.SetStaffRole(r.Context(), t.ID, role, s.staffActor(r)); err != nil {
+		s.staffActionError(w, r, err)
+		return
+	}
+	if t.ID != s.currentStaff(r).ID {
+		s.db.RevokeStaffSessions(r.Context(), t.ID, nil, "role changed", s.staffActor(r))
+	}
+	s.flash(r, fmt.Sprintf("%s is now %s.", t.Name, role.Label()))
+	http.Redirect(w, r, "/admin/staff", http.StatusSeeOther)
+}
+
+func (s *Server) adminStaffDisablePost(w http.ResponseWriter, r *http.Request) {
+	s.setDisabled(w, r, true)
+}
+func (s *Server) adminStaffEnablePost(w http.ResponseWriter, r *http.Request) {
+	s.setDisabled(w, r, false)
+}
+
+func (s *Server) setDisabled(w http.ResponseWriter, r *http.Request, disabled bool) {
+	t, err := s.targetStaff(r)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := s.db.SetStaffDisabled(r.Context(), t.ID, disabled, s.staffActor(r)); err != nil {
+		s.staffActionError(w, r, err)
+		return
+	}
+	if disabled {
+		s.flash(r, t.Name+" is disabled; their sessions have ended.")
+	} else {
+		s.flash(r, t.Name+" can sign in again.")
+	}
+	http.Redirect(w, r, "/admin/staff", http.StatusSeeOther)
+}
+
+func (s *Server) staffActionError(w http.ResponseWriter, r *http.Request, err error) {
+	var verr *store.ValidationError
+	switch {
+	case errors.Is(err, store.ErrLastOwner):
+		s.renderStaff(w, r, http.StatusConflict, "", "agent", "", map[string]string{"role": "There must always be at least one active owner."})
+	case errors.As(err, &verr):
+		s.renderStaff(w, r, http.StatusUnprocessableEntity, "", "agent", "", verr.Fields)
+	default:
+		s.serveError(w, r, err)
+	}
+}
+
+func (s *Server) adminSessions(w http.ResponseWriter, r *http.Request) {
+	st := s.currentStaff(r)
+	pks, err := s.db.ListPasskeys(r.Context(), st.ID)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	sessions, err := s.db.ListStaffSessions(r.Context(), st.ID)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, templates.AdminSessions(templates.AdminSessionsProps{
+		AdminPage: s.adminPageProps(r, "Your passkeys and sessions", ""), Passkeys: pks, Sessions: sessions,
+		Current: store.TokenHash(s.staff.Token(r.Context())),
+	}))
+}
+
+func (s *Server) adminSessionRevokePost(w http.ResponseWriter, r *http.Request) {
+	hash, err := hex.DecodeString(r.PathValue("hash"))
+	if err != nil {
+		s.serveError(w, r, errNotFound)
+		return
+	}
+	if err := s.db.RevokeStaffSession(r.Context(), s.currentStaff(r).ID, hash, "ended by its owner", s.staffActor(r)); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.flash(r, "Session ended.")
+	http.Redirect(w, r, "/admin/sessions", http.StatusSeeOther)
+}
+
+// adminSessionRevokeAllPost signs the person out everywhere, this browser
+// included.
+func (s *Server) adminSessionRevokeAllPost(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.db.RevokeStaffSessions(r.Context(), s.currentStaff(r).ID, nil, "signed out everywhere", s.staffActor(r)); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.staff.Destroy(r.Context())
+	http.Redirect(w, r, "/admin/login?why=out", http.StatusSeeOther)
+}
+
+func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	r.ParseForm()
+	err := s.db.RenamePasskey(r.Context(), s.currentStaff(r).ID, id, r.PostForm.Get("name"), s.staffActor(r))
+	var verr *store.ValidationError
+	if errors.As(err, &verr) {
+		s.flash(r, "A passkey needs a name of at most 60 characters.")
+	} else if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/sessions", http.StatusSeeOther)
+}
+
+func (s *Server) adminPasskeyRemovePost(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	err := s.db.RemovePasskey(r.Context(), s.currentStaff(r).ID, id, s.staffActor(r))
+	switch {
+	case errors.Is(err, store.ErrLastPasskey):
+		s.flash(r, "Your last passkey cannot be removed: add another one first.")
+	case err != nil:
+		s.serveError(w, r, err)
+		return
+	default:
+		s.flash(r, "Passkey removed.")
+	}
+	http.Redirect(w, r, "/admin/sessions", http.StatusSeeOther)
+}

@@ -1,0 +1,280 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"safedesk/security"
+	"safedesk/store"
+	"safedesk/templates"
+)
+
+// staffNames maps staff ids to names for showing authors and assignees.
+func (s *Server) staffNames(r *http.Request) ([]store.Staff, map[int64]string, error) {
+	all, err := s.db.ListStaff(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[int64]string, len(all))
+	var workers []store.Staff
+	for _, st := range all {
+		names[st.ID] = st.Name
+		if st.Active() && st.Role.Can(security.PermTicketsWrite) {
+			workers = append(workers, st)
+		}
+	}
+	return workers, names, nil
+}
+
+func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := templates.AdminTicketFilter{Status: q.Get("status"), Priority: q.Get("priority"), Assignee: q.Get("assignee"), Q: q.Get("q")}
+	filter := store.TicketFilter{Status: f.Status, Priority: f.Priority, Limit: 50}
+	switch f.Assignee {
+	case "":
+	case "me":
+		filter.Assignee = s.currentStaff(r).ID
+	case "none":
+		filter.Assignee = store.AssigneeNone
+	default:
+		filter.Assignee, _ = strconv.ParseInt(f.Assignee, 10, 64)
+	}
+	filter.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+	ts, next, err := s.db.SearchTickets(r.Context(), filter, f.Q)
+	var verr *store.ValidationError
+	if err != nil && !errors.As(err, &verr) {
+		s.serveError(w, r, err)
+		return
+	}
+	workers, names, err := s.staffNames(r)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	rows := make([]templates.AdminTicketRow, 0, len(ts))
+	masked := map[int64]string{}
+	for _, t := range ts {
+		row := templates.AdminTicketRow{Ticket: t, Assignee: "—", Customer: s.maskedCustomer(r, t.CustomerID, masked)}
+		if t.AssigneeID != 0 {
+			row.Assignee = names[t.AssigneeID]
+		}
+		rows = append(rows, row)
+	}
+	props := templates.AdminTicketListProps{AdminPage: s.adminPageProps(r, "Tickets", "tickets"), Filter: f, Rows: rows, Staff: workers,
+		CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite)}
+	if next != 0 {
+		nq := url.Values{"status": {f.Status}, "priority": {f.Priority}, "assignee": {f.Assignee}, "q": {f.Q}, "before": {strconv.FormatInt(next, 10)}}
+		props.NextURL = "/admin/tickets?" + nq.Encode()
+	}
+	s.render(w, r, http.StatusOK, templates.AdminTicketList(props))
+}
+
+func (s *Server) adminTicket(r *http.Request) (store.Ticket, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return store.Ticket{}, errNotFound
+	}
+	return s.db.GetTicket(r.Context(), id)
+}
+
+func (s *Server) adminTicketView(w http.ResponseWriter, r *http.Request) {
+	t, err := s.adminTicket(r)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.renderAdminTicket(w, r, http.StatusOK, t, "", false, nil)
+}
+
+func (s *Server) renderAdminTicket(w http.ResponseWriter, r *http.Request, status int, t store.Ticket, reply string, internal bool, errs map[string]string) {
+	msgs, err := s.db.ListMessages(r.Context(), t.ID, true)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	workers, names, err := s.staffNames(r)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.render(w, r, status, templates.AdminTicketView(templates.AdminTicketViewProps{
+		AdminPage: s.adminPageProps(r, fmt.Sprintf("#%d %s", t.ID, t.Subject), "tickets"),
+		Ticket:    t, Customer: s.maskedCustomer(r, t.CustomerID, nil), Messages: msgs, Authors: names, Staff: workers,
+		Reply: reply, Internal: internal, Errors: errs, CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite),
+	}))
+}
+
+// adminTicketReplyPost adds a reply (the customer is told by a content-free
+// email) or an internal note (never shown to the customer).
+func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
+	t, err := s.adminTicket(r)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	body, internal := r.PostForm.Get("body"), r.PostForm.Get("internal") != ""
+	_, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body}, s.staffActor(r))
+	var verr *store.ValidationError
+	if errors.As(err, &verr) {
+		s.renderAdminTicket(w, r, http.StatusUnprocessableEntity, t, body, internal, verr.Fields)
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if !internal {
+		if err := s.notifyCustomerReply(r, t, body); err != nil {
+			s.log.Error("reply notification", "ticket", t.ID, "err", err)
+		}
+		if t.Status == "open" {
+			pending := "pending"
+			s.db.UpdateTicket(r.Context(), t.ID, store.TicketUpdate{Status: &pending}, s.staffActor(r))
+		}
+		s.flash(r, "Reply sent. The customer was told by email.")
+	} else {
+		s.flash(r, "Internal note added.")
+	}
+	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
+}
+
+// notifyCustomerReply emails the customer that there is a reply. Like every
+// notification it carries no ticket text by default: the customer reads it
+// on the portal after verifying. A site that chose --notify-text
+// (Config.Privacy.NotifyText) sends the reply's text, never the subject.
+func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body string) error {
+	c, err := s.db.GetCustomer(r.Context(), t.CustomerID)
+	if err != nil {
+		return err
+	}
+	reply := ""
+	if s.cfg.Privacy.NotifyText {
+		reply = "Our reply:\n\n" + body + "\n\n"
+	}
+	s.sendMail(Mail{To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
+		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
+			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.absURL(ticketURL(t.ID)), s.cfg.Product)})
+	return nil
+}
+
+func (s *Server) adminTicketUpdatePost(w http.ResponseWriter, r *http.Request) {
+	t, err := s.adminTicket(r)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	var u store.TicketUpdate
+	if v := r.PostForm.Get("status"); v != "" {
+		u.Status = &v
+	}
+	if v := r.PostForm.Get("priority"); v != "" {
+		u.Priority = &v
+	}
+	if v := r.PostForm.Get("assignee"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			s.serveError(w, r, errBadRequest)
+			return
+		}
+		u.AssigneeID = &id
+	}
+	_, changed, err := s.db.UpdateTicket(r.Context(), t.ID, u, s.staffActor(r))
+	var verr *store.ValidationError
+	if errors.As(err, &verr) {
+		s.renderAdminTicket(w, r, http.StatusUnprocessableEntity, t, "", false, verr.Fields)
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if len(changed) > 0 {
+		s.flash(r, "Ticket updated.")
+	}
+	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
+}
+
+// adminCustomerView shows a customer with email and name masked.
+func (s *Server) adminCustomerView(w http.ResponseWriter, r *http.Request) {
+	s.renderCustomer(w, r, false)
+}
+
+// adminCustomerRevealPost shows the customer unmasked, after step-up, and
+// records the reveal in the audit log.
+func (s *Server) adminCustomerRevealPost(w http.ResponseWriter, r *http.Request) {
+	s.renderCustomer(w, r, true)
+}
+
+func (s *Server) renderCustomer(w http.ResponseWriter, r *http.Request, reveal bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.serveError(w, r, errNotFound)
+		return
+	}
+	c, err := s.db.GetCustomer(r.Context(), id)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: id, Limit: 200})
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	props := templates.AdminCustomerProps{AdminPage: s.adminPageProps(r, "Customer", "tickets"), Customer: c, Tickets: ts,
+		Email: security.MaskEmail(c.Email), Name: maskName(c.Name), CanReveal: s.currentStaff(r).Role.Can(security.PermPIIReveal),
+		Erase: s.eraseForm(r, id)}
+	if reveal {
+		if err := s.db.RecordAudit(r.Context(), s.staffActor(r), "customer.pii_revealed", "customer:"+strconv.FormatInt(id, 10), nil); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		props.Email, props.Name, props.Revealed = c.Email, c.Name, true
+	}
+	s.render(w, r, http.StatusOK, templates.AdminCustomer(props))
+}
+
+// maskedCustomer shows a customer as a masked address (e***@example.org),
+// caching per request in seen when given.
+func (s *Server) maskedCustomer(r *http.Request, id int64, seen map[int64]string) string {
+	if v, ok := seen[id]; ok {
+		return v
+	}
+	v := "customer #" + strconv.FormatInt(id, 10)
+	if c, err := s.db.GetCustomer(r.Context(), id); err == nil {
+		v = security.MaskEmail(c.Email)
+	}
+	if seen != nil {
+		seen[id] = v
+	}
+	return v
+}
+
+// maskName keeps the first letter of each word.
+func maskName(n string) string {
+	out := []rune{}
+	start := true
+	for _, r := range n {
+		switch {
+		case r == ' ':
+			out, start = append(out, ' '), true
+		case start:
+			out, start = append(out, r, '*', '*', '*'), false
+		}
+	}
+	if len(out) == 0 {
+		return "—"
+	}
+	return string(out)
+}

@@ -1,0 +1,537 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"safedesk/bot"
+	"safedesk/security"
+	"safedesk/store"
+	"safedesk/templates"
+)
+
+// ChatPolicyVersion names the consent text the visitor agrees to; it is
+// stored with each conversation. Change it when the text changes.
+const ChatPolicyVersion = "chat-2026-03"
+
+// Chat limits.
+var (
+	// chatVisitorLimit applies per conversation: ten messages at once, then
+	// one every three seconds. A person typing never meets it.
+	chatVisitorLimit = security.LimitConfig{Rate: 1.0 / 3, Burst: 10}
+	// chatAddressLimit applies per client address, across conversations, so
+	// that starting new chats does not lift the limit.
+	chatAddressLimit = security.LimitConfig{Rate: 1, Burst: 30}
+)
+
+const (
+	// chatProbeLimit is how many probes end a conversation.
+	chatProbeLimit = 3
+	// chatProbeCooldown is how long after that the visitor cannot start a
+	// new one.
+	chatProbeCooldown = 10 * time.Minute
+	// chatBotTimeout bounds one answer of the assistant.
+	chatBotTimeout = 3 * time.Second
+)
+
+// Session keys of the chat.
+const (
+	sessChatToken   = "chat_token"   // the visitor token; the database keeps its hash
+	sessChatStep    = "chat_step"    // "code" while a verification code is expected
+	sessChatPending = "chat_pending" // the private intent to answer after verification
+	sessChatBlocked = "chat_blocked" // no new chat before this time (after probing)
+)
+
+// chatState is the chat's part of the server.
+type chatState struct {
+	bot       *bot.Bot
+	visitor   *security.Limiter
+	address   *security.Limiter
+	codes     *security.Limiter
+	hours     *bot.Hours
+	timeout   time.Duration
+	retention time.Duration
+}
+
+func (s *Server) initChat() error {
+	c := &s.cfg
+	if c.ChatHandoffTimeout <= 0 {
+		c.ChatHandoffTimeout = 3 * time.Minute
+	}
+	if c.ChatRetention <= 0 {
+		c.ChatRetention = 90 * 24 * time.Hour
+	}
+	b, err := bot.New(s.db, bot.Options{Rules: c.ChatRules, Product: c.Product, Now: s.db.Now})
+	if err != nil {
+		return err
+	}
+	s.chat = &chatState{
+		bot: b, hours: c.ChatHours, timeout: c.ChatHandoffTimeout, retention: c.ChatRetention,
+		visitor: chatVisitorLimit.NewLimiter(s.db.Now),
+		address: chatAddressLimit.NewLimiter(s.db.Now),
+		codes:   security.CodeClientLimit.NewLimiter(s.db.Now),
+	}
+	return nil
+}
+
+// chatRoutes registers the visitor's chat and the staff's chat pages.
+func (s *Server) chatRoutes(mux *http.ServeMux) {
+	portal := func(h http.HandlerFunc) http.Handler { return s.withCustomer(h) }
+	mux.Handle("GET /chat", portal(s.chatPage))
+	mux.Handle("POST /chat/consent", portal(s.chatConsentPost))
+	mux.Handle("POST /chat/messages", portal(s.chatMessagePost))
+	mux.Handle("POST /chat/handoff", portal(s.chatHandoffPost))
+	mux.Handle("POST /chat/restart", portal(s.chatRestartPost))
+	mux.Handle("GET /chat/poll", portal(s.chatPoll))
+}
+
+// chatAdminRoutes are the staff side of the chat, registered through the
+// admin route table (web/admin.go) like every other admin route.
+func (s *Server) chatAdminRoutes() []adminRoute {
+	return []adminRoute{
+		{pattern: "GET /admin/chats", perm: security.PermChatsHandle, h: s.adminChatList},
+		{pattern: "GET /admin/chats/insight", perm: security.PermReportsRead, h: s.adminChatInsight},
+		{pattern: "GET /admin/chats/{id}", perm: security.PermChatsHandle, h: s.adminChatView},
+		{pattern: "GET /admin/chats/{id}/poll", perm: security.PermChatsHandle, h: s.adminChatPoll, poll: true},
+		{pattern: "POST /admin/chats/{id}/take", perm: security.PermChatsHandle, h: s.adminChatTakePost},
+		{pattern: "POST /admin/chats/{id}/messages", perm: security.PermChatsHandle, h: s.adminChatReplyPost},
+		{pattern: "POST /admin/chats/{id}/close", perm: security.PermChatsHandle, h: s.adminChatClosePost},
+	}
+}
+
+// visitorHash is the stored form of a visitor token.
+func visitorHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// conversation returns the visitor's conversation, or ErrNotFound before
+// they consented. A conversation of a verified customer belongs to a
+// session verified as that customer only; one started anonymously is given
+// to the customer the visitor has since verified as (on /verify), and
+// re-sealed with their key.
+func (s *Server) conversation(r *http.Request) (store.Conversation, error) {
+	tok := s.customer.GetString(r.Context(), sessChatToken)
+	if tok == "" {
+		return store.Conversation{}, store.ErrNotFound
+	}
+	c, err := s.db.FindConversation(r.Context(), visitorHash(tok))
+	if err != nil {
+		return c, err
+	}
+	switch cust := s.customerID(r); {
+	case c.CustomerID != 0 && c.CustomerID != cust:
+		return store.Conversation{}, store.ErrNotFound
+	case c.CustomerID == 0 && cust != 0 && c.Open():
+		return s.db.LinkConversation(r.Context(), c.ID, cust, s.chatActor(r))
+	}
+	return c, nil
+}
+
+// chatActor names the visitor for the audit log.
+func (s *Server) chatActor(r *http.Request) store.Actor { return s.actor(r) }
+
+func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
+	p := s.chatPageProps(r)
+	c, err := s.conversation(r)
+	if err == nil {
+		if c, err = s.settleHandoff(r.Context(), c); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		if err := s.fillChat(r, &p, c); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		s.serveError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, templates.ChatPage(p))
+}
+
+func (s *Server) chatPageProps(r *http.Request) templates.ChatPageProps {
+	p := templates.ChatPageProps{
+		Page: s.page(r, "Chat"), RetentionDays: int(s.chat.retention / (24 * time.Hour)),
+		HandoffWait: s.chat.timeout, Composer: templates.ChatComposer{MaxRunes: s.chat.bot.MaxRunes()},
+	}
+	if !s.chat.hours.Always() {
+		p.Hours = s.chat.hours.String()
+	}
+	return p
+}
+
+// fillChat adds the conversation's transcript and state to p.
+func (s *Server) fillChat(r *http.Request, p *templates.ChatPageProps, c store.Conversation) error {
+	msgs, err := s.db.ListChatMessages(r.Context(), c.ID, 0)
+	if err != nil {
+		return err
+	}
+	p.Lines = visitorLines(msgs)
+	p.State = s.chatStateOf(r, c, msgs)
+	return nil
+}
+
+func (s *Server) chatStateOf(r *http.Request, c store.Conversation, msgs []store.ChatMessage) templates.ChatState {
+	st := templates.ChatState{ID: c.ID, Status: c.Status, Closed: c.ClosedReason, TicketID: c.TicketID,
+		Deadline: c.HandoffDeadline, Step: s.customer.GetString(r.Context(), sessChatStep)}
+	if s.customerID(r) != 0 {
+		st.Verified = s.customer.GetString(r.Context(), sessMasked)
+	}
+	if n := len(msgs); n > 0 {
+		st.LastID = msgs[n-1].ID
+	}
+	return st
+}
+
+// visitorLines renders messages for the visitor.
+func visitorLines(msgs []store.ChatMessage) []templates.ChatLine {
+	out := make([]templates.ChatLine, 0, len(msgs))
+	for _, m := range msgs {
+		l := chatLine(m)
+		switch m.Author {
+		case store.ChatAuthorVisitor:
+			l.Name = "You"
+		case store.ChatAuthorBot:
+			l.Name = "Assistant (automated)"
+		case store.ChatAuthorAgent:
+			l.Name = "Support team"
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// chatLine turns a stored message into a line, with the assistant's quote,
+// ticket list and offers from its extra part.
+func chatLine(m store.ChatMessage) templates.ChatLine {
+	l := templates.ChatLine{ID: m.ID, Author: m.Author, Body: m.Body, At: m.CreatedAt, Intent: m.Intent, Outcome: m.Outcome}
+	x := bot.DecodeExtra(m.Extra)
+	l.Warning = x.Warning
+	if x.Source != nil {
+		l.Quote, l.Section, l.Slug, l.Title = x.Source.Quote, x.Source.Section, x.Source.Slug, x.Source.Title
+	}
+	for _, t := range x.Tickets {
+		l.Tickets = append(l.Tickets, templates.ChatTicket{ID: t.ID, Subject: t.Subject, Status: t.Status, UpdatedAt: t.UpdatedAt, LastBy: t.LastBy})
+	}
+	for _, o := range x.Offers {
+		l.Offers = append(l.Offers, string(o))
+	}
+	return l
+}
+
+// chatConsentPost records consent and opens the conversation. Without the
+// box ticked nothing is stored.
+func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	ctx := r.Context()
+	if c, err := s.conversation(r); err == nil && c.Open() {
+		http.Redirect(w, r, "/chat", http.StatusSeeOther)
+		return
+	}
+	if until, ok := s.customer.Get(ctx, sessChatBlocked).(time.Time); ok && s.db.Now().Before(until) {
+		wait := until.Sub(s.db.Now())
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		p := s.chatPageProps(r)
+		p.ConsentError = "This chat was ended after repeated attempts to get information we can't share. You can start a new one in " +
+			waitText(int(wait/time.Second)+1) + ", or send us a request."
+		s.render(w, r, http.StatusTooManyRequests, templates.ChatPage(p))
+		return
+	}
+	if r.PostForm.Get("consent") != "yes" {
+		p := s.chatPageProps(r)
+		p.ConsentError = "Please tick the box to agree before you start the chat."
+		s.render(w, r, http.StatusUnprocessableEntity, templates.ChatPage(p))
+		return
+	}
+	var raw [32]byte
+	rand.Read(raw[:])
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), ChatPolicyVersion, s.chatActor(r))
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.customer.Put(ctx, sessChatToken, token)
+	s.customer.Remove(ctx, sessChatStep)
+	s.customer.Remove(ctx, sessChatPending)
+	greeting := "Hello! I'm " + s.cfg.Product + "'s automated assistant, not a person. Ask me anything about our service " +
+		"and I'll answer from our help articles. Choose “Talk to a person” whenever you like."
+	if _, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{{Author: store.ChatAuthorBot, Body: greeting}}, s.chatActor(r)); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/chat", http.StatusSeeOther)
+}
+
+// chatRestartPost leaves an ended conversation so that a new one can start
+// (with consent again).
+func (s *Server) chatRestartPost(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if c, err := s.conversation(r); err == nil && c.Open() {
+		if _, _, err := s.db.CloseConversation(ctx, c.ID, store.ChatClosedVisitor, nil, s.chatActor(r)); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+	}
+	for _, k := range []string{sessChatToken, sessChatStep, sessChatPending} {
+		s.customer.Remove(ctx, k)
+	}
+	http.Redirect(w, r, "/chat", http.StatusSeeOther)
+}
+
+// chatMessagePost takes one visitor message through limits, verification
+// steps, the assistant, and storage, and answers with the new lines.
+func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	c, err := s.conversation(r)
+	if errors.Is(err, store.ErrNotFound) {
+		// No consent, no processing: nothing of the message is kept.
+		s.redirectChat(w, r)
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	text := strings.TrimSpace(r.PostForm.Get("message"))
+	comp := templates.ChatComposer{Text: text, MaxRunes: s.chat.bot.MaxRunes()}
+	switch {
+	case !c.Open():
+		comp.Error = "This conversation has ended. Start a new one to keep chatting."
+		s.chatRefuse(w, r, http.StatusConflict, c, comp)
+		return
+	case text == "":
+		comp.Error = "Type a message first."
+		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
+		return
+	case !utf8.ValidString(text) || utf8.RuneCountInString(text) > s.chat.bot.MaxRunes():
+		comp.Error = fmt.Sprintf("Please keep messages under %d characters (this one has %d), or send us a request for longer questions.",
+			s.chat.bot.MaxRunes(), utf8.RuneCountInString(text))
+		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
+		return
+	}
+	if wait, ok := s.chatAllow(r, c); !ok {
+		secs := int(wait/time.Second) + 1
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		comp.Error = "You're sending messages faster than we can read them. Please wait " + waitText(secs) + "."
+		s.chatRefuse(w, r, http.StatusTooManyRequests, c, comp)
+		return
+	}
+	if _, c, err = s.chatTurn(r, c, text); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.chatRespond(w, r, c)
+}
+
+// formAfter is the id of the newest message the page shows, which its
+// forms send along.
+func formAfter(r *http.Request) int64 {
+	n, _ := strconv.ParseInt(r.FormValue("after"), 10, 64)
+	return max(n, 0)
+}
+
+// chatAllow applies the per-conversation and per-address message limits.
+func (s *Server) chatAllow(r *http.Request, c store.Conversation) (time.Duration, bool) {
+	if ok, wait := s.chat.visitor.Allow("c" + strconv.FormatInt(c.ID, 10)); !ok {
+		return wait, false
+	}
+	if ok, wait := s.chat.address.Allow(clientIP(r)); !ok {
+		return wait, false
+	}
+	return 0, true
+}
+
+// chatRefuse answers a message that was not accepted: the composer with the
+// text and the reason, in place of the composer for htmx.
+func (s *Server) chatRefuse(w http.ResponseWriter, r *http.Request, status int, c store.Conversation, comp templates.ChatComposer) {
+	if isHTMX(r) {
+		w.Header().Set("HX-Retarget", "#chat-composer")
+		w.Header().Set("HX-Reswap", "outerHTML")
+		st := s.chatStateOf(r, c, nil)
+		st.LastID = formAfter(r)
+		s.render(w, r, status, templates.ChatComposerOnly(comp, st))
+		return
+	}
+	p := s.chatPageProps(r)
+	if err := s.fillChat(r, &p, c); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	p.Composer = comp
+	s.render(w, r, status, templates.ChatPage(p))
+}
+
+// chatRespond answers a visitor's action with every message newer than the
+// page shows (theirs, the assistant's, and any an agent wrote meanwhile) as
+// a fragment for htmx, or with a redirect back to the page.
+func (s *Server) chatRespond(w http.ResponseWriter, r *http.Request, c store.Conversation) {
+	if !isHTMX(r) {
+		http.Redirect(w, r, "/chat#chat-composer", http.StatusSeeOther)
+		return
+	}
+	after := formAfter(r)
+	msgs, err := s.db.ListChatMessages(r.Context(), c.ID, after)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	st := s.chatStateOf(r, c, msgs)
+	if st.LastID == 0 {
+		st.LastID = after
+	}
+	s.render(w, r, http.StatusOK, templates.ChatUpdate(templates.ChatUpdateProps{
+		Lines: visitorLines(msgs), State: st, Changed: true,
+		Composer: templates.ChatComposer{MaxRunes: s.chat.bot.MaxRunes()},
+	}))
+}
+
+func (s *Server) redirectChat(w http.ResponseWriter, r *http.Request) {
+	if isHTMX(r) {
+		w.Header().Set("HX-Redirect", "/chat")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, "/chat", http.StatusSeeOther)
+}
+
+// chatTurn handles one accepted message and returns the messages it added.
+func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([]store.ChatMessage, store.Conversation, error) {
+	ctx := r.Context()
+	if c.Status == store.ChatStatusAgent {
+		// A person is answering: the message goes to them, secrets removed.
+		red, found := security.Redact(text)
+		msgs := []store.NewChatMessage{{Author: store.ChatAuthorVisitor, Body: red, Extra: warningExtra(found)}}
+		added, err := s.db.AddChatMessages(ctx, c.ID, msgs, s.chatActor(r))
+		return added, c, err
+	}
+	if s.customer.GetString(ctx, sessChatStep) == "code" {
+		if code, ok := bot.CodeMessage(text); ok {
+			return s.chatCheckCode(r, c, code)
+		}
+		s.customer.Remove(ctx, sessChatStep)
+	}
+	if addr, ok := bot.EmailMessage(text); ok && s.customerID(r) == 0 {
+		return s.chatSendCode(r, c, text, addr)
+	}
+	bctx, cancel := context.WithTimeout(ctx, chatBotTimeout)
+	reply, err := s.chat.bot.Respond(bctx, bot.Input{Text: text, CustomerID: s.customerID(r)})
+	cancel()
+	if err != nil {
+		if errors.Is(err, bot.ErrEmpty) || errors.Is(err, bot.ErrTooLong) {
+			return nil, c, fmt.Errorf("%w: %v", errBadRequest, err)
+		}
+		// The visitor still gets the fallback reply (a person or a request).
+		s.log.Error("chat assistant failed", "err", err, "conversation", c.ID, "request_id", info(r).id)
+	}
+	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: reply.Message,
+		Intent: string(reply.Intent), Outcome: string(reply.Outcome)}
+	if reply.Warning != "" {
+		visitor.Extra = bot.Extra{Warning: reply.Warning}.Encode()
+	}
+	answer := store.NewChatMessage{Author: store.ChatAuthorBot, Body: reply.Text, Extra: bot.Extra{
+		Source: reply.Source, Tickets: reply.Tickets, Offers: reply.Offers}.Encode()}
+	if reply.Source != nil {
+		answer.Article = reply.Source.Slug
+	}
+	switch {
+	case reply.Probe != nil:
+		return s.chatProbe(r, c, reply, visitor, answer)
+	case reply.Outcome == bot.OutcomeHandoff:
+		return s.handOff(r, c, []store.NewChatMessage{visitor})
+	case reply.Outcome == bot.OutcomeGated:
+		s.customer.Put(ctx, sessChatPending, string(reply.Intent))
+	}
+	added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor, answer}, s.chatActor(r))
+	return added, c, err
+}
+
+func warningExtra(found []security.Finding) []byte {
+	var kinds []security.Kind
+	for _, f := range found {
+		kinds = append(kinds, f.Kind)
+	}
+	return bot.Extra{Warning: security.Warning(kinds)}.Encode()
+}
+
+// chatProbe refuses a probing message, records it as a security event, and
+// ends the conversation at the chatProbeLimit-th attempt.
+func (s *Server) chatProbe(r *http.Request, c store.Conversation, reply bot.Reply, visitor, answer store.NewChatMessage) ([]store.ChatMessage, store.Conversation, error) {
+	ctx := r.Context()
+	msgs := []store.NewChatMessage{visitor, answer}
+	last := c.Probes+1 >= chatProbeLimit
+	if last {
+		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorSystem,
+			Body: "This conversation has ended after repeated attempts to get information we can't share. " +
+				"If you need help with your own account, send us a request."})
+	}
+	c, added, err := s.db.RecordChatProbe(ctx, c.ID, store.ChatProbe{Category: reply.Probe.Category, Rule: reply.Probe.Rule},
+		chatProbeLimit, msgs, s.chatActor(r))
+	if err != nil {
+		return nil, c, err
+	}
+	s.securityEvent(r, "chat.probe", store.SeverityWarning, map[string]any{
+		"conversation": c.ID, "category": reply.Probe.Category, "rule": reply.Probe.Rule, "probes": c.Probes, "ended": !c.Open()})
+	if reply.Probe.Category != string(security.InjectionPayload) {
+		// Payloads were already reported by the abuse middleware's form scan.
+		s.abuseRecord(r, security.Event{Kind: security.EventPayload, Sig: reply.Probe.Rule})
+	}
+	if !c.Open() {
+		s.customer.Put(ctx, sessChatBlocked, s.db.Now().Add(chatProbeCooldown))
+	}
+	return added, c, nil
+}
+
+// chatPoll answers the page's poller while a person is expected or
+// present: new messages, and the state when it changed. It also settles a
+// hand-off whose time is up.
+func (s *Server) chatPoll(w http.ResponseWriter, r *http.Request) {
+	c, err := s.conversation(r)
+	if errors.Is(err, store.ErrNotFound) {
+		s.redirectChat(w, r)
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if c, err = s.settleHandoff(r.Context(), c); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	msgs, err := s.db.ListChatMessages(r.Context(), c.ID, after)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	st := s.chatStateOf(r, c, msgs)
+	if st.LastID == 0 {
+		st.LastID = after
+	}
+	changed := r.URL.Query().Get("status") != c.Status
+	if len(msgs) == 0 && !changed {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.render(w, r, http.StatusOK, templates.ChatUpdate(templates.ChatUpdateProps{
+		Lines: visitorLines(msgs), State: st, Poll: true, Changed: changed,
+		Composer: templates.ChatComposer{MaxRunes: s.chat.bot.MaxRunes()},
+	}))
+}

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"safedesk/bot"
+	"safedesk/security"
+	"safedesk/store"
+)
+
+// chatSendCode starts verification inside the chat: the visitor typed an
+// address, and gets a code by email whether or not the address is known, so
+// the answer reveals nothing.
+func (s *Server) chatSendCode(r *http.Request, c store.Conversation, text, addr string) ([]store.ChatMessage, store.Conversation, error) {
+	ctx := r.Context()
+	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: text, Intent: "verify", Outcome: store.ChatOutcomeVerify}
+	say := func(body string) ([]store.ChatMessage, store.Conversation, error) {
+		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor,
+			{Author: store.ChatAuthorBot, Body: body}}, s.chatActor(r))
+		return added, c, err
+	}
+	if msg := store.ValidateEmail(addr); msg != "" {
+		return say("That doesn't look like an email address. " + msg)
+	}
+	if ok, wait := s.chat.codes.Allow(clientIP(r)); !ok {
+		return say("Several codes have been requested from your network already. Please try again in " +
+			waitText(int(wait.Seconds())+1) + ", or talk to a person.")
+	}
+	code, err := s.db.IssueCode(ctx, addr, s.chatActor(r))
+	if errors.Is(err, store.ErrRateLimited) {
+		s.customer.Put(ctx, sessPending, addr)
+		s.customer.Put(ctx, sessChatStep, "code")
+		return say("We've sent several codes to this address in the last hour. Type the newest one here, or try again later.")
+	}
+	if err != nil {
+		return nil, c, err
+	}
+	s.sendMail(chatCodeMail(s, addr, code))
+	s.customer.Put(ctx, sessPending, addr)
+	s.customer.Put(ctx, sessChatStep, "code")
+	return say("If " + addr + " is right, a 6-digit code is on its way to it. Type the code here: it is valid for 10 minutes. " +
+		"Nobody from our team will ever ask you for it.")
+}
+
+// chatCodeMail is the verification mail for a chat: like the portal's, but
+// it says where to type the code.
+func chatCodeMail(s *Server, to, code string) Mail {
+	return Mail{To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
+		"\n\nType it in the chat where you asked for it, or at " + s.absURL("/verify") + " . It is valid for 10 minutes.\n\n" +
+		"Never share this code. Nobody from our team will ask you for it.\n" +
+		"If you did not ask for a code, you can ignore this email.\n\n" + s.cfg.Product + " support\n"}
+}
+
+// chatCheckCode checks a code typed in the chat. The code itself is never
+// stored: the transcript says a code was entered. On success the session is
+// verified exactly as by /verify (a new token, the customer and the masked
+// address), the conversation is re-sealed with the customer's key, and a
+// question that waited for verification is answered.
+func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code string) ([]store.ChatMessage, store.Conversation, error) {
+	ctx := r.Context()
+	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: "[verification code entered]", Intent: "verify", Outcome: store.ChatOutcomeVerify}
+	pending := s.customer.GetString(ctx, sessPending)
+	if pending == "" {
+		s.customer.Remove(ctx, sessChatStep)
+		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor,
+			{Author: store.ChatAuthorBot, Body: "Type your email address first, and I'll send you a code."}}, s.chatActor(r))
+		return added, c, err
+	}
+	cust, err := s.db.CheckCode(ctx, pending, code, s.chatActor(r))
+	if errors.Is(err, store.ErrCodeInvalid) {
+		s.abuseRecord(r, security.Event{Kind: security.EventVerifyFailed})
+		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor,
+			{Author: store.ChatAuthorBot, Body: "That code is wrong or has expired. Check the newest email from us and type its code, " +
+				"or type your email address again for a new one."}}, s.chatActor(r))
+		return added, c, err
+	}
+	if err != nil {
+		return nil, c, err
+	}
+	if err := s.renewSession(ctx, s.customer); err != nil {
+		return nil, c, err
+	}
+	masked := security.MaskEmail(cust.Email)
+	s.customer.Remove(ctx, sessPending)
+	s.customer.Remove(ctx, sessChatStep)
+	s.customer.Put(ctx, sessCustomerID, cust.ID)
+	if err := s.bindCustomerSession(ctx, cust.ID); err != nil {
+		return nil, c, err
+	}
+	s.customer.Put(ctx, sessMasked, masked)
+	if c, err = s.db.LinkConversation(ctx, c.ID, cust.ID, s.chatActor(r)); err != nil {
+		return nil, c, err
+	}
+	msgs := []store.NewChatMessage{visitor, {Author: store.ChatAuthorBot, Body: "Thank you: you're confirmed as " + masked + "."}}
+	switch bot.Intent(s.customer.PopString(ctx, sessChatPending)) {
+	case bot.IntentTicketStatus:
+		reply, err := s.chat.bot.Status(ctx, cust.ID)
+		if err != nil {
+			s.log.Error("chat assistant failed", "err", err, "conversation", c.ID, "request_id", info(r).id)
+		}
+		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorBot, Body: reply.Text,
+			Extra: bot.Extra{Tickets: reply.Tickets, Offers: reply.Offers}.Encode()})
+	case bot.IntentAccount:
+		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorBot, Body: "I can't see or change orders, payments or " +
+			"account settings myself, but a person from our team can now look at your account with you.",
+			Extra: bot.Extra{Offers: []bot.Offer{bot.OfferHuman}}.Encode()})
+	}
+	added, err := s.db.AddChatMessages(ctx, c.ID, msgs, s.chatActor(r))
+	if err != nil {
+		return nil, c, err
+	}
+	// A hand-off that was only waiting for an address to answer by email
+	// becomes a ticket now.
+	if c.Status == store.ChatStatusWaiting && (c.TimeoutNotified || !s.chat.hours.Open(s.db.Now())) {
+		c, err = s.toTicket(ctx, c, s.chatActor(r))
+	}
+	return added, c, err
+}

@@ -1,0 +1,247 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"safedesk/store"
+	"safedesk/templates"
+)
+
+// PrivacyConfig is what the privacy features need from the command line.
+type PrivacyConfig struct {
+	// Retention is what the retention job applies; the privacy page and
+	// exports state it.
+	Retention store.Retention
+	// NotifyText puts a staff reply's text into the email that announces
+	// it. Off by default: notifications say only that there is a reply and
+	// link to the portal, where the customer confirms their address.
+	NotifyText bool
+}
+
+// settingExportNotes is the owner's choice to include internal notes in a
+// customer's export ("on"), off by default.
+const settingExportNotes = "export_internal_notes"
+
+// confirmDelete is what a customer types to confirm erasure.
+const confirmDelete = "DELETE"
+
+// meRoutes registers a verified customer's rights over their own data: a
+// copy of everything held about them, and erasure.
+func (s *Server) meRoutes(mux *http.ServeMux) {
+	verified := func(h http.HandlerFunc) http.Handler { return s.withCustomer(s.requireCustomer(h)) }
+	mux.Handle("GET /me/export", verified(s.meExport))
+	mux.Handle("GET /me/delete", verified(s.meDelete))
+	mux.Handle("POST /me/delete", verified(s.meDeletePost))
+}
+
+// bindCustomerSession ties the session, just renewed at verification, to
+// its customer, so that erasing the customer by any route ends it. Every
+// place that puts sessCustomerID calls it right after.
+func (s *Server) bindCustomerSession(ctx context.Context, customerID int64) error {
+	return s.db.BindCustomerSession(ctx, s.customer.Token(ctx), customerID)
+}
+
+// exportNotes reports whether the owner lets exports include internal notes.
+func (s *Server) exportNotes(ctx context.Context) (bool, error) {
+	v, err := s.db.GetSetting(ctx, settingExportNotes, "off")
+	return v == "on", err
+}
+
+// meExport answers an access request: a JSON file of everything held about
+// the verified customer, recorded in the audit log before it is sent.
+func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := s.customerID(r)
+	notes, err := s.exportNotes(ctx)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	x, err := s.db.ExportSubject(ctx, id, notes)
+	if errors.Is(err, store.ErrNotFound) {
+		s.staleCustomer(w, r)
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	now := s.db.Now()
+	body, err := json.MarshalIndent(s.subjectDocument(x, notes, now), "", "  ")
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := s.db.RecordAudit(ctx, s.actor(r), "customer.exported", "customer:"+strconv.FormatInt(id, 10), map[string]any{
+		"tickets": len(x.Tickets), "chats": len(x.Chats), "internal_notes": notes,
+	}); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="my-data-%s.json"`, now.UTC().Format("2006-01-02")))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(append(body, '\n'))
+}
+
+// meDelete explains erasure and asks the customer to confirm it.
+func (s *Server) meDelete(w http.ResponseWriter, r *http.Request) {
+	s.renderMeDelete(w, r, http.StatusOK, "", nil)
+}
+
+func (s *Server) renderMeDelete(w http.ResponseWriter, r *http.Request, status int, confirm string, errs map[string]string) {
+	s.render(w, r, status, templates.MeDelete(templates.MeDeleteProps{
+		Page: s.page(r, "Erase your data"), Confirm: confirm, Errors: errs, Backups: s.backupNotice(),
+	}))
+}
+
+// meDeletePost erases the verified customer by crypto-shredding once they
+// typed DELETE: their data key is destroyed and their rows, sessions
+// included, are removed in one transaction (store.EraseCustomer); the
+// request goes into the register; customer.erased webhooks fire; and this
+// browser's session ends.
+func (s *Server) meDeletePost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	confirm := strings.TrimSpace(r.PostForm.Get("confirm"))
+	if confirm != confirmDelete {
+		s.renderMeDelete(w, r, http.StatusUnprocessableEntity, confirm, map[string]string{
+			"confirm": "Type DELETE in capital letters to confirm. Nothing has been erased.",
+		})
+		return
+	}
+	ctx := r.Context()
+	now := s.db.Now()
+	tomb, err := s.db.EraseCustomer(ctx, s.customerID(r), s.actor(r))
+	if errors.Is(err, store.ErrNotFound) {
+		s.staleCustomer(w, r)
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.wakeWebhooks()
+	req := store.ErasureRequest{Tombstone: tomb, Channel: store.ChannelPortal, ReceivedAt: now, HandledBy: store.ChannelPortal}
+	if _, err := s.db.RecordErasureRequest(context.WithoutCancel(ctx), req, s.actor(r)); err != nil {
+		s.log.Error("erasure done but not recorded in the register", "tombstone", tomb, "err", err, "request_id", info(r).id)
+	}
+	if err := s.customer.Destroy(ctx); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, templates.MeDeleted(templates.MeDeletedProps{
+		Page:      templates.Page{Title: "Your data is erased", Product: s.cfg.Product, Banner: s.bannerText()},
+		Reference: tomb, Backups: s.backupNotice(),
+	}))
+}
+
+// staleCustomer answers a session whose customer no longer exists (erased
+// meanwhile, from another device or by staff): the session ends and the
+// person starts from nothing.
+func (s *Server) staleCustomer(w http.ResponseWriter, r *http.Request) {
+	if err := s.customer.Destroy(r.Context()); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/verify", http.StatusSeeOther)
+}
+
+// backupNotice says, from the backup configuration, how long erased data
+// may remain in backups taken before the erasure; empty when this server
+// makes no backups.
+func (s *Server) backupNotice() templates.BackupNotice {
+	if s.cfg.Backups == nil {
+		return templates.BackupNotice{}
+	}
+	st := s.cfg.Backups.Status()
+	ladder := describeLadder(st.Keep)
+	return templates.BackupNotice{Enabled: true, Ladder: ladder.Words, Longest: ladder.Longest, Schedule: st.Schedule, Copy: st.CopyTo != ""}
+}
+
+// ladder is a backup retention ladder ("7d,4w,12m") in words.
+type ladder struct {
+	Words   string // "the newest backup of each of the last 7 days, 4 weeks and 12 months"
+	Longest string // "about 12 months": how old the oldest kept backup can be
+}
+
+// describeLadder puts the ladder of --backup-keep into words for people.
+// Something it cannot read is shown as it is.
+func describeLadder(keep string) ladder {
+	var parts []string
+	var longest time.Duration
+	longestText := ""
+	for part := range strings.SplitSeq(keep, ",") {
+		part = strings.TrimSpace(part)
+		if len(part) < 2 {
+			continue
+		}
+		n, err := strconv.Atoi(part[:len(part)-1])
+		if err != nil || n < 1 {
+			return ladder{Words: keep, Longest: keep}
+		}
+		unit, span := "", time.Duration(0)
+		switch part[len(part)-1] {
+		case 'd':
+			unit, span = "day", time.Duration(n)*24*time.Hour
+		case 'w':
+			unit, span = "week", time.Duration(n)*7*24*time.Hour
+		case 'm':
+			unit, span = "month", time.Duration(n)*31*24*time.Hour
+		default:
+			return ladder{Words: keep, Longest: keep}
+		}
+		text := plural(n, unit)
+		parts = append(parts, text)
+		if span > longest {
+			longest, longestText = span, "about "+text
+		}
+	}
+	if len(parts) == 0 {
+		return ladder{Words: "only the newest backup", Longest: "until the next backup replaces it"}
+	}
+	words := parts[0]
+	if len(parts) > 1 {
+		words = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	}
+	return ladder{Words: "the newest backup of each of the last " + words, Longest: longestText}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// privacyProps describes, from the running configuration, what is stored,
+// for how long and who else receives it.
+func (s *Server) privacyProps(r *http.Request) templates.PrivacyProps {
+	p := templates.PrivacyProps{
+		Page: s.page(r, "Privacy"), BaseURL: s.cfg.BaseURL.String(), Contact: s.cfg.MailFrom,
+		CustomerIdle: s.cfg.CustomerIdle, CustomerLifetime: s.cfg.CustomerLifetime, CodeTTL: store.CodeTTL,
+		TicketRetention: s.cfg.Privacy.Retention.ResolvedTickets, SecurityRetention: s.cfg.Privacy.Retention.SecurityEvents,
+		ChatRetention: s.cfg.ChatRetention, ChatConsentVersion: ChatPolicyVersion,
+		Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText, HTTPS: s.secure,
+	}
+	if d := s.mail.Describe(); d != "" {
+		what := "your email address and the emails we send you"
+		if !s.cfg.Privacy.NotifyText {
+			what = "your email address and our notifications, which hold no text of your requests"
+		}
+		p.Processors = append(p.Processors, templates.Processor{Name: "Our email relay (" + d + ")",
+			Purpose: "It carries the emails we send you: sign-in codes and notifications.", Data: what})
+	}
+	return p
+}
