@@ -84,7 +84,7 @@ func backupWindow(b BackupNotice) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " at most. Nobody uses backups except to recover from a disaster; if we ever have to restore one, we erase you again before the service reopens.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " at most. Backups are used for nothing but recovery from a disaster, and without our master key nothing in them can be read.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

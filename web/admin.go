@@ -20,7 +20,8 @@ type adminRoute struct {
 // adminTable lists every signed-in admin route. Sensitive actions are wrapped
 // in requireStepUp inside the table, so their step-up is visible here too.
 func (s *Server) adminTable() []adminRoute {
-	return append(s.coreAdminRoutes(), s.chatAdminRoutes()...)
+	t := append(s.coreAdminRoutes(), s.chatAdminRoutes()...)
+	return append(t, s.apiAdminTable()...)
 }
 
 // coreAdminRoutes are the panel's own routes; other features add theirs in

@@ -262,3 +262,22 @@ func TestCharts(t *testing.T) {
 		}
 	}
 }
+
+// TestExemptTrafficWarning: when nearly every request comes from an exempt
+// address (a proxy not named in --trusted-proxies), the dashboard says so.
+func TestExemptTrafficWarning(t *testing.T) {
+	env := newTestServer(t)
+	owner, _ := env.owner()
+	if strings.Contains(owner.get("/admin/security").body, `data-testid="security-warning"`) {
+		t.Fatal("a warning before there is traffic to judge")
+	}
+	for range 200 {
+		env.client().get("/healthz") // not counted
+	}
+	for range 200 {
+		env.client().get("/static/app.css")
+	}
+	if r := owner.get("/admin/security"); !strings.Contains(r.body, `data-testid="security-warning"`) || !strings.Contains(r.body, "--trusted-proxies") {
+		t.Fatalf("no warning after 200 requests from loopback")
+	}
+}

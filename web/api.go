@@ -77,14 +77,11 @@ func (s *Server) apiRouteTable() []apiRoute {
 }
 
 // apiRoutes registers the API, the OAuth2 token endpoint and the OpenAPI
-// document, none of which touches the customer session, and the staff
-// panel's API page (web/api_admin.go).
+// document, none of which touches the customer session. The staff panel's
+// API page (web/api_admin.go) is registered through adminTable.
 func (s *Server) apiRoutes(mux *http.ServeMux) {
 	for _, rt := range s.apiRouteTable() {
 		mux.Handle(rt.method+" /api/v1"+rt.path, s.apiAuth(rt.scope, rt.h))
-	}
-	for _, rt := range s.apiAdminTable() {
-		mux.Handle(rt.pattern, s.adminPage(rt.perm, rt.h))
 	}
 	mux.HandleFunc("GET /api/v1/openapi.json", s.apiOpenAPI)
 	mux.HandleFunc("POST /oauth/token", s.oauthToken)

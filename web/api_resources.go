@@ -27,6 +27,8 @@ func customerJSON(c store.Customer) apiCustomerJSON {
 	return apiCustomerJSON{ID: c.ID, Email: c.Email, Name: c.Name, VerifiedAt: apiTime(c.VerifiedAt), CreatedAt: apiTime(c.CreatedAt)}
 }
 
+// apiCustomerGet shows a customer's address and name unmasked, so each call
+// is audited like a PII reveal in the staff panel.
 func (s *Server) apiCustomerGet(w http.ResponseWriter, r *http.Request, p *store.Principal) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -35,6 +37,10 @@ func (s *Server) apiCustomerGet(w http.ResponseWriter, r *http.Request, p *store
 	}
 	c, err := s.db.GetCustomer(r.Context(), id)
 	if err != nil {
+		s.apiServeError(w, r, err)
+		return
+	}
+	if err := s.db.RecordAudit(r.Context(), apiActor(r, p), "customer.pii_revealed", "customer:"+strconv.FormatInt(id, 10), nil); err != nil {
 		s.apiServeError(w, r, err)
 		return
 	}

@@ -329,8 +329,13 @@ func TestAPICustomerExportAndErase(t *testing.T) {
 	if got := env.api("DELETE", "/api/v1/customers/"+cid, tok, ""); got.status != 404 {
 		t.Errorf("second erasure: %d", got.status)
 	}
-	if got := env.api("GET", "/api/v1/customers/"+strconv.FormatInt(other.customer, 10), tok, ""); got.status != 200 {
+	if got := env.api("GET", "/api/v1/customers/"+strconv.FormatInt(other.customer, 10), tok, ""); got.status != 200 || !strings.Contains(got.body, "@example.com") {
 		t.Errorf("another customer: %d", got.status)
+	}
+	for action, want := range map[string]int{"customer.exported": 1, "customer.erased": 1, "customer.pii_revealed": 1} {
+		if entries, _ := env.db.ListAudit(ctx, store.AuditFilter{Action: action}); len(entries) != want || entries[0].Actor.Type != store.ActorToken {
+			t.Errorf("audit %s: %+v", action, entries)
+		}
 	}
 }
 

@@ -64,8 +64,11 @@ func (e *testEnv) chatFor(customerID int64, text string) store.Conversation {
 type exported struct {
 	Format   string
 	About    struct{ Retention map[string]string }
-	Customer struct{ ID int64; Email, Name string }
-	Tickets  []struct {
+	Customer struct {
+		ID          int64
+		Email, Name string
+	}
+	Tickets []struct {
 		ID       int64
 		Subject  string
 		Messages []struct {

@@ -119,7 +119,7 @@ func newTLSEnv(t *testing.T) (*tlsEnv, string) {
 // HTTP/2 when offered.
 func (e *tlsEnv) client() *http.Client {
 	return &http.Client{
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.roots, ServerName: "localhost"}, ForceAttemptHTTP2: true},
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.roots, ServerName: "localhost"}, ForceAttemptHTTP2: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }

@@ -187,6 +187,7 @@ func TestWebhookDisabledAfterFailures(t *testing.T) {
 	env := newAPIServer(t, fastWebhooks(bad.host(), watcher.host()), func(c *Config) {
 		c.WebhookMaxAttempts, c.WebhookDisableAfter = 1, 3
 	})
+	env.owner() // the admin to alert
 	t.Cleanup(env.srv.StartWebhooks())
 	tok := env.token(store.ScopeWebhooksWrite, store.ScopeTicketsWrite)
 	badID, _ := createWebhook(t, env, tok, bad.srv.URL, store.EventTicketCreated)
@@ -209,6 +210,9 @@ func TestWebhookDisabledAfterFailures(t *testing.T) {
 	}
 	if !strings.Contains(env.logs.String(), "webhook disabled") {
 		t.Errorf("no log line for the admins")
+	}
+	if m := env.mail.next(t); m.To != "olive@northwind.example" || !strings.Contains(m.Subject, "Security alert") || !strings.Contains(m.Text, "webhook_id="+badID) {
+		t.Errorf("alert mail to %s: %q\n%s", m.To, m.Subject, m.Text)
 	}
 	// Re-enabling clears the failure count.
 	if got := env.api("PATCH", "/api/v1/webhooks/"+badID, tok, `{"active":true}`).json(t); got["active"] != true || got["failures"] != float64(0) {
