@@ -6,11 +6,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -168,4 +171,55 @@ func TestServeTLS(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestACMEWiring checks the ACME set-up without a CA: the TLS listener
+// offers the TLS-ALPN-01 protocol, and the plain-HTTP server answers the
+// HTTP-01 challenge path itself while redirecting everything else.
+func TestACMEWiring(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Data = t.TempDir()
+	if err := parseFlags(flagSet(&cfg), []string{"--addr", ":443", "--acme-domain", "help.example.com",
+		"--acme-directory", "https://ca.test/dir", "--http-redirect-addr", freePort(t)}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	https, err := newTLS(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := https.tlsConfig()
+	if c.MinVersion != tls.VersionTLS12 || !slices.Contains(c.NextProtos, "acme-tls/1") || !slices.Contains(c.NextProtos, "h2") {
+		t.Errorf("TLS config: min %x, ALPN %v", c.MinVersion, c.NextProtos)
+	}
+	if https.acme.Client.DirectoryURL != "https://ca.test/dir" {
+		t.Errorf("directory %q", https.acme.Client.DirectoryURL)
+	}
+	if _, err := c.GetCertificate(&tls.ClientHelloInfo{ServerName: "other.example.com"}); err == nil {
+		t.Error("a certificate would be requested for a name not in --acme-domain")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stop, err := https.start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); stop() }()
+	plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) *http.Response {
+		t.Helper()
+		resp, err := plain.Get("http://" + cfg.TLS.RedirectAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := get("/.well-known/acme-challenge/unknown-token"); resp.StatusCode == http.StatusMovedPermanently {
+		t.Error("the HTTP-01 challenge path is redirected instead of answered")
+	}
+	if resp := get("/tickets"); resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "https://help.example.com/tickets" {
+		t.Errorf("redirect: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
 }

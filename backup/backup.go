@@ -1,8 +1,9 @@
 // Package backup makes, lists, checks, restores and prunes encrypted backups
 // of the safedesk SQLite database.
 //
-// A backup is a consistent snapshot taken with VACUUM INTO while the server
-// keeps serving, streamed through age encryption to the configured recipients
+// A backup is a consistent snapshot of every database page, read in one
+// transaction through SQLite's sqlite_dbpage table while the server keeps
+// serving, streamed through age encryption to the configured recipients
 // and written atomically as DIR/safedesk-YYYYMMDDTHHMMSSZ.db.age (UTC), with a
 // JSON manifest beside it (the same name plus ".json"). Any backup can be
 // decrypted with the standard age command-line tool:

@@ -1,10 +1,10 @@
 package backup
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -41,13 +41,12 @@ type CreateOptions struct {
 // the encrypted stream, so a test can make it fail part way.
 var testHookEncryptedWriter func(io.Writer) io.Writer
 
-// Create takes a consistent snapshot of db with VACUUM INTO while the server
-// keeps serving, encrypts it to opts.Recipients and writes it atomically as
+// Create takes a consistent snapshot of db while the server keeps serving,
+// encrypts it to opts.Recipients and writes it atomically as
 // opts.Dir/safedesk-YYYYMMDDTHHMMSSZ.db.age with its manifest beside it.
 //
-// db must be able to run VACUUM INTO: a writer pool or a reader pool opened
-// with mode=ro works, a connection with PRAGMA query_only=1 does not. Prefer
-// the reader pool, so the snapshot never holds up the writer.
+// The snapshot only reads (see encryptSnapshot), so any pool works; prefer
+// a reader pool, so the snapshot never holds up the writer.
 //
 // No temporary file is left behind on any error, and ones older than a day
 // (left by a crash) are deleted. If the backup was written but the copy to
@@ -81,12 +80,6 @@ func Create(ctx context.Context, db *sql.DB, opts CreateOptions) (Manifest, erro
 		return Manifest{}, fmt.Errorf("backup: %s already exists", final)
 	}
 
-	snap, err := snapshot(ctx, db, opts.Dir)
-	if err != nil {
-		return Manifest{}, err
-	}
-	defer snap.remove()
-
 	enc, err := newTempFile(opts.Dir)
 	if err != nil {
 		return Manifest{}, err
@@ -100,17 +93,10 @@ func Create(ctx context.Context, db *sql.DB, opts CreateOptions) (Manifest, erro
 		SchemaVersion: opts.SchemaVersion,
 		AuditHead:     opts.AuditHead,
 	}
-	if err := encrypt(ctx, snap.File, enc, opts.Recipients, &m); err != nil {
+	if err := encryptSnapshot(ctx, db, enc, opts.Recipients, &m); err != nil {
 		return Manifest{}, err
 	}
-	// Free the plaintext as soon as it is no longer needed, while the
-	// encrypted file is flushed: unlinking a large file takes a while, and
-	// its pages then never need writing back.
-	removed := make(chan struct{})
-	go func() { snap.remove(); close(removed) }()
-	err = enc.finish()
-	<-removed
-	if err != nil {
+	if err := enc.finish(); err != nil {
 		return Manifest{}, err
 	}
 
@@ -125,84 +111,16 @@ func Create(ctx context.Context, db *sql.DB, opts CreateOptions) (Manifest, erro
 	return m, nil
 }
 
-// snapshot writes a consistent copy of db into a new temporary file in dir.
-func snapshot(ctx context.Context, db *sql.DB, dir string) (*tempFile, error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("backup: snapshot: %w", err)
-	}
-	defer conn.Close()
-	var queryOnly bool
-	if err := conn.QueryRowContext(ctx, "PRAGMA query_only").Scan(&queryOnly); err != nil {
-		return nil, fmt.Errorf("backup: snapshot: %w", err)
-	}
-	if queryOnly {
-		return nil, errors.New("backup: snapshot: the connection is query_only; pass the writer or a mode=ro pool")
-	}
-
-	// VACUUM INTO accepts an existing empty file, so the temporary file
-	// gets a unique name and mode 0600 from the start.
-	t, err := newTempFile(dir)
-	if err != nil {
-		return nil, err
-	}
-	restore, err := unsynced(ctx, conn)
-	if err != nil {
-		t.remove()
-		return nil, err
-	}
-	_, err = conn.ExecContext(ctx, "VACUUM INTO ?", t.Name())
-	if rerr := restore(); err == nil {
-		err = rerr
-	}
-	if err != nil {
-		t.remove()
-		return nil, fmt.Errorf("backup: snapshot: %w", err)
-	}
-	return t, nil
-}
-
-// unsynced turns off fsync on conn for VACUUM INTO, which writes its output
-// with the connection's synchronous setting: the snapshot is a temporary
-// file, read once and deleted, and syncing it cost a third of a backup's
-// time. restore puts the setting back; if it cannot, the connection is
-// discarded rather than returned to its pool unsynced.
-func unsynced(ctx context.Context, conn *sql.Conn) (restore func() error, err error) {
-	var level int
-	if err := conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&level); err != nil {
-		return nil, fmt.Errorf("backup: snapshot: %w", err)
-	}
-	if level < 0 || level > 3 {
-		return nil, fmt.Errorf("backup: snapshot: unexpected synchronous level %d", level)
-	}
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = OFF"); err != nil {
-		return nil, fmt.Errorf("backup: snapshot: %w", err)
-	}
-	return func() error {
-		// Not ctx: the setting must come back even when the backup was canceled.
-		_, err := conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA synchronous = %d", level))
-		if err != nil {
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-			return fmt.Errorf("backup: snapshot: restore synchronous: %w", err)
-		}
-		return nil
-	}, nil
-}
-
-// encrypt streams src through age to dst, filling in the sizes and hashes of
-// m. SHA-256 is slower than the encryption, so neither hash runs on the
-// encrypting goroutine: the plaintext is hashed by a second reader of the
-// same (private, unchanging) snapshot, the ciphertext by an asyncHash.
-func encrypt(ctx context.Context, src *os.File, dst io.Writer, recipients []age.Recipient, m *Manifest) error {
-	hctx, cancel := context.WithCancel(ctx)
-	var plain hashResult
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		plain = hashFile(hctx, src.Name())
-	}()
-	defer func() { cancel(); <-done }()
-
+// encryptSnapshot streams a consistent image of the database straight into
+// age: one SELECT over the sqlite_dbpage virtual table reads every page of
+// the database file as of one read transaction (WAL frames included), so the
+// writer keeps serving and no plaintext copy ever touches the disk. The page
+// image is a valid SQLite database file; freed pages are zeroed because the
+// store runs with secure_delete. Both hashes run off the encrypting
+// goroutine, so SHA-256 does not slow the stream.
+func encryptSnapshot(ctx context.Context, db *sql.DB, dst io.Writer, recipients []age.Recipient, m *Manifest) error {
+	plainHash := newAsyncHash()
+	defer plainHash.stop()
 	encHash := newAsyncHash()
 	defer encHash.stop()
 	out := io.MultiWriter(dst, encHash)
@@ -213,46 +131,45 @@ func encrypt(ctx context.Context, src *os.File, dst io.Writer, recipients []age.
 	if err != nil {
 		return fmt.Errorf("backup: encrypt: %w", err)
 	}
-	n, err := io.CopyBuffer(w, ctxReader{ctx, src}, make([]byte, 256<<10))
+	// Batch the page-sized writes: each write to a hash is a hand-off to its
+	// goroutine, so few large writes keep both hashers busy and cheap.
+	plain := bufio.NewWriterSize(io.MultiWriter(w, plainHash), 256<<10)
+	conn, err := db.Conn(ctx)
 	if err != nil {
+		return fmt.Errorf("backup: snapshot: %w", err)
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(ctx, "SELECT data FROM sqlite_dbpage")
+	if err != nil {
+		return fmt.Errorf("backup: snapshot: %w", err)
+	}
+	defer rows.Close()
+	var page sql.RawBytes
+	var pages int64
+	for rows.Next() {
+		if err := rows.Scan(&page); err != nil {
+			return fmt.Errorf("backup: snapshot: %w", err)
+		}
+		if _, err := plain.Write(page); err != nil {
+			return fmt.Errorf("backup: encrypt: %w", err)
+		}
+		pages++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("backup: snapshot: %w", err)
+	}
+	if pages == 0 {
+		return errors.New("backup: snapshot: the database has no pages")
+	}
+	if err := plain.Flush(); err != nil {
 		return fmt.Errorf("backup: encrypt: %w", err)
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("backup: encrypt: %w", err)
 	}
-	<-done
-	if plain.err != nil {
-		return fmt.Errorf("backup: hash snapshot: %w", plain.err)
-	}
-	if plain.n != n {
-		return fmt.Errorf("backup: snapshot changed while it was read (%d bytes, then %d)", n, plain.n)
-	}
-	m.Size = n
-	m.SHA256 = plain.sum
+	m.Size, m.SHA256 = plainHash.sum()
 	m.EncryptedSize, m.EncryptedSHA256 = encHash.sum()
 	return nil
-}
-
-// hashResult is the size and hex SHA-256 of a file, or why they are missing.
-type hashResult struct {
-	n   int64
-	sum string
-	err error
-}
-
-// hashFile reads the file at path through SHA-256.
-func hashFile(ctx context.Context, path string) hashResult {
-	f, err := os.Open(path)
-	if err != nil {
-		return hashResult{err: err}
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, ctxReader{ctx, f})
-	if err != nil {
-		return hashResult{err: err}
-	}
-	return hashResult{n: n, sum: hex.EncodeToString(h.Sum(nil))}
 }
 
 // commitBackup writes the manifest for the finished encrypted file enc and

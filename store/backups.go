@@ -201,7 +201,7 @@ func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
 }
 
 // OpenSnapshotSource opens a separate read-only connection to the database
-// file for a backup's VACUUM INTO, so that a snapshot never holds the one
+// file for a backup's snapshot, so that a snapshot never holds the one
 // writer connection while the server keeps serving. The caller closes it.
 func (db *DB) OpenSnapshotSource() (*sql.DB, error) {
 	v := url.Values{}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -54,28 +55,30 @@ func (db *DB) SearchArticles(ctx context.Context, q string, mode, limit int) ([]
 		limit = 10
 	}
 	p, err := db.planSearch(ctx, terms, mode, limit)
-	if err != nil {
+	if err != nil || p.match == "" {
 		return nil, err
 	}
 	out, ids, err := db.searchRanked(ctx, p, limit)
 	if err != nil {
 		return nil, err
 	}
-	for i := range out {
-		var snip string
-		if err := db.stmts.snippet.QueryRowContext(ctx, p.highlight, ids[i]).Scan(&snip); err != nil {
-			return nil, fmt.Errorf("store: search snippet: %w", err)
+	if p.highlight != "" {
+		for i := range out {
+			var snip string
+			if err := db.stmts.snippet.QueryRowContext(ctx, p.highlight, ids[i]).Scan(&snip); err != nil {
+				return nil, fmt.Errorf("store: search snippet: %w", err)
+			}
+			out[i].Snippet = splitSnippet(snip)
 		}
-		out[i].Snippet = splitSnippet(snip)
 	}
 	return out, nil
 }
 
 // searchPlan is how SearchArticles asks FTS5 for a query.
 type searchPlan struct {
-	match     string // the FTS5 expression that selects and ranks articles
-	highlight string // the one that marks words in snippets
-	newest    int    // when > 0, only the newest this many matches are ranked
+	match     string // the FTS5 expression that selects and ranks articles; "" finds nothing
+	floor     int64  // rank only the articles from this rowid on (the newest)
+	highlight string // when set, snippets mark this instead of match
 }
 
 // planSearch turns terms into a search that ranks at most about maxRanked
@@ -83,7 +86,8 @@ type searchPlan struct {
 // needs every word, MatchAny ranks the articles with any of them. Larger
 // ones are narrowed, the most exact way first:
 //
-//  1. MatchAny leaves out common words (see dropCommonTerms).
+//  1. MatchAny leaves out the words that match nothing and, while too many
+//     articles match, the most common ones (see dropCommonTerms).
 //  2. A single word that is still too common is ranked among the articles
 //     with it in the title, when there are at least limit of those and no
 //     more than maxRanked: with the title weighted ten times the body, they
@@ -109,13 +113,15 @@ func (db *DB) planSearch(ctx context.Context, terms []string, mode, limit int) (
 	}
 	if mode == MatchAny {
 		sep = " OR "
-		phrases, docs = dropCommonTerms(phrases, docs, total)
+		if phrases, docs = dropCommonTerms(phrases, docs, total); len(phrases) == 0 {
+			return searchPlan{}, nil
+		}
 		ranked = 0
 		for _, n := range docs {
 			ranked += n
 		}
 	}
-	p := searchPlan{match: strings.Join(phrases, sep), highlight: highlight(phrases, docs, total)}
+	p := searchPlan{match: strings.Join(phrases, sep)}
 	if ranked <= maxRanked {
 		return p, nil
 	}
@@ -126,50 +132,44 @@ func (db *DB) planSearch(ctx context.Context, terms []string, mode, limit int) (
 			return searchPlan{}, err
 		}
 		if titles[0] >= int64(limit) && titles[0] <= maxRanked {
-			p.match = inTitle
+			// Snippets come from the body, so they mark the word there.
+			p.match, p.highlight = inTitle, phrases[0]
 			return p, nil
 		}
 	}
-	p.newest = maxRanked
+	err = db.stmts.newestFloor.QueryRowContext(ctx, p.match, maxRanked-1).Scan(&p.floor)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return searchPlan{}, fmt.Errorf("store: search: %w", err)
+	}
 	return p, nil
 }
 
-// highlight is the expression that marks words in snippets: the phrases
-// except those in at least half of all articles, unless that leaves none.
-// Marking every "the" says nothing, would steer snippet() to the passages
-// dense with such words, and makes each snippet seek through their long
-// lists of matches.
-func highlight(phrases []string, docs []int64, total int64) string {
-	var kept []string
+// dropCommonTerms narrows a MatchAny query in three steps. Phrases that no
+// article has go: they add nothing. So do the phrases in at least half of
+// all articles, unless nothing else is left: BM25 clamps their idf to 1e-6,
+// so they do not change the order of the articles that match the rest, yet
+// FTS5 would score every article they occur in. Then, while the phrases
+// left still match more than maxRanked articles in all, the most frequent
+// one goes, the one BM25 weighs least, until one is left. The cost of that
+// last step: an article with only the dropped words is not found, and they
+// no longer add to the score.
+func dropCommonTerms(phrases []string, docs []int64, total int64) ([]string, []int64) {
+	var found []string
+	var foundDocs []int64
 	for i, p := range phrases {
-		if 2*docs[i] < total {
-			kept = append(kept, p)
+		if docs[i] > 0 {
+			found, foundDocs = append(found, p), append(foundDocs, docs[i])
 		}
 	}
-	if len(kept) == 0 {
-		kept = phrases
-	}
-	return strings.Join(kept, " OR ")
-}
-
-// dropCommonTerms narrows a MatchAny query. First it leaves out the phrases
-// in at least half of all articles, unless that would leave nothing: BM25
-// clamps their idf to 1e-6, so they change nothing in the order of the
-// articles that match the rest, yet FTS5 would score every article they
-// occur in. Then, while the phrases left still match more than maxRanked
-// articles in all, it leaves out the most frequent, the one BM25 weighs
-// least, until one is left. The cost of that second step: an article with
-// only the dropped words is not found, and they add nothing to the score.
-func dropCommonTerms(phrases []string, docs []int64, total int64) ([]string, []int64) {
 	var kept []string
 	var keptDocs []int64
-	for i, p := range phrases {
-		if 2*docs[i] < total {
-			kept, keptDocs = append(kept, p), append(keptDocs, docs[i])
+	for i, p := range found {
+		if 2*foundDocs[i] < total {
+			kept, keptDocs = append(kept, p), append(keptDocs, foundDocs[i])
 		}
 	}
 	if len(kept) == 0 {
-		kept, keptDocs = append(kept, phrases...), append(keptDocs, docs...)
+		kept, keptDocs = found, foundDocs
 	}
 	for len(kept) > 1 {
 		var sum int64
@@ -189,19 +189,13 @@ func dropCommonTerms(phrases []string, docs []int64, total int64) ([]string, []i
 	return kept, keptDocs
 }
 
-// searchRanked returns the best limit published articles for a plan,
-// without snippets, and their row ids. Drafts are ranked with everything
-// else and dropped after the join, so when drafts take places among the best
-// it looks further down the ranking until it has limit articles or runs out.
+// searchRanked returns the best limit published articles for a plan, with
+// their snippets, and their row ids. Drafts are ranked with everything else
+// and dropped after the join, so when drafts take places among the best it
+// looks further down the ranking until it has limit articles or runs out.
 func (db *DB) searchRanked(ctx context.Context, p searchPlan, limit int) ([]SearchResult, []int64, error) {
 	for n := limit; ; n *= 4 {
-		var rows *sql.Rows
-		var err error
-		if p.newest > 0 {
-			rows, err = db.stmts.searchNewest.QueryContext(ctx, p.match, p.newest, n)
-		} else {
-			rows, err = db.stmts.search.QueryContext(ctx, p.match, n)
-		}
+		rows, err := db.stmts.search.QueryContext(ctx, p.match, p.floor, n)
 		if err != nil {
 			return nil, nil, fmt.Errorf("store: search: %w", err)
 		}
@@ -212,12 +206,14 @@ func (db *DB) searchRanked(ctx context.Context, p searchPlan, limit int) ([]Sear
 			var r SearchResult
 			var id int64
 			var published bool
-			if err := rows.Scan(&id, &r.Slug, &r.Title, &published, &r.Score); err != nil {
+			var snip string
+			if err := rows.Scan(&id, &r.Slug, &r.Title, &published, &r.Score, &snip); err != nil {
 				rows.Close()
 				return nil, nil, fmt.Errorf("store: search: %w", err)
 			}
 			ranked++
 			if published && len(out) < limit {
+				r.Snippet = splitSnippet(snip)
 				out, ids = append(out, r), append(ids, id)
 			}
 		}

@@ -72,7 +72,17 @@ func TestSearchCommonWords(t *testing.T) {
 				if !strings.HasPrefix(r.Title, "Grinder") {
 					t.Errorf("mode %d: %s (%q) ranked among the first", mode, r.Slug, r.Title)
 				}
+				if !slices.ContainsFunc(r.Snippet, func(s store.Segment) bool { return s.Match && s.Text == "grinder" }) {
+					t.Errorf("mode %d: %s: snippet %v does not mark grinder", mode, r.Slug, r.Snippet)
+				}
 			}
+		}
+	})
+
+	t.Run("a word no article has does not hide the others", func(t *testing.T) {
+		rs, err := db.SearchArticles(ctx, "grinder xylophonist", store.MatchAny, 10)
+		if err != nil || len(rs) != 10 {
+			t.Errorf("got %d results, %v; want 10", len(rs), err)
 		}
 	})
 

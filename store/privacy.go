@@ -194,7 +194,7 @@ func (e ErasureRequest) Validate(now time.Time) error {
 	switch {
 	case e.ReceivedAt.IsZero():
 		v.add("received", "Enter the day the request reached you.")
-	case e.ReceivedAt.After(now):
+	case e.ReceivedAt.After(now.Add(24 * time.Hour)): // a day's slack for time zones ahead of UTC
 		v.add("received", "The day the request reached you cannot be in the future.")
 	case e.ReceivedAt.Before(now.AddDate(-1, 0, 0)):
 		v.add("received", "That is more than a year ago: check the date.")

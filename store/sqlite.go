@@ -146,7 +146,7 @@ func (db *DB) Path() string { return db.path }
 // Now is the store's clock.
 func (db *DB) Now() time.Time { return db.now() }
 
-// Writer returns the single writer connection pool, for backups (VACUUM INTO).
+// Writer returns the single writer connection pool.
 func (db *DB) Writer() *sql.DB { return db.write }
 
 // Ping checks that the database answers and is writable, for /readyz.

@@ -15,7 +15,7 @@ type statements struct {
 	getArticle     *sql.Stmt
 	articleVersion *sql.Stmt
 	search         *sql.Stmt
-	searchNewest   *sql.Stmt
+	newestFloor    *sql.Stmt
 	snippet        *sql.Stmt
 	termCount      *sql.Stmt
 	articleCount   *sql.Stmt
@@ -48,20 +48,16 @@ func (db *DB) prepare(ctx context.Context) error {
 	s.articleVersion = p(r, `SELECT COALESCE(MAX(updated_at), 0) + (SELECT COUNT(*) FROM kb_articles) FROM kb_articles`)
 	// Rank inside the FTS table first, then join: a JOIN filter in the same
 	// statement as MATCH makes SQLite score every row the filter touches.
-	// Snippets are made separately for the final rows only, because each one
-	// reads and re-tokenizes its article.
-	s.search = p(r, `SELECT r.rowid, a.slug, a.title, a.published, r.score FROM (
-			SELECT rowid, bm25(kb_fts, 10.0, 1.0) AS score
-			FROM kb_fts WHERE kb_fts MATCH ? ORDER BY score LIMIT ?
-		) r JOIN kb_articles a ON a.id = r.rowid ORDER BY r.score`)
-	// The same, ranking only the newest matches (see planSearch): FTS5 walks
-	// its matches in rowid order and stops after the first LIMIT of them.
-	s.searchNewest = p(r, `SELECT r.rowid, a.slug, a.title, a.published, r.score FROM (
-			SELECT rowid, score FROM (
-				SELECT rowid, bm25(kb_fts, 10.0, 1.0) AS score
-				FROM kb_fts WHERE kb_fts MATCH ? ORDER BY rowid DESC LIMIT ?
-			) ORDER BY score LIMIT ?
-		) r JOIN kb_articles a ON a.id = r.rowid ORDER BY r.score`)
+	// ORDER BY rank hands the sorting to FTS5, which keeps the match
+	// positions of the rows it ranked, so snippet() runs for the returned
+	// rows only and without looking their words up in the index again.
+	// rowid >= ? ranks only the newest matches (see planSearch); 0 ranks all.
+	s.search = p(r, `SELECT r.rowid, a.slug, a.title, a.published, r.rank, r.snip FROM (
+			SELECT rowid, rank, snippet(kb_fts, 1, char(2), char(3), '…', 24) AS snip
+			FROM kb_fts WHERE kb_fts MATCH ? AND rowid >= ? AND rank MATCH 'bm25(10.0, 1.0)'
+			ORDER BY rank LIMIT ?
+		) r JOIN kb_articles a ON a.id = r.rowid ORDER BY r.rank`)
+	s.newestFloor = p(r, `SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?`)
 	s.snippet = p(r, `SELECT snippet(kb_fts, 1, char(2), char(3), '…', 24) FROM kb_fts WHERE kb_fts MATCH ? AND rowid = ?`)
 	s.termCount = p(r, `SELECT COUNT(*) FROM kb_fts WHERE kb_fts MATCH ?`)
 	s.articleCount = p(r, `SELECT COUNT(*) FROM kb_articles`)
@@ -90,7 +86,7 @@ func (db *DB) prepare(ctx context.Context) error {
 
 func (s *statements) close() {
 	for _, st := range []*sql.Stmt{
-		s.getArticle, s.articleVersion, s.search, s.searchNewest, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth,
+		s.getArticle, s.articleVersion, s.search, s.newestFloor, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth,
 		s.customerByIndex, s.ticketMessageIDs, s.messageID, s.insertTicket, s.insertMessage, s.auditHead, s.auditInsert,
 	} {
 		if st != nil {

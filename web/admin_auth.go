@@ -23,6 +23,9 @@ const (
 	sessAdminNotice = "admin_notice"
 )
 
+// touchEvery is how often a staff session's last-seen time is written.
+const touchEvery = 15 * time.Second
+
 // StepUpWindow is how recent a passkey assertion must be for a sensitive
 // action.
 const StepUpWindow = 5 * time.Minute
@@ -121,7 +124,10 @@ func (s *Server) checkStaffSession(r *http.Request, activity bool) (*store.Staff
 		}
 		return nil, reason, s.staff.Destroy(ctx)
 	}
-	if activity {
+	// Record the person's activity, at most every touchEvery unless the
+	// address changed: a write per click would cost more than the page, and
+	// the idle limit (minutes) does not need finer steps.
+	if activity && (now.Sub(sess.LastSeenAt) >= touchEvery || sess.ClientIP != clientIP(r)) {
 		if err := s.db.TouchStaffSession(ctx, hash, clientIP(r)); err != nil {
 			return nil, "", err
 		}

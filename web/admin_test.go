@@ -35,7 +35,7 @@ func (e *testEnv) newDevice() *passkeyDevice {
 }
 
 // register answers registration options: a new discoverable credential.
-func (d *passkeyDevice) register(t *testing.T, options string) string {
+func (d *passkeyDevice) register(t testing.TB, options string) string {
 	t.Helper()
 	opts, err := virtualwebauthn.ParseAttestationOptions(options)
 	if err != nil {
@@ -49,7 +49,7 @@ func (d *passkeyDevice) register(t *testing.T, options string) string {
 
 // assert answers assertion options, moving the counter forward as real
 // authenticators do.
-func (d *passkeyDevice) assert(t *testing.T, options string) string {
+func (d *passkeyDevice) assert(t testing.TB, options string) string {
 	t.Helper()
 	opts, err := virtualwebauthn.ParseAssertionOptions(options)
 	if err != nil {

@@ -2,10 +2,14 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
+
+	"safedesk/security"
 )
 
 // The article-page benchmarks serve over a real loopback connection, as a
@@ -57,4 +61,34 @@ func fetch(b *testing.B, c *http.Client, url string) []byte {
 		b.Fatalf("status %d, %v", resp.StatusCode, err)
 	}
 	return body
+}
+
+// BenchmarkStaffSessionLookup is what every admin request costs before its
+// handler runs: the scs session load, the staff_sessions row (live, idle and
+// absolute limits), the staff member, the activity update and the
+// permission check, served in-process without the network.
+func BenchmarkStaffSessionLookup(b *testing.B) {
+	env := newTestServerTB(b)
+	c, _ := env.owner()
+	h := env.srv.adminPage(security.PermTicketsRead, func(w http.ResponseWriter, r *http.Request) {})
+	req := httptest.NewRequest("GET", "/admin/tickets", nil)
+	req.RemoteAddr = "127.0.0.1:5000"
+	u, _ := url.Parse(env.http.URL)
+	for _, ck := range c.c.Jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != 200 {
+		b.Fatalf("status %d", w.Code)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), ctxKey{}, &reqInfo{})))
+		if w.Code != 200 {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
 }

@@ -65,7 +65,7 @@ func (c *client) ask(text string) response {
 }
 
 // conversationOf returns the only conversation in the database.
-func (e *testEnv) chatMessages(t *testing.T) []store.ChatMessage {
+func (e *testEnv) chatMessages(t testing.TB) []store.ChatMessage {
 	t.Helper()
 	cs, err := e.db.ListConversations(context.Background(), store.ChatFilter{})
 	if err != nil {

@@ -30,7 +30,7 @@ import (
 // testEnv is a real server over a real store in a temp folder, with a real
 // SMTP server receiving its mail.
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	clock *fakeClock
 	srv   *Server
 	http  *httptest.Server
@@ -80,7 +80,7 @@ func newEnv(t testing.TB, adjust func(*Config)) *testEnv {
 		t.Fatal(err)
 	}
 	env := &testEnv{clock: clock, db: db, dir: dir, mail: sink, logs: logs}
-	env.t, _ = t.(*testing.T)
+	env.t = t
 	env.http = httptest.NewUnstartedServer(nil)
 	// Passkeys need a domain name, so the base URL says localhost.
 	_, port, _ := net.SplitHostPort(env.http.Listener.Addr().String())
@@ -220,7 +220,7 @@ func newSMTPSink(t testing.TB) *smtpSink {
 }
 
 // next waits for the next mail.
-func (s *smtpSink) next(t *testing.T) sentMail {
+func (s *smtpSink) next(t testing.TB) sentMail {
 	t.Helper()
 	select {
 	case m := <-s.msgs:
@@ -243,7 +243,7 @@ func (s *smtpSink) none(t *testing.T) {
 
 var codeRe = regexp.MustCompile(`\b(\d{6})\b`)
 
-func (m sentMail) code(t *testing.T) string {
+func (m sentMail) code(t testing.TB) string {
 	t.Helper()
 	c := codeRe.FindStringSubmatch(m.Text)
 	if c == nil {

@@ -468,3 +468,31 @@ func TestDescribeLadder(t *testing.T) {
 		}
 	}
 }
+
+// TestErasureEndsChatVerifiedSession: a session verified in the chat is
+// bound to its customer like one verified on /verify, so erasing the
+// customer from elsewhere (here the API) ends it and takes the transcript.
+func TestErasureEndsChatVerifiedSession(t *testing.T) {
+	env := newAPIServer(t)
+	ctx := context.Background()
+	tk, err := env.db.CreateTicket(ctx, store.NewTicket{Email: "chat.erased@example.org", Subject: "Chat then erase", Body: "b"}, store.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := env.chatter()
+	c.ask("what's the status of my ticket")
+	env.verifyInChat(c, "chat.erased@example.org")
+	if resp := c.get("/tickets"); resp.status != 200 {
+		t.Fatalf("not verified: %d", resp.status)
+	}
+	tok := env.token(store.ScopeCustomersErase)
+	if got := env.api("DELETE", "/api/v1/customers/"+strconv.FormatInt(tk.CustomerID, 10), tok, ""); got.status != http.StatusNoContent {
+		t.Fatalf("API erase: %d %s", got.status, got.body)
+	}
+	if resp := c.get("/tickets"); resp.status != http.StatusSeeOther || resp.header.Get("Location") != "/verify" {
+		t.Errorf("the chat-verified session outlived the erasure: %d", resp.status)
+	}
+	if n := countRows(t, env.db, "chat_conversations"); n != 0 {
+		t.Errorf("%d conversations left", n)
+	}
+}
