@@ -112,6 +112,13 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 		return 0, 0, err
 	}
 	db.articlesChanged()
+	if created+updated > 0 {
+		// A bulk import leaves the FTS5 index in many small segments, which
+		// makes every later search slower; merge them once now.
+		if _, err := db.write.ExecContext(ctx, "INSERT INTO kb_fts(kb_fts) VALUES ('optimize')"); err != nil {
+			return created, updated, fmt.Errorf("store: optimize search index: %w", err)
+		}
+	}
 	return created, updated, nil
 }
 

@@ -55,14 +55,14 @@ func (db *DB) SearchArticles(ctx context.Context, q string, mode, limit int) ([]
 		limit = 10
 	}
 	p, err := db.planSearch(ctx, terms, mode, limit)
-	if err != nil || p.match == "" {
+	if err != nil {
 		return nil, err
 	}
 	out, ids, err := db.searchRanked(ctx, p, limit)
 	if err != nil {
 		return nil, err
 	}
-	if p.highlight != "" {
+	if p.highlight != "" && !p.bare {
 		for i := range out {
 			var snip string
 			if err := db.stmts.snippet.QueryRowContext(ctx, p.highlight, ids[i]).Scan(&snip); err != nil {
@@ -79,12 +79,14 @@ type searchPlan struct {
 	match     string // the FTS5 expression that selects and ranks articles; "" finds nothing
 	floor     int64  // rank only the articles from this rowid on (the newest)
 	highlight string // when set, snippets mark this instead of match
+	bare      bool   // rank only: leave Snippet empty
 }
 
 // planSearch turns terms into a search that ranks at most about maxRanked
-// articles. A query that matches no more than that runs as it is: MatchAll
-// needs every word, MatchAny ranks the articles with any of them. Larger
-// ones are narrowed, the most exact way first:
+// articles. MatchAll needs every word but the stop words of a large
+// knowledge base (see dropStopWords); MatchAny ranks the articles with any
+// of the words. A query that matches no more than maxRanked articles runs
+// as it is. Larger ones are narrowed, the most exact way first:
 //
 //  1. MatchAny leaves out the words that match nothing and, while too many
 //     articles match, the most common ones (see dropCommonTerms).
@@ -107,6 +109,9 @@ func (db *DB) planSearch(ctx context.Context, terms []string, mode, limit int) (
 		return searchPlan{}, err
 	}
 	sep := " "
+	if mode == MatchAll {
+		phrases, docs = dropStopWords(phrases, docs, total)
+	}
 	ranked := docs[0] // MatchAll: no more articles than the rarest word has
 	for _, n := range docs {
 		ranked = min(ranked, n)
@@ -142,6 +147,28 @@ func (db *DB) planSearch(ctx context.Context, terms []string, mode, limit int) (
 		return searchPlan{}, fmt.Errorf("store: search: %w", err)
 	}
 	return p, nil
+}
+
+// dropStopWords leaves out of a MatchAll query the phrases that are in at
+// least half of all articles and in more than maxRanked, as long as a rarer
+// phrase remains: words like "the", "how" or "my". BM25 clamps their idf to
+// 1e-6, so the order of the results does not change, but FTS5 would read
+// every article they occur in, just to count them, and then every match of
+// them in each article it ranks. The cost: a result need not contain them,
+// which is what a search box usually does with such words anyway. A small
+// knowledge base keeps every word.
+func dropStopWords(phrases []string, docs []int64, total int64) ([]string, []int64) {
+	var kept []string
+	var keptDocs []int64
+	for i, p := range phrases {
+		if 2*docs[i] < total || docs[i] <= maxRanked {
+			kept, keptDocs = append(kept, p), append(keptDocs, docs[i])
+		}
+	}
+	if len(kept) == 0 {
+		return phrases, docs
+	}
+	return kept, keptDocs
 }
 
 // dropCommonTerms narrows a MatchAny query in three steps. Phrases that no
@@ -189,13 +216,24 @@ func dropCommonTerms(phrases []string, docs []int64, total int64) ([]string, []i
 	return kept, keptDocs
 }
 
-// searchRanked returns the best limit published articles for a plan, with
-// their snippets, and their row ids. Drafts are ranked with everything else
-// and dropped after the join, so when drafts take places among the best it
-// looks further down the ranking until it has limit articles or runs out.
+// searchRanked returns the best limit published articles for a plan, and
+// their row ids, with snippets unless the plan is bare or highlights apart.
+// Drafts are ranked with everything else and dropped after the join, so
+// when drafts take places among the best it looks further down the ranking
+// until it has limit articles or runs out.
 func (db *DB) searchRanked(ctx context.Context, p searchPlan, limit int) ([]SearchResult, []int64, error) {
+	if p.match == "" {
+		return nil, nil, nil
+	}
+	// Snippets made by the ranking query mark its expression; a plan that
+	// highlights something else makes them afterwards (SearchArticles).
+	bare := p.bare || p.highlight != ""
+	stmt := db.stmts.search
+	if bare {
+		stmt = db.stmts.searchBare
+	}
 	for n := limit; ; n *= 4 {
-		rows, err := db.stmts.search.QueryContext(ctx, p.match, p.floor, n)
+		rows, err := stmt.QueryContext(ctx, p.match, p.floor, n)
 		if err != nil {
 			return nil, nil, fmt.Errorf("store: search: %w", err)
 		}
@@ -207,13 +245,19 @@ func (db *DB) searchRanked(ctx context.Context, p searchPlan, limit int) ([]Sear
 			var id int64
 			var published bool
 			var snip string
-			if err := rows.Scan(&id, &r.Slug, &r.Title, &published, &r.Score, &snip); err != nil {
+			dest := []any{&id, &r.Slug, &r.Title, &published, &r.Score, &snip}
+			if bare {
+				dest = dest[:5]
+			}
+			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
 				return nil, nil, fmt.Errorf("store: search: %w", err)
 			}
 			ranked++
 			if published && len(out) < limit {
-				r.Snippet = splitSnippet(snip)
+				if !bare {
+					r.Snippet = splitSnippet(snip)
+				}
 				out, ids = append(out, r), append(ids, id)
 			}
 		}
@@ -257,7 +301,10 @@ func (db *DB) articlesChanged() {
 }
 
 // matchCounts returns how many articles match each of exprs, and how many
-// articles there are, from the cache where it can.
+// articles there are, from the cache where it can. A count stops at
+// half the articles or maxRanked, whichever is more, plus one: planSearch
+// needs to know no more than whether a word is in half of all articles and
+// whether a query matches more than maxRanked.
 func (db *DB) matchCounts(ctx context.Context, exprs []string) ([]int64, int64, error) {
 	c := &db.terms
 	now := db.now()
@@ -282,8 +329,9 @@ func (db *DB) matchCounts(ctx context.Context, exprs []string) ([]int64, int64, 
 			return nil, 0, fmt.Errorf("store: search: %w", err)
 		}
 	}
+	limit := max(total/2, maxRanked) + 1
 	for _, i := range missing {
-		if err := db.stmts.termCount.QueryRowContext(ctx, exprs[i]).Scan(&counts[i]); err != nil {
+		if err := db.stmts.termCount.QueryRowContext(ctx, exprs[i], limit).Scan(&counts[i]); err != nil {
 			return nil, 0, fmt.Errorf("store: search: %w", err)
 		}
 	}
