@@ -390,18 +390,8 @@ func (s *Server) stepUpBegin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) stepUpFinish(w http.ResponseWriter, r *http.Request) {
 	st := s.currentStaff(r)
-	c, err := s.takeCeremony(r, "stepup")
-	if errors.Is(err, errCeremonyGone) || (err == nil && c.StaffID != st.ID) {
-		jsonFail(w, http.StatusBadRequest, "This confirmation expired or was already used. Please try again.")
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	u, err := s.loadWAUser(r, st)
-	if err != nil {
-		s.serveError(w, r, err)
+	c, u, ok := s.ownCeremony(w, r, "stepup", "This confirmation expired or was already used. Please try again.")
+	if !ok {
 		return
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBody(r.Body)
@@ -442,4 +432,26 @@ func (s *Server) stepUpFinish(w http.ResponseWriter, r *http.Request) {
 	}
 	s.staff.Put(r.Context(), sessStepUp, s.db.Now())
 	writeJSON(w, http.StatusOK, map[string]string{"ok": "stepped up"})
+}
+
+// ownCeremony takes the signed-in staff member's ceremony of kind and loads
+// their passkeys. On failure it has answered (gone is the message for an
+// expired, reused or foreign ceremony) and reports false.
+func (s *Server) ownCeremony(w http.ResponseWriter, r *http.Request, kind, gone string) (ceremony, *waUser, bool) {
+	st := s.currentStaff(r)
+	c, err := s.takeCeremony(r, kind)
+	if errors.Is(err, errCeremonyGone) || (err == nil && c.StaffID != st.ID) {
+		jsonFail(w, http.StatusBadRequest, gone)
+		return ceremony{}, nil, false
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return ceremony{}, nil, false
+	}
+	u, err := s.loadWAUser(r, st)
+	if err != nil {
+		s.serveError(w, r, err)
+		return ceremony{}, nil, false
+	}
+	return c, u, true
 }

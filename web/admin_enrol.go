@@ -167,18 +167,8 @@ func (s *Server) passkeyAddBegin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) passkeyAddFinish(w http.ResponseWriter, r *http.Request) {
 	st := s.currentStaff(r)
-	c, err := s.takeCeremony(r, "addkey")
-	if errors.Is(err, errCeremonyGone) || (err == nil && c.StaffID != st.ID) {
-		jsonFail(w, http.StatusBadRequest, "This registration expired or was already used. Please start again.")
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	u, err := s.loadWAUser(r, st)
-	if err != nil {
-		s.serveError(w, r, err)
+	c, u, ok := s.ownCeremony(w, r, "addkey", "This registration expired or was already used. Please start again.")
+	if !ok {
 		return
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBody(r.Body)
