@@ -1,7 +1,6 @@
 package backup
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -119,8 +118,6 @@ func Create(ctx context.Context, db *sql.DB, opts CreateOptions) (Manifest, erro
 // store runs with secure_delete. Both hashes run off the encrypting
 // goroutine, so SHA-256 does not slow the stream.
 func encryptSnapshot(ctx context.Context, db *sql.DB, dst io.Writer, recipients []age.Recipient, m *Manifest) error {
-	plainHash := newAsyncHash()
-	defer plainHash.stop()
 	encHash := newAsyncHash()
 	defer encHash.stop()
 	out := io.MultiWriter(dst, encHash)
@@ -131,14 +128,19 @@ func encryptSnapshot(ctx context.Context, db *sql.DB, dst io.Writer, recipients 
 	if err != nil {
 		return fmt.Errorf("backup: encrypt: %w", err)
 	}
-	// Batch the page-sized writes: each write to a hash is a hand-off to its
-	// goroutine, so few large writes keep both hashers busy and cheap.
-	plain := bufio.NewWriterSize(io.MultiWriter(w, plainHash), 256<<10)
+	plain := newPageSink(w)
+	defer plain.stop()
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("backup: snapshot: %w", err)
 	}
 	defer conn.Close()
+	// Map the file while reading it: without it every 4 KiB page costs a
+	// pread system call. The mapping ends with the query.
+	if _, err := conn.ExecContext(ctx, "PRAGMA mmap_size = 1099511627776"); err != nil {
+		return fmt.Errorf("backup: snapshot: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), "PRAGMA mmap_size = 0")
 	rows, err := conn.QueryContext(ctx, "SELECT data FROM sqlite_dbpage")
 	if err != nil {
 		return fmt.Errorf("backup: snapshot: %w", err)
@@ -167,7 +169,7 @@ func encryptSnapshot(ctx context.Context, db *sql.DB, dst io.Writer, recipients 
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("backup: encrypt: %w", err)
 	}
-	m.Size, m.SHA256 = plainHash.sum()
+	m.Size, m.SHA256 = plain.sum()
 	m.EncryptedSize, m.EncryptedSHA256 = encHash.sum()
 	return nil
 }
@@ -289,4 +291,73 @@ func (a *asyncHash) stop() {
 func (a *asyncHash) sum() (int64, string) {
 	a.stop()
 	return a.n, hex.EncodeToString(a.h.Sum(nil))
+}
+
+// pageSink gathers pages into 1 MiB chunks, writes each chunk to w and hands
+// the same chunk to a hashing goroutine: the plaintext is hashed without
+// being copied again, and a chunk is reused only once it has been hashed.
+type pageSink struct {
+	w    io.Writer
+	buf  []byte
+	work chan []byte
+	free chan []byte
+	done chan struct{}
+	h    hash.Hash
+	n    int64
+	once sync.Once
+}
+
+const sinkChunk = 1 << 20
+
+func newPageSink(w io.Writer) *pageSink {
+	p := &pageSink{w: w, buf: make([]byte, 0, sinkChunk), work: make(chan []byte, 3), free: make(chan []byte, 4),
+		done: make(chan struct{}), h: sha256.New()}
+	go func() {
+		defer close(p.done)
+		for b := range p.work {
+			p.h.Write(b)
+			p.n += int64(len(b))
+			p.free <- b[:0]
+		}
+	}()
+	return p
+}
+
+// Write adds page to the current chunk, sending the chunk on when full.
+func (p *pageSink) Write(page []byte) (int, error) {
+	if len(p.buf)+len(page) > cap(p.buf) {
+		if err := p.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	p.buf = append(p.buf, page...)
+	return len(page), nil
+}
+
+// Flush writes the current chunk and passes it to the hasher.
+func (p *pageSink) Flush() error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	if _, err := p.w.Write(p.buf); err != nil {
+		return err
+	}
+	p.work <- p.buf
+	select {
+	case p.buf = <-p.free:
+	default:
+		p.buf = make([]byte, 0, sinkChunk)
+	}
+	return nil
+}
+
+func (p *pageSink) stop() {
+	p.once.Do(func() { close(p.work) })
+	<-p.done
+}
+
+// sum stops the hasher and returns the byte count and hex SHA-256.
+func (p *pageSink) sum() (int64, string) {
+	p.stop()
+	return p.n, hex.EncodeToString(p.h.Sum(nil))
 }
