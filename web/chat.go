@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -347,61 +346,6 @@ func formAfter(r *http.Request) int64 {
 	return max(n, 0)
 }
 
-// chatAllow applies the per-conversation and per-address message limits.
-func (s *Server) chatAllow(r *http.Request, c store.Conversation) (time.Duration, bool) {
-	if ok, wait := s.chat.visitor.Allow("c" + strconv.FormatInt(c.ID, 10)); !ok {
-		return wait, false
-	}
-	if ok, wait := s.chat.address.Allow(clientIP(r)); !ok {
-		return wait, false
-	}
-	return 0, true
-}
-
-// chatRefuse answers a message that was not accepted: the composer with the
-// text and the reason, in place of the composer for htmx.
-func (s *Server) chatRefuse(w http.ResponseWriter, r *http.Request, status int, c store.Conversation, comp templates.ChatComposer) {
-	if isHTMX(r) {
-		w.Header().Set("HX-Retarget", "#chat-composer")
-		w.Header().Set("HX-Reswap", "outerHTML")
-		st := s.chatStateOf(r, c, nil)
-		st.LastID = formAfter(r)
-		s.render(w, r, status, templates.ChatComposerOnly(comp, st))
-		return
-	}
-	p := s.chatPageProps(r)
-	if err := s.fillChat(r, &p, c); err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	p.Composer = comp
-	s.render(w, r, status, templates.ChatPage(p))
-}
-
-// chatRespond answers a visitor's action with every message newer than the
-// page shows (theirs, the assistant's, and any an agent wrote meanwhile) as
-// a fragment for htmx, or with a redirect back to the page.
-func (s *Server) chatRespond(w http.ResponseWriter, r *http.Request, c store.Conversation) {
-	if !isHTMX(r) {
-		http.Redirect(w, r, "/chat#chat-composer", http.StatusSeeOther)
-		return
-	}
-	after := formAfter(r)
-	msgs, err := s.db.ListChatMessages(r.Context(), c.ID, after)
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	st := s.chatStateOf(r, c, msgs)
-	if st.LastID == 0 {
-		st.LastID = after
-	}
-	s.render(w, r, http.StatusOK, templates.ChatUpdate(templates.ChatUpdateProps{
-		Lines: visitorLines(msgs), State: st, Changed: true,
-		Composer: templates.ChatComposer{MaxRunes: s.chat.bot.MaxRunes()},
-	}))
-}
-
 func (s *Server) redirectChat(w http.ResponseWriter, r *http.Request) {
 	if isHTMX(r) {
 		w.Header().Set("HX-Redirect", "/chat")
@@ -409,93 +353,6 @@ func (s *Server) redirectChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/chat", http.StatusSeeOther)
-}
-
-// chatTurn handles one accepted message and returns the messages it added.
-func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([]store.ChatMessage, store.Conversation, error) {
-	ctx := r.Context()
-	if c.Status == store.ChatStatusAgent {
-		// A person is answering: the message goes to them, secrets removed.
-		red, found := security.Redact(text)
-		msgs := []store.NewChatMessage{{Author: store.ChatAuthorVisitor, Body: red, Extra: warningExtra(found)}}
-		added, err := s.db.AddChatMessages(ctx, c.ID, msgs, s.chatActor(r))
-		return added, c, err
-	}
-	if s.customer.GetString(ctx, sessChatStep) == "code" {
-		if code, ok := bot.CodeMessage(text); ok {
-			return s.chatCheckCode(r, c, code)
-		}
-		s.customer.Remove(ctx, sessChatStep)
-	}
-	if addr, ok := bot.EmailMessage(text); ok && s.customerID(r) == 0 {
-		return s.chatSendCode(r, c, text, addr)
-	}
-	bctx, cancel := context.WithTimeout(ctx, chatBotTimeout)
-	reply, err := s.chat.bot.Respond(bctx, bot.Input{Text: text, CustomerID: s.customerID(r)})
-	cancel()
-	if err != nil {
-		if errors.Is(err, bot.ErrEmpty) || errors.Is(err, bot.ErrTooLong) {
-			return nil, c, fmt.Errorf("%w: %v", errBadRequest, err)
-		}
-		// The visitor still gets the fallback reply (a person or a request).
-		s.log.Error("chat assistant failed", "err", err, "conversation", c.ID, "request_id", info(r).id)
-	}
-	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: reply.Message,
-		Intent: string(reply.Intent), Outcome: string(reply.Outcome)}
-	if reply.Warning != "" {
-		visitor.Extra = bot.Extra{Warning: reply.Warning}.Encode()
-	}
-	answer := store.NewChatMessage{Author: store.ChatAuthorBot, Body: reply.Text, Extra: bot.Extra{
-		Source: reply.Source, Tickets: reply.Tickets, Offers: reply.Offers}.Encode()}
-	if reply.Source != nil {
-		answer.Article = reply.Source.Slug
-	}
-	switch {
-	case reply.Probe != nil:
-		return s.chatProbe(r, c, reply, visitor, answer)
-	case reply.Outcome == bot.OutcomeHandoff:
-		return s.handOff(r, c, []store.NewChatMessage{visitor})
-	case reply.Outcome == bot.OutcomeGated:
-		s.customer.Put(ctx, sessChatPending, string(reply.Intent))
-	}
-	added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor, answer}, s.chatActor(r))
-	return added, c, err
-}
-
-func warningExtra(found []security.Finding) []byte {
-	var kinds []security.Kind
-	for _, f := range found {
-		kinds = append(kinds, f.Kind)
-	}
-	return bot.Extra{Warning: security.Warning(kinds)}.Encode()
-}
-
-// chatProbe refuses a probing message, records it as a security event, and
-// ends the conversation at the chatProbeLimit-th attempt.
-func (s *Server) chatProbe(r *http.Request, c store.Conversation, reply bot.Reply, visitor, answer store.NewChatMessage) ([]store.ChatMessage, store.Conversation, error) {
-	ctx := r.Context()
-	msgs := []store.NewChatMessage{visitor, answer}
-	last := c.Probes+1 >= chatProbeLimit
-	if last {
-		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorSystem,
-			Body: "This conversation has ended after repeated attempts to get information we can't share. " +
-				"If you need help with your own account, send us a request."})
-	}
-	c, added, err := s.db.RecordChatProbe(ctx, c.ID, store.ChatProbe{Category: reply.Probe.Category, Rule: reply.Probe.Rule},
-		chatProbeLimit, msgs, s.chatActor(r))
-	if err != nil {
-		return nil, c, err
-	}
-	s.securityEvent(r, "chat.probe", store.SeverityWarning, map[string]any{
-		"conversation": c.ID, "category": reply.Probe.Category, "rule": reply.Probe.Rule, "probes": c.Probes, "ended": !c.Open()})
-	if reply.Probe.Category != string(security.InjectionPayload) {
-		// Payloads were already reported by the abuse middleware's form scan.
-		s.abuseRecord(r, security.Event{Kind: security.EventPayload, Sig: reply.Probe.Rule})
-	}
-	if !c.Open() {
-		s.customer.Put(ctx, sessChatBlocked, s.db.Now().Add(chatProbeCooldown))
-	}
-	return added, c, nil
 }
 
 // chatPoll answers the page's poller while a person is expected or
