@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -199,6 +198,13 @@ func TestSetupLinkSingleUseAndExpiry(t *testing.T) {
 			t.Fatalf("got %d", resp.status)
 		}
 	})
+	t.Run("a new link ends the unused one", func(t *testing.T) {
+		first, _ := env.db.CreateSetupLink(context.Background(), store.SystemActor)
+		env.db.CreateSetupLink(context.Background(), store.SystemActor)
+		if resp := env.client().get("/admin/setup?token=" + first); resp.status != http.StatusGone {
+			t.Fatalf("the older link: %d, want 410", resp.status)
+		}
+	})
 	n, _ := env.db.CountStaff(context.Background())
 	if n != 1 {
 		t.Fatalf("%d staff, want 1", n)
@@ -285,11 +291,20 @@ func TestBackupEligibleFlagPolicy(t *testing.T) {
 	}
 	t.Run("backup state may change", func(t *testing.T) {
 		env := newTestServer(t)
-		_, d := env.owner()
-		d.auth.Options.BackupEligible = false
-		d.auth.Options.BackupState = false
+		token, _ := env.db.CreateSetupLink(context.Background(), store.SystemActor)
+		d := env.newDevice()
+		d.auth.Options.BackupEligible = true // a synced passkey, not yet backed up
+		if resp := env.enrol(env.client(), d, env.http.URL+"/admin/setup?token="+token, "Olive", "olive@northwind.example"); resp.status != 200 {
+			t.Fatalf("enrol: %d", resp.status)
+		}
+		d.auth.Options.BackupState = true // the sync service has now backed it up
 		if resp := env.login(env.client(), d); resp.status != 200 {
-			t.Fatalf("sign-in: %d", resp.status)
+			t.Fatalf("sign-in after the backup state changed: %d %s", resp.status, resp.body)
+		}
+		st, _ := env.db.GetStaffByHandle(context.Background(), d.auth.Options.UserHandle)
+		pks, _ := env.db.ListPasskeys(context.Background(), st.ID)
+		if len(pks) != 1 || !pks[0].BackupEligible || !pks[0].BackupState {
+			t.Fatalf("stored flags %+v, want BE and BS set", pks)
 		}
 	})
 }
@@ -624,12 +639,7 @@ func TestKBEditor(t *testing.T) {
 
 func TestSessionsPage(t *testing.T) {
 	env := newTestServer(t)
-	c, d := env.owner()
-	other := env.client()
-	env.srv.cfg.StaffSessions = store.SessionsBlock // keep both alive: block refuses, so use replace's opposite
-	env.srv.cfg.StaffSessions = store.SessionsReplace
-	_ = other
-	_ = d
+	c, _ := env.owner()
 	resp := c.get("/admin/sessions")
 	if resp.status != 200 || strings.Count(resp.body, `data-testid="session-row"`) != 1 || !strings.Contains(resp.body, "this browser") {
 		t.Fatalf("sessions page: %d", resp.status)
@@ -652,8 +662,6 @@ func regexpFind(t *testing.T, pattern, s string) string {
 	}
 	return m
 }
-
-var _ = json.Marshal
 
 func strconvFormat(n int64) string { return strconv.FormatInt(n, 10) }
 
