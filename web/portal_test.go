@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -170,4 +171,31 @@ func mustPrefix(t *testing.T, s string) netip.Prefix {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestPanicShowsPlainPage: a handler that panics gives a plain 500 page with
+// a reference, never the panic or a stack; the log has the stack with the
+// personal data in the panic value masked.
+func TestPanicShowsPlainPage(t *testing.T) {
+	env := newTestServer(t)
+	s := env.srv
+	h := s.chain(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic("lookup failed for alice.secret@example.org")
+	}), s.requestID, s.recoverPanics)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/boom", nil))
+	body := w.Body.String()
+	if w.Code != http.StatusInternalServerError || !strings.Contains(body, "Something went wrong") || !strings.Contains(body, "Reference:") {
+		t.Fatalf("status %d:\n%s", w.Code, body)
+	}
+	if strings.Contains(body, "alice.secret") || strings.Contains(body, "goroutine") || strings.Contains(body, "lookup failed") {
+		t.Fatal("the page shows the panic")
+	}
+	logs := env.logs.String()
+	if !strings.Contains(logs, "goroutine") || !strings.Contains(logs, "a***@example.org") {
+		t.Fatalf("log lacks the stack or the masked value:\n%.400s", logs)
+	}
+	if strings.Contains(logs, "alice.secret@example.org") {
+		t.Fatal("log holds the address in the clear")
+	}
 }

@@ -54,8 +54,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/", portal(s.notFound))
 
 	return s.chain(mux,
+		s.requestID, // first, so that even a panic's error page names the request
 		s.recoverPanics,
-		s.requestID,
 		s.logRequests,
 		s.realClientIP,
 		s.securityHeaders,
