@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"safedesk/security"
@@ -63,7 +62,7 @@ func (s *Server) adminStaffInvitePost(w http.ResponseWriter, r *http.Request) {
 // targetStaff loads the staff member in the path and checks that the
 // signed-in person may manage them: admins manage everyone but owners.
 func (s *Server) targetStaff(r *http.Request) (store.Staff, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return store.Staff{}, errNotFound
 	}
@@ -183,9 +182,13 @@ func (s *Server) adminSessionRevokeAllPost(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) {
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	r.ParseForm()
-	err := s.db.RenamePasskey(r.Context(), s.currentStaff(r).ID, id, r.PostForm.Get("name"), s.staffActor(r))
+	err = s.db.RenamePasskey(r.Context(), s.currentStaff(r).ID, id, r.PostForm.Get("name"), s.staffActor(r))
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
 		s.flash(r, "A passkey needs a name of at most 60 characters.")
@@ -197,8 +200,12 @@ func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) adminPasskeyRemovePost(w http.ResponseWriter, r *http.Request) {
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	err := s.db.RemovePasskey(r.Context(), s.currentStaff(r).ID, id, s.staffActor(r))
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	err = s.db.RemovePasskey(r.Context(), s.currentStaff(r).ID, id, s.staffActor(r))
 	switch {
 	case errors.Is(err, store.ErrLastPasskey):
 		s.flash(r, "Your last passkey cannot be removed: add another one first.")

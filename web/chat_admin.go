@@ -114,8 +114,8 @@ func (s *Server) staffLines(r *http.Request, msgs []store.ChatMessage) []templat
 
 // adminConversation loads the conversation in the path.
 func (s *Server) adminConversation(r *http.Request) (store.Conversation, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, err := pathID(r, "id")
+	if err != nil {
 		return store.Conversation{}, errNotFound
 	}
 	return s.db.GetConversation(r.Context(), id)

@@ -30,8 +30,8 @@ func (s *Server) eraseForm(r *http.Request, id int64) *templates.AdminEraseForm 
 // (store.EraseCustomer), customer.erased webhooks fire, and the request goes
 // into the register of erasure requests.
 func (s *Server) adminCustomerErasePost(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, err := pathID(r, "id")
+	if err != nil {
 		s.serveError(w, r, errNotFound)
 		return
 	}

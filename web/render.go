@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -104,3 +105,12 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 
 // isHTMX tells an htmx request from a plain one.
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// pathID reads a positive integer path value; anything else is 404.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errNotFound
+	}
+	return id, nil
+}

@@ -85,8 +85,8 @@ func (s *Server) ticketList(w http.ResponseWriter, r *http.Request) {
 // ownTicket loads the ticket in the path if it belongs to the session's
 // customer. Someone else's ticket is 404, exactly like a missing one.
 func (s *Server) ownTicket(r *http.Request) (store.Ticket, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, err := pathID(r, "id")
+	if err != nil {
 		return store.Ticket{}, errNotFound
 	}
 	return s.db.GetCustomerTicket(r.Context(), s.customerID(r), id)
