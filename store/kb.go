@@ -195,17 +195,6 @@ func (db *DB) GetArticle(ctx context.Context, slug string, withDrafts bool) (Art
 	return art, nil
 }
 
-// ArticleVersion is a cheap value that changes whenever any article does,
-// for caching rendered pages.
-func (db *DB) ArticleVersion(ctx context.Context) (int64, error) {
-	var v int64
-	err := db.stmts.articleVersion.QueryRowContext(ctx).Scan(&v)
-	if err != nil {
-		return 0, fmt.Errorf("store: article version: %w", err)
-	}
-	return v, nil
-}
-
 // ListArticles returns articles by title; drafts only when withDrafts is set.
 func (db *DB) ListArticles(ctx context.Context, withDrafts bool) ([]Article, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT id, slug, title, body, published, created_at, updated_at

@@ -146,7 +146,8 @@ func (db *DB) Path() string { return db.path }
 // Now is the store's clock.
 func (db *DB) Now() time.Time { return db.now() }
 
-// Writer returns the single writer connection pool.
+// Writer returns the single writer connection pool, for tests and tools that
+// must look beneath the store (raw bytes, triggers, the FTS index).
 func (db *DB) Writer() *sql.DB { return db.write }
 
 // Ping checks that the database answers and is writable, for /readyz.

@@ -359,13 +359,3 @@ func (db *DB) SetSetting(ctx context.Context, key, value string, a Actor) error 
 		return db.appendAudit(ctx, tx, a, "settings.changed", "setting:"+key, nil)
 	})
 }
-
-// CountOpenTickets returns how many tickets wait for staff (status open),
-// for the queue badge.
-func (db *DB) CountOpenTickets(ctx context.Context) (int, error) {
-	var n int
-	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM tickets WHERE status = 'open'").Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count tickets: %w", err)
-	}
-	return n, nil
-}

@@ -12,16 +12,15 @@ import (
 // again on every call.
 type statements struct {
 	// Reader pool.
-	getArticle     *sql.Stmt
-	articleVersion *sql.Stmt
-	search         *sql.Stmt
-	searchBare     *sql.Stmt
-	newestFloor    *sql.Stmt
-	snippet        *sql.Stmt
-	termCount      *sql.Stmt
-	articleCount   *sql.Stmt
-	sessionFind    *sql.Stmt
-	tokenAuth      *sql.Stmt // store/tokens.go
+	getArticle   *sql.Stmt
+	search       *sql.Stmt
+	searchBare   *sql.Stmt
+	newestFloor  *sql.Stmt
+	snippet      *sql.Stmt
+	termCount    *sql.Stmt
+	articleCount *sql.Stmt
+	sessionFind  *sql.Stmt
+	tokenAuth    *sql.Stmt // store/tokens.go
 
 	// Writer connection: use only through tx.StmtContext.
 	customerByIndex  *sql.Stmt
@@ -46,7 +45,6 @@ func (db *DB) prepare(ctx context.Context) error {
 	r, w := db.read, db.write
 	s := &db.stmts
 	s.getArticle = p(r, `SELECT id, slug, title, body, published, created_at, updated_at FROM kb_articles WHERE slug = ?`)
-	s.articleVersion = p(r, `SELECT COALESCE(MAX(updated_at), 0) + (SELECT COUNT(*) FROM kb_articles) FROM kb_articles`)
 	// Rank inside the FTS table first, then join: a JOIN filter in the same
 	// statement as MATCH makes SQLite score every row the filter touches.
 	// ORDER BY rank hands the sorting to FTS5, which keeps the match
@@ -95,7 +93,7 @@ func (db *DB) prepare(ctx context.Context) error {
 
 func (s *statements) close() {
 	for _, st := range []*sql.Stmt{
-		s.getArticle, s.articleVersion, s.search, s.searchBare, s.newestFloor, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth,
+		s.getArticle, s.search, s.searchBare, s.newestFloor, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth,
 		s.customerByIndex, s.ticketMessageIDs, s.messageID, s.insertTicket, s.insertMessage, s.auditHead, s.auditInsert,
 	} {
 		if st != nil {

@@ -372,3 +372,13 @@ func (db *DB) ListMessages(ctx context.Context, ticketID int64, withInternal boo
 	}
 	return out, nil
 }
+
+// CountOpenTickets returns how many tickets wait for staff (status open),
+// for the queue badge.
+func (db *DB) CountOpenTickets(ctx context.Context) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM tickets WHERE status = 'open'").Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count tickets: %w", err)
+	}
+	return n, nil
+}

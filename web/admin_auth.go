@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -293,7 +294,7 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, st store.S
 		jsonFail(w, http.StatusForbidden, "This account has been disabled.")
 		return
 	}
-	b, err := jsonMarshal(cred)
+	b, err := json.Marshal(cred)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -411,7 +412,7 @@ func (s *Server) stepUpFinish(w http.ResponseWriter, r *http.Request) {
 		jsonFail(w, http.StatusUnauthorized, "This passkey was refused because it may have been copied.")
 		return
 	}
-	b, err := jsonMarshal(cred)
+	b, err := json.Marshal(cred)
 	if err == nil {
 		err = s.db.RecordPasskeyUse(r.Context(), pk.ID, b, cred.Authenticator.SignCount, cred.Flags.BackupState)
 	}

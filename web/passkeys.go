@@ -218,5 +218,3 @@ func deviceName(ua string) string {
 func (s *Server) securityEvent(r *http.Request, kind, severity string, details map[string]any) {
 	s.recordSecurityEvent(r, kind, severity, details)
 }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
