@@ -247,9 +247,15 @@ func (db *DB) ListConversations(ctx context.Context, f ChatFilter) ([]Conversati
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY status = 'waiting' DESC, CASE WHEN status = 'waiting' THEN handoff_at END, updated_at DESC LIMIT ?"
-	rows, err := db.read.QueryContext(ctx, q, append(args, f.Limit)...)
+	return db.queryConversations(ctx, "list conversations", q, append(args, f.Limit)...)
+}
+
+// queryConversations runs q, which selects conversationColumns, and scans
+// every row; what names the query in errors.
+func (db *DB) queryConversations(ctx context.Context, what, q string, args ...any) ([]Conversation, error) {
+	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list conversations: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []Conversation
@@ -267,22 +273,9 @@ func (db *DB) ListConversations(ctx context.Context, f ChatFilter) ([]Conversati
 // that still need action: those of a verified customer (to become tickets)
 // and those whose visitor has not yet been told that nobody is free.
 func (db *DB) DueHandoffs(ctx context.Context) ([]Conversation, error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT "+conversationColumns+` FROM chat_conversations
+	return db.queryConversations(ctx, "due hand-offs", "SELECT "+conversationColumns+` FROM chat_conversations
 		WHERE status = 'waiting' AND handoff_deadline <= ? AND (customer_id IS NOT NULL OR timeout_notified = 0)
 		ORDER BY handoff_deadline LIMIT 200`, nanos(db.now()))
-	if err != nil {
-		return nil, fmt.Errorf("store: due hand-offs: %w", err)
-	}
-	defer rows.Close()
-	var out []Conversation
-	for rows.Next() {
-		c, err := scanConversation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // MarkHandoffTimedOut records that the visitor of a waiting conversation was

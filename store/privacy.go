@@ -106,20 +106,7 @@ func (db *DB) ExportSubject(ctx context.Context, id int64, internalNotes bool) (
 // customerConversations returns the conversations linked to a customer,
 // oldest first.
 func (db *DB) customerConversations(ctx context.Context, id int64) ([]Conversation, error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT "+conversationColumns+" FROM chat_conversations WHERE customer_id = ? ORDER BY id", id)
-	if err != nil {
-		return nil, fmt.Errorf("store: export chats: %w", err)
-	}
-	defer rows.Close()
-	var out []Conversation
-	for rows.Next() {
-		c, err := scanConversation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return db.queryConversations(ctx, "export chats", "SELECT "+conversationColumns+" FROM chat_conversations WHERE customer_id = ? ORDER BY id", id)
 }
 
 // subjectRecords returns the audit entries by the customer or about them
