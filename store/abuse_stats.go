@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -92,25 +91,8 @@ func (db *DB) CountSecurityEvents(ctx context.Context, since time.Time, width ti
 // CriticalEventsAfter returns up to limit critical security events with an
 // id above after, oldest first: the alert mailer's feed.
 func (db *DB) CriticalEventsAfter(ctx context.Context, after int64, limit int) ([]SecurityEvent, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, at, kind, severity, client_ip, actor, details FROM security_events
+	return db.querySecurityEvents(ctx, "critical events", `SELECT id, at, kind, severity, client_ip, actor, details FROM security_events
 		WHERE id > ? AND severity = 'critical' ORDER BY id LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: critical events: %w", err)
-	}
-	defer rows.Close()
-	var out []SecurityEvent
-	for rows.Next() {
-		var e SecurityEvent
-		var at int64
-		var details string
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Severity, &e.ClientIP, &e.Actor, &details); err != nil {
-			return nil, fmt.Errorf("store: critical events: %w", err)
-		}
-		e.At = fromNanos(at)
-		json.Unmarshal([]byte(details), &e.Details)
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // LastSecurityEventID is the id of the newest security event, 0 if none.

@@ -316,9 +316,15 @@ func (db *DB) ListSecurityEvents(ctx context.Context, f EventFilter) ([]Security
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := db.read.QueryContext(ctx, q+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
+	return db.querySecurityEvents(ctx, "list events", q+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
+}
+
+// querySecurityEvents runs q, which selects the columns of SecurityEvent in
+// order, and scans every row; what names the query in errors.
+func (db *DB) querySecurityEvents(ctx context.Context, what, q string, args ...any) ([]SecurityEvent, error) {
+	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list events: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []SecurityEvent
@@ -327,7 +333,7 @@ func (db *DB) ListSecurityEvents(ctx context.Context, f EventFilter) ([]Security
 		var at int64
 		var details string
 		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Severity, &e.ClientIP, &e.Actor, &details); err != nil {
-			return nil, fmt.Errorf("store: list events: %w", err)
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		e.At = fromNanos(at)
 		json.Unmarshal([]byte(details), &e.Details)
