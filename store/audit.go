@@ -174,14 +174,20 @@ func (db *DB) ExportAudit(ctx context.Context, f AuditFilter, fn func(AuditEntry
 	return db.queryAudit(ctx, f, -1, fn)
 }
 
-func (db *DB) queryAudit(ctx context.Context, f AuditFilter, limit int, fn func(AuditEntry) error) error {
+// query returns the SQL of f with its arguments, for at most limit entries
+// (-1: all). It walks the log by seq, which is its only index.
+func (f AuditFilter) query(limit int) (string, []any) {
 	where, args := f.where()
 	order := "seq"
 	if f.Newest {
 		order = "seq DESC"
 	}
-	rows, err := db.read.QueryContext(ctx, "SELECT "+auditColumns+" FROM audit_log WHERE "+where+" ORDER BY "+order+" LIMIT ?",
-		append(args, limit)...)
+	return "SELECT " + auditColumns + " FROM audit_log WHERE " + where + " ORDER BY " + order + " LIMIT ?", append(args, limit)
+}
+
+func (db *DB) queryAudit(ctx context.Context, f AuditFilter, limit int, fn func(AuditEntry) error) error {
+	q, args := f.query(limit)
+	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: list audit: %w", err)
 	}

@@ -26,7 +26,7 @@ const benchBody = `Hello, my order 100234 arrived this morning but the grinder i
 // BenchmarkCreateTicket measures the whole CreateTicket: validation, sealing,
 // one write transaction with the customer lookup, ticket, message and audit
 // entry. A small set of returning customers keeps their keys cached, as on a
-// busy site.
+// busy site. It also reports the pages each ticket writes to the WAL.
 func BenchmarkCreateTicket(b *testing.B) {
 	db, _ := newTestDB(b)
 	ctx := context.Background()
@@ -37,20 +37,25 @@ func BenchmarkCreateTicket(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	create := func(i int) error {
+		_, err := db.CreateTicket(ctx, store.NewTicket{Email: emails[i%len(emails)], Name: "Returning Customer", Subject: "Grinder arrived damaged", Body: benchBody}, customerActor)
+		return err
+	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		_, err := db.CreateTicket(ctx, store.NewTicket{Email: emails[i%len(emails)], Name: "Returning Customer", Subject: "Grinder arrived damaged", Body: benchBody}, customerActor)
-		if err != nil {
+		if err := create(i); err != nil {
 			b.Fatal(err)
 		}
 		i++
 	}
+	reportWALPages(b, db.WALPages, create)
 }
 
 // BenchmarkFloorInsert is the least any ticket write can cost: decode an
 // equivalent JSON payload and run one plain INSERT into a table of the same
-// shape, on a database with the store's pragmas.
+// shape, on a database with the store's pragmas. Nothing else: no index, no
+// transaction around it, no sealing.
 func BenchmarkFloorInsert(b *testing.B) {
 	db, err := sql.Open("sqlite", store.DSN(filepath.Join(b.TempDir(), "floor.db"), false))
 	if err != nil {
@@ -75,22 +80,48 @@ func BenchmarkFloorInsert(b *testing.B) {
 	}
 	payloads := make([][]byte, 16)
 	for i := range payloads {
-		payloads[i], _ = json.Marshal(store.NewTicket{Email: fmt.Sprintf("customer%02d@example.com", i), Name: "Returning Customer", Subject: "Grinder arrived damaged", Body: benchBody})
+		if payloads[i], err = json.Marshal(store.NewTicket{Email: fmt.Sprintf("customer%02d@example.com", i), Name: "Returning Customer", Subject: "Grinder arrived damaged", Body: benchBody}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	insert := func(i int) error {
+		var t store.NewTicket
+		if err := json.Unmarshal(payloads[i%len(payloads)], &t); err != nil {
+			return err
+		}
+		now := time.Now().UnixNano()
+		_, err := db.ExecContext(ctx, `INSERT INTO tickets (customer_id, email, name, subject, body, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, i%len(payloads)+1, t.Email, t.Name, t.Subject, t.Body, now, now)
+		return err
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		var t store.NewTicket
-		if err := json.Unmarshal(payloads[i%len(payloads)], &t); err != nil {
-			b.Fatal(err)
-		}
-		now := time.Now().UnixNano()
-		if _, err := db.ExecContext(ctx, `INSERT INTO tickets (customer_id, email, name, subject, body, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, i%len(payloads)+1, t.Email, t.Name, t.Subject, t.Body, now, now); err != nil {
+		if err := insert(i); err != nil {
 			b.Fatal(err)
 		}
 		i++
 	}
+	reportWALPages(b, func(ctx context.Context, fn func() error) (int, error) { return store.WALPages(ctx, db, fn) }, insert)
+}
+
+// reportWALPages runs op a fixed number of times more, after the timed loop,
+// and reports how many pages each run wrote to the write-ahead log.
+func reportWALPages(b *testing.B, count func(context.Context, func() error) (int, error), op func(i int) error) {
+	b.Helper()
+	const n = 500
+	pages, err := count(context.Background(), func() error {
+		for i := range n {
+			if err := op(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(pages)/n, "wal-pages/op")
 }
 
 // BenchmarkSearchArticles searches 10,000 generated articles with queries

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -109,36 +110,39 @@ func (db *DB) customerConversations(ctx context.Context, id int64) ([]Conversati
 	return db.queryConversations(ctx, "export chats", "SELECT "+conversationColumns+" FROM chat_conversations WHERE customer_id = ? ORDER BY id", id)
 }
 
+const subjectRecordsSQL = `SELECT at, actor_type, actor_id, action, target, client_ip FROM audit_log
+	WHERE (actor_type = ? AND actor_id = ?) OR target IN (SELECT value FROM json_each(?)) ORDER BY seq`
+
 // subjectRecords returns the audit entries by the customer or about them
-// or their tickets and chats, in order.
+// or their tickets and chats, in order: one pass over the log, which has no
+// index by actor or target (migration 0008).
 func (db *DB) subjectRecords(ctx context.Context, id int64, targets []string) ([]SubjectRecord, error) {
-	seen := map[int64]SubjectRecord{}
+	list, err := json.Marshal(targets)
+	if err != nil {
+		return nil, fmt.Errorf("store: subject records: %w", err)
+	}
 	self := strconv.FormatInt(id, 10)
-	add := func(e AuditEntry) error {
-		r := SubjectRecord{At: e.At, Action: e.Action, Target: e.Target, By: e.Actor.Type}
-		if e.Actor.Type == ActorCustomer && e.Actor.ID == self {
-			r.By, r.ClientIP = "you", e.Actor.ClientIP
+	rows, err := db.read.QueryContext(ctx, subjectRecordsSQL, ActorCustomer, self, list)
+	if err != nil {
+		return nil, fmt.Errorf("store: subject records: %w", err)
+	}
+	defer rows.Close()
+	var out []SubjectRecord
+	for rows.Next() {
+		var r SubjectRecord
+		var at int64
+		var actorID, ip string
+		if err := rows.Scan(&at, &r.By, &actorID, &r.Action, &r.Target, &ip); err != nil {
+			return nil, fmt.Errorf("store: subject records: %w", err)
 		}
-		seen[e.Seq] = r
-		return nil
-	}
-	filters := []AuditFilter{{ActorType: ActorCustomer, ActorID: self}}
-	for _, t := range targets {
-		filters = append(filters, AuditFilter{Target: t})
-	}
-	for _, f := range filters {
-		if err := db.ExportAudit(ctx, f, add); err != nil {
-			return nil, err
+		r.At = fromNanos(at)
+		if r.By == ActorCustomer && actorID == self {
+			r.By, r.ClientIP = "you", ip
 		}
+		out = append(out, r)
 	}
-	seqs := make([]int64, 0, len(seen))
-	for s := range seen {
-		seqs = append(seqs, s)
-	}
-	slices.Sort(seqs)
-	out := make([]SubjectRecord, len(seqs))
-	for i, s := range seqs {
-		out[i] = seen[s]
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: subject records: %w", err)
 	}
 	return out, nil
 }

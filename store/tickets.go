@@ -96,15 +96,13 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 	}
 	now := db.now()
 	var out Ticket
-	var newKey *security.DataKey
+	var key *security.DataKey
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		cid, key, created, err := db.findOrCreateCustomer(ctx, tx, t.Email, t.Name)
+		cid, k, _, err := db.findOrCreateCustomer(ctx, tx, t.Email, t.Name)
 		if err != nil {
 			return err
 		}
-		if created {
-			newKey = key
-		}
+		key = k
 		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now}
 		// Both ids in one read (see nextID).
 		var msgID int64
@@ -126,9 +124,9 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 	if err != nil {
 		return Ticket{}, err
 	}
-	if newKey != nil {
-		db.remember(newKey)
-	}
+	// Committed, so the key is in the database whether it was read or made
+	// in the transaction: keep it for the customer's next ticket.
+	db.remember(key)
 	return out, nil
 }
 
