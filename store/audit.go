@@ -149,7 +149,11 @@ func scanAuditEntry(rows *sql.Rows) (AuditEntry, error) {
 	}
 	e.At = fromNanos(at)
 	if len(e.RawDetails) > 0 {
-		json.Unmarshal(e.RawDetails, &e.Details)
+		// Details are only ever written by json.Marshal: text that does not
+		// parse was changed behind the store's back.
+		if err := json.Unmarshal(e.RawDetails, &e.Details); err != nil {
+			return AuditEntry{}, fmt.Errorf("entry %d: details: %w", e.Seq, err)
+		}
 	}
 	return e, nil
 }

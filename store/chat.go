@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -174,7 +173,7 @@ func (db *DB) StartConversation(ctx context.Context, visitorHash []byte, custome
 			(visitor_hash, customer_id, key_id, status, consent_version, consent_at, created_at, updated_at)
 			VALUES (?, ?, ?, 'bot', ?, ?, ?, ?)`, visitorHash, customer, keyID, consentVersion, nanos(now), nanos(now), nanos(now))
 		if err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") {
+			if violates(err, uniqueViolation) {
 				return ErrConflict
 			}
 			return fmt.Errorf("store: start conversation: %w", err)
@@ -185,13 +184,6 @@ func (db *DB) StartConversation(ctx context.Context, visitorHash []byte, custome
 		return db.appendAudit(ctx, tx, a, "chat.consented", ChatTarget(id), map[string]any{"consent_version": consentVersion})
 	})
 	return out, err
-}
-
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
-	}
-	return err
 }
 
 // FindConversation returns the conversation of a visitor token's hash.

@@ -137,15 +137,7 @@ func (db *DB) ConvertConversationToTicket(ctx context.Context, id int64, subject
 		}
 		now := db.now()
 		t = Ticket{CustomerID: c.CustomerID, Subject: subject, Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now}
-		if t.ID, err = nextID(ctx, tx, "tickets"); err != nil {
-			return "", nil, err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (id, customer_id, subject, status, priority, created_at, updated_at)
-			VALUES (?, ?, ?, 'open', 'normal', ?, ?)`, t.ID, c.CustomerID, key.SealString(subject, ticketLoc(t.ID)),
-			nanos(now), nanos(now)); err != nil {
-			return "", nil, fmt.Errorf("create ticket: %w", err)
-		}
-		if _, err := db.insertMessage(ctx, tx, key, Message{TicketID: t.ID, AuthorType: "system", Body: transcript}); err != nil {
+		if err := db.insertTicket(ctx, tx, key, &t, Message{AuthorType: "system", Body: transcript}); err != nil {
 			return "", nil, err
 		}
 		if err := db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(t.ID),
@@ -179,7 +171,7 @@ func (db *DB) chatTranscript(ctx context.Context, tx *sql.Tx, c Conversation, ke
 	rows, err := tx.QueryContext(ctx, `SELECT id, author, body, article, created_at FROM chat_messages
 		WHERE conversation_id = ? ORDER BY id`, c.ID)
 	if err != nil {
-		return "", fmt.Errorf("transcript: %w", err)
+		return "", fmt.Errorf("store: transcript: %w", err)
 	}
 	defer rows.Close()
 	var lines []string
@@ -188,7 +180,7 @@ func (db *DB) chatTranscript(ctx context.Context, tx *sql.Tx, c Conversation, ke
 		var author, article string
 		var body []byte
 		if err := rows.Scan(&id, &author, &body, &article, &at); err != nil {
-			return "", fmt.Errorf("transcript: %w", err)
+			return "", fmt.Errorf("store: transcript: %w", err)
 		}
 		text, err := key.OpenString(body, chatLoc(id, "body"))
 		if err != nil {
@@ -201,7 +193,7 @@ func (db *DB) chatTranscript(ctx context.Context, tx *sql.Tx, c Conversation, ke
 		lines = append(lines, line)
 	}
 	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("transcript: %w", err)
+		return "", fmt.Errorf("store: transcript: %w", err)
 	}
 	head := fmt.Sprintf("Transcript of the chat that started %s. Card numbers, passwords and similar secrets were removed before anything was stored.\n\n",
 		c.CreatedAt.UTC().Format("2 Jan 2006, 15:04 UTC"))

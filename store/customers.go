@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,38 +30,6 @@ type Customer struct {
 	Name       string
 	VerifiedAt time.Time
 	CreatedAt  time.Time
-}
-
-// ValidationError lists the fields that failed validation with a message for
-// each, for forms and the API's 422 answers.
-type ValidationError struct {
-	Fields map[string]string
-}
-
-func (e *ValidationError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // the same error reads the same every time
-	return "store: invalid " + strings.Join(keys, ", ")
-}
-
-// add records a message for field, keeping the first one.
-func (e *ValidationError) add(field, msg string) {
-	if e.Fields == nil {
-		e.Fields = map[string]string{}
-	}
-	if _, ok := e.Fields[field]; !ok {
-		e.Fields[field] = msg
-	}
-}
-
-func (e *ValidationError) err() error {
-	if len(e.Fields) == 0 {
-		return nil
-	}
-	return e
 }
 
 // ValidateEmail checks an address the way the portal and API do.

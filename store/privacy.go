@@ -213,10 +213,10 @@ func (db *DB) RecordErasureRequest(ctx context.Context, e ErasureRequest, a Acto
 		res, err := tx.ExecContext(ctx, `INSERT INTO erasure_requests (tombstone_id, channel, reference, received_at, erased_at, handled_by)
 			VALUES (?, ?, ?, ?, ?, ?)`, e.Tombstone, e.Channel, e.Reference, nanos(e.ReceivedAt), nanos(e.ErasedAt), e.HandledBy)
 		if err != nil {
-			if strings.Contains(err.Error(), "FOREIGN KEY") {
+			if violates(err, foreignKeyViolation) {
 				return ErrNotFound // no such tombstone
 			}
-			if strings.Contains(err.Error(), "UNIQUE") {
+			if violates(err, uniqueViolation) {
 				return ErrConflict
 			}
 			return fmt.Errorf("store: record erasure: %w", err)

@@ -220,7 +220,9 @@ func (db *DB) CreateInvite(ctx context.Context, email string, role security.Role
 		return "", err
 	}
 	var exists int
-	db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM staff WHERE email_index = ?", db.bidx.Email(email)).Scan(&exists)
+	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM staff WHERE email_index = ?", db.bidx.Email(email)).Scan(&exists); err != nil {
+		return "", fmt.Errorf("store: invite: %w", err)
+	}
 	if exists > 0 {
 		return "", &ValidationError{Fields: map[string]string{"email": "A staff member with this address already exists."}}
 	}
@@ -326,7 +328,7 @@ func (db *DB) EnrollStaff(ctx context.Context, kind, token string, e Enrollment,
 			db.systemKey.SealString(security.NormalizeEmail(e.Email), staffLoc(id, "email")),
 			db.systemKey.SealString(strings.TrimSpace(e.Name), staffLoc(id, "name")), string(inv.Role), e.UserHandle, nanos(now))
 		if err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") {
+			if violates(err, uniqueViolation) {
 				return ErrStaffExists
 			}
 			return fmt.Errorf("store: enrol: %w", err)
@@ -351,7 +353,7 @@ func (db *DB) insertPasskey(ctx context.Context, tx *sql.Tx, staffID int64, p Ne
 	_, err := tx.ExecContext(ctx, `INSERT INTO passkeys (staff_id, credential_id, name, credential, sign_count, backup_eligible, backup_state, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, staffID, p.CredentialID, name, p.Credential, p.SignCount, p.BackupEligible, p.BackupState, nanos(db.now()))
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if violates(err, uniqueViolation) {
 			return ErrConflict
 		}
 		return fmt.Errorf("store: add passkey: %w", err)

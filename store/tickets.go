@@ -104,16 +104,7 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 		}
 		key = k
 		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now}
-		// Both ids in one read (see nextID).
-		var msgID int64
-		if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&out.ID, &msgID); err != nil {
-			return fmt.Errorf("store: next ticket id: %w", err)
-		}
-		if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, out.ID, cid,
-			key.SealString(out.Subject, ticketLoc(out.ID)), nanos(now), nanos(now)); err != nil {
-			return fmt.Errorf("store: create ticket: %w", err)
-		}
-		if _, err := db.insertMessage(ctx, tx, key, Message{ID: msgID, TicketID: out.ID, AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
+		if err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
 		if a.Type == "" || a.Type == ActorVisitor {
@@ -128,6 +119,22 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 	// in the transaction: keep it for the customer's next ticket.
 	db.remember(key)
 	return out, nil
+}
+
+// insertTicket stores t, open and of normal priority, with its first
+// message inside tx, both sealed with key. It sets t.ID.
+func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKey, t *Ticket, first Message) error {
+	// Both ids in one read (see nextID).
+	if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&t.ID, &first.ID); err != nil {
+		return fmt.Errorf("store: next ticket id: %w", err)
+	}
+	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
+		key.SealString(t.Subject, ticketLoc(t.ID)), nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
+		return fmt.Errorf("store: create ticket: %w", err)
+	}
+	first.TicketID = t.ID
+	_, err := db.insertMessage(ctx, tx, key, first)
+	return err
 }
 
 // insertMessage stores m inside tx with the id m.ID, or with the next

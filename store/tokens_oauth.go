@@ -176,10 +176,16 @@ func (db *DB) IssueAccessToken(ctx context.Context, c OAuthClient, scopes []stri
 	}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var revoked sql.NullInt64
-		if err := tx.QueryRowContext(ctx, "SELECT revoked_at FROM oauth_clients WHERE id = ?", c.ID).Scan(&revoked); err != nil || revoked.Valid {
-			return ErrClientInvalid // revoked since it authenticated
+		err := tx.QueryRowContext(ctx, "SELECT revoked_at FROM oauth_clients WHERE id = ?", c.ID).Scan(&revoked)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("%w: unknown client", ErrClientInvalid)
+		case err != nil:
+			return fmt.Errorf("store: issue token: %w", err)
+		case revoked.Valid:
+			return fmt.Errorf("%w: revoked", ErrClientInvalid) // since it authenticated
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (kind, client_id, token_hash, hint, name, scopes, allow_from, created_by, created_at, expires_at)
+		err = tx.QueryRowContext(ctx, `INSERT INTO api_tokens (kind, client_id, token_hash, hint, name, scopes, allow_from, created_by, created_at, expires_at)
 			VALUES ('oauth', ?, ?, ?, ?, ?, '', ?, ?, ?) RETURNING id`, c.ID, secretHash(secret), secret[len(secret)-4:], c.Name,
 			joinScopes(p.Scopes), actorString(a), nanos(now), nanos(p.ExpiresAt)).Scan(&p.TokenID)
 		if err != nil {

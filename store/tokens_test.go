@@ -180,6 +180,10 @@ func TestOAuthClients(t *testing.T) {
 		if _, err := db.AuthenticateClient(ctx, c.ClientID, secret, local); !errors.Is(err, store.ErrClientInvalid) {
 			t.Errorf("revoked client: %v", err)
 		}
+		// Revoked between authenticating and asking for a token.
+		if _, _, err := db.IssueAccessToken(ctx, got, nil, 0, local, admin); !errors.Is(err, store.ErrClientInvalid) {
+			t.Errorf("token for a client revoked since it authenticated: %v", err)
+		}
 	})
 }
 
