@@ -431,7 +431,9 @@ func activeOwners(ctx context.Context, tx *sql.Tx) (int, error) {
 }
 
 // SetStaffRole changes a staff member's role; the last active owner keeps
-// theirs. The caller checks who may change whom.
+// theirs. Unless a is the staff member themself, their sessions end in the
+// same transaction, so that the new role starts with a fresh sign-in (and a
+// fresh token). The caller checks who may change whom.
 func (db *DB) SetStaffRole(ctx context.Context, id int64, role security.Role, a Actor) error {
 	if !role.Valid() {
 		return &ValidationError{Fields: map[string]string{"role": "Choose a role."}}
@@ -452,7 +454,17 @@ func (db *DB) SetStaffRole(ctx context.Context, id int64, role security.Role, a 
 			}
 			return ErrLastOwner
 		}
-		return db.appendAudit(ctx, tx, a, "staff.role_changed", StaffTarget(id), map[string]any{"from": old, "to": role})
+		if err := db.appendAudit(ctx, tx, a, "staff.role_changed", StaffTarget(id), map[string]any{"from": old, "to": role}); err != nil {
+			return err
+		}
+		if a.Type == ActorStaff && a.ID == strconv.FormatInt(id, 10) {
+			return nil // their own role: they stay signed in here
+		}
+		n, err := db.revokeStaffSessions(ctx, tx, id, nil, "role changed")
+		if err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, a, "session.revoked_all", StaffTarget(id), map[string]any{"count": n, "reason": "role changed"})
 	})
 }
 

@@ -121,7 +121,9 @@ func (s *Server) checkStaffSession(r *http.Request, activity bool) (*store.Staff
 	}
 	if reason != "" {
 		if sess.Live() {
-			s.db.EndStaffSession(ctx, hash, reason)
+			if err := s.db.EndStaffSession(ctx, hash, reason); err != nil {
+				return nil, "", err
+			}
 		}
 		return nil, reason, s.staff.Destroy(ctx)
 	}
@@ -200,7 +202,10 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 // adminLoginBegin starts a username-less sign-in: any discoverable passkey
 // of this site, with user verification required.
 func (s *Server) adminLoginBegin(w http.ResponseWriter, r *http.Request) {
-	r.ParseForm()
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
 	opts, sess, err := s.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		s.serveError(w, r, err)
@@ -332,10 +337,12 @@ func (s *Server) startStaffSession(r *http.Request, st store.Staff) error {
 
 func (s *Server) adminLogout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	var endErr error
 	if s.staff.GetInt64(ctx, sessStaffID) != 0 {
-		s.db.EndStaffSession(ctx, store.TokenHash(s.staff.Token(ctx)), "signed out")
+		endErr = s.db.EndStaffSession(ctx, store.TokenHash(s.staff.Token(ctx)), "signed out")
 	}
-	if err := s.staff.Destroy(ctx); err != nil {
+	// The browser's session goes even when its record could not be closed.
+	if err := errors.Join(endErr, s.staff.Destroy(ctx)); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -358,7 +365,10 @@ func (s *Server) requireStepUp(h http.HandlerFunc) http.HandlerFunc {
 			h(w, r)
 			return
 		}
-		r.ParseForm()
+		if err := r.ParseForm(); err != nil {
+			s.serveError(w, r, formError(err))
+			return
+		}
 		var fields []templates.Field
 		for k, vs := range r.PostForm {
 			for _, v := range vs {

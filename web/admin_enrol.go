@@ -152,7 +152,10 @@ func (s *Server) passkeyAddBegin(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	r.ParseForm()
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
 	opts, sess, err := s.wa.BeginRegistration(u, registrationOptions(u.creds)...)
 	if err != nil {
 		s.serveError(w, r, err)

@@ -76,15 +76,19 @@ func (s *Server) targetStaff(r *http.Request) (store.Staff, error) {
 	return t, nil
 }
 
-// adminStaffRolePost changes a role. The person's sessions end so that the
-// new role takes effect with a fresh sign-in (and a fresh token).
+// adminStaffRolePost changes a role. SetStaffRole ends the person's sessions
+// in the same transaction, so that the new role takes effect with a fresh
+// sign-in (and a fresh token).
 func (s *Server) adminStaffRolePost(w http.ResponseWriter, r *http.Request) {
 	t, err := s.targetStaff(r)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	r.ParseForm()
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
 	role := security.Role(r.PostForm.Get("role"))
 	if role == security.RoleOwner && !s.currentStaff(r).Role.Can(security.PermOwnersManage) {
 		s.serveError(w, r, errForbidden)
@@ -93,9 +97,6 @@ func (s *Server) adminStaffRolePost(w http.ResponseWriter, r *http.Request) {
 	if err := s.db.SetStaffRole(r.Context(), t.ID, role, s.staffActor(r)); err != nil {
 		s.staffActionError(w, r, err)
 		return
-	}
-	if t.ID != s.currentStaff(r).ID {
-		s.db.RevokeStaffSessions(r.Context(), t.ID, nil, "role changed", s.staffActor(r))
 	}
 	s.flash(r, fmt.Sprintf("%s is now %s.", t.Name, role.Label()))
 	http.Redirect(w, r, "/admin/staff", http.StatusSeeOther)
@@ -177,7 +178,10 @@ func (s *Server) adminSessionRevokeAllPost(w http.ResponseWriter, r *http.Reques
 		s.serveError(w, r, err)
 		return
 	}
-	s.staff.Destroy(r.Context())
+	if err := s.staff.Destroy(r.Context()); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	http.Redirect(w, r, "/admin/login?why=out", http.StatusSeeOther)
 }
 
@@ -187,7 +191,10 @@ func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) 
 		s.serveError(w, r, err)
 		return
 	}
-	r.ParseForm()
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
 	err = s.db.RenamePasskey(r.Context(), s.currentStaff(r).ID, id, r.PostForm.Get("name"), s.staffActor(r))
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {

@@ -136,7 +136,10 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		}
 		if t.Status == "open" {
 			pending := "pending"
-			s.db.UpdateTicket(r.Context(), t.ID, store.TicketUpdate{Status: &pending}, s.staffActor(r))
+			if _, _, err := s.db.UpdateTicket(r.Context(), t.ID, store.TicketUpdate{Status: &pending}, s.staffActor(r)); err != nil {
+				s.serveError(w, r, err)
+				return
+			}
 		}
 		s.flash(r, "Reply sent. The customer was told by email.")
 	} else {

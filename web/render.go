@@ -61,6 +61,7 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	status, title, msg := http.StatusInternalServerError, "Something went wrong",
 		"We could not complete your request. Please try again in a moment."
 	var maxErr *http.MaxBytesError
+	var verr *store.ValidationError
 	switch {
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
 		status, title, msg = http.StatusNotFound, "Page not found", "There is nothing here. The link may be mistyped or out of date."
@@ -72,6 +73,8 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		status, title, msg = http.StatusForbidden, "Not allowed", "You do not have access to this page."
 	case errors.Is(err, errBadRequest):
 		status, title, msg = http.StatusBadRequest, "Bad request", "We could not read that request."
+	case errors.As(err, &verr):
+		status, title, msg = http.StatusUnprocessableEntity, "Check what you entered", "Something in what you sent is not valid. Please go back, correct it and try again."
 	case errors.Is(err, store.ErrConflict):
 		status, title, msg = http.StatusConflict, "Conflict", "This changed while you were working on it. Reload and try again."
 	case errors.Is(err, store.ErrRateLimited):
