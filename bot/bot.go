@@ -55,7 +55,7 @@ const DefaultMaxRunes = 2000
 
 // Options configures New. The zero value is fine.
 type Options struct {
-	Rules     *Rules  // nil: DefaultRules
+	Rules     *Rules  // nil: the built-in rules
 	Threshold float64 // 0: DefaultThreshold
 	MaxRunes  int     // 0: DefaultMaxRunes
 	Product   string  // the name the bot introduces itself with
@@ -143,9 +143,10 @@ type Extra struct {
 	Offers  []Offer      `json:"offers,omitempty"`
 }
 
-// Extra returns the reply's structured part.
+// Extra returns the structured part of the bot's answer: its source, the
+// tickets and the offers. The warning goes with the visitor's own message.
 func (r Reply) Extra() Extra {
-	return Extra{Warning: r.Warning, Source: r.Source, Tickets: r.Tickets, Offers: r.Offers}
+	return Extra{Source: r.Source, Tickets: r.Tickets, Offers: r.Offers}
 }
 
 // Encode is the stored form of e; nil when e is empty.
@@ -153,7 +154,7 @@ func (e Extra) Encode() []byte {
 	if e.Warning == "" && e.Source == nil && len(e.Tickets) == 0 && len(e.Offers) == 0 {
 		return nil
 	}
-	b, _ := json.Marshal(e)
+	b, _ := json.Marshal(e) // strings, numbers and times: it cannot fail
 	return b
 }
 

@@ -24,10 +24,6 @@ const (
 	IntentAbuse        Intent = "abuse"
 )
 
-// Private reports whether answering the intent touches a customer's own
-// data, which needs a verified customer.
-func (i Intent) Private() bool { return i == IntentTicketStatus || i == IntentAccount }
-
 // keywordIntents are the intents that rules files may give keywords to.
 var keywordIntents = []Intent{IntentGreeting, IntentThanks, IntentHuman, IntentTicketStatus, IntentAccount, IntentAbuse}
 
@@ -85,9 +81,6 @@ var builtin = func() *Rules {
 	}
 	return r
 }()
-
-// DefaultRules returns the built-in rules.
-func DefaultRules() *Rules { return builtin }
 
 // LoadRules reads an admin's rules file and returns the built-in rules
 // extended by it. An empty path returns the built-in rules.

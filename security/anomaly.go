@@ -132,12 +132,8 @@ func (s anomalyState) expiry() int64 { return s.forget }
 // rates have then decayed below 1/20000 of what they were.
 const anomalyIdleTaus = 10
 
-// NewAnomalyDetector returns a detector; zero fields of cfg take the values
-// of DefaultAnomalyConfig.
-func NewAnomalyDetector(cfg AnomalyConfig, now func() time.Time) *AnomalyDetector {
-	return newAnomalyDetector(cfg, newAbuseClock(now))
-}
-
+// newAnomalyDetector returns a detector reading clk; zero fields of cfg take
+// the values of DefaultAnomalyConfig. The guard makes its own (NewGuard).
 func newAnomalyDetector(cfg AnomalyConfig, clk abuseClock) *AnomalyDetector {
 	d := DefaultAnomalyConfig
 	if cfg.Window > 0 {

@@ -379,7 +379,7 @@ func BenchmarkGuardRecordRequest(b *testing.B) {
 
 func BenchmarkHotPath(b *testing.B) {
 	g := NewGuard(DefaultGuardConfig, time.Now)
-	l := NewLimiter(1e9, 1000, time.Now) // never refuses, so every iteration does the whole work
+	l := LimitConfig{Rate: 1e9, Burst: 1000}.NewLimiter(time.Now) // never refuses, so every iteration does the whole work
 	servedRequest(g, l, "192.0.2.1")
 	b.ReportAllocs()
 	for b.Loop() {

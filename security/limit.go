@@ -48,7 +48,9 @@ var (
 	TokenLimit = LimitConfig{Rate: 10, Burst: 100}
 )
 
-// NewLimiter returns a limiter with the rate and burst of c.
+// NewLimiter returns a limiter with the rate, burst and key cap of c. It
+// panics if c.Rate is not a positive finite number or c.Burst is below 1, as
+// these are programming errors.
 func (c LimitConfig) NewLimiter(now func() time.Time) *Limiter {
 	return newLimiter(c, now)
 }
@@ -85,14 +87,6 @@ type Limiter struct {
 type limiterTAT int64
 
 func (t limiterTAT) expiry() int64 { return int64(t) }
-
-// NewLimiter returns a limiter that gives each key burst tokens, refilled at
-// rate tokens per second, keeping at most DefaultMaxKeys keys. It panics if
-// rate is not a positive finite number or burst is below 1, as these are
-// programming errors.
-func NewLimiter(rate float64, burst int, now func() time.Time) *Limiter {
-	return newLimiter(LimitConfig{Rate: rate, Burst: burst}, now)
-}
 
 func newLimiter(c LimitConfig, now func() time.Time) *Limiter {
 	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {

@@ -32,7 +32,7 @@ func (c *guardClock) Advance(d time.Duration) {
 
 func TestLimiterAllow(t *testing.T) {
 	clk := newGuardClock()
-	l := NewLimiter(2, 3, clk.Now) // a token every 500 ms, three at once
+	l := LimitConfig{Rate: 2, Burst: 3}.NewLimiter(clk.Now) // a token every 500 ms, three at once
 	steps := []struct {
 		advance   time.Duration
 		n         int
@@ -66,7 +66,7 @@ func TestLimiterAllow(t *testing.T) {
 
 func TestLimiterStatus(t *testing.T) {
 	clk := newGuardClock()
-	l := NewLimiter(1, 10, clk.Now)
+	l := LimitConfig{Rate: 1, Burst: 10}.NewLimiter(clk.Now)
 	if got, want := l.Status("k"), (Quota{Limit: 10, Remaining: 10}); got != want {
 		t.Errorf("unknown key: Status = %+v, want %+v", got, want)
 	}
@@ -145,7 +145,7 @@ func TestLimitDefaults(t *testing.T) {
 }
 
 func TestLimiterConcurrent(t *testing.T) {
-	l := NewLimiter(1, 50, newGuardClock().Now) // the clock stands still
+	l := LimitConfig{Rate: 1, Burst: 50}.NewLimiter(newGuardClock().Now) // the clock stands still
 	var allowed atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {
@@ -206,7 +206,7 @@ func TestLimiterPanicsOnBadConfig(t *testing.T) {
 					t.Error("NewLimiter did not panic")
 				}
 			}()
-			NewLimiter(tt.rate, tt.burst, nil)
+			LimitConfig{Rate: tt.rate, Burst: tt.burst}.NewLimiter(nil)
 		})
 	}
 }

@@ -1,7 +1,5 @@
 package security
 
-import "fmt"
-
 // Role is a staff member's role. Each role is a fixed set of permissions;
 // anything not granted is denied.
 type Role string
@@ -77,15 +75,6 @@ func (r Role) Can(p Permission) bool { return grants[r][p] }
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { _, ok := grants[r]; return ok }
-
-// ParseRole returns the role named s.
-func ParseRole(s string) (Role, error) {
-	r := Role(s)
-	if !r.Valid() {
-		return "", fmt.Errorf("security: unknown role %q", s)
-	}
-	return r, nil
-}
 
 // Label is the role's name for people.
 func (r Role) Label() string {

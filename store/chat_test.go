@@ -181,11 +181,12 @@ func TestChatLinkReseals(t *testing.T) {
 	if bytes.Equal(before[0], after[0]) {
 		t.Fatal("message not re-sealed")
 	}
-	var keyID, customerKey int64
+	var keyID, customerKey, systemKey int64
 	db.Writer().QueryRow("SELECT key_id FROM chat_conversations WHERE id = ?", c.ID).Scan(&keyID)
 	db.Writer().QueryRow("SELECT key_id FROM customers WHERE id = ?", tk.CustomerID).Scan(&customerKey)
-	if keyID != customerKey || keyID == db.SystemKey().ID() {
-		t.Fatalf("conversation key %d, customer key %d", keyID, customerKey)
+	db.Writer().QueryRow("SELECT id FROM keys WHERE purpose = 'system'").Scan(&systemKey)
+	if keyID != customerKey || keyID == systemKey || systemKey == 0 {
+		t.Fatalf("conversation key %d, customer key %d, system key %d", keyID, customerKey, systemKey)
 	}
 	msgs, err := db.ListChatMessages(ctx, c.ID, 0)
 	if err != nil || msgs[0].Body != "before verifying" || string(msgs[0].Extra) != `{"warning":"w"}` {

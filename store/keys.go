@@ -143,9 +143,6 @@ type querier interface {
 // EmailIndex is the blind index of an address, for rate limits and lookups.
 func (db *DB) EmailIndex(addr string) []byte { return db.bidx.Email(addr) }
 
-// SystemKey seals data that belongs to no customer (audit details, sessions).
-func (db *DB) SystemKey() *security.DataKey { return db.systemKey }
-
 // CheckKeys opens every wrapped key with the master key, for backup verify
 // and doctor.
 func (db *DB) CheckKeys(ctx context.Context) (int, error) {

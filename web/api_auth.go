@@ -31,7 +31,7 @@ var failureLimit = security.LimitConfig{Rate: 1.0 / 6, Burst: 20}
 func newAPILimits(rate float64, burst int) *apiLimits {
 	window := int(float64(burst)/rate + 0.999)
 	return &apiLimits{
-		caller:   security.NewLimiter(rate, burst, nil),
+		caller:   security.LimitConfig{Rate: rate, Burst: burst}.NewLimiter(nil),
 		failures: failureLimit.NewLimiter(nil),
 		policy:   fmt.Sprintf(`"caller";q=%d;w=%d`, burst, window),
 		alerted:  map[int64]time.Time{},

@@ -103,8 +103,7 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 	if reply.Warning != "" {
 		visitor.Extra = bot.Extra{Warning: reply.Warning}.Encode()
 	}
-	answer := store.NewChatMessage{Author: store.ChatAuthorBot, Body: reply.Text, Extra: bot.Extra{
-		Source: reply.Source, Tickets: reply.Tickets, Offers: reply.Offers}.Encode()}
+	answer := store.NewChatMessage{Author: store.ChatAuthorBot, Body: reply.Text, Extra: reply.Extra().Encode()}
 	if reply.Source != nil {
 		answer.Article = reply.Source.Slug
 	}

@@ -99,8 +99,7 @@ func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code strin
 		if err != nil {
 			s.log.Error("chat assistant failed", "err", err, "conversation", c.ID, "request_id", info(r).id)
 		}
-		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorBot, Body: reply.Text,
-			Extra: bot.Extra{Tickets: reply.Tickets, Offers: reply.Offers}.Encode()})
+		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorBot, Body: reply.Text, Extra: reply.Extra().Encode()})
 	case bot.IntentAccount:
 		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorBot, Body: "I can't see or change orders, payments or " +
 			"account settings myself, but a person from our team can now look at your account with you.",
