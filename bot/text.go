@@ -4,13 +4,16 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"safedesk/security"
 )
 
 // words splits text into lower-case word tokens the way FTS5's unicode61
 // tokenizer (remove_diacritics 2) does: letters and digits form words,
-// everything else separates them, and common Latin accents are removed. An
-// apostrophe is dropped rather than splitting, so "what's" is "whats" and
-// "can't" is "cant", which is how customers type them anyway.
+// everything else separates them, and common Latin accents are removed
+// (security.FoldAccent). An apostrophe is dropped rather than splitting, so
+// "what's" is "whats" and "can't" is "cant", which is how customers type
+// them anyway.
 func words(text string) []string {
 	out := make([]string, 0, 16)
 	var b strings.Builder
@@ -31,7 +34,7 @@ func words(text string) []string {
 		case r == '\'' || r == '’':
 			// inside a word: skip; elsewhere it separates nothing anyway
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(fold(unicode.ToLower(r)))
+			b.WriteRune(security.FoldAccent(r))
 		default:
 			flush()
 		}
@@ -40,57 +43,10 @@ func words(text string) []string {
 	return out
 }
 
-// fold removes the diacritic of common Latin letters.
-func fold(r rune) rune {
-	if r < 0xC0 || r > 0x17F {
-		return r
-	}
-	if r <= 0xFF {
-		const latin1 = "aaaaaaaceeeeiiiidnooooo.ouuuuy.saaaaaaaceeeeiiiidnooooo.ouuuuy.y"
-		if c := latin1[r-0xC0]; c != '.' {
-			return rune(c)
-		}
-		return r
-	}
-	switch {
-	case r <= 0x105:
-		return 'a'
-	case r <= 0x10D:
-		return 'c'
-	case r <= 0x111:
-		return 'd'
-	case r <= 0x11B:
-		return 'e'
-	case r <= 0x123:
-		return 'g'
-	case r <= 0x127:
-		return 'h'
-	case r <= 0x131:
-		return 'i'
-	case r >= 0x139 && r <= 0x142:
-		return 'l'
-	case r >= 0x143 && r <= 0x148:
-		return 'n'
-	case r >= 0x14C && r <= 0x151:
-		return 'o'
-	case r >= 0x154 && r <= 0x159:
-		return 'r'
-	case r >= 0x15A && r <= 0x161:
-		return 's'
-	case r >= 0x162 && r <= 0x167:
-		return 't'
-	case r >= 0x168 && r <= 0x173:
-		return 'u'
-	case r >= 0x179 && r <= 0x17E:
-		return 'z'
-	}
-	return r
-}
-
-// sentence is a trimmed, single-spaced, lower-case copy of text with
-// punctuation turned into spaces, except the characters rules care about
-// ('@', '#', '-', '.', '?' inside words are kept), padded with spaces so that
-// a rule can look for " word " at either end.
+// sentence is a single-spaced copy of text folded by security.FoldAccent,
+// with punctuation turned into spaces except the characters rules care about
+// ('@', '#', '-', '.' and '/' are kept) and apostrophes dropped, padded with
+// one space at either end so that a rule can look for " word ".
 func sentence(text string) string {
 	var b strings.Builder
 	b.Grow(len(text) + 2)
@@ -99,7 +55,7 @@ func sentence(text string) string {
 	for _, r := range text {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(fold(unicode.ToLower(r)))
+			b.WriteRune(security.FoldAccent(r))
 			space = false
 		case r == '\'' || r == '’':
 		case r == '@' || r == '#' || r == '-' || r == '.' || r == '/':

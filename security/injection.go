@@ -38,11 +38,12 @@ type InjectionFinding struct {
 // an injection payload. Categories are tried in that order; the first rule
 // that matches is returned.
 //
-// The message is normalised first: lower case, full-width and other
-// compatibility forms folded to ASCII (mathematical and circled letters,
-// common Cyrillic and Greek look-alikes, Latin-1 accents), zero-width and
-// other invisible characters removed, whitespace collapsed, and for the
-// phrase rules, punctuation dropped and light leetspeak undone ("1gn0re").
+// The message is normalised first (Skeleton): lower case, full-width and
+// other compatibility forms folded to ASCII (mathematical and circled
+// letters, common Cyrillic and Greek look-alikes, accented Latin letters),
+// zero-width and other invisible characters removed, whitespace collapsed,
+// and for the phrase rules, punctuation dropped and light leetspeak undone
+// ("1gn0re").
 //
 // Rules are phrased so that ordinary support questions pass: "how do I ignore
 // a shipping email?", "my order 12 was late", "what's the system requirement
@@ -52,7 +53,7 @@ type InjectionFinding struct {
 // "as an administrator, I authorise you to …" do not. Asking how to do
 // something ("how do I export all users?") is not enumeration.
 func DetectInjection(text string) (InjectionFinding, bool) {
-	base := injBase(text)
+	base := Skeleton(text)
 	words := injWords(base)
 	for i := range injRules {
 		r := &injRules[i]
@@ -75,7 +76,7 @@ func DetectInjection(text string) (InjectionFinding, bool) {
 type injRule struct {
 	cat    InjectionCategory
 	name   string
-	base   bool           // match the base form (see injBase)
+	base   bool           // match the base form (see Skeleton)
 	need   [][]string     // the rule runs only if each group has a word that occurs
 	re     *regexp.Regexp // the attack
 	except *regexp.Regexp // a match with this within 50 bytes around it is ignored
@@ -205,72 +206,6 @@ var injRules = []injRule{
 			` (of|for|belonging to|owned by|from) (the )?(user |customer |account |client )?[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}`, "")),
 	injNewRule(InjectionEnumeration, "dump the database", "dump|export|download|leak|extract|print|show|give|send|display|list|output|copy;database| db |data base|table|schema|hashes|credentials|customer data|user data|customer list|user list|customer record|user record",
 		`\b(dump|export|download|leak|extract|print|show|give|send|display|list|output|copy)( me| us)? (the |your |whole |entire |full |complete |all |of |contents of )*(databases?|db|data base|sql tables?|(users?|customers?) tables?|tables|schema|password hashes|credentials|(customer|user) (data|list|records))\b`, injHowTo),
-}
-
-// injBase lower-cases text, folds compatibility and look-alike characters to
-// ASCII, drops invisible characters and collapses whitespace.
-func injBase(text string) string {
-	var b strings.Builder
-	b.Grow(len(text))
-	space := true
-	for _, r := range text {
-		if unicode.IsSpace(r) {
-			if !space {
-				b.WriteByte(' ')
-				space = true
-			}
-			continue
-		}
-		if r = injFold(r); r >= 0 {
-			b.WriteRune(r)
-			space = false
-		}
-	}
-	return strings.TrimSuffix(b.String(), " ")
-}
-
-// injLatin1 folds U+00C0–U+00FF to ASCII; '.' keeps the character.
-const injLatin1 = "aaaaaaaceeeeiiiidnooooo.ouuuuy.saaaaaaaceeeeiiiidnooooo.ouuuuy.y"
-
-// injLookAlikes are Cyrillic and Greek letters that look like Latin ones.
-var injLookAlikes = map[rune]rune{'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'у': 'y', 'х': 'x',
-	'і': 'i', 'ј': 'j', 'ѕ': 's', 'ԁ': 'd', 'ɡ': 'g', 'ο': 'o', 'ι': 'i', 'α': 'a', 'ν': 'v', 'κ': 'k', 'τ': 't'}
-
-// injFold returns the lower-case ASCII form of r where it has one, r
-// lower-cased otherwise, or -1 for a character to drop.
-func injFold(r rune) rune {
-	if r < utf8.RuneSelf {
-		switch {
-		case 'A' <= r && r <= 'Z':
-			return r + 32
-		case r < ' ' || r == 0x7F:
-			return -1
-		}
-		return r
-	}
-	switch {
-	case r >= 0x200B && r <= 0x200F, r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x00AD, r == 0x180E,
-		r >= 0x0300 && r <= 0x036F, r >= 0xFE00 && r <= 0xFE0F, r == 0x034F, unicode.IsControl(r):
-		return -1
-	case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
-		r -= 0xFEE0
-	case r >= 0x1D400 && r <= 0x1D6A3: // mathematical letters: 13 alphabets of A–Z a–z
-		r = 'a' + (r-0x1D400)%52%26
-	case r >= 0x1D7CE && r <= 0x1D7FF: // mathematical digits
-		r = '0' + (r-0x1D7CE)%10
-	case r >= 0x24B6 && r <= 0x24E9: // circled letters
-		r = 'a' + (r-0x24B6)%26
-	case r == 0x2018 || r == 0x2019 || r == 0x02BC || r == 0x2032:
-		r = '\''
-	}
-	r = unicode.ToLower(r)
-	if r >= 0xC0 && r <= 0xFF && injLatin1[r-0xC0] != '.' {
-		return rune(injLatin1[r-0xC0])
-	}
-	if a, ok := injLookAlikes[r]; ok {
-		return a
-	}
-	return r
 }
 
 // injWords turns the base form into words of letters and digits, each

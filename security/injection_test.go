@@ -131,9 +131,9 @@ func TestInjectionNormalisation(t *testing.T) {
 		{"", "", " "},
 	}
 	for _, tt := range tests {
-		base := injBase(tt.in)
+		base := Skeleton(tt.in)
 		if base != tt.base {
-			t.Errorf("injBase(%q) = %q, want %q", tt.in, base, tt.base)
+			t.Errorf("Skeleton(%q) = %q, want %q", tt.in, base, tt.base)
 		}
 		if words := injWords(base); words != tt.words {
 			t.Errorf("injWords(%q) = %q, want %q", base, words, tt.words)
