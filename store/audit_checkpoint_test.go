@@ -111,8 +111,10 @@ func TestAuditCheckpoints(t *testing.T) {
 
 	t.Run("an empty log has nothing to sign", func(t *testing.T) {
 		db, _ := newTestDB(t)
+		// Should Open ever audit, this case needs another way to an empty
+		// log; it must not quietly stop running.
 		if n := countRows(t, db, "audit_log"); n != 0 {
-			t.Skipf("a fresh database already holds %d entries", n)
+			t.Fatalf("a fresh database holds %d audit entries, want none", n)
 		}
 		if _, err := db.Checkpoint(ctx, signingKey(t), store.CheckpointPeriodic); !errors.Is(err, store.ErrAuditEmpty) {
 			t.Fatalf("got %v, want ErrAuditEmpty", err)
