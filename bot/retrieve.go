@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -260,26 +261,56 @@ func (r *retriever) find(ctx context.Context, text string) (match, error) {
 	if err := r.weigh(ctx, groups); err != nil {
 		return match{}, err
 	}
-	var total float64
+	var total, known float64
 	for _, g := range groups {
 		total += g.weight
+		if slices.ContainsFunc(g.idf, func(x float64) bool { return x > 0 }) {
+			known += g.weight
+		}
 	}
+	all, err := r.score(ctx, results, groups, total)
+	if err != nil {
+		return match{}, err
+	}
+	best, margin := pickBest(all)
+	sc := all[best]
+	m := match{source: Source{Slug: sc.slug, Title: sc.d.title}, coverage: sc.cov, title: sc.tcov, passage: sc.p,
+		known: known / total, margin: margin, confidence: confidence(sc.cov, sc.tcov, sc.p)}
+	m.source.Section, m.source.Quote = sc.d.passage(groups)
+	if advice.MatchString(sentence(text)) {
+		// Help articles explain how things work; they do not compare or
+		// recommend products or list their specifications, so an article
+		// that merely shares words with such a question rarely answers it.
+		m.confidence *= adviceFactor
+	}
+	m.ok = m.confidence >= r.threshold
+	return m, nil
+}
+
+// scored is one candidate article with how well it answers the question:
+// its BM25 sum, the weighted share of the question's words it covers (in
+// the text and in the title), its best passage and its word pairs, all but
+// bm as fractions of total.
+type scored struct {
+	d                       *doc
+	slug                    string
+	bm, cov, tcov, p, pairs float64
+}
+
+// score loads and scores each ranked article for groups, whose weights sum
+// to total.
+func (r *retriever) score(ctx context.Context, results []store.SearchResult, groups []group, total float64) ([]scored, error) {
 	docs := make([]*doc, len(results))
 	var avgLen float64
 	for i, res := range results {
+		var err error
 		if docs[i], err = r.article(ctx, res.Slug); err != nil {
-			return match{}, err
+			return nil, err
 		}
 		avgLen += float64(docs[i].length)
 	}
 	avgLen /= float64(len(docs))
-	type scored struct {
-		d                       *doc
-		slug                    string
-		bm, cov, tcov, p, pairs float64
-	}
 	all := make([]scored, len(docs))
-	maxBM := 0.0
 	for i, d := range docs {
 		sc := scored{d: d, slug: results[i].Slug}
 		for _, g := range groups {
@@ -291,8 +322,18 @@ func (r *retriever) find(ctx context.Context, text string) (match, error) {
 		_, sc.p = d.bestBlock(groups)
 		sc.p /= total
 		sc.pairs = d.pairScore(groups) / total
-		maxBM = math.Max(maxBM, sc.bm)
 		all[i] = sc
+	}
+	return all, nil
+}
+
+// pickBest ranks the candidates by a weighted sum of their scores, with
+// BM25 relative to the best, and returns the best one's index and its lead
+// over the runner-up as a fraction of its rank.
+func pickBest(all []scored) (int, float64) {
+	maxBM := 0.0
+	for _, sc := range all {
+		maxBM = math.Max(maxBM, sc.bm)
 	}
 	best, bestRank, second := -1, math.Inf(-1), 0.0
 	for i, sc := range all {
@@ -308,27 +349,7 @@ func (r *retriever) find(ctx context.Context, text string) (match, error) {
 			second = math.Max(second, rank)
 		}
 	}
-	sc := all[best]
-	var known float64
-	for _, g := range groups {
-		for _, x := range g.idf {
-			if x > 0 {
-				known += g.weight
-				break
-			}
-		}
-	}
-	m := match{source: Source{Slug: sc.slug, Title: sc.d.title}, coverage: sc.cov, title: sc.tcov, passage: sc.p,
-		known: known / total, margin: (bestRank - second) / bestRank, confidence: confidence(sc.cov, sc.tcov, sc.p)}
-	m.source.Section, m.source.Quote = sc.d.passage(groups)
-	if advice.MatchString(sentence(text)) {
-		// Help articles explain how things work; they do not compare or
-		// recommend products or list their specifications, so an article
-		// that merely shares words with such a question rarely answers it.
-		m.confidence *= adviceFactor
-	}
-	m.ok = m.confidence >= r.threshold
-	return m, nil
+	return best, (bestRank - second) / bestRank
 }
 
 // advice finds requests for product advice or specifications: comparisons,

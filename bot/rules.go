@@ -3,6 +3,7 @@ package bot
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -177,67 +178,14 @@ func compile(f rulesFile) (*Rules, error) {
 		if !knownIntent(name) {
 			return nil, fmt.Errorf("bot: rules: unknown intent %q (known: %s)", name, intentNames())
 		}
-		ir := &intentRule{min: 1, byFirst: map[string][]keyword{}}
-		if in.Min != nil {
-			if *in.Min <= 0 || *in.Min > 100 || math.IsNaN(*in.Min) {
-				return nil, fmt.Errorf("bot: rules: intent %s: min must be between 0 and 100", name)
-			}
-			ir.min = *in.Min
-		}
-		phrases := make([]string, 0, len(in.Keywords))
-		for p := range in.Keywords {
-			phrases = append(phrases, p)
-		}
-		sort.Strings(phrases) // deterministic order
-		for _, p := range phrases {
-			w := in.Keywords[p]
-			if math.IsNaN(w) || w < -10 || w > 10 {
-				return nil, fmt.Errorf("bot: rules: intent %s: keyword %q: weight must be between -10 and 10", name, p)
-			}
-			prefix := strings.HasSuffix(strings.TrimSpace(p), "*")
-			ws := words(p)
-			if len(ws) == 0 || len(ws) > 6 {
-				return nil, fmt.Errorf("bot: rules: intent %s: keyword %q must have 1 to 6 words", name, p)
-			}
-			if prefix {
-				ws[len(ws)-1] += "*"
-			}
-			k := keyword{words: ws, weight: w}
-			if prefix && len(ws) == 1 {
-				ir.prefixes = append(ir.prefixes, k)
-			} else {
-				ir.byFirst[ws[0]] = append(ir.byFirst[ws[0]], k)
-			}
+		ir, err := compileIntent(in.Min, in.Keywords)
+		if err != nil {
+			return nil, fmt.Errorf("bot: rules: intent %s: %w", name, err)
 		}
 		r.intents[Intent(name)] = ir
 	}
-	keys := make([]string, 0, len(f.Synonyms))
-	for k := range f.Synonyms {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		key := words(k)
-		if len(key) == 0 || len(key) > 4 {
-			return nil, fmt.Errorf("bot: rules: synonym %q must have 1 to 4 words", k)
-		}
-		var out []string
-		for _, s := range f.Synonyms[k] {
-			out = append(out, words(s)...)
-		}
-		if len(out) == 0 || len(out) > 8 {
-			return nil, fmt.Errorf("bot: rules: synonym %q must list 1 to 8 words", k)
-		}
-		r.synonyms[strings.Join(key, " ")] = out
-		r.maxPhrase = max(r.maxPhrase, len(key))
-		// One-word synonyms are also found by stem; where several words
-		// share a stem, the word that is its own stem wins, else the first.
-		if len(key) == 1 {
-			st := stem(key[0])
-			if _, taken := r.stemSynonyms[st]; !taken || key[0] == st {
-				r.stemSynonyms[st] = out
-			}
-		}
+	if err := r.addSynonyms(f.Synonyms); err != nil {
+		return nil, err
 	}
 	for _, s := range f.Stopwords {
 		for _, w := range words(s) {
@@ -250,6 +198,78 @@ func compile(f rulesFile) (*Rules, error) {
 		}
 	}
 	return r, nil
+}
+
+// compileIntent checks an intent's minimum score (1 when nil) and keywords
+// and indexes the keywords for matching.
+func compileIntent(min *float64, keywords map[string]float64) (*intentRule, error) {
+	ir := &intentRule{min: 1, byFirst: map[string][]keyword{}}
+	if min != nil {
+		if *min <= 0 || *min > 100 || math.IsNaN(*min) {
+			return nil, errors.New("min must be between 0 and 100")
+		}
+		ir.min = *min
+	}
+	phrases := make([]string, 0, len(keywords))
+	for p := range keywords {
+		phrases = append(phrases, p)
+	}
+	sort.Strings(phrases) // deterministic order
+	for _, p := range phrases {
+		w := keywords[p]
+		if math.IsNaN(w) || w < -10 || w > 10 {
+			return nil, fmt.Errorf("keyword %q: weight must be between -10 and 10", p)
+		}
+		prefix := strings.HasSuffix(strings.TrimSpace(p), "*")
+		ws := words(p)
+		if len(ws) == 0 || len(ws) > 6 {
+			return nil, fmt.Errorf("keyword %q must have 1 to 6 words", p)
+		}
+		if prefix {
+			ws[len(ws)-1] += "*"
+		}
+		k := keyword{words: ws, weight: w}
+		if prefix && len(ws) == 1 {
+			ir.prefixes = append(ir.prefixes, k)
+		} else {
+			ir.byFirst[ws[0]] = append(ir.byFirst[ws[0]], k)
+		}
+	}
+	return ir, nil
+}
+
+// addSynonyms checks and adds the synonyms of a rules file, by phrase and,
+// for one-word keys, by stem.
+func (r *Rules) addSynonyms(synonyms map[string][]string) error {
+	keys := make([]string, 0, len(synonyms))
+	for k := range synonyms {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		key := words(k)
+		if len(key) == 0 || len(key) > 4 {
+			return fmt.Errorf("bot: rules: synonym %q must have 1 to 4 words", k)
+		}
+		var out []string
+		for _, s := range synonyms[k] {
+			out = append(out, words(s)...)
+		}
+		if len(out) == 0 || len(out) > 8 {
+			return fmt.Errorf("bot: rules: synonym %q must list 1 to 8 words", k)
+		}
+		r.synonyms[strings.Join(key, " ")] = out
+		r.maxPhrase = max(r.maxPhrase, len(key))
+		// One-word synonyms are also found by stem; where several words
+		// share a stem, the word that is its own stem wins, else the first.
+		if len(key) == 1 {
+			st := stem(key[0])
+			if _, taken := r.stemSynonyms[st]; !taken || key[0] == st {
+				r.stemSynonyms[st] = out
+			}
+		}
+	}
+	return nil
 }
 
 // score sums the weights of the intent's keywords found in toks (each

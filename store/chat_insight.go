@@ -52,15 +52,32 @@ func (db *DB) ChatStats(ctx context.Context, from, to time.Time, loc *time.Locat
 		loc = time.UTC
 	}
 	st := ChatStats{From: from, To: to, Outcomes: map[string]int{}}
+	if err := db.countConversations(ctx, &st, loc); err != nil {
+		return st, fmt.Errorf("store: chat stats: %w", err)
+	}
+	if err := db.countOutcomes(ctx, &st); err != nil {
+		return st, fmt.Errorf("store: chat stats: %w", err)
+	}
+	if err := db.read.QueryRowContext(ctx, "SELECT COALESCE(SUM(probes), 0) FROM chat_conversations WHERE created_at >= ? AND created_at < ?",
+		nanos(from), nanos(to)).Scan(&st.Probes); err != nil {
+		return st, fmt.Errorf("store: chat stats: %w", err)
+	}
+	return st, nil
+}
+
+// countConversations fills in the conversation counts of st, in total and
+// for each day of st's period in loc.
+func (db *DB) countConversations(ctx context.Context, st *ChatStats, loc *time.Location) error {
 	rows, err := db.read.QueryContext(ctx, `SELECT c.created_at, c.handoff_at IS NOT NULL, c.ticket_id IS NOT NULL,
 			EXISTS (SELECT 1 FROM chat_messages m WHERE m.conversation_id = c.id AND m.author = 'visitor'),
 			EXISTS (SELECT 1 FROM chat_messages m WHERE m.conversation_id = c.id AND m.outcome = ?)
-		FROM chat_conversations c WHERE c.created_at >= ? AND c.created_at < ?`, ChatOutcomeAnswered, nanos(from), nanos(to))
+		FROM chat_conversations c WHERE c.created_at >= ? AND c.created_at < ?`, ChatOutcomeAnswered, nanos(st.From), nanos(st.To))
 	if err != nil {
-		return st, fmt.Errorf("store: chat stats: %w", err)
+		return err
 	}
+	defer rows.Close()
 	days := map[time.Time]*ChatDay{}
-	for d := startOfDay(from, loc); d.Before(to); d = d.AddDate(0, 0, 1) {
+	for d := startOfDay(st.From, loc); d.Before(st.To); d = d.AddDate(0, 0, 1) {
 		st.Days = append(st.Days, ChatDay{Day: d})
 	}
 	for i := range st.Days {
@@ -70,8 +87,7 @@ func (db *DB) ChatStats(ctx context.Context, from, to time.Time, loc *time.Locat
 		var created int64
 		var handed, ticket, engaged, answered bool
 		if err := rows.Scan(&created, &handed, &ticket, &engaged, &answered); err != nil {
-			rows.Close()
-			return st, fmt.Errorf("store: chat stats: %w", err)
+			return err
 		}
 		st.Conversations++
 		day := days[startOfDay(fromNanos(created), loc)]
@@ -94,35 +110,26 @@ func (db *DB) ChatStats(ctx context.Context, from, to time.Time, loc *time.Locat
 			}
 		}
 	}
-	err = rows.Err()
-	rows.Close()
+	return rows.Err()
+}
+
+// countOutcomes counts the visitor messages of st's period by outcome.
+func (db *DB) countOutcomes(ctx context.Context, st *ChatStats) error {
+	rows, err := db.read.QueryContext(ctx, `SELECT outcome, COUNT(*) FROM chat_messages
+		WHERE author = 'visitor' AND created_at >= ? AND created_at < ? GROUP BY outcome`, nanos(st.From), nanos(st.To))
 	if err != nil {
-		return st, fmt.Errorf("store: chat stats: %w", err)
+		return err
 	}
-	rows, err = db.read.QueryContext(ctx, `SELECT outcome, COUNT(*) FROM chat_messages
-		WHERE author = 'visitor' AND created_at >= ? AND created_at < ? GROUP BY outcome`, nanos(from), nanos(to))
-	if err != nil {
-		return st, fmt.Errorf("store: chat stats: %w", err)
-	}
+	defer rows.Close()
 	for rows.Next() {
 		var o string
 		var n int
 		if err := rows.Scan(&o, &n); err != nil {
-			rows.Close()
-			return st, fmt.Errorf("store: chat stats: %w", err)
+			return err
 		}
 		st.Outcomes[o] = n
 	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return st, fmt.Errorf("store: chat stats: %w", err)
-	}
-	if err := db.read.QueryRowContext(ctx, "SELECT COALESCE(SUM(probes), 0) FROM chat_conversations WHERE created_at >= ? AND created_at < ?",
-		nanos(from), nanos(to)).Scan(&st.Probes); err != nil {
-		return st, fmt.Errorf("store: chat stats: %w", err)
-	}
-	return st, nil
+	return rows.Err()
 }
 
 func startOfDay(t time.Time, loc *time.Location) time.Time {

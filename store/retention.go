@@ -62,60 +62,36 @@ func (db *DB) ApplyRetention(ctx context.Context, p Retention, a Actor) (Retenti
 	var shredded []int64
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		rep = RetentionReport{}
-		del := func(n *int64, query string, args ...any) error {
-			res, err := tx.ExecContext(ctx, query, append(args, retentionBatch)...)
-			if err != nil {
-				return fmt.Errorf("store: retention: %w", err)
-			}
-			*n, _ = res.RowsAffected()
-			rep.More = rep.More || *n == retentionBatch
-			return nil
-		}
 		if d := p.ResolvedTickets; d > 0 {
-			cut := nanos(now.Add(-d))
+			cut := now.Add(-d)
 			// Messages go with their tickets (ON DELETE CASCADE).
-			if err := del(&rep.Tickets, `DELETE FROM tickets WHERE id IN (SELECT id FROM tickets
-				WHERE status IN ('solved', 'closed') AND updated_at < ? LIMIT ?)`, cut); err != nil {
+			if err := deleteDue(ctx, tx, &rep, retentionStep{&rep.Tickets, `DELETE FROM tickets WHERE id IN (SELECT id FROM tickets
+				WHERE status IN ('solved', 'closed') AND updated_at < ? LIMIT ?)`, cut}); err != nil {
 				return err
 			}
 			var err error
-			if shredded, err = db.deleteIdleCustomers(ctx, tx, cut); err != nil {
+			if shredded, err = db.deleteIdleCustomers(ctx, tx, nanos(cut)); err != nil {
 				return err
 			}
 			rep.Customers = int64(len(shredded))
 			rep.More = rep.More || len(shredded) == retentionBatch
 		}
+		var steps []retentionStep
 		if d := p.SecurityEvents; d > 0 {
-			cut := nanos(now.Add(-d))
-			steps := []struct {
-				n     *int64
-				query string
-			}{
-				{&rep.SecurityEvents, "DELETE FROM security_events WHERE id IN (SELECT id FROM security_events WHERE at < ? LIMIT ?)"},
-				{&rep.StaffSessions, `DELETE FROM staff_sessions WHERE token_hash IN (SELECT token_hash FROM staff_sessions
+			cut := now.Add(-d)
+			steps = append(steps,
+				retentionStep{&rep.SecurityEvents, "DELETE FROM security_events WHERE id IN (SELECT id FROM security_events WHERE at < ? LIMIT ?)", cut},
+				retentionStep{&rep.StaffSessions, `DELETE FROM staff_sessions WHERE token_hash IN (SELECT token_hash FROM staff_sessions
 					WHERE last_seen_at < ?1 AND (revoked_at IS NOT NULL OR NOT EXISTS
-					(SELECT 1 FROM sessions s WHERE s.token_hash = staff_sessions.token_hash)) LIMIT ?2)`},
-				{&rep.Invites, "DELETE FROM staff_invites WHERE id IN (SELECT id FROM staff_invites WHERE expires_at < ? LIMIT ?)"},
-			}
-			for _, st := range steps {
-				if err := del(st.n, st.query, cut); err != nil {
-					return err
-				}
-			}
+					(SELECT 1 FROM sessions s WHERE s.token_hash = staff_sessions.token_hash)) LIMIT ?2)`, cut},
+				retentionStep{&rep.Invites, "DELETE FROM staff_invites WHERE id IN (SELECT id FROM staff_invites WHERE expires_at < ? LIMIT ?)", cut})
 		}
-		expired := []struct {
-			n     *int64
-			query string
-			cut   time.Time
-		}{
-			{&rep.Sessions, "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expiry <= ? LIMIT ?)", now},
-			{&rep.Codes, "DELETE FROM verification_codes WHERE id IN (SELECT id FROM verification_codes WHERE created_at < ? LIMIT ?)", now.Add(-codeKeep)},
-			{&rep.Ceremonies, "DELETE FROM webauthn_ceremonies WHERE id IN (SELECT id FROM webauthn_ceremonies WHERE expires_at < ? LIMIT ?)", now},
-		}
-		for _, st := range expired {
-			if err := del(st.n, st.query, nanos(st.cut)); err != nil {
-				return err
-			}
+		steps = append(steps,
+			retentionStep{&rep.Sessions, "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expiry <= ? LIMIT ?)", now},
+			retentionStep{&rep.Codes, "DELETE FROM verification_codes WHERE id IN (SELECT id FROM verification_codes WHERE created_at < ? LIMIT ?)", now.Add(-codeKeep)},
+			retentionStep{&rep.Ceremonies, "DELETE FROM webauthn_ceremonies WHERE id IN (SELECT id FROM webauthn_ceremonies WHERE expires_at < ? LIMIT ?)", now})
+		if err := deleteDue(ctx, tx, &rep, steps...); err != nil {
+			return err
 		}
 		return db.appendAudit(ctx, tx, a, "retention.applied", "retention", map[string]any{
 			"deleted": rep,
@@ -132,6 +108,30 @@ func (db *DB) ApplyRetention(ctx context.Context, p Retention, a Actor) (Retenti
 		db.forget(id)
 	}
 	return rep, nil
+}
+
+// retentionStep deletes one kind of row: query deletes at most ?2 rows due
+// before ?1 (cut), and n counts them.
+type retentionStep struct {
+	n     *int64
+	query string
+	cut   time.Time
+}
+
+// deleteDue runs steps in order inside tx, setting rep.More when a step
+// reached the batch limit.
+func deleteDue(ctx context.Context, tx *sql.Tx, rep *RetentionReport, steps ...retentionStep) error {
+	for _, st := range steps {
+		res, err := tx.ExecContext(ctx, st.query, nanos(st.cut), retentionBatch)
+		if err != nil {
+			return fmt.Errorf("store: retention: %w", err)
+		}
+		if *st.n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: retention: %w", err)
+		}
+		rep.More = rep.More || *st.n == retentionBatch
+	}
+	return nil
 }
 
 // deleteIdleCustomers deletes, inside tx, customers who have no ticket and

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"safedesk/security"
+)
+
+// Invite is a one-time enrolment link: the owner setup link or a staff invite.
+type Invite struct {
+	ID        int64
+	Kind      string // setup or invite
+	Email     string // empty for the setup link
+	Role      security.Role
+	CreatedBy int64
+	ExpiresAt time.Time
+	UsedAt    time.Time
+}
+
+// Invite lifetimes.
+const (
+	SetupLinkTTL = time.Hour
+	InviteTTL    = 24 * time.Hour
+)
+
+// TokenHash is the SHA-256 under which tokens (session, invite) are stored.
+func TokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func newToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CreateSetupLink issues a fresh owner setup token, valid for an hour, and
+// ends any earlier setup link that was not used.
+func (db *DB) CreateSetupLink(ctx context.Context, a Actor) (string, error) {
+	token := newToken()
+	now := db.now()
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE staff_invites SET expires_at = ? WHERE kind = 'setup' AND used_at IS NULL AND expires_at > ?",
+			nanos(now), nanos(now)); err != nil {
+			return fmt.Errorf("store: setup link: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO staff_invites (token_hash, kind, role, expires_at, created_at)
+			VALUES (?, 'setup', 'owner', ?, ?)`, TokenHash(token), nanos(now.Add(SetupLinkTTL)), nanos(now))
+		if err != nil {
+			return fmt.Errorf("store: setup link: %w", err)
+		}
+		id, _ := res.LastInsertId()
+		return db.appendAudit(ctx, tx, a, "staff.setup_link_created", "invite:"+strconv.FormatInt(id, 10), nil)
+	})
+	return token, err
+}
+
+// CreateInvite issues an invite for email with role, valid for a day.
+func (db *DB) CreateInvite(ctx context.Context, email string, role security.Role, createdBy int64, a Actor) (string, error) {
+	var v ValidationError
+	if msg := ValidateEmail(email); msg != "" {
+		v.add("email", msg)
+	}
+	if !role.Valid() {
+		v.add("role", "Choose a role.")
+	}
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	var exists int
+	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM staff WHERE email_index = ?", db.bidx.Email(email)).Scan(&exists); err != nil {
+		return "", fmt.Errorf("store: invite: %w", err)
+	}
+	if exists > 0 {
+		return "", &ValidationError{Fields: map[string]string{"email": "A staff member with this address already exists."}}
+	}
+	token := newToken()
+	now := db.now()
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		id, err := nextID(ctx, tx, "staff_invites")
+		if err != nil {
+			return err
+		}
+		sealed := db.systemKey.SealString(security.NormalizeEmail(email), security.Location{Table: "staff_invites", Column: "email", Row: id})
+		var by any
+		if createdBy != 0 {
+			by = createdBy
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_invites (id, token_hash, kind, email, role, created_by, expires_at, created_at)
+			VALUES (?, ?, 'invite', ?, ?, ?, ?, ?)`, id, TokenHash(token), sealed, string(role), by,
+			nanos(now.Add(InviteTTL)), nanos(now)); err != nil {
+			return fmt.Errorf("store: invite: %w", err)
+		}
+		return db.appendAudit(ctx, tx, a, "staff.invited", "invite:"+strconv.FormatInt(id, 10), map[string]any{"role": role})
+	})
+	return token, err
+}
+
+// GetInvite returns the live invite for token: ErrNotFound for an unknown
+// token, ErrInviteUsed or ErrInviteExpire for a dead one.
+func (db *DB) GetInvite(ctx context.Context, kind, token string) (Invite, error) {
+	return db.getInvite(ctx, db.read, kind, token)
+}
+
+func (db *DB) getInvite(ctx context.Context, q querier, kind, token string) (Invite, error) {
+	var inv Invite
+	var email []byte
+	var role string
+	var createdBy, used sql.NullInt64
+	var expires int64
+	err := q.QueryRowContext(ctx, `SELECT id, kind, email, role, created_by, expires_at, used_at FROM staff_invites
+		WHERE token_hash = ? AND kind = ?`, TokenHash(token), kind).Scan(&inv.ID, &inv.Kind, &email, &role, &createdBy, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Invite{}, ErrNotFound
+	}
+	if err != nil {
+		return Invite{}, fmt.Errorf("store: invite: %w", err)
+	}
+	inv.Role, inv.CreatedBy, inv.ExpiresAt, inv.UsedAt = security.Role(role), createdBy.Int64, fromNanos(expires), fromNullNanos(used)
+	if email != nil {
+		if inv.Email, err = db.systemKey.OpenString(email, security.Location{Table: "staff_invites", Column: "email", Row: inv.ID}); err != nil {
+			return Invite{}, err
+		}
+	}
+	switch {
+	case !inv.UsedAt.IsZero():
+		return inv, ErrInviteUsed
+	case !inv.ExpiresAt.After(db.now()):
+		return inv, ErrInviteExpire
+	}
+	return inv, nil
+}
+
+// Enrollment is a new staff member with their first passkey.
+type Enrollment struct {
+	Name       string
+	Email      string
+	UserHandle []byte
+	Passkey    NewPasskey
+}
+
+// Validate checks the name and address.
+func (e Enrollment) Validate() error {
+	var v ValidationError
+	checkText(&v, "name", e.Name, MaxNameLen, true, "your name")
+	if msg := ValidateEmail(e.Email); msg != "" {
+		v.add("email", msg)
+	}
+	return v.err()
+}
+
+// EnrollStaff spends the invite or setup token and creates the staff member
+// with their first passkey, in one transaction: a token can be used once.
+func (db *DB) EnrollStaff(ctx context.Context, kind, token string, e Enrollment, a Actor) (Staff, error) {
+	if err := e.Validate(); err != nil {
+		return Staff{}, err
+	}
+	now := db.now()
+	var id int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		inv, err := db.getInvite(ctx, tx, kind, token)
+		if err != nil {
+			return err
+		}
+		if inv.Email != "" {
+			e.Email = inv.Email // an invite is for its address only
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE staff_invites SET used_at = ? WHERE id = ? AND used_at IS NULL", nanos(now), inv.ID); err != nil {
+			return fmt.Errorf("store: enrol: %w", err)
+		}
+		if id, err = nextID(ctx, tx, "staff"); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO staff (id, email_index, email, name, role, user_handle, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, db.bidx.Email(e.Email),
+			db.systemKey.SealString(security.NormalizeEmail(e.Email), staffLoc(id, "email")),
+			db.systemKey.SealString(strings.TrimSpace(e.Name), staffLoc(id, "name")), string(inv.Role), e.UserHandle, nanos(now))
+		if err != nil {
+			if violates(err, uniqueViolation) {
+				return ErrStaffExists
+			}
+			return fmt.Errorf("store: enrol: %w", err)
+		}
+		if err := db.insertPasskey(ctx, tx, id, e.Passkey); err != nil {
+			return err
+		}
+		a.Type, a.ID = ActorStaff, strconv.FormatInt(id, 10)
+		return db.appendAudit(ctx, tx, a, "staff.enrolled", StaffTarget(id), map[string]any{"role": inv.Role, "via": kind})
+	})
+	if err != nil {
+		return Staff{}, err
+	}
+	return db.GetStaff(ctx, id)
+}
