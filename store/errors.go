@@ -16,6 +16,7 @@ type ValidationError struct {
 	Fields map[string]string
 }
 
+// Error names the invalid fields, in order.
 func (e *ValidationError) Error() string {
 	keys := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {
