@@ -96,12 +96,11 @@ func (db *DB) SaveBlock(ctx context.Context, b Block, endSessions bool) (BlockRe
 			if staff, err = db.endClientStaffSessions(ctx, tx, b.Client); err != nil {
 				return err
 			}
-			r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash IN
-				(SELECT token_hash FROM session_clients WHERE client = ?)`, b.Client)
+			res.CustomerSessions, err = changed(tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash IN
+				(SELECT token_hash FROM session_clients WHERE client = ?)`, b.Client))
 			if err != nil {
 				return fmt.Errorf("store: save block: %w", err)
 			}
-			res.CustomerSessions, _ = r.RowsAffected()
 			res.StaffSessions = int64(len(staff))
 		}
 		details := map[string]any{

@@ -169,16 +169,15 @@ func (db *DB) StartConversation(ctx context.Context, visitorHash []byte, custome
 			}
 			customer = customerID
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO chat_conversations
+		id, err := inserted(tx.ExecContext(ctx, `INSERT INTO chat_conversations
 			(visitor_hash, customer_id, key_id, status, consent_version, consent_at, created_at, updated_at)
-			VALUES (?, ?, ?, 'bot', ?, ?, ?, ?)`, visitorHash, customer, keyID, consentVersion, nanos(now), nanos(now), nanos(now))
+			VALUES (?, ?, ?, 'bot', ?, ?, ?, ?)`, visitorHash, customer, keyID, consentVersion, nanos(now), nanos(now), nanos(now)))
 		if err != nil {
 			if violates(err, uniqueViolation) {
 				return ErrConflict
 			}
 			return fmt.Errorf("store: start conversation: %w", err)
 		}
-		id, _ := res.LastInsertId()
 		out = Conversation{ID: id, CustomerID: customerID, Status: ChatStatusBot, ConsentVersion: consentVersion,
 			ConsentAt: now, CreatedAt: now, UpdatedAt: now}
 		return db.appendAudit(ctx, tx, a, "chat.consented", ChatTarget(id), map[string]any{"consent_version": consentVersion})

@@ -192,11 +192,10 @@ func (db *DB) ListChatMessagesByOutcome(ctx context.Context, outcome string, sin
 func (db *DB) PurgeChats(ctx context.Context, cutoff time.Time, a Actor) (int, error) {
 	var n int64
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM chat_conversations WHERE updated_at < ?", nanos(cutoff))
-		if err != nil {
+		var err error
+		if n, err = changed(tx.ExecContext(ctx, "DELETE FROM chat_conversations WHERE updated_at < ?", nanos(cutoff))); err != nil {
 			return fmt.Errorf("store: purge chats: %w", err)
 		}
-		n, _ = res.RowsAffected()
 		if n == 0 {
 			return nil
 		}

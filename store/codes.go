@@ -59,12 +59,11 @@ func (db *DB) IssueCode(ctx context.Context, email string, a Actor) (string, err
 			nanos(now), idx); err != nil {
 			return fmt.Errorf("store: code: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO verification_codes (email_index, code_hash, expires_at, created_at)
-			VALUES (?, ?, ?, ?)`, idx, db.codeHash(idx, code), nanos(now.Add(CodeTTL)), nanos(now))
+		id, err := inserted(tx.ExecContext(ctx, `INSERT INTO verification_codes (email_index, code_hash, expires_at, created_at)
+			VALUES (?, ?, ?, ?)`, idx, db.codeHash(idx, code), nanos(now.Add(CodeTTL)), nanos(now)))
 		if err != nil {
 			return fmt.Errorf("store: code: %w", err)
 		}
-		id, _ := res.LastInsertId()
 		return db.appendAudit(ctx, tx, a, "customer.code_sent", codeTarget(id), nil)
 	})
 	return code, err

@@ -65,3 +65,21 @@ func violates(err error, code int) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code() == code
 }
+
+// changed is how many rows the statement that returned res and err changed;
+// err passes through untouched, so that violates still sees it.
+func changed(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// inserted is the row id of the INSERT that returned res and err; err passes
+// through untouched.
+func inserted(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}

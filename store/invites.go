@@ -54,12 +54,11 @@ func (db *DB) CreateSetupLink(ctx context.Context, a Actor) (string, error) {
 			nanos(now), nanos(now)); err != nil {
 			return fmt.Errorf("store: setup link: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO staff_invites (token_hash, kind, role, expires_at, created_at)
-			VALUES (?, 'setup', 'owner', ?, ?)`, TokenHash(token), nanos(now.Add(SetupLinkTTL)), nanos(now))
+		id, err := inserted(tx.ExecContext(ctx, `INSERT INTO staff_invites (token_hash, kind, role, expires_at, created_at)
+			VALUES (?, 'setup', 'owner', ?, ?)`, TokenHash(token), nanos(now.Add(SetupLinkTTL)), nanos(now)))
 		if err != nil {
 			return fmt.Errorf("store: setup link: %w", err)
 		}
-		id, _ := res.LastInsertId()
 		return db.appendAudit(ctx, tx, a, "staff.setup_link_created", "invite:"+strconv.FormatInt(id, 10), nil)
 	})
 	return token, err

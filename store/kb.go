@@ -95,14 +95,14 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 	}
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		for _, art := range arts {
-			isNew, changed, err := db.upsertArticle(ctx, tx, art)
+			isNew, edited, err := db.upsertArticle(ctx, tx, art)
 			if err != nil {
 				return err
 			}
 			switch {
 			case isNew:
 				created++
-			case changed:
+			case edited:
 				updated++
 			}
 		}
@@ -125,23 +125,22 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 // upsertArticle creates the article or updates the one with its slug. It
 // reports whether the article is new, and whether anything changed at all: an
 // identical article is left alone, updated_at included.
-func (db *DB) upsertArticle(ctx context.Context, tx *sql.Tx, art Article) (isNew, changed bool, err error) {
+func (db *DB) upsertArticle(ctx context.Context, tx *sql.Tx, art Article) (isNew, updated bool, err error) {
 	now := nanos(db.now())
-	res, err := tx.ExecContext(ctx, `UPDATE kb_articles SET title = ?, body = ?, published = ?, updated_at = ?
+	n, err := changed(tx.ExecContext(ctx, `UPDATE kb_articles SET title = ?, body = ?, published = ?, updated_at = ?
 		WHERE slug = ? AND (title != ? OR body != ? OR published != ?)`,
-		art.Title, art.Body, art.Published, now, art.Slug, art.Title, art.Body, art.Published)
+		art.Title, art.Body, art.Published, now, art.Slug, art.Title, art.Body, art.Published))
 	if err != nil {
 		return false, false, fmt.Errorf("store: save article: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
+	if n > 0 {
 		return false, true, nil
 	}
-	res, err = tx.ExecContext(ctx, `INSERT INTO kb_articles (slug, title, body, published, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`, art.Slug, art.Title, art.Body, art.Published, now, now)
+	n, err = changed(tx.ExecContext(ctx, `INSERT INTO kb_articles (slug, title, body, published, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`, art.Slug, art.Title, art.Body, art.Published, now, now))
 	if err != nil {
 		return false, false, fmt.Errorf("store: save article: %w", err)
 	}
-	n, _ := res.RowsAffected()
 	return n > 0, n > 0, nil
 }
 
@@ -168,11 +167,11 @@ func (db *DB) SaveArticle(ctx context.Context, art Article, a Actor) error {
 func (db *DB) DeleteArticle(ctx context.Context, slug string, a Actor) error {
 	defer db.articlesChanged()
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM kb_articles WHERE slug = ?", slug)
+		n, err := changed(tx.ExecContext(ctx, "DELETE FROM kb_articles WHERE slug = ?", slug))
 		if err != nil {
 			return fmt.Errorf("store: delete article: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
 		return db.appendAudit(ctx, tx, a, "kb.deleted", "kb:"+slug, nil)

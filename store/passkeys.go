@@ -101,11 +101,11 @@ func (db *DB) RenamePasskey(ctx context.Context, staffID, passkeyID int64, name 
 		return err
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE passkeys SET name = ? WHERE id = ? AND staff_id = ?", name, passkeyID, staffID)
+		n, err := changed(tx.ExecContext(ctx, "UPDATE passkeys SET name = ? WHERE id = ? AND staff_id = ?", name, passkeyID, staffID))
 		if err != nil {
 			return fmt.Errorf("store: rename passkey: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
 		return db.appendAudit(ctx, tx, a, "passkey.renamed", StaffTarget(staffID), map[string]any{"passkey": passkeyID})
@@ -115,18 +115,18 @@ func (db *DB) RenamePasskey(ctx context.Context, staffID, passkeyID int64, name 
 // RemovePasskey removes one of the staff member's passkeys, never the last.
 func (db *DB) RemovePasskey(ctx context.Context, staffID, passkeyID int64, a Actor) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM passkeys WHERE staff_id = ?", staffID).Scan(&n); err != nil {
+		var count int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM passkeys WHERE staff_id = ?", staffID).Scan(&count); err != nil {
 			return fmt.Errorf("store: remove passkey: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM passkeys WHERE id = ? AND staff_id = ?", passkeyID, staffID)
+		n, err := changed(tx.ExecContext(ctx, "DELETE FROM passkeys WHERE id = ? AND staff_id = ?", passkeyID, staffID))
 		if err != nil {
 			return fmt.Errorf("store: remove passkey: %w", err)
 		}
-		if k, _ := res.RowsAffected(); k == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
-		if n <= 1 {
+		if count <= 1 {
 			return ErrLastPasskey
 		}
 		return db.appendAudit(ctx, tx, a, "passkey.removed", StaffTarget(staffID), map[string]any{"passkey": passkeyID})

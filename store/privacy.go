@@ -210,8 +210,9 @@ func (db *DB) RecordErasureRequest(ctx context.Context, e ErasureRequest, a Acto
 		e.HandledBy = actorString(a)
 	}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO erasure_requests (tombstone_id, channel, reference, received_at, erased_at, handled_by)
-			VALUES (?, ?, ?, ?, ?, ?)`, e.Tombstone, e.Channel, e.Reference, nanos(e.ReceivedAt), nanos(e.ErasedAt), e.HandledBy)
+		var err error
+		e.ID, err = inserted(tx.ExecContext(ctx, `INSERT INTO erasure_requests (tombstone_id, channel, reference, received_at, erased_at, handled_by)
+			VALUES (?, ?, ?, ?, ?, ?)`, e.Tombstone, e.Channel, e.Reference, nanos(e.ReceivedAt), nanos(e.ErasedAt), e.HandledBy))
 		if err != nil {
 			if violates(err, foreignKeyViolation) {
 				return ErrNotFound // no such tombstone
@@ -221,7 +222,6 @@ func (db *DB) RecordErasureRequest(ctx context.Context, e ErasureRequest, a Acto
 			}
 			return fmt.Errorf("store: record erasure: %w", err)
 		}
-		e.ID, _ = res.LastInsertId()
 		return db.appendAudit(ctx, tx, a, "customer.erasure_recorded", "tombstone:"+e.Tombstone,
 			map[string]any{"channel": e.Channel, "received": e.ReceivedAt.UTC().Format(time.DateOnly)})
 	})

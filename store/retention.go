@@ -122,11 +122,8 @@ type retentionStep struct {
 // reached the batch limit.
 func deleteDue(ctx context.Context, tx *sql.Tx, rep *RetentionReport, steps ...retentionStep) error {
 	for _, st := range steps {
-		res, err := tx.ExecContext(ctx, st.query, nanos(st.cut), retentionBatch)
-		if err != nil {
-			return fmt.Errorf("store: retention: %w", err)
-		}
-		if *st.n, err = res.RowsAffected(); err != nil {
+		var err error
+		if *st.n, err = changed(tx.ExecContext(ctx, st.query, nanos(st.cut), retentionBatch)); err != nil {
 			return fmt.Errorf("store: retention: %w", err)
 		}
 		rep.More = rep.More || *st.n == retentionBatch

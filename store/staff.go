@@ -160,11 +160,11 @@ func (db *DB) SetStaffDisabled(ctx context.Context, id int64, disabled bool, a A
 		if disabled {
 			at, action = nanos(db.now()), "staff.disabled"
 		}
-		res, err := tx.ExecContext(ctx, "UPDATE staff SET disabled_at = ? WHERE id = ?", at, id)
+		n, err := changed(tx.ExecContext(ctx, "UPDATE staff SET disabled_at = ? WHERE id = ?", at, id))
 		if err != nil {
 			return fmt.Errorf("store: disable staff: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
 		if n, err := activeOwners(ctx, tx); err != nil || n == 0 {

@@ -120,12 +120,12 @@ func (db *DB) ListStaffSessions(ctx context.Context, staffID int64) ([]StaffSess
 // RevokeStaffSession ends one of the staff member's sessions.
 func (db *DB) RevokeStaffSession(ctx context.Context, staffID int64, tokenHash []byte, reason string, a Actor) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE staff_sessions SET revoked_at = ?, revoke_reason = ? WHERE token_hash = ? AND staff_id = ? AND revoked_at IS NULL",
-			nanos(db.now()), reason, tokenHash, staffID)
+		n, err := changed(tx.ExecContext(ctx, "UPDATE staff_sessions SET revoked_at = ?, revoke_reason = ? WHERE token_hash = ? AND staff_id = ? AND revoked_at IS NULL",
+			nanos(db.now()), reason, tokenHash, staffID))
 		if err != nil {
 			return fmt.Errorf("store: revoke session: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", tokenHash); err != nil {

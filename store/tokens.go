@@ -174,12 +174,12 @@ func (db *DB) GetToken(ctx context.Context, id int64) (APIToken, error) {
 // ErrNotFound.
 func (db *DB) RevokeToken(ctx context.Context, id int64, a Actor) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND kind = 'personal' AND revoked_at IS NULL",
-			nanos(db.now()), id)
+		n, err := changed(tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND kind = 'personal' AND revoked_at IS NULL",
+			nanos(db.now()), id))
 		if err != nil {
 			return fmt.Errorf("store: revoke token: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
 		return db.appendAudit(ctx, tx, a, "token.revoked", tokenTarget(id), nil)

@@ -109,11 +109,11 @@ func (db *DB) ListClients(ctx context.Context) ([]OAuthClient, error) {
 func (db *DB) RevokeClient(ctx context.Context, id int64, a Actor) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		now := nanos(db.now())
-		res, err := tx.ExecContext(ctx, "UPDATE oauth_clients SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id)
+		n, err := changed(tx.ExecContext(ctx, "UPDATE oauth_clients SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id))
 		if err != nil {
 			return fmt.Errorf("store: revoke client: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL", now, id); err != nil {

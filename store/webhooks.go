@@ -260,11 +260,11 @@ func (db *DB) UpdateWebhook(ctx context.Context, id int64, u WebhookUpdate, a Ac
 // DeleteWebhook removes a webhook with its queue and log.
 func (db *DB) DeleteWebhook(ctx context.Context, id int64, a Actor) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM webhooks WHERE id = ?", id)
+		n, err := changed(tx.ExecContext(ctx, "DELETE FROM webhooks WHERE id = ?", id))
 		if err != nil {
 			return fmt.Errorf("store: delete webhook: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
 		return db.appendAudit(ctx, tx, a, "webhook.deleted", WebhookTarget(id), nil)
