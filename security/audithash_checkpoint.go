@@ -148,44 +148,16 @@ func checkKeyFileMode(path string, mode fs.FileMode) error {
 }
 
 // writeSigningKey writes key to path without ever replacing an existing
-// file: it writes a temporary file, syncs it, then hard-links it into
-// place, which fails with fs.ErrExist if path appeared meanwhile. A crash
-// leaves either no key file or a complete one.
+// file: the temporary file is hard-linked into place, which fails with
+// fs.ErrExist if path appeared meanwhile. A crash leaves either no key file
+// or a complete one.
 func writeSigningKey(path string, key ed25519.PrivateKey) error {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return fmt.Errorf("security: encode signing key: %w", err)
 	}
-	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("security: signing key: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".signing-key-*") // created with mode 0600
-	if err != nil {
-		return fmt.Errorf("security: signing key: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("security: write signing key: %w", err)
-	}
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		return fmt.Errorf("security: write signing key: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // make the new name durable; best effort
-		d.Close()
-	}
-	return nil
+	return writeAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600, os.Link)
 }
