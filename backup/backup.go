@@ -54,13 +54,16 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"safedesk/store"
 )
 
 // Errors returned by this package; test for them with errors.Is. Their
 // messages are one line, fit to show to an operator as they are.
 var (
-	// ErrBusy is returned when another backup or restore is running in this process.
-	ErrBusy = errors.New("backup: another backup or restore is running")
+	// ErrBusy is returned when another backup, verify, restore or restore
+	// drill is running in this process.
+	ErrBusy = errors.New("backup: another backup, verify, restore or restore drill is running")
 	// ErrWrongIdentity is returned when none of the identities can decrypt a backup.
 	ErrWrongIdentity = errors.New("backup: wrong identity: no identity matches this backup")
 	// ErrCorrupt is returned when a backup fails to decrypt or authenticate.
@@ -79,9 +82,9 @@ var (
 // File names inside a data folder and a backups folder.
 const (
 	// DBName is the database file name in a data folder.
-	DBName = "safedesk.db"
+	DBName = store.DBName
 	// MasterKeyName is the master key file name in a data folder.
-	MasterKeyName = "master.key"
+	MasterKeyName = store.MasterKeyName
 	// RecipientsName is the file of age recipients that backups are encrypted to.
 	RecipientsName = "backup-recipients.txt"
 	// IdentityName is the generated age identity; it belongs off the server.

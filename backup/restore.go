@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"safedesk/security"
 )
 
 // RestoreResult reports what Restore did.
@@ -20,6 +22,8 @@ type RestoreResult struct {
 	// (safedesk.db.pre-restore-YYYYMMDDTHHMMSSZ, with its -wal if it had
 	// one), or "" when the folder held no database.
 	SafetyCopy string
+	// DB is the restored database, set once the restore has succeeded.
+	DB string
 }
 
 // Restore replaces targetDir/safedesk.db with the backup at file. The server
@@ -93,9 +97,10 @@ func Restore(ctx context.Context, file string, identities []age.Identity, target
 		return res, fmt.Errorf("backup: %w", err)
 	}
 	t.committed = true
-	if err := syncDir(targetDir); err != nil {
+	if err := security.SyncDir(targetDir); err != nil {
 		return res, err
 	}
+	res.DB = dbPath
 	return res, nil
 }
 
