@@ -771,27 +771,25 @@ func setupURL(base *url.URL, token string) string {
 	return u.String()
 }
 
-// cmdSetupLink issues a fresh owner setup link from the command line.
-func cmdSetupLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// parseCommand parses the flags of a command: --data, and what add
+// registers on the Config.
+func parseCommand(name string, args []string, stderr io.Writer, add func(*flag.FlagSet, *Config)) (Config, *flag.FlagSet, error) {
 	cfg := defaultConfig()
-	fs := commandFlags("setup-link", &cfg)
-	fs.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public URL of the site")
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (to derive the default base URL)")
-	if err := parseFlags(fs, args, stderr); err != nil {
-		return err
+	fs := commandFlags(name, &cfg)
+	if add != nil {
+		add(fs, &cfg)
 	}
-	if err := cfg.Validate(); err != nil {
-		return err
+	err := parseFlags(fs, args, stderr)
+	return cfg, fs, err
+}
+
+// dispatch runs the subcommand args[0] of a command from subs, or answers
+// with usage.
+func dispatch(ctx context.Context, subs map[string]command, usage string, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || subs[args[0]] == nil {
+		return usageError{usage}
 	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		token, err := db.CreateSetupLink(ctx, store.SystemActor)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "One-time owner setup link, valid for 1 hour (earlier unused links stop working):")
-		fmt.Fprintln(stdout, setupURL(cfg.baseURL, token))
-		return nil
-	})
+	return subs[args[0]](ctx, args[1:], stdout, stderr)
 }
 
 // withStore runs fn on the data folder's database.
@@ -803,15 +801,37 @@ func withStore(ctx context.Context, cfg Config, fn func(*store.DB) error) error 
 	return errors.Join(fn(db), db.Close())
 }
 
+// cmdSetupLink issues a fresh owner setup link from the command line.
+func cmdSetupLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := parseCommand("setup-link", args, stderr, func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the site")
+		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (to derive the default base URL)")
+	})
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, func(db *store.DB) error {
+		token, err := db.CreateSetupLink(ctx, store.SystemActor)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "One-time owner setup link, valid for 1 hour (earlier unused links stop working):\n%s\n", setupURL(cfg.baseURL, token))
+		return err
+	})
+}
+
 const kbUsage = "usage: safedesk kb import [--data DIR] FOLDER"
 
 func cmdKB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "import" {
-		return usageError{kbUsage}
-	}
-	cfg := defaultConfig()
-	fs := commandFlags("kb import", &cfg)
-	if err := parseFlags(fs, args[1:], stderr); err != nil {
+	return dispatch(ctx, map[string]command{"import": kbImport}, kbUsage, args, stdout, stderr)
+}
+
+func kbImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, fs, err := parseCommand("kb import", args, stderr, nil)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -822,8 +842,8 @@ func cmdKB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "imported %d new and %d updated articles\n", created, updated)
-		return nil
+		_, err = fmt.Fprintf(stdout, "imported %d new and %d updated articles\n", created, updated)
+		return err
 	})
 }
 
@@ -836,14 +856,38 @@ const clientUsage = `usage: safedesk client create --scopes S1,S2 [--name N] [--
        safedesk client list [--data DIR]
        safedesk client revoke [--data DIR] ID`
 
+// cmdToken manages personal API tokens.
+func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	subs := map[string]command{"create": tokenCreate, "list": tokenList, "revoke": revoker("token", tokenUsage, (*store.DB).RevokeToken,
+		"no active personal token %d", "token %d revoked\n")}
+	return dispatch(ctx, subs, tokenUsage, args, stdout, stderr)
+}
+
+// cmdClient manages OAuth2 clients.
+func cmdClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	subs := map[string]command{"create": clientCreate, "list": clientList, "revoke": revoker("client", clientUsage, (*store.DB).RevokeClient,
+		"no active client %d", "client %d and its access tokens revoked\n")}
+	return dispatch(ctx, subs, clientUsage, args, stdout, stderr)
+}
+
 // grant is what `token create` and `client create` take.
 type grant struct {
 	scopes, name, allow string
 	ttl                 time.Duration
 }
 
-// parse reads the scopes and addresses, as usage errors naming the flags.
-func (g grant) parse() ([]string, []netip.Prefix, error) {
+// flags adds the flags of create; what is "the token" or "the client".
+func (g *grant) flags(fs *flag.FlagSet, what, scopesHelp, allowHelp string) {
+	fs.StringVar(&g.scopes, "scopes", "", scopesHelp)
+	fs.StringVar(&g.name, "name", "command line", "a name to recognise "+what+" by")
+	fs.StringVar(&g.allow, "allow-from", "", "comma-separated addresses or CIDRs "+what+" "+allowHelp+"; empty: anywhere")
+}
+
+// parse reads the create flags, as usage errors naming the flags.
+func (g grant) parse(fs *flag.FlagSet, usage string) ([]string, []netip.Prefix, error) {
+	if fs.NArg() > 0 {
+		return nil, nil, usageError{usage}
+	}
 	if strings.TrimSpace(g.scopes) == "" {
 		return nil, nil, usageError{"--scopes is required, e.g. --scopes tickets:read,kb:read"}
 	}
@@ -856,18 +900,6 @@ func (g grant) parse() ([]string, []netip.Prefix, error) {
 		return nil, nil, usageError{"--allow-from: " + strings.TrimPrefix(err.Error(), "store: ")}
 	}
 	return sc, prefixes, nil
-}
-
-// cliID reads the one argument of a revoke.
-func cliID(fs *flag.FlagSet, usage string) (int64, error) {
-	if fs.NArg() != 1 {
-		return 0, usageError{usage}
-	}
-	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, usageError{usage}
-	}
-	return id, nil
 }
 
 // cliValidation turns a store validation error into a usage error that
@@ -884,156 +916,121 @@ func cliValidation(err error) error {
 	return err
 }
 
-// subcommand parses the flags of `NAME SUB` (args[0] is SUB) for the
-// token and client commands; create adds the flags only create takes.
-func subcommand(name string, args []string, usage string, stderr io.Writer, create func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
-	cfg := defaultConfig()
-	if len(args) == 0 {
-		return cfg, nil, usageError{usage}
-	}
-	fs := commandFlags(name+" "+args[0], &cfg)
-	if args[0] == "create" {
-		create(fs)
-	}
-	if err := parseFlags(fs, args[1:], stderr); err != nil {
-		return cfg, nil, err
-	}
-	if args[0] == "create" && fs.NArg() > 0 {
-		return cfg, nil, usageError{usage}
-	}
-	return cfg, fs, nil
-}
-
-// cmdToken manages personal API tokens. create prints the token once,
-// alone on its last line.
-func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// tokenCreate prints the new token once, alone on its last line.
+func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var g grant
-	cfg, fs, err := subcommand("token", args, tokenUsage, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&g.scopes, "scopes", "", "comma-separated scopes (required)")
-		fs.StringVar(&g.name, "name", "command line", "a name to recognise the token by")
+	cfg, fs, err := parseCommand("token create", args, stderr, func(fs *flag.FlagSet, _ *Config) {
+		g.flags(fs, "the token", "comma-separated scopes (required)", "may be used from")
 		fs.DurationVar(&g.ttl, "ttl", 0, "lifetime, like 720h; 0: no expiry")
-		fs.StringVar(&g.allow, "allow-from", "", "comma-separated addresses or CIDRs the token may be used from; empty: anywhere")
 	})
 	if err != nil {
 		return err
 	}
-	switch args[0] {
-	case "create":
-		sc, prefixes, err := g.parse()
-		if err != nil {
-			return err
-		}
-		return withStore(ctx, cfg, func(db *store.DB) error {
-			t, secret, err := db.CreateToken(ctx, store.NewToken{Name: g.name, Scopes: sc, TTL: g.ttl, AllowFrom: prefixes}, store.CLIActor)
-			if err := cliValidation(err); err != nil {
-				return err
-			}
-			expires := "never"
-			if !t.ExpiresAt.IsZero() {
-				expires = t.ExpiresAt.Format(time.RFC3339)
-			}
-			fmt.Fprintf(stdout, "token %d %q created: scopes %s; expires %s\n", t.ID, t.Name, strings.Join(t.Scopes, ","), expires)
-			fmt.Fprintln(stdout, "It is shown only now and cannot be recovered; store it in a secret manager:")
-			fmt.Fprintln(stdout, secret)
-			return nil
-		})
-	case "list":
-		return withStore(ctx, cfg, func(db *store.DB) error { return listTokens(ctx, db, stdout) })
-	case "revoke":
-		id, err := cliID(fs, tokenUsage)
-		if err != nil {
-			return err
-		}
-		return withStore(ctx, cfg, func(db *store.DB) error {
-			if err := db.RevokeToken(ctx, id, store.CLIActor); errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no active personal token %d", id)
-			} else if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "token %d revoked\n", id)
-			return nil
-		})
-	}
-	return usageError{tokenUsage}
-}
-
-func listTokens(ctx context.Context, db *store.DB, stdout io.Writer) error {
-	ts, err := db.ListTokens(ctx)
+	sc, prefixes, err := g.parse(fs, tokenUsage)
 	if err != nil {
 		return err
 	}
-	now := db.Now()
-	for _, t := range ts {
-		state := "active"
-		switch {
-		case !t.RevokedAt.IsZero():
-			state = "revoked"
-		case !t.Active(now):
-			state = "expired"
+	return withStore(ctx, cfg, func(db *store.DB) error {
+		t, secret, err := db.CreateToken(ctx, store.NewToken{Name: g.name, Scopes: sc, TTL: g.ttl, AllowFrom: prefixes}, store.CLIActor)
+		if err := cliValidation(err); err != nil {
+			return err
 		}
-		fmt.Fprintf(stdout, "%d\t%s\t…%s\t%s\t%s\n", t.ID, state, t.Hint, strings.Join(t.Scopes, ","), t.Name)
-	}
-	return nil
+		expires := "never"
+		if !t.ExpiresAt.IsZero() {
+			expires = t.ExpiresAt.Format(time.RFC3339)
+		}
+		_, err = fmt.Fprintf(stdout, "token %d %q created: scopes %s; expires %s\nIt is shown only now and cannot be recovered; store it in a secret manager:\n%s\n",
+			t.ID, t.Name, strings.Join(t.Scopes, ","), expires, secret)
+		return err
+	})
 }
 
-// cmdClient manages OAuth2 clients. create prints client_id and
-// client_secret lines; the secret is shown once.
-func cmdClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := parseCommand("token list", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, func(db *store.DB) error {
+		ts, err := db.ListTokens(ctx)
+		for _, t := range ts {
+			state := "active"
+			switch {
+			case !t.RevokedAt.IsZero():
+				state = "revoked"
+			case !t.Active(db.Now()):
+				state = "expired"
+			}
+			fmt.Fprintf(stdout, "%d\t%s\t…%s\t%s\t%s\n", t.ID, state, t.Hint, strings.Join(t.Scopes, ","), t.Name)
+		}
+		return err
+	})
+}
+
+// clientCreate prints client_id and client_secret lines; the secret is
+// shown once.
+func clientCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var g grant
-	cfg, fs, err := subcommand("client", args, clientUsage, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&g.scopes, "scopes", "", "comma-separated scopes the client may ask for (required)")
-		fs.StringVar(&g.name, "name", "command line", "a name to recognise the client by")
-		fs.StringVar(&g.allow, "allow-from", "", "comma-separated addresses or CIDRs the client may connect from; empty: anywhere")
+	cfg, fs, err := parseCommand("client create", args, stderr, func(fs *flag.FlagSet, _ *Config) {
+		g.flags(fs, "the client", "comma-separated scopes the client may ask for (required)", "may connect from")
 	})
 	if err != nil {
 		return err
 	}
-	switch args[0] {
-	case "create":
-		sc, prefixes, err := g.parse()
+	sc, prefixes, err := g.parse(fs, clientUsage)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, func(db *store.DB) error {
+		c, secret, err := db.CreateClient(ctx, store.NewClient{Name: g.name, Scopes: sc, AllowFrom: prefixes}, store.CLIActor)
+		if err := cliValidation(err); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "client %d %q created: scopes %s; the secret is shown only now\nclient_id %s\nclient_secret %s\n",
+			c.ID, c.Name, strings.Join(c.Scopes, ","), c.ClientID, secret)
+		return err
+	})
+}
+
+func clientList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := parseCommand("client list", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, func(db *store.DB) error {
+		cs, err := db.ListClients(ctx)
+		for _, c := range cs {
+			state := "active"
+			if !c.RevokedAt.IsZero() {
+				state = "revoked"
+			}
+			fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, state, c.ClientID, strings.Join(c.Scopes, ","), c.Name)
+		}
+		return err
+	})
+}
+
+// revoker is the revoke subcommand of token or client: revoke by the id
+// in the one argument, then say so (done) or that there is none (missing).
+func revoker(name, usage string, revoke func(*store.DB, context.Context, int64, store.Actor) error, missing, done string) command {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		cfg, fs, err := parseCommand(name+" revoke", args, stderr, nil)
 		if err != nil {
 			return err
 		}
-		return withStore(ctx, cfg, func(db *store.DB) error {
-			c, secret, err := db.CreateClient(ctx, store.NewClient{Name: g.name, Scopes: sc, AllowFrom: prefixes}, store.CLIActor)
-			if err := cliValidation(err); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "client %d %q created: scopes %s; the secret is shown only now\n", c.ID, c.Name, strings.Join(c.Scopes, ","))
-			fmt.Fprintf(stdout, "client_id %s\nclient_secret %s\n", c.ClientID, secret)
-			return nil
-		})
-	case "list":
-		return withStore(ctx, cfg, func(db *store.DB) error {
-			cs, err := db.ListClients(ctx)
-			if err != nil {
-				return err
-			}
-			for _, c := range cs {
-				state := "active"
-				if !c.RevokedAt.IsZero() {
-					state = "revoked"
-				}
-				fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, state, c.ClientID, strings.Join(c.Scopes, ","), c.Name)
-			}
-			return nil
-		})
-	case "revoke":
-		id, err := cliID(fs, clientUsage)
-		if err != nil {
-			return err
+		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		if fs.NArg() != 1 || err != nil || id <= 0 {
+			return usageError{usage}
 		}
 		return withStore(ctx, cfg, func(db *store.DB) error {
-			if err := db.RevokeClient(ctx, id, store.CLIActor); errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no active client %d", id)
+			if err := revoke(db, ctx, id, store.CLIActor); errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf(missing, id)
 			} else if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "client %d and its access tokens revoked\n", id)
-			return nil
+			_, err := fmt.Fprintf(stdout, done, id)
+			return err
 		})
 	}
-	return usageError{clientUsage}
 }
 
 const backupUsage = `usage:
@@ -1045,22 +1042,19 @@ const backupUsage = `usage:
 
 // cmdBackup dispatches the backup subcommands.
 func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{backupUsage}
-	}
-	sub := map[string]command{"create": cmdBackupCreate, "list": cmdBackupList, "verify": cmdBackupVerify, "restore": cmdBackupRestore}[args[0]]
-	if sub == nil {
+	subs := map[string]command{"create": backupCreate, "list": backupList, "verify": backupVerify, "restore": backupRestore}
+	if len(args) > 0 && subs[args[0]] == nil {
 		return usageError{fmt.Sprintf("unknown backup command %q\n%s", args[0], backupUsage)}
 	}
-	return sub(ctx, args[1:], stdout, stderr)
+	return dispatch(ctx, subs, backupUsage, args, stdout, stderr)
 }
 
-func cmdBackupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultConfig()
-	fs := commandFlags("backup create", &cfg)
-	masterKeyFlag(fs, &cfg.MasterKeyFile, "master key file (default DATA/master.key)")
-	cfg.Backup.CreateFlags(fs)
-	if err := parseFlags(fs, args, stderr); err != nil {
+func backupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, fs, err := parseCommand("backup create", args, stderr, func(fs *flag.FlagSet, c *Config) {
+		masterKeyFlag(fs, &c.MasterKeyFile, "master key file (default DATA/master.key)")
+		c.Backup.CreateFlags(fs)
+	})
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -1088,10 +1082,9 @@ func cmdBackupCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	})
 }
 
-func cmdBackupList(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultConfig()
-	fs := commandFlags("backup list", &cfg)
-	if err := parseFlags(fs, args, stderr); err != nil {
+func backupList(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, fs, err := parseCommand("backup list", args, stderr, nil)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -1103,8 +1096,8 @@ func cmdBackupList(_ context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if len(entries) == 0 {
-		fmt.Fprintf(stdout, "no backups in %s\n", dir)
-		return nil
+		_, err := fmt.Fprintf(stdout, "no backups in %s\n", dir)
+		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TAKEN (UTC)\tBYTES\tSNAPSHOT SHA-256\tFILE")
@@ -1119,55 +1112,54 @@ func cmdBackupList(_ context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // parseDecrypt parses the flags of verify and restore, whose one
-// positional argument is the backup file.
-func parseDecrypt(fs *flag.FlagSet, args []string, usage string, stderr io.Writer) (backup.Decrypt, error) {
+// positional argument, the backup file, may come before them.
+func parseDecrypt(name string, args []string, usage string, stderr io.Writer, add func(*flag.FlagSet, *Config)) (Config, string, backup.Decrypt, error) {
 	var d backup.Decrypt
+	cfg := defaultConfig()
+	fs := commandFlags(name, &cfg)
+	add(fs, &cfg)
 	d.Flags(fs)
 	if err := parseInterspersed(fs, args, stderr); err != nil {
-		return d, err
+		return cfg, "", d, err
 	}
 	if fs.NArg() != 1 {
-		return d, usageError{usage}
+		return cfg, "", d, usageError{usage}
 	}
-	return d, asUsage(d.Validate())
+	return cfg, fs.Arg(0), d, asUsage(d.Validate())
 }
 
-func cmdBackupVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultConfig()
-	fs := commandFlags("backup verify", &cfg)
-	masterKeyFlag(fs, &cfg.MasterKeyFile, "master key that must open the backup's data keys (default DATA/master.key)")
-	d, err := parseDecrypt(fs, args, "usage: safedesk backup verify FILE --identity ID [--data DIR]", stderr)
+func backupVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, file, d, err := parseDecrypt("backup verify", args, "usage: safedesk backup verify FILE --identity ID [--data DIR]", stderr, func(fs *flag.FlagSet, c *Config) {
+		masterKeyFlag(fs, &c.MasterKeyFile, "master key that must open the backup's data keys (default DATA/master.key)")
+	})
 	if err != nil {
 		return err
 	}
-	file := fs.Arg(0)
 	rep, err := backup.VerifyFile(ctx, file, d, cfg.Data, cfg.MasterKeyFile)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "ok: %s\n", file)
-	fmt.Fprintf(stdout, "snapshot: %d bytes, SHA-256 %s\n", rep.Size, rep.SHA256)
+	fmt.Fprintf(stdout, "ok: %s\nsnapshot: %d bytes, SHA-256 %s\n", file, rep.Size, rep.SHA256)
 	if rep.SchemaVersion > 0 {
 		fmt.Fprintf(stdout, "schema %d, audit head %s\n", rep.SchemaVersion, rep.AuditHead)
 	}
-	if rep.Checkpoints {
-		fmt.Fprintln(stdout, "integrity check ok, audit chain and its signed checkpoints verify, every data key opens with the master key")
-	} else {
-		fmt.Fprintln(stdout, "integrity check ok, audit chain verifies (checkpoints unchecked: no audit public key), every data key opens with the master key")
+	checked := "audit chain and its signed checkpoints verify"
+	if !rep.Checkpoints {
+		checked = "audit chain verifies (checkpoints unchecked: no audit public key)"
 	}
-	return nil
+	_, err = fmt.Fprintf(stdout, "integrity check ok, %s, every data key opens with the master key\n", checked)
+	return err
 }
 
-func cmdBackupRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultConfig()
-	fs := commandFlags("backup restore", &cfg)
-	force := fs.Bool("force", false, "replace a database already in the folder (it is kept as a safety copy)")
-	d, err := parseDecrypt(fs, args, "usage: safedesk backup restore FILE --identity ID --data DIR [--force]", stderr)
+func backupRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var force bool
+	cfg, file, d, err := parseDecrypt("backup restore", args, "usage: safedesk backup restore FILE --identity ID --data DIR [--force]", stderr, func(fs *flag.FlagSet, _ *Config) {
+		fs.BoolVar(&force, "force", false, "replace a database already in the folder (it is kept as a safety copy)")
+	})
 	if err != nil {
 		return err
 	}
-	file, dir := fs.Arg(0), cfg.Data
-	res, err := backup.RestoreInto(ctx, file, d, dir, cfg.MasterKeyFile, *force)
+	res, err := backup.RestoreInto(ctx, file, d, cfg.Data, cfg.MasterKeyFile, force)
 	if res.DB == "" {
 		return err
 	}
@@ -1178,21 +1170,22 @@ func cmdBackupRestore(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "start the server with: safedesk serve --data %s\n", dir)
-	return nil
+	_, err = fmt.Fprintf(stdout, "start the server with: safedesk serve --data %s\n", cfg.Data)
+	return err
 }
 
 const keysUsage = "usage: safedesk keys rotate [--data DIR] [--master-key-file FILE]"
 
 // cmdKeys runs `safedesk keys rotate`.
 func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "rotate" {
-		return usageError{keysUsage}
-	}
-	cfg := defaultConfig()
-	fs := commandFlags("keys rotate", &cfg)
-	masterKeyFlag(fs, &cfg.MasterKeyFile, "master key file (default DATA/master.key)")
-	if err := parseFlags(fs, args[1:], stderr); err != nil {
+	return dispatch(ctx, map[string]command{"rotate": keysRotate}, keysUsage, args, stdout, stderr)
+}
+
+func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, fs, err := parseCommand("keys rotate", args, stderr, func(fs *flag.FlagSet, c *Config) {
+		masterKeyFlag(fs, &c.MasterKeyFile, "master key file (default DATA/master.key)")
+	})
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -1215,11 +1208,9 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		fp := ring.Fingerprint()
-		fmt.Fprintf(stdout, "re-wrapped %d data keys under a new master key (fingerprint %x)\n", n, fp[:])
-		fmt.Fprintf(stdout, "new key: %s\n", keyFile)
-		fmt.Fprintf(stdout, "previous key: %s, kept until the next successful backup\n", keyFile+".prev")
-		fmt.Fprintln(stdout, "Backups made before now restore only with the previous key: store a copy of it with them, off this server.")
-		return nil
+		_, err = fmt.Fprintf(stdout, "re-wrapped %d data keys under a new master key (fingerprint %x)\nnew key: %s\nprevious key: %s, kept until the next successful backup\n"+
+			"Backups made before now restore only with the previous key: store a copy of it with them, off this server.\n", n, fp[:], keyFile, keyFile+".prev")
+		return err
 	})
 }
 
@@ -1233,24 +1224,38 @@ const auditUsage = `usage:
 
 // cmdAudit is `safedesk audit verify` and `safedesk audit public-key`.
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "verify" && args[0] != "public-key") {
-		return usageError{auditUsage}
+	return dispatch(ctx, map[string]command{"verify": auditVerify, "public-key": auditPublicKey}, auditUsage, args, stdout, stderr)
+}
+
+// auditFlags parses the flags of the audit subcommands.
+func auditFlags(name string, args []string, stderr io.Writer, add func(*flag.FlagSet)) (Config, error) {
+	cfg, fs, err := parseCommand("audit "+name, args, stderr, func(fs *flag.FlagSet, c *Config) {
+		masterKeyFlag(fs, &c.MasterKeyFile, "master key file, beside which the signing key lives (default DATA/master.key)")
+		add(fs)
+	})
+	if err == nil && fs.NArg() > 0 {
+		err = usageError{auditUsage}
 	}
-	cfg := defaultConfig()
-	fs := commandFlags("audit "+args[0], &cfg)
-	masterKeyFlag(fs, &cfg.MasterKeyFile, "master key file, beside which the signing key lives (default DATA/master.key)")
-	var pubFile string
-	if args[0] == "verify" {
-		fs.StringVar(&pubFile, "public-key", "", "PEM public key to check checkpoints with (default: from DATA/"+store.AuditKeyName+")")
-	}
-	if err := parseFlags(fs, args[1:], stderr); err != nil {
+	return cfg, err
+}
+
+func auditPublicKey(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := auditFlags("public-key", args, stderr, func(*flag.FlagSet) {})
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{auditUsage}
-	}
-	if args[0] == "public-key" {
-		return store.WriteAuditPublicKey(cfg.Data, cfg.MasterKeyFile, stdout)
+	return store.WriteAuditPublicKey(cfg.Data, cfg.MasterKeyFile, stdout)
+}
+
+// auditVerify verifies the audit log of the database file, opened
+// read-only (no master key needed).
+func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var pubFile string
+	cfg, err := auditFlags("verify", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&pubFile, "public-key", "", "PEM public key to check checkpoints with (default: from DATA/"+store.AuditKeyName+")")
+	})
+	if err != nil {
+		return err
 	}
 	pub, err := store.AuditPublicKey(cfg.Data, cfg.MasterKeyFile, pubFile)
 	if err != nil {
@@ -1258,27 +1263,29 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rep, err := store.VerifyAuditFile(ctx, filepath.Join(cfg.Data, store.DBName), pub)
 	var chain *security.ChainError
-	if errors.As(err, &chain) {
+	switch {
+	case errors.As(err, &chain):
 		fmt.Fprintf(stdout, "audit log BROKEN at seq %d: %s\n", chain.Seq, chain.Reason)
 		return fmt.Errorf("audit log does not verify: the first bad entry is seq %d (%s)", chain.Seq, chain.Reason)
-	}
-	if err != nil {
+	case err != nil:
 		return err
-	}
-	if rep.Unchecked > 0 {
+	case rep.Unchecked > 0:
 		return fmt.Errorf("%d signed checkpoints cannot be checked without the signing key: pass --public-key FILE (from `safedesk audit public-key`)", rep.Unchecked)
 	}
+	_, err = fmt.Fprintln(stdout, auditSummary(rep))
+	return err
+}
+
+// auditSummary is the line of an intact audit log.
+func auditSummary(rep store.AuditReport) string {
 	line := fmt.Sprintf("audit log intact: %d entries", rep.Entries)
 	if rep.Entries > 0 {
 		line += fmt.Sprintf(", head seq %d hash %s", rep.HeadSeq, hex.EncodeToString(rep.HeadHash))
 	}
-	if rep.Checkpoints > 0 {
-		line += fmt.Sprintf("; %d signed checkpoints verified, the newest at seq %d (%s)", rep.Checkpoints, rep.Latest.Seq, rep.Latest.At.UTC().Format(time.RFC3339))
-	} else {
-		line += "; no signed checkpoint yet"
+	if rep.Checkpoints == 0 {
+		return line + "; no signed checkpoint yet"
 	}
-	_, err = fmt.Fprintln(stdout, line)
-	return err
+	return line + fmt.Sprintf("; %d signed checkpoints verified, the newest at seq %d (%s)", rep.Checkpoints, rep.Latest.Seq, rep.Latest.At.UTC().Format(time.RFC3339))
 }
 
 // cmdDoctor checks the deployment and prints one line per check; any FAIL

@@ -450,9 +450,9 @@ func TestAuditCommand(t *testing.T) {
 	})
 }
 
-// backupCreate runs `backup create` and returns the path on its last line
+// createBackup runs `backup create` and returns the path on its last line
 // and the whole output.
-func backupCreate(t *testing.T, dir string, extra ...string) (string, string) {
+func createBackup(t *testing.T, dir string, extra ...string) (string, string) {
 	t.Helper()
 	out, err := runCmd(t, append([]string{"backup", "create", "--data", dir}, extra...)...)
 	if err != nil {
@@ -472,7 +472,7 @@ func backupCreate(t *testing.T, dir string, extra ...string) (string, string) {
 func TestBackupCommands(t *testing.T) {
 	dir, subjects := dataFolder(t)
 	copyTo := t.TempDir()
-	file, out := backupCreate(t, dir, "--backup-copy-to", copyTo)
+	file, out := createBackup(t, dir, "--backup-copy-to", copyTo)
 	id := filepath.Join(dir, backup.IdentityName)
 	if !strings.Contains(out, "\ncopied to "+filepath.Join(copyTo, filepath.Base(file))+"\n") {
 		t.Errorf("create does not say where the copy went: %q", out)
@@ -581,7 +581,7 @@ func TestBackupPassphraseCommands(t *testing.T) {
 	if err := os.WriteFile(pass, []byte("correct horse battery staple\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	file, _ := backupCreate(t, dir, "--backup-passphrase-file", pass)
+	file, _ := createBackup(t, dir, "--backup-passphrase-file", pass)
 	if out, err := runCmd(t, "backup", "verify", file, "--passphrase-file", pass, "--data", dir); err != nil || !strings.HasPrefix(out, "ok: ") {
 		t.Fatalf("verify with the passphrase: %q, %v", out, err)
 	}
