@@ -61,6 +61,7 @@ func main() {
 // usageError is a bad command, flag or value: exit code 2.
 type usageError struct{ msg string }
 
+// Error is the message shown after "safedesk: ".
 func (u usageError) Error() string { return u.msg }
 
 // asUsage makes a settings error a usage error.
@@ -650,6 +651,7 @@ func startBackups(ctx context.Context, cfg Config, db *store.DB, mailer web.Mail
 // import web).
 type backupMailer struct{ m web.Mailer }
 
+// Send sends one alert mail.
 func (b backupMailer) Send(ctx context.Context, to, subject, text string) error {
 	return b.m.Send(ctx, web.Mail{To: to, Subject: subject, Text: text})
 }
@@ -669,10 +671,12 @@ type cronLog struct {
 	level slog.Level
 }
 
+// Info logs the scheduler's message at the logger's level.
 func (c cronLog) Info(msg string, kv ...any) {
 	c.log.Log(context.Background(), c.level, "scheduler: "+msg, kv...)
 }
 
+// Error logs an error of the scheduler, such as a recovered panic.
 func (c cronLog) Error(err error, msg string, kv ...any) {
 	c.log.Error("scheduler: "+msg, append(kv, "err", err)...)
 }
@@ -680,6 +684,7 @@ func (c cronLog) Error(err error, msg string, kv ...any) {
 // after is a cron schedule that fires once, at a fixed time.
 type after time.Time
 
+// Next is the fixed time until it has passed, then never.
 func (a after) Next(t time.Time) time.Time {
 	if t.Before(time.Time(a)) {
 		return time.Time(a)
@@ -690,15 +695,18 @@ func (a after) Next(t time.Time) time.Time {
 // scheduleServer adds the server's background jobs to sched: traffic counts
 // and alerts every minute, the audit checkpoint, expired sessions, the chat
 // sweep, and retention on its schedule and once a minute after start (so
-// that a server restarted daily still applies it).
+// that a server restarted daily still applies it). Only retention stops
+// with ctx; the others finish their round, and the scheduler waits for
+// them at shutdown.
 func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store.DB, srv *web.Server, log *slog.Logger) error {
+	bg := context.Background()
 	checkpoint := func() {
-		if _, err := srv.AuditCheckpoint(ctx, store.CheckpointPeriodic); err != nil {
+		if _, err := srv.AuditCheckpoint(bg, store.CheckpointPeriodic); err != nil {
 			log.Error("audit checkpoint", "err", err)
 		}
 	}
 	expire := func() {
-		if n, err := db.DeleteExpiredSessions(ctx); err != nil {
+		if n, err := db.DeleteExpiredSessions(bg); err != nil {
 			log.Error("expire sessions", "err", err)
 		} else if n > 0 {
 			log.Info("expired sessions removed", "count", n)
@@ -710,10 +718,10 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store
 		spec string
 		job  func()
 	}{
-		{"@every 1m", func() { srv.Tick(ctx) }},
+		{"@every 1m", func() { srv.Tick(bg) }},
 		{"@every " + cmp.Or(cfg.Security.CheckpointEvery, time.Hour).String(), checkpoint},
 		{"@every 15m", expire},
-		{"@every 30s", func() { srv.SweepChats(ctx) }}, // hand-offs whose time is up become tickets; old transcripts go
+		{"@every 30s", func() { srv.SweepChats(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
 		{cfg.Privacy.Schedule, retention},
 	} {
 		if _, err := sched.AddFunc(j.spec, j.job); err != nil {

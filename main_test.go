@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -37,6 +36,7 @@ import (
 	"safedesk/backup"
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/store/storetest"
 	"safedesk/web"
 )
 
@@ -87,40 +87,15 @@ func isUsage(t *testing.T, err error, args []string) {
 }
 
 // dataFolder makes a data folder as a first start leaves it (database,
-// master key, backup identity and recipients) with a few tickets, and
+// master key, backup identity and recipients) with three tickets, and
 // returns it and the tickets' subjects.
 func dataFolder(t *testing.T) (string, []string) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "data")
-	db, err := store.OpenDir(t.Context(), dir, "", true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	dir, subjects := storetest.DataFolder(t, 3)
 	if _, err := backup.EnsureIdentity(dir); err != nil {
 		t.Fatal(err)
 	}
-	var subjects []string
-	for i := range 3 {
-		s := fmt.Sprintf("Order %d has not arrived", 1000+i)
-		if _, err := db.CreateTicket(t.Context(), store.NewTicket{Email: fmt.Sprintf("c%d@example.com", i), Name: "Customer", Subject: s, Body: "Where is it?"},
-			store.Actor{Type: store.ActorVisitor}); err != nil {
-			t.Fatal(err)
-		}
-		subjects = append(subjects, s)
-	}
 	return dir, subjects
-}
-
-// openFolder opens the data folder's database until the test ends.
-func openFolder(t *testing.T, dir string) *store.DB {
-	t.Helper()
-	db, err := store.OpenDir(t.Context(), dir, "", false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 func TestBadFlagsAreUsageErrors(t *testing.T) {
@@ -213,6 +188,40 @@ func TestEnvironmentFallback(t *testing.T) {
 	}
 }
 
+// TestConfigDerivesParsedForms checks what Validate derives from the flags
+// for the web layer: limits, exempt addresses, allow-listed hosts and the
+// default base URL of a server that serves TLS itself.
+func TestConfigDerivesParsedForms(t *testing.T) {
+	parse := func(args ...string) Config {
+		t.Helper()
+		cfg := defaultConfig()
+		if err := parseFlags(cfg.flagSet("serve"), args, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	cfg := parse("--abuse-exempt", "none", "--session-limit", "2/s,8", "--webhook-allow-hosts", " a.example, ,b.example:8443 ,")
+	if a := cfg.Security.abuse; len(a.Exempt) != 0 || a.SessionLimit.Burst != 8 || a.SessionLimit.Rate != 2 || a.ClientLimit != security.ClientLimit {
+		t.Errorf("parsed %+v", a)
+	}
+	if got := webConfig(cfg, nil, nil, nil, nil).WebhookAllowHosts; strings.Join(got, "|") != "a.example|b.example:8443" {
+		t.Errorf("webhook hosts %q", got)
+	}
+	if got := parse().Security.abuse.Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {
+		t.Errorf("default exempt %v, want loopback", got)
+	}
+	cert, key, _ := testCertFiles(t, t.TempDir())
+	if cfg := parse("--addr", "127.0.0.1:8443", "--tls-cert", cert, "--tls-key", key); cfg.baseURL.String() != "https://localhost:8443" {
+		t.Errorf("base URL with certificate files %s", cfg.baseURL)
+	}
+	if cfg := parse("--addr", ":443", "--acme-domain", "help.example.com"); cfg.baseURL.String() != "https://help.example.com" {
+		t.Errorf("base URL with ACME %s", cfg.baseURL)
+	}
+}
+
 // TestExitCodes builds the binary and checks what a shell sees.
 func TestExitCodes(t *testing.T) {
 	if testing.Short() {
@@ -293,7 +302,7 @@ func TestTokenCommand(t *testing.T) {
 	if !store.SecretLooksValid(token, store.PrefixToken) || !strings.HasPrefix(lines[0], `token 1 "crm" created: scopes `) {
 		t.Fatalf("last line %q is not a token; output %q", token, out)
 	}
-	db := openFolder(t, dir)
+	db := storetest.Open(t, dir)
 	p, err := db.AuthenticateToken(t.Context(), token, netip.MustParseAddr("127.0.0.1"))
 	if err != nil || !p.Has(store.ScopeKBRead) || p.Has(store.ScopeTicketsWrite) || p.ExpiresAt.IsZero() {
 		t.Fatalf("token %+v: %v", p, err)
@@ -328,7 +337,7 @@ func TestClientCommand(t *testing.T) {
 			secret = v
 		}
 	}
-	db := openFolder(t, dir)
+	db := storetest.Open(t, dir)
 	c, err := db.AuthenticateClient(t.Context(), id, secret, netip.MustParseAddr("127.0.0.1"))
 	if err != nil || c.Name != "shop" {
 		t.Fatalf("client %+v: %v (output %q)", c, err, out)
@@ -345,11 +354,8 @@ func TestClientCommand(t *testing.T) {
 // checkpoint of them; it returns the folder and the head seq.
 func auditFolder(t *testing.T, n int) (string, int64) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "data")
-	db, err := store.OpenDir(t.Context(), dir, "", true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := storetest.DataFolder(t, 0)
+	db := storetest.Open(t, dir)
 	defer db.Close()
 	for i := range n {
 		if err := db.RecordAudit(t.Context(), store.SystemActor, "test.entry", "test:"+strconv.Itoa(i), nil); err != nil {
@@ -521,7 +527,7 @@ func TestBackupCommands(t *testing.T) {
 		t.Fatalf("restore: %q, %v", out, err)
 	}
 	t.Run("the tickets read back through the server", func(t *testing.T) {
-		readThroughServer(t, openFolder(t, target), subjects)
+		readThroughServer(t, storetest.Open(t, target), subjects)
 	})
 	t.Run("a live folder is refused without --force", func(t *testing.T) {
 		_, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target)
@@ -799,7 +805,7 @@ func TestServeSchedulesBackupsAndDrills(t *testing.T) {
 
 func TestServeBackupFailureAlerts(t *testing.T) {
 	dir, _ := dataFolder(t)
-	db := openFolder(t, dir)
+	db := storetest.Open(t, dir)
 	token, err := db.CreateSetupLink(t.Context(), store.SystemActor)
 	if err != nil {
 		t.Fatal(err)
@@ -847,7 +853,7 @@ func TestServeSignsCheckpointAtShutdown(t *testing.T) {
 	if err != nil || !strings.Contains(out, "1 signed checkpoints verified") {
 		t.Fatalf("verify after serve: %q, %v", out, err)
 	}
-	if cps, err := openFolder(t, dir).ListCheckpoints(t.Context(), 1); err != nil || len(cps) != 1 || cps[0].Reason != store.CheckpointShutdown {
+	if cps, err := storetest.Open(t, dir).ListCheckpoints(t.Context(), 1); err != nil || len(cps) != 1 || cps[0].Reason != store.CheckpointShutdown {
 		t.Errorf("checkpoints %+v, %v; want the shutdown's", cps, err)
 	}
 }
@@ -879,29 +885,20 @@ func testCertFiles(t *testing.T, dir string) (certFile, keyFile string, roots *x
 	return certFile, keyFile, roots
 }
 
-// freePort returns a loopback address that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestServeTLS runs the server as the command line does, with certificate
 // files and the HTTP redirect: HTTPS with HTTP/2 and HSTS, plain HTTP
 // redirected to the base URL, and the certificate read again on SIGHUP.
 func TestServeTLS(t *testing.T) {
 	cert, key, roots := testCertFiles(t, t.TempDir())
-	addr, plain := freePort(t), freePort(t)
-	_, port, _ := net.SplitHostPort(addr)
-	stop, stdout, stderr := serveUntil(t, "--data", filepath.Join(t.TempDir(), "data"), "--addr", addr, "--base-url", "https://example.com:"+port,
-		"--tls-cert", cert, "--tls-key", key, "--http-redirect-addr", plain, "--backup-schedule", "off")
+	stop, stdout, stderr := serveUntil(t, "--data", filepath.Join(t.TempDir(), "data"), "--base-url", "https://example.com",
+		"--tls-cert", cert, "--tls-key", key, "--http-redirect-addr", "127.0.0.1:0", "--backup-schedule", "off")
 	defer stop()
-	if !strings.HasPrefix(stdout.String(), "safedesk: serving https://example.com:"+port) {
-		t.Errorf("stdout %q", stdout.String())
+	addr, ok := strings.CutPrefix(strings.TrimSpace(stdout.String()), "safedesk: serving https://example.com (listening on ")
+	addr = strings.TrimSuffix(addr, ")")
+	_, plain, _ := strings.Cut(stderr.String(), `msg="redirecting plain HTTP to HTTPS" addr=`)
+	plain, _, _ = strings.Cut(plain, "\n")
+	if !ok || plain == "" {
+		t.Fatalf("serving where? stdout %q\n%s", stdout.String(), stderr.String())
 	}
 	client := &http.Client{
 		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "example.com"}, ForceAttemptHTTP2: true},
@@ -922,7 +919,7 @@ func TestServeTLS(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if want := "https://example.com:" + port + "/kb?q=x"; resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != want {
+		if want := "https://example.com/kb?q=x"; resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != want {
 			t.Fatalf("%d %q, want 301 %q", resp.StatusCode, resp.Header.Get("Location"), want)
 		}
 	})

@@ -241,6 +241,7 @@ type detailError struct {
 	msg      string
 }
 
+// Error is the message, or the sentinel's.
 func (e *detailError) Error() string {
 	if e.msg != "" {
 		return e.msg
@@ -248,6 +249,7 @@ func (e *detailError) Error() string {
 	return e.sentinel.Error()
 }
 
+// Unwrap gives errors.Is both the sentinel and the cause.
 func (e *detailError) Unwrap() []error { return []error{e.sentinel, e.cause} }
 
 // withDetail returns sentinel, printed alone, carrying cause.

@@ -273,6 +273,7 @@ func newAsyncHash() *asyncHash {
 	return a
 }
 
+// Write hands a copy of p to the hashing goroutine.
 func (a *asyncHash) Write(p []byte) (int, error) {
 	var b []byte
 	select {

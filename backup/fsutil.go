@@ -130,6 +130,7 @@ type ctxReader struct {
 	r   io.Reader
 }
 
+// Read reads, unless the context is done.
 func (c ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err

@@ -8,6 +8,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
 
 // backupOf makes a backup of the data folder with a service and returns
@@ -58,7 +59,7 @@ func TestVerifyFile(t *testing.T) {
 		t.Fatalf("VerifyFile = %+v, %v; want checked checkpoints and the schema", rep, err)
 	}
 	t.Run("the verify is recorded in the data folder", func(t *testing.T) {
-		r, err := openFolder(t, dir).LastBackupRun(t.Context(), store.BackupKindVerify, true)
+		r, err := storetest.Open(t, dir).LastBackupRun(t.Context(), store.BackupKindVerify, true)
 		if err != nil || r.File != filepath.Base(good) || r.Source != store.BackupSourceCLI {
 			t.Errorf("last verify = %+v, %v", r, err)
 		}
@@ -167,7 +168,7 @@ func TestRestoreInto(t *testing.T) {
 		t.Fatalf("restore: %+v, %v", res, err)
 	}
 	t.Run("the restore is audited in the restored database", func(t *testing.T) {
-		if e, err := openFolder(t, target).ListAudit(t.Context(), store.AuditFilter{Action: "backup.restored"}); err != nil || len(e) != 1 {
+		if e, err := storetest.Open(t, target).ListAudit(t.Context(), store.AuditFilter{Action: "backup.restored"}); err != nil || len(e) != 1 {
 			t.Errorf("backup.restored audit entries: %d, %v", len(e), err)
 		}
 	})
@@ -215,7 +216,7 @@ func TestBackupsAcrossKeyRotation(t *testing.T) {
 	before := backupOf(t, dir)
 	// The ladder keeps one backup a day: keep the old one aside.
 	before = damagedCopy(t, before, func(string) {})
-	db := openFolder(t, dir)
+	db := storetest.Open(t, dir)
 	if _, _, err := db.RotateMasterKeyFile(t.Context(), keyFile, store.CLIActor); err != nil {
 		t.Fatal(err)
 	}

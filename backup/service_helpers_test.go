@@ -1,74 +1,26 @@
 package backup
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
 
 // dataFolder makes a data folder as a first start of the server leaves it
-// (database, master key, backup identity and recipients) with a few
+// (database, master key, backup identity and recipients) with three
 // tickets, and returns it and the tickets' subjects.
 func dataFolder(t *testing.T) (string, []string) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "data")
-	db, err := store.OpenDir(t.Context(), dir, "", true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	dir, subjects := storetest.DataFolder(t, 3)
 	if _, err := EnsureIdentity(dir); err != nil {
 		t.Fatal(err)
 	}
-	var subjects []string
-	for i := range 3 {
-		s := fmt.Sprintf("Order %d has not arrived", 1000+i)
-		if _, err := db.CreateTicket(t.Context(), store.NewTicket{Email: fmt.Sprintf("c%d@example.com", i), Name: "Customer", Subject: s, Body: "Where is it?"},
-			store.Actor{Type: store.ActorVisitor}); err != nil {
-			t.Fatal(err)
-		}
-		subjects = append(subjects, s)
-	}
 	return dir, subjects
 }
-
-// openFolder opens the data folder's database until the test ends.
-func openFolder(t *testing.T, dir string) *store.DB {
-	t.Helper()
-	db, err := store.OpenDir(t.Context(), dir, "", false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-// logBuffer is a log that the service's goroutines may write to.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 
 // sentMail is one alert the service sent.
 type sentMail struct{ to, subject, text string }

@@ -19,8 +19,10 @@ var ErrNoIdentity = errors.New("backup: this server holds no backup identity")
 // line fit to show to an administrator.
 type CheckError struct{ Err error }
 
+// Error is the reason the backup failed.
 func (e *CheckError) Error() string { return e.Err.Error() }
 
+// Unwrap gives the failure, for errors.Is.
 func (e *CheckError) Unwrap() error { return e.Err }
 
 // Status is the backup configuration and what runs now.

@@ -1,10 +1,12 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,12 +19,13 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
 
 func TestServiceBackupWhileWritingDecryptsWithAgeCLI(t *testing.T) {
 	ageBin := ageCLI(t)
 	dir, _ := dataFolder(t)
-	db := openFolder(t, dir)
+	db := storetest.Open(t, dir)
 	svc, err := New(t.Context(), DefaultOptions(), Deps{DB: db, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +164,7 @@ func TestServiceRetentionBothFolders(t *testing.T) {
 
 func TestServicePassphraseMode(t *testing.T) {
 	dir, _ := dataFolder(t)
-	db := openFolder(t, dir)
+	db := storetest.Open(t, dir)
 	pass := filepath.Join(t.TempDir(), "passphrase")
 	if err := os.WriteFile(pass, []byte("correct horse battery staple\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -202,7 +205,7 @@ func TestServiceFailures(t *testing.T) {
 		if err := os.Remove(filepath.Join(dir, RecipientsName)); err != nil {
 			t.Fatal(err)
 		}
-		svc, err := New(t.Context(), DefaultOptions(), Deps{DB: openFolder(t, dir), DataDir: dir})
+		svc, err := New(t.Context(), DefaultOptions(), Deps{DB: storetest.Open(t, dir), DataDir: dir})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +220,7 @@ func TestServiceFailures(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "backups"), []byte("in the way"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		db := openFolder(t, dir)
+		db := storetest.Open(t, dir)
 		svc, err := New(t.Context(), DefaultOptions(), Deps{DB: db, DataDir: dir})
 		if err != nil {
 			t.Fatal(err)
@@ -239,14 +242,15 @@ func TestServiceFailures(t *testing.T) {
 // the owners, and the next run still happens.
 func TestScheduledBackupPanicIsRecordedAndAlerted(t *testing.T) {
 	dir, _ := dataFolder(t)
-	db := openFolder(t, dir)
+	db := storetest.Open(t, dir)
 	enrolOwner(t, db, "olive@example.com")
-	logs, mail := &logBuffer{}, &mailbox{}
+	var logs bytes.Buffer // read once the scheduler and the service have stopped
+	mail := &mailbox{}
 	var calls int
 	var mu sync.Mutex
 	o := DefaultOptions()
 	o.Schedule = "@every 1s"
-	svc, err := New(t.Context(), o, Deps{DB: db, DataDir: dir, Mailer: mail, Log: logs.logger(),
+	svc, err := New(t.Context(), o, Deps{DB: db, DataDir: dir, Mailer: mail, Log: slog.New(slog.NewTextHandler(&logs, nil)),
 		Source: func() (*sql.DB, error) {
 			mu.Lock()
 			calls++
@@ -296,11 +300,11 @@ func TestScheduledBackupPanicIsRecordedAndAlerted(t *testing.T) {
 
 func TestServiceDrill(t *testing.T) {
 	dir, _ := dataFolder(t)
-	db := openFolder(t, dir)
+	db := storetest.Open(t, dir)
 	o := DefaultOptions()
 	o.Identity = filepath.Join(dir, IdentityName)
-	logs := &logBuffer{}
-	svc, err := New(t.Context(), o, Deps{DB: db, DataDir: dir, Log: logs.logger()})
+	var logs bytes.Buffer // the drill runs in this goroutine
+	svc, err := New(t.Context(), o, Deps{DB: db, DataDir: dir, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -98,6 +99,39 @@ func LoadOrCreateSigningKey(path string) (ed25519.PrivateKey, error) {
 		return nil, err
 	}
 	return key, nil
+}
+
+// LoadPublicKey reads an Ed25519 public key from a PEM "PUBLIC KEY" file,
+// as EncodePublicKey (or `openssl pkey -pubout`) writes it. Its errors
+// name the file, for the command line to show as they are.
+func LoadPublicKey(path string) (ed25519.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("%s: no PEM PUBLIC KEY block", path)
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 key", path)
+	}
+	return pub, nil
+}
+
+// EncodePublicKey writes pub as a PEM "PUBLIC KEY" block (PKIX), for an
+// outside verifier of checkpoints.
+func EncodePublicKey(w io.Writer, pub ed25519.PublicKey) error {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return fmt.Errorf("security: encode public key: %w", err)
+	}
+	return pem.Encode(w, &pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
 
 // loadSigningKey reads and checks the key file at path. A missing file is

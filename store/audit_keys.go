@@ -2,8 +2,6 @@ package store
 
 import (
 	"crypto/ed25519"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -39,7 +37,7 @@ func AuditSigningKey(dir, keyFile string) (ed25519.PrivateKey, error) {
 // beside the master key; nil when neither exists.
 func AuditPublicKey(dir, keyFile, pubFile string) (ed25519.PublicKey, error) {
 	if pubFile != "" {
-		return readPublicKey(pubFile)
+		return security.LoadPublicKey(pubFile)
 	}
 	path := AuditKeyPath(dir, keyFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
@@ -50,27 +48,6 @@ func AuditPublicKey(dir, keyFile, pubFile string) (ed25519.PublicKey, error) {
 		return nil, err
 	}
 	return key.Public().(ed25519.PublicKey), nil
-}
-
-// readPublicKey reads an Ed25519 public key from a PEM "PUBLIC KEY" file.
-func readPublicKey(path string) (ed25519.PublicKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	block, _ := pem.Decode(b)
-	if block == nil || block.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("%s: no PEM PUBLIC KEY block", path)
-	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: not an Ed25519 key", path)
-	}
-	return pub, nil
 }
 
 // WriteAuditPublicKey writes the public half of the data folder's signing
@@ -85,9 +62,5 @@ func WriteAuditPublicKey(dir, keyFile string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	der, err := x509.MarshalPKIXPublicKey(key.Public())
-	if err != nil {
-		return fmt.Errorf("store: audit public key: %w", err)
-	}
-	return pem.Encode(w, &pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	return security.EncodePublicKey(w, key.Public().(ed25519.PublicKey))
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"safedesk/security"
@@ -23,6 +25,17 @@ const (
 // CLIActor is the command line in the audit log: shell access to the
 // server is the root of trust.
 var CLIActor = Actor{Type: ActorSystem, ID: "cli"}
+
+// ensureDir makes the data folder dir (mode 0700) when create is set.
+func ensureDir(dir string, create bool) error {
+	if !create {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	return nil
+}
 
 // MasterKeyPath is where the master key of the data folder dir lives:
 // keyFile when set, else dir/master.key.

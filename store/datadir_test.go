@@ -10,24 +10,8 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
-
-// dataDir makes a data folder as a first start leaves it, with a few
-// tickets, and returns it and the tickets' subjects.
-func dataDir(t *testing.T) (string, []string) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "data")
-	db, err := store.OpenDir(t.Context(), dir, "", true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	subjects := []string{"Order 1000 has not arrived", "Order 1001 has not arrived"}
-	for i, s := range subjects {
-		createTicket(t, db, []string{"c0@example.com", "c1@example.com"}[i], s)
-	}
-	return dir, subjects
-}
 
 // readable opens the data folder as any command does (finishing an
 // interrupted rotation first) and checks that every ticket still reads.
@@ -77,7 +61,7 @@ func fileBytes(t *testing.T, path string) []byte {
 
 func TestOpenDir(t *testing.T) {
 	t.Run("a first start makes the folder, database and master key", func(t *testing.T) {
-		dir, _ := dataDir(t)
+		dir, _ := storetest.DataFolder(t, 2)
 		for name, mode := range map[string]os.FileMode{".": 0o700, store.MasterKeyName: 0o600} {
 			if info, err := os.Stat(filepath.Join(dir, name)); err != nil || info.Mode().Perm() != mode {
 				t.Errorf("%s: %v, %v; want mode %04o", name, info, err, mode)
@@ -91,7 +75,7 @@ func TestOpenDir(t *testing.T) {
 		}
 	})
 	t.Run("a master key others may read is refused", func(t *testing.T) {
-		dir, _ := dataDir(t)
+		dir, _ := storetest.DataFolder(t, 2)
 		if err := os.Chmod(filepath.Join(dir, store.MasterKeyName), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +84,7 @@ func TestOpenDir(t *testing.T) {
 		}
 	})
 	t.Run("the master key may live elsewhere", func(t *testing.T) {
-		dir, subjects := dataDir(t)
+		dir, subjects := storetest.DataFolder(t, 2)
 		elsewhere := filepath.Join(t.TempDir(), "keys", "master.key")
 		if err := os.MkdirAll(filepath.Dir(elsewhere), 0o700); err != nil {
 			t.Fatal(err)
@@ -141,13 +125,10 @@ func TestLockDir(t *testing.T) {
 }
 
 func TestRotateMasterKeyFile(t *testing.T) {
-	dir, subjects := dataDir(t)
+	dir, subjects := storetest.DataFolder(t, 2)
 	keyFile := filepath.Join(dir, store.MasterKeyName)
 	old := fileBytes(t, keyFile)
-	db, err := store.OpenDir(t.Context(), dir, "", false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t, dir)
 	n, ring, err := db.RotateMasterKeyFile(t.Context(), keyFile, store.CLIActor)
 	if err != nil || n == 0 || ring == nil {
 		t.Fatalf("rotate: %d, %v", n, err)
@@ -192,15 +173,12 @@ func TestRotateMasterKeyFileCrashPoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.step, func(t *testing.T) {
-			dir, subjects := dataDir(t)
+			dir, subjects := storetest.DataFolder(t, 2)
 			keyFile := filepath.Join(dir, store.MasterKeyName)
 			old := fileBytes(t, keyFile)
-			db, err := store.OpenDir(t.Context(), dir, "", false, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := storetest.Open(t, dir)
 			var next []byte
-			_, err = db.RotateMasterKeyFileCrashing(t.Context(), keyFile, store.CLIActor, func(step string) error {
+			_, err := db.RotateMasterKeyFileCrashing(t.Context(), keyFile, store.CLIActor, func(step string) error {
 				if step == tt.step {
 					next = fileBytes(t, keyFile+".next")
 					return errCrash
@@ -235,7 +213,7 @@ func TestRotateMasterKeyFileCrashPoints(t *testing.T) {
 }
 
 func TestAuditKeys(t *testing.T) {
-	dir, _ := dataDir(t)
+	dir, _ := storetest.DataFolder(t, 2)
 	if pub, err := store.AuditPublicKey(dir, "", ""); pub != nil || err != nil {
 		t.Fatalf("before the signing key exists: %v, %v; want none", pub, err)
 	}

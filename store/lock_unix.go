@@ -16,10 +16,8 @@ import (
 // release, or with the process. With create, a missing folder is made
 // first.
 func LockDir(dir string, create bool) (release func(), err error) {
-	if create {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("data folder: %w", err)
-		}
+	if err := ensureDir(dir, create); err != nil {
+		return nil, err
 	}
 	f, err := os.OpenFile(filepath.Join(dir, LockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {

@@ -120,10 +120,8 @@ func OpenDir(ctx context.Context, dir, keyFile string, create bool, log *slog.Lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if create {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("data folder: %w", err)
-		}
+	if err := ensureDir(dir, create); err != nil {
+		return nil, err
 	}
 	dbPath := filepath.Join(dir, DBName)
 	if _, err := os.Stat(dbPath); err != nil && !create {

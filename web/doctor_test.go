@@ -13,20 +13,14 @@ import (
 
 	"safedesk/backup"
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
 
 // doctorFolder makes a data folder as a first start of the server does:
 // database, master key, and the backup identity and recipients.
 func doctorFolder(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "data")
-	db, err := store.OpenDir(context.Background(), dir, "", true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := storetest.DataFolder(t, 0)
 	if _, err := backup.EnsureIdentity(dir); err != nil {
 		t.Fatal(err)
 	}
