@@ -66,17 +66,6 @@ func runCmd(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// oneLine fails unless err is an error printed on one line containing want.
-func oneLine(t *testing.T, err error, want string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want one containing %q", want)
-	}
-	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, want) {
-		t.Fatalf("error %q: want one line containing %q", msg, want)
-	}
-}
-
 // isUsage fails unless err is a usage error (exit code 2).
 func isUsage(t *testing.T, err error, args []string) {
 	t.Helper()
@@ -317,7 +306,7 @@ func TestTokenCommand(t *testing.T) {
 		t.Errorf("revoked token: %v", err)
 	}
 	_, err = runCmd(t, "token", "revoke", "--data", dir, "1")
-	oneLine(t, err, "no active personal token 1")
+	storetest.OneLine(t, err, "no active personal token 1")
 	_, err = runCmd(t, "token", "create", "--data", dir, "--scopes", "kb:read", "--ttl", "-1h")
 	isUsage(t, err, []string{"--ttl", "-1h"})
 }
@@ -438,7 +427,7 @@ func TestAuditCommand(t *testing.T) {
 			t.Fatal("checkpoints of another key verified")
 		}
 		_, err = runCmd(t, "audit", "public-key", "--data", dir)
-		oneLine(t, err, "no audit signing key at")
+		storetest.OneLine(t, err, "no audit signing key at")
 	})
 	t.Run("a readable signing key is refused", func(t *testing.T) {
 		dir, _ := auditFolder(t, 1)
@@ -504,7 +493,7 @@ func TestBackupCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := runCmd(t, "backup", "verify", file, "--identity", filepath.Join(other, backup.IdentityName), "--data", dir)
-		oneLine(t, err, "wrong identity")
+		storetest.OneLine(t, err, "wrong identity")
 		if out != "" {
 			t.Errorf("printed %q on failure", out)
 		}
@@ -513,7 +502,7 @@ func TestBackupCommands(t *testing.T) {
 	target := t.TempDir()
 	t.Run("restore refuses a folder without master.key", func(t *testing.T) {
 		_, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target)
-		oneLine(t, err, "master.key missing")
+		storetest.OneLine(t, err, "master.key missing")
 	})
 	key, err := os.ReadFile(filepath.Join(dir, store.MasterKeyName))
 	if err != nil {
@@ -531,7 +520,7 @@ func TestBackupCommands(t *testing.T) {
 	})
 	t.Run("a live folder is refused without --force", func(t *testing.T) {
 		_, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target)
-		oneLine(t, err, "live database")
+		storetest.OneLine(t, err, "live database")
 	})
 	t.Run("--force keeps a safety copy and says where", func(t *testing.T) {
 		out, err := runCmd(t, "backup", "restore", "--force", file, "--identity", id, "--data", target)
@@ -595,7 +584,7 @@ func TestBackupPassphraseCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := runCmd(t, "backup", "create", "--data", dir, "--backup-passphrase-file", pass)
-	oneLine(t, err, "chmod 600")
+	storetest.OneLine(t, err, "chmod 600")
 }
 
 func TestKeysRotateCommand(t *testing.T) {
@@ -611,7 +600,7 @@ func TestKeysRotateCommand(t *testing.T) {
 		}
 	}
 	_, err = runCmd(t, "keys", "rotate", "--data", dir)
-	oneLine(t, err, "make a backup first")
+	storetest.OneLine(t, err, "make a backup first")
 	t.Run("refused beside a running server", func(t *testing.T) {
 		release, err := store.LockDir(dir, false)
 		if err != nil {
@@ -619,10 +608,10 @@ func TestKeysRotateCommand(t *testing.T) {
 		}
 		defer release()
 		_, err = runCmd(t, "keys", "rotate", "--data", dir)
-		oneLine(t, err, "stop it first")
+		storetest.OneLine(t, err, "stop it first")
 	})
 	_, err = runCmd(t, "keys", "rotate", "--data", t.TempDir())
-	oneLine(t, err, "no database in")
+	storetest.OneLine(t, err, "no database in")
 }
 
 func TestDoctorCommand(t *testing.T) {
@@ -759,7 +748,7 @@ func TestServeFirstStartMakesBackupIdentity(t *testing.T) {
 		stop, _, _ := serveUntil(t, "--data", dir, "--backup-schedule", "off")
 		defer stop()
 		_, err := runCmd(t, "serve", "--addr", "127.0.0.1:0", "--data", dir)
-		oneLine(t, err, "stop it first")
+		storetest.OneLine(t, err, "stop it first")
 	})
 }
 
@@ -771,7 +760,7 @@ func TestServeSchedulesBackupsAndDrills(t *testing.T) {
 
 	t.Run("a server holding the data folder refuses a rotation", func(t *testing.T) {
 		_, err := runCmd(t, "keys", "rotate", "--data", dir)
-		oneLine(t, err, "stop it first")
+		storetest.OneLine(t, err, "stop it first")
 	})
 
 	waitCount(t, dir, "SELECT count(*) FROM backup_runs WHERE kind = 'backup' AND ok = 1", 3)

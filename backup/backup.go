@@ -33,6 +33,14 @@
 // Project checks (audit chain, wrapped keys) are passed to Verify and Restore
 // as Check functions and run against the decrypted copy, opened read-only.
 //
+// The service of one data folder, for the server and the command line:
+//
+//	New(ctx, Options, Deps) (*Service, error)            settings from flags (Options.Flags, Validate)
+//	Service.Prepare / Schedule(*cron.Cron)                first-start identity; backup and drill jobs
+//	Service.Run / Drill / Start / Verify                  one run at a time; recorded, alerted (Mailer)
+//	Service.Files / Open / Status / Wait                  for the admin backups page and shutdown
+//	VerifyFile / RestoreInto                              the command line's verify and restore
+//
 // Only one Create or Restore runs at a time in a process; another call
 // meanwhile returns ErrBusy. Days, weeks and months are UTC calendar periods.
 // Keys are never part of a backup: restoring needs the master.key that was in

@@ -114,7 +114,7 @@ func TestVerifyFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := VerifyFile(t.Context(), tt.file, tt.id, dir, "")
-			oneLine(t, err, tt.want)
+			storetest.OneLine(t, err, tt.want)
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("error %v, want %v", err, tt.is)
 			}
@@ -124,8 +124,8 @@ func TestVerifyFile(t *testing.T) {
 		t.Error("a failed verify changed the backup")
 	}
 	t.Run("exactly one way to decrypt", func(t *testing.T) {
-		oneLine(t, Decrypt{}.Validate(), "--identity FILE is required")
-		oneLine(t, Decrypt{Identity: "a", PassphraseFile: "b"}.Validate(), "not both")
+		storetest.OneLine(t, Decrypt{}.Validate(), "--identity FILE is required")
+		storetest.OneLine(t, Decrypt{Identity: "a", PassphraseFile: "b"}.Validate(), "not both")
 	})
 }
 
@@ -137,14 +137,14 @@ func TestRestoreInto(t *testing.T) {
 
 	t.Run("without master.key in the target it refuses", func(t *testing.T) {
 		_, err := RestoreInto(t.Context(), file, id, target, "", false)
-		oneLine(t, err, "master.key missing")
+		storetest.OneLine(t, err, "master.key missing")
 		if _, err := os.Stat(filepath.Join(target, DBName)); !errors.Is(err, os.ErrNotExist) {
 			t.Error("a database appeared in the target")
 		}
 	})
 	t.Run("a folder that does not exist is named", func(t *testing.T) {
 		_, err := RestoreInto(t.Context(), file, id, filepath.Join(target, "nope"), "", false)
-		oneLine(t, err, "does not exist")
+		storetest.OneLine(t, err, "does not exist")
 	})
 	key, err := os.ReadFile(filepath.Join(dir, MasterKeyName))
 	if err != nil {
@@ -156,7 +156,7 @@ func TestRestoreInto(t *testing.T) {
 	t.Run("a corrupt backup is not restored", func(t *testing.T) {
 		bad := damagedCopy(t, file, func(p string) { flipByte(t, p, 100) })
 		_, err := RestoreInto(t.Context(), bad, id, target, "", false)
-		oneLine(t, err, "backup:")
+		storetest.OneLine(t, err, "backup:")
 		for _, name := range names(t, target) {
 			if name != MasterKeyName && name != store.LockName {
 				t.Errorf("target holds %s after a refused restore", name)
@@ -177,7 +177,7 @@ func TestRestoreInto(t *testing.T) {
 	liveSum := fileSHA(t, live)
 	t.Run("a live folder is refused without force", func(t *testing.T) {
 		_, err := RestoreInto(t.Context(), file, id, target, "", false)
-		oneLine(t, err, "live database")
+		storetest.OneLine(t, err, "live database")
 		if fileSHA(t, live) != liveSum {
 			t.Error("the refused restore changed the database")
 		}
@@ -189,7 +189,7 @@ func TestRestoreInto(t *testing.T) {
 		}
 		defer release()
 		_, err = RestoreInto(t.Context(), file, id, target, "", true)
-		oneLine(t, err, "stop it first")
+		storetest.OneLine(t, err, "stop it first")
 	})
 	t.Run("force keeps a safety copy", func(t *testing.T) {
 		res, err := RestoreInto(t.Context(), file, id, target, "", true)
@@ -232,5 +232,5 @@ func TestBackupsAcrossKeyRotation(t *testing.T) {
 		t.Errorf("verify the new backup: %v", err)
 	}
 	_, err := VerifyFile(t.Context(), before, id, dir, "")
-	oneLine(t, err, "does not open with the master key")
+	storetest.OneLine(t, err, "does not open with the master key")
 }

@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 
@@ -43,17 +42,6 @@ func (m *mailbox) all() []sentMail {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]sentMail(nil), m.sent...)
-}
-
-// oneLine fails unless err is an error printed on one line containing want.
-func oneLine(t *testing.T, err error, want string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want one containing %q", want)
-	}
-	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, want) {
-		t.Fatalf("error %q: want one line containing %q", msg, want)
-	}
 }
 
 // enrolOwner makes an active owner, who receives backup alerts.

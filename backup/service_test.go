@@ -185,7 +185,7 @@ func TestServicePassphraseMode(t *testing.T) {
 		t.Fatalf("verify with the passphrase: %v", err)
 	}
 	_, err = VerifyFile(t.Context(), file, Decrypt{Identity: filepath.Join(dir, IdentityName)}, dir, "")
-	oneLine(t, err, "wrong identity")
+	storetest.OneLine(t, err, "wrong identity")
 	if !svc.Status().CanVerify {
 		t.Error("a server holding the passphrase cannot verify its backups")
 	}
@@ -195,7 +195,7 @@ func TestServicePassphraseMode(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := New(t.Context(), o, Deps{DB: db, DataDir: dir})
-		oneLine(t, err, "chmod 600")
+		storetest.OneLine(t, err, "chmod 600")
 	})
 }
 
@@ -210,7 +210,7 @@ func TestServiceFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = svc.Run(t.Context(), store.BackupSourceCLI, store.CLIActor)
-		oneLine(t, err, RecipientsName)
+		storetest.OneLine(t, err, RecipientsName)
 		if entries, _ := List(svc.Status().Dir); len(entries) != 0 {
 			t.Errorf("%d backups written", len(entries))
 		}
@@ -226,7 +226,7 @@ func TestServiceFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = svc.Run(t.Context(), store.BackupSourceCLI, store.CLIActor)
-		oneLine(t, err, "backup:")
+		storetest.OneLine(t, err, "backup:")
 		ev, err := db.ListSecurityEvents(t.Context(), store.EventFilter{Kind: "backup.failed"})
 		if err != nil || len(ev) != 1 || ev[0].Severity != store.SeverityCritical {
 			t.Errorf("backup.failed security events: %+v, %v; want one, critical", ev, err)

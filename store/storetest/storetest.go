@@ -1,11 +1,12 @@
 // Package storetest makes data folders for tests of the packages above
 // store (backup, web, the command line): a real database, as a first
-// start of the server leaves it.
+// start of the server leaves it; and holds the checks those tests share.
 package storetest
 
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"safedesk/store"
@@ -44,4 +45,16 @@ func Open(t testing.TB, dir string) *store.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// OneLine fails the test unless err is an error printed on one line that
+// contains want: errors meant for an operator are one line.
+func OneLine(t testing.TB, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one containing %q", want)
+	}
+	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, want) {
+		t.Fatalf("error %q: want one line containing %q", msg, want)
+	}
 }
