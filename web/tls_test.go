@@ -403,7 +403,7 @@ func TestHTTPSReloadsOnSignal(t *testing.T) {
 	now := time.Now()
 	cert, key, first := writeCert(t, dir, now.Add(-time.Hour), now.Add(90*24*time.Hour), "localhost")
 	base, _ := url.Parse("https://localhost:8443")
-	var logs strings.Builder // written only while the test waits on hup
+	var logs strings.Builder // read once the reloading goroutine has ended
 	h, err := NewHTTPS(TLSOptions{Cert: cert, Key: key}, dir, base, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -413,7 +413,8 @@ func TestHTTPSReloadsOnSignal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { h.reloadOnSignal(ctx, hup); close(done) }()
-	defer func() { cancel(); <-done }()
+	stop := func() { cancel(); <-done }
+	defer stop()
 
 	_, _, renewed := writeCert(t, dir, now.Add(-time.Hour), now.Add(60*24*time.Hour), "localhost")
 	if serial().Cmp(first) != 0 {
@@ -432,6 +433,7 @@ func TestHTTPSReloadsOnSignal(t *testing.T) {
 	if serial().Cmp(renewed) != 0 {
 		t.Error("a failed reload dropped the certificate in use")
 	}
+	stop()
 	if !strings.Contains(logs.String(), "TLS certificate not reloaded") {
 		t.Errorf("the failed reload is not logged:\n%s", logs.String())
 	}
