@@ -1,14 +1,91 @@
 package main
 
+// End-to-end tests of run(): usage errors and exit codes, every command's
+// output, and serve starting and stopping. What the commands call is
+// tested in the packages that own it (backup, store, web).
+
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"database/sql"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"safedesk/backup"
+	"safedesk/security"
+	"safedesk/store"
+	"safedesk/store/storetest"
+	"safedesk/web"
 )
+
+// syncBuffer is a bytes.Buffer that the server's goroutines may write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// runCmd runs a command line and returns its standard output.
+func runCmd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(t.Context(), args, &out, io.Discard)
+	return out.String(), err
+}
+
+// isUsage fails unless err is a usage error (exit code 2).
+func isUsage(t *testing.T, err error, args []string) {
+	t.Helper()
+	var u usageError
+	if !errors.As(err, &u) {
+		t.Errorf("%v: got %v, want a usage error", args, err)
+	}
+}
+
+// dataFolder makes a data folder as a first start leaves it (database,
+// master key, backup identity and recipients) with three tickets, and
+// returns it and the tickets' subjects.
+func dataFolder(t *testing.T) (string, []string) {
+	t.Helper()
+	dir, subjects := storetest.DataFolder(t, 3)
+	if _, err := backup.EnsureIdentity(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir, subjects
+}
 
 func TestBadFlagsAreUsageErrors(t *testing.T) {
 	tests := []struct {
@@ -27,6 +104,22 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"bad policy", []string{"--staff-sessions", "maybe"}, nil, "--staff-sessions"},
 		{"bad env value", nil, map[string]string{"SAFEDESK_DEMO": "perhaps"}, "SAFEDESK_DEMO"},
 		{"unknown command", []string{"frobnicate"}, nil, "unknown command"},
+		{"bad limit", []string{"--client-limit", "lots"}, nil, "client-limit"},
+		{"bad exempt list", []string{"--abuse-exempt", "10.0.0.0/99"}, nil, "abuse-exempt"},
+		{"checkpoints too often", []string{"--audit-checkpoint-every", "1s"}, nil, "audit-checkpoint-every"},
+		{"no API rate", []string{"--api-rate", "0"}, nil, "--api-rate"},
+		{"negative API rate", []string{"--api-rate", "-3"}, nil, "--api-rate"},
+		{"no API burst", []string{"--api-burst", "0"}, nil, "--api-burst"},
+		{"cert without key", []string{"--tls-cert", "cert.pem"}, nil, "--tls-cert and --tls-key"},
+		{"redirect without TLS", []string{"--http-redirect-addr", ":80"}, nil, "--http-redirect-addr needs"},
+		{"base URL outside the ACME names", []string{"--acme-domain", "help.example.com", "--base-url", "https://other.example.com"}, nil, "not among"},
+		{"bad period", []string{"--retain-tickets", "soon"}, nil, "retain-tickets"},
+		{"too short a period", []string{"--retain-security-events", "2h"}, nil, "at least a day"},
+		{"bad ladder", []string{"--backup-keep", "7x"}, nil, "--backup-keep"},
+		{"bad schedule", []string{"--backup-schedule", "whenever"}, nil, "--backup-schedule"},
+		{"identity and passphrase", []string{"--backup-identity", "id.txt", "--backup-passphrase-file", "p"}, nil, "exclude each other"},
+		{"bad business hours", []string{"--business-hours", "sometimes"}, nil, "--business-hours"},
+		{"doctor with an argument", []string{"doctor", "now"}, nil, "unexpected argument"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,7 +130,7 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 			if tt.name == "unknown command" {
 				args = tt.args
 			}
-			err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
+			err := run(t.Context(), args, io.Discard, io.Discard)
 			var u usageError
 			if !errors.As(err, &u) {
 				t.Fatalf("got %v, want a usage error", err)
@@ -47,14 +140,27 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 			}
 		})
 	}
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"keys"}, {"keys", "rotate", "extra"}, {"audit"}, {"kb", "import"}, {"backup"}, {"backup", "frobnicate"},
+		{"backup", "verify", "x.db.age", "--data", dir}, {"backup", "restore", "--data", dir},
+		{"backup", "create", "--data", dir, "--backup-keep", "forever"},
+		{"token", "create", "--data", dir},
+		{"token", "create", "--data", dir, "--scopes", "root"},
+		{"token", "create", "--data", dir, "--scopes", "kb:read", "--allow-from", "not-an-ip"},
+		{"token", "frobnicate"}, {"token", "revoke", "--data", dir, "one"},
+		{"client", "create", "--data", dir, "--scopes", ""},
+	} {
+		_, err := runCmd(t, args...)
+		isUsage(t, err, args)
+	}
 }
 
 func TestEnvironmentFallback(t *testing.T) {
 	t.Setenv("SAFEDESK_ADDR", "127.0.0.1:9999")
 	t.Setenv("SAFEDESK_STAFF_SESSIONS", "block")
 	cfg := defaultConfig()
-	fs := flagSet(&cfg)
-	if err := parseFlags(fs, []string{"--addr", "127.0.0.1:7777"}, &bytes.Buffer{}); err != nil {
+	if err := parseFlags(cfg.flagSet("serve"), []string{"--addr", "127.0.0.1:7777"}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:7777" {
@@ -71,6 +177,40 @@ func TestEnvironmentFallback(t *testing.T) {
 	}
 }
 
+// TestConfigDerivesParsedForms checks what Validate derives from the flags
+// for the web layer: limits, exempt addresses, allow-listed hosts and the
+// default base URL of a server that serves TLS itself.
+func TestConfigDerivesParsedForms(t *testing.T) {
+	parse := func(args ...string) Config {
+		t.Helper()
+		cfg := defaultConfig()
+		if err := parseFlags(cfg.flagSet("serve"), args, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	cfg := parse("--abuse-exempt", "none", "--session-limit", "2/s,8", "--webhook-allow-hosts", " a.example, ,b.example:8443 ,")
+	if a := cfg.Security.abuse; len(a.Exempt) != 0 || a.SessionLimit.Burst != 8 || a.SessionLimit.Rate != 2 || a.ClientLimit != security.ClientLimit {
+		t.Errorf("parsed %+v", a)
+	}
+	if got := webConfig(cfg, nil, nil, nil, nil).WebhookAllowHosts; strings.Join(got, "|") != "a.example|b.example:8443" {
+		t.Errorf("webhook hosts %q", got)
+	}
+	if got := parse().Security.abuse.Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {
+		t.Errorf("default exempt %v, want loopback", got)
+	}
+	cert, key, _ := testCertFiles(t, t.TempDir())
+	if cfg := parse("--addr", "127.0.0.1:8443", "--tls-cert", cert, "--tls-key", key); cfg.baseURL.String() != "https://localhost:8443" {
+		t.Errorf("base URL with certificate files %s", cfg.baseURL)
+	}
+	if cfg := parse("--addr", ":443", "--acme-domain", "help.example.com"); cfg.baseURL.String() != "https://help.example.com" {
+		t.Errorf("base URL with ACME %s", cfg.baseURL)
+	}
+}
+
 // TestExitCodes builds the binary and checks what a shell sees.
 func TestExitCodes(t *testing.T) {
 	if testing.Short() {
@@ -80,22 +220,34 @@ func TestExitCodes(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "--addr", "bogus")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
-		t.Fatalf("bad flag: %v, want exit code 2", err)
+	exit := func(args ...string) (int, string) {
+		cmd := exec.Command(bin, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), stderr.String()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, stderr.String()
 	}
-	if lines := strings.Count(strings.TrimSpace(stderr.String()), "\n"); lines != 0 {
-		t.Fatalf("bad flag printed %d lines:\n%s", lines+1, stderr.String())
+	if code, stderr := exit("--addr", "bogus"); code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("bad flag: exit %d, want 2 with one line:\n%s", code, stderr)
+	}
+	if code, stderr := exit("doctor", "--data", t.TempDir()); code != 1 || !strings.HasPrefix(stderr, "safedesk: doctor: ") {
+		t.Errorf("doctor with failures: exit %d, %q; want 1", code, stderr)
+	}
+	if code, _ := exit("help"); code != 0 {
+		t.Errorf("help: exit %d", code)
 	}
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"module    safedesk", "go        go1.", "modernc.org/sqlite", "github.com/go-webauthn/webauthn", "github.com/robfig/cron/v3"} {
+	for _, want := range []string{"module    safedesk", "go        go1.", "built     ", "modernc.org/sqlite", "github.com/go-webauthn/webauthn", "github.com/robfig/cron/v3"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("version output lacks %q:\n%s", want, out)
 		}
@@ -103,20 +255,699 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestSetupLinkCommand(t *testing.T) {
-	dir := t.TempDir()
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"setup-link", "--data", dir}, &out, &bytes.Buffer{}); err == nil {
+	if _, err := runCmd(t, "setup-link", "--data", t.TempDir()); err == nil {
 		t.Fatal("setup-link without a database: want an error")
 	}
-	db, err := openStore(context.Background(), dir, "", true, nil)
+	dir, _ := dataFolder(t)
+	out, err := runCmd(t, "setup-link", "--data", dir, "--base-url", "https://help.example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	if err := run(context.Background(), []string{"setup-link", "--data", dir, "--base-url", "https://help.example.com"}, &out, &bytes.Buffer{}); err != nil {
+	if !strings.Contains(out, "https://help.example.com/admin/setup?token=") {
+		t.Fatalf("output %q", out)
+	}
+}
+
+func TestKBImportCommand(t *testing.T) {
+	dir, _ := dataFolder(t)
+	articles := t.TempDir()
+	if err := os.WriteFile(filepath.Join(articles, "shipping-times.md"), []byte("# Shipping times\n\nParcels take three days.\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "https://help.example.com/admin/setup?token=") {
-		t.Fatalf("output %q", out.String())
+	out, err := runCmd(t, "kb", "import", "--data", dir, articles)
+	if err != nil || out != "imported 1 new and 0 updated articles\n" {
+		t.Fatalf("kb import: %q, %v", out, err)
 	}
+}
+
+func TestTokenCommand(t *testing.T) {
+	dir, _ := dataFolder(t)
+	out, err := runCmd(t, "token", "create", "--data", dir, "--scopes", "tickets:read,kb:read", "--name", "crm", "--ttl", "24h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	token := lines[len(lines)-1]
+	if !store.SecretLooksValid(token, store.PrefixToken) || !strings.HasPrefix(lines[0], `token 1 "crm" created: scopes `) {
+		t.Fatalf("last line %q is not a token; output %q", token, out)
+	}
+	db := storetest.Open(t, dir)
+	p, err := db.AuthenticateToken(t.Context(), token, netip.MustParseAddr("127.0.0.1"))
+	if err != nil || !p.Has(store.ScopeKBRead) || p.Has(store.ScopeTicketsWrite) || p.ExpiresAt.IsZero() {
+		t.Fatalf("token %+v: %v", p, err)
+	}
+	if out, err := runCmd(t, "token", "list", "--data", dir); err != nil || !strings.Contains(out, "1\tactive\t…") || !strings.Contains(out, "crm") || strings.Contains(out, token) {
+		t.Errorf("list: %v %q", err, out)
+	}
+	if out, err := runCmd(t, "token", "revoke", "--data", dir, "1"); err != nil || out != "token 1 revoked\n" {
+		t.Fatalf("revoke: %q, %v", out, err)
+	}
+	if _, err := db.AuthenticateToken(t.Context(), token, netip.MustParseAddr("127.0.0.1")); !errors.Is(err, store.ErrTokenInvalid) {
+		t.Errorf("revoked token: %v", err)
+	}
+	_, err = runCmd(t, "token", "revoke", "--data", dir, "1")
+	storetest.OneLine(t, err, "no active personal token 1")
+	_, err = runCmd(t, "token", "create", "--data", dir, "--scopes", "kb:read", "--ttl", "-1h")
+	isUsage(t, err, []string{"--ttl", "-1h"})
+}
+
+func TestClientCommand(t *testing.T) {
+	dir, _ := dataFolder(t)
+	out, err := runCmd(t, "client", "create", "--data", dir, "--scopes", "tickets:write", "--name", "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id, secret string
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "client_id "); ok {
+			id = v
+		}
+		if v, ok := strings.CutPrefix(line, "client_secret "); ok {
+			secret = v
+		}
+	}
+	db := storetest.Open(t, dir)
+	c, err := db.AuthenticateClient(t.Context(), id, secret, netip.MustParseAddr("127.0.0.1"))
+	if err != nil || c.Name != "shop" {
+		t.Fatalf("client %+v: %v (output %q)", c, err, out)
+	}
+	if out, err := runCmd(t, "client", "list", "--data", dir); err != nil || !strings.Contains(out, "\tactive\t"+id) {
+		t.Errorf("list: %q, %v", out, err)
+	}
+	if out, err := runCmd(t, "client", "revoke", "--data", dir, strconv.FormatInt(c.ID, 10)); err != nil || !strings.Contains(out, "and its access tokens revoked") {
+		t.Errorf("revoke: %q, %v", out, err)
+	}
+}
+
+// auditFolder makes a data folder with n audit entries and a signed
+// checkpoint of them; it returns the folder and the head seq.
+func auditFolder(t *testing.T, n int) (string, int64) {
+	t.Helper()
+	dir, _ := storetest.DataFolder(t, 0)
+	db := storetest.Open(t, dir)
+	defer db.Close()
+	for i := range n {
+		if err := db.RecordAudit(t.Context(), store.SystemActor, "test.entry", "test:"+strconv.Itoa(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := store.AuditSigningKey(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := db.Checkpoint(t.Context(), key, store.CheckpointShutdown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, cp.Seq
+}
+
+// tamper runs SQL on the database file through a second connection.
+func tamper(t *testing.T, dir, query string, args ...any) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, store.DBName)+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(query, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAuditCommand(t *testing.T) {
+	t.Run("an intact log: exit 0 with the count", func(t *testing.T) {
+		dir, head := auditFolder(t, 5)
+		out, err := runCmd(t, "audit", "verify", "--data", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "audit log intact: " + strconv.FormatInt(head, 10) + " entries, head seq " + strconv.FormatInt(head, 10) + " hash "
+		if !strings.HasPrefix(out, want) || !strings.Contains(out, "; 1 signed checkpoints verified, the newest at seq ") {
+			t.Fatalf("output %q, want it to start %q and name the checkpoint", out, want)
+		}
+	})
+	t.Run("an edited entry is named", func(t *testing.T) {
+		dir, _ := auditFolder(t, 5)
+		tamper(t, dir, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET target = 'test:x' WHERE seq = 3")
+		out, err := runCmd(t, "audit", "verify", "--data", dir)
+		if err == nil || !strings.Contains(err.Error(), "seq 3") || !strings.Contains(out, "BROKEN at seq 3") {
+			t.Fatalf("got %v, %q; want a failure naming seq 3", err, out)
+		}
+	})
+	t.Run("entries cut off after a checkpoint are detected", func(t *testing.T) {
+		dir, head := auditFolder(t, 5)
+		tamper(t, dir, "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = ?", head)
+		_, err := runCmd(t, "audit", "verify", "--data", dir)
+		if err == nil || !strings.Contains(err.Error(), "seq "+strconv.FormatInt(head, 10)) || !strings.Contains(err.Error(), "truncated") {
+			t.Fatalf("got %v, want truncation at seq %d", err, head)
+		}
+	})
+	t.Run("checkpoints need the key, which may be given as a public key", func(t *testing.T) {
+		dir, _ := auditFolder(t, 3)
+		pub, err := runCmd(t, "audit", "public-key", "--data", dir)
+		if err != nil || !strings.HasPrefix(pub, "-----BEGIN PUBLIC KEY-----") {
+			t.Fatalf("public-key: %q, %v", pub, err)
+		}
+		pubFile := filepath.Join(t.TempDir(), "audit.pub")
+		if err := os.WriteFile(pubFile, []byte(pub), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(dir, store.AuditKeyName)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := runCmd(t, "audit", "verify", "--data", dir); err == nil || !strings.Contains(err.Error(), "--public-key") {
+			t.Fatalf("without the key: %v, want a request for --public-key", err)
+		}
+		if out, err := runCmd(t, "audit", "verify", "--data", dir, "--public-key", pubFile); err != nil || !strings.Contains(out, "intact") {
+			t.Fatalf("with the public key: %q, %v", out, err)
+		}
+		other, _ := auditFolder(t, 1) // a checkpoint made with another key
+		if _, err := runCmd(t, "audit", "verify", "--data", other, "--public-key", pubFile); err == nil {
+			t.Fatal("checkpoints of another key verified")
+		}
+		_, err = runCmd(t, "audit", "public-key", "--data", dir)
+		storetest.OneLine(t, err, "no audit signing key at")
+	})
+	t.Run("a readable signing key is refused", func(t *testing.T) {
+		dir, _ := auditFolder(t, 1)
+		if err := os.Chmod(filepath.Join(dir, store.AuditKeyName), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := runCmd(t, "audit", "verify", "--data", dir); !errors.Is(err, security.ErrKeyPermissions) {
+			t.Fatalf("got %v, want ErrKeyPermissions", err)
+		}
+	})
+	t.Run("no database", func(t *testing.T) {
+		if _, err := runCmd(t, "audit", "verify", "--data", t.TempDir()); err == nil {
+			t.Fatal("an empty folder verified")
+		}
+	})
+}
+
+// createBackup runs `backup create` and returns the path on its last line
+// and the whole output.
+func createBackup(t *testing.T, dir string, extra ...string) (string, string) {
+	t.Helper()
+	out, err := runCmd(t, append([]string{"backup", "create", "--data", dir}, extra...)...)
+	if err != nil {
+		t.Fatalf("backup create: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	path := lines[len(lines)-1]
+	if !strings.HasPrefix(lines[0], "backup written: ") || !filepath.IsAbs(path) {
+		t.Fatalf("output %q: want a first line that says so and an absolute path last", out)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("last line names no file: %v", err)
+	}
+	return path, out
+}
+
+func TestBackupCommands(t *testing.T) {
+	dir, subjects := dataFolder(t)
+	copyTo := t.TempDir()
+	file, out := createBackup(t, dir, "--backup-copy-to", copyTo)
+	id := filepath.Join(dir, backup.IdentityName)
+	if !strings.Contains(out, "\ncopied to "+filepath.Join(copyTo, filepath.Base(file))+"\n") {
+		t.Errorf("create does not say where the copy went: %q", out)
+	}
+	t.Run("list shows it", func(t *testing.T) {
+		out, err := runCmd(t, "backup", "list", "--data", dir)
+		if err != nil || !strings.HasPrefix(out, "TAKEN (UTC)") || !strings.Contains(out, filepath.Dir(file)) {
+			t.Errorf("backup list = %q, %v", out, err)
+		}
+		if out, err := runCmd(t, "backup", "list", "--data", t.TempDir()); err != nil || !strings.HasPrefix(out, "no backups in ") {
+			t.Errorf("backup list of an empty folder = %q, %v", out, err)
+		}
+	})
+	t.Run("verify passes, flags after the file", func(t *testing.T) {
+		out, err := runCmd(t, "backup", "verify", file, "--identity", id, "--data", dir)
+		if err != nil || !strings.HasPrefix(out, "ok: "+file+"\nsnapshot: ") || !strings.Contains(out, "signed checkpoints verify") {
+			t.Errorf("backup verify = %q, %v", out, err)
+		}
+	})
+	t.Run("a failed verify prints nothing and names the problem", func(t *testing.T) {
+		other := t.TempDir()
+		if _, err := backup.EnsureIdentity(other); err != nil {
+			t.Fatal(err)
+		}
+		out, err := runCmd(t, "backup", "verify", file, "--identity", filepath.Join(other, backup.IdentityName), "--data", dir)
+		storetest.OneLine(t, err, "wrong identity")
+		if out != "" {
+			t.Errorf("printed %q on failure", out)
+		}
+	})
+
+	target := t.TempDir()
+	t.Run("restore refuses a folder without master.key", func(t *testing.T) {
+		_, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target)
+		storetest.OneLine(t, err, "master.key missing")
+	})
+	key, err := os.ReadFile(filepath.Join(dir, store.MasterKeyName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := security.WriteFileAtomic(filepath.Join(target, store.MasterKeyName), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runCmd(t, "backup", "restore", file, "--identity", id, "--data", target)
+	if err != nil || !strings.HasPrefix(out, "restored "+filepath.Base(file)+" into ") || !strings.Contains(out, "safedesk serve --data "+target) {
+		t.Fatalf("restore: %q, %v", out, err)
+	}
+	t.Run("the tickets read back through the server", func(t *testing.T) {
+		readThroughServer(t, storetest.Open(t, target), subjects)
+	})
+	t.Run("a live folder is refused without --force", func(t *testing.T) {
+		_, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target)
+		storetest.OneLine(t, err, "live database")
+	})
+	t.Run("--force keeps a safety copy and says where", func(t *testing.T) {
+		out, err := runCmd(t, "backup", "restore", "--force", file, "--identity", id, "--data", target)
+		matches, _ := filepath.Glob(filepath.Join(target, store.DBName) + ".pre-restore-*")
+		if err != nil || len(matches) != 1 || !strings.Contains(out, "the database it replaced is kept as "+matches[0]) {
+			t.Fatalf("safety copies %v; output %q, %v", matches, out, err)
+		}
+	})
+}
+
+// readThroughServer checks, through a web server over db, that a customer
+// who verifies their address sees their ticket and no one else's.
+func readThroughServer(t *testing.T, db *store.DB, subjects []string) {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	mailer, err := web.NewMailer("", "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse("http://localhost")
+	srv, err := web.New(web.Config{BaseURL: base}, db, mailer, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	code, err := db.IssueCode(t.Context(), "c1@example.com", store.Actor{Type: store.ActorVisitor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.PostForm(ts.URL+"/verify", url.Values{"email": {"c1@example.com"}, "code": {code}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), subjects[1]) {
+		t.Errorf("the customer's tickets page (status %d) lacks %q", resp.StatusCode, subjects[1])
+	}
+	if strings.Contains(string(body), subjects[0]) {
+		t.Errorf("the customer's tickets page shows another customer's ticket")
+	}
+}
+
+func TestBackupPassphraseCommands(t *testing.T) {
+	dir, _ := dataFolder(t)
+	pass := filepath.Join(t.TempDir(), "passphrase")
+	if err := os.WriteFile(pass, []byte("correct horse battery staple\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file, _ := createBackup(t, dir, "--backup-passphrase-file", pass)
+	if out, err := runCmd(t, "backup", "verify", file, "--passphrase-file", pass, "--data", dir); err != nil || !strings.HasPrefix(out, "ok: ") {
+		t.Fatalf("verify with the passphrase: %q, %v", out, err)
+	}
+	if err := os.Chmod(pass, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runCmd(t, "backup", "create", "--data", dir, "--backup-passphrase-file", pass)
+	storetest.OneLine(t, err, "chmod 600")
+}
+
+func TestKeysRotateCommand(t *testing.T) {
+	dir, _ := dataFolder(t)
+	keyFile := filepath.Join(dir, store.MasterKeyName)
+	out, err := runCmd(t, "keys", "rotate", "--data", dir)
+	if err != nil {
+		t.Fatalf("keys rotate: %v", err)
+	}
+	for _, want := range []string{"re-wrapped ", "new key: " + keyFile + "\n", "previous key: " + keyFile + ".prev, kept until the next successful backup\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output %q lacks %q", out, want)
+		}
+	}
+	_, err = runCmd(t, "keys", "rotate", "--data", dir)
+	storetest.OneLine(t, err, "make a backup first")
+	t.Run("refused beside a running server", func(t *testing.T) {
+		release, err := store.LockDir(dir, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		_, err = runCmd(t, "keys", "rotate", "--data", dir)
+		storetest.OneLine(t, err, "stop it first")
+	})
+	_, err = runCmd(t, "keys", "rotate", "--data", t.TempDir())
+	storetest.OneLine(t, err, "no database in")
+}
+
+func TestDoctorCommand(t *testing.T) {
+	dir, _ := dataFolder(t)
+	out, err := runCmd(t, "doctor", "--data", dir)
+	if err == nil || !strings.Contains(err.Error(), "checks failed") {
+		t.Fatalf("got %v, want a failure (exit 1)\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	verdicts := map[string]string{}
+	for _, l := range lines[:len(lines)-1] {
+		f := strings.Fields(l)
+		if len(f) < 3 || (f[0] != "PASS" && f[0] != "WARN" && f[0] != "FAIL") {
+			t.Fatalf("not a check line: %q", l)
+		}
+		if f[0] != "PASS" && !strings.Contains(l, " — fix: ") {
+			t.Errorf("%s without a fix: %q", f[0], l)
+		}
+		verdicts[f[1]] = f[0]
+	}
+	for name, v := range map[string]string{"tls": "FAIL", "smtp": "FAIL", "backups": "FAIL", "master-key": "PASS", "database": "PASS", "audit": "PASS"} {
+		if verdicts[name] != v {
+			t.Errorf("%s: %s, want %s", name, verdicts[name], v)
+		}
+	}
+	if last := lines[len(lines)-1]; !strings.HasSuffix(last, "failed") || !strings.Contains(last, " passed, ") {
+		t.Errorf("no summary line: %q", last)
+	}
+	t.Run("it takes the server's flags", func(t *testing.T) {
+		out, _ := runCmd(t, "doctor", "--data", dir, "--smtp", "smtps://mailer:s3cret-pass@mail.example.com:465", "--mail-from", "support@example.com")
+		if !strings.Contains(out, "PASS  smtp") || strings.Contains(out, "s3cret-pass") {
+			t.Errorf("doctor with --smtp:\n%s", out)
+		}
+	})
+}
+
+// serveUntil runs `safedesk serve` on a free port until the test stops it
+// with the returned function, which reports how serve ended.
+func serveUntil(t *testing.T, args ...string) (stop func() error, stdout, stderr *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), stdout, stderr)
+	}()
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not stop within 30s of its context ending")
+			return nil
+		}
+	}
+	t.Cleanup(func() { stop() })
+	deadline := time.After(30 * time.Second)
+	for !strings.Contains(stdout.String(), "safedesk: serving") {
+		select {
+		case err := <-done:
+			stopped = true
+			t.Fatalf("serve ended before serving: %v\n%s", err, stderr.String())
+		case <-deadline:
+			t.Fatalf("serve did not start within 30s\n%s", stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return stop, stdout, stderr
+}
+
+// waitFor polls cond until it holds, for at most a minute (a bound, not a
+// speed claim).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after a minute", what)
+		}
+	}
+}
+
+// waitCount polls a count in the data folder's database until it reaches
+// want.
+func waitCount(t *testing.T, dir, query string, want int) {
+	t.Helper()
+	conn, err := sql.Open("sqlite", "file:"+filepath.Join(dir, store.DBName)+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	waitFor(t, fmt.Sprintf("%s reaching %d", query, want), func() bool {
+		n := 0
+		return conn.QueryRow(query).Scan(&n) == nil && n >= want
+	})
+}
+
+func TestServeFirstStartMakesBackupIdentity(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	stop, stdout, stderr := serveUntil(t, "--data", dir, "--backup-schedule", "off")
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if !strings.HasPrefix(stdout.String(), "safedesk: serving http://localhost:") {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	idPath := filepath.Join(dir, backup.IdentityName)
+	log := stderr.String()
+	for _, want := range []string{"BACKUP IDENTITY CREATED", "MOVE " + idPath + " OFF THIS SERVER", "created a new master key", "DEVELOPMENT MODE", `setup_link="http://localhost:`, "safedesk stopped"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the first start's log lacks %q:\n%s", want, log)
+		}
+	}
+	for name, mode := range map[string]os.FileMode{backup.IdentityName: 0o600, backup.RecipientsName: 0o644, store.AuditKeyName: 0o600} {
+		if info, err := os.Stat(filepath.Join(dir, name)); err != nil || info.Mode().Perm() != mode {
+			t.Errorf("%s: %v, %v; want mode %04o", name, info, err, mode)
+		}
+	}
+	t.Run("later starts remind that it is still here", func(t *testing.T) {
+		stop, _, stderr := serveUntil(t, "--data", dir, "--backup-schedule", "off")
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if log := stderr.String(); strings.Contains(log, "CREATED") || !strings.Contains(log, "still on this server") {
+			t.Errorf("second start log:\n%s", log)
+		}
+	})
+	t.Run("a second server on the folder is refused", func(t *testing.T) {
+		stop, _, _ := serveUntil(t, "--data", dir, "--backup-schedule", "off")
+		defer stop()
+		_, err := runCmd(t, "serve", "--addr", "127.0.0.1:0", "--data", dir)
+		storetest.OneLine(t, err, "stop it first")
+	})
+}
+
+func TestServeSchedulesBackupsAndDrills(t *testing.T) {
+	dir, _ := dataFolder(t)
+	copyTo := t.TempDir()
+	stop, _, stderr := serveUntil(t, "--data", dir, "--backup-schedule", "@every 1s", "--backup-keep", "7d",
+		"--backup-copy-to", copyTo, "--backup-identity", filepath.Join(dir, backup.IdentityName), "--backup-drill-schedule", "@every 1s")
+
+	t.Run("a server holding the data folder refuses a rotation", func(t *testing.T) {
+		_, err := runCmd(t, "keys", "rotate", "--data", dir)
+		storetest.OneLine(t, err, "stop it first")
+	})
+
+	waitCount(t, dir, "SELECT count(*) FROM backup_runs WHERE kind = 'backup' AND ok = 1", 3)
+	waitCount(t, dir, "SELECT count(*) FROM backup_runs WHERE kind = 'drill' AND ok = 1", 1)
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, stderr.String())
+	}
+
+	// Every scheduled backup happened on this UTC day (or two): the 7-day
+	// rung keeps the newest of each, in both folders, and nothing else.
+	var names [2][]string
+	for i, folder := range []string{filepath.Join(dir, "backups"), copyTo} {
+		entries, err := backup.List(folder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, remove := backup.Select(entries, backup.Policy{Days: 7}, time.Now()); len(remove) > 0 || len(entries) == 0 || len(entries) > 2 {
+			t.Errorf("%s holds %d backups, %d beyond the ladder", folder, len(entries), len(remove))
+		}
+		for _, e := range entries {
+			names[i] = append(names[i], e.Name)
+		}
+	}
+	if !slices.Equal(names[0], names[1]) {
+		t.Errorf("the copy folder holds %v, the backups folder %v", names[1], names[0])
+	}
+	if !strings.Contains(stderr.String(), "restore drill passed") {
+		t.Error("no drill in the log")
+	}
+}
+
+func TestServeBackupFailureAlerts(t *testing.T) {
+	dir, _ := dataFolder(t)
+	db := storetest.Open(t, dir)
+	token, err := db.CreateSetupLink(t.Context(), store.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.EnrollStaff(t.Context(), "setup", token, store.Enrollment{Name: "Olive Owner", Email: "olive@example.com",
+		UserHandle: []byte("olive-handle-0001"), Passkey: store.NewPasskey{CredentialID: []byte("olive-cred"), Credential: []byte("{}")}},
+		store.Actor{Type: store.ActorVisitor}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	stop, _, stderr := serveUntil(t, "--data", dir, "--backup-schedule", "@every 1s")
+	// Recipients removed while the server runs: the next backup fails.
+	if err := os.Remove(filepath.Join(dir, backup.RecipientsName)); err != nil {
+		t.Fatal(err)
+	}
+	waitCount(t, dir, "SELECT count(*) FROM security_events WHERE kind = 'backup.failed' AND severity = 'critical'", 1)
+	waitCount(t, dir, "SELECT count(*) FROM backup_runs WHERE kind = 'backup' AND ok = 0", 1)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	log := stderr.String()
+	if !strings.Contains(log, "BACKUP ALERT") {
+		t.Error("no alert in the log")
+	}
+	// Development mode: the mail to the owner goes through the web mailer,
+	// which writes it to the log.
+	if !strings.Contains(log, `subject="safedesk: backup failed"`) || !strings.Contains(log, security.MaskEmail("olive@example.com")) {
+		t.Errorf("no alert mail to the owner in the log:\n%s", log)
+	}
+}
+
+// TestServeSignsCheckpointAtShutdown: serve creates the signing key and,
+// when it stops, signs a checkpoint that audit verify then holds the log to.
+func TestServeSignsCheckpointAtShutdown(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	stop, _, stderr := serveUntil(t, "--data", dir, "--backup-schedule", "off", "--demo")
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr.String(), "demo knowledge base loaded") {
+		t.Errorf("no demo articles in the log:\n%s", stderr)
+	}
+	out, err := runCmd(t, "audit", "verify", "--data", dir)
+	if err != nil || !strings.Contains(out, "1 signed checkpoints verified") {
+		t.Fatalf("verify after serve: %q, %v", out, err)
+	}
+	if cps, err := storetest.Open(t, dir).ListCheckpoints(t.Context(), 1); err != nil || len(cps) != 1 || cps[0].Reason != store.CheckpointShutdown {
+		t.Errorf("checkpoints %+v, %v; want the shutdown's", cps, err)
+	}
+}
+
+// testCertFiles writes httptest's certificate (for example.com and
+// 127.0.0.1) and its key as PEM files in dir.
+func testCertFiles(t *testing.T, dir string) (certFile, keyFile string, roots *x509.CertPool) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	ts.StartTLS()
+	cert := ts.TLS.Certificates[0]
+	ts.Close()
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	for file, b := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: cert.Certificate[0]}, keyFile: {Type: "PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(file, pem.EncodeToMemory(b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots = x509.NewCertPool()
+	roots.AddCert(leaf)
+	return certFile, keyFile, roots
+}
+
+// TestServeTLS runs the server as the command line does, with certificate
+// files and the HTTP redirect: HTTPS with HTTP/2 and HSTS, plain HTTP
+// redirected to the base URL, and the certificate read again on SIGHUP.
+func TestServeTLS(t *testing.T) {
+	cert, key, roots := testCertFiles(t, t.TempDir())
+	stop, stdout, stderr := serveUntil(t, "--data", filepath.Join(t.TempDir(), "data"), "--base-url", "https://example.com",
+		"--tls-cert", cert, "--tls-key", key, "--http-redirect-addr", "127.0.0.1:0", "--backup-schedule", "off")
+	defer stop()
+	addr, ok := strings.CutPrefix(strings.TrimSpace(stdout.String()), "safedesk: serving https://example.com (listening on ")
+	addr = strings.TrimSuffix(addr, ")")
+	_, plain, _ := strings.Cut(stderr.String(), `msg="redirecting plain HTTP to HTTPS" addr=`)
+	plain, _, _ = strings.Cut(plain, "\n")
+	if !ok || plain == "" {
+		t.Fatalf("serving where? stdout %q\n%s", stdout.String(), stderr.String())
+	}
+	client := &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "example.com"}, ForceAttemptHTTP2: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       5 * time.Second,
+	}
+	resp, err := client.Get("https://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Proto != "HTTP/2.0" || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("%s, HSTS %q", resp.Proto, resp.Header.Get("Strict-Transport-Security"))
+	}
+	t.Run("plain HTTP is redirected to the base URL", func(t *testing.T) {
+		resp, err := client.Get("http://" + plain + "/kb?q=x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := "https://example.com/kb?q=x"; resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != want {
+			t.Fatalf("%d %q, want 301 %q", resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+	})
+	t.Run("SIGHUP reads the certificate again", func(t *testing.T) {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the reload in the log", func() bool { return strings.Contains(stderr.String(), "TLS certificate reloaded") })
+	})
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
+// TestSchedulerLogs: the scheduler's recovered panics and skipped runs
+// reach the application's log.
+func TestSchedulerLogs(t *testing.T) {
+	logs := &syncBuffer{}
+	sched := newScheduler(slog.New(slog.NewTextHandler(logs, nil)))
+	release := make(chan struct{})
+	if _, err := sched.AddFunc("@every 1s", func() { panic("job exploded") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sched.AddFunc("@every 1s", func() { <-release }); err != nil {
+		t.Fatal(err)
+	}
+	sched.Start()
+	waitFor(t, "a panic and a skipped run in the log", func() bool {
+		l := logs.String()
+		return strings.Contains(l, `level=ERROR msg="scheduler: panic"`) && strings.Contains(l, "job exploded") &&
+			strings.Contains(l, `level=WARN msg="scheduler: skip"`)
+	})
+	close(release)
+	<-sched.Stop().Done()
+	if strings.Contains(logs.String(), "level=INFO") {
+		t.Errorf("the scheduler's own chatter is above debug:\n%s", logs.String())
+	}
+	if next := after(time.Now().Add(time.Minute)).Next(time.Now().Add(2 * time.Minute)); !next.IsZero() {
+		t.Errorf("a one-off job would run again at %s", next)
+	}
+	var _ cron.Schedule = after{}
 }

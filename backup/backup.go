@@ -33,6 +33,14 @@
 // Project checks (audit chain, wrapped keys) are passed to Verify and Restore
 // as Check functions and run against the decrypted copy, opened read-only.
 //
+// The service of one data folder, for the server and the command line:
+//
+//	New(ctx, Options, Deps) (*Service, error)            settings from flags (Options.Flags, Validate)
+//	Service.Prepare / Schedule(*cron.Cron)                first-start identity; backup and drill jobs
+//	Service.Run / Drill / Start / Verify                  one run at a time; recorded, alerted (Mailer)
+//	Service.Files / Open / Status / Wait                  for the admin backups page and shutdown
+//	VerifyFile / RestoreInto                              the command line's verify and restore
+//
 // Only one Create or Restore runs at a time in a process; another call
 // meanwhile returns ErrBusy. Days, weeks and months are UTC calendar periods.
 // Keys are never part of a backup: restoring needs the master.key that was in
@@ -54,13 +62,16 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"safedesk/store"
 )
 
 // Errors returned by this package; test for them with errors.Is. Their
 // messages are one line, fit to show to an operator as they are.
 var (
-	// ErrBusy is returned when another backup or restore is running in this process.
-	ErrBusy = errors.New("backup: another backup or restore is running")
+	// ErrBusy is returned when another backup, verify, restore or restore
+	// drill is running in this process.
+	ErrBusy = errors.New("backup: another backup, verify, restore or restore drill is running")
 	// ErrWrongIdentity is returned when none of the identities can decrypt a backup.
 	ErrWrongIdentity = errors.New("backup: wrong identity: no identity matches this backup")
 	// ErrCorrupt is returned when a backup fails to decrypt or authenticate.
@@ -79,9 +90,9 @@ var (
 // File names inside a data folder and a backups folder.
 const (
 	// DBName is the database file name in a data folder.
-	DBName = "safedesk.db"
+	DBName = store.DBName
 	// MasterKeyName is the master key file name in a data folder.
-	MasterKeyName = "master.key"
+	MasterKeyName = store.MasterKeyName
 	// RecipientsName is the file of age recipients that backups are encrypted to.
 	RecipientsName = "backup-recipients.txt"
 	// IdentityName is the generated age identity; it belongs off the server.
@@ -238,6 +249,7 @@ type detailError struct {
 	msg      string
 }
 
+// Error is the message, or the sentinel's.
 func (e *detailError) Error() string {
 	if e.msg != "" {
 		return e.msg
@@ -245,6 +257,7 @@ func (e *detailError) Error() string {
 	return e.sentinel.Error()
 }
 
+// Unwrap gives errors.Is both the sentinel and the cause.
 func (e *detailError) Unwrap() []error { return []error{e.sentinel, e.cause} }
 
 // withDetail returns sentinel, printed alone, carrying cause.

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"safedesk/security"
 )
 
 // CreateOptions configures Create.
@@ -206,7 +208,7 @@ func commitPair(enc, man *tempFile, final string) error {
 		os.Remove(final)
 		return err
 	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
+	if err := security.SyncDir(filepath.Dir(final)); err != nil {
 		os.Remove(final + manifestExt)
 		os.Remove(final)
 		return err
@@ -271,6 +273,7 @@ func newAsyncHash() *asyncHash {
 	return a
 }
 
+// Write hands a copy of p to the hashing goroutine.
 func (a *asyncHash) Write(p []byte) (int, error) {
 	var b []byte
 	select {

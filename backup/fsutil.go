@@ -79,45 +79,6 @@ func noClobberRename(from, to string) error {
 	return nil
 }
 
-// syncDir flushes a folder's entries (new names, renames) to stable storage.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("backup: sync folder: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("backup: sync folder %s: %w", dir, err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file, sets perm,
-// syncs and renames it over any existing file, then syncs the folder.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	t, err := newTempFile(dir)
-	if err != nil {
-		return err
-	}
-	defer t.remove()
-	if _, err := t.Write(data); err != nil {
-		return fmt.Errorf("backup: write %s: %w", path, err)
-	}
-	// Chmod rather than trust the umask: the modes are part of the contract.
-	if err := t.Chmod(perm); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	if err := t.finish(); err != nil {
-		return err
-	}
-	if err := os.Rename(t.Name(), path); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	t.committed = true
-	return syncDir(dir)
-}
-
 // copyToTemp copies src into a new temporary file in dir and checks the
 // copy's SHA-256 against wantSHA (hex). The file is synced and closed.
 func copyToTemp(ctx context.Context, src, dir, wantSHA string) (*tempFile, error) {
@@ -169,6 +130,7 @@ type ctxReader struct {
 	r   io.Reader
 }
 
+// Read reads, unless the context is done.
 func (c ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"safedesk/security"
 )
 
 // MinPassphraseLen is the shortest passphrase PassphraseRecipient accepts.
@@ -54,7 +56,7 @@ func EnsureIdentity(dataDir string) (created bool, err error) {
 		fmt.Fprintf(&b, "# public key: %s\n", recipients[0])
 		fmt.Fprintf(&b, "# Move this file off the server: whoever holds it can read every backup.\n")
 		fmt.Fprintf(&b, "%s\n", id)
-		if err := writeFileAtomic(idPath, b.Bytes(), 0o600); err != nil {
+		if err := security.WriteFileAtomic(idPath, b.Bytes(), 0o600); err != nil {
 			return false, err
 		}
 		created = true
@@ -68,7 +70,7 @@ func EnsureIdentity(dataDir string) (created bool, err error) {
 	for _, r := range recipients {
 		fmt.Fprintf(&b, "%s\n", r)
 	}
-	if err := writeFileAtomic(recPath, b.Bytes(), 0o644); err != nil {
+	if err := security.WriteFileAtomic(recPath, b.Bytes(), 0o644); err != nil {
 		return created, err
 	}
 	return created, nil

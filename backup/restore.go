@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"safedesk/security"
 )
 
 // RestoreResult reports what Restore did.
@@ -20,6 +22,8 @@ type RestoreResult struct {
 	// (safedesk.db.pre-restore-YYYYMMDDTHHMMSSZ, with its -wal if it had
 	// one), or "" when the folder held no database.
 	SafetyCopy string
+	// DB is the restored database, set once the restore has succeeded.
+	DB string
 }
 
 // Restore replaces targetDir/safedesk.db with the backup at file. The server
@@ -77,26 +81,37 @@ func Restore(ctx context.Context, file string, identities []age.Identity, target
 	}
 	// From here on the old database is safe in the copy; a failure leaves
 	// the folder as it was, minus the side files moved aside.
-	for _, side := range []string{"-wal", "-journal"} {
-		if ok, err := exists(dbPath + side); err != nil {
-			return res, err
-		} else if ok {
-			if err := noClobberRename(dbPath+side, safety+side); err != nil {
-				return res, err
-			}
-		}
-	}
-	if err := os.Remove(dbPath + "-shm"); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return res, fmt.Errorf("backup: %w", err)
+	if err := moveSideFiles(dbPath, safety); err != nil {
+		return res, err
 	}
 	if err := os.Rename(t.Name(), dbPath); err != nil {
 		return res, fmt.Errorf("backup: %w", err)
 	}
 	t.committed = true
-	if err := syncDir(targetDir); err != nil {
+	if err := security.SyncDir(targetDir); err != nil {
 		return res, err
 	}
+	res.DB = dbPath
 	return res, nil
+}
+
+// moveSideFiles moves a stale -wal and -journal of the database at dbPath
+// beside its safety copy, and deletes its -shm: SQLite would otherwise
+// replay them onto the restored file.
+func moveSideFiles(dbPath, safety string) error {
+	for _, side := range []string{"-wal", "-journal"} {
+		if ok, err := exists(dbPath + side); err != nil {
+			return err
+		} else if ok {
+			if err := noClobberRename(dbPath+side, safety+side); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.Remove(dbPath + "-shm"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
 }
 
 // keepCopy makes dst a second name for the file at path (a hard link, or a

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"safedesk/security"
 )
 
 // Policy is a retention ladder: keep the newest backup of each of the last
@@ -126,7 +128,7 @@ func Prune(dir string, p Policy, now time.Time) (removed []string, err error) {
 		}
 	}
 	if len(removed) > 0 {
-		if err := syncDir(dir); err != nil {
+		if err := security.SyncDir(dir); err != nil {
 			errs = append(errs, err)
 		}
 	}

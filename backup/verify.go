@@ -94,24 +94,34 @@ func decryptTo(ctx context.Context, file string, identities []age.Identity, dir 
 		return nil, Manifest{}, err
 	}
 
-	got := Manifest{
+	m, err := holdAgainst(want, Manifest{
 		Format:          manifestFmt,
 		File:            filepath.Base(file),
 		Size:            n,
 		SHA256:          hex.EncodeToString(plainHash.Sum(nil)),
 		EncryptedSize:   src.n,
 		EncryptedSHA256: hex.EncodeToString(encHash.Sum(nil)),
+	})
+	if err != nil {
+		t.remove()
+		return nil, Manifest{}, err
 	}
-	got.Created, _ = parseFileName(got.File)
+	return t, m, nil
+}
+
+// holdAgainst checks what was decrypted (got) against want, the manifest
+// beside the file, and returns the manifest to report: want, or got with
+// the time from the file name when the file has no manifest.
+func holdAgainst(want *Manifest, got Manifest) (Manifest, error) {
 	if want == nil {
-		return t, got, nil
+		got.Created, _ = parseFileName(got.File)
+		return got, nil
 	}
 	if got.Size != want.Size || got.SHA256 != want.SHA256 ||
 		got.EncryptedSize != want.EncryptedSize || got.EncryptedSHA256 != want.EncryptedSHA256 {
-		t.remove()
-		return nil, Manifest{}, ErrMismatch
+		return Manifest{}, ErrMismatch
 	}
-	return t, *want, nil
+	return *want, nil
 }
 
 // decryptError turns an error from reading an age stream into a one-line

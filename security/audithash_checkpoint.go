@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -100,6 +101,39 @@ func LoadOrCreateSigningKey(path string) (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
+// LoadPublicKey reads an Ed25519 public key from a PEM "PUBLIC KEY" file,
+// as EncodePublicKey (or `openssl pkey -pubout`) writes it. Its errors
+// name the file, for the command line to show as they are.
+func LoadPublicKey(path string) (ed25519.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("%s: no PEM PUBLIC KEY block", path)
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 key", path)
+	}
+	return pub, nil
+}
+
+// EncodePublicKey writes pub as a PEM "PUBLIC KEY" block (PKIX), for an
+// outside verifier of checkpoints.
+func EncodePublicKey(w io.Writer, pub ed25519.PublicKey) error {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return fmt.Errorf("security: encode public key: %w", err)
+	}
+	return pem.Encode(w, &pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
 // loadSigningKey reads and checks the key file at path. A missing file is
 // returned as an error that wraps fs.ErrNotExist.
 func loadSigningKey(path string) (ed25519.PrivateKey, error) {
@@ -148,44 +182,16 @@ func checkKeyFileMode(path string, mode fs.FileMode) error {
 }
 
 // writeSigningKey writes key to path without ever replacing an existing
-// file: it writes a temporary file, syncs it, then hard-links it into
-// place, which fails with fs.ErrExist if path appeared meanwhile. A crash
-// leaves either no key file or a complete one.
+// file: the temporary file is hard-linked into place, which fails with
+// fs.ErrExist if path appeared meanwhile. A crash leaves either no key file
+// or a complete one.
 func writeSigningKey(path string, key ed25519.PrivateKey) error {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return fmt.Errorf("security: encode signing key: %w", err)
 	}
-	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("security: signing key: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".signing-key-*") // created with mode 0600
-	if err != nil {
-		return fmt.Errorf("security: signing key: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("security: write signing key: %w", err)
-	}
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		return fmt.Errorf("security: write signing key: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // make the new name durable; best effort
-		d.Close()
-	}
-	return nil
+	return writeAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600, os.Link)
 }

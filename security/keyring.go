@@ -60,7 +60,7 @@ func LoadMasterKey(path string, create bool) (*Keyring, bool, error) {
 	if errors.Is(err, fs.ErrNotExist) && create {
 		key := make([]byte, KeySize)
 		rand.Read(key)
-		if err := WriteKeyFile(path, key); err != nil {
+		if err := WriteFileAtomic(path, key, 0o600); err != nil {
 			return nil, false, err
 		}
 		k, err := NewKeyring(key)
@@ -83,37 +83,58 @@ func LoadMasterKey(path string, create bool) (*Keyring, bool, error) {
 	return k, false, err
 }
 
-// WriteKeyFile writes key to path atomically with mode 0600: a temporary file
-// in the same folder, fsync, rename, fsync of the folder.
-func WriteKeyFile(path string, key []byte) error {
+// WriteFileAtomic writes data to path with mode perm, so that a crash
+// leaves either the old file or the whole new one: a temporary file in the
+// same folder, synced, renamed over path, then the folder synced. It is the
+// one writer of key and identity files.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	return writeAtomic(path, data, perm, os.Rename)
+}
+
+// writeAtomic writes data to a synced temporary file beside path and puts
+// it in place with place: os.Rename replaces an existing file, os.Link
+// refuses one with an error wrapping fs.ErrExist.
+func writeAtomic(path string, data []byte, perm fs.FileMode, place func(tmp, path string) error) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".key-*")
+	f, err := os.CreateTemp(dir, ".safedesk-write-*")
 	if err != nil {
-		return fmt.Errorf("security: write key: %w", err)
+		return fmt.Errorf("security: write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("security: write key: %w", err)
+	// Chmod rather than trust the umask: the modes are part of the contract.
+	err = f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
 	}
-	if _, err := f.Write(key); err != nil {
-		f.Close()
-		return fmt.Errorf("security: write key: %w", err)
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("security: write key: %w", err)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("security: write key: %w", err)
+	if err != nil {
+		return fmt.Errorf("security: write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("security: write key: %w", err)
+	if err := place(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		return fmt.Errorf("security: write %s: %w", path, err)
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	return SyncDir(dir)
+}
+
+// SyncDir flushes a folder's entries (new names, renames) to stable
+// storage.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("security: sync folder: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("security: sync folder %s: %w", dir, err)
 	}
 	return nil
 }

@@ -1,7 +1,10 @@
 package security
 
 import (
+	"errors"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -176,4 +179,50 @@ func ceilSeconds(d time.Duration) int {
 		return 0
 	}
 	return int((d + time.Second - 1) / time.Second)
+}
+
+// limitUnits are the units of a written limit, smallest first.
+var limitUnits = []struct {
+	name string
+	per  float64 // seconds
+}{{"s", 1}, {"m", 60}, {"h", 3600}}
+
+// ParseLimit reads a limit written RATE/UNIT,BURST: "20/s,60" is 20
+// requests a second sustained with 60 at once; UNIT is s, m or h.
+func ParseLimit(s string) (LimitConfig, error) {
+	rate, burst, ok := strings.Cut(s, ",")
+	n, unit, ok2 := strings.Cut(rate, "/")
+	if !ok || !ok2 {
+		return LimitConfig{}, errors.New("security: want RATE/UNIT,BURST, like 20/s,60")
+	}
+	r, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
+	if err != nil || r <= 0 || r > 1e6 {
+		return LimitConfig{}, errors.New("security: the rate must be a positive number")
+	}
+	var per float64
+	for _, u := range limitUnits {
+		if u.name == strings.TrimSpace(unit) {
+			per = u.per
+		}
+	}
+	if per == 0 {
+		return LimitConfig{}, errors.New("security: the unit must be s, m or h")
+	}
+	b, err := strconv.Atoi(strings.TrimSpace(burst))
+	if err != nil || b < 1 || b > 1e6 {
+		return LimitConfig{}, errors.New("security: the burst must be a whole number of at least 1")
+	}
+	return LimitConfig{Rate: r / per, Burst: b}, nil
+}
+
+// String writes c as ParseLimit reads it, RATE/UNIT,BURST, with the largest
+// unit that keeps the rate whole, or 2 decimals at most.
+func (c LimitConfig) String() string {
+	for _, u := range limitUnits {
+		v := c.Rate * u.per
+		if v >= 1 && (v == float64(int64(v)) || u.name == "h") {
+			return strconv.FormatFloat(float64(int64(v*100+0.5))/100, 'f', -1, 64) + "/" + u.name + "," + strconv.Itoa(c.Burst)
+		}
+	}
+	return strconv.FormatFloat(c.Rate*3600, 'f', 2, 64) + "/h," + strconv.Itoa(c.Burst)
 }

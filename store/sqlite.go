@@ -11,7 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,6 +109,36 @@ func Open(ctx context.Context, path string, ring *security.Keyring, opts Options
 		}
 	}
 	return db, nil
+}
+
+// OpenDir opens the database of the data folder dir with its master key
+// (keyFile, or dir/master.key when empty), first settling a key rotation
+// that a crash interrupted (FinishKeyRotation). With create, a missing
+// folder, database and master key are made, and a new key is announced on
+// log (nil discards); without, a folder with no database is an error.
+func OpenDir(ctx context.Context, dir, keyFile string, create bool, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := ensureDir(dir, create); err != nil {
+		return nil, err
+	}
+	dbPath := filepath.Join(dir, DBName)
+	if _, err := os.Stat(dbPath); err != nil && !create {
+		return nil, fmt.Errorf("no database in %s (run safedesk serve once, or pass --data)", dir)
+	}
+	keyFile = MasterKeyPath(dir, keyFile)
+	if err := FinishKeyRotation(ctx, dbPath, keyFile, log); err != nil {
+		return nil, err
+	}
+	ring, created, err := security.LoadMasterKey(keyFile, create)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("created a new master key: keep a copy somewhere safe, off this server; without it the data cannot be read", "file", keyFile)
+	}
+	return Open(ctx, dbPath, ring, Options{})
 }
 
 // dsn builds the connection string: busy_timeout first so that every later

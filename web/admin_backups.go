@@ -5,71 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
-	"time"
 
+	"safedesk/backup"
 	"safedesk/store"
 	"safedesk/templates"
 )
-
-// BackupService is the backup machinery as the admin backups page uses it.
-// Package main implements it (only main imports package backup, and it
-// owns the schedule), so the page reaches it through this interface.
-type BackupService interface {
-	// Files lists the backups, newest first.
-	Files() ([]BackupFile, error)
-	// Status describes the configuration and what is running now.
-	Status() BackupStatus
-	// Start begins a backup in the background, or returns ErrBackupBusy.
-	Start(a store.Actor) error
-	// Open opens a backup for download; an unknown name is store.ErrNotFound.
-	Open(name string) (*os.File, BackupFile, error)
-	// Verify decrypts a backup with the identity the server holds and runs
-	// every check a restore runs. A backup that fails is a
-	// *BackupCheckError; a server without an identity gives
-	// ErrNoBackupIdentity; both come with the file. An unknown name is
-	// store.ErrNotFound.
-	Verify(ctx context.Context, name string, a store.Actor) (BackupFile, error)
-}
-
-// BackupCheckError is a backup that failed verification.
-type BackupCheckError struct {
-	// Reason is one line fit to show to an administrator.
-	Reason string
-}
-
-func (e *BackupCheckError) Error() string { return "web: backup check failed: " + e.Reason }
-
-// Errors a BackupService returns that the page explains.
-var (
-	ErrBackupBusy       = errors.New("web: a backup, verify or restore drill is already running")
-	ErrNoBackupIdentity = errors.New("web: this server holds no backup identity")
-)
-
-// BackupFile is one backup as the page lists it.
-type BackupFile struct {
-	Name    string
-	Path    string // absolute, for the restore command
-	Created time.Time
-	Size    int64  // of the encrypted file
-	SHA256  string // of the snapshot, from the manifest; "" without one
-	Schema  int
-}
-
-// BackupStatus is the backup configuration and what runs now.
-type BackupStatus struct {
-	Dir           string
-	CopyTo        string
-	Schedule      string // cron spec, "" when scheduled backups are off
-	NextRun       time.Time
-	Keep          string
-	DrillSchedule string // "" when there are no drills
-	NextDrill     time.Time
-	CanVerify     bool // the server holds an identity or passphrase
-	Running       string
-	RunningSince  time.Time
-}
 
 // adminBackups is the backups page: status, history and the files.
 func (s *Server) adminBackups(w http.ResponseWriter, r *http.Request) {
@@ -152,8 +93,12 @@ func lastRun(ctx context.Context, db *store.DB, kind string, okOnly bool) (store
 	return r, err
 }
 
-func backupRow(f BackupFile) templates.AdminBackupFile {
-	return templates.AdminBackupFile{Name: f.Name, Path: f.Path, Created: f.Created, Size: f.Size, SHA256: f.SHA256, Schema: f.Schema}
+func backupRow(e backup.Entry) templates.AdminBackupFile {
+	f := templates.AdminBackupFile{Name: e.Name, Path: e.Path, Created: e.Created, Size: e.Size}
+	if e.Manifest != nil {
+		f.SHA256, f.Schema = e.Manifest.SHA256, e.Manifest.SchemaVersion
+	}
+	return f
 }
 
 // adminBackupRunPost starts a backup now ("back up now").
@@ -163,7 +108,7 @@ func (s *Server) adminBackupRunPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch err := s.cfg.Backups.Start(s.staffActor(r)); {
-	case errors.Is(err, ErrBackupBusy):
+	case errors.Is(err, backup.ErrBusy):
 		s.flash(r, "A backup, verify or restore drill is already running. Try again when it has finished.")
 	case err != nil:
 		s.serveError(w, r, err)
@@ -220,13 +165,13 @@ func (s *Server) adminBackupRestorePost(w http.ResponseWriter, r *http.Request) 
 	name := r.PostForm.Get("name")
 	p := templates.AdminBackupRestoreProps{AdminPage: s.adminPageProps(r, "Restore a backup", "backups")}
 	f, err := s.cfg.Backups.Verify(r.Context(), name, s.staffActor(r))
-	var failed *BackupCheckError
+	var failed *backup.CheckError
 	switch {
-	case errors.Is(err, ErrNoBackupIdentity):
+	case errors.Is(err, backup.ErrNoIdentity):
 		// Nothing to check here: the restore command verifies first.
 	case errors.As(err, &failed):
-		p.Checked, p.Error = true, failed.Reason
-	case errors.Is(err, ErrBackupBusy):
+		p.Checked, p.Error = true, failed.Error()
+	case errors.Is(err, backup.ErrBusy):
 		s.flash(r, "A backup, verify or restore drill is running. Try again when it has finished.")
 		http.Redirect(w, r, "/admin/backups", http.StatusSeeOther)
 		return

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,106 +12,109 @@ import (
 	"testing"
 	"time"
 
+	"safedesk/backup"
 	"safedesk/security"
 	"safedesk/store"
 )
 
-// fakeBackups stands in for the backup service, which lives in package
-// main (web cannot import it); main's tests run the real one.
-type fakeBackups struct {
-	mu        sync.Mutex
-	dir       string
-	files     []BackupFile
-	running   string
-	started   []store.Actor
-	canVerify bool
-	verifyErr error
-	verified  []string
+// backupGate holds backups at their snapshot while closed, so that a test
+// sees a run in progress.
+type backupGate struct {
+	mu sync.Mutex
+	ch chan struct{} // nil: open
 }
 
-func newFakeBackups(t *testing.T, names ...string) *fakeBackups {
+func (g *backupGate) hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.ch = make(chan struct{})
+}
+
+func (g *backupGate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	close(g.ch)
+	g.ch = nil
+}
+
+func (g *backupGate) source(db *store.DB) func() (*sql.DB, error) {
+	return func() (*sql.DB, error) {
+		g.mu.Lock()
+		ch := g.ch
+		g.mu.Unlock()
+		if ch != nil {
+			<-ch
+		}
+		return db.OpenSnapshotSource()
+	}
+}
+
+// backupEnv is a test server whose admin backups page runs the real backup
+// service over the test store's data folder.
+type backupEnv struct {
+	*testEnv
+	svc  *backup.Service
+	gate *backupGate
+}
+
+// newBackupEnv starts a server with a backup service; with identity the
+// server holds the identity that decrypts its backups.
+func newBackupEnv(t *testing.T, identity bool) *backupEnv {
 	t.Helper()
-	f := &fakeBackups{dir: t.TempDir()}
-	for i, name := range names {
-		p := filepath.Join(f.dir, name)
-		if err := os.WriteFile(p, []byte("age-encryption.org/v1 "+name), 0o600); err != nil {
+	b := &backupEnv{gate: &backupGate{}}
+	b.testEnv = newTestServerWithDB(t, func(c *Config, db *store.DB) {
+		dir := filepath.Dir(db.Path())
+		if _, err := backup.EnsureIdentity(dir); err != nil {
 			t.Fatal(err)
 		}
-		f.files = append(f.files, BackupFile{Name: name, Path: p, Created: time.Now().Add(-time.Duration(i) * time.Hour),
-			Size: int64(22 + len(name)), SHA256: strings.Repeat("ab", 32), Schema: 7})
-	}
-	return f
-}
-
-func (f *fakeBackups) Files() ([]BackupFile, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]BackupFile(nil), f.files...), nil
-}
-
-func (f *fakeBackups) Status() BackupStatus {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return BackupStatus{Dir: f.dir, Schedule: "0 3 * * *", NextRun: time.Now().Add(2 * time.Hour), Keep: "7d,4w,12m",
-		CanVerify: f.canVerify, Running: f.running, RunningSince: time.Now()}
-}
-
-func (f *fakeBackups) Start(a store.Actor) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.running != "" {
-		return ErrBackupBusy
-	}
-	f.started = append(f.started, a)
-	return nil
-}
-
-func (f *fakeBackups) lookup(name string) (BackupFile, error) {
-	for _, x := range f.files {
-		if x.Name == name {
-			return x, nil
+		o := backup.DefaultOptions()
+		if identity {
+			o.Identity = filepath.Join(dir, backup.IdentityName)
 		}
-	}
-	return BackupFile{}, store.ErrNotFound
+		svc, err := backup.New(context.Background(), o, backup.Deps{DB: db, DataDir: dir, Source: b.gate.source(db)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+		b.svc, c.Backups = svc, svc
+	})
+	t.Cleanup(b.svc.Wait) // before the store closes
+	return b
 }
 
-func (f *fakeBackups) Open(name string) (*os.File, BackupFile, error) {
-	x, err := f.lookup(name)
+// backupAt writes a backup into the service's folder as if taken ago,
+// as the service writes them, without its retention ladder.
+func (b *backupEnv) backupAt(t *testing.T, ago time.Duration) backup.Manifest {
+	t.Helper()
+	recs, err := backup.LoadRecipients(filepath.Join(b.dir, backup.RecipientsName))
 	if err != nil {
-		return nil, x, err
-	}
-	file, err := os.Open(x.Path)
-	return file, x, err
-}
-
-func (f *fakeBackups) Verify(ctx context.Context, name string, a store.Actor) (BackupFile, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	x, err := f.lookup(name)
-	if err != nil {
-		return x, err
-	}
-	if !f.canVerify {
-		return x, ErrNoBackupIdentity
-	}
-	f.verified = append(f.verified, name)
-	return x, f.verifyErr
-}
-
-const (
-	backupA = "safedesk-20260302T030000Z.db.age"
-	backupB = "safedesk-20260301T030000Z.db.age"
-)
-
-func TestAdminBackupsPage(t *testing.T) {
-	fake := newFakeBackups(t, backupA, backupB)
-	env := newTestServerWith(t, func(c *Config) { c.Backups = fake })
-	owner, _ := env.owner()
-	ctx := context.Background()
-	if _, err := env.db.RecordBackupRun(ctx, store.BackupRun{Kind: store.BackupKindBackup, Source: store.BackupSourceSchedule, OK: true, File: backupA, Bytes: 4096}, store.SystemActor); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.db.RecordBackupRun(ctx, store.BackupRun{Kind: store.BackupKindDrill, Source: store.BackupSourceSchedule, OK: true, File: backupA}, store.SystemActor); err != nil {
+	src, err := b.db.OpenSnapshotSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	m, err := backup.Create(context.Background(), src, backup.CreateOptions{Dir: b.svc.Status().Dir, Recipients: recs,
+		SchemaVersion: store.SchemaVersion(), Now: func() time.Time { return b.clock.Now().Add(-ago) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestAdminBackupsPage(t *testing.T) {
+	env := newBackupEnv(t, false)
+	older := env.backupAt(t, 25*time.Hour)
+	newer := env.backupAt(t, 0)
+	owner, _ := env.owner()
+	ctx := context.Background()
+	if _, err := env.db.RecordBackupRun(ctx, store.BackupRun{Kind: store.BackupKindBackup, Source: store.BackupSourceSchedule, OK: true, File: newer.File, Bytes: newer.EncryptedSize}, store.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.db.RecordBackupRun(ctx, store.BackupRun{Kind: store.BackupKindDrill, Source: store.BackupSourceSchedule, OK: true, File: newer.File}, store.SystemActor); err != nil {
 		t.Fatal(err)
 	}
 
@@ -118,7 +122,7 @@ func TestAdminBackupsPage(t *testing.T) {
 	if resp.status != http.StatusOK {
 		t.Fatalf("GET /admin/backups: %d", resp.status)
 	}
-	for _, want := range []string{backupA, backupB, `data-testid="backup-now"`, "Restore drill of", "passed", "7d,4w,12m", `data-testid="disk-free"`} {
+	for _, want := range []string{older.File, newer.File, `data-testid="backup-now"`, "Restore drill of", "passed", "7d,4w,12m", `data-testid="disk-free"`} {
 		if !strings.Contains(resp.body, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -126,7 +130,7 @@ func TestAdminBackupsPage(t *testing.T) {
 	if n := strings.Count(resp.body, `data-testid="backup-row"`); n != 2 {
 		t.Errorf("%d rows, want 2", n)
 	}
-	if strings.Contains(resp.body, `data-testid="disk-free">unknown`) && diskFree(fake.dir) >= 0 {
+	if strings.Contains(resp.body, `data-testid="disk-free">unknown`) && diskFree(env.svc.Status().Dir) >= 0 {
 		t.Error("free disk space shown as unknown")
 	}
 
@@ -139,24 +143,34 @@ func TestAdminBackupsPage(t *testing.T) {
 		}
 	})
 	t.Run("back up now", func(t *testing.T) {
+		env.gate.hold()
 		resp := owner.post("/admin/backups/run", nil)
-		if resp.status != http.StatusSeeOther || len(fake.started) != 1 || fake.started[0].Type != store.ActorStaff {
-			t.Fatalf("POST run: %d, started %v", resp.status, fake.started)
+		if resp.status != http.StatusSeeOther || env.svc.Status().Running != "backup" {
+			t.Fatalf("POST run: %d, running %q", resp.status, env.svc.Status().Running)
 		}
 		if body := owner.get("/admin/backups").body; !strings.Contains(body, "Backup started") {
 			t.Error("no notice after starting a backup")
 		}
-		fake.mu.Lock()
-		fake.running = "backup"
-		fake.mu.Unlock()
 		owner.post("/admin/backups/run", nil)
 		body := owner.get("/admin/backups").body
-		if len(fake.started) != 1 || !strings.Contains(body, "already running") || !strings.Contains(body, "/admin/backups/status?watching=1") {
-			t.Errorf("a second start while one runs: started %d times; page polls: %v", len(fake.started), strings.Contains(body, "watching=1"))
+		if !strings.Contains(body, "already running") || !strings.Contains(body, "/admin/backups/status?watching=1") {
+			t.Errorf("a second start while one runs: page polls: %v\n%s", strings.Contains(body, "watching=1"), body)
 		}
-		fake.mu.Lock()
-		fake.running = ""
-		fake.mu.Unlock()
+		env.gate.release()
+		env.svc.Wait()
+		runs, err := env.db.ListAudit(ctx, store.AuditFilter{ActorType: store.ActorStaff})
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := 0
+		for _, e := range runs {
+			if strings.HasPrefix(e.Action, "backup.") && e.Details["source"] == store.BackupSourceManual {
+				started++
+			}
+		}
+		if last, err := env.db.LastBackupRun(ctx, store.BackupKindBackup, true); err != nil || last.Source != store.BackupSourceManual || started != 1 {
+			t.Errorf("last backup %+v, %v; %d runs in the staff member's name, want 1", last, err, started)
+		}
 		req, _ := http.NewRequest("GET", env.http.URL+"/admin/backups/status?watching=1", nil)
 		req.Header.Set("HX-Request", "true")
 		if resp := owner.do(req); resp.status != http.StatusOK || resp.header.Get("HX-Refresh") != "true" {
@@ -168,37 +182,41 @@ func TestAdminBackupsPage(t *testing.T) {
 		if resp := agent.get("/admin/backups"); resp.status != http.StatusForbidden {
 			t.Errorf("agent: %d, want 403", resp.status)
 		}
-		if resp := agent.post("/admin/backups/download", url.Values{"name": {backupA}}); resp.status != http.StatusForbidden {
+		if resp := agent.post("/admin/backups/download", url.Values{"name": {older.File}}); resp.status != http.StatusForbidden {
 			t.Errorf("agent download: %d, want 403", resp.status)
 		}
 	})
 }
 
 func TestAdminBackupDownloadNeedsStepUp(t *testing.T) {
-	fake := newFakeBackups(t, backupA)
-	env := newTestServerWith(t, func(c *Config) { c.Backups = fake })
+	env := newBackupEnv(t, false)
+	m := env.backupAt(t, 0)
 	owner, d := env.owner()
 	env.clock.advance(6 * time.Minute)
 	owner.get("/admin/backups") // activity, so only the step-up is stale
 
-	form := url.Values{"name": {backupA}}
+	form := url.Values{"name": {m.File}}
 	resp := owner.post("/admin/backups/download", form)
-	if resp.status != http.StatusUnauthorized || !strings.Contains(resp.body, `data-passkey="stepup"`) || !strings.Contains(resp.body, backupA) {
+	if resp.status != http.StatusUnauthorized || !strings.Contains(resp.body, `data-passkey="stepup"`) || !strings.Contains(resp.body, m.File) {
 		t.Fatalf("stale step-up: %d\n%s", resp.status, resp.body)
 	}
 	env.stepUp(owner, d)
-	resp = owner.post("/admin/backups/download", form)
-	if resp.status != http.StatusOK || resp.body != "age-encryption.org/v1 "+backupA {
-		t.Fatalf("download: %d %q", resp.status, resp.body)
+	want, err := os.ReadFile(filepath.Join(env.svc.Status().Dir, m.File))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if cd := resp.header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, backupA) {
+	resp = owner.post("/admin/backups/download", form)
+	if resp.status != http.StatusOK || resp.body != string(want) {
+		t.Fatalf("download: %d, %d bytes, want the %d of the file", resp.status, len(resp.body), len(want))
+	}
+	if cd := resp.header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, m.File) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	entries, err := env.db.ListAudit(context.Background(), store.AuditFilter{Action: "backup.downloaded"})
-	if err != nil || len(entries) != 1 || entries[0].Target != "backup:"+backupA || entries[0].Actor.Type != store.ActorStaff {
+	if err != nil || len(entries) != 1 || entries[0].Target != "backup:"+m.File || entries[0].Actor.Type != store.ActorStaff {
 		t.Errorf("download audit: %+v, %v", entries, err)
 	}
-	for _, name := range []string{"../master.key", "safedesk.db", filepath.Join(fake.dir, backupA)} {
+	for _, name := range []string{"../master.key", "safedesk.db", filepath.Join(env.svc.Status().Dir, m.File)} {
 		if resp := owner.post("/admin/backups/download", url.Values{"name": {name}}); resp.status != http.StatusNotFound {
 			t.Errorf("download %q: %d, want 404", name, resp.status)
 		}
@@ -206,26 +224,38 @@ func TestAdminBackupDownloadNeedsStepUp(t *testing.T) {
 }
 
 func TestAdminBackupRestoreExplains(t *testing.T) {
-	fake := newFakeBackups(t, backupA)
-	env := newTestServerWith(t, func(c *Config) { c.Backups = fake })
-	owner, _ := env.owner() // a fresh sign-in counts as a step-up
-	form := url.Values{"name": {backupA}}
-
 	t.Run("without an identity on the server: the commands", func(t *testing.T) {
-		resp := owner.post("/admin/backups/restore", form)
-		if resp.status != http.StatusOK || !strings.Contains(resp.body, "safedesk backup restore "+fake.files[0].Path) || !strings.Contains(resp.body, "holds no backup identity") {
+		env := newBackupEnv(t, false)
+		m := env.backupAt(t, 0)
+		owner, _ := env.owner() // a fresh sign-in counts as a step-up
+		resp := owner.post("/admin/backups/restore", url.Values{"name": {m.File}})
+		path := filepath.Join(env.svc.Status().Dir, m.File)
+		if resp.status != http.StatusOK || !strings.Contains(resp.body, "safedesk backup restore "+path) || !strings.Contains(resp.body, "holds no backup identity") {
 			t.Fatalf("restore page: %d\n%s", resp.status, resp.body)
 		}
 	})
-	fake.canVerify = true
+
+	env := newBackupEnv(t, true)
+	m := env.backupAt(t, 0)
+	owner, _ := env.owner()
+	form := url.Values{"name": {m.File}}
 	t.Run("with an identity: verified first", func(t *testing.T) {
 		resp := owner.post("/admin/backups/restore", form)
-		if resp.status != http.StatusOK || !strings.Contains(resp.body, `data-testid="verified"`) || len(fake.verified) != 1 {
-			t.Fatalf("restore page: %d, verified %v", resp.status, fake.verified)
+		last, err := env.db.LastBackupRun(context.Background(), store.BackupKindVerify, true)
+		if resp.status != http.StatusOK || !strings.Contains(resp.body, `data-testid="verified"`) || err != nil || last.File != m.File {
+			t.Fatalf("restore page: %d, last verify %+v, %v", resp.status, last, err)
 		}
 	})
 	t.Run("a backup that fails says why", func(t *testing.T) {
-		fake.verifyErr = &BackupCheckError{Reason: "backup: file is corrupt or truncated"}
+		path := filepath.Join(env.svc.Status().Dir, m.File)
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(path, info.Size()/2); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(path + ".json") // without its manifest, the cut shows as corrupt or truncated
 		resp := owner.post("/admin/backups/restore", form)
 		if resp.status != http.StatusOK || !strings.Contains(resp.body, `data-testid="verify-failed"`) || !strings.Contains(resp.body, "corrupt or truncated") {
 			t.Fatalf("restore page: %d\n%s", resp.status, resp.body)

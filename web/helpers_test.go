@@ -51,6 +51,13 @@ func newTestServerWith(t *testing.T, adjust func(*Config)) *testEnv {
 	return newEnv(t, adjust)
 }
 
+// newTestServerWithDB is newTestServerWith for settings built over the
+// store, such as a backup service.
+func newTestServerWithDB(t *testing.T, adjust func(*Config, *store.DB)) *testEnv {
+	t.Helper()
+	return newEnvDB(t, adjust)
+}
+
 // newTestServerTB is newTestServer for benchmarks.
 func newTestServerTB(tb testing.TB) *testEnv {
 	tb.Helper()
@@ -58,6 +65,13 @@ func newTestServerTB(tb testing.TB) *testEnv {
 }
 
 func newEnv(t testing.TB, adjust func(*Config)) *testEnv {
+	t.Helper()
+	return newEnvDB(t, func(c *Config, _ *store.DB) { adjust(c) })
+}
+
+// newEnvDB is newEnv for settings built over the store, such as a backup
+// service.
+func newEnvDB(t testing.TB, adjust func(*Config, *store.DB)) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	clock := &fakeClock{}
@@ -86,7 +100,7 @@ func newEnv(t testing.TB, adjust func(*Config)) *testEnv {
 	_, port, _ := net.SplitHostPort(env.http.Listener.Addr().String())
 	base, _ := url.Parse("http://localhost:" + port)
 	cfg := Config{BaseURL: base, Product: "Northwind", MailFrom: "support@northwind.example"}
-	adjust(&cfg)
+	adjust(&cfg, db)
 	env.srv, err = New(cfg, db, mailer, log)
 	if err != nil {
 		t.Fatal(err)

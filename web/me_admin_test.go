@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -87,14 +88,9 @@ func TestAdminErasure(t *testing.T) {
 }
 
 func TestSettingsPrivacyAndChecks(t *testing.T) {
-	env := newTestServerWith(t, func(c *Config) {
+	env := newTestServerWithDB(t, func(c *Config, db *store.DB) {
 		c.Privacy.Retention = store.Retention{ResolvedTickets: 730 * 24 * time.Hour, SecurityEvents: 90 * 24 * time.Hour}
-		c.Doctor = func(context.Context) []DoctorCheck {
-			return []DoctorCheck{
-				{Name: "tls", Status: CheckPass, Detail: "HTTPS served here"},
-				{Name: "smtp", Status: CheckFail, Detail: "development mode", Fix: "set --smtp"},
-			}
-		}
+		c.Doctor = NewDoctor(DoctorInput{Data: filepath.Dir(db.Path()), BaseURL: c.BaseURL, Privacy: c.Privacy, DB: db})
 	})
 	ctx := context.Background()
 	owner, _ := env.owner()

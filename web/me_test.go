@@ -328,7 +328,7 @@ func scanLaterBackup(t *testing.T, env *testEnv, email string, marks []string, c
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := security.WriteKeyFile(filepath.Join(restored, backup.MasterKeyName), key); err != nil {
+	if err := security.WriteFileAtomic(filepath.Join(restored, backup.MasterKeyName), key, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := backup.Restore(ctx, entries[0].Path, []age.Identity{id}, restored, false); err != nil {
@@ -414,16 +414,15 @@ func TestNotificationsCarryNoText(t *testing.T) {
 	}
 }
 
-// ladderBackups is a backup service that only answers Status.
-type ladderBackups struct{ BackupService }
-
-func (ladderBackups) Status() BackupStatus {
-	return BackupStatus{Keep: "7d,4w,12m", Schedule: "0 3 * * *", CopyTo: "/mnt/offsite"}
-}
-
 func TestPrivacyPageFromConfig(t *testing.T) {
-	env := newTestServerWith(t, func(c *Config) {
-		c.Backups = ladderBackups{}
+	env := newTestServerWithDB(t, func(c *Config, db *store.DB) {
+		o := backup.DefaultOptions()
+		o.CopyTo = "/mnt/offsite"
+		svc, err := backup.New(context.Background(), o, backup.Deps{DB: db, DataDir: filepath.Dir(db.Path())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Backups = svc
 		c.ChatRetention = 30 * 24 * time.Hour
 		c.Privacy.Retention = store.Retention{ResolvedTickets: 730 * 24 * time.Hour, SecurityEvents: 90 * 24 * time.Hour}
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"safedesk/backup"
 	"safedesk/bot"
 	"safedesk/security"
 	"safedesk/store"
@@ -53,8 +54,8 @@ type Config struct {
 	// by default).
 	Privacy PrivacyConfig
 	// Doctor runs the deployment checks of `safedesk doctor` for the
-	// settings page; nil shows none.
-	Doctor func(context.Context) []DoctorCheck
+	// settings page (web/doctor.go); nil shows none.
+	Doctor *Doctor
 
 	// Abuse tunes rate limits and abuse detection (web/abuse.go).
 	Abuse AbuseConfig
@@ -64,7 +65,7 @@ type Config struct {
 
 	// Backups runs and lists backups for the admin backups page; nil
 	// when this process makes none.
-	Backups BackupService
+	Backups *backup.Service
 
 	// The API (web/api*.go): per-token rate (requests per second) and
 	// burst, 10 and 100 when zero; OAuth2 access-token lifetime, at most

@@ -18,7 +18,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -272,5 +274,167 @@ func TestRedirectToHTTPS(t *testing.T) {
 		if resp.StatusCode != tt.status || resp.Header.Get("Location") != tt.want {
 			t.Errorf("%s %s: %d %s, want %d %s", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Location"), tt.status, tt.want)
 		}
+	}
+}
+
+func TestTLSOptions(t *testing.T) {
+	certDir := t.TempDir()
+	now := time.Now()
+	cert, key, _ := writeCert(t, certDir, now.Add(-time.Hour), now.Add(90*24*time.Hour), "localhost")
+	bad := []struct {
+		name string
+		opts TLSOptions
+		base string
+		want string
+	}{
+		{"cert without key", TLSOptions{Cert: cert}, "", "--tls-cert and --tls-key"},
+		{"files and ACME", TLSOptions{Cert: cert, Key: key, ACMEDomain: "help.example.com"}, "", "exclude each other"},
+		{"redirect without TLS", TLSOptions{RedirectAddr: ":80"}, "", "--http-redirect-addr needs"},
+		{"a bad redirect address", TLSOptions{Cert: cert, Key: key, RedirectAddr: "eighty"}, "", "want host:port"},
+		{"http base URL with TLS", TLSOptions{Cert: cert, Key: key}, "http://localhost:8443", "must be https"},
+		{"ACME directory alone", TLSOptions{ACMEDirectory: "https://ca.example/dir"}, "", "need --acme-domain"},
+		{"an http ACME directory", TLSOptions{ACMEDomain: "help.example.com", ACMEDirectory: "http://ca.example/dir"}, "", "want an https URL"},
+		{"ACME for an address", TLSOptions{ACMEDomain: "192.0.2.1"}, "", "want a domain name"},
+		{"base URL outside the ACME names", TLSOptions{ACMEDomain: "help.example.com"}, "https://other.example.com", "not among"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.opts.Validate()
+			if err == nil && tt.base != "" {
+				err = tt.opts.CheckBaseURL(tt.base)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v, want one line naming %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("the default base URL follows TLS", func(t *testing.T) {
+		for _, tt := range []struct {
+			opts TLSOptions
+			addr string
+			want string
+		}{
+			{TLSOptions{}, "127.0.0.1:8080", "http://localhost:8080"},
+			{TLSOptions{}, ":8080", "http://localhost:8080"},
+			{TLSOptions{}, "help.example.com:8080", "http://help.example.com:8080"},
+			{TLSOptions{Cert: cert, Key: key}, "127.0.0.1:8443", "https://localhost:8443"},
+			{TLSOptions{ACMEDomain: "help.example.com,www.example.com"}, ":443", "https://help.example.com"},
+		} {
+			if err := tt.opts.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			got := tt.opts.DefaultBaseURL(tt.addr)
+			if got != tt.want {
+				t.Errorf("%+v on %s: %s, want %s", tt.opts, tt.addr, got, tt.want)
+			}
+			if err := tt.opts.CheckBaseURL(got); err != nil {
+				t.Errorf("the default %s is refused: %v", got, err)
+			}
+		}
+	})
+}
+
+// freeAddr returns a loopback address that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestACMEWiring checks the ACME set-up without a CA: the TLS listener
+// offers the TLS-ALPN-01 protocol, and the plain-HTTP server answers the
+// HTTP-01 challenge path itself while redirecting everything else.
+func TestACMEWiring(t *testing.T) {
+	o := TLSOptions{ACMEDomain: "help.example.com", ACMEDirectory: "https://ca.test/dir", RedirectAddr: freeAddr(t)}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse(o.DefaultBaseURL(":443"))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	https, err := NewHTTPS(o, t.TempDir(), base, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := https.Config()
+	if c.MinVersion != tls.VersionTLS12 || !slices.Contains(c.NextProtos, "acme-tls/1") || !slices.Contains(c.NextProtos, "h2") {
+		t.Errorf("TLS config: min %x, ALPN %v", c.MinVersion, c.NextProtos)
+	}
+	if https.acme.Client.DirectoryURL != "https://ca.test/dir" {
+		t.Errorf("directory %q", https.acme.Client.DirectoryURL)
+	}
+	if _, err := c.GetCertificate(&tls.ClientHelloInfo{ServerName: "other.example.com"}); err == nil {
+		t.Error("a certificate would be requested for a name not in --acme-domain")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stop, err := https.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); stop() }()
+	plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) *http.Response {
+		t.Helper()
+		resp, err := plain.Get("http://" + o.RedirectAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := get("/.well-known/acme-challenge/unknown-token"); resp.StatusCode == http.StatusMovedPermanently {
+		t.Error("the HTTP-01 challenge path is redirected instead of answered")
+	}
+	if resp := get("/tickets"); resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "https://help.example.com/tickets" {
+		t.Errorf("redirect: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if none, err := NewHTTPS(TLSOptions{}, t.TempDir(), base, log); none != nil || err != nil || none.Config() != nil {
+		t.Errorf("without TLS: %v, %v; want nothing to serve", none, err)
+	}
+}
+
+// TestHTTPSReloadsOnSignal: a signal reads the certificate files again; a
+// broken file keeps the certificate in use.
+func TestHTTPSReloadsOnSignal(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	cert, key, first := writeCert(t, dir, now.Add(-time.Hour), now.Add(90*24*time.Hour), "localhost")
+	base, _ := url.Parse("https://localhost:8443")
+	var logs strings.Builder // read once the reloading goroutine has ended
+	h, err := NewHTTPS(TLSOptions{Cert: cert, Key: key}, dir, base, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial := func() *big.Int { return h.certs.Leaf().SerialNumber }
+	hup := make(chan os.Signal)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.reloadOnSignal(ctx, hup); close(done) }()
+	stop := func() { cancel(); <-done }
+	defer stop()
+
+	_, _, renewed := writeCert(t, dir, now.Add(-time.Hour), now.Add(60*24*time.Hour), "localhost")
+	if serial().Cmp(first) != 0 {
+		t.Fatal("the new files were read before any signal")
+	}
+	hup <- syscall.SIGHUP
+	hup <- syscall.SIGHUP // taken only once the first is handled
+	if serial().Cmp(renewed) != 0 {
+		t.Fatalf("serial %s after SIGHUP, want %s", serial(), renewed)
+	}
+	if err := os.WriteFile(cert, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hup <- syscall.SIGHUP
+	hup <- syscall.SIGHUP
+	if serial().Cmp(renewed) != 0 {
+		t.Error("a failed reload dropped the certificate in use")
+	}
+	stop()
+	if !strings.Contains(logs.String(), "TLS certificate not reloaded") {
+		t.Errorf("the failed reload is not logged:\n%s", logs.String())
 	}
 }

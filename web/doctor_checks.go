@@ -1,163 +1,46 @@
-package main
+package web
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"go/version"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	"safedesk/backup"
 	"safedesk/security"
 	"safedesk/store"
-	"safedesk/web"
 )
 
-// Thresholds of the doctor.
-const (
-	certRenewWarn    = 14 * 24 * time.Hour // a certificate this close to expiry is a warning
-	backupWarnAge    = 36 * time.Hour      // a daily schedule missed a run
-	backupFailAge    = 7 * 24 * time.Hour  // a week without a backup
-	verifyWarnAge    = 35 * 24 * time.Hour // a weekly drill missed most of a month
-	binaryWarnAge    = 90 * 24 * time.Hour // time to look for a newer release
-	doctorCacheAge   = 5 * time.Minute     // the settings page reuses a result this long
-	doctorCheckLimit = 30 * time.Second    // the settings page never waits longer
-	statusWidth      = len(web.CheckPass)  // PASS, WARN and FAIL are as wide
-	nameWidth        = len("backup-identity") + 1
-)
-
-// doctorMinGo is the Go release this code is meant to be built with: the
-// toolchain line of go.mod. Older ones carry standard-library
-// vulnerabilities that it fixes.
-var doctorMinGo = "go1.27.3"
-
-// runDoctor checks the deployment and prints one line per check; any FAIL
-// makes it return an error, so the process exits 1. It takes the server's
-// flags and environment, so run it the way the server runs.
-func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultConfig()
-	fs := flagSet(&cfg)
-	if err := parseFlags(fs, args, stderr); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("doctor: unexpected argument %q", fs.Arg(0))}
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	checks := diagnose(ctx, cfg, nil, time.Now())
-	var pass, warn, fail int
-	for _, c := range checks {
-		line := fmt.Sprintf("%-*s  %-*s %s", statusWidth, c.Status, nameWidth, c.Name, c.Detail)
-		if c.Fix != "" {
-			line += " — fix: " + c.Fix
-		}
-		fmt.Fprintln(stdout, line)
-		switch c.Status {
-		case web.CheckPass:
-			pass++
-		case web.CheckWarn:
-			warn++
-		default:
-			fail++
-		}
-	}
-	fmt.Fprintf(stdout, "%d passed, %d warnings, %d failed\n", pass, warn, fail)
-	if fail > 0 {
-		return fmt.Errorf("doctor: %d of %d checks failed", fail, len(checks))
-	}
-	return nil
-}
-
-// doctorFunc gives the settings page the doctor's checks against the
-// running server's database, computed at most every few minutes (the audit
-// chain check reads the whole log).
-func doctorFunc(cfg Config, db *store.DB) func(context.Context) []web.DoctorCheck {
-	var mu sync.Mutex
-	var at time.Time
-	var last []web.DoctorCheck
-	return func(ctx context.Context) []web.DoctorCheck {
-		mu.Lock()
-		defer mu.Unlock()
-		if last != nil && time.Since(at) < doctorCacheAge {
-			return last
-		}
-		ctx, cancel := context.WithTimeout(ctx, doctorCheckLimit)
-		defer cancel()
-		last, at = diagnose(ctx, cfg, db, time.Now()), time.Now()
-		return last
-	}
-}
-
-// diagnose runs every check. db is the open database, or nil to open the
-// data folder's (the command line).
-func diagnose(ctx context.Context, cfg Config, db *store.DB, now time.Time) []web.DoctorCheck {
-	d := &doctor{cfg: cfg, now: now}
-	checks := []web.DoctorCheck{d.tls(), d.baseURL(), d.masterKey(), d.dataFolder()}
-	if db == nil {
-		opened, c := d.open(ctx)
-		checks = append(checks, c)
-		if opened != nil {
-			defer opened.Close()
-			db = opened
-		}
-	}
-	checks = append(checks, d.audit(ctx), d.backupIdentity())
-	if db != nil {
-		checks = append(checks, d.backups(ctx, db), d.backupVerify(ctx, db))
-	}
-	return append(checks, d.smtp(), d.retention(), d.notifications(), d.binary())
-}
-
+// doctor runs the checks of one Diagnose.
 type doctor struct {
-	cfg Config
+	in  DoctorInput
 	now time.Time
 }
 
-func pass(name, detail string) web.DoctorCheck {
-	return web.DoctorCheck{Name: name, Status: web.CheckPass, Detail: detail}
+func pass(name, detail string) DoctorCheck {
+	return DoctorCheck{Name: name, Status: CheckPass, Detail: detail}
 }
 
-func warn(name, detail, fix string) web.DoctorCheck {
-	return web.DoctorCheck{Name: name, Status: web.CheckWarn, Detail: detail, Fix: fix}
+func warn(name, detail, fix string) DoctorCheck {
+	return DoctorCheck{Name: name, Status: CheckWarn, Detail: detail, Fix: fix}
 }
 
-func fail(name, detail, fix string) web.DoctorCheck {
-	return web.DoctorCheck{Name: name, Status: web.CheckFail, Detail: detail, Fix: fix}
-}
-
-func count(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-func days(d time.Duration) string {
-	switch n := int(d / (24 * time.Hour)); {
-	case n >= 2:
-		return fmt.Sprintf("%d days", n)
-	case d >= time.Hour:
-		return fmt.Sprintf("%d hours", int(d/time.Hour))
-	}
-	return "less than an hour"
+func fail(name, detail, fix string) DoctorCheck {
+	return DoctorCheck{Name: name, Status: CheckFail, Detail: detail, Fix: fix}
 }
 
 // tls: HTTPS served here, or by a trusted proxy in front.
-func (d *doctor) tls() web.DoctorCheck {
+func (d *doctor) tls() DoctorCheck {
 	const name = "tls"
-	t, base := d.cfg.TLS, d.cfg.baseURL
+	t, base := d.in.TLS, d.in.BaseURL
 	switch {
 	case t.Cert != "":
-		cert, err := web.LoadCertificate(t.Cert, t.Key, d.now)
+		cert, err := LoadCertificate(t.Cert, t.Key, d.now)
 		if err != nil {
 			return fail(name, err.Error(), "install a valid certificate and key, then send the server SIGHUP (or restart it)")
 		}
@@ -171,13 +54,13 @@ func (d *doctor) tls() web.DoctorCheck {
 		}
 		return pass(name, fmt.Sprintf("HTTPS served here with %s, valid until %s (TLS 1.2+, HTTP/2)", t.Cert, cert.Leaf.NotAfter.UTC().Format(time.DateOnly)))
 	case t.ACMEDomain != "":
-		if t.RedirectAddr == "" && !strings.HasSuffix(d.cfg.Addr, ":443") {
-			return warn(name, "certificates from ACME, but the server listens on "+d.cfg.Addr+" and not on port 80: the CA cannot reach a challenge",
+		if t.RedirectAddr == "" && !strings.HasSuffix(d.in.Addr, ":443") {
+			return warn(name, "certificates from ACME, but the server listens on "+d.in.Addr+" and not on port 80: the CA cannot reach a challenge",
 				"listen on :443, or add --http-redirect-addr :80")
 		}
-		return pass(name, "HTTPS served here with certificates from ACME for "+t.ACMEDomain+", cached in "+filepath.Join(d.cfg.Data, "acme"))
-	case len(d.cfg.proxies) > 0 && base.Scheme == "https":
-		return pass(name, "TLS ends at the reverse proxy in front ("+d.cfg.TrustedProxies+"), which must redirect HTTP to HTTPS")
+		return pass(name, "HTTPS served here with certificates from ACME for "+t.ACMEDomain+", cached in "+filepath.Join(d.in.Data, "acme"))
+	case strings.Trim(d.in.TrustedProxies, ", \t") != "" && base.Scheme == "https":
+		return pass(name, "TLS ends at the reverse proxy in front ("+d.in.TrustedProxies+"), which must redirect HTTP to HTTPS")
 	case base.Scheme == "https":
 		return warn(name, "the base URL is https but this server serves plain HTTP and trusts no proxy",
 			"if a proxy ends TLS in front, list it in --trusted-proxies (client addresses are wrong otherwise); else serve TLS with --tls-cert/--tls-key or --acme-domain")
@@ -187,8 +70,8 @@ func (d *doctor) tls() web.DoctorCheck {
 }
 
 // baseURL: cookies, HSTS and passkeys follow its scheme.
-func (d *doctor) baseURL() web.DoctorCheck {
-	u := d.cfg.baseURL
+func (d *doctor) baseURL() DoctorCheck {
+	u := d.in.BaseURL
 	if u.Scheme != "https" {
 		return fail("base-url", u.String()+" is not https: cookies are not Secure and no HSTS is sent",
 			"set --base-url https://your-domain")
@@ -197,9 +80,9 @@ func (d *doctor) baseURL() web.DoctorCheck {
 }
 
 // masterKey: only the server's user may read it.
-func (d *doctor) masterKey() web.DoctorCheck {
+func (d *doctor) masterKey() DoctorCheck {
 	const name = "master-key"
-	path := masterKeyPath(d.cfg.Data, d.cfg.MasterKeyFile)
+	path := store.MasterKeyPath(d.in.Data, d.in.MasterKeyFile)
 	fi, err := os.Stat(path)
 	if err != nil {
 		return fail(name, fmt.Sprintf("no master key at %s", path), "start the server once to create it, or point --master-key-file at it")
@@ -215,9 +98,9 @@ func (d *doctor) masterKey() web.DoctorCheck {
 }
 
 // dataFolder: the database, keys and backups are for the server's user.
-func (d *doctor) dataFolder() web.DoctorCheck {
+func (d *doctor) dataFolder() DoctorCheck {
 	const name = "data-folder"
-	dir := d.cfg.Data
+	dir := d.in.Data
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return fail(name, fmt.Sprintf("no data folder at %s", dir), "start the server once, or pass --data")
@@ -230,15 +113,18 @@ func (d *doctor) dataFolder() web.DoctorCheck {
 		return pass(name, fmt.Sprintf("%s: mode %04o", dir, perm))
 	}
 	var readable []string
-	filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
 		if err != nil || path == dir {
-			return nil
+			return nil // an entry that cannot be read is nobody's to read
 		}
 		if info, err := e.Info(); err == nil && info.Mode().Perm()&0o004 != 0 && perm&0o005 == 0o005 {
 			readable = append(readable, path)
 		}
 		return nil
 	})
+	if err != nil {
+		return fail(name, err.Error(), "chmod 700 "+dir)
+	}
 	if len(readable) > 0 {
 		return fail(name, fmt.Sprintf("%s has mode %04o and others may read %s", dir, perm, strings.Join(readable, ", ")), "chmod 700 "+dir)
 	}
@@ -246,13 +132,13 @@ func (d *doctor) dataFolder() web.DoctorCheck {
 }
 
 // open opens the data folder's database with the master key.
-func (d *doctor) open(ctx context.Context) (*store.DB, web.DoctorCheck) {
+func (d *doctor) open(ctx context.Context) (*store.DB, DoctorCheck) {
 	const name = "database"
-	path := filepath.Join(d.cfg.Data, backup.DBName)
+	path := filepath.Join(d.in.Data, store.DBName)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fail(name, "no database at "+path, "start the server once, or pass --data")
 	}
-	ring, _, err := security.LoadMasterKey(masterKeyPath(d.cfg.Data, d.cfg.MasterKeyFile), false)
+	ring, _, err := security.LoadMasterKey(store.MasterKeyPath(d.in.Data, d.in.MasterKeyFile), false)
 	if err != nil {
 		return nil, fail(name, err.Error(), "fix the master key first")
 	}
@@ -268,13 +154,13 @@ func (d *doctor) open(ctx context.Context) (*store.DB, web.DoctorCheck) {
 }
 
 // audit: the hash chain and the signed checkpoints hold.
-func (d *doctor) audit(ctx context.Context) web.DoctorCheck {
+func (d *doctor) audit(ctx context.Context) DoctorCheck {
 	const name = "audit"
-	pub, err := auditPublicKey(d.cfg, "")
+	pub, err := store.AuditPublicKey(d.in.Data, d.in.MasterKeyFile, "")
 	if err != nil {
 		return fail(name, err.Error(), "fix the audit signing key beside the master key")
 	}
-	rep, err := store.VerifyAuditFile(ctx, filepath.Join(d.cfg.Data, backup.DBName), pub)
+	rep, err := store.VerifyAuditFile(ctx, filepath.Join(d.in.Data, store.DBName), pub)
 	var chain *security.ChainError
 	switch {
 	case errors.As(err, &chain):
@@ -292,13 +178,13 @@ func (d *doctor) audit(ctx context.Context) web.DoctorCheck {
 }
 
 // smtp: mail goes out over TLS, not to the log.
-func (d *doctor) smtp() web.DoctorCheck {
+func (d *doctor) smtp() DoctorCheck {
 	const name = "smtp"
-	if d.cfg.SMTP == "" {
+	if d.in.SMTP == "" {
 		return fail(name, "development mode: mail, sign-in codes included, is written to the server log and never sent",
 			"set --smtp smtps://user:pass@mail.example.com:465 (or smtp://…:587 with STARTTLS) and --mail-from")
 	}
-	u, err := url.Parse(d.cfg.SMTP)
+	u, err := url.Parse(d.in.SMTP)
 	if err != nil {
 		return fail(name, "--smtp is not a URL", "set --smtp smtps://user:pass@host:465")
 	}
@@ -315,18 +201,19 @@ func (d *doctor) smtp() web.DoctorCheck {
 }
 
 // retention: personal data is deleted on a schedule.
-func (d *doctor) retention() web.DoctorCheck {
-	p := d.cfg.Privacy
-	detail := fmt.Sprintf("solved/closed tickets %s, security events %s, at %q UTC", p.RetainTickets.String(), p.RetainSecurity.String(), p.Schedule)
-	if p.RetainTickets == 0 || p.RetainSecurity == 0 {
+func (d *doctor) retention() DoctorCheck {
+	r := d.in.Privacy.Retention
+	tickets, events := store.Period(r.ResolvedTickets), store.Period(r.SecurityEvents)
+	detail := fmt.Sprintf("solved/closed tickets %s, security events %s, at %q UTC", tickets.String(), events.String(), d.in.RetentionSchedule)
+	if tickets == 0 || events == 0 {
 		return warn("retention", detail+": some data is kept for ever", "set --retain-tickets and --retain-security-events")
 	}
 	return pass("retention", detail)
 }
 
 // notifications: emails carry no ticket text.
-func (d *doctor) notifications() web.DoctorCheck {
-	if d.cfg.Privacy.NotifyText {
+func (d *doctor) notifications() DoctorCheck {
+	if d.in.Privacy.NotifyText {
 		return warn("notifications", "reply emails carry the reply's text (--notify-text), and email is seldom end-to-end encrypted",
 			"drop --notify-text: customers read replies on the portal")
 	}
@@ -334,11 +221,11 @@ func (d *doctor) notifications() web.DoctorCheck {
 }
 
 // binary: how old the build is, and with which Go.
-func (d *doctor) binary() web.DoctorCheck {
+func (d *doctor) binary() DoctorCheck {
 	const name = "binary"
-	b := web.ReadBuild()
-	if b.GoVersion != "" && version.IsValid(b.GoVersion) && version.Compare(b.GoVersion, doctorMinGo) < 0 {
-		return warn(name, fmt.Sprintf("built with %s, older than %s, which fixes known vulnerabilities in the standard library", b.GoVersion, doctorMinGo),
+	b := ReadBuild()
+	if b.GoVersion != "" && version.IsValid(b.GoVersion) && version.Compare(b.GoVersion, d.in.MinGo) < 0 {
+		return warn(name, fmt.Sprintf("built with %s, older than %s, which fixes known vulnerabilities in the standard library", b.GoVersion, d.in.MinGo),
 			"rebuild with GOTOOLCHAIN=auto (go.mod's toolchain line), or install a release built that way")
 	}
 	if b.Built.IsZero() {

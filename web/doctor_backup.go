@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"context"
@@ -9,33 +9,32 @@ import (
 
 	"safedesk/backup"
 	"safedesk/store"
-	"safedesk/web"
 )
 
 // backupIdentity: the key that decrypts backups belongs off the server.
-func (d *doctor) backupIdentity() web.DoctorCheck {
+func (d *doctor) backupIdentity() DoctorCheck {
 	const name = "backup-identity"
-	id := filepath.Join(d.cfg.Data, backup.IdentityName)
+	id := filepath.Join(d.in.Data, backup.IdentityName)
 	if _, err := os.Stat(id); err == nil {
 		return fail(name, id+" is still on the server: whoever takes the server can read every backup, erased customers in older backups included",
 			"copy it somewhere safe off the server (a password manager, an offline disk), then delete it here")
 	}
 	switch {
-	case d.cfg.BackupPassphraseFile != "":
+	case d.in.Backup.PassphraseFile != "":
 		return warn(name, "backups are encrypted to a passphrase this server holds, so it can read its own backups",
 			"prefer backup-recipients.txt with the identity off the server")
-	case d.cfg.BackupIdentity != "":
+	case d.in.Backup.Identity != "":
 		return warn(name, "--backup-identity lets this server read its own backups (for drills and verify)",
 			"keep that identity on a volume mounted only for drills, or drop the flag and verify elsewhere")
 	}
-	if _, err := os.Stat(filepath.Join(d.cfg.Data, backup.RecipientsName)); err != nil {
+	if _, err := os.Stat(filepath.Join(d.in.Data, backup.RecipientsName)); err != nil {
 		return warn(name, "no "+backup.RecipientsName+" in the data folder", "start the server once to create it, with its identity")
 	}
 	return pass(name, "backups are encrypted to "+backup.RecipientsName+"; no identity that decrypts them is on the server")
 }
 
 // backups: a recent backup exists and the last attempt worked.
-func (d *doctor) backups(ctx context.Context, db *store.DB) web.DoctorCheck {
+func (d *doctor) backups(ctx context.Context, db *store.DB) DoctorCheck {
 	const name = "backups"
 	last, err := db.LastBackupRun(ctx, store.BackupKindBackup, true)
 	if errors.Is(err, store.ErrNotFound) {
@@ -54,14 +53,14 @@ func (d *doctor) backups(ctx context.Context, db *store.DB) web.DoctorCheck {
 		return fail(name, detail, "check --backup-schedule and the server log; run safedesk backup create")
 	case age > backupWarnAge:
 		return warn(name, detail, "check --backup-schedule and the server log")
-	case d.cfg.BackupSchedule == "":
+	case d.in.Backup.Schedule == "":
 		return warn(name, detail+", but scheduled backups are off", "set --backup-schedule")
 	}
 	return pass(name, detail)
 }
 
 // backupVerify: a backup was decrypted and checked recently.
-func (d *doctor) backupVerify(ctx context.Context, db *store.DB) web.DoctorCheck {
+func (d *doctor) backupVerify(ctx context.Context, db *store.DB) DoctorCheck {
 	const name = "backup-verify"
 	var newest store.BackupRun
 	for _, kind := range []string{store.BackupKindVerify, store.BackupKindDrill} {

@@ -1,0 +1,60 @@
+// Package storetest makes data folders for tests of the packages above
+// store (backup, web, the command line): a real database, as a first
+// start of the server leaves it; and holds the checks those tests share.
+package storetest
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"safedesk/store"
+)
+
+// DataFolder makes a data folder as the server's first start leaves it
+// (database and master key) with one ticket from each of tickets
+// customers, c0@example.com, c1@example.com and so on, and returns the
+// folder and the tickets' subjects in that order.
+func DataFolder(t testing.TB, tickets int) (string, []string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := store.OpenDir(t.Context(), dir, "", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var subjects []string
+	for i := range tickets {
+		s := fmt.Sprintf("Order %d has not arrived", 1000+i)
+		if _, err := db.CreateTicket(t.Context(), store.NewTicket{Email: fmt.Sprintf("c%d@example.com", i), Name: "Customer", Subject: s, Body: "Where is it?"},
+			store.Actor{Type: store.ActorVisitor}); err != nil {
+			t.Fatal(err)
+		}
+		subjects = append(subjects, s)
+	}
+	return dir, subjects
+}
+
+// Open opens the data folder's database until the test ends.
+func Open(t testing.TB, dir string) *store.DB {
+	t.Helper()
+	db, err := store.OpenDir(t.Context(), dir, "", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// OneLine fails the test unless err is an error printed on one line that
+// contains want: errors meant for an operator are one line.
+func OneLine(t testing.TB, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one containing %q", want)
+	}
+	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, want) {
+		t.Fatalf("error %q: want one line containing %q", msg, want)
+	}
+}
