@@ -23,6 +23,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web"
+	"safedesk/web/monitor"
 )
 
 // auditKeyName is the checkpoint signing key's file, beside the master key.
@@ -180,10 +181,14 @@ func auditSigningKey(cfg Config) (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
-// scheduleSecurity adds the web layer's minute job (traffic counts,
-// alerts) and the periodic audit checkpoint to the scheduler.
-func scheduleSecurity(sched *cron.Cron, srv *web.Server, cfg Config, log *slog.Logger) error {
-	if _, err := sched.AddFunc("@every 1m", func() { srv.Tick(context.Background()) }); err != nil {
+// scheduleSecurity adds the monitor's minute job (traffic counts, alerts),
+// its hourly job (audit verification, pruning) and the periodic audit
+// checkpoint to the scheduler.
+func scheduleSecurity(sched *cron.Cron, mon *monitor.Service, cfg Config, log *slog.Logger) error {
+	if _, err := sched.AddFunc("@every 1m", func() { mon.Minute(context.Background()) }); err != nil {
+		return err
+	}
+	if _, err := sched.AddFunc("@hourly", func() { mon.Hour(context.Background()) }); err != nil {
 		return err
 	}
 	every := cfg.Security.CheckpointEvery
@@ -191,7 +196,7 @@ func scheduleSecurity(sched *cron.Cron, srv *web.Server, cfg Config, log *slog.L
 		every = time.Hour
 	}
 	_, err := sched.AddFunc("@every "+every.String(), func() {
-		if _, err := srv.AuditCheckpoint(context.Background(), store.CheckpointPeriodic); err != nil {
+		if _, err := mon.Checkpoint(context.Background(), store.CheckpointPeriodic); err != nil {
 			log.Error("audit checkpoint", "err", err)
 		}
 	})
@@ -200,14 +205,14 @@ func scheduleSecurity(sched *cron.Cron, srv *web.Server, cfg Config, log *slog.L
 
 // finishSecurity runs at shutdown, after the scheduler has stopped: the
 // last traffic counts and alerts, and a checkpoint of the audit log.
-func finishSecurity(srv *web.Server, log *slog.Logger) {
+func finishSecurity(mon *monitor.Service, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv.Tick(ctx)
-	if _, err := srv.AuditCheckpoint(ctx, store.CheckpointShutdown); err != nil {
+	mon.Minute(ctx)
+	if _, err := mon.Checkpoint(ctx, store.CheckpointShutdown); err != nil {
 		log.Error("audit checkpoint at shutdown", "err", err)
 	}
-	srv.Wait()
+	mon.Wait()
 }
 
 const auditUsage = `usage:

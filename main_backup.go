@@ -19,7 +19,7 @@ import (
 	"safedesk/backup"
 	"safedesk/security"
 	"safedesk/store"
-	"safedesk/web"
+	"safedesk/web/mail"
 )
 
 const backupUsage = `usage:
@@ -73,7 +73,7 @@ func (c *Config) validateBackup() error {
 
 // startBackups readies backups for the server and schedules them and the
 // restore drill on sched.
-func startBackups(ctx context.Context, cfg Config, db *store.DB, mailer web.Mailer, sched *cron.Cron, log *slog.Logger) (*backupService, error) {
+func startBackups(ctx context.Context, cfg Config, db *store.DB, mailer *mail.Sender, sched *cron.Cron, log *slog.Logger) (*backupService, error) {
 	b, err := newBackupService(ctx, cfg, db, masterKeyPath(cfg.Data, cfg.MasterKeyFile), mailer, log)
 	if err != nil {
 		return nil, err

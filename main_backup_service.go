@@ -21,6 +21,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web"
+	"safedesk/web/mail"
 )
 
 // backupService makes backups for the server and the command line: create,
@@ -36,7 +37,7 @@ type backupService struct {
 	identity string             // identity file that decrypts backups, for drills and verify; may be ""
 	pass     string             // passphrase mode: the passphrase, else ""
 	signKey  ed25519.PrivateKey // signs the audit checkpoint made before each snapshot
-	mailer   web.Mailer
+	mailer   *mail.Sender
 	log      *slog.Logger
 	ctx      context.Context // the server's lifetime, for backups started from the panel
 
@@ -56,7 +57,7 @@ type backupService struct {
 var _ web.BackupService = (*backupService)(nil)
 
 // newBackupService prepares backups for the data folder of db.
-func newBackupService(ctx context.Context, cfg Config, db *store.DB, keyFile string, mailer web.Mailer, log *slog.Logger) (*backupService, error) {
+func newBackupService(ctx context.Context, cfg Config, db *store.DB, keyFile string, mailer *mail.Sender, log *slog.Logger) (*backupService, error) {
 	b := &backupService{
 		db: db, dataDir: cfg.Data, keyFile: keyFile, dir: filepath.Join(cfg.Data, "backups"),
 		copyTo: cfg.BackupCopyTo, keep: cfg.backupKeep, identity: cfg.BackupIdentity,
@@ -375,7 +376,7 @@ func (b *backupService) alert(ctx context.Context, kind, source string, err erro
 			continue
 		}
 		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		merr := b.mailer.Send(mctx, web.Mail{To: st.Email, Subject: "safedesk: " + title,
+		merr := b.mailer.Send(mctx, mail.Message{Kind: "backup_alert", To: st.Email, Subject: "safedesk: " + title,
 			Text: "Alert: " + title + " at " + b.db.Now().UTC().Format(time.RFC1123) + ":\n\n" + err.Error() +
 				"\n\nSee the admin backups page and the server log.\n"})
 		cancel()

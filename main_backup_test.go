@@ -24,6 +24,8 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web"
+	"safedesk/web/mail"
+	"safedesk/web/monitor"
 )
 
 // bkData makes a data folder as a first start leaves it (database, master
@@ -329,9 +331,14 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			t.Errorf("backup.restored audit entries: %d, %v", len(e), err)
 		}
 		log := slog.New(slog.DiscardHandler)
-		mailer, _ := web.NewMailer("", "", log)
+		sender, _ := mail.New("", "", log)
+		outbox := mail.NewOutbox(sender, log)
 		base, _ := url.Parse("http://localhost")
-		srv, err := web.New(web.Config{BaseURL: base}, db, mailer, log)
+		mon, err := monitor.New(t.Context(), db, outbox, log, monitor.Options{Site: mail.Site{BaseURL: base}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := web.New(web.Config{BaseURL: base}, db, outbox, mon, log)
 		if err != nil {
 			t.Fatal(err)
 		}

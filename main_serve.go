@@ -17,6 +17,8 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web"
+	"safedesk/web/mail"
+	"safedesk/web/monitor"
 )
 
 // openStore opens the data folder's database with its master key.
@@ -90,10 +92,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		log.Info("demo knowledge base loaded", "created", created, "updated", updated)
 	}
-	mailer, err := web.NewMailer(cfg.SMTP, cfg.MailFrom, log)
+	mailer, err := mail.New(cfg.SMTP, cfg.MailFrom, log)
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	outbox := mail.NewOutbox(mailer, log)
+	defer outbox.Wait() // after everything that sends
 	if cfg.SMTP == "" {
 		log.Warn("DEVELOPMENT MODE: no --smtp given, so mail (including sign-in codes) is written to this log, not sent")
 	}
@@ -112,22 +116,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		CustomerIdle: cfg.CustomerIdle, CustomerLifetime: cfg.CustomerLifetime,
 		WebhookAllowHosts: splitList(cfg.WebhookAllowHosts), APIRate: cfg.APIRate, APIBurst: cfg.APIBurst,
 		StaffIdle: cfg.StaffIdle, StaffLifetime: cfg.StaffLifetime, StaffSessions: cfg.StaffSessions,
-		Backups: backups,
-		Abuse:   cfg.Security.abuse, AuditKey: auditKey,
-		TLS: https.tlsConfig(), Privacy: cfg.Privacy.webConfig(), Doctor: doctorFunc(cfg, db),
+		Backups: backups, MailRelay: mailer.Describe(),
+		Abuse: cfg.Security.abuse,
+		TLS:   https.tlsConfig(), Privacy: cfg.Privacy.webConfig(), Doctor: doctorFunc(cfg, db),
 	}
 	cfg.Chat.webConfig(&webCfg)
-	srv, err := web.New(webCfg, db, mailer, log)
+	mon, err := monitor.New(ctx, db, outbox, log, monitor.Options{
+		Site: mail.Site{Product: webCfg.Product, BaseURL: cfg.baseURL}, AuditKey: auditKey, ChatRetention: webCfg.ChatRetention,
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(webCfg, db, outbox, mon, log)
 	if err != nil {
 		return err
 	}
 	if err := printSetupLinkIfNew(ctx, db, cfg.baseURL, log); err != nil {
 		return err
 	}
-	if err := scheduleSecurity(sched, srv, cfg, log); err != nil {
+	if err := scheduleSecurity(sched, mon, cfg, log); err != nil {
 		return err
 	}
-	defer finishSecurity(srv, log) // after the scheduler stops: last counts, shutdown checkpoint
+	defer finishSecurity(mon, log) // after the scheduler stops: last counts, shutdown checkpoint
 
 	sched.AddFunc("@every 15m", func() {
 		if n, err := db.DeleteExpiredSessions(context.Background()); err != nil {
@@ -140,7 +150,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	// Chat hand-offs whose time is up become tickets; old transcripts go.
-	sched.AddFunc("@every 30s", func() { srv.SweepChats(context.Background()) })
+	sched.AddFunc("@every 30s", func() { mon.SweepChats(context.Background()) })
 	sched.Start()
 	defer func() { <-sched.Stop().Done() }()
 
