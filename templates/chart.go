@@ -14,6 +14,39 @@ import (
 // no chart script runs in the browser, and the colours come from classes
 // in admin.css, so the CSP's ban on inline styles holds.
 
+// SVGChart is a chart drawn by the server; coordinates are in ViewBox units
+// and already formatted, colours come from the classes.
+type SVGChart struct {
+	ID      string
+	Title   string
+	Summary string // the chart in words, for screen readers
+	ViewBox string
+	Grid    []SVGLine
+	Paths   []SVGPath
+	Bars    []SVGRect
+	Labels  []SVGText
+	Legend  []SVGLegend
+}
+
+// SVGLine is an axis or grid line.
+type SVGLine struct{ X1, Y1, X2, Y2, Class string }
+
+// SVGPath is a line or an area.
+type SVGPath struct{ D, Class string }
+
+// SVGRect is a bar with its tooltip.
+type SVGRect struct{ X, Y, W, H, Class, Title string }
+
+// SVGText is an axis label; Anchor is start, middle or end.
+type SVGText struct{ X, Y, Text, Anchor string }
+
+// SVGLegend names a series with its total.
+type SVGLegend struct {
+	Class string
+	Label string
+	Total int64
+}
+
 // Chart geometry in viewBox units.
 const (
 	chartW      = 720
