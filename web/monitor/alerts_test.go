@@ -59,18 +59,18 @@ func TestAlerts(t *testing.T) {
 		recipients(t, 0)
 	})
 	t.Run("the held alert goes in the next mail", func(t *testing.T) {
-		f.clock.advance(10*time.Minute + time.Second)
+		f.advance(10*time.Minute + time.Second)
 		if texts := recipients(t, 2); !strings.Contains(texts[0], "203.0.113.4") {
 			t.Errorf("the held alert is not in the mail:\n%s", texts[0])
 		}
 	})
 	t.Run("after an hour the same alert is mailed again", func(t *testing.T) {
-		f.clock.advance(AlertDedup)
+		f.advance(AlertDedup)
 		f.critical("abuse.blocked", "203.0.113.1")
 		recipients(t, 2)
 	})
 	t.Run("a restart does not mail old events again", func(t *testing.T) {
-		f.clock.advance(AlertDedup)
+		f.advance(AlertDedup)
 		f.critical("abuse.blocked", "203.0.113.5")
 		f.mon = f.restart()
 		recipients(t, 0)

@@ -81,7 +81,7 @@ func TestAuditWatch(t *testing.T) {
 func TestHourPrunes(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := context.Background()
-	now := f.clock.Now()
+	now := f.now()
 	old, recent := now.Add(-9*24*time.Hour).Unix()/60, now.Add(-time.Hour).Unix()/60
 	if err := f.db.AddTraffic(ctx, []store.TrafficMinute{{Minute: old, Requests: 1}, {Minute: recent, Requests: 2}}); err != nil {
 		t.Fatal(err)

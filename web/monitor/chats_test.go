@@ -25,7 +25,7 @@ func (f *fixture) handedOff(visitor string, customer int64) store.Conversation {
 	if _, err := f.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{question}, store.SystemActor); err != nil {
 		f.t.Fatal(err)
 	}
-	c, _, err = f.db.HandOffConversation(ctx, c.ID, f.clock.Now().Add(3*time.Minute), nil, store.SystemActor)
+	c, _, err = f.db.HandOffConversation(ctx, c.ID, f.now().Add(3*time.Minute), nil, store.SystemActor)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestSweepChats(t *testing.T) {
 	if c, err := f.db.GetConversation(ctx, anon.ID); err != nil || c.TimeoutNotified || c.Status != store.ChatStatusWaiting {
 		t.Fatalf("before the deadline: %+v, %v", c, err)
 	}
-	f.clock.advance(3*time.Minute + time.Second)
+	f.advance(3*time.Minute + time.Second)
 	f.mon.SweepChats(ctx)
 	f.mon.SweepChats(ctx)
 
@@ -88,7 +88,7 @@ func TestSweepChats(t *testing.T) {
 		}
 	})
 	t.Run("old transcripts are deleted", func(t *testing.T) {
-		f.clock.advance(25 * time.Hour)
+		f.advance(25 * time.Hour)
 		f.mon.SweepChats(ctx)
 		if _, err := f.db.GetConversation(ctx, anon.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("the old conversation: %v, want it gone", err)

@@ -1,13 +1,13 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"log/slog"
 	"net/url"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,14 +19,19 @@ import (
 // fixture is a Service over a real store in a temp folder, on a clock the
 // test moves, with its mail kept in memory.
 type fixture struct {
-	t     *testing.T
-	db    *store.DB
-	clock *fakeClock
-	mail  *outbox
-	mon   *Service
-	opts  Options
-	logs  *bytes.Buffer
+	t      *testing.T
+	db     *store.DB
+	offset atomic.Int64 // what the test added to the clock
+	mail   *outbox
+	mon    *Service
+	opts   Options
 }
+
+// now is the store's clock: real time plus what advance added.
+func (f *fixture) now() time.Time { return time.Now().Add(time.Duration(f.offset.Load())) }
+
+// advance moves the clock on by d.
+func (f *fixture) advance(d time.Duration) { f.offset.Add(int64(d)) }
 
 func newFixture(t *testing.T, opts Options) *fixture {
 	t.Helper()
@@ -35,14 +40,14 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{}
-	db, err := store.Open(context.Background(), filepath.Join(dir, "safedesk.db"), ring, store.Options{Now: clock.Now})
+	base, _ := url.Parse("https://help.northwind.example")
+	opts.Site = mail.Site{Product: "Northwind", BaseURL: base}
+	f := &fixture{t: t, mail: &outbox{}, opts: opts}
+	db, err := store.Open(context.Background(), filepath.Join(dir, "safedesk.db"), ring, store.Options{Now: f.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, _ := url.Parse("https://help.northwind.example")
-	opts.Site = mail.Site{Product: "Northwind", BaseURL: base}
-	f := &fixture{t: t, db: db, clock: clock, mail: &outbox{}, opts: opts, logs: &bytes.Buffer{}}
+	f.db = db
 	f.mon = f.restart()
 	t.Cleanup(func() {
 		f.mon.Wait()
@@ -54,8 +59,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 // restart returns a new Service over the same store, as after a restart.
 func (f *fixture) restart() *Service {
 	f.t.Helper()
-	log := slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, nil))
-	s, err := New(context.Background(), f.db, f.mail, log, f.opts)
+	s, err := New(context.Background(), f.db, f.mail, slog.New(slog.DiscardHandler), f.opts)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -115,33 +119,4 @@ func (o *outbox) take() []mail.Message {
 	out := o.msgs
 	o.msgs = nil
 	return out
-}
-
-// fakeClock is real time plus what a test adds.
-type fakeClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.offset += d
-	c.mu.Unlock()
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }

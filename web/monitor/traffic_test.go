@@ -25,7 +25,7 @@ func TestTrafficCounts(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := context.Background()
 	tr := f.mon.Traffic()
-	now := f.clock.Now()
+	now := f.now()
 	for range 5 {
 		tr.Served(now, 200)
 	}
@@ -44,7 +44,7 @@ func TestTrafficCounts(t *testing.T) {
 	if got := sum(slices.Collect(maps.Values(live))); got != want {
 		t.Fatalf("in memory %+v, want %+v", got, want)
 	}
-	f.clock.advance(time.Minute)
+	f.advance(time.Minute)
 	f.mon.Minute(ctx)
 	stored, err := f.db.ListTraffic(ctx, since)
 	if err != nil {
@@ -68,10 +68,10 @@ func TestTrafficSlotReused(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := context.Background()
 	tr := f.mon.Traffic()
-	first := f.clock.Now()
+	first := f.now()
 	tr.Served(first, 200)
 	tr.Served(first.Add(trafficSlots*time.Minute), 200) // the same slot, 16 minutes on
-	f.clock.advance(trafficSlots*time.Minute + time.Minute)
+	f.advance(trafficSlots*time.Minute + time.Minute)
 	f.mon.Minute(ctx)
 	stored, err := f.db.ListTraffic(ctx, first.Add(-time.Minute))
 	if err != nil {
