@@ -2,7 +2,6 @@ package mail
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"net/textproto"
@@ -50,24 +49,24 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// sendError turns go-mail's error into an *Error.
+// sendError turns go-mail's error into an *Error. Everything about the
+// message is in a *gomail.SendError, of which only the step and the
+// status are kept; any other error comes from connecting or closing,
+// before or after the message, and names the relay at most. A reply of
+// the relay is kept as its code, not its text.
 func sendError(kind string, err error) *Error {
 	e := &Error{Kind: kind, Step: "connect"}
 	var se *gomail.SendError
 	var tp *textproto.Error
-	var op *net.OpError
-	var cv *tls.CertificateVerificationError
+	var ne net.Error
 	switch {
 	case errors.As(err, &se):
 		e.Step, e.Status, e.Enhanced, e.Temporary = sendStep(se.Reason), se.ErrorCode(), se.EnhancedStatusCode(), se.IsTemp()
 	case errors.As(err, &tp): // greeting, EHLO, STARTTLS or AUTH refused
 		e.Status, e.Temporary = tp.Code, tp.Code/100 == 4
-	case errors.Is(err, context.DeadlineExceeded):
-		e.Cause, e.Temporary = "timed out", true
-	case errors.As(err, &op):
-		e.Cause, e.Temporary = op.Error(), true
-	case errors.As(err, &cv):
-		e.Cause = cv.Error()
+	default: // the relay unreachable, TLS refused, no STARTTLS offered…
+		e.Cause = err.Error()
+		e.Temporary = errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
 	}
 	return e
 }

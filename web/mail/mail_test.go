@@ -138,6 +138,15 @@ func TestFailureKinds(t *testing.T) {
 			t.Errorf("error %v: want a connect failure without the recipient", err)
 		}
 	})
+	t.Run("a relay without STARTTLS is refused and says why", func(t *testing.T) {
+		relay := newTestRelay(t, nil)
+		s, _ := New("smtp://"+relay, "support@example.com", log)
+		var me *Error
+		err := s.Send(context.Background(), m)
+		if !errors.As(err, &me) || me.Step != "connect" || !strings.Contains(me.Cause, "STARTTLS") || strings.Contains(err.Error(), "nina") {
+			t.Errorf("error %v: want a connect failure naming STARTTLS", err)
+		}
+	})
 	t.Run("a malformed recipient address is not quoted", func(t *testing.T) {
 		relay := newTestRelay(t, nil)
 		s, _ := New("smtp+insecure://"+relay, "support@example.com", log)
