@@ -36,8 +36,7 @@ const maxAlertLines = 30
 
 // alerter is the state of the alert feed.
 type alerter struct {
-	mu      sync.Mutex // one sweep at a time
-	started bool
+	mu      sync.Mutex           // one sweep at a time
 	cursor  int64                // the newest event already considered
 	sent    map[string]time.Time // kind and client → when last alerted
 	pending []store.SecurityEvent
@@ -61,7 +60,7 @@ func (s *Service) startAlerts(ctx context.Context) error {
 	}
 	a := &s.alerts
 	a.mu.Lock()
-	a.cursor, a.started = id, true
+	a.cursor = id
 	a.mu.Unlock()
 	return nil
 }
