@@ -12,7 +12,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -38,6 +37,8 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web"
+	"safedesk/web/mail"
+	"safedesk/web/monitor"
 )
 
 func main() {
@@ -560,10 +561,12 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		}
 		log.Info("demo knowledge base loaded", "created", created, "updated", updated)
 	}
-	mailer, err := web.NewMailer(cfg.SMTP, cfg.MailFrom, log)
+	mailer, err := mail.New(cfg.SMTP, cfg.MailFrom, log)
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	outbox := mail.NewOutbox(mailer, log)
+	defer outbox.Wait() // after everything that sends
 	if cfg.SMTP == "" {
 		log.Warn("DEVELOPMENT MODE: no --smtp given, so mail (including sign-in codes) is written to this log, not sent")
 	}
@@ -577,17 +580,24 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(webConfig(cfg, db, backups, https, auditKey), db, mailer, log)
+	wcfg := webConfig(cfg, db, backups, https, mailer.Describe())
+	mon, err := monitor.New(ctx, db, outbox, log, monitor.Options{
+		Site: mail.Site{Product: wcfg.Product, BaseURL: cfg.baseURL}, AuditKey: auditKey, ChatRetention: wcfg.ChatRetention,
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(wcfg, db, outbox, mon, log)
 	if err != nil {
 		return err
 	}
 	if err := printSetupLinkIfNew(ctx, db, cfg.baseURL, log); err != nil {
 		return err
 	}
-	if err := scheduleServer(ctx, sched, cfg, db, srv, log); err != nil {
+	if err := scheduleServer(ctx, sched, cfg, db, mon, log); err != nil {
 		return err
 	}
-	defer finishServer(srv, log) // after the scheduler stops: last counts, shutdown checkpoint
+	defer finishServer(mon, log) // after the scheduler stops: last counts, shutdown checkpoint
 	sched.Start()
 	defer func() { <-sched.Stop().Done() }()
 	return listen(ctx, cfg, srv, https, stdout, log)
@@ -612,13 +622,13 @@ func listen(ctx context.Context, cfg Config, srv *web.Server, https *web.HTTPS, 
 }
 
 // webConfig is the web layer's configuration.
-func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTTPS, auditKey ed25519.PrivateKey) web.Config {
+func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTTPS, relay string) web.Config {
 	return web.Config{
 		BaseURL: cfg.baseURL, TrustedProxies: cfg.proxies, Product: cfg.Product, MailFrom: cfg.MailFrom,
 		CustomerIdle: cfg.CustomerIdle, CustomerLifetime: cfg.CustomerLifetime,
 		WebhookAllowHosts: splitList(cfg.WebhookAllowHosts), APIRate: cfg.APIRate, APIBurst: cfg.APIBurst,
 		StaffIdle: cfg.StaffIdle, StaffLifetime: cfg.StaffLifetime, StaffSessions: cfg.StaffSessions,
-		Backups: backups, Abuse: cfg.Security.abuse, AuditKey: auditKey,
+		Backups: backups, Abuse: cfg.Security.abuse, MailRelay: relay,
 		TLS: https.Config(), Privacy: cfg.Privacy.web(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
 		ChatHandoffTimeout: cfg.Chat.HandoffTimeout, ChatHours: cfg.Chat.hours, ChatRules: cfg.Chat.rules,
 		ChatRetention: time.Duration(cfg.Chat.Retention),
@@ -636,7 +646,7 @@ func (c Config) doctorInput(db *store.DB) web.DoctorInput {
 
 // startBackups readies the backup service for the server and adds its
 // jobs to sched.
-func startBackups(ctx context.Context, cfg Config, db *store.DB, mailer web.Mailer, sched *cron.Cron, log *slog.Logger) (*backup.Service, error) {
+func startBackups(ctx context.Context, cfg Config, db *store.DB, mailer *mail.Sender, sched *cron.Cron, log *slog.Logger) (*backup.Service, error) {
 	b, err := backup.New(ctx, cfg.Backup, backup.Deps{DB: db, DataDir: cfg.Data, KeyFile: cfg.MasterKeyFile, Mailer: backupMailer{mailer}, Log: log})
 	if err != nil {
 		return nil, err
@@ -647,13 +657,13 @@ func startBackups(ctx context.Context, cfg Config, db *store.DB, mailer web.Mail
 	return b, b.Schedule(sched)
 }
 
-// backupMailer sends backup alerts through the web mailer (backup may not
-// import web).
-type backupMailer struct{ m web.Mailer }
+// backupMailer sends backup alerts through the mail sender (backup may not
+// import web/mail).
+type backupMailer struct{ m *mail.Sender }
 
 // Send sends one alert mail.
 func (b backupMailer) Send(ctx context.Context, to, subject, text string) error {
-	return b.m.Send(ctx, web.Mail{To: to, Subject: subject, Text: text})
+	return b.m.Send(ctx, mail.Message{Kind: "backup_alert", To: to, Subject: subject, Text: text})
 }
 
 // newScheduler is the one scheduler of background work, in UTC. Its
@@ -698,10 +708,10 @@ func (a after) Next(t time.Time) time.Time {
 // that a server restarted daily still applies it). Only retention stops
 // with ctx; the others finish their round, and the scheduler waits for
 // them at shutdown.
-func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store.DB, srv *web.Server, log *slog.Logger) error {
+func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store.DB, mon *monitor.Service, log *slog.Logger) error {
 	bg := context.Background()
 	checkpoint := func() {
-		if _, err := srv.AuditCheckpoint(bg, store.CheckpointPeriodic); err != nil {
+		if _, err := mon.Checkpoint(bg, store.CheckpointPeriodic); err != nil {
 			log.Error("audit checkpoint", "err", err)
 		}
 	}
@@ -718,10 +728,11 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store
 		spec string
 		job  func()
 	}{
-		{"@every 1m", func() { srv.Tick(bg) }},
+		{"@every 1m", func() { mon.Minute(bg) }},
+		{"@hourly", func() { mon.Hour(bg) }}, // full audit verification, pruning
 		{"@every " + cmp.Or(cfg.Security.CheckpointEvery, time.Hour).String(), checkpoint},
 		{"@every 15m", expire},
-		{"@every 30s", func() { srv.SweepChats(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
+		{"@every 30s", func() { mon.SweepChats(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
 		{cfg.Privacy.Schedule, retention},
 	} {
 		if _, err := sched.AddFunc(j.spec, j.job); err != nil {
@@ -746,14 +757,14 @@ func applyRetention(ctx context.Context, db *store.DB, r store.Retention, log *s
 
 // finishServer runs at shutdown, after the scheduler has stopped: the last
 // traffic counts and alerts, and a checkpoint of the audit log.
-func finishServer(srv *web.Server, log *slog.Logger) {
+func finishServer(mon *monitor.Service, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv.Tick(ctx)
-	if _, err := srv.AuditCheckpoint(ctx, store.CheckpointShutdown); err != nil {
+	mon.Minute(ctx)
+	if _, err := mon.Checkpoint(ctx, store.CheckpointShutdown); err != nil {
 		log.Error("audit checkpoint at shutdown", "err", err)
 	}
-	srv.Wait()
+	mon.Wait()
 }
 
 // printSetupLinkIfNew prints an owner setup link on a first start (no staff

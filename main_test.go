@@ -38,6 +38,8 @@ import (
 	"safedesk/store"
 	"safedesk/store/storetest"
 	"safedesk/web"
+	"safedesk/web/mail"
+	"safedesk/web/monitor"
 )
 
 // syncBuffer is a bytes.Buffer that the server's goroutines may write to.
@@ -196,7 +198,7 @@ func TestConfigDerivesParsedForms(t *testing.T) {
 	if a := cfg.Security.abuse; len(a.Exempt) != 0 || a.SessionLimit.Burst != 8 || a.SessionLimit.Rate != 2 || a.ClientLimit != security.ClientLimit {
 		t.Errorf("parsed %+v", a)
 	}
-	if got := webConfig(cfg, nil, nil, nil, nil).WebhookAllowHosts; strings.Join(got, "|") != "a.example|b.example:8443" {
+	if got := webConfig(cfg, nil, nil, nil, "").WebhookAllowHosts; strings.Join(got, "|") != "a.example|b.example:8443" {
 		t.Errorf("webhook hosts %q", got)
 	}
 	if got := parse().Security.abuse.Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {
@@ -536,12 +538,18 @@ func TestBackupCommands(t *testing.T) {
 func readThroughServer(t *testing.T, db *store.DB, subjects []string) {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	mailer, err := web.NewMailer("", "", log)
+	sender, err := mail.New("", "", log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	outbox := mail.NewOutbox(sender, log)
+	defer outbox.Wait()
 	base, _ := url.Parse("http://localhost")
-	srv, err := web.New(web.Config{BaseURL: base}, db, mailer, log)
+	mon, err := monitor.New(t.Context(), db, outbox, log, monitor.Options{Site: mail.Site{BaseURL: base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Config{BaseURL: base}, db, outbox, mon, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/web/monitor"
 )
 
 // Abuse detection sits in the middleware chain right after the client
@@ -87,13 +88,13 @@ type abuse struct {
 	seed        maphash.Seed
 	keys        keyIntern
 
-	traffic traffic
+	traffic *monitor.Traffic // counts per minute, which the monitor stores
 	share   exemptShare
-	alerts  alerter
-	audit   auditWatch
 }
 
-func newAbuse(cfg AbuseConfig, now func() time.Time, cookies ...string) *abuse {
+// newAbuse builds the limiters and the guard on the clock now; requests
+// are counted in traffic.
+func newAbuse(cfg AbuseConfig, now func() time.Time, traffic *monitor.Traffic, cookies ...string) *abuse {
 	pick := func(c, def security.LimitConfig) *security.Limiter {
 		if c.Rate <= 0 || c.Burst <= 0 {
 			c = def
@@ -116,25 +117,20 @@ func newAbuse(cfg AbuseConfig, now func() time.Time, cookies ...string) *abuse {
 		checkClient: pick(cfg.VerifyClientLimit, VerifyClientLimit),
 		checkAddr:   pick(cfg.VerifyAddressLimit, VerifyAddressLimit),
 		exempt:      cfg.Exempt,
+		traffic:     traffic,
 		cookies:     cookies,
 		seed:        maphash.MakeSeed(),
 	}
 	a.keys.init()
-	a.alerts.init()
 	return a
 }
 
 // initAbuse sets up abuse detection: the guard and limiters on the
-// store's clock, the blocks stored before a restart, and the alert feed.
+// store's clock, counting into the monitor's traffic, and the blocks
+// stored before a restart.
 func (s *Server) initAbuse(ctx context.Context) error {
-	s.abuse = newAbuse(s.cfg.Abuse, s.db.Now, s.customer.Cookie.Name, s.staff.Cookie.Name)
-	if err := s.restoreBlocks(ctx); err != nil {
-		return err
-	}
-	// The hourly work (a full audit verification among it) first runs a
-	// few minutes after start, not during it.
-	s.tick.hourly = s.db.Now().Add(-55 * time.Minute)
-	return s.startAlerts(ctx)
+	s.abuse = newAbuse(s.cfg.Abuse, s.db.Now, s.mon.Traffic(), s.customer.Cookie.Name, s.staff.Cookie.Name)
+	return s.restoreBlocks(ctx)
 }
 
 // restoreBlocks reinstates the stored blocks in the guard, at start-up.
@@ -178,7 +174,7 @@ func (s *Server) abuseCheck(next http.Handler) http.Handler {
 		a.share.total.Add(1)
 		if !ip.IsValid() || a.isExempt(ip) {
 			a.share.exempt.Add(1)
-			a.traffic.served(s.db.Now(), serveStatus(w, r, next))
+			a.traffic.Served(s.db.Now(), serveStatus(w, r, next))
 			return
 		}
 		key := a.keys.get(clientKey(ip))
@@ -229,7 +225,7 @@ func (s *Server) abuseCheck(next http.Handler) http.Handler {
 		}
 		status := serveStatus(w, r, next)
 		ev := security.Event{Kind: security.EventRequest, Status: status, Time: s.db.Now()} // one clock reading for both
-		a.traffic.served(ev.Time, status)
+		a.traffic.Served(ev.Time, status)
 		if act, ok := a.guard.Record(key, ev); ok {
 			s.abuseAct(r, ev, act)
 		}

@@ -330,7 +330,7 @@ func TestBlocksSurviveRestart(t *testing.T) {
 		t.Fatalf("before the restart: %d", r.status)
 	}
 
-	restarted, err := New(env.srv.cfg, env.db, env.srv.mail, env.srv.log)
+	restarted, err := New(env.srv.cfg, env.db, env.srv.mail, env.srv.mon, env.srv.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestBlocksSurviveRestart(t *testing.T) {
 	if len(blocks) != 1 || blocks[0].Level != 2 || blocks[0].Until.Sub(env.clock.Now()) <= security.DefaultGuardConfig.BlockFor[0] {
 		t.Fatalf("blocks %+v: want a second, longer block", blocks)
 	}
-	restarted.Wait()
+	env.wait()
 }
 
 // TestAuthFailuresAudited: refused credentials are audited as a visitor

@@ -231,7 +231,7 @@ func (s *Server) adminLoginFinish(w http.ResponseWriter, r *http.Request) {
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBody(r.Body)
 	if err != nil {
-		s.securityEvent(r, "passkey.assertion_failed", store.SeverityWarning, map[string]any{"reason": "malformed"})
+		s.recordSecurityEvent(r, "passkey.assertion_failed", store.SeverityWarning, map[string]any{"reason": "malformed"})
 		jsonFail(w, http.StatusBadRequest, "Your browser sent an answer we could not read.")
 		return
 	}
@@ -274,7 +274,7 @@ func (s *Server) assertionFailed(r *http.Request, user *waUser, parsed *protocol
 			kind, sev = "passkey.backup_eligible_changed", store.SeverityCritical
 		}
 	}
-	s.securityEvent(r, kind, sev, detail)
+	s.recordSecurityEvent(r, kind, sev, detail)
 }
 
 // finishSignIn checks what the library leaves to us (a sign count that went
@@ -284,18 +284,18 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, st store.S
 	ctx := r.Context()
 	pk, ok := user.passkeyFor(cred.ID)
 	if !ok {
-		s.securityEvent(r, "passkey.unknown_credential", store.SeverityWarning, nil)
+		s.recordSecurityEvent(r, "passkey.unknown_credential", store.SeverityWarning, nil)
 		jsonFail(w, http.StatusUnauthorized, "This passkey was not accepted.")
 		return
 	}
 	if cred.Authenticator.CloneWarning {
-		s.securityEvent(r, "passkey.sign_count_regressed", store.SeverityCritical,
+		s.recordSecurityEvent(r, "passkey.sign_count_regressed", store.SeverityCritical,
 			map[string]any{"staff": st.ID, "passkey": pk.ID, "stored": pk.SignCount, "got": cred.Authenticator.SignCount})
 		jsonFail(w, http.StatusUnauthorized, "This passkey was refused because it may have been copied. Contact an administrator.")
 		return
 	}
 	if !st.Active() {
-		s.securityEvent(r, "staff.disabled_sign_in", store.SeverityWarning, map[string]any{"staff": st.ID})
+		s.recordSecurityEvent(r, "staff.disabled_sign_in", store.SeverityWarning, map[string]any{"staff": st.ID})
 		jsonFail(w, http.StatusForbidden, "This account has been disabled.")
 		return
 	}
@@ -418,7 +418,7 @@ func (s *Server) stepUpFinish(w http.ResponseWriter, r *http.Request) {
 	}
 	pk, _ := u.passkeyFor(cred.ID)
 	if cred.Authenticator.CloneWarning {
-		s.securityEvent(r, "passkey.sign_count_regressed", store.SeverityCritical, map[string]any{"staff": st.ID, "passkey": pk.ID})
+		s.recordSecurityEvent(r, "passkey.sign_count_regressed", store.SeverityCritical, map[string]any{"staff": st.ID, "passkey": pk.ID})
 		jsonFail(w, http.StatusUnauthorized, "This passkey was refused because it may have been copied.")
 		return
 	}

@@ -115,7 +115,7 @@ func (s *Server) enrolFinish(w http.ResponseWriter, r *http.Request) {
 	u := &waUser{handle: c.Handle, name: c.Email, display: c.Name}
 	cred, err := s.wa.CreateCredential(u, c.Session, parsed)
 	if err != nil {
-		s.securityEvent(r, "passkey.registration_failed", store.SeverityWarning, map[string]any{"kind": kind})
+		s.recordSecurityEvent(r, "passkey.registration_failed", store.SeverityWarning, map[string]any{"kind": kind})
 		jsonFail(w, http.StatusBadRequest, "The passkey could not be registered. Your device must support passkeys with a PIN, fingerprint or face check.")
 		return
 	}

@@ -14,11 +14,12 @@ import (
 )
 
 // The security dashboard (/admin/security): traffic, refusals and events
-// over 24 hours as server-drawn SVG, the blocks in force with a button to
-// lift one, the latest events with their client address, and the audit
-// log's verdict. Auditors read it; admins and owners may lift blocks. The
-// page polls its live part through an adminPoll route, which does not
-// keep an idle session alive.
+// over 24 hours as server-drawn SVG (templates/chart.go), the blocks in
+// force with a button to lift one, the latest events with their client
+// address, and the audit log's verdict from the monitor (web/monitor).
+// Auditors read it; admins and owners may lift blocks. The page polls its
+// live part through an adminPoll route, which does not keep an idle
+// session alive.
 
 // exemptShare counts requests from exempt clients, to warn when nearly all
 // traffic arrives from a proxy that is not trusted.
@@ -51,7 +52,7 @@ func (s *Server) adminSecurityLive(w http.ResponseWriter, r *http.Request) {
 // adminSecurityVerifyPost verifies the whole audit log now; verifications
 // run one at a time.
 func (s *Server) adminSecurityVerifyPost(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.auditVerdict(r.Context(), 0); err != nil {
+	if _, err := s.mon.AuditVerdict(r.Context(), 0); err != nil {
 		var chain *security.ChainError
 		if !errors.As(err, &chain) {
 			s.serveError(w, r, err)
@@ -103,8 +104,8 @@ func (s *Server) adminSecurityLiftPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) securityLive(r *http.Request, maxAge time.Duration) (templates.SecurityLive, error) {
 	ctx := r.Context()
 	now := s.db.Now()
-	since := now.Add(-chartWindow)
-	minutes, err := s.trafficSince(ctx, since)
+	since := now.Add(-templates.ChartWindow)
+	minutes, err := s.mon.TrafficSince(ctx, since)
 	if err != nil {
 		return templates.SecurityLive{}, err
 	}
@@ -123,7 +124,7 @@ func (s *Server) securityLive(r *http.Request, maxAge time.Duration) (templates.
 	live := templates.SecurityLive{
 		Now:       now,
 		Stats:     securityStats(now, minutes, counts, len(blocks)),
-		Charts:    []templates.SVGChart{trafficChart(now, minutes), refusalChart(now, minutes), eventChart(now, counts)},
+		Charts:    templates.SecurityCharts(now, minutes, counts),
 		Blocks:    blocks,
 		Events:    events,
 		Verdict:   s.verdict(ctx, maxAge),
@@ -135,7 +136,7 @@ func (s *Server) securityLive(r *http.Request, maxAge time.Duration) (templates.
 
 // verdict turns the audit log's verification into what the page shows.
 func (s *Server) verdict(ctx context.Context, maxAge time.Duration) templates.AuditVerdict {
-	rep, err := s.auditVerdict(ctx, maxAge)
+	rep, err := s.mon.AuditVerdict(ctx, maxAge)
 	v := templates.AuditVerdict{
 		OK: err == nil, Entries: rep.Entries, Checkpoints: rep.Checkpoints, Unchecked: rep.Unchecked,
 		LatestSeq: rep.Latest.Seq, LatestAt: rep.Latest.At, CheckedAt: rep.At,
@@ -175,7 +176,7 @@ func securityStats(now time.Time, minutes map[int64]store.TrafficMinute, counts 
 		return ""
 	}
 	return []templates.SecurityStat{
-		{Label: "requests / min (last hour)", Value: shortCount(float64(lastHour) / 60)},
+		{Label: "requests / min (last hour)", Value: templates.ShortCount(float64(lastHour) / 60)},
 		{Label: "requests", Value: strconv.FormatInt(req, 10)},
 		{Label: "errors", Value: strconv.FormatInt(errs, 10)},
 		{Label: "rate limited", Value: strconv.FormatInt(limited, 10), Class: cls(limited > 0, "warn")},

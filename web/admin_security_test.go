@@ -23,10 +23,9 @@ func newSecurityEnv(t *testing.T) (*testEnv, ed25519.PrivateKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := newTestServerWith(t, func(c *Config) {
+	env := newEnvWith(t, func(c *Config, _ *store.DB) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-		c.AuditKey = key
-	})
+	}, key)
 	return env, key
 }
 
@@ -53,7 +52,7 @@ func TestSecurityDashboard(t *testing.T) {
 	}
 	env.clientFrom("198.51.100.121").get("/no-such-page")
 	env.blockScanner(scanner)
-	if _, err := env.srv.AuditCheckpoint(context.Background(), store.CheckpointManual); err != nil {
+	if _, err := env.mon.Checkpoint(context.Background(), store.CheckpointManual); err != nil {
 		t.Fatal(err)
 	}
 
@@ -142,7 +141,7 @@ func TestSecurityDashboard(t *testing.T) {
 		if n := env.events("audit.chain_broken"); n != 1 {
 			t.Errorf("%d audit.chain_broken events, want 1", n)
 		}
-		if _, err := env.srv.AuditCheckpoint(context.Background(), store.CheckpointPeriodic); err == nil {
+		if _, err := env.mon.Checkpoint(context.Background(), store.CheckpointPeriodic); err == nil {
 			t.Error("a checkpoint was signed over a tampered log")
 		}
 	})
@@ -172,95 +171,9 @@ func TestSecurityAlertsMailed(t *testing.T) {
 	t.Run("the same alert is not repeated within the hour", func(t *testing.T) {
 		env.clock.advance(security.DefaultGuardConfig.BlockFor[0] + time.Second)
 		env.blockScanner(scanner)
-		env.srv.Wait()
+		env.wait()
 		env.mail.none(t)
 	})
-}
-
-func TestTrafficCounts(t *testing.T) {
-	env, _ := newSecurityEnv(t)
-	for range 5 {
-		env.clientFrom("198.51.100.140").get("/kb")
-	}
-	env.clientFrom("198.51.100.140").get("/nope")
-	ctx := context.Background()
-	before, err := env.srv.trafficSince(ctx, env.clock.Now().Add(-time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.clock.advance(time.Minute)
-	if err := env.srv.flushTraffic(ctx); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := env.db.ListTraffic(ctx, env.clock.Now().Add(-time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := func(ms []store.TrafficMinute) (req, errs int64) {
-		for _, m := range ms {
-			req += m.Requests
-			errs += m.ClientErrors
-		}
-		return
-	}
-	var live []store.TrafficMinute
-	for _, m := range before {
-		live = append(live, m)
-	}
-	lr, le := sum(live)
-	sr, se := sum(stored)
-	if lr < 6 || le < 1 || sr != lr || se != le {
-		t.Fatalf("in memory %d requests, %d errors; stored %d, %d", lr, le, sr, se)
-	}
-	after, _ := env.srv.trafficSince(ctx, env.clock.Now().Add(-time.Hour))
-	var again []store.TrafficMinute
-	for _, m := range after {
-		again = append(again, m)
-	}
-	if ar, _ := sum(again); ar != lr {
-		t.Errorf("after storing, %d requests counted, want %d (no double counting)", ar, lr)
-	}
-}
-
-func TestCharts(t *testing.T) {
-	now := time.Date(2026, 3, 2, 12, 30, 0, 0, time.UTC)
-	minutes := map[int64]store.TrafficMinute{}
-	for m := now.Add(-3*time.Hour).Unix() / 60; m <= now.Unix()/60; m++ {
-		minutes[m] = store.TrafficMinute{Minute: m, Requests: 120, ClientErrors: 6, Limited: 1}
-	}
-	c := trafficChart(now, minutes)
-	if len(c.Paths) != 3 || !strings.HasPrefix(c.Paths[0].D, "M") || !strings.HasSuffix(c.Paths[0].D, "Z") {
-		t.Fatalf("paths %+v", c.Paths)
-	}
-	var top string
-	for _, l := range c.Labels {
-		if l.Anchor == "end" && l.Text != "now" {
-			top = l.Text // the last y label is the top of the axis
-		}
-	}
-	if top != "200" {
-		t.Errorf("y axis top %q, want 200 for 120 requests a minute", top)
-	}
-	r := refusalChart(now, minutes)
-	if len(r.Bars) != 4 || r.Legend[0].Total != 181 {
-		t.Errorf("refusals: %d bars, legend %+v; want 4 hours with 181 refusals", len(r.Bars), r.Legend)
-	}
-	counts := []store.EventCount{}
-	for i, k := range []string{"a", "b", "c", "d", "e", "f", "g"} {
-		counts = append(counts, store.EventCount{Bucket: now.Truncate(time.Hour).UnixNano(), Kind: k, N: int64(10 - i)})
-	}
-	e := eventChart(now, counts)
-	if len(e.Legend) != 6 || e.Legend[5].Label != "other kinds" || e.Legend[5].Total != 5+4 {
-		t.Errorf("legend %+v: want five kinds and the other two together", e.Legend)
-	}
-	for _, tt := range []struct {
-		in   float64
-		want float64
-	}{{0, 1}, {0.3, 1}, {7, 10}, {11, 20}, {120, 200}, {4999, 5000}, {5001, 10000}} {
-		if got := niceCeil(tt.in); got != tt.want {
-			t.Errorf("niceCeil(%v) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
 }
 
 // TestExemptTrafficWarning: when nearly every request comes from an exempt

@@ -37,14 +37,14 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 
 // configFacts lists the running configuration for the settings page.
 func (s *Server) configFacts() []templates.Fact {
-	mail := s.mail.Describe()
-	if mail == "" {
-		mail = "development mode: mail is written to the log, not sent"
+	relay := s.cfg.MailRelay
+	if relay == "" {
+		relay = "development mode: mail is written to the log, not sent"
 	}
 	return []templates.Fact{
 		{Label: "Base URL", Value: s.cfg.BaseURL.String()},
 		{Label: "Passkey relying party", Value: s.cfg.BaseURL.Hostname()},
-		{Label: "Mail relay", Value: mail},
+		{Label: "Mail relay", Value: relay},
 		{Label: "Staff idle timeout", Value: s.cfg.StaffIdle.String()},
 		{Label: "Staff session lifetime", Value: s.cfg.StaffLifetime.String()},
 		{Label: "Concurrent staff sessions", Value: s.cfg.StaffSessions},

@@ -10,6 +10,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/mail"
 )
 
 func (s *Server) adminStaffList(w http.ResponseWriter, r *http.Request) {
@@ -52,8 +53,8 @@ func (s *Server) adminStaffInvitePost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	link := s.absURL("/admin/invite/" + token)
-	s.sendMail(Mail{To: email, Subject: fmt.Sprintf("[%s] You are invited to the support team", s.cfg.Product),
+	link := s.site.Link("/admin/invite/" + token)
+	s.mail.Send(mail.Message{Kind: "invite", To: email, Subject: fmt.Sprintf("[%s] You are invited to the support team", s.cfg.Product),
 		Text: fmt.Sprintf("Hello,\n\n%s invited you to join %s as %s.\n\nOpen this link within 24 hours to create your account with a passkey:\n\n%s\n\n"+
 			"The link works once. There is no password: your device signs you in.\n", s.currentStaff(r).Name, s.cfg.Product, role.Label(), link)})
 	s.renderStaff(w, r, http.StatusOK, "", "agent", link, nil)

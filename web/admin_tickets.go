@@ -10,6 +10,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/mail"
 )
 
 // staffNames maps staff ids to names for showing authors and assignees.
@@ -161,9 +162,9 @@ func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body strin
 	if s.cfg.Privacy.NotifyText {
 		reply = "Our reply:\n\n" + body + "\n\n"
 	}
-	s.sendMail(Mail{To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
+	s.mail.Send(mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
 		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
-			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.absURL(ticketURL(t.ID)), s.cfg.Product)})
+			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)})
 	return nil
 }
 

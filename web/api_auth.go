@@ -156,6 +156,6 @@ func (s *Server) alertTokenAddress(r *http.Request, p store.Principal) {
 	if err := s.db.RecordSecurityAlert(r.Context(), "token_address_refused", target, details, a); err != nil {
 		s.log.Error("security alert not recorded", "err", err)
 	}
-	s.kickAlerts()
+	s.mon.AlertNow()
 	s.wakeWebhooks()
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -34,14 +33,8 @@ func benchServer(b *testing.B) (*Server, *store.DB) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mailer, _ := NewMailer("", "support@example.com", log)
 	base, _ := url.Parse("http://localhost:8080")
-	s, err := New(Config{BaseURL: base, APIRate: 1e9, APIBurst: 1e9}, db, mailer, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return s, db
+	return quietServer(b, Config{BaseURL: base, APIRate: 1e9, APIBurst: 1e9}, db), db
 }
 
 func benchToken(b *testing.B, db *store.DB, scopes ...string) string {

@@ -16,6 +16,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/monitor"
 )
 
 // ChatPolicyVersion names the consent text the visitor agrees to; it is
@@ -67,7 +68,7 @@ func (s *Server) initChat() error {
 		c.ChatHandoffTimeout = 3 * time.Minute
 	}
 	if c.ChatRetention <= 0 {
-		c.ChatRetention = 90 * 24 * time.Hour
+		c.ChatRetention = monitor.DefaultChatRetention
 	}
 	b, err := bot.New(s.db, bot.Options{Rules: c.ChatRules, Product: c.Product, Now: s.db.Now})
 	if err != nil {
@@ -131,19 +132,16 @@ func (s *Server) conversation(r *http.Request) (store.Conversation, error) {
 	case c.CustomerID != 0 && c.CustomerID != cust:
 		return store.Conversation{}, store.ErrNotFound
 	case c.CustomerID == 0 && cust != 0 && c.Open():
-		return s.db.LinkConversation(r.Context(), c.ID, cust, s.chatActor(r))
+		return s.db.LinkConversation(r.Context(), c.ID, cust, s.actor(r))
 	}
 	return c, nil
 }
-
-// chatActor names the visitor for the audit log.
-func (s *Server) chatActor(r *http.Request) store.Actor { return s.actor(r) }
 
 func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 	p := s.chatPageProps(r)
 	c, err := s.conversation(r)
 	if err == nil {
-		if c, err = s.settleHandoff(r.Context(), c); err != nil {
+		if c, err = s.mon.SettleHandoff(r.Context(), c); err != nil {
 			s.serveError(w, r, err)
 			return
 		}
@@ -245,7 +243,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 		p := s.chatPageProps(r)
 		p.ConsentError = "This chat was ended after repeated attempts to get information we can't share. You can start a new one in " +
-			waitText(int(wait/time.Second)+1) + ", or send us a request."
+			templates.Duration(wait) + ", or send us a request."
 		s.render(w, r, http.StatusTooManyRequests, templates.ChatPage(p))
 		return
 	}
@@ -258,7 +256,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 	var raw [32]byte
 	rand.Read(raw[:])
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
-	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), ChatPolicyVersion, s.chatActor(r))
+	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), ChatPolicyVersion, s.actor(r))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -268,7 +266,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 	s.customer.Remove(ctx, sessChatPending)
 	greeting := "Hello! I'm " + s.cfg.Product + "'s automated assistant, not a person. Ask me anything about our service " +
 		"and I'll answer from our help articles. Choose “Talk to a person” whenever you like."
-	if _, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{{Author: store.ChatAuthorBot, Body: greeting}}, s.chatActor(r)); err != nil {
+	if _, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{{Author: store.ChatAuthorBot, Body: greeting}}, s.actor(r)); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -280,7 +278,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) chatRestartPost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if c, err := s.conversation(r); err == nil && c.Open() {
-		if _, _, err := s.db.CloseConversation(ctx, c.ID, store.ChatClosedVisitor, nil, s.chatActor(r)); err != nil {
+		if _, _, err := s.db.CloseConversation(ctx, c.ID, store.ChatClosedVisitor, nil, s.actor(r)); err != nil {
 			s.serveError(w, r, err)
 			return
 		}
@@ -328,7 +326,7 @@ func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
 	if wait, ok := s.chatAllow(r, c); !ok {
 		secs := int(wait/time.Second) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		comp.Error = "You're sending messages faster than we can read them. Please wait " + waitText(secs) + "."
+		comp.Error = "You're sending messages faster than we can read them. Please wait " + templates.Duration(wait) + "."
 		s.chatRefuse(w, r, http.StatusTooManyRequests, c, comp)
 		return
 	}
@@ -368,7 +366,7 @@ func (s *Server) chatPoll(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if c, err = s.settleHandoff(r.Context(), c); err != nil {
+	if c, err = s.mon.SettleHandoff(r.Context(), c); err != nil {
 		s.serveError(w, r, err)
 		return
 	}

@@ -19,7 +19,7 @@ const maxAgentMessage = 4000
 // (longest waiting first) and those with an agent, then recent ones.
 func (s *Server) adminChatList(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	s.SweepChats(ctx) // settle any hand-off whose time is up before showing the queue
+	s.mon.SweepChats(ctx) // settle any hand-off whose time is up before showing the queue
 	live, err := s.db.ListConversations(ctx, store.ChatFilter{Statuses: []string{store.ChatStatusWaiting, store.ChatStatusAgent}, Limit: 100})
 	if err != nil {
 		s.serveError(w, r, err)
@@ -69,7 +69,7 @@ func (s *Server) chatRows(r *http.Request, cs []store.Conversation, preview bool
 			}
 			for i := len(msgs) - 1; i >= 0; i-- {
 				if msgs[i].Author == store.ChatAuthorVisitor {
-					row.Preview = clipText(msgs[i].Body, 140)
+					row.Preview = templates.Clip(msgs[i].Body, 140)
 					break
 				}
 			}
@@ -127,7 +127,7 @@ func (s *Server) adminChatView(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if c, err = s.settleHandoff(r.Context(), c); err != nil {
+	if c, err = s.mon.SettleHandoff(r.Context(), c); err != nil {
 		s.serveError(w, r, err)
 		return
 	}

@@ -65,7 +65,7 @@ func (s *Server) rankGaps(msgs []store.ChatMessage) []templates.ChatGap {
 		}
 		g := groups[key]
 		if g == nil {
-			g = &templates.ChatGap{Question: clipText(security.RedactLog(m.Body), 200), Last: m.CreatedAt}
+			g = &templates.ChatGap{Question: templates.Clip(security.RedactLog(m.Body), 200), Last: m.CreatedAt}
 			groups[key] = g
 			order = append(order, key)
 		}

@@ -377,7 +377,7 @@ func TestChatHandoffTimesOutIntoATicket(t *testing.T) {
 		t.Fatalf("queue %+v", queue)
 	}
 	env.clock.advance(3 * time.Minute)
-	env.srv.SweepChats(context.Background())
+	env.mon.SweepChats(context.Background())
 
 	page := c.get("/chat").body
 	m := requestRe.FindStringSubmatch(page)

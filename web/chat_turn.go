@@ -76,7 +76,7 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 		// A person is answering: the message goes to them, secrets removed.
 		red, found := security.Redact(text)
 		msgs := []store.NewChatMessage{{Author: store.ChatAuthorVisitor, Body: red, Extra: warningExtra(found)}}
-		added, err := s.db.AddChatMessages(ctx, c.ID, msgs, s.chatActor(r))
+		added, err := s.db.AddChatMessages(ctx, c.ID, msgs, s.actor(r))
 		return added, c, err
 	}
 	if s.customer.GetString(ctx, sessChatStep) == "code" {
@@ -115,7 +115,7 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 	case reply.Outcome == bot.OutcomeGated:
 		s.customer.Put(ctx, sessChatPending, string(reply.Intent))
 	}
-	added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor, answer}, s.chatActor(r))
+	added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor, answer}, s.actor(r))
 	return added, c, err
 }
 
@@ -139,11 +139,11 @@ func (s *Server) chatProbe(r *http.Request, c store.Conversation, reply bot.Repl
 				"If you need help with your own account, send us a request."})
 	}
 	c, added, err := s.db.RecordChatProbe(ctx, c.ID, store.ChatProbe{Category: reply.Probe.Category, Rule: reply.Probe.Rule},
-		chatProbeLimit, msgs, s.chatActor(r))
+		chatProbeLimit, msgs, s.actor(r))
 	if err != nil {
 		return nil, c, err
 	}
-	s.securityEvent(r, "chat.probe", store.SeverityWarning, map[string]any{
+	s.recordSecurityEvent(r, "chat.probe", store.SeverityWarning, map[string]any{
 		"conversation": c.ID, "category": reply.Probe.Category, "rule": reply.Probe.Rule, "probes": c.Probes, "ended": !c.Open()})
 	if reply.Probe.Category != string(security.InjectionPayload) {
 		// Payloads were already reported by the abuse middleware's form scan.

@@ -7,6 +7,8 @@ import (
 	"safedesk/bot"
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/templates"
+	"safedesk/web/mail"
 )
 
 // chatSendCode starts verification inside the chat: the visitor typed an
@@ -17,7 +19,7 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, text, addr 
 	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: text, Intent: "verify", Outcome: store.ChatOutcomeVerify}
 	say := func(body string) ([]store.ChatMessage, store.Conversation, error) {
 		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor,
-			{Author: store.ChatAuthorBot, Body: body}}, s.chatActor(r))
+			{Author: store.ChatAuthorBot, Body: body}}, s.actor(r))
 		return added, c, err
 	}
 	if msg := store.ValidateEmail(addr); msg != "" {
@@ -25,9 +27,9 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, text, addr 
 	}
 	if ok, wait := s.chat.codes.Allow(clientIP(r)); !ok {
 		return say("Several codes have been requested from your network already. Please try again in " +
-			waitText(int(wait.Seconds())+1) + ", or talk to a person.")
+			templates.Duration(wait) + ", or talk to a person.")
 	}
-	code, err := s.db.IssueCode(ctx, addr, s.chatActor(r))
+	code, err := s.db.IssueCode(ctx, addr, s.actor(r))
 	if errors.Is(err, store.ErrRateLimited) {
 		s.customer.Put(ctx, sessPending, addr)
 		s.customer.Put(ctx, sessChatStep, "code")
@@ -36,7 +38,7 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, text, addr 
 	if err != nil {
 		return nil, c, err
 	}
-	s.sendMail(chatCodeMail(s, addr, code))
+	s.mail.Send(chatCodeMail(s, addr, code))
 	s.customer.Put(ctx, sessPending, addr)
 	s.customer.Put(ctx, sessChatStep, "code")
 	return say("If " + addr + " is right, a 6-digit code is on its way to it. Type the code here: it is valid for 10 minutes. " +
@@ -45,9 +47,9 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, text, addr 
 
 // chatCodeMail is the verification mail for a chat: like the portal's, but
 // it says where to type the code.
-func chatCodeMail(s *Server, to, code string) Mail {
-	return Mail{To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
-		"\n\nType it in the chat where you asked for it, or at " + s.absURL("/verify") + " . It is valid for 10 minutes.\n\n" +
+func chatCodeMail(s *Server, to, code string) mail.Message {
+	return mail.Message{Kind: "code", To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
+		"\n\nType it in the chat where you asked for it, or at " + s.site.Link("/verify") + " . It is valid for 10 minutes.\n\n" +
 		"Never share this code. Nobody from our team will ask you for it.\n" +
 		"If you did not ask for a code, you can ignore this email.\n\n" + s.cfg.Product + " support\n"}
 }
@@ -64,15 +66,15 @@ func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code strin
 	if pending == "" {
 		s.customer.Remove(ctx, sessChatStep)
 		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor,
-			{Author: store.ChatAuthorBot, Body: "Type your email address first, and I'll send you a code."}}, s.chatActor(r))
+			{Author: store.ChatAuthorBot, Body: "Type your email address first, and I'll send you a code."}}, s.actor(r))
 		return added, c, err
 	}
-	cust, err := s.db.CheckCode(ctx, pending, code, s.chatActor(r))
+	cust, err := s.db.CheckCode(ctx, pending, code, s.actor(r))
 	if errors.Is(err, store.ErrCodeInvalid) {
 		s.abuseRecord(r, security.Event{Kind: security.EventVerifyFailed})
 		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor,
 			{Author: store.ChatAuthorBot, Body: "That code is wrong or has expired. Check the newest email from us and type its code, " +
-				"or type your email address again for a new one."}}, s.chatActor(r))
+				"or type your email address again for a new one."}}, s.actor(r))
 		return added, c, err
 	}
 	if err != nil {
@@ -89,7 +91,7 @@ func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code strin
 		return nil, c, err
 	}
 	s.customer.Put(ctx, sessMasked, masked)
-	if c, err = s.db.LinkConversation(ctx, c.ID, cust.ID, s.chatActor(r)); err != nil {
+	if c, err = s.db.LinkConversation(ctx, c.ID, cust.ID, s.actor(r)); err != nil {
 		return nil, c, err
 	}
 	msgs := []store.NewChatMessage{visitor, {Author: store.ChatAuthorBot, Body: "Thank you: you're confirmed as " + masked + "."}}
@@ -105,14 +107,14 @@ func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code strin
 			"account settings myself, but a person from our team can now look at your account with you.",
 			Extra: bot.Extra{Offers: []bot.Offer{bot.OfferHuman}}.Encode()})
 	}
-	added, err := s.db.AddChatMessages(ctx, c.ID, msgs, s.chatActor(r))
+	added, err := s.db.AddChatMessages(ctx, c.ID, msgs, s.actor(r))
 	if err != nil {
 		return nil, c, err
 	}
 	// A hand-off that was only waiting for an address to answer by email
 	// becomes a ticket now.
 	if c.Status == store.ChatStatusWaiting && (c.TimeoutNotified || !s.chat.hours.Open(s.db.Now())) {
-		c, err = s.toTicket(ctx, c, s.chatActor(r))
+		c, err = s.mon.ChatToTicket(ctx, c, s.actor(r))
 	}
 	return added, c, err
 }

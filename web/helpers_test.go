@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"io"
 	"log/slog"
 	"mime"
@@ -25,19 +26,23 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	sendmail "safedesk/web/mail"
+	"safedesk/web/monitor"
 )
 
 // testEnv is a real server over a real store in a temp folder, with a real
 // SMTP server receiving its mail.
 type testEnv struct {
-	t     testing.TB
-	clock *fakeClock
-	srv   *Server
-	http  *httptest.Server
-	db    *store.DB
-	dir   string
-	mail  *smtpSink
-	logs  *bytes.Buffer
+	t      testing.TB
+	clock  *fakeClock
+	srv    *Server
+	mon    *monitor.Service
+	outbox *sendmail.Outbox
+	http   *httptest.Server
+	db     *store.DB
+	dir    string
+	mail   *smtpSink
+	logs   *bytes.Buffer
 }
 
 func newTestServer(t *testing.T) *testEnv {
@@ -66,12 +71,18 @@ func newTestServerTB(tb testing.TB) *testEnv {
 
 func newEnv(t testing.TB, adjust func(*Config)) *testEnv {
 	t.Helper()
-	return newEnvDB(t, func(c *Config, _ *store.DB) { adjust(c) })
+	return newEnvWith(t, func(c *Config, _ *store.DB) { adjust(c) }, nil)
 }
 
 // newEnvDB is newEnv for settings built over the store, such as a backup
 // service.
 func newEnvDB(t testing.TB, adjust func(*Config, *store.DB)) *testEnv {
+	t.Helper()
+	return newEnvWith(t, adjust, nil)
+}
+
+// newEnvWith is newEnvDB with a key that signs audit checkpoints.
+func newEnvWith(t testing.TB, adjust func(*Config, *store.DB), auditKey ed25519.PrivateKey) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	clock := &fakeClock{}
@@ -89,19 +100,25 @@ func newEnvDB(t testing.TB, adjust func(*Config, *store.DB)) *testEnv {
 	sink := newSMTPSink(t)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
-	mailer, err := NewMailer("smtp+insecure://"+sink.addr, "support@northwind.example", log)
+	sender, err := sendmail.New("smtp+insecure://"+sink.addr, "support@northwind.example", log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &testEnv{clock: clock, db: db, dir: dir, mail: sink, logs: logs}
+	env := &testEnv{clock: clock, db: db, dir: dir, mail: sink, logs: logs, outbox: sendmail.NewOutbox(sender, log)}
 	env.t = t
 	env.http = httptest.NewUnstartedServer(nil)
 	// Passkeys need a domain name, so the base URL says localhost.
 	_, port, _ := net.SplitHostPort(env.http.Listener.Addr().String())
 	base, _ := url.Parse("http://localhost:" + port)
-	cfg := Config{BaseURL: base, Product: "Northwind", MailFrom: "support@northwind.example"}
+	cfg := Config{BaseURL: base, Product: "Northwind", MailFrom: "support@northwind.example", MailRelay: sender.Describe()}
 	adjust(&cfg, db)
-	env.srv, err = New(cfg, db, mailer, log)
+	env.mon, err = monitor.New(context.Background(), db, env.outbox, log, monitor.Options{
+		Site: sendmail.Site{Product: cfg.Product, BaseURL: cfg.BaseURL}, AuditKey: auditKey, ChatRetention: cfg.ChatRetention,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.srv, err = New(cfg, db, env.outbox, env.mon, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,10 +126,42 @@ func newEnvDB(t testing.TB, adjust func(*Config, *store.DB)) *testEnv {
 	env.http.Start()
 	t.Cleanup(func() {
 		env.http.Close()
-		env.srv.Wait()
+		env.wait()
 		db.Close()
 	})
 	return env
+}
+
+// quietServer builds a server over db whose mail goes to a discarded log,
+// for tests that look at no mail.
+func quietServer(tb testing.TB, cfg Config, db *store.DB) *Server {
+	tb.Helper()
+	log := slog.New(slog.DiscardHandler)
+	sender, err := sendmail.New("", "", log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := sendmail.NewOutbox(sender, log)
+	mon, err := monitor.New(context.Background(), db, out, log, monitor.Options{Site: sendmail.Site{Product: cfg.Product, BaseURL: cfg.BaseURL}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := New(cfg, db, out, mon, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		mon.Wait()
+		out.Wait()
+	})
+	return s
+}
+
+// wait blocks until the background work has finished: alert sweeps, then
+// the mail they and the handlers started.
+func (e *testEnv) wait() {
+	e.mon.Wait()
+	e.outbox.Wait()
 }
 
 // fakeClock is the store's clock in tests: real time plus what a test adds.

@@ -235,7 +235,7 @@ func (s *Server) privacyProps(r *http.Request) templates.PrivacyProps {
 		ChatRetention: s.cfg.ChatRetention, ChatConsentVersion: ChatPolicyVersion,
 		Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText, HTTPS: s.secure,
 	}
-	if d := s.mail.Describe(); d != "" {
+	if d := s.cfg.MailRelay; d != "" {
 		what := "your email address and the emails we send you"
 		if !s.cfg.Privacy.NotifyText {
 			what = "your email address and our notifications, which hold no text of your requests"

@@ -181,7 +181,7 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 	if b := s.backupNotice(); b.Enabled {
 		a.Retention["backups"] = "encrypted backups keep " + b.Ladder + "; data erased today leaves the last of them after " + b.Longest
 	}
-	if d := s.mail.Describe(); d != "" {
+	if d := s.cfg.MailRelay; d != "" {
 		a.Recipients = append(a.Recipients, "Our email relay ("+d+") carries the emails we send you.")
 	}
 	return a

@@ -126,7 +126,7 @@ func (s *Server) takeCeremony(r *http.Request, kind string) (ceremony, error) {
 	}
 	b, err := s.db.TakeCeremony(r.Context(), id, kind)
 	if errors.Is(err, store.ErrNotFound) {
-		s.securityEvent(r, "webauthn.ceremony_reused", store.SeverityWarning, map[string]any{"ceremony": kind})
+		s.recordSecurityEvent(r, "webauthn.ceremony_reused", store.SeverityWarning, map[string]any{"ceremony": kind})
 		return ceremony{}, errCeremonyGone
 	}
 	if err != nil {
@@ -210,11 +210,4 @@ func deviceName(ua string) string {
 		os = "Linux"
 	}
 	return browser + " on " + os
-}
-
-// securityEvent records an event; a failure to record is logged, never
-// shown. A refused sign-in is also audited and counted against the client
-// (recordSecurityEvent, web/abuse_respond.go).
-func (s *Server) securityEvent(r *http.Request, kind, severity string, details map[string]any) {
-	s.recordSecurityEvent(r, kind, severity, details)
 }

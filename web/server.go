@@ -4,7 +4,6 @@ package web
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +22,8 @@ import (
 	"safedesk/bot"
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/web/mail"
+	"safedesk/web/monitor"
 )
 
 // Config is what the web layer needs from the command line.
@@ -32,6 +32,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	Product        string
 	MailFrom       string
+	// MailRelay names the SMTP relay for the privacy and settings pages
+	// (mail.Sender.Describe); "" when mail only goes to the log.
+	MailRelay string
 
 	CustomerIdle     time.Duration
 	CustomerLifetime time.Duration
@@ -59,9 +62,6 @@ type Config struct {
 
 	// Abuse tunes rate limits and abuse detection (web/abuse.go).
 	Abuse AbuseConfig
-	// AuditKey signs audit checkpoints (AuditCheckpoint); its public half
-	// verifies them on the security dashboard. Nil: no checkpoints.
-	AuditKey ed25519.PrivateKey
 
 	// Backups runs and lists backups for the admin backups page; nil
 	// when this process makes none.
@@ -89,11 +89,18 @@ type Config struct {
 	// Chat (web/chat*.go): how long a hand-off waits for an agent before it
 	// becomes a ticket (3 minutes when zero), when staff answer chats (nil:
 	// always), the assistant's vocabulary (nil: built in), and how long
-	// transcripts are kept after their last message (90 days when zero).
+	// transcripts are kept after their last message, as the pages state it
+	// (monitor.DefaultChatRetention when zero; the monitor, which deletes
+	// them, takes the same figure).
 	ChatHandoffTimeout time.Duration
 	ChatHours          *bot.Hours
 	ChatRules          *bot.Rules
 	ChatRetention      time.Duration
+}
+
+// Mailer sends mail without holding the request: *mail.Outbox.
+type Mailer interface {
+	Send(m mail.Message)
 }
 
 // Server is the HTTP handler with its dependencies.
@@ -101,6 +108,8 @@ type Server struct {
 	cfg      Config
 	db       *store.DB
 	mail     Mailer
+	site     mail.Site // what mail says about us
+	mon      *monitor.Service
 	log      *slog.Logger
 	customer *scs.SessionManager
 	staff    *scs.SessionManager
@@ -110,19 +119,21 @@ type Server struct {
 
 	kbCache kbCache
 	banner  atomic.Pointer[string]
-	bg      sync.WaitGroup // background mail sends
 
-	abuse *abuse      // rate limits, abuse guard, traffic counts, alerts (web/abuse*.go)
-	tick  tickState   // Tick's hourly work
+	abuse *abuse      // rate limits and the abuse guard (web/abuse*.go)
 	api   *apiLimits  // API rate limits
 	hooks *dispatcher // webhook delivery worker
 	chat  *chatState  // the assistant, chat limits and hand-off policy (web/chat*.go)
 }
 
-// New builds the server and its route table.
-func New(cfg Config, db *store.DB, mailer Mailer, log *slog.Logger) (*Server, error) {
+// New builds the server and its route table. mon is the background work
+// that the dashboard, the abuse guard and the chat consult.
+func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slog.Logger) (*Server, error) {
 	if cfg.BaseURL == nil {
 		return nil, errors.New("web: base URL is required")
+	}
+	if mon == nil {
+		return nil, errors.New("web: the monitor is required")
 	}
 	if cfg.Product == "" {
 		cfg.Product = "safedesk"
@@ -153,7 +164,8 @@ func New(cfg Config, db *store.DB, mailer Mailer, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, db: db, mail: mailer, log: log, wa: wa, secure: cfg.BaseURL.Scheme == "https" || cfg.TLS != nil}
+	s := &Server{cfg: cfg, db: db, mail: mailer, mon: mon, log: log, wa: wa, secure: cfg.BaseURL.Scheme == "https" || cfg.TLS != nil,
+		site: mail.Site{Product: cfg.Product, BaseURL: cfg.BaseURL}}
 	s.customer = s.newSessionManager("safedesk_customer", cfg.CustomerIdle, cfg.CustomerLifetime)
 	// The staff idle timeout is enforced by checkStaffSession from
 	// staff_sessions.last_seen_at, which only the person's own requests
@@ -214,33 +226,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
 	stopWebhooks()
-	s.bg.Wait()
 	if err != nil {
 		return fmt.Errorf("web: shutdown: %w", err)
 	}
 	return nil
-}
-
-// Wait blocks until background work (mail being sent) has finished.
-func (s *Server) Wait() { s.bg.Wait() }
-
-// sendMail sends m in the background so a slow relay never holds a request;
-// failures are logged without the recipient.
-func (s *Server) sendMail(m Mail) {
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := s.mail.Send(ctx, m); err != nil {
-			s.log.Error("mail not sent", "subject", m.Subject, "err", err)
-		}
-	}()
-}
-
-// absURL makes an absolute link under the base URL.
-func (s *Server) absURL(path string) string {
-	u := *s.cfg.BaseURL
-	u.Path = path
-	return u.String()
 }

@@ -48,29 +48,16 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, store.ErrRateLimited):
 		notice = fmt.Sprintf("Thank you: request #%d is in. Use the latest code we emailed you to follow it.", t.ID)
-		s.sendMail(ticketReceivedMail(s, form.Email, t.ID, ""))
+		s.mail.Send(s.site.TicketReceived(form.Email, t.ID, ""))
 	case err != nil:
 		s.serveError(w, r, err)
 		return
 	default:
-		s.sendMail(ticketReceivedMail(s, form.Email, t.ID, code))
+		s.mail.Send(s.site.TicketReceived(form.Email, t.ID, code))
 	}
 	s.customer.Put(ctx, sessPending, form.Email)
 	s.customer.Put(ctx, sessNotice, notice)
 	http.Redirect(w, r, "/verify", http.StatusSeeOther)
-}
-
-// ticketReceivedMail confirms a request. Like every notification it carries
-// no ticket text: only the number and a link to the portal.
-func ticketReceivedMail(s *Server, to string, id int64, code string) Mail {
-	text := fmt.Sprintf("Hello,\n\nwe have received your request #%d.\n\n", id)
-	if code != "" {
-		text += fmt.Sprintf("To follow it and read our replies, enter this code at %s :\n\n    %s\n\nThe code is valid for 10 minutes. Never share it: nobody from our team will ask you for it.\n\n", s.absURL("/verify"), code)
-	} else {
-		text += fmt.Sprintf("You can follow it at %s\n\n", s.absURL("/tickets"))
-	}
-	text += "If you did not contact us, you can ignore this email.\n\n" + s.cfg.Product + " support\n"
-	return Mail{To: to, Subject: fmt.Sprintf("[%s] We received your request #%d", s.cfg.Product, id), Text: text}
 }
 
 func (s *Server) ticketList(w http.ResponseWriter, r *http.Request) {

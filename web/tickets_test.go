@@ -272,7 +272,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	c, path := env.signIn("marker.person@example.org", "MarkerSubjectZX", "MarkerBodyQW")
 	c.post(path+"/reply", url.Values{"body": {"MarkerReplyJK"}})
 	c.post("/tickets/new", ticketForm("bad address", "MarkerBadSubject", "x"))
-	env.srv.Wait()
+	env.wait()
 	logs := env.logs.String()
 	if !strings.Contains(logs, "request") {
 		t.Fatal("the log is empty: the check below would prove nothing")

@@ -99,12 +99,7 @@ func newTLSEnv(t *testing.T) (*tlsEnv, string) {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	// An http base URL: serving TLS directly makes the server secure anyway.
 	base, _ := url.Parse("http://localhost:" + port)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mailer, _ := NewMailer("", "", log)
-	srv, err := New(Config{BaseURL: base, Product: "Northwind", TLS: TLSConfig(certs.GetCertificate)}, db, mailer, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := quietServer(t, Config{BaseURL: base, Product: "Northwind", TLS: TLSConfig(certs.GetCertificate)}, db)
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &tlsEnv{base: base, addr: ln.Addr().String(), certs: certs, roots: x509.NewCertPool(), cancel: cancel, done: make(chan error, 1)}
 	e.roots.AddCert(certs.Leaf())

@@ -8,6 +8,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/mail"
 )
 
 const sessNotice = "notice"
@@ -94,14 +95,14 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request, email string) 
 		s.serveError(w, r, err)
 		return
 	}
-	s.sendMail(codeMail(s, email, code))
+	s.mail.Send(codeMail(s, email, code))
 	s.customer.Put(ctx, sessPending, email)
 	http.Redirect(w, r, "/verify", http.StatusSeeOther)
 }
 
-func codeMail(s *Server, to, code string) Mail {
-	return Mail{To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
-		"\n\nEnter it at " + s.absURL("/verify") + " . It is valid for 10 minutes.\n\n" +
+func codeMail(s *Server, to, code string) mail.Message {
+	return mail.Message{Kind: "code", To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
+		"\n\nEnter it at " + s.site.Link("/verify") + " . It is valid for 10 minutes.\n\n" +
 		"Never share this code. Nobody from our team will ask you for it.\n" +
 		"If you did not ask for a code, you can ignore this email.\n\n" + s.cfg.Product + " support\n"}
 }

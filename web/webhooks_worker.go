@@ -239,6 +239,6 @@ func deliveryError(err error) string {
 // mails the admins and fires security.alert) were written with the change.
 func (s *Server) webhookDisabled(id int64) {
 	s.log.Error("webhook disabled after repeated delivery failures; re-enable it once the receiver works", "webhook", id)
-	s.kickAlerts() // mail the owners and admins now rather than at the next tick
+	s.mon.AlertNow() // mail the owners and admins now rather than at the next minute
 	s.wakeWebhooks()
 }

@@ -1,4 +1,4 @@
-package web
+package monitor
 
 import (
 	"context"
@@ -10,17 +10,17 @@ import (
 	"safedesk/store"
 )
 
-// traffic counts requests per minute in memory, lock-free on the request
-// path; Tick moves finished minutes to the store once a minute, where the
-// dashboard reads 24 hours of them.
-type traffic struct {
+// Traffic counts requests per minute in memory, lock-free on the request
+// path, for the web middleware; Minute moves finished minutes to the store,
+// where the dashboard reads 24 hours of them (TrafficSince).
+type Traffic struct {
 	slots [trafficSlots]trafficSlot
 
 	mu      sync.Mutex
 	pending map[int64]store.TrafficMinute // minutes taken out of reused slots, not yet stored
 }
 
-// trafficSlots is how many minutes stay in memory, a power of two; Tick
+// trafficSlots is how many minutes stay in memory, a power of two; Minute
 // stores them long before a slot comes round again.
 const trafficSlots = 16
 
@@ -37,14 +37,15 @@ const (
 	tCounters
 )
 
+// trafficSlot holds the counters of one minute.
 type trafficSlot struct {
 	minute atomic.Int64
 	n      [tCounters]atomic.Int64
 	_      [16]byte // the slots are 64 bytes apart: one cache line each
 }
 
-// served counts a request answered with status.
-func (t *traffic) served(now time.Time, status int) {
+// Served counts a request answered with status.
+func (t *Traffic) Served(now time.Time, status int) {
 	sl := t.slot(now.Unix() / 60)
 	sl.n[tRequests].Add(1)
 	switch {
@@ -57,8 +58,9 @@ func (t *traffic) served(now time.Time, status int) {
 	}
 }
 
-// refused counts a request the guard or a limiter turned away.
-func (t *traffic) refused(now time.Time, blocked bool) {
+// Refused counts a request the guard or a limiter turned away: blocked,
+// or over a rate limit.
+func (t *Traffic) Refused(now time.Time, blocked bool) {
 	sl := t.slot(now.Unix() / 60)
 	sl.n[tRequests].Add(1)
 	if blocked {
@@ -70,7 +72,7 @@ func (t *traffic) refused(now time.Time, blocked bool) {
 
 // slot returns the slot of minute m, taking it over from an older minute
 // when needed.
-func (t *traffic) slot(m int64) *trafficSlot {
+func (t *Traffic) slot(m int64) *trafficSlot {
 	sl := &t.slots[uint64(m)%trafficSlots]
 	if sl.minute.Load() != m {
 		t.rotate(sl, m)
@@ -78,7 +80,8 @@ func (t *traffic) slot(m int64) *trafficSlot {
 	return sl
 }
 
-func (t *traffic) rotate(sl *trafficSlot, m int64) {
+// rotate hands slot sl over to minute m, keeping what it held as pending.
+func (t *Traffic) rotate(sl *trafficSlot, m int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old := sl.minute.Load()
@@ -99,6 +102,7 @@ func (sl *trafficSlot) take(m int64) store.TrafficMinute {
 	}
 }
 
+// peek reads the slot's counters without emptying them.
 func (sl *trafficSlot) peek() store.TrafficMinute {
 	return store.TrafficMinute{
 		Minute: sl.minute.Load(), Requests: sl.n[tRequests].Load(), ClientErrors: sl.n[tClientErrors].Load(),
@@ -107,7 +111,7 @@ func (sl *trafficSlot) peek() store.TrafficMinute {
 }
 
 // addPending adds tm to the pending minutes; the caller holds t.mu.
-func (t *traffic) addPending(tm store.TrafficMinute) {
+func (t *Traffic) addPending(tm store.TrafficMinute) {
 	if t.pending == nil {
 		t.pending = map[int64]store.TrafficMinute{}
 	}
@@ -126,6 +130,7 @@ func (t *traffic) addPending(tm store.TrafficMinute) {
 	}
 }
 
+// addMinute adds src's counters to dst.
 func addMinute(dst *store.TrafficMinute, src store.TrafficMinute) {
 	dst.Requests += src.Requests
 	dst.ClientErrors += src.ClientErrors
@@ -136,7 +141,7 @@ func addMinute(dst *store.TrafficMinute, src store.TrafficMinute) {
 
 // takeFinished removes and returns the counts of every minute before
 // current.
-func (t *traffic) takeFinished(current int64) []store.TrafficMinute {
+func (t *Traffic) takeFinished(current int64) []store.TrafficMinute {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i := range t.slots {
@@ -157,7 +162,7 @@ func (t *traffic) takeFinished(current int64) []store.TrafficMinute {
 }
 
 // putBack returns minutes the store did not take.
-func (t *traffic) putBack(ms []store.TrafficMinute) {
+func (t *Traffic) putBack(ms []store.TrafficMinute) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, m := range ms {
@@ -166,7 +171,7 @@ func (t *traffic) putBack(ms []store.TrafficMinute) {
 }
 
 // unstored returns the counts not yet in the store, by minute.
-func (t *traffic) unstored() map[int64]store.TrafficMinute {
+func (t *Traffic) unstored() map[int64]store.TrafficMinute {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make(map[int64]store.TrafficMinute, len(t.pending)+trafficSlots)
@@ -186,24 +191,27 @@ func (t *traffic) unstored() map[int64]store.TrafficMinute {
 	return out
 }
 
+// Traffic returns the counters that the web middleware feeds.
+func (s *Service) Traffic() *Traffic { return &s.traffic }
+
 // flushTraffic stores the finished minutes.
-func (s *Server) flushTraffic(ctx context.Context) error {
-	ms := s.abuse.traffic.takeFinished(s.db.Now().Unix() / 60)
+func (s *Service) flushTraffic(ctx context.Context) error {
+	ms := s.traffic.takeFinished(s.db.Now().Unix() / 60)
 	if err := s.db.AddTraffic(ctx, ms); err != nil {
-		s.abuse.traffic.putBack(ms)
+		s.traffic.putBack(ms)
 		return err
 	}
 	return nil
 }
 
-// trafficSince returns the counts per minute from since on: the stored ones
-// and those still in memory.
-func (s *Server) trafficSince(ctx context.Context, since time.Time) (map[int64]store.TrafficMinute, error) {
+// TrafficSince returns the request counts per minute from since on: the
+// stored ones and those still in memory.
+func (s *Service) TrafficSince(ctx context.Context, since time.Time) (map[int64]store.TrafficMinute, error) {
 	stored, err := s.db.ListTraffic(ctx, since)
 	if err != nil {
 		return nil, err
 	}
-	out := s.abuse.traffic.unstored()
+	out := s.traffic.unstored()
 	first := since.Unix() / 60
 	for m := range out {
 		if m < first {

@@ -1,4 +1,4 @@
-package web
+package monitor
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/templates"
+	"safedesk/web/mail"
 )
 
 // Alerts: owners and admins get an email for every critical security
@@ -20,7 +22,7 @@ import (
 // mail. The mails say what happened and where, never any customer data.
 // The feed is the security_events table, so events raised anywhere in the
 // server are covered; a block sends at once, anything else within a
-// minute (Tick).
+// minute (Minute).
 
 // AlertDedup is how long an alert for the same kind of event from the same
 // client is not repeated.
@@ -32,9 +34,9 @@ var alertMailLimit = security.LimitConfig{Rate: 1.0 / 600, Burst: 3}
 // maxAlertLines bounds the events listed in one mail.
 const maxAlertLines = 30
 
+// alerter is the state of the alert feed.
 type alerter struct {
-	mu      sync.Mutex // one sweep at a time
-	started bool
+	mu      sync.Mutex           // one sweep at a time
 	cursor  int64                // the newest event already considered
 	sent    map[string]time.Time // kind and client → when last alerted
 	pending []store.SecurityEvent
@@ -43,47 +45,48 @@ type alerter struct {
 	running atomic.Bool
 }
 
-func (a *alerter) init() {
+// init makes the dedup map and the mail limiter, on the clock now.
+func (a *alerter) init(now func() time.Time) {
 	a.sent = map[string]time.Time{}
-	a.limit = alertMailLimit.NewLimiter(nil)
+	a.limit = alertMailLimit.NewLimiter(now)
 }
 
 // startAlerts sets the cursor to the newest event, so that a restart does
 // not mail old events again.
-func (s *Server) startAlerts(ctx context.Context) error {
+func (s *Service) startAlerts(ctx context.Context) error {
 	id, err := s.db.LastSecurityEventID(ctx)
 	if err != nil {
 		return err
 	}
-	a := &s.abuse.alerts
+	a := &s.alerts
 	a.mu.Lock()
-	a.cursor, a.started = id, true
+	a.cursor = id
 	a.mu.Unlock()
 	return nil
 }
 
-// kickAlerts runs a sweep in the background unless one is running.
-func (s *Server) kickAlerts() {
-	a := &s.abuse.alerts
+// AlertNow mails alerts for new critical security events now, in the
+// background, rather than at the next Minute; it does nothing while a
+// sweep is running. Call it after raising a critical event.
+func (s *Service) AlertNow() {
+	a := &s.alerts
 	if !a.running.CompareAndSwap(false, true) {
 		return
 	}
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
+	s.bg.Go(func() {
 		defer a.running.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := s.sweepAlerts(ctx); err != nil {
 			s.log.Error("security alerts", "err", err)
 		}
-	}()
+	})
 }
 
 // sweepAlerts reads the critical events since the last sweep and mails
 // those not alerted recently, if the mail limit allows.
-func (s *Server) sweepAlerts(ctx context.Context) error {
-	a := &s.abuse.alerts
+func (s *Service) sweepAlerts(ctx context.Context) error {
+	a := &s.alerts
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := s.db.Now()
@@ -129,7 +132,7 @@ func (s *Server) sweepAlerts(ctx context.Context) error {
 	}
 	subject, text := s.alertMail(a.pending, a.held)
 	for _, addr := range to {
-		s.sendMail(Mail{To: addr, Subject: subject, Text: text})
+		s.mail.Send(mail.Message{Kind: "security_alert", To: addr, Subject: subject, Text: text})
 	}
 	s.log.Warn("security alert", "subject", subject, "recipients", len(to))
 	a.pending, a.held = nil, 0
@@ -137,7 +140,7 @@ func (s *Server) sweepAlerts(ctx context.Context) error {
 }
 
 // alertRecipients are the addresses of the active owners and admins.
-func (s *Server) alertRecipients(ctx context.Context) ([]string, error) {
+func (s *Service) alertRecipients(ctx context.Context) ([]string, error) {
 	staff, err := s.db.ListStaff(ctx)
 	if err != nil {
 		return nil, err
@@ -152,13 +155,14 @@ func (s *Server) alertRecipients(ctx context.Context) ([]string, error) {
 }
 
 // alertMail writes the subject and text of an alert about evs.
-func (s *Server) alertMail(evs []store.SecurityEvent, held int) (string, string) {
+func (s *Service) alertMail(evs []store.SecurityEvent, held int) (string, string) {
 	var b strings.Builder
-	subject := fmt.Sprintf("[%s] Security alert: %d events", s.cfg.Product, len(evs)+held)
+	product := s.opts.Site.Product
+	subject := fmt.Sprintf("[%s] Security alert: %d events", product, len(evs)+held)
 	if len(evs) == 1 && held == 0 {
-		subject = fmt.Sprintf("[%s] Security alert: %s from %s", s.cfg.Product, alertLabel(evs[0].Kind), orDash(evs[0].ClientIP))
+		subject = fmt.Sprintf("[%s] Security alert: %s from %s", product, alertLabel(evs[0].Kind), orDash(evs[0].ClientIP))
 	}
-	fmt.Fprintf(&b, "Hello,\n\n%s raised these security alerts:\n\n", s.cfg.Product)
+	fmt.Fprintf(&b, "Hello,\n\n%s raised these security alerts:\n\n", product)
 	for _, e := range evs {
 		fmt.Fprintf(&b, "  %s  %s  client %s", e.At.UTC().Format("2006-01-02 15:04:05 UTC"), alertLabel(e.Kind), orDash(e.ClientIP))
 		keys := make([]string, 0, len(e.Details))
@@ -174,12 +178,13 @@ func (s *Server) alertMail(evs []store.SecurityEvent, held int) (string, string)
 	if held > 0 {
 		fmt.Fprintf(&b, "  … and %d more.\n", held)
 	}
-	fmt.Fprintf(&b, "\nThe security dashboard shows them live, with the blocks in force: %s\n", s.absURL("/admin/security"))
-	fmt.Fprintf(&b, "Repeats of the same alert from the same client are not mailed again for %s.\n", humanize(AlertDedup))
+	fmt.Fprintf(&b, "\nThe security dashboard shows them live, with the blocks in force: %s\n", s.opts.Site.Link("/admin/security"))
+	fmt.Fprintf(&b, "Repeats of the same alert from the same client are not mailed again for %s.\n", templates.Duration(AlertDedup))
 	b.WriteString("\nThis message holds no customer data. If in doubt about it, open the admin panel yourself rather than the link.\n")
 	return subject, b.String()
 }
 
+// alertLabels name the kinds of critical events in alert mails.
 var alertLabels = map[string]string{
 	"abuse.blocked":                   "client blocked",
 	"passkey.sign_count_regressed":    "possibly cloned passkey",
@@ -188,6 +193,7 @@ var alertLabels = map[string]string{
 	"token_address_refused":           "API token used from a refused address",
 }
 
+// alertLabel names an event kind for people.
 func alertLabel(kind string) string {
 	if l, ok := alertLabels[kind]; ok {
 		return l
@@ -195,19 +201,10 @@ func alertLabel(kind string) string {
 	return kind
 }
 
+// orDash is s, or "-" when empty.
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
-}
-
-func humanize(d time.Duration) string {
-	if d%time.Hour == 0 {
-		if d == time.Hour {
-			return "an hour"
-		}
-		return fmt.Sprintf("%d hours", d/time.Hour)
-	}
-	return d.String()
 }

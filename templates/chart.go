@@ -1,4 +1,4 @@
-package web
+package templates
 
 import (
 	"math"
@@ -8,12 +8,44 @@ import (
 	"time"
 
 	"safedesk/store"
-	"safedesk/templates"
 )
 
 // The dashboard's charts are drawn here, on the server, as SVG geometry:
 // no chart script runs in the browser, and the colours come from classes
 // in admin.css, so the CSP's ban on inline styles holds.
+
+// SVGChart is a chart drawn by the server; coordinates are in ViewBox units
+// and already formatted, colours come from the classes.
+type SVGChart struct {
+	ID      string
+	Title   string
+	Summary string // the chart in words, for screen readers
+	ViewBox string
+	Grid    []SVGLine
+	Paths   []SVGPath
+	Bars    []SVGRect
+	Labels  []SVGText
+	Legend  []SVGLegend
+}
+
+// SVGLine is an axis or grid line.
+type SVGLine struct{ X1, Y1, X2, Y2, Class string }
+
+// SVGPath is a line or an area.
+type SVGPath struct{ D, Class string }
+
+// SVGRect is a bar with its tooltip.
+type SVGRect struct{ X, Y, W, H, Class, Title string }
+
+// SVGText is an axis label; Anchor is start, middle or end.
+type SVGText struct{ X, Y, Text, Anchor string }
+
+// SVGLegend names a series with its total.
+type SVGLegend struct {
+	Class string
+	Label string
+	Total int64
+}
 
 // Chart geometry in viewBox units.
 const (
@@ -27,36 +59,43 @@ const (
 	plotH       = chartH - chartTop - chartBottom
 )
 
-// chartWindow is the span every chart covers.
-const chartWindow = 24 * time.Hour
+// ChartWindow is the span every chart covers.
+const ChartWindow = 24 * time.Hour
+
+// SecurityCharts draws the security dashboard's charts for the ChartWindow
+// up to now: traffic per minute, refusals per hour and security events per
+// hour by kind.
+func SecurityCharts(now time.Time, minutes map[int64]store.TrafficMinute, counts []store.EventCount) []SVGChart {
+	return []SVGChart{trafficChart(now, minutes), refusalChart(now, minutes), eventChart(now, counts)}
+}
 
 // newChart returns an empty chart with its y axis from 0 to top.
-func newChart(id, title string, top float64, unit string) templates.SVGChart {
-	c := templates.SVGChart{ID: id, Title: title, ViewBox: "0 0 " + strconv.Itoa(chartW) + " " + strconv.Itoa(chartH)}
+func newChart(id, title string, top float64, unit string) SVGChart {
+	c := SVGChart{ID: id, Title: title, ViewBox: "0 0 " + strconv.Itoa(chartW) + " " + strconv.Itoa(chartH)}
 	for _, f := range []float64{0, 0.5, 1} {
 		y := chartTop + plotH*(1-f)
-		c.Grid = append(c.Grid, templates.SVGLine{X1: svgNum(chartLeft), Y1: svgNum(y), X2: svgNum(chartW - chartRight), Y2: svgNum(y), Class: "grid"})
-		c.Labels = append(c.Labels, templates.SVGText{X: svgNum(chartLeft - 6), Y: svgNum(y + 4), Text: shortCount(top*f) + unit, Anchor: "end"})
+		c.Grid = append(c.Grid, SVGLine{X1: svgNum(chartLeft), Y1: svgNum(y), X2: svgNum(chartW - chartRight), Y2: svgNum(y), Class: "grid"})
+		c.Labels = append(c.Labels, SVGText{X: svgNum(chartLeft - 6), Y: svgNum(y + 4), Text: ShortCount(top*f) + unit, Anchor: "end"})
 	}
 	return c
 }
 
 // timeAxis labels every six hours of the window ending at end.
-func timeAxis(c *templates.SVGChart, end time.Time) {
-	start := end.Add(-chartWindow)
+func timeAxis(c *SVGChart, end time.Time) {
+	start := end.Add(-ChartWindow)
 	for t := start.Truncate(6 * time.Hour).Add(6 * time.Hour); !t.After(end); t = t.Add(6 * time.Hour) {
-		x := chartLeft + plotW*float64(t.Sub(start))/float64(chartWindow)
-		c.Grid = append(c.Grid, templates.SVGLine{X1: svgNum(x), Y1: svgNum(chartTop), X2: svgNum(x), Y2: svgNum(chartTop + plotH), Class: "tick"})
-		c.Labels = append(c.Labels, templates.SVGText{X: svgNum(x), Y: svgNum(chartH - 6), Text: t.UTC().Format("15:04"), Anchor: "middle"})
+		x := chartLeft + plotW*float64(t.Sub(start))/float64(ChartWindow)
+		c.Grid = append(c.Grid, SVGLine{X1: svgNum(x), Y1: svgNum(chartTop), X2: svgNum(x), Y2: svgNum(chartTop + plotH), Class: "tick"})
+		c.Labels = append(c.Labels, SVGText{X: svgNum(x), Y: svgNum(chartH - 6), Text: t.UTC().Format("15:04"), Anchor: "middle"})
 	}
-	c.Labels = append(c.Labels, templates.SVGText{X: svgNum(chartW - chartRight), Y: svgNum(chartH - 6), Text: "now", Anchor: "end"})
+	c.Labels = append(c.Labels, SVGText{X: svgNum(chartW - chartRight), Y: svgNum(chartH - 6), Text: "now", Anchor: "end"})
 }
 
 // trafficChart draws requests and errors per minute, averaged over five
 // minutes, for the 24 hours up to now.
-func trafficChart(now time.Time, minutes map[int64]store.TrafficMinute) templates.SVGChart {
+func trafficChart(now time.Time, minutes map[int64]store.TrafficMinute) SVGChart {
 	const per = 5
-	const n = int(chartWindow/time.Minute) / per
+	const n = int(ChartWindow/time.Minute) / per
 	last := now.Unix() / 60
 	first := last - int64(n*per) + 1
 	req, errs := make([]float64, n), make([]float64, n)
@@ -77,11 +116,11 @@ func trafficChart(now time.Time, minutes map[int64]store.TrafficMinute) template
 	x := func(i int) float64 { return chartLeft + plotW*(float64(i)+0.5)/float64(n) }
 	y := func(v float64) float64 { return chartTop + plotH*(1-v/top) }
 	c.Paths = append(c.Paths,
-		templates.SVGPath{D: linePath(req, x, y, chartTop+plotH), Class: "area"},
-		templates.SVGPath{D: linePath(req, x, y, -1), Class: "line"},
-		templates.SVGPath{D: linePath(errs, x, y, -1), Class: "line err"},
+		SVGPath{D: linePath(req, x, y, chartTop+plotH), Class: "area"},
+		SVGPath{D: linePath(req, x, y, -1), Class: "line"},
+		SVGPath{D: linePath(errs, x, y, -1), Class: "line err"},
 	)
-	c.Legend = []templates.SVGLegend{{Class: "s-req", Label: "requests", Total: total}, {Class: "s-err", Label: "errors (4xx, 5xx)", Total: totalErr}}
+	c.Legend = []SVGLegend{{Class: "s-req", Label: "requests", Total: total}, {Class: "s-err", Label: "errors (4xx, 5xx)", Total: totalErr}}
 	c.Summary = strconv.FormatInt(total, 10) + " requests and " + strconv.FormatInt(totalErr, 10) + " errors in the last 24 hours."
 	return c
 }
@@ -110,8 +149,8 @@ func linePath(v []float64, x func(int) float64, y func(float64) float64, base fl
 
 // stackedHours draws one stacked bar per hour of the window: series[k][h]
 // is the height of series k in hour h.
-func stackedHours(id, title string, now time.Time, names []string, classes []string, series [][]float64) templates.SVGChart {
-	const hours = int(chartWindow / time.Hour)
+func stackedHours(id, title string, now time.Time, names []string, classes []string, series [][]float64) SVGChart {
+	const hours = int(ChartWindow / time.Hour)
 	var top float64
 	for h := range hours {
 		var sum float64
@@ -135,9 +174,9 @@ func stackedHours(id, title string, now time.Time, names []string, classes []str
 			hgt := plotH * v / top
 			y -= hgt
 			at := start.Add(time.Duration(h) * time.Hour).UTC()
-			c.Bars = append(c.Bars, templates.SVGRect{
+			c.Bars = append(c.Bars, SVGRect{
 				X: svgNum(chartLeft + slot*float64(h) + 1), Y: svgNum(y), W: svgNum(slot - 2), H: svgNum(hgt), Class: "bar " + classes[k],
-				Title: at.Format("15:04") + "–" + at.Add(time.Hour).Format("15:04") + " UTC: " + shortCount(v) + " " + names[k],
+				Title: at.Format("15:04") + "–" + at.Add(time.Hour).Format("15:04") + " UTC: " + ShortCount(v) + " " + names[k],
 			})
 		}
 	}
@@ -146,14 +185,14 @@ func stackedHours(id, title string, now time.Time, names []string, classes []str
 		for _, v := range series[k] {
 			total += v
 		}
-		c.Legend = append(c.Legend, templates.SVGLegend{Class: classes[k], Label: names[k], Total: int64(total)})
+		c.Legend = append(c.Legend, SVGLegend{Class: classes[k], Label: names[k], Total: int64(total)})
 	}
 	return c
 }
 
 // hourIndex is the hour of the window t falls in, or -1.
 func hourIndex(now, t time.Time) int {
-	const hours = int(chartWindow / time.Hour)
+	const hours = int(ChartWindow / time.Hour)
 	start := now.Truncate(time.Hour).Add(-time.Duration(hours-1) * time.Hour)
 	if t.Before(start) || t.After(now) {
 		return -1
@@ -162,8 +201,8 @@ func hourIndex(now, t time.Time) int {
 }
 
 // refusalChart draws the guard's refusals per hour.
-func refusalChart(now time.Time, minutes map[int64]store.TrafficMinute) templates.SVGChart {
-	const hours = int(chartWindow / time.Hour)
+func refusalChart(now time.Time, minutes map[int64]store.TrafficMinute) SVGChart {
+	const hours = int(ChartWindow / time.Hour)
 	limited, blocked := make([]float64, hours), make([]float64, hours)
 	for m, tm := range minutes {
 		if h := hourIndex(now, time.Unix(m*60, 0)); h >= 0 {
@@ -179,8 +218,8 @@ func refusalChart(now time.Time, minutes map[int64]store.TrafficMinute) template
 
 // eventChart draws security events per hour by kind: the five commonest
 // kinds and the rest together.
-func eventChart(now time.Time, counts []store.EventCount) templates.SVGChart {
-	const hours = int(chartWindow / time.Hour)
+func eventChart(now time.Time, counts []store.EventCount) SVGChart {
+	const hours = int(ChartWindow / time.Hour)
 	totals := map[string]int64{}
 	for _, c := range counts {
 		totals[c.Kind] += c.N
@@ -243,6 +282,7 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
+// maxOf is the largest of v, or 0.
 func maxOf(v []float64) float64 {
 	m := 0.0
 	for _, x := range v {
@@ -251,13 +291,13 @@ func maxOf(v []float64) float64 {
 	return m
 }
 
-// num formats a coordinate with one decimal at most.
+// svgNum formats a coordinate with one decimal at most.
 func svgNum(v float64) string {
 	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
 }
 
-// short formats a count or rate for an axis label: 0.4, 12, 3.5k, 2M.
-func shortCount(v float64) string {
+// ShortCount formats a count or rate for a label: 0.4, 12, 3.5k, 2M.
+func ShortCount(v float64) string {
 	switch {
 	case v >= 1e6:
 		return strconv.FormatFloat(math.Round(v/1e5)/10, 'f', -1, 64) + "M"

@@ -1,4 +1,4 @@
-package web
+package monitor
 
 import (
 	"context"
@@ -27,17 +27,19 @@ type auditWatch struct {
 }
 
 // auditPublicKey verifies checkpoints; nil without a signing key.
-func (s *Server) auditPublicKey() ed25519.PublicKey {
-	if len(s.cfg.AuditKey) != ed25519.PrivateKeySize {
+func (s *Service) auditPublicKey() ed25519.PublicKey {
+	if len(s.opts.AuditKey) != ed25519.PrivateKeySize {
 		return nil
 	}
-	return s.cfg.AuditKey.Public().(ed25519.PublicKey)
+	return s.opts.AuditKey.Public().(ed25519.PublicKey)
 }
 
-// auditVerdict verifies the whole audit log against its checkpoints, or
-// returns the last verdict when it is younger than maxAge.
-func (s *Server) auditVerdict(ctx context.Context, maxAge time.Duration) (store.AuditReport, error) {
-	w := &s.abuse.audit
+// AuditVerdict verifies the whole audit log against its checkpoints, or
+// returns the last verdict when it is younger than maxAge (0: verify now).
+// Verifications run one at a time. A broken chain is a *security.ChainError,
+// raised once as a critical security event, which is mailed.
+func (s *Service) AuditVerdict(ctx context.Context, maxAge time.Duration) (store.AuditReport, error) {
+	w := &s.audit
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done && s.db.Now().Sub(w.report.At) < maxAge {
@@ -66,43 +68,43 @@ func (s *Server) auditVerdict(ctx context.Context, maxAge time.Duration) (store.
 
 // auditBroken raises a critical security event, which mails the owners and
 // admins.
-func (s *Server) auditBroken(ctx context.Context, chain *security.ChainError) {
+func (s *Service) auditBroken(ctx context.Context, chain *security.ChainError) {
 	s.log.Error("AUDIT LOG TAMPERING: the hash chain does not verify", "seq", chain.Seq, "reason", chain.Reason)
 	err := s.db.RecordSecurityEvent(context.WithoutCancel(ctx), store.SecurityEvent{Kind: "audit.chain_broken", Severity: store.SeverityCritical,
 		Actor: "-", Details: map[string]any{"seq": chain.Seq, "reason": chain.Reason}})
 	if err != nil {
 		s.log.Error("security event not recorded", "kind", "audit.chain_broken", "err", err)
 	}
-	s.kickAlerts()
+	s.AlertNow()
 }
 
-// AuditCheckpoint signs the head of the audit log (store.Checkpoint) and
-// logs it, so that a copy lives outside the database too. main calls it on
-// a schedule and at shutdown, with store.CheckpointPeriodic or
+// Checkpoint signs the head of the audit log (store.Checkpoint) and logs
+// it, so that a copy lives outside the database too. main calls it on a
+// schedule and at shutdown, with store.CheckpointPeriodic or
 // store.CheckpointShutdown. When the log no longer verifies, no checkpoint
 // is made: the error names the first bad seq and the owners are alerted.
 // An empty log needs none: the zero Checkpoint and no error.
-func (s *Server) AuditCheckpoint(ctx context.Context, reason string) (security.Checkpoint, error) {
+func (s *Service) Checkpoint(ctx context.Context, reason string) (security.Checkpoint, error) {
 	if s.auditPublicKey() == nil {
-		return security.Checkpoint{}, errors.New("web: no audit signing key configured")
+		return security.Checkpoint{}, errors.New("monitor: no audit signing key configured")
 	}
 	// While the last full verification failed, no checkpoint is signed
 	// until a new one passes: the alarm stays up.
-	s.abuse.audit.mu.Lock()
-	broken := s.abuse.audit.raised
-	s.abuse.audit.mu.Unlock()
+	w := &s.audit
+	w.mu.Lock()
+	broken := w.raised
+	w.mu.Unlock()
 	if broken {
-		if _, err := s.auditVerdict(ctx, 0); err != nil {
+		if _, err := s.AuditVerdict(ctx, 0); err != nil {
 			return security.Checkpoint{}, err
 		}
 	}
-	cp, err := s.db.Checkpoint(ctx, s.cfg.AuditKey, reason)
+	cp, err := s.db.Checkpoint(ctx, s.opts.AuditKey, reason)
 	var chain *security.ChainError
 	switch {
 	case errors.Is(err, store.ErrAuditEmpty):
 		return security.Checkpoint{}, nil
 	case errors.As(err, &chain):
-		w := &s.abuse.audit
 		w.mu.Lock()
 		raise := !w.raised
 		w.raised = true
@@ -112,10 +114,9 @@ func (s *Server) AuditCheckpoint(ctx context.Context, reason string) (security.C
 		}
 		return cp, err
 	case err != nil:
-		return cp, fmt.Errorf("web: audit checkpoint: %w", err)
+		return cp, fmt.Errorf("monitor: audit checkpoint: %w", err)
 	}
 	s.log.Info("audit checkpoint", "seq", cp.Seq, "hash", hex.EncodeToString(cp.Hash), "at", cp.At.Format(time.RFC3339Nano), "reason", reason)
-	w := &s.abuse.audit
 	w.mu.Lock()
 	if cp.Seq > w.highest.Seq {
 		w.highest = cp
