@@ -17,6 +17,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web"
+	"safedesk/web/api"
 )
 
 // openStore opens the data folder's database with its master key.
@@ -110,7 +111,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	webCfg := web.Config{
 		BaseURL: cfg.baseURL, TrustedProxies: cfg.proxies, Product: cfg.Product, MailFrom: cfg.MailFrom,
 		CustomerIdle: cfg.CustomerIdle, CustomerLifetime: cfg.CustomerLifetime,
-		WebhookAllowHosts: splitList(cfg.WebhookAllowHosts), APIRate: cfg.APIRate, APIBurst: cfg.APIBurst,
+		API:       api.Config{Rate: cfg.APIRate, Burst: cfg.APIBurst, AllowHosts: splitList(cfg.WebhookAllowHosts)},
 		StaffIdle: cfg.StaffIdle, StaffLifetime: cfg.StaffLifetime, StaffSessions: cfg.StaffSessions,
 		Backups: backups,
 		Abuse:   cfg.Security.abuse, AuditKey: auditKey,
@@ -141,6 +142,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Chat hand-offs whose time is up become tickets; old transcripts go.
 	sched.AddFunc("@every 30s", func() { srv.SweepChats(context.Background()) })
+	if err := scheduleWebhooks(ctx, sched, srv.Webhooks()); err != nil {
+		return err
+	}
 	sched.Start()
 	defer func() { <-sched.Stop().Done() }()
 
@@ -158,6 +162,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "safedesk: serving %s (listening on %s)\n", cfg.baseURL, ln.Addr())
 	err = srv.Run(ctx, ln)
 	log.Info("safedesk stopped")
+	return err
+}
+
+// scheduleWebhooks runs webhook delivery every 5 seconds, which picks up
+// retries (events recorded by requests are also sent at once), and its
+// housekeeping hourly. The server stops the deliverer when it shuts down.
+func scheduleWebhooks(ctx context.Context, sched *cron.Cron, hooks *api.Deliverer) error {
+	if _, err := sched.AddFunc("@every 5s", func() { hooks.Deliver(ctx) }); err != nil {
+		return err
+	}
+	_, err := sched.AddFunc("@hourly", func() { hooks.Housekeep(ctx) })
 	return err
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"mime"
@@ -95,6 +96,7 @@ func newEnv(t testing.TB, adjust func(*Config)) *testEnv {
 	env.http.Start()
 	t.Cleanup(func() {
 		env.http.Close()
+		env.srv.Webhooks().Stop()
 		env.srv.Wait()
 		db.Close()
 	})
@@ -313,3 +315,5 @@ func decodeBody(h mail.Header, body io.Reader) (string, error) {
 	b, err := io.ReadAll(rd)
 	return string(b), err
 }
+
+func randText() string { return strings.ToLower(rand.Text()[:10]) }

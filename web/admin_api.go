@@ -11,6 +11,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/httpx"
 )
 
 // The staff panel's API page (/admin/api): personal tokens, OAuth2 clients
@@ -164,7 +165,7 @@ func (s *Server) adminClientCreatePost(w http.ResponseWriter, r *http.Request) {
 // adminAPIAction runs a revoke or enable/disable on the path's id and goes
 // back to the page with a notice.
 func (s *Server) adminAPIAction(w http.ResponseWriter, r *http.Request, notice string, fn func(id int64, a store.Actor) error) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err == nil {
 		err = fn(id, s.staffActor(r))
 	}
@@ -195,13 +196,13 @@ func (s *Server) adminWebhookDisablePost(w http.ResponseWriter, r *http.Request)
 func (s *Server) setWebhookActive(w http.ResponseWriter, r *http.Request, active bool, notice string) {
 	s.adminAPIAction(w, r, notice, func(id int64, a store.Actor) error {
 		_, err := s.db.UpdateWebhook(r.Context(), id, store.WebhookUpdate{Active: &active}, a)
-		s.wakeWebhooks()
+		s.webhooks.Wake()
 		return err
 	})
 }
 
 func (s *Server) adminWebhookLog(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		s.serveError(w, r, err)
 		return
