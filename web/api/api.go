@@ -57,7 +57,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Hooks is what the API takes from the HTTP layer that mounts it.
+// Hooks is what the API takes from the HTTP layer that mounts it; every
+// one is required.
 type Hooks struct {
 	// ClientAddr is the client's address as the HTTP layer resolved it
 	// (from a trusted proxy's X-Forwarded-For when the peer is one).
