@@ -142,8 +142,9 @@ func (s *Server) authFailed(r *http.Request, ev store.SecurityEvent, a store.Act
 	s.abuseRecord(r, security.Event{Kind: security.EventVerifyFailed})
 }
 
-// apiAuthFailure is onAuthFailure's body: a refused API token or OAuth
-// client secret, recorded and counted like any failed sign-in.
+// apiAuthFailure is the API's AuthFailed hook (api.Hooks): a refused API
+// token or OAuth client secret, recorded and counted like any failed
+// sign-in.
 func (s *Server) apiAuthFailure(r *http.Request, kind string) {
 	s.authFailed(r, store.SecurityEvent{Kind: kind, Severity: store.SeverityWarning, ClientIP: clientIP(r), Actor: "-",
 		Details: map[string]any{"path": clip(r.URL.Path, 200)}},
