@@ -38,7 +38,7 @@ type testEnv struct {
 	db    *store.DB
 	dir   string
 	mail  *smtpSink
-	logs  *bytes.Buffer
+	logs  *logBuffer
 }
 
 func newTestServer(t *testing.T) *testEnv {
@@ -74,8 +74,8 @@ func newEnv(t testing.TB, adjust func(*Config)) *testEnv {
 		t.Fatal(err)
 	}
 	sink := newSMTPSink(t)
-	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	mailer, err := NewMailer("smtp+insecure://"+sink.addr, "support@northwind.example", log)
 	if err != nil {
 		t.Fatal(err)
@@ -122,15 +122,24 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-type lockedWriter struct {
+// logBuffer keeps what the server logs; background work writes to it while
+// a test reads it.
+type logBuffer struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
-func (l *lockedWriter) Write(b []byte) (int, error) {
+func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(b)
+	return l.b.Write(p)
+}
+
+// String is everything logged so far.
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // client is a browser-like client: a cookie jar and no redirect following.
