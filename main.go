@@ -37,6 +37,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web"
+	"safedesk/web/api"
 	"safedesk/web/mail"
 	"safedesk/web/monitor"
 )
@@ -594,7 +595,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err := printSetupLinkIfNew(ctx, db, cfg.baseURL, log); err != nil {
 		return err
 	}
-	if err := scheduleServer(ctx, sched, cfg, db, mon, log); err != nil {
+	if err := scheduleServer(ctx, sched, cfg, db, mon, srv.Webhooks(), log); err != nil {
 		return err
 	}
 	defer finishServer(mon, log) // after the scheduler stops: last counts, shutdown checkpoint
@@ -626,7 +627,7 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 	return web.Config{
 		BaseURL: cfg.baseURL, TrustedProxies: cfg.proxies, Product: cfg.Product, MailFrom: cfg.MailFrom,
 		CustomerIdle: cfg.CustomerIdle, CustomerLifetime: cfg.CustomerLifetime,
-		WebhookAllowHosts: splitList(cfg.WebhookAllowHosts), APIRate: cfg.APIRate, APIBurst: cfg.APIBurst,
+		API:       api.Config{Rate: cfg.APIRate, Burst: cfg.APIBurst, AllowHosts: splitList(cfg.WebhookAllowHosts)},
 		StaffIdle: cfg.StaffIdle, StaffLifetime: cfg.StaffLifetime, StaffSessions: cfg.StaffSessions,
 		Backups: backups, Abuse: cfg.Security.abuse, MailRelay: relay,
 		TLS: https.Config(), Privacy: cfg.Privacy.web(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
@@ -708,7 +709,7 @@ func (a after) Next(t time.Time) time.Time {
 // that a server restarted daily still applies it). Only retention stops
 // with ctx; the others finish their round, and the scheduler waits for
 // them at shutdown.
-func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store.DB, mon *monitor.Service, log *slog.Logger) error {
+func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store.DB, mon *monitor.Service, hooks *api.Deliverer, log *slog.Logger) error {
 	bg := context.Background()
 	checkpoint := func() {
 		if _, err := mon.Checkpoint(bg, store.CheckpointPeriodic); err != nil {
@@ -732,7 +733,9 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store
 		{"@hourly", func() { mon.Hour(bg) }}, // full audit verification, pruning
 		{"@every " + cmp.Or(cfg.Security.CheckpointEvery, time.Hour).String(), checkpoint},
 		{"@every 15m", expire},
-		{"@every 30s", func() { mon.SweepChats(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
+		{"@every 30s", func() { mon.SweepChats(bg) }},
+		{"@every 5s", func() { hooks.Deliver(bg) }}, // retries; new events are sent at once
+		{"@hourly", func() { hooks.Housekeep(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
 		{cfg.Privacy.Schedule, retention},
 	} {
 		if _, err := sched.AddFunc(j.spec, j.job); err != nil {

@@ -198,7 +198,7 @@ func TestConfigDerivesParsedForms(t *testing.T) {
 	if a := cfg.Security.abuse; len(a.Exempt) != 0 || a.SessionLimit.Burst != 8 || a.SessionLimit.Rate != 2 || a.ClientLimit != security.ClientLimit {
 		t.Errorf("parsed %+v", a)
 	}
-	if got := webConfig(cfg, nil, nil, nil, "").WebhookAllowHosts; strings.Join(got, "|") != "a.example|b.example:8443" {
+	if got := webConfig(cfg, nil, nil, nil, "").API.AllowHosts; strings.Join(got, "|") != "a.example|b.example:8443" {
 		t.Errorf("webhook hosts %q", got)
 	}
 	if got := parse().Security.abuse.Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {

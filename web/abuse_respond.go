@@ -11,6 +11,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/api"
 )
 
 // Responding to abuse: what the guard decided is carried out here (events,
@@ -106,8 +107,8 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, wait
 			". If you think this is a mistake, write to us by email."
 		code = "blocked"
 	}
-	if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/oauth/") {
-		writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	if api.Handles(r.URL.Path) {
+		api.WriteError(w, status, code, msg)
 		return
 	}
 	if isHTMX(r) {

@@ -5,6 +5,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/templates"
+	"safedesk/web/httpx"
 )
 
 // adminRoute is one route of the staff panel with the permission it needs.
@@ -119,7 +120,7 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
 func (s *Server) requireStepUpJSON(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.stepUpFresh(r) {
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "Confirm it's you first.", "stepup": true})
+			httpx.WriteJSON(w, http.StatusUnauthorized, map[string]any{"error": "Confirm it's you first.", "stepup": true})
 			return
 		}
 		h(w, r)

@@ -15,6 +15,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/httpx"
 )
 
 // Staff session keys.
@@ -215,7 +216,7 @@ func (s *Server) adminLoginBegin(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, opts)
+	httpx.WriteJSON(w, http.StatusOK, opts)
 }
 
 // adminLoginFinish checks the assertion and signs the staff member in.
@@ -315,7 +316,7 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, st store.S
 		s.serveError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"redirect": next})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"redirect": next})
 }
 
 // startStaffSession renews the token (a token planted before sign-in is
@@ -396,7 +397,7 @@ func (s *Server) stepUpBegin(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, opts)
+	httpx.WriteJSON(w, http.StatusOK, opts)
 }
 
 func (s *Server) stepUpFinish(w http.ResponseWriter, r *http.Request) {
@@ -442,7 +443,7 @@ func (s *Server) stepUpFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.staff.Put(r.Context(), sessStepUp, s.db.Now())
-	writeJSON(w, http.StatusOK, map[string]string{"ok": "stepped up"})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"ok": "stepped up"})
 }
 
 // ownCeremony takes the signed-in staff member's ceremony of kind and loads

@@ -9,6 +9,7 @@ import (
 
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/httpx"
 )
 
 // Enrolment: the owner setup link (kind "setup", token in the query) and
@@ -78,7 +79,7 @@ func (s *Server) enrolBegin(w http.ResponseWriter, r *http.Request) {
 	if err := (store.Enrollment{Name: c.Name, Email: c.Email}).Validate(); err != nil {
 		var verr *store.ValidationError
 		errors.As(err, &verr)
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "Please correct the form.", "fields": verr.Fields})
+		httpx.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "Please correct the form.", "fields": verr.Fields})
 		return
 	}
 	u := &waUser{handle: c.Handle, name: c.Email, display: c.Name}
@@ -92,7 +93,7 @@ func (s *Server) enrolBegin(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, opts)
+	httpx.WriteJSON(w, http.StatusOK, opts)
 }
 
 // enrolFinish checks the new credential, spends the link and signs in.
@@ -141,7 +142,7 @@ func (s *Server) enrolFinish(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"redirect": "/admin/tickets"})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/admin/tickets"})
 }
 
 // passkeyAddBegin registers another passkey for the signed-in staff member.
@@ -165,7 +166,7 @@ func (s *Server) passkeyAddBegin(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, opts)
+	httpx.WriteJSON(w, http.StatusOK, opts)
 }
 
 func (s *Server) passkeyAddFinish(w http.ResponseWriter, r *http.Request) {
@@ -196,5 +197,5 @@ func (s *Server) passkeyAddFinish(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"redirect": "/admin/sessions"})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/admin/sessions"})
 }

@@ -10,6 +10,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/httpx"
 	"safedesk/web/mail"
 )
 
@@ -63,7 +64,7 @@ func (s *Server) adminStaffInvitePost(w http.ResponseWriter, r *http.Request) {
 // targetStaff loads the staff member in the path and checks that the
 // signed-in person may manage them: admins manage everyone but owners.
 func (s *Server) targetStaff(r *http.Request) (store.Staff, error) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return store.Staff{}, errNotFound
 	}
@@ -187,7 +188,7 @@ func (s *Server) adminSessionRevokeAllPost(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -208,7 +209,7 @@ func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) adminPasskeyRemovePost(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		s.serveError(w, r, err)
 		return

@@ -10,6 +10,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/httpx"
 	"safedesk/web/mail"
 )
 
@@ -74,7 +75,7 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminTicket(r *http.Request) (store.Ticket, error) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return store.Ticket{}, errNotFound
 	}
@@ -221,7 +222,7 @@ func (s *Server) adminCustomerRevealPost(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) renderCustomer(w http.ResponseWriter, r *http.Request, reveal bool) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		s.serveError(w, r, errNotFound)
 		return

@@ -10,6 +10,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/httpx"
 )
 
 // maxAgentMessage caps a staff member's chat message, in characters.
@@ -114,7 +115,7 @@ func (s *Server) staffLines(r *http.Request, msgs []store.ChatMessage) []templat
 
 // adminConversation loads the conversation in the path.
 func (s *Server) adminConversation(r *http.Request) (store.Conversation, error) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return store.Conversation{}, errNotFound
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"mime"
@@ -42,7 +43,7 @@ type testEnv struct {
 	db     *store.DB
 	dir    string
 	mail   *smtpSink
-	logs   *bytes.Buffer
+	logs   *logBuffer
 }
 
 func newTestServer(t *testing.T) *testEnv {
@@ -98,8 +99,8 @@ func newEnvWith(t testing.TB, adjust func(*Config, *store.DB), auditKey ed25519.
 		t.Fatal(err)
 	}
 	sink := newSMTPSink(t)
-	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	sender, err := sendmail.New("smtp+insecure://"+sink.addr, "support@northwind.example", log)
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +127,7 @@ func newEnvWith(t testing.TB, adjust func(*Config, *store.DB), auditKey ed25519.
 	env.http.Start()
 	t.Cleanup(func() {
 		env.http.Close()
+		env.srv.Webhooks().Stop()
 		env.wait()
 		db.Close()
 	})
@@ -151,6 +153,7 @@ func quietServer(tb testing.TB, cfg Config, db *store.DB) *Server {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
+		s.Webhooks().Stop()
 		mon.Wait()
 		out.Wait()
 	})
@@ -183,15 +186,24 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-type lockedWriter struct {
+// logBuffer keeps what the server logs; background work writes to it while
+// a test reads it.
+type logBuffer struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
-func (l *lockedWriter) Write(b []byte) (int, error) {
+func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(b)
+	return l.b.Write(p)
+}
+
+// String is everything logged so far.
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // client is a browser-like client: a cookie jar and no redirect following.
@@ -376,3 +388,5 @@ func decodeBody(h mail.Header, body io.Reader) (string, error) {
 	b, err := io.ReadAll(rd)
 	return string(b), err
 }
+
+func randText() string { return strings.ToLower(rand.Text()[:10]) }

@@ -132,7 +132,7 @@ func (s *Server) meDeletePost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	s.wakeWebhooks()
+	s.webhooks.Wake()
 	req := store.ErasureRequest{Tombstone: tomb, Channel: store.ChannelPortal, ReceivedAt: now, HandledBy: store.ChannelPortal}
 	if _, err := s.db.RecordErasureRequest(context.WithoutCancel(ctx), req, s.actor(r)); err != nil {
 		s.log.Error("erasure done but not recorded in the register", "tombstone", tomb, "err", err, "request_id", info(r).id)

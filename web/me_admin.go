@@ -12,6 +12,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/httpx"
 )
 
 // eraseForm is the erasure form of a customer's admin page, for staff who
@@ -30,7 +31,7 @@ func (s *Server) eraseForm(r *http.Request, id int64) *templates.AdminEraseForm 
 // (store.EraseCustomer), customer.erased webhooks fire, and the request goes
 // into the register of erasure requests.
 func (s *Server) adminCustomerErasePost(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		s.serveError(w, r, errNotFound)
 		return
@@ -72,7 +73,7 @@ func (s *Server) adminCustomerErasePost(w http.ResponseWriter, r *http.Request) 
 		s.serveError(w, r, err)
 		return
 	}
-	s.wakeWebhooks()
+	s.webhooks.Wake()
 	req.Tombstone = tomb
 	msg := fmt.Sprintf("Customer #%d is erased: their data key is destroyed and their data removed. The request is in the register as %s.", id, tomb)
 	if _, err := s.db.RecordErasureRequest(context.WithoutCancel(ctx), req, a); err != nil {

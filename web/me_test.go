@@ -20,6 +20,7 @@ import (
 	"safedesk/backup"
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/web/api/apitest"
 )
 
 // verifyAs confirms email on a new client (a second device), returning it.
@@ -182,12 +183,12 @@ func TestMeExport(t *testing.T) {
 // log, the register, the webhook, a fresh verification and a backup taken
 // afterwards.
 func TestMeDeleteEndToEnd(t *testing.T) {
-	rc := newReceiver(t)
-	env := newAPIServer(t, fastWebhooks(rc.host()))
-	t.Cleanup(env.srv.StartWebhooks())
+	rc := apitest.NewReceiver(t)
+	env := newAPIServer(t, allowWebhooks(rc.Host()))
+	env.deliverWebhooks()
 	ctx := context.Background()
 	tok := env.token(store.ScopeWebhooksWrite, store.ScopeTicketsRead, store.ScopeCustomersRead)
-	createWebhook(t, env, tok, rc.srv.URL+"/hook", store.EventCustomerErased)
+	createWebhook(t, env, rc.URL+"/hook", store.EventCustomerErased)
 
 	const email = "erase.me@example.org"
 	marks := []string{"Erase-Subject-" + randText(), "Erase-Body-" + randText()}
@@ -269,9 +270,9 @@ func TestMeDeleteEndToEnd(t *testing.T) {
 	})
 	t.Run("customer.erased fires", func(t *testing.T) {
 		want := `"customer_id":` + strconv.FormatInt(victim.ID, 10)
-		rc.waitFor("customer.erased", func(ds []delivery) bool {
+		rc.WaitFor("customer.erased", func(ds []apitest.Delivery) bool {
 			for _, d := range ds {
-				if d.event == store.EventCustomerErased && bytes.Contains(d.body, []byte(want)) {
+				if d.Event == store.EventCustomerErased && bytes.Contains(d.Body, []byte(want)) {
 					return true
 				}
 			}

@@ -151,7 +151,7 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxFormBytes {
-			s.serveError(w, r, errTooLarge)
+			s.serveError(w, r, &http.MaxBytesError{Limit: s.cfg.MaxFormBytes})
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {

@@ -13,6 +13,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"safedesk/store"
+	"safedesk/web/httpx"
 )
 
 // newWebAuthn configures the relying party from the base URL. An IP address
@@ -170,16 +171,9 @@ func newPasskey(c *webauthn.Credential, name string) (store.NewPasskey, error) {
 	}, nil
 }
 
-// jsonError answers a passkey script call with a message for the person.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
+// jsonFail answers a passkey script call with a message for the person.
 func jsonFail(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	httpx.WriteJSON(w, status, map[string]string{"error": msg})
 }
 
 // deviceName summarises a User-Agent as "Browser on OS"; the full string is

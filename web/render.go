@@ -4,20 +4,22 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
-	"strconv"
 	"sync"
 
 	"github.com/a-h/templ"
 
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/api"
+	"safedesk/web/httpx"
 )
 
-// Errors the handlers raise; serveError maps them to a status.
+// Errors the handlers raise; serveError maps them to a status. Those that
+// the API must recognise too are httpx's.
 var (
-	errNotFound    = errors.New("web: not found")
+	errNotFound    = httpx.ErrNotFound
 	errTooLarge    = errors.New("web: request body too large")
-	errCrossOrigin = errors.New("web: cross-origin request refused")
+	errCrossOrigin = httpx.ErrCrossOrigin
 	errForbidden   = errors.New("web: forbidden")
 	errBadRequest  = errors.New("web: bad request")
 )
@@ -54,8 +56,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 // serveError answers err with a status and a page that reveals nothing of
 // the error itself. Only server faults are logged.
 func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
-	if isAPIRequest(r) {
-		s.apiServeError(w, r, err) // the API answers errors in JSON
+	if api.Handles(r.URL.Path) {
+		s.api.ServeError(w, r, err) // the API answers errors in JSON
 		return
 	}
 	status, title, msg := http.StatusInternalServerError, "Something went wrong",
@@ -108,12 +110,3 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 
 // isHTMX tells an htmx request from a plain one.
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
-
-// pathID reads a positive integer path value; anything else is 404.
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errNotFound
-	}
-	return id, nil
-}

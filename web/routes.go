@@ -48,8 +48,11 @@ func (s *Server) routes() http.Handler {
 	// Staff panel (web/admin.go has its route table).
 	s.adminRoutes(mux)
 
-	// Public API, OAuth2 token endpoint, OpenAPI (web/api.go has its table).
-	s.apiRoutes(mux)
+	// Public API, OAuth2 token endpoint, OpenAPI: web/api has its own route
+	// table (api.Routes) and answers everything under these two prefixes,
+	// in JSON, without the customer session.
+	mux.Handle("/api/", s.api)
+	mux.Handle("/oauth/", s.api)
 
 	mux.Handle("/", portal(s.notFound))
 

@@ -20,8 +20,8 @@ import (
 
 	"safedesk/backup"
 	"safedesk/bot"
-	"safedesk/security"
 	"safedesk/store"
+	"safedesk/web/api"
 	"safedesk/web/mail"
 	"safedesk/web/monitor"
 )
@@ -67,24 +67,8 @@ type Config struct {
 	// when this process makes none.
 	Backups *backup.Service
 
-	// The API (web/api*.go): per-token rate (requests per second) and
-	// burst, 10 and 100 when zero; OAuth2 access-token lifetime, at most
-	// and by default an hour.
-	APIRate        float64
-	APIBurst       int
-	AccessTokenTTL time.Duration
-
-	// Webhooks (web/webhooks*.go): hosts exempt from the SSRF checks
-	// (--webhook-allow-hosts), the resolver (nil: the system's), and the
-	// delivery policy; zero values take the defaults.
-	WebhookAllowHosts   []string
-	WebhookLookup       security.LookupFunc
-	WebhookPoll         time.Duration
-	WebhookRetryBase    time.Duration
-	WebhookRetryMax     time.Duration
-	WebhookMaxAttempts  int
-	WebhookDisableAfter int
-	WebhookTimeout      time.Duration
+	// API configures the public API and its webhook delivery (web/api).
+	API api.Config
 
 	// Chat (web/chat*.go): how long a hand-off waits for an agent before it
 	// becomes a ticket (3 minutes when zero), when staff answer chats (nil:
@@ -120,10 +104,10 @@ type Server struct {
 	kbCache kbCache
 	banner  atomic.Pointer[string]
 
-	abuse *abuse      // rate limits and the abuse guard (web/abuse*.go)
-	api   *apiLimits  // API rate limits
-	hooks *dispatcher // webhook delivery worker
-	chat  *chatState  // the assistant, chat limits and hand-off policy (web/chat*.go)
+	abuse    *abuse         // rate limits and the abuse guard (web/abuse*.go)
+	api      *api.Handler   // the public API, mounted under /api/ and /oauth/
+	webhooks *api.Deliverer // webhook delivery, scheduled by main
+	chat     *chatState     // the assistant, chat limits and hand-off policy (web/chat*.go)
 }
 
 // New builds the server and its route table. mon is the background work
@@ -203,10 +187,26 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 	}
 }
 
-// Run serves on ln until ctx is done, then shuts down gracefully.
+// Webhooks is the webhook deliverer, for main's scheduler to run
+// (Deliver every few seconds, Housekeep hourly). Run stops it.
+func (s *Server) Webhooks() *api.Deliverer { return s.webhooks }
+
+// initAPI builds the public API and its webhook deliverer; New calls it.
+// Both answer to web's request context and abuse detection.
+func (s *Server) initAPI() {
+	s.webhooks = api.NewDeliverer(s.cfg.API, s.db, s.log, s.mon.AlertNow)
+	s.api = api.New(s.cfg.API, s.db, s.webhooks, api.Hooks{
+		ClientAddr: func(r *http.Request) netip.Addr { return info(r).ip },
+		RequestID:  func(r *http.Request) string { return info(r).id },
+		AuthFailed: s.apiAuthFailure,
+		Alerted:    s.mon.AlertNow,
+	}, s.log)
+}
+
+// Run serves on ln until ctx is done, then shuts down gracefully and stops
+// the webhook deliverer.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := s.HTTPServer(ln.Addr().String())
-	stopWebhooks := s.StartWebhooks()
 	errc := make(chan error, 1)
 	go func() {
 		if s.cfg.TLS != nil {
@@ -218,14 +218,14 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}()
 	select {
 	case err := <-errc:
-		stopWebhooks()
+		s.webhooks.Stop()
 		return fmt.Errorf("web: serve: %w", err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
-	stopWebhooks()
+	s.webhooks.Stop()
 	if err != nil {
 		return fmt.Errorf("web: shutdown: %w", err)
 	}

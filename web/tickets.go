@@ -8,6 +8,7 @@ import (
 
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/httpx"
 )
 
 func (s *Server) ticketNew(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +73,7 @@ func (s *Server) ticketList(w http.ResponseWriter, r *http.Request) {
 // ownTicket loads the ticket in the path if it belongs to the session's
 // customer. Someone else's ticket is 404, exactly like a missing one.
 func (s *Server) ownTicket(r *http.Request) (store.Ticket, error) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return store.Ticket{}, errNotFound
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/httpx"
 )
 
 // The staff panel's API page (/admin/api): personal tokens, OAuth2 clients
@@ -115,27 +117,17 @@ func (s *Server) adminTokenCreatePost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	var ttl time.Duration
-	if f.TTL != "" && !slices.ContainsFunc(templates.TokenTTLs, func(o struct{ Value, Label string }) bool { return o.Value == f.TTL }) {
+	offered := slices.ContainsFunc(templates.TokenTTLs, func(o struct{ Value, Label string }) bool { return o.Value == f.TTL })
+	ttl, err := time.ParseDuration(cmp.Or(f.TTL, "0s")) // "" is no expiry
+	if !offered || err != nil {
 		errs["ttl"] = "Choose one of the lifetimes offered."
-	} else if f.TTL != "" {
-		ttl, _ = time.ParseDuration(f.TTL)
 	}
 	if len(errs) > 0 {
 		s.renderAdminAPI(w, r, http.StatusUnprocessableEntity, templates.AdminAPIProps{Form: f, Errors: errs})
 		return
 	}
 	_, secret, err := s.db.CreateToken(r.Context(), store.NewToken{Name: f.Name, Scopes: scopes, TTL: ttl, AllowFrom: allow}, s.staffActor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		s.renderAdminAPI(w, r, http.StatusUnprocessableEntity, templates.AdminAPIProps{Form: f, Errors: verr.Fields})
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	s.renderAdminAPI(w, r, http.StatusOK, templates.AdminAPIProps{NewSecret: secret})
+	s.renderCreated(w, r, f, err, templates.AdminAPIProps{NewSecret: secret})
 }
 
 func (s *Server) adminClientCreatePost(w http.ResponseWriter, r *http.Request) {
@@ -149,22 +141,28 @@ func (s *Server) adminClientCreatePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, secret, err := s.db.CreateClient(r.Context(), store.NewClient{Name: f.Name, Scopes: scopes, AllowFrom: allow}, s.staffActor(r))
+	s.renderCreated(w, r, f, err, templates.AdminAPIProps{NewSecret: secret, NewClientID: c.ClientID})
+}
+
+// renderCreated answers the creation of a token or client: the form again
+// with what the store refused (422), or the page showing the new secret
+// this once.
+func (s *Server) renderCreated(w http.ResponseWriter, r *http.Request, f templates.AdminAPIForm, err error, created templates.AdminAPIProps) {
 	var verr *store.ValidationError
-	if errors.As(err, &verr) {
+	switch {
+	case errors.As(err, &verr):
 		s.renderAdminAPI(w, r, http.StatusUnprocessableEntity, templates.AdminAPIProps{Form: f, Errors: verr.Fields})
-		return
-	}
-	if err != nil {
+	case err != nil:
 		s.serveError(w, r, err)
-		return
+	default:
+		s.renderAdminAPI(w, r, http.StatusOK, created)
 	}
-	s.renderAdminAPI(w, r, http.StatusOK, templates.AdminAPIProps{NewSecret: secret, NewClientID: c.ClientID})
 }
 
 // adminAPIAction runs a revoke or enable/disable on the path's id and goes
 // back to the page with a notice.
 func (s *Server) adminAPIAction(w http.ResponseWriter, r *http.Request, notice string, fn func(id int64, a store.Actor) error) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err == nil {
 		err = fn(id, s.staffActor(r))
 	}
@@ -195,13 +193,13 @@ func (s *Server) adminWebhookDisablePost(w http.ResponseWriter, r *http.Request)
 func (s *Server) setWebhookActive(w http.ResponseWriter, r *http.Request, active bool, notice string) {
 	s.adminAPIAction(w, r, notice, func(id int64, a store.Actor) error {
 		_, err := s.db.UpdateWebhook(r.Context(), id, store.WebhookUpdate{Active: &active}, a)
-		s.wakeWebhooks()
+		s.webhooks.Wake()
 		return err
 	})
 }
 
 func (s *Server) adminWebhookLog(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		s.serveError(w, r, err)
 		return

@@ -11,6 +11,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/web/api/apitest"
 )
 
 var secretInPage = regexp.MustCompile(`data-testid="secret">(sd[a-z]+_[0-9A-Za-z]+)<`)
@@ -100,7 +101,7 @@ func TestAdminAPIPage(t *testing.T) {
 		}
 	})
 	t.Run("webhook delivery log", func(t *testing.T) {
-		h, _, _ := env.db.CreateWebhook(ctx, store.NewWebhook{URL: "https://" + publicHost + "/log", Events: []string{store.EventTicketCreated}}, testAdmin)
+		h, _, _ := env.db.CreateWebhook(ctx, store.NewWebhook{URL: "https://" + apitest.PublicHost + "/log", Events: []string{store.EventTicketCreated}}, testAdmin)
 		got := owner.get("/admin/api/webhooks/" + itoa(h.ID))
 		if got.status != 200 || !strings.Contains(got.body, `data-testid="delivery-log"`) {
 			t.Errorf("log page: %d", got.status)

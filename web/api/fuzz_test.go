@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 
 // The fuzz targets feed the API's JSON decoders and search parameters with
 // arbitrary input. Seeds live in testdata/fuzz/<target>/; run one with
-// go test ./web -run '^$' -fuzz FuzzDecodeTicket -fuzztime 30s.
+// go test ./web/api -run '^$' -fuzz FuzzDecodeTicket -fuzztime 30s.
 
 // checkDecodeError asserts that a decoding failure is a client error the
 // API answers with 400 (or 413), never anything that would become a 500.
@@ -143,7 +143,7 @@ func FuzzSearchQuery(f *testing.F) {
 				}
 			}
 		}
-		aq, err := parseArticleQuery(httptest.NewRequest("GET", "/api/v1/kb/articles?"+url.Values{"q": {q}}.Encode(), nil))
+		aq, err := queryText(httptest.NewRequest("GET", "/api/v1/kb/articles?"+url.Values{"q": {q}}.Encode(), nil))
 		if err != nil {
 			if !errors.As(err, &verr) {
 				t.Fatalf("parse error %v is not a 422", err)

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ func decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return errAPIUnsupportedType
+			return errUnsupportedType
 		}
 	}
 	return decodeJSONBody(r.Body, v)
@@ -33,7 +33,7 @@ func decodeJSONBody(body io.Reader, v any) error {
 		return err // over the size limit: 413
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return errAPIEmptyBody
+		return errEmptyBody
 	}
 	// Unmarshal checks the syntax, trailing data included, and the types;
 	// checkKeys then refuses what it lets through.
@@ -52,37 +52,37 @@ func decodeJSONBody(body io.Reader, v any) error {
 func checkKeys(data []byte, fields []string) error {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
-		return apiErrorf(http.StatusBadRequest, "invalid_json", "The body must be a JSON object.")
+		return errorf(http.StatusBadRequest, "invalid_json", "The body must be a JSON object.")
 	}
-	var seen uint64 // bit k: fields[k] was given
+	seen := make([]bool, len(fields)) // seen[k]: fields[k] was given
 	for i = skipSpace(data, i+1); i < len(data) && data[i] != '}'; i = skipSpace(data, i) {
 		if data[i] == ',' {
 			i = skipSpace(data, i+1)
 		}
 		end := stringEnd(data, i)
 		if end < 0 {
-			return apiErrorf(http.StatusBadRequest, "invalid_json", "The body is not a valid JSON request.")
+			return errorf(http.StatusBadRequest, "invalid_json", "The body is not a valid JSON request.")
 		}
 		name := string(data[i+1 : end-1])
 		if bytes.IndexByte(data[i:end], '\\') >= 0 {
 			if err := json.Unmarshal(data[i:end], &name); err != nil {
-				return apiErrorf(http.StatusBadRequest, "invalid_json", "The body is not a valid JSON request.")
+				return errorf(http.StatusBadRequest, "invalid_json", "The body is not a valid JSON request.")
 			}
 		}
 		k := slices.Index(fields, name)
 		if k < 0 {
-			return apiErrorf(http.StatusBadRequest, "unknown_field", "Unknown field %s.", safeName(name))
+			return errorf(http.StatusBadRequest, "unknown_field", "Unknown field %s.", safeName(name))
 		}
-		if seen&(1<<k) != 0 {
-			return apiErrorf(http.StatusBadRequest, "invalid_json", "Field %s is given twice.", safeName(name))
+		if seen[k] {
+			return errorf(http.StatusBadRequest, "invalid_json", "Field %s is given twice.", safeName(name))
 		}
-		seen |= 1 << k
+		seen[k] = true
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
-			return apiErrorf(http.StatusBadRequest, "invalid_json", "The body is not a valid JSON request.")
+			return errorf(http.StatusBadRequest, "invalid_json", "The body is not a valid JSON request.")
 		}
 		if i = valueEnd(data, skipSpace(data, i+1)); i < 0 {
-			return apiErrorf(http.StatusBadRequest, "invalid_json", "The body is not a valid JSON request.")
+			return errorf(http.StatusBadRequest, "invalid_json", "The body is not a valid JSON request.")
 		}
 	}
 	return nil
@@ -151,19 +151,15 @@ func valueEnd(data []byte, i int) int {
 	return -1
 }
 
-// jsonFields lists the JSON names of a struct type's fields (at most 64).
+// jsonFields lists the JSON names of a struct type's fields.
 func jsonFields(t reflect.Type) []string {
-	if f, ok := jsonFieldCache.Load(t); ok {
-		return f.([]string)
-	}
-	var names []string
+	names := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name != "" && name != "-" {
 			names = append(names, name)
 		}
 	}
-	jsonFieldCache.Store(t, names)
 	return names
 }
 
@@ -176,40 +172,39 @@ func jsonError(err error) error {
 	case errors.As(err, &maxErr):
 		return err
 	case errors.Is(err, io.EOF):
-		return errAPIEmptyBody
+		return errEmptyBody
 	case errors.As(err, &syn):
-		return apiErrorf(http.StatusBadRequest, "invalid_json", "The body is not valid JSON (at byte %d).", syn.Offset)
+		return errorf(http.StatusBadRequest, "invalid_json", "The body is not valid JSON (at byte %d).", syn.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return apiErrorf(http.StatusBadRequest, "invalid_json", "The body ends in the middle of a JSON value.")
+		return errorf(http.StatusBadRequest, "invalid_json", "The body ends in the middle of a JSON value.")
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return apiErrorf(http.StatusBadRequest, "invalid_json", "The body must be a JSON object.")
+			return errorf(http.StatusBadRequest, "invalid_json", "The body must be a JSON object.")
 		}
-		return apiErrorf(http.StatusBadRequest, "invalid_json", "Field %s must be a JSON %s.", safeName(typ.Field), jsonKind(typ.Type.Kind().String()))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return apiErrorf(http.StatusBadRequest, "unknown_field", "Unknown field %s.", safeName(name))
+		return errorf(http.StatusBadRequest, "invalid_json", "Field %s must be a JSON %s.", safeName(typ.Field), jsonKind(typ.Type.Kind()))
 	}
-	return apiErrorf(http.StatusBadRequest, "invalid_json", "The body is not a valid JSON request.")
+	return errorf(http.StatusBadRequest, "invalid_json", "The body is not a valid JSON request.")
 }
 
-// safeName quotes a field name from the request, shortened, for a message.
+// safeName quotes a name from the request for a message, cut to 40 bytes
+// on a character boundary.
 func safeName(s string) string {
 	if len(s) > 40 {
-		s = s[:40] + "…"
+		s = strings.ToValidUTF8(s[:40], "") + "…"
 	}
 	return strconv.QuoteToASCII(s)
 }
 
-func jsonKind(k string) string {
+// jsonKind names a Go kind as JSON does.
+func jsonKind(k reflect.Kind) string {
 	switch k {
-	case "string":
+	case reflect.String:
 		return "string"
-	case "bool":
+	case reflect.Bool:
 		return "boolean"
-	case "slice", "array":
+	case reflect.Slice, reflect.Array:
 		return "array"
-	case "struct", "map":
+	case reflect.Struct, reflect.Map:
 		return "object"
 	}
 	return "number"

@@ -1,0 +1,259 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"safedesk/store"
+	"safedesk/web/httpx"
+)
+
+// ticketJSON is a ticket as the API shows it.
+type ticketJSON struct {
+	ID         int64         `json:"id"`
+	CustomerID int64         `json:"customer_id"`
+	Subject    string        `json:"subject"`
+	Status     string        `json:"status"`
+	Priority   string        `json:"priority"`
+	AssigneeID *int64        `json:"assignee_id"`
+	CreatedAt  any           `json:"created_at"`
+	UpdatedAt  any           `json:"updated_at"`
+	Messages   []messageJSON `json:"messages,omitempty"`
+}
+
+// messageJSON is a ticket message as the API shows it.
+type messageJSON struct {
+	ID         int64  `json:"id"`
+	TicketID   int64  `json:"ticket_id"`
+	AuthorType string `json:"author_type"`
+	AuthorID   *int64 `json:"author_id"`
+	Internal   bool   `json:"internal"`
+	Body       string `json:"body"`
+	CreatedAt  any    `json:"created_at"`
+}
+
+func newTicketJSON(t store.Ticket) ticketJSON {
+	out := ticketJSON{ID: t.ID, CustomerID: t.CustomerID, Subject: t.Subject, Status: t.Status, Priority: t.Priority,
+		CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt)}
+	if t.AssigneeID != 0 {
+		out.AssigneeID = &t.AssigneeID
+	}
+	return out
+}
+
+// newTicketWithMessages is a ticket with its messages, as one ticket's
+// answer and the export show it.
+func newTicketWithMessages(t store.Ticket, msgs []store.Message) ticketJSON {
+	out := newTicketJSON(t)
+	out.Messages = make([]messageJSON, len(msgs))
+	for i, m := range msgs {
+		out.Messages[i] = newMessageJSON(m)
+	}
+	return out
+}
+
+func newMessageJSON(m store.Message) messageJSON {
+	out := messageJSON{ID: m.ID, TicketID: m.TicketID, AuthorType: m.AuthorType, Internal: m.Internal, Body: m.Body, CreatedAt: jsonTime(m.CreatedAt)}
+	if m.AuthorID != 0 {
+		out.AuthorID = &m.AuthorID
+	}
+	return out
+}
+
+// ticketQuery is the parsed query string of GET /tickets.
+type ticketQuery struct {
+	status string
+	q      string
+	cursor int64
+	limit  int
+}
+
+// parseTicketQuery validates GET /tickets parameters; it is apart from the
+// handler so FuzzSearchQuery can drive it.
+func parseTicketQuery(r *http.Request) (ticketQuery, error) {
+	qs := r.URL.Query()
+	tq := ticketQuery{status: qs.Get("status")}
+	fields := map[string]string{}
+	if tq.status != "" && !slices.Contains(store.TicketStatuses, tq.status) {
+		fields["status"] = "Use one of " + strings.Join(store.TicketStatuses, ", ") + "."
+	}
+	var err error
+	var verr *store.ValidationError
+	if tq.q, err = queryText(r); errors.As(err, &verr) {
+		maps.Copy(fields, verr.Fields)
+	}
+	if c := qs.Get("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n <= 0 {
+			fields["cursor"] = "Use the next_cursor of a previous answer."
+		}
+		tq.cursor = n
+	}
+	if len(fields) > 0 {
+		return ticketQuery{}, &store.ValidationError{Fields: fields}
+	}
+	tq.limit, err = queryLimit(r, 50, 200)
+	return tq, err
+}
+
+func (h *Handler) ticketList(w http.ResponseWriter, r *http.Request, p *store.Principal) {
+	tq, err := parseTicketQuery(r)
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	ts, next, err := h.db.SearchTickets(r.Context(), store.TicketFilter{Status: tq.status, Before: tq.cursor, Limit: tq.limit}, tq.q)
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	out := make([]ticketJSON, len(ts))
+	for i, t := range ts {
+		out[i] = newTicketJSON(t)
+	}
+	var cursor any
+	if next > 0 {
+		cursor = strconv.FormatInt(next, 10)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"tickets": out, "next_cursor": cursor})
+}
+
+// ticketCreateRequest is the body of POST /tickets.
+type ticketCreateRequest struct {
+	Email   string `json:"email"`
+	Name    string `json:"name"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+}
+
+func (h *Handler) ticketCreate(w http.ResponseWriter, r *http.Request, p *store.Principal) {
+	var req ticketCreateRequest
+	if err := decodeJSON(r, &req); err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	t, err := h.db.CreateTicket(r.Context(), store.NewTicket{Email: req.Email, Name: req.Name, Subject: req.Subject, Body: req.Body}, h.actor(r, p))
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	h.webhooks.Wake()
+	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(t.ID, 10))
+	httpx.WriteJSON(w, http.StatusCreated, newTicketJSON(t))
+}
+
+func (h *Handler) ticketGet(w http.ResponseWriter, r *http.Request, p *store.Principal) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	t, err := h.db.GetTicket(r.Context(), id)
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	msgs, err := h.db.ListMessages(r.Context(), id, true)
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, newTicketWithMessages(t, msgs))
+}
+
+// optionalID is a JSON field that may be absent, null or a number.
+type optionalID struct {
+	set bool
+	id  int64 // 0 for null
+}
+
+func (o *optionalID) UnmarshalJSON(b []byte) error {
+	o.set = true
+	if bytes.Equal(b, []byte("null")) {
+		o.id = 0
+		return nil
+	}
+	return json.Unmarshal(b, &o.id)
+}
+
+// ticketUpdateRequest is the body of PATCH /tickets/{id}; absent fields
+// stay as they are, and assignee_id null unassigns.
+type ticketUpdateRequest struct {
+	Status     *string    `json:"status"`
+	Priority   *string    `json:"priority"`
+	AssigneeID optionalID `json:"assignee_id"`
+}
+
+func (req ticketUpdateRequest) update() store.TicketUpdate {
+	u := store.TicketUpdate{Status: req.Status, Priority: req.Priority}
+	if req.AssigneeID.set {
+		u.AssigneeID = &req.AssigneeID.id
+	}
+	return u
+}
+
+func (h *Handler) ticketUpdate(w http.ResponseWriter, r *http.Request, p *store.Principal) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	var req ticketUpdateRequest
+	if err := decodeJSON(r, &req); err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	if req.AssigneeID.set && req.AssigneeID.id < 0 {
+		h.ServeError(w, r, &store.ValidationError{Fields: map[string]string{"assignee_id": "Use a staff id or null."}})
+		return
+	}
+	t, changed, err := h.db.UpdateTicket(r.Context(), id, req.update(), h.actor(r, p))
+	var verr *store.ValidationError
+	if errors.As(err, &verr) && verr.Fields["assignee"] != "" {
+		verr.Fields["assignee_id"] = verr.Fields["assignee"]
+		delete(verr.Fields, "assignee")
+	}
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	if len(changed) > 0 {
+		h.webhooks.Wake()
+	}
+	httpx.WriteJSON(w, http.StatusOK, newTicketJSON(t))
+}
+
+// messageCreateRequest is the body of POST /tickets/{id}/messages. API
+// messages are staff replies (visible to the customer) or, with internal,
+// staff notes.
+type messageCreateRequest struct {
+	Body     string `json:"body"`
+	Internal bool   `json:"internal"`
+}
+
+func (h *Handler) messageCreate(w http.ResponseWriter, r *http.Request, p *store.Principal) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	var req messageCreateRequest
+	if err := decodeJSON(r, &req); err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body}, h.actor(r, p))
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	h.webhooks.Wake()
+	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(id, 10))
+	httpx.WriteJSON(w, http.StatusCreated, newMessageJSON(m))
+}
