@@ -45,16 +45,46 @@ type Finding struct {
 // of them and takes the kind of the longest (ties go to the more specific
 // kind), so no part of a secret is left outside it; a secret always wins over
 // an overlapping email or phone number. Scan is safe for concurrent use.
+//
+// The detectors read the text as FoldText normalises it, so that numbers
+// typed with full-width digits, no-break or thin spaces, tabs or zero-width
+// characters between the groups are found; the offsets are those of the
+// original text.
 func Scan(text string) []Finding {
-	lower := piiLower(text)
+	f := FoldText(text)
+	s := f.Text
+	lower := piiLower(s)
 	var c []Finding
-	c = piiPrivateKeys(text, c)
-	c = piiAPIKeys(text, lower, c)
-	c = piiIBANs(text, c)
-	c = piiNumbers(text, lower, c)
+	c = piiPrivateKeys(s, c)
+	c = piiAPIKeys(s, lower, c)
+	c = piiIBANs(s, c)
+	c = piiNumbers(s, lower, c)
 	c = piiCues(lower, c)
-	c = piiEmails(text, c)
-	return piiResolve(c)
+	c = piiEmails(s, c)
+	return piiOriginal(f, piiResolve(c))
+}
+
+// piiOriginal maps findings in f.Text to the original text. Two findings
+// that meet inside one normalisation segment become one; a secret keeps its
+// kind.
+func piiOriginal(f Folded, fs []Finding) []Finding {
+	if f.from == nil || len(fs) == 0 {
+		return fs
+	}
+	out := fs[:0]
+	for _, x := range fs {
+		x.Start, x.End = f.Span(x.Start, x.End)
+		if n := len(out); n > 0 && x.Start < out[n-1].End {
+			last := &out[n-1]
+			last.End = max(last.End, x.End)
+			if x.Kind.secret() && !last.Kind.secret() {
+				last.Kind = x.Kind
+			}
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 // Redact replaces every secret in text with a placeholder such as
@@ -167,20 +197,19 @@ func piiRewrite(text string, fs []Finding) string {
 			b.WriteString(MaskEmail(v))
 		case KindPhone:
 			left := 0 // digits still to write; all but the last two are masked
-			for i := range len(v) {
-				if piiDigit(v[i]) {
+			for _, r := range v {
+				if unicode.IsDigit(r) {
 					left++
 				}
 			}
-			for i := range len(v) {
-				c := v[i]
-				if piiDigit(c) {
+			for _, r := range v {
+				if unicode.IsDigit(r) {
 					if left > 2 {
-						c = '*'
+						r = '*'
 					}
 					left--
 				}
-				b.WriteByte(c)
+				b.WriteRune(r)
 			}
 		default:
 			b.WriteString(piiPlaceholders[f.Kind])

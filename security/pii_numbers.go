@@ -91,24 +91,43 @@ var piiIBANLengths = map[string]int{
 	"RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
 }
 
-// piiIBANs finds IBANs written with or without spaces between groups.
+// piiIBANs finds IBANs written compact or in groups, whatever separates
+// the groups ("DE89 3704 …", "DE89-3704-…", "DE89.3704.…"), and with the
+// country code apart from the check digits when it is in capitals ("DE 89
+// 3704 …"). A group after a separator must hold a digit or be four letters
+// (a bank code such as "WEST"), so that the words after a number are not
+// read as part of it.
 func piiIBANs(s string, c []Finding) []Finding {
 	for i := 0; i+15 <= len(s); i++ {
-		if !piiLetter(s[i]) || !piiLetter(s[i+1]) || !piiDigit(s[i+2]) || !piiDigit(s[i+3]) || piiWordBefore(s, i) {
+		if !piiLetter(s[i]) || !piiLetter(s[i+1]) || piiWordBefore(s, i) {
+			continue
+		}
+		k := i + 2
+		if !piiDigit(s[k]) {
+			if !piiCapital(s[i]) || !piiCapital(s[i+1]) {
+				continue
+			}
+			k = piiSepEnd(s, k, piiIBANSeps)
+		}
+		if k+1 >= len(s) || !piiDigit(s[k]) || !piiDigit(s[k+1]) {
 			continue
 		}
 		var buf [34]byte
 		var ends [34]int // byte offset just past each collected character
-		n := 0
-	collect:
-		for j := i; j < len(s) && n < len(buf); j++ {
-			switch {
-			case piiAlnum(s[j]):
-				buf[n], ends[n] = piiUpper(s[j]), j+1
+		buf[0], buf[1], ends[0], ends[1] = piiUpper(s[i]), piiUpper(s[i+1]), i+1, i+2
+		n := 2
+		for k < len(s) && n < len(buf) {
+			if piiAlnum(s[k]) {
+				buf[n], ends[n] = piiUpper(s[k]), k+1
 				n++
-			case s[j] != ' ' || n < 4 || j+1 == len(s) || !piiAlnum(s[j+1]):
-				break collect
+				k++
+				continue
 			}
+			e := piiSepEnd(s, k, piiIBANSeps)
+			if n < 4 || e == k || !piiIBANGroup(s, e) {
+				break
+			}
+			k = e
 		}
 		lo, hi := 15, 32
 		if want, ok := piiIBANLengths[string(buf[:2])]; ok {
@@ -126,6 +145,39 @@ func piiIBANs(s string, c []Finding) []Finding {
 	}
 	return c
 }
+
+// piiIBANGroup reports whether the characters from s[i] up to the next
+// separator can continue an IBAN: they hold a digit or are four letters.
+func piiIBANGroup(s string, i int) bool {
+	j, digit := i, false
+	for j < len(s) && piiAlnum(s[j]) {
+		digit = digit || piiDigit(s[j])
+		j++
+	}
+	return j > i && (digit || j-i == 4)
+}
+
+// Separators between the groups of a number: up to two spaces, up to two of
+// these marks, and up to two spaces again, as in "4111 - 1111", "4111.1111"
+// or "4111,  1111". Tabs and other spaces are spaces by then (FoldText).
+const (
+	piiNumberSeps = "-./_,()"
+	piiIBANSeps   = "-./_,"
+)
+
+// piiSepEnd returns the end of the separator that starts at s[i], or i when
+// there is none.
+func piiSepEnd(s string, i int, marks string) int {
+	j := i
+	for _, set := range [...]string{" ", marks, " "} {
+		for k := 0; k < 2 && j < len(s) && strings.IndexByte(set, s[j]) >= 0; k++ {
+			j++
+		}
+	}
+	return j
+}
+
+func piiCapital(c byte) bool { return 'A' <= c && c <= 'Z' }
 
 func piiUpper(c byte) byte {
 	if 'a' <= c && c <= 'z' {
@@ -205,10 +257,7 @@ func piiNumbers(s, lower string, c []Finding) []Finding {
 			}
 			r.g[r.n] = [2]int{i, j}
 			r.n++
-			k := j
-			for k < len(s) && k-j < 2 && strings.IndexByte(" -.()", s[k]) >= 0 {
-				k++
-			}
+			k := piiSepEnd(s, j, piiNumberSeps)
 			if k == j || k == len(s) || !piiDigit(s[k]) {
 				break
 			}
@@ -229,13 +278,14 @@ func piiNumbers(s, lower string, c []Finding) []Finding {
 }
 
 // piiCards finds the longest Luhn-valid card number with a known issuer
-// prefix made of whole groups joined by single spaces or dashes.
+// prefix made of whole groups, whatever separates them (see piiSepEnd)
+// other than brackets.
 func piiCards(r *piiRun, c []Finding) []Finding {
 	for i := 0; i < r.n; i++ {
 		var d [19]byte
 		n, best := 0, -1
 		for j := i; j < r.n; j++ {
-			if j > i && r.sep(j-1) != " " && r.sep(j-1) != "-" || n+len(r.group(j)) > len(d) {
+			if j > i && strings.ContainsAny(r.sep(j-1), "()") || n+len(r.group(j)) > len(d) {
 				break
 			}
 			n += copy(d[n:], r.group(j))
