@@ -122,7 +122,7 @@ func TestTypedNumbersThatAreNotSecrets(t *testing.T) {
 		"prices 4.99, 14.99 and 1,299.00",
 		"delivery 12.05.2024 - 15.05.2024, invoice 2024/0815",
 		"IDs 1234_5678_9012_3456 and 1234.5678.9012.3456", // no issuer
-		"card 4111.1111.1111.1112 was declined",            // fails Luhn
+		"card 4111.1111.1111.1112 was declined",           // fails Luhn
 		"at 12 have some 1234 5678 tea and 9012 cups",
 		"de 12 a 34 kilos, 5678 9012",
 		"IBAN DE89-3704-0044-0532-0130-01", // bad checksum
