@@ -192,8 +192,7 @@ func (b *Bot) Respond(ctx context.Context, in Input) (Reply, error) {
 
 	if p, ok := detectProbe(r.Message); ok {
 		r.Probe, r.Outcome = &p, OutcomeRefused
-		r.Text = "I can't help with that. I answer questions from our help articles, and I never share anything " +
-			"about other customers, our staff, or how this service is run."
+		r.Text = p.reply()
 		r.Offers = []Offer{OfferHuman}
 		return r, nil
 	}

@@ -13,10 +13,13 @@ import (
 
 // chatSendCode starts verification inside the chat: the visitor typed an
 // address, and gets a code by email whether or not the address is known, so
-// the answer reveals nothing.
-func (s *Server) chatSendCode(r *http.Request, c store.Conversation, text, addr string) ([]store.ChatMessage, store.Conversation, error) {
+// the answer reveals nothing. The transcript keeps only a masked form of the
+// address, and the bot's answer shows no more.
+func (s *Server) chatSendCode(r *http.Request, c store.Conversation, addr string) ([]store.ChatMessage, store.Conversation, error) {
 	ctx := r.Context()
-	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: text, Intent: "verify", Outcome: store.ChatOutcomeVerify}
+	masked := security.MaskEmail(addr)
+	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: "[email address entered: " + masked + "]",
+		Intent: "verify", Outcome: store.ChatOutcomeVerify}
 	say := func(body string) ([]store.ChatMessage, store.Conversation, error) {
 		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor,
 			{Author: store.ChatAuthorBot, Body: body}}, s.actor(r))
@@ -41,7 +44,7 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, text, addr 
 	s.mail.Send(chatCodeMail(s, addr, code))
 	s.customer.Put(ctx, sessPending, addr)
 	s.customer.Put(ctx, sessChatStep, "code")
-	return say("If " + addr + " is right, a 6-digit code is on its way to it. Type the code here: it is valid for 10 minutes. " +
+	return say("If " + masked + " is your address, a 6-digit code is on its way to it. Type the code here: it is valid for 10 minutes. " +
 		"Nobody from our team will ever ask you for it.")
 }
 
