@@ -91,13 +91,13 @@ func DetectInjection(text string) (InjectionFinding, bool) {
 // injRule matches the word form of a message (see injWords), or its base
 // form for rules that need punctuation.
 type injRule struct {
-	cat    InjectionCategory
-	name   string
+	cat     InjectionCategory
+	name    string
 	base    bool           // match the base form (see Skeleton)
 	serious bool           // see InjectionFinding.Serious
-	need   [][]string     // the rule runs only if each group has a word that occurs
-	re     *regexp.Regexp // the attack
-	except *regexp.Regexp // a match with this within 50 bytes around it is ignored
+	need    [][]string     // the rule runs only if each group has a word that occurs
+	re      *regexp.Regexp // the attack
+	except  *regexp.Regexp // a match with this within 50 bytes around it is ignored
 }
 
 func (r *injRule) match(s string) bool {
