@@ -59,7 +59,9 @@ const (
 	bulkVerb     = `(export|list|show|give|send|dump|print|download|display|get|output|extract|collect|compile|fetch|retrieve)( me| us)?`
 	// ownOrHowTo marks a message about the writer's own things or about
 	// doing something oneself.
-	ownOrHowTo  = `\b(my|our|mine|ours)\b|\b(how (do|can|could|would|should|to)|can i|could i|do i|where (can|do) i|is it possible|is there a way)\b`
+	ownOrHowTo = `\b(my|our|mine|ours)\b|\b(how (do|can|could|would|should|to)|can i|could i|do i|where (can|do) i|is it possible|is there a way)\b`
+	// resetFor asks for a password reset or a code for someone.
+	resetFor    = `\b(reset|change|send|give|email|mail|forward|tell)( me)? (the |a )?(password|passcode|login|reset link|password reset|password reset link|login link|sign-in link|code|verification code|2fa code)( link)? (for|of|on) (the )?`
 	serviceRefs = `(your|this (site|website|shop|store|service|server|system|bot|chatbot|help ?desk|helpdesk|app)s?|the (server|servers|site|website|service|system|bot|chatbot|help ?desk|helpdesk|backend)s?)`
 )
 
@@ -99,10 +101,10 @@ var probeRules = []probeRule{
 			`|\b` + askVerb + `( the)? (other|another|previous) (people|peoples|customer|customers|user|users|visitor|visitors) (chats?|conversations?|messages?|questions?)\b`),
 		except: regexp.MustCompile(ownOrHowTo)},
 	{category: "enumeration", name: "account takeover", serious: true,
-		re:     regexp.MustCompile(`\b(reset|change|send|give|email|mail|forward|tell)( me)? (the |a )?(password|passcode|login|reset link|password reset|password reset link|login link|sign-in link|code|verification code|2fa code)( link)? (for|of|on) (the )?(admin|administrator|root|owner|staff|another|someone|somebody|other)\b`),
+		re:     regexp.MustCompile(resetFor + `(admin|administrator|root|owner|staff|another|someone|somebody|other)\b`),
 		except: regexp.MustCompile(ownOrHowTo)},
 	{category: "enumeration", name: "password reset for an address",
-		re:     regexp.MustCompile(`\b(reset|change|send|give|email|mail|forward|tell)( me)? (the |a )?(password|passcode|login|reset link|password reset|password reset link|login link|sign-in link|code|verification code|2fa code)( link)? (for|of|on) (the )?[a-z0-9._%+-]+@[a-z0-9.-]+`),
+		re:     regexp.MustCompile(resetFor + `[a-z0-9._%+-]+@[a-z0-9.-]+`),
 		except: regexp.MustCompile(ownOrHowTo)},
 	{category: "enumeration", name: "bulk export", serious: true,
 		re: regexp.MustCompile(`\b` + bulkVerb + ` (all|every|each|the last [0-9]+|the latest [0-9]+|all the|all of the|all your|the full|the whole|the entire|the complete|everyones|everyone s)( [a-z-]+){0,3} ` + bulkNouns + `\b` +

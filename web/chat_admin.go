@@ -47,6 +47,7 @@ func (s *Server) adminChatList(w http.ResponseWriter, r *http.Request) {
 func (s *Server) chatRows(r *http.Request, cs []store.Conversation, preview bool) ([]templates.AdminChatRow, error) {
 	ctx := r.Context()
 	now := s.db.Now()
+	mask := s.maskTranscript(r)
 	out := make([]templates.AdminChatRow, 0, len(cs))
 	for _, c := range cs {
 		row := templates.AdminChatRow{Conversation: c}
@@ -70,7 +71,7 @@ func (s *Server) chatRows(r *http.Request, cs []store.Conversation, preview bool
 			}
 			for i := len(msgs) - 1; i >= 0; i-- {
 				if msgs[i].Author == store.ChatAuthorVisitor {
-					row.Preview = templates.Clip(msgs[i].Body, 140)
+					row.Preview = templates.Clip(mask(msgs[i].Body), 140)
 					break
 				}
 			}
@@ -90,13 +91,27 @@ func (s *Server) staffName(r *http.Request, id int64) string {
 	return st.Name
 }
 
+// maskTranscript returns what chat text goes through before a staff member
+// reads it: nothing for a role that may reveal personal data, otherwise
+// security.RedactLog, which masks the addresses and phone numbers typed in
+// it (the same masking the rest of the panel applies).
+func (s *Server) maskTranscript(r *http.Request) func(string) string {
+	if s.currentStaff(r).Role.Can(security.PermPIIReveal) {
+		return func(text string) string { return text }
+	}
+	return security.RedactLog
+}
+
 // staffLines renders messages for staff: who wrote each, and what the
-// assistant made of the visitor's messages.
+// assistant made of the visitor's messages, masked for roles that may not
+// see personal data.
 func (s *Server) staffLines(r *http.Request, msgs []store.ChatMessage) []templates.ChatLine {
 	names := map[int64]string{}
+	mask := s.maskTranscript(r)
 	out := make([]templates.ChatLine, 0, len(msgs))
 	for _, m := range msgs {
 		l := chatLine(m)
+		l.Body = mask(l.Body)
 		switch m.Author {
 		case store.ChatAuthorVisitor:
 			l.Name = "Customer"
