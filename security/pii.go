@@ -13,7 +13,7 @@ type Kind string
 
 const (
 	// KindCard is a payment card number: 13–19 digits, Luhn-valid, known issuer prefix.
-	KindCard Kind = "card"
+	KindCard Kind = "card_number"
 	// KindIBAN is an international bank account number with a valid mod-97 checksum.
 	KindIBAN Kind = "iban"
 	// KindSSN is a US Social Security number.
@@ -133,12 +133,34 @@ func MaskEmail(addr string) string {
 // removed and saying that we never ask for it in chat, or "" when kinds holds
 // no secret.
 func Warning(kinds []Kind) string {
+	list := piiRemovedList(kinds)
+	if list == "" {
+		return ""
+	}
+	return "For your safety we removed the " + list + " you typed. " +
+		"We will never ask for card numbers or passwords in chat."
+}
+
+// RemovedNotice is Warning for text that is kept, such as a request or a
+// reply: it names what was removed before the text was saved, or is "" when
+// kinds holds no secret.
+func RemovedNotice(kinds []Kind) string {
+	list := piiRemovedList(kinds)
+	if list == "" {
+		return ""
+	}
+	return "For your safety we removed the " + list + " you typed before saving it. " +
+		"We will never ask for card numbers or passwords."
+}
+
+// piiRemovedList names the secrets in kinds: "card numbers and password".
+func piiRemovedList(kinds []Kind) string {
 	count := map[Kind]int{}
 	for _, k := range kinds {
 		count[k]++
 	}
 	var names []string
-	for _, k := range []Kind{KindCard, KindIBAN, KindSSN, KindPassword, KindOTP, KindAPIKey, KindPrivateKey} {
+	for _, k := range piiSecrets {
 		if n := count[k]; n > 0 {
 			names = append(names, k.noun(n > 1))
 		}
@@ -150,11 +172,34 @@ func Warning(kinds []Kind) string {
 	if len(names) > 1 {
 		list = strings.Join(names[:len(names)-1], ", ") + " and " + list
 	}
-	return "For your safety we removed the " + list + " you typed. " +
-		"We will never ask for card numbers or passwords in chat."
+	return list
+}
+
+// KindSet is a set of kinds. It is a bit set, so that a struct holding one
+// can still be compared with ==.
+type KindSet uint16
+
+// Add puts k in the set.
+func (s *KindSet) Add(k Kind) { *s |= 1 << k.rank() }
+
+// Has reports whether k is in the set.
+func (s KindSet) Has(k Kind) bool { return s&(1<<k.rank()) != 0 }
+
+// Kinds lists the secrets in the set, in the order Warning names them, then
+// email and phone.
+func (s KindSet) Kinds() []Kind {
+	var out []Kind
+	for _, k := range append(piiSecrets[:len(piiSecrets):len(piiSecrets)], KindEmail, KindPhone) {
+		if s.Has(k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 var (
+	// piiSecrets are the kinds Redact removes, in the order Warning names them.
+	piiSecrets      = []Kind{KindCard, KindIBAN, KindSSN, KindPassword, KindOTP, KindAPIKey, KindPrivateKey}
 	piiRanks        = []Kind{KindPhone, KindEmail, KindOTP, KindPassword, KindSSN, KindCard, KindIBAN, KindAPIKey, KindPrivateKey}
 	piiPlaceholders = map[Kind]string{
 		KindCard: "[card number removed]", KindIBAN: "[IBAN removed]", KindSSN: "[SSN removed]",

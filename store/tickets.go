@@ -30,6 +30,9 @@ type Ticket struct {
 	AssigneeID int64 // 0 when unassigned
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Redacted is what CreateTicket removed from the customer's name,
+	// subject and message; only CreateTicket sets it.
+	Redacted security.KindSet
 }
 
 // Message is one entry of a ticket's conversation.
@@ -41,6 +44,9 @@ type Message struct {
 	Internal   bool // an internal note: never shown to the customer
 	Body       string
 	CreatedAt  time.Time
+	// Redacted is what AddMessage removed from a customer's message; only
+	// AddMessage sets it.
+	Redacted security.KindSet
 }
 
 // NewTicket is what a customer submits.
@@ -89,11 +95,13 @@ func TicketTarget(id int64) string { return "ticket:" + strconv.FormatInt(id, 10
 
 // CreateTicket validates t and stores the customer (new or known by the
 // address), the ticket, its first message and the audit entry in one
-// transaction.
+// transaction. Secrets in the customer's text are replaced by placeholders
+// first (see Ticket.Redacted).
 func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, error) {
 	if err := t.Validate(); err != nil {
 		return Ticket{}, err
 	}
+	removed := t.redact()
 	now := db.now()
 	var out Ticket
 	var key *security.DataKey
@@ -118,6 +126,7 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 	// Committed, so the key is in the database whether it was read or made
 	// in the transaction: keep it for the customer's next ticket.
 	db.remember(key)
+	out.Redacted = removed
 	return out, nil
 }
 
@@ -177,9 +186,15 @@ func (m NewMessage) Validate() error {
 
 // AddMessage appends a message to a ticket, reopens a solved ticket when the
 // customer writes, and records it in the audit log, in one transaction.
+// Secrets in a customer's message are replaced by placeholders first (see
+// Message.Redacted).
 func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Actor) (Message, error) {
 	if err := m.Validate(); err != nil {
 		return Message{}, err
+	}
+	var removed security.KindSet
+	if m.AuthorType == "customer" {
+		m.Body = redactCustomerText(m.Body, &removed)
 	}
 	var out Message
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -212,6 +227,7 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 		return db.appendAudit(ctx, tx, a, "ticket.message_added", TicketTarget(ticketID),
 			map[string]any{"message": out.ID, "internal": m.Internal, "author": m.AuthorType})
 	})
+	out.Redacted = removed
 	return out, err
 }
 

@@ -40,7 +40,7 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if t.CustomerID == s.customerID(r) {
-		s.customer.Put(ctx, sessNotice, fmt.Sprintf("Thank you: request #%d is in. We will reply here and let you know by email.", t.ID))
+		s.customer.Put(ctx, sessNotice, withRemoved(fmt.Sprintf("Thank you: request #%d is in. We will reply here and let you know by email.", t.ID), t.Redacted))
 		http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 		return
 	}
@@ -57,7 +57,7 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 		s.mail.Send(s.site.TicketReceived(form.Email, t.ID, code))
 	}
 	s.customer.Put(ctx, sessPending, form.Email)
-	s.customer.Put(ctx, sessNotice, notice)
+	s.customer.Put(ctx, sessNotice, withRemoved(notice, t.Redacted))
 	http.Redirect(w, r, "/verify", http.StatusSeeOther)
 }
 
@@ -111,7 +111,7 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := r.PostForm.Get("body")
-	_, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body}, s.actor(r))
+	m, err := s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body}, s.actor(r))
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
 		s.renderTicket(w, r, http.StatusUnprocessableEntity, t, body, verr.Fields)
@@ -120,6 +120,9 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.serveError(w, r, err)
 		return
+	}
+	if m.Redacted != 0 {
+		s.customer.Put(r.Context(), sessNotice, withRemoved("Your reply is saved.", m.Redacted))
 	}
 	http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 }

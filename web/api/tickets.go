@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web/httpx"
 )
@@ -25,6 +26,9 @@ type ticketJSON struct {
 	CreatedAt  any           `json:"created_at"`
 	UpdatedAt  any           `json:"updated_at"`
 	Messages   []messageJSON `json:"messages,omitempty"`
+	// Redacted names what was removed from the customer's text before it
+	// was saved, such as "card_number"; only a created ticket has it.
+	Redacted []security.Kind `json:"redacted,omitempty"`
 }
 
 // messageJSON is a ticket message as the API shows it.
@@ -145,7 +149,9 @@ func (h *Handler) ticketCreate(w http.ResponseWriter, r *http.Request, p *store.
 	}
 	h.webhooks.Wake()
 	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(t.ID, 10))
-	httpx.WriteJSON(w, http.StatusCreated, newTicketJSON(t))
+	out := newTicketJSON(t)
+	out.Redacted = t.Redacted.Kinds()
+	httpx.WriteJSON(w, http.StatusCreated, out)
 }
 
 func (h *Handler) ticketGet(w http.ResponseWriter, r *http.Request, p *store.Principal) {
