@@ -260,7 +260,10 @@ func (db *DB) GetCustomerTicket(ctx context.Context, customerID, id int64) (Tick
 	return t, nil
 }
 
-// TicketFilter narrows ListTickets. Zero fields match everything.
+// TicketFilter narrows ListTickets. It names one customer, or sets
+// AllCustomers for a staff view: a zero CustomerID alone is refused, so that
+// no caller lists every customer's tickets by forgetting to name one. The
+// other zero fields match everything.
 type TicketFilter struct {
 	CustomerID int64
 	Status     string
@@ -268,6 +271,9 @@ type TicketFilter struct {
 	Assignee   int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
 	Before     int64 // cursor: only tickets with id < Before
 	Limit      int
+
+	// AllCustomers lists every customer's tickets (staff and API views).
+	AllCustomers bool
 }
 
 // AssigneeNone in TicketFilter.Assignee selects unassigned tickets.
@@ -276,8 +282,15 @@ const AssigneeNone = -1
 const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
 	COALESCE(t.assignee_id, 0), t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id`
 
+// ErrNoCustomer is returned by ListTickets for a filter that names no
+// customer and does not ask for all of them.
+var ErrNoCustomer = errors.New("store: list tickets: no customer given")
+
 // ListTickets returns tickets newest first.
 func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error) {
+	if f.CustomerID == 0 && !f.AllCustomers {
+		return nil, ErrNoCustomer
+	}
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}

@@ -372,12 +372,12 @@ func TestListTickets(t *testing.T) {
 		filter store.TicketFilter
 		want   []int64
 	}{
-		{"everything, newest first", store.TicketFilter{}, ids},
+		{"everything, newest first", store.TicketFilter{AllCustomers: true}, ids},
 		{"by customer", store.TicketFilter{CustomerID: a.ID}, []int64{ids[0], ids[2], ids[4]}},
-		{"by status", store.TicketFilter{Status: "solved"}, []int64{ids[1]}},
+		{"by status", store.TicketFilter{AllCustomers: true, Status: "solved"}, []int64{ids[1]}},
 		{"by customer and status", store.TicketFilter{CustomerID: a.ID, Status: "solved"}, nil},
-		{"before a cursor", store.TicketFilter{Before: ids[2]}, ids[3:]},
-		{"limited", store.TicketFilter{Limit: 2}, ids[:2]},
+		{"before a cursor", store.TicketFilter{AllCustomers: true, Before: ids[2]}, ids[3:]},
+		{"limited", store.TicketFilter{AllCustomers: true, Limit: 2}, ids[:2]},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -393,7 +393,7 @@ func TestListTickets(t *testing.T) {
 
 	t.Run("paging with the cursor visits every ticket once", func(t *testing.T) {
 		var seen []int64
-		f := store.TicketFilter{Limit: 2}
+		f := store.TicketFilter{AllCustomers: true, Limit: 2}
 		for range 10 {
 			page, err := db.ListTickets(ctx, f)
 			if err != nil {
@@ -432,7 +432,7 @@ func TestReadAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ts, err := db.ListTickets(ctx, store.TicketFilter{})
+	ts, err := db.ListTickets(ctx, store.TicketFilter{AllCustomers: true})
 	if err != nil || len(ts) != 2 || ts[1].Subject != "First" {
 		t.Errorf("ListTickets: got %+v, %v; want both tickets", ts, err)
 	}

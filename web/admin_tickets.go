@@ -34,7 +34,7 @@ func (s *Server) staffNames(r *http.Request) ([]store.Staff, map[int64]string, e
 func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := templates.AdminTicketFilter{Status: q.Get("status"), Priority: q.Get("priority"), Assignee: q.Get("assignee"), Q: q.Get("q")}
-	filter := store.TicketFilter{Status: f.Status, Priority: f.Priority, Limit: 50}
+	filter := store.TicketFilter{AllCustomers: true, Status: f.Status, Priority: f.Priority, Limit: 50}
 	switch f.Assignee {
 	case "":
 	case "me":
@@ -45,7 +45,7 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 		filter.Assignee, _ = strconv.ParseInt(f.Assignee, 10, 64)
 	}
 	filter.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
-	ts, next, err := s.db.SearchTickets(r.Context(), filter, f.Q)
+	ts, next, notice, err := s.adminSearchTickets(r, filter, f.Q)
 	var verr *store.ValidationError
 	if err != nil && !errors.As(err, &verr) {
 		s.serveError(w, r, err)
@@ -67,6 +67,9 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 	}
 	props := templates.AdminTicketListProps{AdminPage: s.adminPageProps(r, "Tickets", "tickets"), Filter: f, Rows: rows, Staff: workers,
 		CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite)}
+	if notice != "" {
+		props.Notice = notice
+	}
 	if next != 0 {
 		nq := url.Values{"status": {f.Status}, "priority": {f.Priority}, "assignee": {f.Assignee}, "q": {f.Q}, "before": {strconv.FormatInt(next, 10)}}
 		props.NextURL = "/admin/tickets?" + nq.Encode()

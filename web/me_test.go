@@ -354,7 +354,7 @@ func scanLaterBackup(t *testing.T, env *testEnv, email string, marks []string, c
 	}
 	defer db.Close()
 	found := false
-	ts, err := db.ListTickets(ctx, store.TicketFilter{Limit: 200})
+	ts, err := db.ListTickets(ctx, store.TicketFilter{AllCustomers: true, Limit: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestNotificationsCarryNoText(t *testing.T) {
 			subject, body := "Subject-"+randText(), "Body-"+randText()
 			env.signIn("notified@example.org", subject, body)
 			owner, _ := env.owner()
-			ts, _ := env.db.ListTickets(context.Background(), store.TicketFilter{})
+			ts, _ := env.db.ListTickets(context.Background(), store.TicketFilter{AllCustomers: true})
 			reply := "Reply-" + randText()
 			if resp := owner.post("/admin/tickets/"+strconv.FormatInt(ts[0].ID, 10)+"/reply", url.Values{"body": {reply}}); resp.status != http.StatusSeeOther {
 				t.Fatalf("reply: %d %s", resp.status, resp.body)

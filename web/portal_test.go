@@ -11,7 +11,7 @@ import (
 	"safedesk/store"
 )
 
-func storeFilterAll() store.TicketFilter { return store.TicketFilter{Limit: 200} }
+func storeFilterAll() store.TicketFilter { return store.TicketFilter{AllCustomers: true, Limit: 200} }
 
 func TestPortalPages(t *testing.T) {
 	env := newTestServer(t)

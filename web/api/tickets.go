@@ -112,7 +112,7 @@ func (h *Handler) ticketList(w http.ResponseWriter, r *http.Request, p *store.Pr
 		h.ServeError(w, r, err)
 		return
 	}
-	ts, next, err := h.db.SearchTickets(r.Context(), store.TicketFilter{Status: tq.status, Before: tq.cursor, Limit: tq.limit}, tq.q)
+	ts, next, err := h.searchTickets(w, r, p, store.TicketFilter{AllCustomers: true, Status: tq.status, Before: tq.cursor, Limit: tq.limit}, tq.q)
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
@@ -126,6 +126,20 @@ func (h *Handler) ticketList(w http.ResponseWriter, r *http.Request, p *store.Pr
 		cursor = strconv.FormatInt(next, 10)
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"tickets": out, "next_cursor": cursor})
+}
+
+// searchTickets runs GET /tickets' search. A q that is an email address
+// finds that customer's tickets, which reveals who they are: it needs the
+// customers:read scope as well, and is audited like GET /customers/{id}.
+func (h *Handler) searchTickets(w http.ResponseWriter, r *http.Request, p *store.Principal, f store.TicketFilter, q string) ([]store.Ticket, int64, error) {
+	if q == "" || store.ValidateEmail(q) != "" {
+		return h.db.SearchTickets(r.Context(), f, q)
+	}
+	if !p.Has(store.ScopeCustomersRead) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="safedesk", error="insufficient_scope", scope="`+store.ScopeCustomersRead+`"`)
+		return nil, 0, errorf(http.StatusForbidden, "insufficient_scope", "Searching by email address needs the %s scope.", store.ScopeCustomersRead)
+	}
+	return h.db.SearchTicketsByEmail(r.Context(), f, q, h.actor(r, p))
 }
 
 // ticketCreateRequest is the body of POST /tickets.
