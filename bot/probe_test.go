@@ -1,39 +1,16 @@
 package bot
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"strings"
 	"testing"
-)
 
-// loadOrdinary reads testdata/ordinary.txt: ordinary support questions that
-// use words attackers use too.
-func loadOrdinary(t testing.TB) []string {
-	t.Helper()
-	f, err := os.Open("testdata/ordinary.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+	"safedesk/bot/bottest"
+)
 
 // TestOrdinaryQuestionsAreNotProbes: none of the ordinary questions is
 // taken for probing, by the detectors or by the whole pipeline.
 func TestOrdinaryQuestionsAreNotProbes(t *testing.T) {
-	qs := loadOrdinary(t)
+	qs := bottest.Ordinary(t)
 	if len(qs) < 60 {
 		t.Fatalf("%d ordinary questions, want at least 60", len(qs))
 	}

@@ -132,29 +132,16 @@ func MaskEmail(addr string) string {
 // Warning returns a friendly message for the visitor naming what Redact
 // removed and saying that we never ask for it in chat, or "" when kinds holds
 // no secret.
-func Warning(kinds []Kind) string {
-	list := piiRemovedList(kinds)
-	if list == "" {
-		return ""
-	}
-	return "For your safety we removed the " + list + " you typed. " +
-		"We will never ask for card numbers or passwords in chat."
-}
+func Warning(kinds []Kind) string { return piiRemoved(kinds, "", " in chat") }
 
 // RemovedNotice is Warning for text that is kept, such as a request or a
 // reply: it names what was removed before the text was saved, or is "" when
 // kinds holds no secret.
-func RemovedNotice(kinds []Kind) string {
-	list := piiRemovedList(kinds)
-	if list == "" {
-		return ""
-	}
-	return "For your safety we removed the " + list + " you typed before saving it. " +
-		"We will never ask for card numbers or passwords."
-}
+func RemovedNotice(kinds []Kind) string { return piiRemoved(kinds, " before saving it", "") }
 
-// piiRemovedList names the secrets in kinds: "card numbers and password".
-func piiRemovedList(kinds []Kind) string {
+// piiRemoved names the secrets in kinds ("card numbers and password") in a
+// sentence for the person who typed them.
+func piiRemoved(kinds []Kind, when, where string) string {
 	count := map[Kind]int{}
 	for _, k := range kinds {
 		count[k]++
@@ -172,7 +159,8 @@ func piiRemovedList(kinds []Kind) string {
 	if len(names) > 1 {
 		list = strings.Join(names[:len(names)-1], ", ") + " and " + list
 	}
-	return list
+	return "For your safety we removed the " + list + " you typed" + when + ". " +
+		"We will never ask for card numbers or passwords" + where + "."
 }
 
 // KindSet is a set of kinds. It is a bit set, so that a struct holding one

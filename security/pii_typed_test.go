@@ -159,3 +159,24 @@ func TestFoldText(t *testing.T) {
 		t.Errorf("Span(1, 3) = %d, %d; want 3, 9", s, e)
 	}
 }
+
+func TestRemovedNoticeAndKindSet(t *testing.T) {
+	var set KindSet
+	for _, k := range []Kind{KindPassword, KindCard, KindCard, KindEmail} {
+		set.Add(k)
+	}
+	if got, want := set.Kinds(), []Kind{KindCard, KindPassword, KindEmail}; !slices.Equal(got, want) {
+		t.Errorf("Kinds() = %v, want %v", got, want)
+	}
+	if !set.Has(KindCard) || set.Has(KindIBAN) {
+		t.Errorf("Has: card %v, iban %v", set.Has(KindCard), set.Has(KindIBAN))
+	}
+	want := "For your safety we removed the card number and password you typed before saving it. " +
+		"We will never ask for card numbers or passwords."
+	if got := RemovedNotice(set.Kinds()); got != want {
+		t.Errorf("RemovedNotice = %q, want %q", got, want)
+	}
+	if got := RemovedNotice([]Kind{KindEmail, KindPhone}); got != "" {
+		t.Errorf("RemovedNotice of no secret = %q", got)
+	}
+}

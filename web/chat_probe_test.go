@@ -1,39 +1,16 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"safedesk/bot/bottest"
 	"safedesk/store"
 )
-
-// ordinaryQuestions reads the shared list of ordinary support questions
-// that use words attackers use too (bot/testdata/ordinary.txt).
-func ordinaryQuestions(t *testing.T) []string {
-	t.Helper()
-	f, err := os.Open("../bot/testdata/ordinary.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // securityEvents lists every security event, oldest last.
 func (e *testEnv) securityEvents() []store.SecurityEvent {
@@ -55,7 +32,7 @@ func TestChatOrdinaryQuestionsAreNotAttacks(t *testing.T) {
 	if resp := c.post("/chat/consent", url.Values{"consent": {"yes"}}); resp.status != http.StatusSeeOther {
 		t.Fatalf("consent: %d", resp.status)
 	}
-	qs := ordinaryQuestions(t)
+	qs := bottest.Ordinary(t)
 	for _, q := range qs {
 		env.clock.advance(5 * time.Second) // one message every 5 s: under the chat's own limits
 		resp := c.htmx("/chat/messages", url.Values{"message": {q}, "after": {chatAfter[c]}})
