@@ -226,11 +226,11 @@ func (d *doctor) smtp() DoctorCheck {
 	const name = "smtp"
 	if d.in.SMTP == "" {
 		return fail(name, "development mode: mail, sign-in codes included, is written to the server log and never sent",
-			"set --smtp smtps://user:pass@mail.example.com:465 (or smtp://…:587 with STARTTLS) and --mail-from")
+			"set --smtp smtps://user@mail.example.com:465 (or smtp://…:587 with STARTTLS), --smtp-password-file and --mail-from")
 	}
 	u, err := url.Parse(d.in.SMTP)
 	if err != nil {
-		return fail(name, "--smtp is not a URL", "set --smtp smtps://user:pass@host:465")
+		return fail(name, "--smtp is not a URL", "set --smtp smtps://user@host:465 and --smtp-password-file")
 	}
 	relay := u.Scheme + "://" + u.Host // never the credentials
 	switch u.Scheme {

@@ -41,6 +41,8 @@ type Sender struct {
 //	smtp+insecure://127.0.0.1:2525    no TLS (loopback testing only)
 //
 // The error for a malformed URL never repeats its user name or password.
+// The command line keeps the password out of the URL it shows
+// (Credentials.WithPassword).
 func New(rawURL, from string, log *slog.Logger) (*Sender, error) {
 	if rawURL == "" {
 		return &Sender{log: log}, nil
