@@ -1,7 +1,10 @@
 package mail
 
 import (
+	"context"
+	"errors"
 	"flag"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -89,5 +92,25 @@ func TestPasswordFile(t *testing.T) {
 				t.Fatalf("the error repeats a password: %v", err)
 			}
 		})
+	}
+}
+
+// TestSendCanonicalRecipient (issue 12, item 21): mail goes to the
+// canonical form of its address, the one the blind index compares, and a
+// look-alike address gets no mail at all.
+func TestSendCanonicalRecipient(t *testing.T) {
+	s, err := New("smtp+insecure://"+newTestRelay(t, nil), "support@example.com", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), Message{Kind: "code", To: " Kate@Example.COM", Subject: "s", Text: "t"}); err != nil {
+		t.Fatalf("an address in mixed case: %v", err)
+	}
+	for _, to := range []string{"\u212Aate@example.com", "kate@ex\u0430mple.com"} {
+		err := s.Send(context.Background(), Message{Kind: "code", To: to, Subject: "s", Text: "t"})
+		var me *Error
+		if !errors.As(err, &me) || me.Step != "recipient address" || strings.Contains(err.Error(), "ate@") {
+			t.Errorf("%q: %v, want a refused recipient that is not named", to, err)
+		}
 	}
 }
