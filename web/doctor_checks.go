@@ -199,7 +199,7 @@ func (d *doctor) proxy(ctx context.Context, db *store.DB) DoctorCheck {
 		}
 		return pass(name, "no request has arrived through a reverse proxy that --trusted-proxies does not name")
 	}
-	seen := fmt.Sprintf("requests arrived from loopback with X-Forwarded-For (last at %s UTC, %v since that server started)",
+	seen := fmt.Sprintf("requests arrived from loopback with X-Forwarded-For (the last at %s UTC; %v counted by then since the server started)",
 		evs[0].At.UTC().Format(time.DateTime), evs[0].Details["requests"])
 	if trustsLoopback(trusted) {
 		return pass(name, seen+"; loopback is now in --trusted-proxies ("+trusted+")")
