@@ -142,6 +142,7 @@ type Config struct {
 	BaseURL        string
 	Demo           bool
 	SMTP           string
+	SMTPAuth       mail.Credentials // the SMTP password, kept off the command line
 	MailFrom       string
 	TrustedProxies string
 	Product        string
@@ -173,6 +174,7 @@ type Config struct {
 func defaultConfig() Config {
 	return Config{
 		Data: "data", Addr: "127.0.0.1:8080", Product: "safedesk", MasterKeyFile: os.Getenv("SAFEDESK_MASTER_KEY_FILE"),
+		SMTPAuth:     mail.Credentials{Password: os.Getenv("SAFEDESK_SMTP_PASSWORD")},
 		CustomerIdle: 30 * time.Minute, CustomerLifetime: 24 * time.Hour,
 		APIRate: 10, APIBurst: 100,
 		StaffIdle: 15 * time.Minute, StaffLifetime: 12 * time.Hour, StaffSessions: "replace",
@@ -190,7 +192,8 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the site (default http://ADDR)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load the sample knowledge base")
-	fs.StringVar(&c.SMTP, "smtp", c.SMTP, "mail relay: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, smtp+insecure://127.0.0.1:2525 (loopback only); empty: mail goes to the log (development)")
+	fs.StringVar(&c.SMTP, "smtp", c.SMTP, "mail relay: smtp://user@host:587 (STARTTLS), smtps://…:465, smtp+insecure://127.0.0.1:2525 (loopback only); empty: mail goes to the log (development)")
+	c.SMTPAuth.Flags(fs)
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender address of mail, e.g. support@example.com")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	fs.StringVar(&c.Product, "product", c.Product, "the name shown to customers")
@@ -562,7 +565,11 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		}
 		log.Info("demo knowledge base loaded", "created", created, "updated", updated)
 	}
-	mailer, err := mail.New(cfg.SMTP, cfg.MailFrom, log)
+	smtpURL, err := cfg.SMTPAuth.WithPassword(cfg.SMTP)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	mailer, err := mail.New(smtpURL, cfg.MailFrom, log)
 	if err != nil {
 		return usageError{err.Error()}
 	}

@@ -121,7 +121,7 @@ func TestBlocks(t *testing.T) {
 			t.Errorf("%d session_clients rows, want the other client's only", n)
 		}
 		es, _ := db.ListAudit(ctx, store.AuditFilter{Action: "security.blocked"})
-		if len(es) != 1 || es[0].Target != "client:"+bad || es[0].Actor.Type != store.ActorSystem || es[0].Actor.ClientIP != bad ||
+		if len(es) != 1 || es[0].Target != "client:"+db.ClientPseudonym(bad) || es[0].Actor.Type != store.ActorSystem || es[0].Actor.ClientIP != db.ClientPseudonym(bad) ||
 			es[0].Details["reason"] != "probe: .env" || es[0].Details["staff_sessions_ended"] != 1.0 {
 			t.Errorf("audit %+v", es)
 		}
@@ -181,7 +181,7 @@ func TestBlocks(t *testing.T) {
 			t.Errorf("lifting twice: %v, want ErrNotFound", err)
 		}
 		es, _ := db.ListAudit(ctx, store.AuditFilter{Action: "security.block_lifted"})
-		if len(es) != 1 || es[0].Actor != owner || es[0].Target != "client:203.0.113.2" {
+		if len(es) != 1 || es[0].Actor != pseudonymous(db, owner) || es[0].Target != "client:"+db.ClientPseudonym("203.0.113.2") {
 			t.Errorf("audit %+v", es)
 		}
 		// A new block of a lifted client is in force again.
@@ -232,7 +232,7 @@ func TestRecordAuthFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	es, _ := db.ListAudit(ctx, store.AuditFilter{Action: "staff.sign_in_failed"})
-	if len(es) != 1 || es[0].Actor != visitor || es[0].Details["kind"] != "passkey.unknown_credential" || es[0].Details["reason"] != "x" {
+	if len(es) != 1 || es[0].Actor != pseudonymous(db, visitor) || es[0].Details["kind"] != "passkey.unknown_credential" || es[0].Details["reason"] != "x" {
 		t.Fatalf("audit %+v", es)
 	}
 	evs, _ := db.ListSecurityEvents(ctx, store.EventFilter{Kind: "passkey.unknown_credential"})
@@ -269,7 +269,7 @@ func TestStaffSessionEndsAreAudited(t *testing.T) {
 	}
 	up, _ := db.ListAudit(ctx, store.AuditFilter{Action: "staff.stepped_up"})
 	ended, _ := db.ListAudit(ctx, store.AuditFilter{Action: "session.ended"})
-	if len(up) != 1 || up[0].Target != store.StaffTarget(id) || up[0].Actor.ClientIP != "198.51.100.9" {
+	if len(up) != 1 || up[0].Target != store.StaffTarget(id) || up[0].Actor.ClientIP != db.ClientPseudonym("198.51.100.9") {
 		t.Errorf("step-up audit %+v", up)
 	}
 	if len(ended) != 1 || ended[0].Actor.Type != store.ActorStaff || ended[0].Details["reason"] != "signed out" {

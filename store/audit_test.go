@@ -106,7 +106,7 @@ func TestAudit(t *testing.T) {
 			t.Fatalf("got %d ticket.created entries, want 1", len(es))
 		}
 		e := es[0]
-		if e.Actor.Type != store.ActorCustomer || e.Actor.ClientIP != "203.0.113.7" || e.Target != store.TicketTarget(tk.ID) {
+		if e.Actor.Type != store.ActorCustomer || e.Actor.ClientIP != db.ClientPseudonym("203.0.113.7") || e.Target != store.TicketTarget(tk.ID) {
 			t.Errorf("got %+v, want customer actor, client IP and ticket target", e)
 		}
 		if id, _ := e.Details["customer"].(float64); int64(id) != tk.CustomerID {

@@ -201,3 +201,55 @@ func (db *DB) EnrollStaff(ctx context.Context, kind, token string, e Enrollment,
 	}
 	return db.GetStaff(ctx, id)
 }
+
+// ListInvites returns the staff invites that can still be used (not the
+// owner setup link), newest first.
+func (db *DB) ListInvites(ctx context.Context) ([]Invite, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, email, role, created_by, expires_at FROM staff_invites
+		WHERE kind = 'invite' AND used_at IS NULL AND expires_at > ? ORDER BY id DESC`, nanos(db.now()))
+	if err != nil {
+		return nil, fmt.Errorf("store: list invites: %w", err)
+	}
+	defer rows.Close()
+	var out []Invite
+	for rows.Next() {
+		inv := Invite{Kind: "invite"}
+		var email []byte
+		var role string
+		var createdBy sql.NullInt64
+		var expires int64
+		if err := rows.Scan(&inv.ID, &email, &role, &createdBy, &expires); err != nil {
+			return nil, fmt.Errorf("store: list invites: %w", err)
+		}
+		inv.Role, inv.CreatedBy, inv.ExpiresAt = security.Role(role), createdBy.Int64, fromNanos(expires)
+		if inv.Email, err = db.systemKey.OpenString(email, security.Location{Table: "staff_invites", Column: "email", Row: inv.ID}); err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list invites: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeInvite ends a staff invite that can still be used, audited
+// (staff.invite_revoked): it is spent as if used, so its link answers as
+// a used one does. ErrNotFound when no such live invite exists (an unknown
+// id, the setup link, or an invite already used, revoked or expired).
+func (db *DB) RevokeInvite(ctx context.Context, id int64, a Actor) error {
+	now := db.now()
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var role string
+		err := tx.QueryRowContext(ctx, `UPDATE staff_invites SET used_at = ?
+			WHERE id = ? AND kind = 'invite' AND used_at IS NULL AND expires_at > ? RETURNING role`,
+			nanos(now), id, nanos(now)).Scan(&role)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: revoke invite: %w", err)
+		}
+		return db.appendAudit(ctx, tx, a, "staff.invite_revoked", "invite:"+strconv.FormatInt(id, 10), map[string]any{"role": role})
+	})
+}

@@ -15,15 +15,17 @@ const (
 	keyBlindIndex = "blind-index"
 	keySession    = "session"
 	keySystem     = "system"
+	keyPseudonym  = "client-pseudonym" // names client addresses in the audit log (ClientPseudonym)
 )
 
-// loadSystemKeys unwraps the system keys, creating each on first start. The
-// blind-index key lives in the database wrapped like any other key (rather than
-// derived from the master key) so that rotating the master key re-wraps it and
-// every stored index stays valid.
+// loadSystemKeys unwraps the system keys, creating each on first start (or,
+// for a key added in a later release, on the first start of that release).
+// The blind-index and pseudonym keys live in the database wrapped like any
+// other key (rather than derived from the master key) so that rotating the
+// master key re-wraps them and every stored index and pseudonym stays valid.
 func (db *DB) loadSystemKeys(ctx context.Context) error {
 	raw := map[string][]byte{}
-	for _, purpose := range []string{keyBlindIndex, keySession, keySystem} {
+	for _, purpose := range []string{keyBlindIndex, keySession, keySystem, keyPseudonym} {
 		var id int64
 		var wrapped []byte
 		err := db.write.QueryRowContext(ctx,
@@ -62,7 +64,8 @@ func (db *DB) loadSystemKeys(ctx context.Context) error {
 		return err
 	}
 	db.bidx = bidx
-	return nil
+	db.pseudonyms, err = security.NewBlindIndex(raw[keyPseudonym])
+	return err
 }
 
 // createKey makes a new data key, stores it wrapped, and caches it unwrapped.

@@ -48,8 +48,9 @@ type ChatExport struct {
 
 // SubjectRecord is one audit entry about the customer. Who acted is given
 // by kind only (the customer, staff, the system, an API client), never by
-// name or staff number; the network address only when it was the
-// customer's own.
+// name or staff number; the client only when it was the customer's own
+// (ClientIP as the audit log keeps it: a ClientPseudonym, or in older
+// entries the address).
 type SubjectRecord struct {
 	At       time.Time
 	Action   string

@@ -224,7 +224,7 @@ func TestExportSubject(t *testing.T) {
 		}
 		var byMe bool
 		for _, r := range x.Records {
-			if r.Action == "ticket.created" && r.By == "you" && r.ClientIP == "203.0.113.7" {
+			if r.Action == "ticket.created" && r.By == "you" && r.ClientIP == db.ClientPseudonym("203.0.113.7") {
 				byMe = true
 			}
 			if r.By != "you" && r.ClientIP != "" {

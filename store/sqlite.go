@@ -47,6 +47,7 @@ type DB struct {
 	now   func() time.Time
 
 	bidx       *security.BlindIndex
+	pseudonyms *security.BlindIndex // client pseudonyms of the audit log
 	systemKey  *security.DataKey
 	sessionKey *security.DataKey
 

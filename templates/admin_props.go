@@ -171,6 +171,8 @@ type AdminStaffListProps struct {
 	InviteLink  string
 	Errors      map[string]string
 	Roles       []security.Role
+	// Invites are the invitations not used yet, for those who manage staff.
+	Invites []store.Invite
 }
 
 // AdminSessionsProps is the person's own passkeys and sessions.

@@ -194,7 +194,7 @@ func Privacy(p PrivacyProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, " after you confirm your email; deleted within an hour after that</td></tr><tr data-testid=\"keep-security\"><td>Security events: the network address of refused or suspicious requests</td><td>To protect the service and your data from abuse</td><td>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, " after you confirm your email; deleted within an hour after that</td></tr><tr data-testid=\"keep-security\"><td>Security events: the network address of refused or suspicious requests. These are the only records that keep network addresses.</td><td>To protect the service and your data from abuse</td><td>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -214,7 +214,7 @@ func Privacy(p PrivacyProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</td></tr><tr><td>The audit log: who changed what and when, with the network address; it names you by number, never by address or name</td><td>To make every change accountable and detect tampering (it cannot be edited)</td><td>For the life of the service</td></tr></tbody></table><h2>Backups</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</td></tr><tr data-testid=\"keep-audit\"><td>The audit log: who changed what and when. It names you by number, never by email address or name, and the network an action came from only by a keyed pseudonym, never by its address (older records may still hold the address itself)</td><td>To make every change accountable and detect tampering (it cannot be edited)</td><td>For the life of the service</td></tr></tbody></table><h2>Backups</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

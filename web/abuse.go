@@ -33,12 +33,15 @@ import (
 // a restart), end the client's staff and customer sessions and mail the
 // owners and admins. Steps 1 to 5 for an allowed request allocate nothing.
 //
-// A client is an IPv4 address or an IPv6 /64 (store.ClientID). Clients in
+// A client is an IPv4 address or an IPv6 /64 (store.ClientID), or the text
+// of an unreadable forwarding hop; realClientIP decides it once per request
+// (web/client.go), with whether it is exempt. Clients in
 // AbuseConfig.Exempt, loopback by default, are counted but never limited:
 // behind a reverse proxy on the same host that is not listed in
 // --trusted-proxies, every visitor would otherwise share one address and a
-// single scanner could block the whole site. The dashboard warns when
-// most traffic arrives that way.
+// single scanner could block the whole site. That setup is a mistake all
+// the same: the server warns in its log, records it for doctor, and the
+// dashboard warns when most traffic arrives that way.
 
 // Limits of one-time codes at /verify, beside those of the security
 // package (EmailCodeLimit, CodeClientLimit) for sending them.
@@ -88,8 +91,9 @@ type abuse struct {
 	seed        maphash.Seed
 	keys        keyIntern
 
-	traffic *monitor.Traffic // counts per minute, which the monitor stores
-	share   exemptShare
+	traffic   *monitor.Traffic // counts per minute, which the monitor stores
+	share     exemptShare
+	forwarded forwardWatch // requests through a proxy that is not trusted
 }
 
 // newAbuse builds the limiters and the guard on the clock now; requests
@@ -170,14 +174,14 @@ func (s *Server) abuseCheck(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ip := info(r).ip
+		ri := info(r)
 		a.share.total.Add(1)
-		if !ip.IsValid() || a.isExempt(ip) {
+		if ri.exempt {
 			a.share.exempt.Add(1)
 			a.traffic.Served(s.db.Now(), serveStatus(w, r, next))
 			return
 		}
-		key := a.keys.get(clientKey(ip))
+		key := ri.key
 		if d := a.guard.Check(key); !d.Allow {
 			if !d.Blocked {
 				// Over the throttle: a client that keeps ignoring 429s

@@ -172,7 +172,7 @@ func TestScannerBlockedWhileVisitorServed(t *testing.T) {
 			t.Errorf("an event about the visitor: %+v", e)
 		}
 	}
-	if es, _ := env.db.ListAudit(ctx, store.AuditFilter{Action: "security.blocked"}); len(es) != 1 || es[0].Target != "client:"+scanner {
+	if es, _ := env.db.ListAudit(ctx, store.AuditFilter{Action: "security.blocked"}); len(es) != 1 || es[0].Target != "client:"+env.db.ClientPseudonym(scanner) {
 		t.Errorf("audit %+v", es)
 	}
 }
@@ -255,7 +255,7 @@ func TestCodeStuffingThrottled(t *testing.T) {
 		t.Errorf("the right code from the blocked client: %d, want 403", r.status)
 	}
 	es, _ := env.db.ListAudit(context.Background(), store.AuditFilter{Action: "customer.verify_failed"})
-	if len(es) == 0 || es[0].Actor.Type != store.ActorVisitor || es[0].Actor.ClientIP != stuffer {
+	if len(es) == 0 || es[0].Actor.Type != store.ActorVisitor || es[0].Actor.ClientIP != env.db.ClientPseudonym(stuffer) {
 		t.Errorf("audit %+v", es)
 	}
 	other := env.clientFrom("198.51.100.81")
@@ -372,7 +372,7 @@ func TestAuthFailuresAudited(t *testing.T) {
 			t.Fatalf("login with an unknown passkey: %d", r.status)
 		}
 		es, _ := env.db.ListAudit(ctx, store.AuditFilter{Action: "staff.sign_in_failed"})
-		if len(es) != 1 || es[0].Actor.Type != store.ActorVisitor || es[0].Actor.ClientIP != "203.0.113.110" ||
+		if len(es) != 1 || es[0].Actor.Type != store.ActorVisitor || es[0].Actor.ClientIP != env.db.ClientPseudonym("203.0.113.110") ||
 			es[0].Details["kind"] != "passkey.unknown_credential" {
 			t.Fatalf("audit %+v", es)
 		}
@@ -389,7 +389,7 @@ func TestAuthFailuresAudited(t *testing.T) {
 			t.Fatalf("after 15 bad tokens: %d %s", last.status, last.body)
 		}
 		es, _ := env.db.ListAudit(ctx, store.AuditFilter{Action: "api.auth_failed", ActorType: store.ActorVisitor})
-		if len(es) < 10 || es[0].Actor.ClientIP != client {
+		if len(es) < 10 || es[0].Actor.ClientIP != env.db.ClientPseudonym(client) {
 			t.Fatalf("%d audit entries: %+v", len(es), es)
 		}
 	})

@@ -32,11 +32,7 @@ func (s *Server) allowCode(r *http.Request, perClient, perAddr *security.Limiter
 		s.abuseRecord(r, security.Event{Kind: security.EventLimited})
 		return false, wait
 	}
-	ip := info(r).ip
-	if !ip.IsValid() || s.abuse.isExempt(ip) {
-		return true, 0
-	}
-	if ok, wait := perClient.Allow(s.abuse.keys.get(clientKey(ip))); !ok {
+	if ok, wait := info(r).allow(perClient); !ok {
 		s.abuseRecord(r, security.Event{Kind: security.EventLimited})
 		return false, wait
 	}

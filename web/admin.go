@@ -51,6 +51,7 @@ func (s *Server) coreAdminRoutes() []adminRoute {
 		// Staff.
 		{pattern: "GET /admin/staff", perm: security.PermStaffRead, h: s.adminStaffList},
 		{pattern: "POST /admin/staff/invite", perm: security.PermStaffManage, h: s.requireStepUp(s.adminStaffInvitePost)},
+		{pattern: "POST /admin/staff/invites/{id}/revoke", perm: security.PermStaffManage, h: s.requireStepUp(s.adminStaffInviteRevokePost)},
 		{pattern: "POST /admin/staff/{id}/role", perm: security.PermStaffManage, h: s.requireStepUp(s.adminStaffRolePost)},
 		{pattern: "POST /admin/staff/{id}/disable", perm: security.PermStaffManage, h: s.requireStepUp(s.adminStaffDisablePost)},
 		{pattern: "POST /admin/staff/{id}/enable", perm: security.PermStaffManage, h: s.requireStepUp(s.adminStaffEnablePost)},

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -182,9 +183,12 @@ var loginReasons = map[string]string{
 	"out":      "You are signed out.",
 }
 
-// safeNext keeps a post-sign-in redirect inside the admin panel.
+// safeNext keeps a post-sign-in redirect inside the admin panel. Control
+// characters are refused: browsers drop a TAB or newline from a URL, which
+// would turn "/admin\t//host" into another path than the one checked.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/admin") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+	if strings.HasPrefix(next, "/admin") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") &&
+		!strings.ContainsFunc(next, unicode.IsControl) {
 		return next
 	}
 	return "/admin/tickets"

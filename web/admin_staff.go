@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"safedesk/security"
@@ -25,11 +26,49 @@ func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	me := s.currentStaff(r)
-	s.render(w, r, status, templates.AdminStaffList(templates.AdminStaffListProps{
+	p := templates.AdminStaffListProps{
 		AdminPage: s.adminPageProps(r, "Staff", "staff"), Members: members, Roles: security.Roles,
 		CanManage: me.Role.Can(security.PermStaffManage), CanOwners: me.Role.Can(security.PermOwnersManage),
 		InviteEmail: email, InviteRole: role, InviteLink: link, Errors: errs,
-	}))
+	}
+	if p.CanManage {
+		if p.Invites, err = s.db.ListInvites(r.Context()); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, status, templates.AdminStaffList(p))
+}
+
+// adminStaffInviteRevokePost revokes an invite that was not used yet: its
+// link then answers as a used one. Only owners may revoke an owner's
+// invite, as only they may send one.
+func (s *Server) adminStaffInviteRevokePost(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		s.serveError(w, r, errNotFound)
+		return
+	}
+	invites, err := s.db.ListInvites(r.Context())
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(invites, func(inv store.Invite) bool { return inv.ID == id })
+	switch {
+	case i < 0:
+		s.flash(r, "That invitation was already used, revoked or expired.")
+	case invites[i].Role == security.RoleOwner && !s.currentStaff(r).Role.Can(security.PermOwnersManage):
+		s.serveError(w, r, errForbidden)
+		return
+	default:
+		if err := s.db.RevokeInvite(r.Context(), id, s.staffActor(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.serveError(w, r, err)
+			return
+		}
+		s.flash(r, "The invitation for "+invites[i].Email+" is revoked: its link no longer works.")
+	}
+	http.Redirect(w, r, "/admin/staff", http.StatusSeeOther)
 }
 
 // adminStaffInvitePost invites someone by email. Only owners may invite

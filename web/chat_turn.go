@@ -14,12 +14,12 @@ import (
 	"safedesk/templates"
 )
 
-// chatAllow applies the per-conversation and per-address message limits.
+// chatAllow applies the per-conversation and per-client message limits.
 func (s *Server) chatAllow(r *http.Request, c store.Conversation) (time.Duration, bool) {
 	if ok, wait := s.chat.visitor.Allow("c" + strconv.FormatInt(c.ID, 10)); !ok {
 		return wait, false
 	}
-	if ok, wait := s.chat.address.Allow(clientIP(r)); !ok {
+	if ok, wait := info(r).allow(s.chat.address); !ok {
 		return wait, false
 	}
 	return 0, true

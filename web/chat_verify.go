@@ -28,7 +28,7 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, addr string
 	if msg := store.ValidateEmail(addr); msg != "" {
 		return say("That doesn't look like an email address. " + msg)
 	}
-	if ok, wait := s.chat.codes.Allow(clientIP(r)); !ok {
+	if ok, wait := info(r).allow(s.chat.codes); !ok {
 		return say("Several codes have been requested from your network already. Please try again in " +
 			templates.Duration(wait) + ", or talk to a person.")
 	}

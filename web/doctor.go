@@ -83,7 +83,7 @@ func Diagnose(ctx context.Context, in DoctorInput, now time.Time) []DoctorCheck 
 	}
 	checks = append(checks, d.audit(ctx), d.backupIdentity())
 	if db != nil {
-		checks = append(checks, d.backups(ctx, db), d.backupVerify(ctx, db))
+		checks = append(checks, d.backups(ctx, db), d.backupVerify(ctx, db), d.proxy(ctx, db))
 	}
 	return append(checks, d.smtp(), d.retention(), d.notifications(), d.binary())
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/version"
 	"io/fs"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -177,16 +178,59 @@ func (d *doctor) audit(ctx context.Context) DoctorCheck {
 		count(int64(rep.Checkpoints), "signed checkpoint", "signed checkpoints")))
 }
 
+// proxyWindow is how far back doctor looks for requests through a proxy
+// that is not trusted.
+const proxyWindow = 7 * 24 * time.Hour
+
+// proxy: a reverse proxy on this host is named in --trusted-proxies. The
+// server records requests that arrive from loopback with X-Forwarded-For
+// while loopback is no trusted proxy (forwardedKind): every visitor is then
+// one exempt client, never limited.
+func (d *doctor) proxy(ctx context.Context, db *store.DB) DoctorCheck {
+	const name = "proxy"
+	evs, err := db.ListSecurityEvents(ctx, store.EventFilter{Kind: forwardedKind, Since: d.now.Add(-proxyWindow), Limit: 1})
+	if err != nil {
+		return fail(name, err.Error(), "check the database")
+	}
+	trusted := strings.Trim(d.in.TrustedProxies, ", \t")
+	if len(evs) == 0 {
+		if trusted != "" {
+			return pass(name, "X-Forwarded-For is believed only from "+trusted)
+		}
+		return pass(name, "no request has arrived through a reverse proxy that --trusted-proxies does not name")
+	}
+	seen := fmt.Sprintf("requests arrived from loopback with X-Forwarded-For (the last at %s UTC; %v counted by then since the server started)",
+		evs[0].At.UTC().Format(time.DateTime), evs[0].Details["requests"])
+	if trustsLoopback(trusted) {
+		return pass(name, seen+"; loopback is now in --trusted-proxies ("+trusted+")")
+	}
+	return fail(name, seen+", but loopback is not in --trusted-proxies: every visitor shares the proxy's address, "+
+		"so one visitor throttles everyone and attackers are never limited or blocked",
+		"add --trusted-proxies 127.0.0.1/32,::1/128 (the proxy's address) and restart")
+}
+
+// trustsLoopback reports whether a --trusted-proxies setting covers
+// 127.0.0.1 or ::1.
+func trustsLoopback(proxies string) bool {
+	for _, p := range strings.Split(proxies, ",") {
+		pre, err := netip.ParsePrefix(strings.TrimSpace(p))
+		if err == nil && (pre.Contains(netip.MustParseAddr("127.0.0.1")) || pre.Contains(netip.IPv6Loopback())) {
+			return true
+		}
+	}
+	return false
+}
+
 // smtp: mail goes out over TLS, not to the log.
 func (d *doctor) smtp() DoctorCheck {
 	const name = "smtp"
 	if d.in.SMTP == "" {
 		return fail(name, "development mode: mail, sign-in codes included, is written to the server log and never sent",
-			"set --smtp smtps://user:pass@mail.example.com:465 (or smtp://…:587 with STARTTLS) and --mail-from")
+			"set --smtp smtps://user@mail.example.com:465 (or smtp://…:587 with STARTTLS), --smtp-password-file and --mail-from")
 	}
 	u, err := url.Parse(d.in.SMTP)
 	if err != nil {
-		return fail(name, "--smtp is not a URL", "set --smtp smtps://user:pass@host:465")
+		return fail(name, "--smtp is not a URL", "set --smtp smtps://user@host:465 and --smtp-password-file")
 	}
 	relay := u.Scheme + "://" + u.Host // never the credentials
 	switch u.Scheme {

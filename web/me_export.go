@@ -88,12 +88,16 @@ type exportConsent struct {
 	Chat    int64  `json:"chat_id"`
 }
 
+// exportRecord is an audit entry about the customer. Their own actions
+// carry the network they came from: a pseudonym of the address in records
+// since the audit log stopped keeping addresses, the address in older ones.
 type exportRecord struct {
-	At       string `json:"at"`
-	Action   string `json:"action"`
-	Target   string `json:"target"`
-	By       string `json:"by"`
-	ClientIP string `json:"network_address,omitempty"`
+	At        string `json:"at"`
+	Action    string `json:"action"`
+	Target    string `json:"target"`
+	By        string `json:"by"`
+	ClientIP  string `json:"network_address,omitempty"`
+	Pseudonym string `json:"network_pseudonym,omitempty"`
 }
 
 func exportTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -145,7 +149,11 @@ func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Tim
 			GivenAt: exportTime(c.Conversation.ConsentAt), Chat: c.Conversation.ID})
 	}
 	for _, r := range x.Records {
-		doc.Records = append(doc.Records, exportRecord{At: exportTime(r.At), Action: r.Action, Target: r.Target, By: r.By, ClientIP: r.ClientIP})
+		rec := exportRecord{At: exportTime(r.At), Action: r.Action, Target: r.Target, By: r.By, ClientIP: r.ClientIP}
+		if store.IsClientPseudonym(r.ClientIP) {
+			rec.ClientIP, rec.Pseudonym = "", r.ClientIP
+		}
+		doc.Records = append(doc.Records, rec)
 	}
 	return doc
 }
@@ -164,14 +172,15 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 		Purposes: []string{
 			"Your email address and name: to answer your requests and to let you prove they are yours.",
 			"Your requests, messages and chats: to help you.",
-			"Records of actions with their network address: to keep the service and your data secure.",
+			"Records of actions with the network address they came from: to keep the service and your data secure.",
 		},
 		Retention: map[string]string{
 			"requests":        keep(ret.ResolvedTickets, "a request is solved or closed and nothing more happens on it"),
 			"customer_record": keep(ret.ResolvedTickets, "you last confirmed your email, once no request or chat of yours is left"),
 			"chats":           "deleted " + humanPeriod(s.cfg.ChatRetention) + " after the last message; a chat that became a request is kept with it",
-			"security_events": keep(ret.SecurityEvents, "they happened"),
-			"audit_log":       "kept for the life of the service; it names you by number, never by address or name",
+			"security_events": keep(ret.SecurityEvents, "they happened") + "; they are the only records that keep network addresses",
+			"audit_log": "kept for the life of the service; it names you by number, never by email address or name, and the network " +
+				"address of your own actions only by a keyed pseudonym (older records may hold the address itself)",
 		},
 		Recipients:    []string{},
 		InternalNotes: notes,

@@ -137,12 +137,18 @@ func TestTrustedProxies(t *testing.T) {
 		remote  string
 		xff     string
 		want    string
+		exempt  bool
 	}{
-		{"untrusted peer ignores the header", "", "203.0.113.7:1234", "198.51.100.1", "203.0.113.7"},
-		{"trusted peer uses the header", "127.0.0.1/32", "127.0.0.1:1234", "198.51.100.1", "198.51.100.1"},
-		{"spoofed left entries are ignored", "127.0.0.1/32", "127.0.0.1:1234", "6.6.6.6, 198.51.100.1", "198.51.100.1"},
-		{"chains of proxies", "127.0.0.1/32,10.0.0.0/8", "127.0.0.1:1234", "198.51.100.1, 10.1.2.3", "198.51.100.1"},
-		{"garbage stops the walk", "127.0.0.1/32", "127.0.0.1:1234", "198.51.100.1, nonsense", "127.0.0.1"},
+		{"untrusted peer ignores the header", "", "203.0.113.7:1234", "198.51.100.1", "203.0.113.7", false},
+		{"trusted peer uses the header", "127.0.0.1/32", "127.0.0.1:1234", "198.51.100.1", "198.51.100.1", false},
+		{"spoofed left entries are ignored", "127.0.0.1/32", "127.0.0.1:1234", "6.6.6.6, 198.51.100.1", "198.51.100.1", false},
+		{"chains of proxies", "127.0.0.1/32,10.0.0.0/8", "127.0.0.1:1234", "198.51.100.1, 10.1.2.3", "198.51.100.1", false},
+		{"garbage is a client of its own, never the proxy", "127.0.0.1/32", "127.0.0.1:1234", "198.51.100.1, nonsense", `forwarded:"nonsense"`, false},
+		{"a port is read off", "127.0.0.1/32", "127.0.0.1:1234", "203.0.113.5:1234", "203.0.113.5", false},
+		{"brackets are read off", "127.0.0.1/32", "127.0.0.1:1234", "[2001:db8::1]", "2001:db8::1", false},
+		{"bracketed address with a port", "127.0.0.1/32", "127.0.0.1:1234", "[2001:db8::1]:443", "2001:db8::1", false},
+		{"only the proxy: limited like anyone", "127.0.0.1/32", "127.0.0.1:1234", "", "127.0.0.1", false},
+		{"loopback without trusted proxies is exempt", "", "127.0.0.1:1234", "", "127.0.0.1", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,8 +163,10 @@ func TestTrustedProxies(t *testing.T) {
 			if tt.xff != "" {
 				r.Header.Set("X-Forwarded-For", tt.xff)
 			}
-			if got := s.peerClient(r).String(); got != tt.want {
-				t.Fatalf("client %s, want %s", got, tt.want)
+			ri := &reqInfo{}
+			s.resolveClient(r, ri)
+			if got := ri.clientLabel(); got != tt.want || ri.exempt != tt.exempt {
+				t.Fatalf("client %s (exempt %v), want %s (exempt %v)", got, ri.exempt, tt.want, tt.exempt)
 			}
 		})
 	}

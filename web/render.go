@@ -33,7 +33,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	buf.Reset()
 	defer bufPool.Put(buf)
 	if err := c.Render(r.Context(), buf); err != nil {
-		s.log.Error("render", "path", r.URL.Path, "err", err, "request_id", info(r).id)
+		s.log.Error("render", "path", loggedPath(r), "err", err, "request_id", info(r).id)
 		if status != http.StatusInternalServerError {
 			s.serveError(w, r, err)
 		}
@@ -84,7 +84,7 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "600")
 	}
 	if status >= 500 {
-		s.log.Error("server error", "method", r.Method, "path", r.URL.Path, "err", err, "request_id", info(r).id)
+		s.log.Error("server error", "method", r.Method, "path", loggedPath(r), "err", err, "request_id", info(r).id)
 	}
 	s.render(w, r, status, templates.ErrorPage(templates.ErrorProps{
 		Page: s.page(r, title), Status: status, Message: msg, RequestID: info(r).id,

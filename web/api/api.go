@@ -57,12 +57,28 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Client is the HTTP layer's decision about who sent a request, made once
+// per request; every limit of the API consults it.
+type Client struct {
+	// Addr is the client's address (from a trusted proxy's X-Forwarded-For
+	// when the peer is one); invalid when a proxy named the client in a
+	// form that is no address.
+	Addr netip.Addr
+	// Label names the client in records: the address, or what stands for
+	// it.
+	Label string
+	// Key is the client's key in every limit.
+	Key string
+	// Exempt clients (a trusted network such as loopback) are counted but
+	// never limited.
+	Exempt bool
+}
+
 // Hooks is what the API takes from the HTTP layer that mounts it; every
 // one is required.
 type Hooks struct {
-	// ClientAddr is the client's address as the HTTP layer resolved it
-	// (from a trusted proxy's X-Forwarded-For when the peer is one).
-	ClientAddr func(*http.Request) netip.Addr
+	// Client is the client of a request as the HTTP layer decided it.
+	Client func(*http.Request) Client
 	// RequestID names the request in logs and in the answer to a fault.
 	RequestID func(*http.Request) string
 	// AuthFailed is called for every refused API token or OAuth2 client
@@ -222,12 +238,18 @@ func pathMatches(pattern, path string) bool {
 	return true
 }
 
-// clientIP is the client's address as text, "" when unknown.
-func (h *Handler) clientIP(r *http.Request) string {
-	if a := h.hooks.ClientAddr(r); a.IsValid() {
-		return a.String()
+// clientIP names the client in records: its address as text, or what
+// stands for it; "" when unknown.
+func (h *Handler) clientIP(r *http.Request) string { return h.hooks.Client(r).Label }
+
+// allow takes a token for key from l: an exempt client is counted but
+// never refused.
+func allow(l *security.Limiter, key string, c Client) (bool, time.Duration) {
+	ok, wait := l.Allow(key)
+	if c.Exempt {
+		return true, 0
 	}
-	return ""
+	return ok, wait
 }
 
 // actor names the caller in the audit log.

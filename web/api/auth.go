@@ -16,7 +16,7 @@ import (
 // limits are the API's rate limiters.
 type limits struct {
 	caller   *security.Limiter // per token, or per OAuth client for all its tokens
-	failures *security.Limiter // failed authentications per client address
+	failures *security.Limiter // failed authentications per client (Client.Key)
 	policy   string            // the RateLimit-Policy header value
 
 	mu      sync.Mutex
@@ -43,7 +43,8 @@ func newLimits(rate float64, burst int) *limits {
 // against the limit.
 func (h *Handler) auth(scope string, next handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if q := h.limits.failures.Status(h.clientIP(r)); q.Remaining <= 0 {
+		c := h.hooks.Client(r)
+		if q := h.limits.failures.Status(c.Key); q.Remaining <= 0 && !c.Exempt {
 			h.tooMany(w, r, q.Reset)
 			return
 		}
@@ -53,7 +54,7 @@ func (h *Handler) auth(scope string, next handlerFunc) http.Handler {
 			h.ServeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "Send an API token: Authorization: Bearer <token>."))
 			return
 		}
-		p, err := h.db.AuthenticateToken(r.Context(), token, h.hooks.ClientAddr(r))
+		p, err := h.db.AuthenticateToken(r.Context(), token, c.Addr)
 		if err != nil {
 			h.authFailed(w, r, p, err)
 			return
@@ -64,7 +65,7 @@ func (h *Handler) auth(scope string, next handlerFunc) http.Handler {
 		}
 		hd := w.Header()
 		hd.Set("RateLimit-Policy", h.limits.policy)
-		allowed, wait := h.limits.caller.Allow(key)
+		allowed, wait := allow(h.limits.caller, key, c)
 		q := h.limits.caller.Status(key)
 		hd.Set("RateLimit", fmt.Sprintf(`"caller";r=%d;t=%d`, q.Remaining, q.ResetSeconds()))
 		if !allowed {
@@ -108,7 +109,8 @@ func (h *Handler) authFailed(w http.ResponseWriter, r *http.Request, p store.Pri
 		h.ServeError(w, r, err)
 		return
 	}
-	if ok, wait := h.limits.failures.Allow(h.clientIP(r)); !ok {
+	c := h.hooks.Client(r)
+	if ok, wait := allow(h.limits.failures, c.Key, c); !ok {
 		h.tooMany(w, r, wait)
 		return
 	}

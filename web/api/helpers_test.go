@@ -65,8 +65,11 @@ func newTestAPI(t testing.TB, adjust ...func(*Config)) *testAPI {
 	log := slog.New(a.logs)
 	a.webhooks = NewDeliverer(cfg, a.db, log, func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() })
 	a.h = New(cfg, a.db, a.webhooks, Hooks{
-		ClientAddr: func(r *http.Request) netip.Addr { return netip.MustParseAddrPort(r.RemoteAddr).Addr() },
-		RequestID:  func(*http.Request) string { return testRequestID },
+		Client: func(r *http.Request) Client {
+			a := netip.MustParseAddrPort(r.RemoteAddr).Addr()
+			return Client{Addr: a, Label: a.String(), Key: a.String()}
+		},
+		RequestID: func(*http.Request) string { return testRequestID },
 		AuthFailed: func(_ *http.Request, kind string) {
 			a.mu.Lock()
 			a.authFailed = append(a.authFailed, kind)
