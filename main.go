@@ -27,7 +27,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -1105,12 +1104,15 @@ func backupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func backupList(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := parseCommand("backup list", args, stderr, nil)
+	cfg, fs, err := parseCommand("backup list", args, stderr, func(fs *flag.FlagSet, c *Config) { c.Backup.KeepFlag(fs) })
 	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("backup list: unexpected argument %q", fs.Arg(0))}
+	}
+	if err := cfg.Backup.Validate(); err != nil {
+		return asUsage(err)
 	}
 	dir := filepath.Join(cfg.Data, "backups")
 	entries, err := backup.List(dir)
@@ -1121,16 +1123,7 @@ func backupList(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		_, err := fmt.Fprintf(stdout, "no backups in %s\n", dir)
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TAKEN (UTC)\tBYTES\tSNAPSHOT SHA-256\tFILE")
-	for _, e := range entries {
-		sum := "(no manifest)"
-		if e.Manifest != nil {
-			sum = e.Manifest.SHA256[:16] + "…"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", e.Created.Format(time.DateTime), e.Size, sum, e.Path)
-	}
-	return tw.Flush()
+	return backup.WriteList(stdout, entries, cfg.Backup.Keep, time.Now())
 }
 
 // parseDecrypt parses the flags of verify and restore, whose one

@@ -479,6 +479,12 @@ func TestBackupCommands(t *testing.T) {
 		if err != nil || !strings.HasPrefix(out, "TAKEN (UTC)") || !strings.Contains(out, filepath.Dir(file)) {
 			t.Errorf("backup list = %q, %v", out, err)
 		}
+		if !strings.Contains(out, "KEPT BECAUSE") || !strings.Contains(out, "newest 1/3, daily ") {
+			t.Errorf("backup list does not say why the ladder keeps the backup: %q", out)
+		}
+		if _, err := runCmd(t, "backup", "list", "--data", dir, "--backup-keep", "7x"); err == nil {
+			t.Error("backup list took a bad --backup-keep")
+		}
 		if out, err := runCmd(t, "backup", "list", "--data", t.TempDir()); err != nil || !strings.HasPrefix(out, "no backups in ") {
 			t.Errorf("backup list of an empty folder = %q, %v", out, err)
 		}

@@ -170,9 +170,9 @@ func (s *Server) backupNotice() templates.BackupNotice {
 	return templates.BackupNotice{Enabled: true, Ladder: ladder.Words, Longest: ladder.Longest, Schedule: st.Schedule, Copy: st.CopyTo != ""}
 }
 
-// ladder is a backup retention ladder ("7d,4w,12m") in words.
+// ladder is a backup retention ladder ("3,7d,4w,12m") in words.
 type ladder struct {
-	Words   string // "the newest backup of each of the last 7 days, 4 weeks and 12 months"
+	Words   string // "the newest 3 backups and the newest backup of each of the last 7 days, 4 weeks and 12 months"
 	Longest string // "about 12 months": how old the oldest kept backup can be
 }
 
@@ -182,8 +182,13 @@ func describeLadder(keep string) ladder {
 	var parts []string
 	var longest time.Duration
 	longestText := ""
+	newest := 0
 	for part := range strings.SplitSeq(keep, ",") {
 		part = strings.TrimSpace(part)
+		if n, err := strconv.Atoi(part); err == nil && n > 0 {
+			newest = n // a bare number: the newest n, whatever their age
+			continue
+		}
 		if len(part) < 2 {
 			continue
 		}
@@ -208,14 +213,22 @@ func describeLadder(keep string) ladder {
 			longest, longestText = span, "about "+text
 		}
 	}
-	if len(parts) == 0 {
+	switch {
+	case len(parts) == 0 && newest <= 1:
 		return ladder{Words: "only the newest backup", Longest: "until the next backup replaces it"}
+	case len(parts) == 0:
+		return ladder{Words: fmt.Sprintf("the newest %d backups", newest), Longest: fmt.Sprintf("until %d newer backups replace it", newest)}
 	}
 	words := parts[0]
 	if len(parts) > 1 {
 		words = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 	}
-	return ladder{Words: "the newest backup of each of the last " + words, Longest: longestText}
+	l := ladder{Words: "the newest backup of each of the last " + words, Longest: longestText}
+	if newest > 1 {
+		l.Words = fmt.Sprintf("the newest %d backups and ", newest) + l.Words
+		l.Longest += fmt.Sprintf(" (longer only while fewer than %d newer backups exist)", newest)
+	}
+	return l
 }
 
 func plural(n int, unit string) string {

@@ -462,6 +462,9 @@ func TestDescribeLadder(t *testing.T) {
 		"14d":       {"the newest backup of each of the last 14 days", "about 14 days"},
 		"1d,1w":     {"the newest backup of each of the last 1 day and 1 week", "about 1 week"},
 		"x":         {"only the newest backup", "until the next backup replaces it"},
+		"3,7d,4w,12m": {"the newest 3 backups and the newest backup of each of the last 7 days, 4 weeks and 12 months",
+			"about 12 months (longer only while fewer than 3 newer backups exist)"},
+		"5": {"the newest 5 backups", "until 5 newer backups replace it"},
 	} {
 		if got := describeLadder(keep); got != want {
 			t.Errorf("%q: got %+v, want %+v", keep, got, want)
