@@ -217,7 +217,7 @@ func describeLadder(keep string) ladder {
 	case len(parts) == 0 && newest <= 1:
 		return ladder{Words: "only the newest backup", Longest: "until the next backup replaces it"}
 	case len(parts) == 0:
-		return ladder{Words: fmt.Sprintf("the newest %d backups", newest), Longest: fmt.Sprintf("until %d newer backups replace it", newest)}
+		return ladder{Words: fmt.Sprintf("the newest %d backups", newest), Longest: fmt.Sprintf("%d more backups", newest)}
 	}
 	words := parts[0]
 	if len(parts) > 1 {
@@ -226,7 +226,7 @@ func describeLadder(keep string) ladder {
 	l := ladder{Words: "the newest backup of each of the last " + words, Longest: longestText}
 	if newest > 1 {
 		l.Words = fmt.Sprintf("the newest %d backups and ", newest) + l.Words
-		l.Longest += fmt.Sprintf(" (longer only while fewer than %d newer backups exist)", newest)
+		l.Longest += fmt.Sprintf(" (or %d more backups, if those take longer)", newest)
 	}
 	return l
 }
