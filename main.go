@@ -1178,12 +1178,8 @@ func backupRestore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if res.DB == "" {
 		return err
 	}
-	fmt.Fprintf(stdout, "restored %s into %s\n", filepath.Base(file), res.DB)
-	if res.SafetyCopy != "" {
-		fmt.Fprintf(stdout, "the database it replaced is kept as %s\n", res.SafetyCopy)
-	}
-	if err != nil {
-		return err
+	if werr := res.WriteReport(stdout, file); werr != nil || err != nil {
+		return errors.Join(err, werr)
 	}
 	_, err = fmt.Fprintf(stdout, "start the server with: safedesk serve --data %s\n", cfg.Data)
 	return err

@@ -530,11 +530,22 @@ func TestBackupCommands(t *testing.T) {
 		_, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target)
 		storetest.OneLine(t, err, "live database")
 	})
-	t.Run("--force keeps a safety copy and says where", func(t *testing.T) {
+	t.Run("--force keeps a safety copy and says where, and keeps erasures", func(t *testing.T) {
+		db := storetest.Open(t, target)
+		if _, err := db.EraseCustomer(t.Context(), 2, store.CLIActor); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
 		out, err := runCmd(t, "backup", "restore", "--force", file, "--identity", id, "--data", target)
 		matches, _ := filepath.Glob(filepath.Join(target, store.DBName) + ".pre-restore-*")
 		if err != nil || len(matches) != 1 || !strings.Contains(out, "the database it replaced is kept as "+matches[0]) {
 			t.Fatalf("safety copies %v; output %q, %v", matches, out, err)
+		}
+		if !strings.Contains(out, "erased again 1 customers that "+filepath.Join(target, store.ErasureJournalName)) || !strings.Contains(out, "\n  customer 2, erased ") {
+			t.Errorf("restore does not say whom it erased again: %q", out)
+		}
+		if _, err := storetest.Open(t, target).GetCustomer(t.Context(), 2); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the erased customer is back after the restore: %v", err)
 		}
 	})
 }

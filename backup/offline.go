@@ -115,7 +115,9 @@ func recordOffline(ctx context.Context, dir, keyFile string, run store.BackupRun
 // beside a server, verifies the backup as VerifyFile does before touching
 // anything, keeps a database it replaces (force) as a safety copy, then
 // opens the restored database as the server will (running newer
-// migrations) and records the restore in its audit log. keyFile is the
+// migrations), erases again every customer that the data folder's erasure
+// journal records as erased after the backup was taken (RestoreResult.Reerased),
+// and records the restore in its audit log. keyFile is the
 // --master-key-file setting, which locates the audit signing key. The
 // result's DB is set once the database is in place, even when recording
 // the restore then fails.
@@ -148,12 +150,14 @@ func RestoreInto(ctx context.Context, file string, d Decrypt, dir, keyFile strin
 	if err != nil {
 		return RestoreResult{}, err
 	}
-	return res, recordRestore(ctx, file, res, rings)
+	err = recordRestore(ctx, file, &res, rings)
+	return res, err
 }
 
-// recordRestore opens the restored database as the server will and
-// records the restore in its audit log.
-func recordRestore(ctx context.Context, file string, res RestoreResult, rings []*security.Keyring) error {
+// recordRestore opens the restored database as the server will, erases
+// again the customers the erasure journal says were erased after the
+// backup was taken, and records the restore in its audit log.
+func recordRestore(ctx context.Context, file string, res *RestoreResult, rings []*security.Keyring) error {
 	i, err := store.MasterKeyInUse(ctx, res.DB, rings...)
 	if err != nil {
 		return err
@@ -165,7 +169,14 @@ func recordRestore(ctx context.Context, file string, res RestoreResult, rings []
 	if err != nil {
 		return fmt.Errorf("restored, but the database does not open: %w", err)
 	}
+	if _, err := os.Stat(db.ErasureJournal()); err == nil {
+		res.Journal = db.ErasureJournal()
+	}
+	res.Reerased, err = db.ReplayErasures(ctx, store.CLIActor)
+	if err != nil {
+		return errors.Join(fmt.Errorf("restored, but the erasure journal was not replayed (safedesk serve replays it at start): %w", err), db.Close())
+	}
 	err = db.RecordAudit(ctx, store.CLIActor, "backup.restored", "backup:"+filepath.Base(file),
-		map[string]any{"schema": res.Manifest.SchemaVersion, "safety_copy": filepath.Base(res.SafetyCopy)})
+		map[string]any{"schema": res.Manifest.SchemaVersion, "safety_copy": filepath.Base(res.SafetyCopy), "reerased": len(res.Reerased)})
 	return errors.Join(err, db.Close())
 }

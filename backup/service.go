@@ -107,10 +107,20 @@ func New(ctx context.Context, o Options, d Deps) (*Service, error) {
 	return s, nil
 }
 
-// Prepare readies the data folder for a server: the backups folder exists
-// (so its free space can be shown), and the first start makes the backup
-// identity and says loudly to move it off the server.
+// Prepare readies the data folder for a server: a database older than the
+// erasure journal (put back by hand from a backup) has the erasures since
+// applied again, the backups folder exists (so its free space can be
+// shown), and the first start makes the backup identity and says loudly to
+// move it off the server.
 func (s *Service) Prepare() error {
+	redone, err := s.db.ReplayErasures(s.ctx, store.SystemActor)
+	for _, e := range redone {
+		s.log.Warn("customer erased again: the erasure journal records an erasure this database did not hold (was an older copy put back?)",
+			"customer", e.CustomerID, "erased_at", e.Erased.Format(time.RFC3339))
+	}
+	if err != nil {
+		return fmt.Errorf("erasure journal %s: %w", s.db.ErasureJournal(), err)
+	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return fmt.Errorf("backups folder: %w", err)
 	}
@@ -204,7 +214,8 @@ func (s *Service) Run(ctx context.Context, source string, a store.Actor) (Manife
 }
 
 // create makes a backup, copies it, applies the retention ladder to both
-// folders, and drops master.key.prev once a backup no longer needs it.
+// folders, and drops master.key.prev and the safety copies of restores
+// once a backup no longer needs them.
 func (s *Service) create(ctx context.Context, source string, a store.Actor) (Manifest, error) {
 	started, wallStart := s.db.Now(), time.Now()
 	var m Manifest
@@ -221,6 +232,7 @@ func (s *Service) create(ctx context.Context, source string, a store.Actor) (Man
 			s.prune(s.copyTo)
 		}
 		s.dropPreviousKey(wallStart)
+		s.dropSafetyCopies()
 	}
 	s.record(ctx, run, err, a)
 	if err != nil {
@@ -298,6 +310,18 @@ func (s *Service) prune(dir string) {
 	}
 	if err != nil {
 		s.log.Error("retention ladder not fully applied", "dir", dir, "err", err)
+	}
+}
+
+// dropSafetyCopies deletes the databases a restore kept aside, now that a
+// backup of the restored one exists; a failure is logged.
+func (s *Service) dropSafetyCopies() {
+	removed, err := removeSafetyCopies(s.dataDir)
+	for _, p := range removed {
+		s.log.Info("safety copy of the database a restore replaced removed: a backup of the restored database exists", "file", p)
+	}
+	if err != nil {
+		s.log.Error("safety copy not removed", "err", err)
 	}
 }
 

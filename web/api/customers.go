@@ -51,7 +51,7 @@ func (h *Handler) customerExport(w http.ResponseWriter, r *http.Request, p *stor
 		h.ServeError(w, r, err)
 		return
 	}
-	x, err := h.db.ExportCustomer(r.Context(), id)
+	x, err := h.db.ExportSubject(r.Context(), id, false)
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
