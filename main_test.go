@@ -976,3 +976,80 @@ func TestSchedulerLogs(t *testing.T) {
 	}
 	var _ cron.Schedule = after{}
 }
+
+// TestRestoredAuditLogVerifies follows the README's recovery: master key,
+// backup identity and audit public key kept off the server, the folder
+// lost. The restored folder's audit log verifies, saying which key
+// anchored which range, and the server signs checkpoints again.
+func TestRestoredAuditLogVerifies(t *testing.T) {
+	dir, _ := dataFolder(t)
+	file, _ := createBackup(t, dir) // signs a checkpoint first, making the signing key
+	offServer := t.TempDir()
+	writePub := func(data, name string) string {
+		t.Helper()
+		pub, err := runCmd(t, "audit", "public-key", "--data", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(offServer, name)
+		if err := os.WriteFile(p, []byte(pub), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	oldPub := writePub(dir, "old.pem")
+	id := filepath.Join(offServer, backup.IdentityName)
+	for _, name := range []string{store.MasterKeyName, backup.IdentityName} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(offServer, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	target := t.TempDir()
+	key, err := os.ReadFile(filepath.Join(offServer, store.MasterKeyName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := security.WriteFileAtomic(filepath.Join(target, store.MasterKeyName), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target, "--audit-public-key", oldPub)
+	if err != nil || !strings.Contains(out, "signed by "+store.AuditKeyName) || !strings.Contains(out, "made now") ||
+		!strings.Contains(out, "safedesk audit public-key --data "+target) {
+		t.Fatalf("restore: %q, %v", out, err)
+	}
+
+	out, err = runCmd(t, "audit", "verify", "--data", target)
+	if err != nil || !strings.HasPrefix(out, "audit log intact: ") {
+		t.Fatalf("verify with the new server's key: %q, %v", out, err)
+	}
+	if !strings.Contains(out, "begun by a restore, verified with "+filepath.Join(target, store.AuditKeyName)) ||
+		!strings.Contains(out, "NOT ANCHORED") {
+		t.Errorf("verify does not say which key covered which range: %q", out)
+	}
+	out, err = runCmd(t, "audit", "verify", "--data", target, "--public-key", oldPub)
+	if err != nil || !strings.Contains(out, "verified with --public-key "+oldPub) {
+		t.Errorf("verify with the old public key: %q, %v", out, err)
+	}
+	newPub := writePub(target, "new.pem")
+	out, err = runCmd(t, "audit", "verify", "--data", target, "--public-key", oldPub, "--public-key", newPub)
+	if err != nil || strings.Contains(out, "NOT ANCHORED") || strings.Count(out, "verified with --public-key ") != 2 {
+		t.Errorf("verify with both public keys: %q, %v", out, err)
+	}
+
+	db := storetest.Open(t, target)
+	signer, err := store.AuditSigningKey(target, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordAudit(t.Context(), store.SystemActor, "test.entry", "test:1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Checkpoint(t.Context(), signer, store.CheckpointPeriodic); err != nil {
+		t.Errorf("the restored server cannot sign checkpoints: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -150,14 +151,16 @@ func RestoreInto(ctx context.Context, file string, d Decrypt, dir, keyFile strin
 	if err != nil {
 		return RestoreResult{}, err
 	}
-	err = recordRestore(ctx, file, &res, rings)
+	err = recordRestore(ctx, file, &res, rings, store.AuditKeyPath(dir, keyFile))
 	return res, err
 }
 
 // recordRestore opens the restored database as the server will, erases
 // again the customers the erasure journal says were erased after the
-// backup was taken, and records the restore in its audit log.
-func recordRestore(ctx context.Context, file string, res *RestoreResult, rings []*security.Keyring) error {
+// backup was taken, records the restore in its audit log, and begins a
+// new signed range of audit checkpoints with the signing key at keyPath
+// (made there when missing: backups never hold it).
+func recordRestore(ctx context.Context, file string, res *RestoreResult, rings []*security.Keyring, keyPath string) error {
 	i, err := store.MasterKeyInUse(ctx, res.DB, rings...)
 	if err != nil {
 		return err
@@ -178,5 +181,25 @@ func recordRestore(ctx context.Context, file string, res *RestoreResult, rings [
 	}
 	err = db.RecordAudit(ctx, store.CLIActor, "backup.restored", "backup:"+filepath.Base(file),
 		map[string]any{"schema": res.Manifest.SchemaVersion, "safety_copy": filepath.Base(res.SafetyCopy), "reerased": len(res.Reerased)})
+	if err == nil {
+		err = startSigningRange(ctx, db, res, keyPath)
+	}
 	return errors.Join(err, db.Close())
+}
+
+// startSigningRange begins the restored log's new signed range with the
+// signing key at keyPath, which it makes when missing.
+func startSigningRange(ctx context.Context, db *store.DB, res *RestoreResult, keyPath string) error {
+	_, err := os.Stat(keyPath)
+	res.SigningKeyMade = errors.Is(err, os.ErrNotExist)
+	key, err := security.LoadOrCreateSigningKey(keyPath)
+	if err != nil {
+		return fmt.Errorf("restored, but the audit signing key: %w", err)
+	}
+	res.SigningKey = key.Public().(ed25519.PublicKey)
+	res.SigningFrom, err = db.StartSigningRange(ctx, key, "restore", store.CLIActor)
+	if err != nil {
+		return fmt.Errorf("restored, but no new signed range of the audit log began: %w", err)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,13 @@ type RestoreResult struct {
 	// Reerased are the customers RestoreInto erased again because the
 	// erasure journal records them as erased after the backup was taken.
 	Reerased []store.JournalEntry
+	// SigningKey is the public half of the key that signs the audit
+	// checkpoints from SigningFrom, the checkpoint that begins the signed
+	// range RestoreInto started; SigningKeyMade says the key was made by
+	// the restore, since the folder had none.
+	SigningKey     ed25519.PublicKey
+	SigningFrom    security.Checkpoint
+	SigningKeyMade bool
 }
 
 // WriteReport writes what a restore of file did, for the command line:
@@ -59,6 +67,14 @@ func (r RestoreResult) WriteReport(w io.Writer, file string) error {
 		for _, e := range r.Reerased {
 			fmt.Fprintf(&b, "  customer %d, erased %s\n", e.CustomerID, e.Erased.UTC().Format(time.RFC3339))
 		}
+	}
+	if r.SigningFrom.Seq > 0 {
+		made := ""
+		if r.SigningKeyMade {
+			made = ", made now: backups never hold the signing key"
+		}
+		fmt.Fprintf(&b, "audit: checkpoints from seq %d on are signed by %s (key %s%s); keep its public key off the server with the old one:\n  safedesk audit public-key --data %s > audit-public-key-%s.pem\n",
+			r.SigningFrom.Seq, store.AuditKeyName, store.KeyID(r.SigningKey), made, filepath.Dir(r.DB), store.KeyID(r.SigningKey))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
