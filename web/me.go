@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -57,14 +56,7 @@ func (s *Server) exportNotes(ctx context.Context) (bool, error) {
 // meExport answers an access request: a JSON file of everything held about
 // the verified customer, recorded in the audit log before it is sent.
 func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	id := s.customerID(r)
-	notes, err := s.exportNotes(ctx)
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	x, err := s.db.ExportSubject(ctx, id, notes)
+	body, err := s.exportSubject(r.Context(), s.customerID(r), s.actor(r))
 	if errors.Is(err, store.ErrNotFound) {
 		s.staleCustomer(w, r)
 		return
@@ -73,24 +65,7 @@ func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	now := s.db.Now()
-	body, err := json.MarshalIndent(s.subjectDocument(x, notes, now), "", "  ")
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	if err := s.db.RecordAudit(ctx, s.actor(r), "customer.exported", "customer:"+strconv.FormatInt(id, 10), map[string]any{
-		"tickets": len(x.Tickets), "chats": len(x.Chats), "internal_notes": notes,
-	}); err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="my-data-%s.json"`, now.UTC().Format("2006-01-02")))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	w.Write(append(body, '\n'))
+	s.sendExport(w, r, body, "my-data-"+s.db.Now().UTC().Format(time.DateOnly)+".json")
 }
 
 // meDelete explains erasure and asks the customer to confirm it.
