@@ -117,7 +117,8 @@ func recordOffline(ctx context.Context, dir, keyFile string, run store.BackupRun
 // anything, keeps a database it replaces (force) as a safety copy, then
 // opens the restored database as the server will (running newer
 // migrations), erases again every customer that the data folder's erasure
-// journal records as erased after the backup was taken (RestoreResult.Reerased),
+// journal (or, in a folder without one, the copy beside the backup)
+// records as erased after the backup was taken (RestoreResult.Reerased),
 // and records the restore in its audit log. keyFile is the
 // --master-key-file setting, which locates the audit signing key. The
 // result's DB is set once the database is in place, even when recording
@@ -151,8 +152,33 @@ func RestoreInto(ctx context.Context, file string, d Decrypt, dir, keyFile strin
 	if err != nil {
 		return RestoreResult{}, err
 	}
+	if res.JournalFrom, err = adoptJournal(file, dir); err != nil {
+		return res, err
+	}
 	err = recordRestore(ctx, file, &res, rings, store.AuditKeyPath(dir, keyFile))
 	return res, err
+}
+
+// adoptJournal copies the erasure journal kept beside the backup at file
+// into the data folder dir when dir has none, as on a new server, and
+// returns where it came from ("" when it copied nothing).
+func adoptJournal(file, dir string) (string, error) {
+	dst := filepath.Join(dir, store.ErasureJournalName)
+	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+		return "", nil // the folder's own journal: it knows best
+	}
+	src := filepath.Join(filepath.Dir(file), store.ErasureJournalName)
+	b, err := os.ReadFile(src)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("restored, but the erasure journal beside the backup: %w", err)
+	}
+	if err := security.WriteFileAtomic(dst, b, 0o600); err != nil {
+		return "", fmt.Errorf("restored, but the erasure journal beside the backup: %w", err)
+	}
+	return src, nil
 }
 
 // recordRestore opens the restored database as the server will, erases

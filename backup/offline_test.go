@@ -279,7 +279,7 @@ func TestRestoreKeepsErasures(t *testing.T) {
 	if err := res.WriteReport(&out, file); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"erased again 1 customers that " + filepath.Join(dir, store.ErasureJournalName), "  customer 1, erased ",
+	for _, want := range []string{"erased again 1 customer that " + filepath.Join(dir, store.ErasureJournalName), "  customer 1, erased ",
 		"kept as " + res.SafetyCopy + "; the next successful backup removes it"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
@@ -329,4 +329,41 @@ func (d Decrypt) mustIdentities(t *testing.T) []age.Identity {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// TestRestoreOnANewServerKeepsErasures: the data folder is lost. Restoring
+// an older backup onto a new server replays the copy of the erasure
+// journal that the newer backup left beside the backups.
+func TestRestoreOnANewServerKeepsErasures(t *testing.T) {
+	dir, _ := dataFolder(t)
+	older := damagedCopy(t, backupOf(t, dir), func(string) {}) // kept aside from the ladder
+	db := storetest.Open(t, dir)
+	if _, err := db.EraseCustomer(t.Context(), 3, store.CLIActor); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	newer := backupOf(t, dir)
+	beside := filepath.Join(filepath.Dir(newer), store.ErasureJournalName)
+	if err := os.Rename(beside, filepath.Join(filepath.Dir(older), store.ErasureJournalName)); err != nil {
+		t.Fatalf("no copy of the journal beside the backups: %v", err)
+	}
+
+	target := t.TempDir()
+	key, err := os.ReadFile(filepath.Join(dir, MasterKeyName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := security.WriteFileAtomic(filepath.Join(target, MasterKeyName), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := RestoreInto(t.Context(), older, Decrypt{Identity: filepath.Join(dir, IdentityName)}, target, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Reerased) != 1 || res.Reerased[0].CustomerID != 3 || res.JournalFrom == "" {
+		t.Fatalf("restore: %+v", res)
+	}
+	if _, err := storetest.Open(t, target).GetCustomer(t.Context(), 3); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the erased customer is back on the new server: %v", err)
+	}
 }

@@ -33,8 +33,9 @@ type RestoreResult struct {
 	// DB is the restored database, set once the restore has succeeded.
 	DB string
 	// Journal is the erasure journal RestoreInto replayed; "" when the
-	// folder has none.
-	Journal string
+	// folder has none. JournalFrom is the copy beside the backup it was
+	// taken from, when the folder had none of its own.
+	Journal, JournalFrom string
 	// Reerased are the customers RestoreInto erased again because the
 	// erasure journal records them as erased after the backup was taken.
 	Reerased []store.JournalEntry
@@ -56,25 +57,29 @@ func (r RestoreResult) WriteReport(w io.Writer, file string) error {
 	if r.SafetyCopy != "" {
 		fmt.Fprintf(&b, "the database it replaced is kept as %s; the next successful backup removes it\n", r.SafetyCopy)
 	}
+	if r.JournalFrom != "" {
+		fmt.Fprintf(&b, "erasure journal copied from beside the backup: %s\n", r.JournalFrom)
+	}
 	switch {
 	case r.Journal == "":
-		fmt.Fprintf(&b, "no erasure journal (%s) in %s: if the old data folder survives, copy its journal here before starting the server, which then erases again whoever was erased after this backup\n",
+		fmt.Fprintf(&b, "no erasure journal (%s) in %s or beside the backup: if the old data folder survives, copy its journal here before starting the server, which then erases again whoever was erased after this backup\n",
 			store.ErasureJournalName, filepath.Dir(r.DB))
 	case len(r.Reerased) == 0:
 		fmt.Fprintf(&b, "erasure journal %s: no customer erased after this backup was left to erase\n", r.Journal)
 	default:
-		fmt.Fprintf(&b, "erased again %d customers that %s records as erased after this backup was taken:\n", len(r.Reerased), r.Journal)
+		fmt.Fprintf(&b, "erased again %s that %s records as erased after this backup was taken:\n", plural(len(r.Reerased), "customer"), r.Journal)
 		for _, e := range r.Reerased {
 			fmt.Fprintf(&b, "  customer %d, erased %s\n", e.CustomerID, e.Erased.UTC().Format(time.RFC3339))
 		}
 	}
-	if r.SigningFrom.Seq > 0 {
-		made := ""
-		if r.SigningKeyMade {
-			made = ", made now: backups never hold the signing key"
-		}
-		fmt.Fprintf(&b, "audit: checkpoints from seq %d on are signed by %s (key %s%s); keep its public key off the server with the old one:\n  safedesk audit public-key --data %s > audit-public-key-%s.pem\n",
-			r.SigningFrom.Seq, store.AuditKeyName, store.KeyID(r.SigningKey), made, filepath.Dir(r.DB), store.KeyID(r.SigningKey))
+	switch {
+	case r.SigningFrom.Seq == 0:
+	case r.SigningKeyMade:
+		fmt.Fprintf(&b, "audit: checkpoints from seq %d on are signed by a new %s (key %s; backups never hold the signing key): keep its public key off the server with the old one:\n  safedesk audit public-key --data %s > audit-public-key-%s.pem\n",
+			r.SigningFrom.Seq, store.AuditKeyName, store.KeyID(r.SigningKey), filepath.Dir(r.DB), store.KeyID(r.SigningKey))
+	default:
+		fmt.Fprintf(&b, "audit: a new signed range of checkpoints begins at seq %d, signed by %s (key %s)\n",
+			r.SigningFrom.Seq, store.AuditKeyName, store.KeyID(r.SigningKey))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -235,4 +240,12 @@ func removeSafetyCopies(dataDir string) ([]string, error) {
 		removed = append(removed, m)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// plural writes n things: "1 customer", "2 customers".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"safedesk/security"
 	"safedesk/store"
 )
 
@@ -233,6 +234,7 @@ func (s *Service) create(ctx context.Context, source string, a store.Actor) (Man
 		}
 		s.dropPreviousKey(wallStart)
 		s.dropSafetyCopies()
+		s.copyJournal()
 	}
 	s.record(ctx, run, err, a)
 	if err != nil {
@@ -310,6 +312,29 @@ func (s *Service) prune(dir string) {
 	}
 	if err != nil {
 		s.log.Error("retention ladder not fully applied", "dir", dir, "err", err)
+	}
+}
+
+// copyJournal puts a copy of the erasure journal beside the backups, and
+// in the second folder, so that a restore onto a new server replays it
+// (RestoreInto takes it from beside the backup): it holds customer ids and
+// times only. A failure is logged.
+func (s *Service) copyJournal() {
+	b, err := os.ReadFile(s.db.ErasureJournal())
+	if errors.Is(err, os.ErrNotExist) {
+		return // nobody erased yet
+	}
+	if err != nil {
+		s.log.Error("erasure journal not copied beside the backups", "err", err)
+		return
+	}
+	for _, dir := range []string{s.dir, s.copyTo} {
+		if dir == "" {
+			continue
+		}
+		if err := security.WriteFileAtomic(filepath.Join(dir, store.ErasureJournalName), b, 0o600); err != nil {
+			s.log.Error("erasure journal not copied beside the backups", "dir", dir, "err", err)
+		}
 	}
 }
 

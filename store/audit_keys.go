@@ -130,7 +130,11 @@ func (r AuditRange) KeyID() string { return KeyID(r.Key) }
 
 // String describes the range on one line, for `safedesk audit verify`.
 func (r AuditRange) String() string {
-	line := fmt.Sprintf("seq %d–%d: key %s, %d signed checkpoints", r.From, r.To, r.KeyID(), r.Checkpoints)
+	noun := "signed checkpoints"
+	if r.Checkpoints == 1 {
+		noun = "signed checkpoint"
+	}
+	line := fmt.Sprintf("seq %d–%d: key %s, %d %s", r.From, r.To, r.KeyID(), r.Checkpoints, noun)
 	if r.Reason != "" {
 		line += ", begun by a " + r.Reason
 	}
