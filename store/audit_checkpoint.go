@@ -78,14 +78,19 @@ func (db *DB) Checkpoint(ctx context.Context, key ed25519.PrivateKey, reason str
 			return nil
 		}
 		out = security.Checkpoint{Seq: seq, Hash: hash, At: db.now().UTC()}
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, at, reason, public_key, signature)
-			VALUES (?, ?, ?, ?, ?, ?)`, out.Seq, out.Hash, nanos(out.At), reason, []byte(pub), security.SignCheckpoint(key, out))
-		if err != nil {
-			return fmt.Errorf("store: checkpoint: %w", err)
-		}
-		return nil
+		return insertCheckpoint(ctx, tx, out, reason, key)
 	})
 	return out, err
+}
+
+// insertCheckpoint signs cp with key and stores it, inside tx.
+func insertCheckpoint(ctx context.Context, tx *sql.Tx, cp security.Checkpoint, reason string, key ed25519.PrivateKey) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, at, reason, public_key, signature)
+		VALUES (?, ?, ?, ?, ?, ?)`, cp.Seq, cp.Hash, nanos(cp.At), reason, []byte(key.Public().(ed25519.PublicKey)), security.SignCheckpoint(key, cp))
+	if err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	return nil
 }
 
 const checkpointColumns = "id, seq, hash, at, reason, public_key, signature"

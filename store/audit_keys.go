@@ -187,12 +187,7 @@ func (db *DB) StartSigningRange(ctx context.Context, key ed25519.PrivateKey, rea
 			return fmt.Errorf("store: signing range: %w", err)
 		}
 		out.At = db.now().UTC()
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, at, reason, public_key, signature)
-			VALUES (?, ?, ?, ?, ?, ?)`, out.Seq, out.Hash, nanos(out.At), CheckpointManual, []byte(pub), security.SignCheckpoint(key, out))
-		if err != nil {
-			return fmt.Errorf("store: signing range: %w", err)
-		}
-		return nil
+		return insertCheckpoint(ctx, tx, out, CheckpointManual, key)
 	})
 	return out, err
 }
