@@ -27,7 +27,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -1112,12 +1111,15 @@ func backupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func backupList(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := parseCommand("backup list", args, stderr, nil)
+	cfg, fs, err := parseCommand("backup list", args, stderr, func(fs *flag.FlagSet, c *Config) { c.Backup.KeepFlag(fs) })
 	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("backup list: unexpected argument %q", fs.Arg(0))}
+	}
+	if err := cfg.Backup.Validate(); err != nil {
+		return asUsage(err)
 	}
 	dir := filepath.Join(cfg.Data, "backups")
 	entries, err := backup.List(dir)
@@ -1128,16 +1130,7 @@ func backupList(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		_, err := fmt.Fprintf(stdout, "no backups in %s\n", dir)
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TAKEN (UTC)\tBYTES\tSNAPSHOT SHA-256\tFILE")
-	for _, e := range entries {
-		sum := "(no manifest)"
-		if e.Manifest != nil {
-			sum = e.Manifest.SHA256[:16] + "…"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", e.Created.Format(time.DateTime), e.Size, sum, e.Path)
-	}
-	return tw.Flush()
+	return backup.WriteList(stdout, entries, cfg.Backup.Keep, time.Now())
 }
 
 // parseDecrypt parses the flags of verify and restore, whose one
@@ -1192,12 +1185,8 @@ func backupRestore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if res.DB == "" {
 		return err
 	}
-	fmt.Fprintf(stdout, "restored %s into %s\n", filepath.Base(file), res.DB)
-	if res.SafetyCopy != "" {
-		fmt.Fprintf(stdout, "the database it replaced is kept as %s\n", res.SafetyCopy)
-	}
-	if err != nil {
-		return err
+	if werr := res.WriteReport(stdout, file); werr != nil || err != nil {
+		return errors.Join(err, werr)
 	}
 	_, err = fmt.Fprintf(stdout, "start the server with: safedesk serve --data %s\n", cfg.Data)
 	return err
@@ -1244,9 +1233,10 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 const auditUsage = `usage:
-  safedesk audit verify [--data DIR] [--public-key FILE]
-      recompute the audit log's hash chain and check its signed checkpoints;
-      exit 0 with a count when intact, 1 naming the first bad entry otherwise
+  safedesk audit verify [--data DIR] [--public-key FILE]...
+      recompute the audit log's hash chain and check its signed checkpoints,
+      saying which key verified which range (one --public-key per key kept
+      off the server); exit 0 when intact, 1 naming the first bad entry
   safedesk audit public-key [--data DIR]
       print the checkpoint signing key's public half (PEM), to keep off the
       server and give to verify --public-key`
@@ -1279,18 +1269,19 @@ func auditPublicKey(_ context.Context, args []string, stdout, stderr io.Writer) 
 // auditVerify verifies the audit log of the database file, opened
 // read-only (no master key needed).
 func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var pubFile string
+	var pubFiles []string
 	cfg, err := auditFlags("verify", args, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&pubFile, "public-key", "", "PEM public key to check checkpoints with (default: from DATA/"+store.AuditKeyName+")")
+		fs.Func("public-key", "PEM public key kept off the server (from safedesk audit public-key) that anchors the checkpoints it signed; give one for each key the log was signed with (default: the signing key DATA/"+store.AuditKeyName+", which is on the server)",
+			func(f string) error { pubFiles = append(pubFiles, f); return nil })
 	})
 	if err != nil {
 		return err
 	}
-	pub, err := store.AuditPublicKey(cfg.Data, cfg.MasterKeyFile, pubFile)
+	anchors, err := store.AuditAnchors(cfg.Data, cfg.MasterKeyFile, pubFiles)
 	if err != nil {
 		return err
 	}
-	rep, err := store.VerifyAuditFile(ctx, filepath.Join(cfg.Data, store.DBName), pub)
+	rep, err := store.VerifyAuditFileAnchored(ctx, filepath.Join(cfg.Data, store.DBName), anchors)
 	var chain *security.ChainError
 	switch {
 	case errors.As(err, &chain):
@@ -1298,10 +1289,14 @@ func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("audit log does not verify: the first bad entry is seq %d (%s)", chain.Seq, chain.Reason)
 	case err != nil:
 		return err
-	case rep.Unchecked > 0:
+	case rep.Unchecked > 0 && rep.Checkpoints == 0:
 		return fmt.Errorf("%d signed checkpoints cannot be checked without the signing key: pass --public-key FILE (from `safedesk audit public-key`)", rep.Unchecked)
 	}
-	_, err = fmt.Fprintln(stdout, auditSummary(rep))
+	lines := []string{auditSummary(rep)}
+	for _, r := range rep.Ranges {
+		lines = append(lines, "  "+r.String())
+	}
+	_, err = fmt.Fprintln(stdout, strings.Join(lines, "\n"))
 	return err
 }
 
@@ -1314,7 +1309,11 @@ func auditSummary(rep store.AuditReport) string {
 	if rep.Checkpoints == 0 {
 		return line + "; no signed checkpoint yet"
 	}
-	return line + fmt.Sprintf("; %d signed checkpoints verified, the newest at seq %d (%s)", rep.Checkpoints, rep.Latest.Seq, rep.Latest.At.UTC().Format(time.RFC3339))
+	line += fmt.Sprintf("; %d signed checkpoints verified, the newest at seq %d (%s)", rep.Checkpoints, rep.Latest.Seq, rep.Latest.At.UTC().Format(time.RFC3339))
+	if rep.Unchecked > 0 {
+		line += fmt.Sprintf("; %d more only with keys the database records", rep.Unchecked)
+	}
+	return line
 }
 
 // cmdDoctor checks the deployment and prints one line per check; any FAIL

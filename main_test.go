@@ -479,6 +479,12 @@ func TestBackupCommands(t *testing.T) {
 		if err != nil || !strings.HasPrefix(out, "TAKEN (UTC)") || !strings.Contains(out, filepath.Dir(file)) {
 			t.Errorf("backup list = %q, %v", out, err)
 		}
+		if !strings.Contains(out, "KEPT BECAUSE") || !strings.Contains(out, "newest 1/3, daily ") {
+			t.Errorf("backup list does not say why the ladder keeps the backup: %q", out)
+		}
+		if _, err := runCmd(t, "backup", "list", "--data", dir, "--backup-keep", "7x"); err == nil {
+			t.Error("backup list took a bad --backup-keep")
+		}
 		if out, err := runCmd(t, "backup", "list", "--data", t.TempDir()); err != nil || !strings.HasPrefix(out, "no backups in ") {
 			t.Errorf("backup list of an empty folder = %q, %v", out, err)
 		}
@@ -524,11 +530,22 @@ func TestBackupCommands(t *testing.T) {
 		_, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target)
 		storetest.OneLine(t, err, "live database")
 	})
-	t.Run("--force keeps a safety copy and says where", func(t *testing.T) {
+	t.Run("--force keeps a safety copy and says where, and keeps erasures", func(t *testing.T) {
+		db := storetest.Open(t, target)
+		if _, err := db.EraseCustomer(t.Context(), 2, store.CLIActor); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
 		out, err := runCmd(t, "backup", "restore", "--force", file, "--identity", id, "--data", target)
 		matches, _ := filepath.Glob(filepath.Join(target, store.DBName) + ".pre-restore-*")
 		if err != nil || len(matches) != 1 || !strings.Contains(out, "the database it replaced is kept as "+matches[0]) {
 			t.Fatalf("safety copies %v; output %q, %v", matches, out, err)
+		}
+		if !strings.Contains(out, "erased again 1 customer that "+filepath.Join(target, store.ErasureJournalName)) || !strings.Contains(out, "\n  customer 2, erased ") {
+			t.Errorf("restore does not say whom it erased again: %q", out)
+		}
+		if _, err := storetest.Open(t, target).GetCustomer(t.Context(), 2); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the erased customer is back after the restore: %v", err)
 		}
 	})
 }
@@ -958,4 +975,81 @@ func TestSchedulerLogs(t *testing.T) {
 		t.Errorf("a one-off job would run again at %s", next)
 	}
 	var _ cron.Schedule = after{}
+}
+
+// TestRestoredAuditLogVerifies follows the README's recovery: master key,
+// backup identity and audit public key kept off the server, the folder
+// lost. The restored folder's audit log verifies, saying which key
+// anchored which range, and the server signs checkpoints again.
+func TestRestoredAuditLogVerifies(t *testing.T) {
+	dir, _ := dataFolder(t)
+	file, _ := createBackup(t, dir) // signs a checkpoint first, making the signing key
+	offServer := t.TempDir()
+	writePub := func(data, name string) string {
+		t.Helper()
+		pub, err := runCmd(t, "audit", "public-key", "--data", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(offServer, name)
+		if err := os.WriteFile(p, []byte(pub), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	oldPub := writePub(dir, "old.pem")
+	id := filepath.Join(offServer, backup.IdentityName)
+	for _, name := range []string{store.MasterKeyName, backup.IdentityName} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(offServer, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	target := t.TempDir()
+	key, err := os.ReadFile(filepath.Join(offServer, store.MasterKeyName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := security.WriteFileAtomic(filepath.Join(target, store.MasterKeyName), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target, "--audit-public-key", oldPub)
+	if err != nil || !strings.Contains(out, "signed by a new "+store.AuditKeyName) ||
+		!strings.Contains(out, "safedesk audit public-key --data "+target) {
+		t.Fatalf("restore: %q, %v", out, err)
+	}
+
+	out, err = runCmd(t, "audit", "verify", "--data", target)
+	if err != nil || !strings.HasPrefix(out, "audit log intact: ") {
+		t.Fatalf("verify with the new server's key: %q, %v", out, err)
+	}
+	if !strings.Contains(out, "begun by a restore, verified with "+filepath.Join(target, store.AuditKeyName)) ||
+		!strings.Contains(out, "NOT ANCHORED") {
+		t.Errorf("verify does not say which key covered which range: %q", out)
+	}
+	out, err = runCmd(t, "audit", "verify", "--data", target, "--public-key", oldPub)
+	if err != nil || !strings.Contains(out, "verified with --public-key "+oldPub) {
+		t.Errorf("verify with the old public key: %q, %v", out, err)
+	}
+	newPub := writePub(target, "new.pem")
+	out, err = runCmd(t, "audit", "verify", "--data", target, "--public-key", oldPub, "--public-key", newPub)
+	if err != nil || strings.Contains(out, "NOT ANCHORED") || strings.Count(out, "verified with --public-key ") != 2 {
+		t.Errorf("verify with both public keys: %q, %v", out, err)
+	}
+
+	db := storetest.Open(t, target)
+	signer, err := store.AuditSigningKey(target, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordAudit(t.Context(), store.SystemActor, "test.entry", "test:1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Checkpoint(t.Context(), signer, store.CheckpointPeriodic); err != nil {
+		t.Errorf("the restored server cannot sign checkpoints: %v", err)
+	}
 }

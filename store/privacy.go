@@ -40,6 +40,12 @@ type SubjectExport struct {
 	Records  []SubjectRecord
 }
 
+// TicketExport is one ticket with its messages.
+type TicketExport struct {
+	Ticket   Ticket
+	Messages []Message
+}
+
 // ChatExport is one conversation with its messages.
 type ChatExport struct {
 	Conversation Conversation

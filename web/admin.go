@@ -40,6 +40,7 @@ func (s *Server) coreAdminRoutes() []adminRoute {
 		{pattern: "GET /admin/customers/{id}", perm: security.PermCustomersRead, h: s.adminCustomerView},
 		{pattern: "POST /admin/customers/{id}/reveal", perm: security.PermPIIReveal, h: s.requireStepUp(s.adminCustomerRevealPost)},
 		{pattern: "POST /admin/customers/{id}/erase", perm: security.PermCustomersErase, h: s.requireStepUp(s.adminCustomerErasePost)},
+		{pattern: "POST /admin/customers/{id}/export", perm: security.PermCustomersExport, h: s.requireStepUp(s.adminCustomerExportPost)},
 		// Knowledge base.
 		{pattern: "GET /admin/kb", perm: security.PermKBRead, h: s.adminKBList},
 		{pattern: "GET /admin/kb/new", perm: security.PermKBWrite, h: s.adminKBNew},

@@ -145,7 +145,9 @@ func (s *Server) adminBackupDownloadPost(w http.ResponseWriter, r *http.Request)
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", bf.Name))
 	h.Set("Cache-Control", "no-store")
-	http.ServeContent(w, r, bf.Name, bf.Created, f)
+	// A backup takes longer to send than the write timeout allows a
+	// response: each chunk gets the whole timeout instead.
+	http.ServeContent(s.longResponse(w), r, bf.Name, bf.Created, f)
 }
 
 // adminBackupRestorePost is "restore" from the panel. It never replaces the

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -57,14 +56,7 @@ func (s *Server) exportNotes(ctx context.Context) (bool, error) {
 // meExport answers an access request: a JSON file of everything held about
 // the verified customer, recorded in the audit log before it is sent.
 func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	id := s.customerID(r)
-	notes, err := s.exportNotes(ctx)
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	x, err := s.db.ExportSubject(ctx, id, notes)
+	body, err := s.exportSubject(r.Context(), s.customerID(r), s.actor(r))
 	if errors.Is(err, store.ErrNotFound) {
 		s.staleCustomer(w, r)
 		return
@@ -73,24 +65,7 @@ func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	now := s.db.Now()
-	body, err := json.MarshalIndent(s.subjectDocument(x, notes, now), "", "  ")
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	if err := s.db.RecordAudit(ctx, s.actor(r), "customer.exported", "customer:"+strconv.FormatInt(id, 10), map[string]any{
-		"tickets": len(x.Tickets), "chats": len(x.Chats), "internal_notes": notes,
-	}); err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="my-data-%s.json"`, now.UTC().Format("2006-01-02")))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	w.Write(append(body, '\n'))
+	s.sendExport(w, r, body, "my-data-"+s.db.Now().UTC().Format(time.DateOnly)+".json")
 }
 
 // meDelete explains erasure and asks the customer to confirm it.
@@ -170,9 +145,9 @@ func (s *Server) backupNotice() templates.BackupNotice {
 	return templates.BackupNotice{Enabled: true, Ladder: ladder.Words, Longest: ladder.Longest, Schedule: st.Schedule, Copy: st.CopyTo != ""}
 }
 
-// ladder is a backup retention ladder ("7d,4w,12m") in words.
+// ladder is a backup retention ladder ("3,7d,4w,12m") in words.
 type ladder struct {
-	Words   string // "the newest backup of each of the last 7 days, 4 weeks and 12 months"
+	Words   string // "the newest 3 backups and the newest backup of each of the last 7 days, 4 weeks and 12 months"
 	Longest string // "about 12 months": how old the oldest kept backup can be
 }
 
@@ -182,8 +157,13 @@ func describeLadder(keep string) ladder {
 	var parts []string
 	var longest time.Duration
 	longestText := ""
+	newest := 0
 	for part := range strings.SplitSeq(keep, ",") {
 		part = strings.TrimSpace(part)
+		if n, err := strconv.Atoi(part); err == nil && n > 0 {
+			newest = n // a bare number: the newest n, whatever their age
+			continue
+		}
 		if len(part) < 2 {
 			continue
 		}
@@ -208,14 +188,22 @@ func describeLadder(keep string) ladder {
 			longest, longestText = span, "about "+text
 		}
 	}
-	if len(parts) == 0 {
+	switch {
+	case len(parts) == 0 && newest <= 1:
 		return ladder{Words: "only the newest backup", Longest: "until the next backup replaces it"}
+	case len(parts) == 0:
+		return ladder{Words: fmt.Sprintf("the newest %d backups", newest), Longest: fmt.Sprintf("%d more backups", newest)}
 	}
 	words := parts[0]
 	if len(parts) > 1 {
 		words = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 	}
-	return ladder{Words: "the newest backup of each of the last " + words, Longest: longestText}
+	l := ladder{Words: "the newest backup of each of the last " + words, Longest: longestText}
+	if newest > 1 {
+		l.Words = fmt.Sprintf("the newest %d backups and ", newest) + l.Words
+		l.Longest += fmt.Sprintf(" (or %d more backups, if those take longer)", newest)
+	}
+	return l
 }
 
 func plural(n int, unit string) string {

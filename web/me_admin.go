@@ -84,6 +84,23 @@ func (s *Server) adminCustomerErasePost(w http.ResponseWriter, r *http.Request) 
 	http.Redirect(w, r, "/admin/settings#erasures", http.StatusSeeOther)
 }
 
+// adminCustomerExportPost answers an access request that reached staff by
+// another channel (email, letter): the file the customer would download
+// at /me/export, behind step-up and audited as staff's export.
+func (s *Server) adminCustomerExportPost(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		s.serveError(w, r, errNotFound)
+		return
+	}
+	body, err := s.exportSubject(r.Context(), id, s.staffActor(r))
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.sendExport(w, r, body, fmt.Sprintf("customer-%d-%s.json", id, s.db.Now().UTC().Format(time.DateOnly)))
+}
+
 // renderEraseForm shows the customer's page again, masked, with the
 // erasure form as it was sent and what is wrong with it.
 func (s *Server) renderEraseForm(w http.ResponseWriter, r *http.Request, id int64, form templates.AdminEraseForm) {

@@ -1,7 +1,11 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
 	"time"
 
 	"safedesk/store"
@@ -108,6 +112,45 @@ var (
 	chatAuthors   = map[string]string{store.ChatAuthorVisitor: "you", store.ChatAuthorAgent: "support",
 		store.ChatAuthorBot: "assistant", store.ChatAuthorSystem: "system"}
 )
+
+// exportSubject answers an access request of customer id: it builds the
+// one document that the portal (/me/export), the staff panel and the API
+// hand out, everything held about the customer (subjectDoc), and records
+// the export by a in the audit log before anything is sent. Internal notes
+// are in it when the owner's setting says so, whoever asks.
+func (s *Server) exportSubject(ctx context.Context, id int64, a store.Actor) ([]byte, error) {
+	notes, err := s.exportNotes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	x, err := s.db.ExportSubject(ctx, id, notes)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.MarshalIndent(s.subjectDocument(x, notes, s.db.Now()), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("web: export: %w", err)
+	}
+	if err := s.db.RecordAudit(ctx, a, "customer.exported", "customer:"+strconv.FormatInt(id, 10), map[string]any{
+		"tickets": len(x.Tickets), "chats": len(x.Chats), "internal_notes": notes,
+	}); err != nil {
+		return nil, err
+	}
+	return append(body, '\n'), nil
+}
+
+// sendExport sends an export made by exportSubject as a download named
+// name; a large one may take longer than the write timeout.
+func (s *Server) sendExport(w http.ResponseWriter, r *http.Request, body []byte, name string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if _, err := s.longResponse(w).Write(body); err != nil {
+		s.log.Warn("export not fully sent", "route", r.Pattern, "err", err, "request_id", info(r).id)
+	}
+}
 
 // subjectDocument builds the export file from the store's export.
 func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Time) subjectDoc {

@@ -436,8 +436,8 @@ func TestPrivacyPageFromConfig(t *testing.T) {
 		"730 days after a request is solved or closed",
 		"30 days after the last message",
 		"90 days",
-		"the newest backup of each of the last 7 days, 4 weeks and 12 months",
-		"after about 12 months at most",
+		"the newest 3 backups and the newest backup of each of the last 7 days, 4 weeks and 12 months",
+		"after about 12 months (or 3 more backups, if those take longer) at most",
 		"a copy of each is kept in a second place",
 		`data-testid="consent-version">` + ChatPolicyVersion,
 		"Our email relay (smtp+insecure://",
@@ -463,6 +463,9 @@ func TestDescribeLadder(t *testing.T) {
 		"14d":       {"the newest backup of each of the last 14 days", "about 14 days"},
 		"1d,1w":     {"the newest backup of each of the last 1 day and 1 week", "about 1 week"},
 		"x":         {"only the newest backup", "until the next backup replaces it"},
+		"3,7d,4w,12m": {"the newest 3 backups and the newest backup of each of the last 7 days, 4 weeks and 12 months",
+			"about 12 months (or 3 more backups, if those take longer)"},
+		"5": {"the newest 5 backups", "5 more backups"},
 	} {
 		if got := describeLadder(keep); got != want {
 			t.Errorf("%q: got %+v, want %+v", keep, got, want)

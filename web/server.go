@@ -22,6 +22,7 @@ import (
 	"safedesk/bot"
 	"safedesk/store"
 	"safedesk/web/api"
+	"safedesk/web/httpx"
 	"safedesk/web/mail"
 	"safedesk/web/monitor"
 )
@@ -47,6 +48,11 @@ type Config struct {
 
 	// MaxFormBytes caps request bodies of forms; 1 MiB when zero.
 	MaxFormBytes int64
+	// WriteTimeout bounds the writing of a response (httpx.WriteTimeout,
+	// a minute, when zero); downloads that may take longer (backups,
+	// exports, the audit CSV) get as long for each chunk instead
+	// (longResponse).
+	WriteTimeout time.Duration
 
 	// TLS, when set, makes Run serve HTTPS itself (web/tls.go builds it:
 	// TLS 1.2 at least, HTTP/2). Sessions are then Secure and __Host-
@@ -180,11 +186,25 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		Handler:           s,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      s.writeTimeout(),
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+}
+
+// writeTimeout is Config.WriteTimeout or its default.
+func (s *Server) writeTimeout() time.Duration {
+	if s.cfg.WriteTimeout > 0 {
+		return s.cfg.WriteTimeout
+	}
+	return httpx.WriteTimeout
+}
+
+// longResponse is w for a download that may outlast the write timeout:
+// each chunk gets the whole timeout (httpx.LongResponse).
+func (s *Server) longResponse(w http.ResponseWriter) http.ResponseWriter {
+	return httpx.LongResponse(w, s.writeTimeout())
 }
 
 // Webhooks is the webhook deliverer, for main's scheduler to run
@@ -196,10 +216,11 @@ func (s *Server) Webhooks() *api.Deliverer { return s.webhooks }
 func (s *Server) initAPI() {
 	s.webhooks = api.NewDeliverer(s.cfg.API, s.db, s.log, s.mon.AlertNow)
 	s.api = api.New(s.cfg.API, s.db, s.webhooks, api.Hooks{
-		Client:     apiClient,
-		RequestID:  func(r *http.Request) string { return info(r).id },
-		AuthFailed: s.apiAuthFailure,
-		Alerted:    s.mon.AlertNow,
+		Client:        apiClient,
+		RequestID:     func(r *http.Request) string { return info(r).id },
+		AuthFailed:    s.apiAuthFailure,
+		Alerted:       s.mon.AlertNow,
+		ExportSubject: s.exportSubject,
 	}, s.log)
 }
 

@@ -13,6 +13,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -89,6 +90,10 @@ type Hooks struct {
 	// Alerted is called after a security alert was recorded, so that the
 	// owners and admins are mailed now rather than at the next sweep.
 	Alerted func()
+	// ExportSubject answers an access request for the customer: the JSON
+	// document the portal's /me/export hands out, the export recorded as
+	// a's in the audit log. A missing customer is store.ErrNotFound.
+	ExportSubject func(ctx context.Context, customerID int64, a store.Actor) ([]byte, error)
 }
 
 // Handler serves the API. It is safe for concurrent use.

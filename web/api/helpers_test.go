@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +24,8 @@ import (
 // testAPI is the API handler and its webhook deliverer over a real store in
 // a temp folder. It stands in for the web server only where the API asks
 // it for something (Hooks): the client is 127.0.0.1, every request has the
-// id testRequestID, and refused credentials and alerts are counted.
+// id testRequestID, refused credentials and alerts are counted, and an
+// access request gets the store's export (web's document is tested in web).
 type testAPI struct {
 	t        testing.TB
 	cfg      Config
@@ -75,7 +77,8 @@ func newTestAPI(t testing.TB, adjust ...func(*Config)) *testAPI {
 			a.authFailed = append(a.authFailed, kind)
 			a.mu.Unlock()
 		},
-		Alerted: func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() },
+		Alerted:       func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() },
+		ExportSubject: a.exportSubject,
 	}, log)
 	t.Cleanup(func() {
 		a.webhooks.Stop()
@@ -202,4 +205,17 @@ func (l *logRecorder) logged(s string) bool {
 		}
 	}
 	return false
+}
+
+// exportSubject stands in for web's access-request document, which this
+// package cannot import: the store's export, audited as web's is.
+func (a *testAPI) exportSubject(ctx context.Context, id int64, act store.Actor) ([]byte, error) {
+	x, err := a.db.ExportSubject(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.db.RecordAudit(ctx, act, "customer.exported", "customer:"+strconv.FormatInt(id, 10), nil); err != nil {
+		return nil, err
+	}
+	return json.Marshal(x)
 }
