@@ -557,11 +557,11 @@ func readThroughServer(t *testing.T, db *store.DB, subjects []string) {
 	defer ts.Close()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	code, err := db.IssueCode(t.Context(), "c1@example.com", store.Actor{Type: store.ActorVisitor})
+	issued, err := db.IssueCode(t.Context(), store.CodeRequest{Email: "c1@example.com"}, store.Actor{Type: store.ActorVisitor})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.PostForm(ts.URL+"/verify", url.Values{"email": {"c1@example.com"}, "code": {code}})
+	resp, err := c.PostForm(ts.URL+"/verify", url.Values{"email": {"c1@example.com"}, "code": {issued.Code}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ func (db *DB) EraseCustomer(ctx context.Context, id int64, a Actor) (string, err
 			arg   any
 		}{
 			{"DELETE FROM verification_codes WHERE email_index = ?", emailIndex},
+			{"DELETE FROM verification_tries WHERE email_index = ?", emailIndex},
 			// Tickets and messages go with the customer (ON DELETE CASCADE).
 			{"DELETE FROM customers WHERE id = ?", id},
 			{"DELETE FROM keys WHERE id = ? AND purpose = '" + keyCustomer + "'", keyID},
@@ -84,7 +85,7 @@ func (db *DB) ExportCustomer(ctx context.Context, id int64) (CustomerExport, err
 		return CustomerExport{}, err
 	}
 	out := CustomerExport{Customer: c}
-	f := TicketFilter{CustomerID: id, Limit: 200}
+	f := TicketFilter{CustomerID: id, Confirmed: true, Limit: 200} // not what others filed under the address
 	for {
 		ts, err := db.ListTickets(ctx, f)
 		if err != nil {

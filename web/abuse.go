@@ -47,8 +47,8 @@ var (
 	// once, then one every two minutes. A person needs one or two.
 	VerifyClientLimit = security.LimitConfig{Rate: 30.0 / 3600, Burst: 10}
 
-	// VerifyAddressLimit applies per email address to checking codes, so
-	// that many clients together cannot stuff codes for one address.
+	// VerifyAddressLimit applies per email address and client to checking
+	// codes (the store bounds the tries of many clients together).
 	VerifyAddressLimit = security.LimitConfig{Rate: 10.0 / 3600, Burst: 10}
 )
 
@@ -57,10 +57,10 @@ var (
 type AbuseConfig struct {
 	ClientLimit        security.LimitConfig // every request of a client except /static/
 	SessionLimit       security.LimitConfig // every request carrying a session cookie, except /static/
-	EmailCodeLimit     security.LimitConfig // codes sent to one address
+	EmailCodeLimit     security.LimitConfig // codes sent to one address at one client's request
 	CodeClientLimit    security.LimitConfig // codes sent at one client's request
 	VerifyClientLimit  security.LimitConfig // codes checked by one client
-	VerifyAddressLimit security.LimitConfig // codes checked for one address
+	VerifyAddressLimit security.LimitConfig // codes checked for one address by one client
 
 	// Exempt lists networks whose clients are never limited, throttled or
 	// blocked. Nil means loopback (127.0.0.0/8 and ::1); empty means none.
@@ -80,9 +80,10 @@ type abuse struct {
 	client      *security.Limiter
 	session     *security.Limiter
 	codeSend    *security.Limiter // per client
-	codeAddr    *security.Limiter // per address (blind index)
+	codeAddr    *security.Limiter // per address (blind index) and client
 	checkClient *security.Limiter
-	checkAddr   *security.Limiter
+	checkAddr   *security.Limiter // per address and client
+	tickets     *security.Limiter // anonymous tickets per client (web/abuse_verify.go)
 	exempt      []netip.Prefix
 	cookies     []string // names of the session cookies
 	seed        maphash.Seed
@@ -116,6 +117,7 @@ func newAbuse(cfg AbuseConfig, now func() time.Time, traffic *monitor.Traffic, c
 		codeAddr:    pick(cfg.EmailCodeLimit, security.EmailCodeLimit),
 		checkClient: pick(cfg.VerifyClientLimit, VerifyClientLimit),
 		checkAddr:   pick(cfg.VerifyAddressLimit, VerifyAddressLimit),
+		tickets:     AnonymousTicketLimit.NewLimiter(now),
 		exempt:      cfg.Exempt,
 		traffic:     traffic,
 		cookies:     cookies,

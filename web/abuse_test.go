@@ -203,7 +203,7 @@ func TestBlockEndsSessions(t *testing.T) {
 		t.Fatalf("after probing: %d, want 403", r.status)
 	}
 	cust.from(elsewhere)
-	if r := cust.get(ticket); r.status != http.StatusSeeOther || r.header.Get("Location") != "/verify" {
+	if r := cust.get(ticket); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/verify") {
 		t.Errorf("the customer's cookie from elsewhere: %d %s, want a new verification", r.status, r.header.Get("Location"))
 	}
 	staff.from(elsewhere)

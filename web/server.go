@@ -200,6 +200,7 @@ func (s *Server) initAPI() {
 		RequestID:  func(r *http.Request) string { return info(r).id },
 		AuthFailed: s.apiAuthFailure,
 		Alerted:    s.mon.AlertNow,
+		Replied:    s.apiReplied,
 	}, s.log)
 }
 

@@ -73,6 +73,10 @@ type Hooks struct {
 	// Alerted is called after a security alert was recorded, so that the
 	// owners and admins are mailed now rather than at the next sweep.
 	Alerted func()
+	// Replied is called after a reply to ticket id (not an internal note)
+	// was stored, so that its customer is told by mail exactly as after a
+	// reply in the staff panel.
+	Replied func(r *http.Request, id int64, body string)
 }
 
 // Handler serves the API. It is safe for concurrent use.

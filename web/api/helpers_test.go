@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +24,8 @@ import (
 // testAPI is the API handler and its webhook deliverer over a real store in
 // a temp folder. It stands in for the web server only where the API asks
 // it for something (Hooks): the client is 127.0.0.1, every request has the
-// id testRequestID, and refused credentials and alerts are counted.
+// id testRequestID, and refused credentials, alerts and replies are
+// recorded.
 type testAPI struct {
 	t        testing.TB
 	cfg      Config
@@ -36,6 +38,7 @@ type testAPI struct {
 	mu         sync.Mutex
 	authFailed []string // kinds, in order
 	alerts     int
+	replied    []string // "id:body" of each reply the customer is told about
 }
 
 const testRequestID = "REQ-7Q2XK"
@@ -73,6 +76,11 @@ func newTestAPI(t testing.TB, adjust ...func(*Config)) *testAPI {
 			a.mu.Unlock()
 		},
 		Alerted: func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() },
+		Replied: func(_ *http.Request, id int64, body string) {
+			a.mu.Lock()
+			a.replied = append(a.replied, fmt.Sprintf("%d:%s", id, body))
+			a.mu.Unlock()
+		},
 	}, log)
 	t.Cleanup(func() {
 		a.webhooks.Stop()
