@@ -17,7 +17,8 @@ import (
 // each request it
 //
 //  1. refuses a client the guard has blocked (403) or throttled past its
-//     limit (429), with Retry-After;
+//     limit (429), with Retry-After, unless the request carries a live
+//     staff session (web/abuse_staff.go);
 //  2. matches the path against scanners' probe signatures;
 //  3. takes a token from the client's bucket and, with a session cookie,
 //     from the session's (not for /static/, whose assets are cacheable,
@@ -30,8 +31,8 @@ import (
 //
 // Findings escalate through security.Guard: a security event, then a
 // throttle, then blocks of growing length, which are stored (they survive
-// a restart), end the client's staff and customer sessions and mail the
-// owners and admins. Steps 1 to 5 for an allowed request allocate nothing.
+// a restart), end the client's customer sessions (staff sessions are kept
+// and recorded) and mail the owners and admins. Steps 1 to 5 for an allowed request allocate nothing.
 //
 // A client is an IPv4 address or an IPv6 /64 (store.ClientID). Clients in
 // AbuseConfig.Exempt, loopback by default, are counted but never limited:
@@ -180,7 +181,7 @@ func (s *Server) abuseCheck(next http.Handler) http.Handler {
 			return
 		}
 		key := a.keys.get(clientKey(ip))
-		if d := a.guard.Check(key); !d.Allow {
+		if d := a.guard.Check(key); !d.Allow && !s.signedInStaff(r) {
 			if !d.Blocked {
 				// Over the throttle: a client that keeps ignoring 429s
 				// escalates to a block.
