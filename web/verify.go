@@ -48,22 +48,32 @@ func (s *Server) toVerify(w http.ResponseWriter, r *http.Request) {
 }
 
 // localPath returns p when it is a path on this site, safe to redirect to:
-// it starts with one slash, holds printable ASCII only (no backslash, no
-// space, no control character) and names no scheme or host. Else "".
+// it starts with one slash, names no scheme or host, and holds printable
+// ASCII only, without backslash or space, also once percent-decoded. Else
+// "".
 func localPath(p string) string {
-	if len(p) < 1 || len(p) > 1024 || p[0] != '/' || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') {
+	if len(p) > 1024 || !plainPath(p) {
 		return ""
 	}
-	for i := 0; i < len(p); i++ {
-		if p[i] <= ' ' || p[i] >= 0x7f {
-			return ""
-		}
-	}
 	u, err := url.Parse(p)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !plainPath(u.Path) {
 		return ""
 	}
 	return p
+}
+
+// plainPath reports whether p starts with one slash and holds printable
+// ASCII other than space and backslash only.
+func plainPath(p string) bool {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] <= ' ' || p[i] >= 0x7f || p[i] == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // verifyPost sends a code (field email) or checks one (email and code).
