@@ -343,7 +343,7 @@ func TestKBImportRefuses(t *testing.T) {
 		{"missing folder", filepath.Join(articles, "nope"), "there is no folder"},
 		{"a file", file, "is a file"},
 		{"no articles", t.TempDir(), "holds no .md files"},
-		{"a bad file name", badly, "Shipping Times.md: the file name is the article's address (/kb/NAME): use lowercase letters, digits and single hyphens, at most 80, like shipping-times.md"},
+		{"a bad file name", badly, "Shipping Times.md: the file name is the article's slug, its address /kb/NAME: use lowercase letters, digits and single hyphens, at most 80, like shipping-times.md"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out, err := runCmd(t, "kb", "import", "--data", dir, tt.arg)
