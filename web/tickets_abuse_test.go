@@ -212,3 +212,27 @@ func TestAPIReplyTellsTheCustomer(t *testing.T) {
 		})
 	}
 }
+
+// TestOtherCodeDoesNotConfirmTicket is issue 12, items 1 and 15: a visitor
+// who files a ticket, then asks for a new code and enters that one, has
+// proven the address but not with the ticket's code: the ticket stays
+// unconfirmed, and they land on their tickets with a notice, not on a 404.
+func TestOtherCodeDoesNotConfirmTicket(t *testing.T) {
+	env := newTestServer(t)
+	c := env.client()
+	if r := c.post("/tickets/new", ticketForm("joy@example.org", "Lamp flickers", "Since Monday.")); r.status != http.StatusSeeOther {
+		t.Fatalf("ticket: %d", r.status)
+	}
+	env.mail.next(t) // the receipt, left unread
+	if r := c.post("/verify", url.Values{"email": {"joy@example.org"}, "resend": {"1"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("new code: %d", r.status)
+	}
+	r := c.post("/verify", url.Values{"email": {"joy@example.org"}, "code": {env.mail.next(t).code(t)}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/tickets" {
+		t.Fatalf("verify: %d %s, want /tickets", r.status, r.header.Get("Location"))
+	}
+	page := c.get("/tickets").body
+	if strings.Contains(page, "Lamp flickers") || !strings.Contains(page, "Request #1 is not among your requests yet") {
+		t.Errorf("the list shows the unconfirmed ticket or no notice:\n%s", page)
+	}
+}

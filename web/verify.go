@@ -3,8 +3,10 @@ package web
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,7 +122,33 @@ func (s *Server) verifyPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, cmp.Or(s.customer.PopString(ctx, sessNext), "/tickets"), http.StatusSeeOther)
+	next, err := s.landing(r, c.ID)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// landing is where a visitor goes once verified as customerID: the page
+// kept in the session, or their tickets. A ticket they cannot see (not
+// theirs, or not confirmed, as when they entered another code than its
+// receipt's) leads to their tickets with a notice, not to a 404.
+func (s *Server) landing(r *http.Request, customerID int64) (string, error) {
+	ctx := r.Context()
+	next := cmp.Or(s.customer.PopString(ctx, sessNext), "/tickets")
+	rest, ok := strings.CutPrefix(next, "/tickets/")
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if !ok || err != nil {
+		return next, nil
+	}
+	_, err = s.db.GetCustomerTicket(ctx, customerID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.customer.Put(ctx, sessNotice, fmt.Sprintf("Request #%d is not among your requests yet. If you sent it, "+
+			"it appears here once our team has checked it, or once you enter the code from its receipt email.", id))
+		return "/tickets", nil
+	}
+	return next, err
 }
 
 // signInCustomer makes r's session the verified session of c: a new token,
