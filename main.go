@@ -606,25 +606,25 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr) // before the setup link: it works once printed
-	if err != nil {
-		return err
-	}
-	defer ln.Close() // closed by the server's shutdown, unless serve fails before
-	if err := printSetupLink(ctx, db, cfg.baseURL, log); err != nil {
-		return err
-	}
 	if err := scheduleServer(ctx, sched, cfg, db, mon, srv.Webhooks(), log); err != nil {
 		return err
 	}
 	defer finishServer(mon, log) // after the scheduler stops: last counts, shutdown checkpoint
 	sched.Start()
 	defer func() { <-sched.Stop().Done() }()
-	return listen(ctx, cfg, ln, srv, https, stdout, log)
+	return listen(ctx, cfg, db, srv, https, stdout, log)
 }
 
-// listen serves HTTP (and the TLS side) on ln until ctx ends.
-func listen(ctx context.Context, cfg Config, ln net.Listener, srv *web.Server, https *web.HTTPS, stdout io.Writer, log *slog.Logger) error {
+// listen serves HTTP (and the TLS side) until ctx ends. The owner setup
+// link, if one is due, is printed once the port is bound: it works then.
+func listen(ctx context.Context, cfg Config, db *store.DB, srv *web.Server, https *web.HTTPS, stdout io.Writer, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if err := printSetupLink(ctx, db, cfg.baseURL, log); err != nil {
+		return errors.Join(err, ln.Close())
+	}
 	stopTLS, err := https.Start(ctx) // SIGHUP reload, HTTP redirect
 	if err != nil {
 		return errors.Join(err, ln.Close())
