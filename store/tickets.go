@@ -127,18 +127,6 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 	return out, nil
 }
 
-// filedByOwner reports whether a ticket of customer cid filed by a is
-// confirmed from the start: a is that customer, or acts for the business.
-func filedByOwner(a Actor, cid int64) bool {
-	switch a.Type {
-	case ActorCustomer:
-		return a.ID == strconv.FormatInt(cid, 10)
-	case ActorVisitor, "":
-		return false
-	}
-	return true
-}
-
 // insertTicket stores t, open and of normal priority, with its first
 // message inside tx, both sealed with key. It sets t.ID.
 func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKey, t *Ticket, first Message) error {

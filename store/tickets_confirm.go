@@ -5,7 +5,20 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 )
+
+// filedByOwner reports whether a ticket of customer cid filed by a is
+// confirmed from the start: a is that customer, or acts for the business.
+func filedByOwner(a Actor, cid int64) bool {
+	switch a.Type {
+	case ActorCustomer:
+		return a.ID == strconv.FormatInt(cid, 10)
+	case ActorVisitor, "":
+		return false
+	}
+	return true
+}
 
 // ConfirmTicket marks a ticket as filed by its customer (a staff member
 // decided so), so that it joins the customer's own views; the audit entry
