@@ -82,7 +82,10 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func commands() map[string]command {
 	return map[string]command{
 		"serve": cmdServe,
-		"version": func(_ context.Context, _ []string, stdout, _ io.Writer) error {
+		"version": func(_ context.Context, args []string, stdout, _ io.Writer) error {
+			if err := noArgs("version", args); err != nil {
+				return err
+			}
 			return web.WriteVersion(stdout, time.Now())
 		},
 		"kb":         cmdKB,
@@ -93,11 +96,22 @@ func commands() map[string]command {
 		"keys":       cmdKeys,
 		"audit":      cmdAudit,
 		"doctor":     cmdDoctor,
-		"help": func(_ context.Context, _ []string, stdout, _ io.Writer) error {
+		"help": func(_ context.Context, args []string, stdout, _ io.Writer) error {
+			if err := noArgs("help", args); err != nil {
+				return err
+			}
 			_, err := fmt.Fprint(stdout, usage)
 			return err
 		},
 	}
+}
+
+// noArgs refuses any argument to a command that takes none.
+func noArgs(name string, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("%s takes no arguments or flags; %q is not one (try: safedesk help)", name, args[0])}
+	}
+	return nil
 }
 
 // run dispatches a subcommand. It is main without the process around it, so
@@ -119,7 +133,7 @@ const usage = `safedesk: a help desk in one binary.
 Usage:
   safedesk [serve] [flags]        run the server (the default)
   safedesk kb import DIR          import Markdown articles (file name = slug, "# " heading = title)
-  safedesk setup-link             print a fresh one-time owner setup link (valid 1 hour)
+  safedesk setup-link             print a fresh one-time owner setup link (valid 1 hour); takes the server's flags
   safedesk token create --scopes S1,S2 [--name N] [--ttl D]   make an API token (printed once); also token list|revoke
   safedesk client create --scopes S1,S2 [--name N]             make an OAuth2 client; also client list|revoke
   safedesk backup create|list|verify|restore   encrypted backups (safedesk backup for details)
@@ -598,23 +612,24 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	if err := printSetupLinkIfNew(ctx, db, cfg.baseURL, log); err != nil {
-		return err
-	}
 	if err := scheduleServer(ctx, sched, cfg, db, mon, srv.Webhooks(), log); err != nil {
 		return err
 	}
 	defer finishServer(mon, log) // after the scheduler stops: last counts, shutdown checkpoint
 	sched.Start()
 	defer func() { <-sched.Stop().Done() }()
-	return listen(ctx, cfg, srv, https, stdout, log)
+	return listen(ctx, cfg, db, srv, https, stdout, log)
 }
 
-// listen serves HTTP (and the TLS side) until ctx ends.
-func listen(ctx context.Context, cfg Config, srv *web.Server, https *web.HTTPS, stdout io.Writer, log *slog.Logger) error {
+// listen serves HTTP (and the TLS side) until ctx ends. The owner setup
+// link, if one is due, is printed once the port is bound: it works then.
+func listen(ctx context.Context, cfg Config, db *store.DB, srv *web.Server, https *web.HTTPS, stdout io.Writer, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if err := printSetupLink(ctx, db, cfg.baseURL, log); err != nil {
+		return errors.Join(err, ln.Close())
 	}
 	stopTLS, err := https.Start(ctx) // SIGHUP reload, HTTP redirect
 	if err != nil {
@@ -776,11 +791,25 @@ func finishServer(mon *monitor.Service, log *slog.Logger) {
 	mon.Wait()
 }
 
-// printSetupLinkIfNew prints an owner setup link on a first start (no staff
-// yet): shell access to the server is the root of trust.
-func printSetupLinkIfNew(ctx context.Context, db *store.DB, base *url.URL, log *slog.Logger) error {
+// printSetupLink prints an owner setup link while there is no staff yet:
+// shell access to the server is the root of trust. A link printed before
+// (by an earlier start or `safedesk setup-link`) that is still unused and
+// valid is kept: a restart must not break the link someone is opening. As
+// only its hash is stored, the log then says when it was made and until
+// when it works.
+func printSetupLink(ctx context.Context, db *store.DB, base *url.URL, log *slog.Logger) error {
 	n, err := db.CountStaff(ctx)
 	if err != nil || n > 0 {
+		return err
+	}
+	live, err := db.LiveSetupLink(ctx)
+	if err == nil {
+		log.Warn("no staff account yet: the one-time owner setup link printed at "+live.CreatedAt.UTC().Format(time.DateTime)+
+			" UTC still works until "+live.ExpiresAt.UTC().Format(time.DateTime)+" UTC; lost it? run `safedesk setup-link` for a new one (it replaces that one)",
+			"setup_link_expires", live.ExpiresAt.UTC())
+		return nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	token, err := db.CreateSetupLink(ctx, store.SystemActor)
@@ -829,16 +858,13 @@ func withStore(ctx context.Context, cfg Config, fn func(*store.DB) error) error 
 	return errors.Join(fn(db), db.Close())
 }
 
-// cmdSetupLink issues a fresh owner setup link from the command line.
+// cmdSetupLink issues a fresh owner setup link from the command line. It
+// takes the server's flags and environment, so that the link carries the
+// server's base URL (--base-url, or what --addr and the TLS settings make
+// of it).
 func cmdSetupLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseCommand("setup-link", args, stderr, func(fs *flag.FlagSet, c *Config) {
-		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the site")
-		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (to derive the default base URL)")
-	})
+	cfg, err := parseServeConfig("setup-link", args, stderr)
 	if err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
@@ -846,7 +872,7 @@ func cmdSetupLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(stdout, "One-time owner setup link, valid for 1 hour (earlier unused links stop working):\n%s\n", setupURL(cfg.baseURL, token))
+		_, err = fmt.Fprintf(stdout, "One-time owner setup link, valid for 1 hour (an earlier unused link now says it was replaced):\n%s\n", setupURL(cfg.baseURL, token))
 		return err
 	})
 }
@@ -865,14 +891,36 @@ func kbImport(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() != 1 {
 		return usageError{kbUsage}
 	}
+	dir := fs.Arg(0)
+	if err := articleFolder(dir); err != nil {
+		return err
+	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
-		created, updated, err := db.ImportArticles(ctx, os.DirFS(fs.Arg(0)), store.SystemActor)
+		created, updated, err := db.ImportArticles(ctx, os.DirFS(dir), store.SystemActor)
 		if err != nil {
-			return err
+			return fmt.Errorf("kb import: %s", strings.TrimPrefix(err.Error(), "store: "))
 		}
 		_, err = fmt.Fprintf(stdout, "imported %d new and %d updated articles\n", created, updated)
 		return err
 	})
+}
+
+// articleFolder refuses what kb import cannot read: a missing folder, a
+// file, a folder without articles.
+func articleFolder(dir string) error {
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("kb import: there is no folder %s", dir)
+	case err != nil:
+		return fmt.Errorf("kb import: %w", err)
+	case !info.IsDir():
+		return fmt.Errorf("kb import: %s is a file; give the folder that holds the articles (one NAME.md each)", dir)
+	}
+	if names, err := filepath.Glob(filepath.Join(dir, "*.md")); err != nil || len(names) == 0 {
+		return fmt.Errorf("kb import: %s holds no .md files; each article is one Markdown file named like shipping-times.md", dir)
+	}
+	return nil
 }
 
 const tokenUsage = `usage: safedesk token create --scopes S1,S2 [--name N] [--ttl D] [--allow-from CIDRS] [--data DIR]
@@ -974,9 +1022,12 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseCommand("token list", args, stderr, nil)
+	cfg, fs, err := parseCommand("token list", args, stderr, nil)
 	if err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("token list: unexpected argument %q", fs.Arg(0))}
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
 		ts, err := db.ListTokens(ctx)
@@ -1020,9 +1071,12 @@ func clientCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func clientList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseCommand("client list", args, stderr, nil)
+	cfg, fs, err := parseCommand("client list", args, stderr, nil)
 	if err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("client list: unexpected argument %q", fs.Arg(0))}
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
 		cs, err := db.ListClients(ctx)

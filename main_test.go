@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -23,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -267,6 +269,98 @@ func TestSetupLinkCommand(t *testing.T) {
 	}
 	if !strings.Contains(out, "https://help.example.com/admin/setup?token=") {
 		t.Fatalf("output %q", out)
+	}
+}
+
+// TestSetupLinkTakesServersSettings is issue 12, item 16: setup-link
+// takes serve's flags and environment, so its link has the server's base
+// URL; stray arguments are usage errors.
+func TestSetupLinkTakesServersSettings(t *testing.T) {
+	dir, _ := dataFolder(t)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"ACME flags", []string{"--acme-domain", "help.example.com", "--addr", ":443"}, nil, "https://help.example.com/admin/setup?token="},
+		{"ACME environment", nil, map[string]string{"SAFEDESK_ACME_DOMAIN": "help.example.com", "SAFEDESK_ADDR": ":443"}, "https://help.example.com/admin/setup?token="},
+		{"ACME on another port", []string{"--acme-domain", "help.example.com"}, nil, "https://help.example.com:8080/admin/setup?token="},
+		{"TLS on a port", []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--addr", "0.0.0.0:8443"}, nil, "https://localhost:8443/admin/setup?token="},
+		{"base URL environment", nil, map[string]string{"SAFEDESK_BASE_URL": "https://desk.example.org"}, "https://desk.example.org/admin/setup?token="},
+		{"listen address", []string{"--addr", "0.0.0.0:9000"}, nil, "http://localhost:9000/admin/setup?token="},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			out, err := runCmd(t, append([]string{"setup-link", "--data", dir}, tt.args...)...)
+			if err != nil || !strings.Contains(out, tt.want) {
+				t.Fatalf("got %q, %v; want %s", out, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCommandsRefuseStrayArguments is issue 12, item 17: an argument a
+// command does not take is a usage error (exit 2), not ignored.
+func TestCommandsRefuseStrayArguments(t *testing.T) {
+	dir, _ := dataFolder(t)
+	for _, args := range [][]string{
+		{"setup-link", "--data", dir, "extra"}, {"version", "--json"}, {"version", "extra"}, {"help", "me"},
+		{"token", "list", "--data", dir, "extra"}, {"client", "list", "--data", dir, "extra"},
+		{"kb", "import", "--data", dir, "one", "two"}, {"serve", "--data", dir, "now"},
+	} {
+		out, err := runCmd(t, args...)
+		isUsage(t, err, args)
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: %q is more than one line", args, err)
+		}
+		if out != "" {
+			t.Errorf("%v printed %q", args, out)
+		}
+	}
+}
+
+// TestKBImportRefuses is issue 12, item 17: kb import of a missing folder,
+// of a file, of a folder without articles or with a badly named one fails
+// with one line saying what to give it, and imports nothing.
+func TestKBImportRefuses(t *testing.T) {
+	dir, _ := dataFolder(t)
+	articles := t.TempDir()
+	file := filepath.Join(articles, "shipping-times.md")
+	if err := os.WriteFile(file, []byte("# Shipping times\n\nParcels take three days.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badly := t.TempDir()
+	for name, text := range map[string]string{"good-one.md": "# Good\n\nText.\n", "Shipping Times.md": "# Bad\n\nText.\n"} {
+		if err := os.WriteFile(filepath.Join(badly, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct{ name, arg, want string }{
+		{"missing folder", filepath.Join(articles, "nope"), "there is no folder"},
+		{"a file", file, "is a file"},
+		{"no articles", t.TempDir(), "holds no .md files"},
+		{"a bad file name", badly, "Shipping Times.md: the file name is the article's slug, its address /kb/NAME: use lowercase letters, digits and single hyphens, at most 80, like shipping-times.md"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runCmd(t, "kb", "import", "--data", dir, tt.arg)
+			storetest.OneLine(t, err, tt.want)
+			var u usageError
+			if errors.As(err, &u) || out != "" {
+				t.Errorf("got %q and %v; want exit 1 and no output", out, err)
+			}
+		})
+	}
+	db, err := store.OpenDir(t.Context(), dir, "", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.GetArticle(t.Context(), "good-one", true); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an import that failed left an article: %v", err)
 	}
 }
 
@@ -574,11 +668,11 @@ func readThroughServer(t *testing.T, db *store.DB, subjects []string) {
 	defer ts.Close()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	code, err := db.IssueCode(t.Context(), "c1@example.com", store.Actor{Type: store.ActorVisitor})
+	issued, err := db.IssueCode(t.Context(), store.CodeRequest{Email: "c1@example.com"}, store.Actor{Type: store.ActorVisitor})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.PostForm(ts.URL+"/verify", url.Values{"email": {"c1@example.com"}, "code": {code}})
+	resp, err := c.PostForm(ts.URL+"/verify", url.Values{"email": {"c1@example.com"}, "code": {issued.Code}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -737,6 +831,82 @@ func waitCount(t *testing.T, dir, query string, want int) {
 		n := 0
 		return conn.QueryRow(query).Scan(&n) == nil && n >= want
 	})
+}
+
+// dialOnLink is the log of a server starting on addr: when the setup link
+// is logged it connects to addr, as a person opening the link would, and
+// records whether anything listened.
+type dialOnLink struct {
+	syncBuffer
+	addr     string
+	mu       sync.Mutex
+	answered []bool
+}
+
+func (d *dialOnLink) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("setup_link=")) {
+		conn, err := net.Dial("tcp", d.addr)
+		if err == nil {
+			conn.Close()
+		}
+		d.mu.Lock()
+		d.answered = append(d.answered, err == nil)
+		d.mu.Unlock()
+	}
+	return d.syncBuffer.Write(p)
+}
+
+// TestServeSetupLinkWorksWhenPrinted is issue 12, item 16: the server
+// listens before it prints the setup link, a restart keeps an unused link
+// working (it says until when, as only its hash is kept), and a link
+// replaced by setup-link says so.
+func TestServeSetupLinkWorksWhenPrinted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	start := func() *dialOnLink {
+		log := &dialOnLink{addr: addr}
+		ctx, cancel := context.WithCancel(t.Context())
+		var out syncBuffer
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"serve", "--data", dir, "--addr", addr, "--backup-schedule", "off"}, &out, log)
+		}()
+		waitFor(t, "the server serving", func() bool { return strings.Contains(out.String(), "safedesk: serving") })
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("serve: %v\n%s", err, log.String())
+		}
+		return log
+	}
+	first := start()
+	if len(first.answered) != 1 || !first.answered[0] {
+		t.Fatalf("the setup link was printed %d times, answered %v: want once, with the server listening\n%s", len(first.answered), first.answered, first.String())
+	}
+	token := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(first.String())
+	if token == nil {
+		t.Fatalf("no token in the log:\n%s", first.String())
+	}
+	second := start()
+	if len(second.answered) != 0 || !strings.Contains(second.String(), "still works until") {
+		t.Errorf("a restart printed a new link or did not mention the one that works:\n%s", second.String())
+	}
+	out, err := runCmd(t, "setup-link", "--data", dir, "--addr", addr)
+	if err != nil || !strings.Contains(out, "/admin/setup?token=") {
+		t.Fatalf("setup-link: %q, %v", out, err)
+	}
+	db, err := store.OpenDir(t.Context(), dir, "", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.GetInvite(t.Context(), "setup", token[1]); !errors.Is(err, store.ErrInviteReplaced) {
+		t.Errorf("the link kept over the restart, after setup-link: %v, want ErrInviteReplaced", err)
+	}
 }
 
 func TestServeFirstStartMakesBackupIdentity(t *testing.T) {

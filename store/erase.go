@@ -78,6 +78,7 @@ func (db *DB) eraseTx(ctx context.Context, id int64, a Actor, prepare func(erasa
 			arg   any
 		}{
 			{"DELETE FROM verification_codes WHERE email_index = ?", c.emailIndex},
+			{"DELETE FROM verification_tries WHERE email_index = ?", c.emailIndex},
 			// Tickets and messages go with the customer (ON DELETE CASCADE).
 			{"DELETE FROM customers WHERE id = ?", id},
 			{"DELETE FROM keys WHERE id = ? AND purpose = '" + keyCustomer + "'", c.keyID},

@@ -68,6 +68,11 @@ func ParseArticle(name string, content []byte) (Article, error) {
 		return Article{}, fmt.Errorf("store: %s: no \"# \" title heading", name)
 	}
 	if err := a.Validate(); err != nil {
+		var verr *ValidationError
+		if errors.As(err, &verr) && verr.Fields["slug"] != "" {
+			return Article{}, fmt.Errorf("store: %s: the file name is the article's slug, its address /kb/NAME: "+
+				"use lowercase letters, digits and single hyphens, at most 80, like shipping-times.md", name)
+		}
 		return Article{}, fmt.Errorf("store: %s: %w", name, err)
 	}
 	return a, nil

@@ -74,7 +74,7 @@ func (db *DB) ExportSubject(ctx context.Context, id int64, internalNotes bool) (
 	}
 	out := SubjectExport{Customer: c}
 	targets := []string{customerTarget(id)}
-	f := TicketFilter{CustomerID: id, Limit: 200}
+	f := TicketFilter{CustomerID: id, Confirmed: true, Limit: 200} // not what others filed under the address
 	for {
 		ts, err := db.ListTickets(ctx, f)
 		if err != nil {

@@ -195,8 +195,9 @@ func TestErasureEndsSessions(t *testing.T) {
 func TestExportSubject(t *testing.T) {
 	ctx := t.Context()
 	db, _ := newTestDB(t)
-	mine := createTicket(t, db, "me@example.com", "My subject")
-	theirs := createTicket(t, db, "them@example.com", "THEIR-SUBJECT-MARKER")
+	mine := ownTicket(t, db, "me@example.com", "My subject")
+	theirs := ownTicket(t, db, "them@example.com", "THEIR-SUBJECT-MARKER")
+	createTicket(t, db, "me@example.com", "FILED-BY-SOMEONE-ELSE") // unconfirmed: not theirs until proven
 	if _, err := db.AddMessage(ctx, theirs.ID, store.NewMessage{AuthorType: "customer", AuthorID: theirs.CustomerID, Body: "THEIR-BODY-MARKER"}, customerActor); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func TestExportSubject(t *testing.T) {
 		}
 	})
 	t.Run("holds nothing of anyone else, and no internal note", func(t *testing.T) {
-		for _, m := range []string{"them@example.com", "THEIR-", "ANONYMOUS-CHAT-MARKER", "INTERNAL-NOTE-MARKER"} {
+		for _, m := range []string{"them@example.com", "THEIR-", "ANONYMOUS-CHAT-MARKER", "INTERNAL-NOTE-MARKER", "FILED-BY-SOMEONE-ELSE"} {
 			if bytes.Contains(b, []byte(m)) {
 				t.Errorf("export holds %q", m)
 			}

@@ -28,8 +28,12 @@ type Ticket struct {
 	Status     string
 	Priority   string
 	AssigneeID int64 // 0 when unassigned
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Confirmed is false while nobody has proven that the customer filed
+	// the ticket: someone who had not proven the address did. Such a
+	// ticket is in staff views, marked, but in none of the customer's own.
+	Confirmed bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Redacted is what CreateTicket removed from the customer's name,
 	// subject and message; only CreateTicket sets it.
 	Redacted security.KindSet
@@ -95,8 +99,12 @@ func TicketTarget(id int64) string { return "ticket:" + strconv.FormatInt(id, 10
 
 // CreateTicket validates t and stores the customer (new or known by the
 // address), the ticket, its first message and the audit entry in one
-// transaction. Secrets in the customer's text are replaced by placeholders
-// first (see Ticket.Redacted).
+// transaction. The audit entry names a as who filed it. The ticket is
+// confirmed when a has proven the address (the customer themselves) or
+// acts for the business (staff, an API client, the system); a visitor's
+// ticket, or one a customer files for another address, is not. Secrets in
+// the customer's text are replaced by placeholders first (see
+// Ticket.Redacted).
 func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, error) {
 	if err := t.Validate(); err != nil {
 		return Ticket{}, err
@@ -111,14 +119,13 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 			return err
 		}
 		key = k
-		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now}
+		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal",
+			Confirmed: filedByOwner(a, cid), CreatedAt: now, UpdatedAt: now}
 		if err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
-		if a.Type == "" || a.Type == ActorVisitor {
-			a.Type, a.ID = ActorCustomer, strconv.FormatInt(cid, 10)
-		}
-		return db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(out.ID), map[string]any{"customer": cid})
+		return db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(out.ID),
+			map[string]any{"customer": cid, "confirmed": out.Confirmed})
 	})
 	if err != nil {
 		return Ticket{}, err
@@ -138,7 +145,7 @@ func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKe
 		return fmt.Errorf("store: next ticket id: %w", err)
 	}
 	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
-		key.SealString(t.Subject, ticketLoc(t.ID)), nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
+		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
 		return fmt.Errorf("store: create ticket: %w", err)
 	}
 	first.TicketID = t.ID
@@ -247,14 +254,15 @@ func (db *DB) GetTicket(ctx context.Context, id int64) (Ticket, error) {
 	return ts[0], nil
 }
 
-// GetCustomerTicket returns a ticket only when it belongs to customerID; a
-// ticket of someone else is ErrNotFound, exactly like one that does not exist.
+// GetCustomerTicket returns a ticket only when it belongs to customerID and
+// is confirmed; a ticket of someone else, or one not yet confirmed, is
+// ErrNotFound, exactly like one that does not exist.
 func (db *DB) GetCustomerTicket(ctx context.Context, customerID, id int64) (Ticket, error) {
 	t, err := db.GetTicket(ctx, id)
 	if err != nil {
 		return Ticket{}, err
 	}
-	if t.CustomerID != customerID {
+	if t.CustomerID != customerID || customerID == 0 || !t.Confirmed {
 		return Ticket{}, ErrNotFound
 	}
 	return t, nil
@@ -266,11 +274,14 @@ func (db *DB) GetCustomerTicket(ctx context.Context, customerID, id int64) (Tick
 // other zero fields match everything.
 type TicketFilter struct {
 	CustomerID int64
-	Status     string
-	Priority   string
-	Assignee   int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
-	Before     int64 // cursor: only tickets with id < Before
-	Limit      int
+	// Confirmed keeps only confirmed tickets (Ticket.Confirmed): what a
+	// customer's own views show.
+	Confirmed bool
+	Status    string
+	Priority  string
+	Assignee  int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
+	Before    int64 // cursor: only tickets with id < Before
+	Limit     int
 
 	// AllCustomers lists every customer's tickets (staff and API views).
 	AllCustomers bool
@@ -280,7 +291,7 @@ type TicketFilter struct {
 const AssigneeNone = -1
 
 const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
-	COALESCE(t.assignee_id, 0), t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id`
+	COALESCE(t.assignee_id, 0), t.confirmed, t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id`
 
 // ErrNoCustomer is returned by ListTickets for a filter that names no
 // customer and does not ask for all of them.
@@ -298,6 +309,9 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	var args []any
 	if f.CustomerID != 0 {
 		where, args = append(where, "t.customer_id = ?"), append(args, f.CustomerID)
+	}
+	if f.Confirmed {
+		where = append(where, "t.confirmed = 1")
 	}
 	if f.Status != "" {
 		where, args = append(where, "t.status = ?"), append(args, f.Status)
@@ -339,7 +353,7 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 	for rows.Next() {
 		var s sealedTicket
 		var created, updated int64
-		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &created, &updated); err != nil {
+		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &s.t.Confirmed, &created, &updated); err != nil {
 			return nil, fmt.Errorf("store: tickets: %w", err)
 		}
 		s.t.CreatedAt, s.t.UpdatedAt = fromNanos(created), fromNanos(updated)

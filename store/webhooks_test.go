@@ -189,7 +189,7 @@ func TestEraseCustomer(t *testing.T) {
 	ctx := t.Context()
 	db, _ := newTestDB(t)
 	keep := createTicket(t, db, "keep@example.com", "Stays")
-	gone := createTicket(t, db, "gone@example.com", "Goes")
+	gone := ownTicket(t, db, "gone@example.com", "Goes")
 	if _, err := db.AddMessage(ctx, gone.ID, store.NewMessage{AuthorType: "staff", AuthorID: 1, Internal: true, Body: "note"}, admin); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,8 @@ import (
 // each request it
 //
 //  1. refuses a client the guard has blocked (403) or throttled past its
-//     limit (429), with Retry-After;
+//     limit (429), with Retry-After, unless the request carries a live
+//     staff session (web/abuse_staff.go);
 //  2. matches the path against scanners' probe signatures;
 //  3. takes a token from the client's bucket and, with a session cookie,
 //     from the session's (not for /static/, whose assets are cacheable,
@@ -30,8 +31,8 @@ import (
 //
 // Findings escalate through security.Guard: a security event, then a
 // throttle, then blocks of growing length, which are stored (they survive
-// a restart), end the client's staff and customer sessions and mail the
-// owners and admins. Steps 1 to 5 for an allowed request allocate nothing.
+// a restart), end the client's customer sessions (staff sessions are kept
+// and recorded) and mail the owners and admins. Steps 1 to 5 for an allowed request allocate nothing.
 //
 // A client is an IPv4 address or an IPv6 /64 (store.ClientID), or the text
 // of an unreadable forwarding hop; realClientIP decides it once per request
@@ -50,8 +51,8 @@ var (
 	// once, then one every two minutes. A person needs one or two.
 	VerifyClientLimit = security.LimitConfig{Rate: 30.0 / 3600, Burst: 10}
 
-	// VerifyAddressLimit applies per email address to checking codes, so
-	// that many clients together cannot stuff codes for one address.
+	// VerifyAddressLimit applies per email address and client to checking
+	// codes (the store bounds the tries of many clients together).
 	VerifyAddressLimit = security.LimitConfig{Rate: 10.0 / 3600, Burst: 10}
 )
 
@@ -60,10 +61,10 @@ var (
 type AbuseConfig struct {
 	ClientLimit        security.LimitConfig // every request of a client except /static/
 	SessionLimit       security.LimitConfig // every request carrying a session cookie, except /static/
-	EmailCodeLimit     security.LimitConfig // codes sent to one address
+	EmailCodeLimit     security.LimitConfig // codes sent to one address at one client's request
 	CodeClientLimit    security.LimitConfig // codes sent at one client's request
 	VerifyClientLimit  security.LimitConfig // codes checked by one client
-	VerifyAddressLimit security.LimitConfig // codes checked for one address
+	VerifyAddressLimit security.LimitConfig // codes checked for one address by one client
 
 	// Exempt lists networks whose clients are never limited, throttled or
 	// blocked. Nil means loopback (127.0.0.0/8 and ::1); empty means none.
@@ -83,9 +84,10 @@ type abuse struct {
 	client      *security.Limiter
 	session     *security.Limiter
 	codeSend    *security.Limiter // per client
-	codeAddr    *security.Limiter // per address (blind index)
+	codeAddr    *security.Limiter // per address (blind index) and client
 	checkClient *security.Limiter
-	checkAddr   *security.Limiter
+	checkAddr   *security.Limiter // per address and client
+	tickets     *security.Limiter // anonymous tickets per client (web/abuse_verify.go)
 	exempt      []netip.Prefix
 	cookies     []string // names of the session cookies
 	seed        maphash.Seed
@@ -120,6 +122,7 @@ func newAbuse(cfg AbuseConfig, now func() time.Time, traffic *monitor.Traffic, c
 		codeAddr:    pick(cfg.EmailCodeLimit, security.EmailCodeLimit),
 		checkClient: pick(cfg.VerifyClientLimit, VerifyClientLimit),
 		checkAddr:   pick(cfg.VerifyAddressLimit, VerifyAddressLimit),
+		tickets:     AnonymousTicketLimit.NewLimiter(now),
 		exempt:      cfg.Exempt,
 		traffic:     traffic,
 		cookies:     cookies,
@@ -182,7 +185,7 @@ func (s *Server) abuseCheck(next http.Handler) http.Handler {
 			return
 		}
 		key := ri.key
-		if d := a.guard.Check(key); !d.Allow {
+		if d := a.guard.Check(key); !d.Allow && !s.signedInStaff(r) {
 			if !d.Blocked {
 				// Over the throttle: a client that keeps ignoring 429s
 				// escalates to a block.

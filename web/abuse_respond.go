@@ -19,8 +19,9 @@ import (
 
 // abuseAct carries out what the guard decided about a client: a security
 // event for a finding, another for a throttle, and for a block the stored
-// block with the end of the client's sessions (one transaction, audited)
-// and an alert to the owners and admins.
+// block with the end of the client's customer sessions (one transaction,
+// audited; staff sessions are kept and recorded) and an alert to the
+// owners and admins.
 func (s *Server) abuseAct(r *http.Request, ev security.Event, act security.Action) {
 	ctx := context.WithoutCancel(r.Context())
 	client := store.ClientID(info(r).ip)
@@ -43,7 +44,7 @@ func (s *Server) abuseAct(r *http.Request, ev security.Event, act security.Actio
 			return
 		}
 		s.log.Warn("client blocked", "client", client, "reason", act.Reason, "level", act.Level, "until", act.Until.UTC(),
-			"staff_sessions_ended", res.StaffSessions, "customer_sessions_ended", res.CustomerSessions)
+			"staff_sessions_kept", res.StaffSessions, "customer_sessions_ended", res.CustomerSessions)
 		s.mon.AlertNow()
 		return
 	case act.Kind.Has(security.ActionThrottle):

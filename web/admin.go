@@ -36,6 +36,7 @@ func (s *Server) coreAdminRoutes() []adminRoute {
 		{pattern: "GET /admin/tickets/{id}", perm: security.PermTicketsRead, h: s.adminTicketView},
 		{pattern: "POST /admin/tickets/{id}/reply", perm: security.PermTicketsWrite, h: s.adminTicketReplyPost},
 		{pattern: "POST /admin/tickets/{id}/update", perm: security.PermTicketsWrite, h: s.adminTicketUpdatePost},
+		{pattern: "POST /admin/tickets/{id}/confirm", perm: security.PermTicketsWrite, h: s.adminTicketConfirmPost},
 		// Customers.
 		{pattern: "GET /admin/customers/{id}", perm: security.PermCustomersRead, h: s.adminCustomerView},
 		{pattern: "POST /admin/customers/{id}/reveal", perm: security.PermPIIReveal, h: s.requireStepUp(s.adminCustomerRevealPost)},

@@ -199,10 +199,21 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
+	notice := loginReasons[r.URL.Query().Get("why")]
+	if n, err := s.db.CountStaff(r.Context()); err != nil {
+		s.serveError(w, r, err)
+		return
+	} else if n == 0 {
+		notice = noOwnerYet
+	}
 	s.render(w, r, http.StatusOK, templates.AdminLogin(templates.AdminLoginProps{
-		Product: s.cfg.Product, Next: safeNext(r.URL.Query().Get("next")), Notice: loginReasons[r.URL.Query().Get("why")],
+		Product: s.cfg.Product, Next: safeNext(r.URL.Query().Get("next")), Notice: notice,
 	}))
 }
+
+// noOwnerYet is the sign-in page's notice while nobody can sign in.
+const noOwnerYet = "Nobody can sign in yet: there is no owner account. On the server, run `safedesk setup-link` " +
+	"(with the server's flags or environment) to print a one-time link that creates it."
 
 // adminLoginBegin starts a username-less sign-in: any discoverable passkey
 // of this site, with user verification required.

@@ -153,6 +153,18 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
 }
 
+// apiReplied tells the customer of ticket id about a reply made through the
+// API, exactly as adminTicketReplyPost does for one made in the panel.
+func (s *Server) apiReplied(r *http.Request, id int64, body string) {
+	t, err := s.db.GetTicket(r.Context(), id)
+	if err == nil {
+		err = s.notifyCustomerReply(r, t, body)
+	}
+	if err != nil {
+		s.log.Error("reply notification", "ticket", id, "err", err, "request_id", info(r).id)
+	}
+}
+
 // notifyCustomerReply emails the customer that there is a reply. Like every
 // notification it carries no ticket text by default: the customer reads it
 // on the portal after verifying. A site that chose --notify-text
@@ -170,6 +182,26 @@ func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body strin
 		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
 			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)})
 	return nil
+}
+
+// adminTicketConfirmPost records that the customer filed an unconfirmed
+// ticket (staff know, say from a call), so that it joins the customer's
+// own views. The store audits it.
+func (s *Server) adminTicketConfirmPost(w http.ResponseWriter, r *http.Request) {
+	t, err := s.adminTicket(r)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	changed, err := s.db.ConfirmTicket(r.Context(), t.ID, s.staffActor(r))
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if changed {
+		s.flash(r, "Ticket confirmed: the customer now sees it among their requests.")
+	}
+	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
 }
 
 func (s *Server) adminTicketUpdatePost(w http.ResponseWriter, r *http.Request) {

@@ -20,7 +20,7 @@ func TestLookalikeAddressesRefused(t *testing.T) {
 	env := newTestServer(t)
 	ctx := context.Background()
 	if _, err := env.db.CreateTicket(ctx, store.NewTicket{Email: "kate@example.com", Name: "Kate", Subject: "Kate private subject", Body: "x"},
-		store.Actor{Type: store.ActorVisitor}); err != nil {
+		store.SystemActor); err != nil {
 		t.Fatal(err)
 	}
 	lookalikes := map[string]string{

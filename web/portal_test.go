@@ -207,3 +207,35 @@ func TestPanicShowsPlainPage(t *testing.T) {
 		t.Fatal("log holds the address in the clear")
 	}
 }
+
+// TestArticleCacheHoldsNothingOfAVisitor is issue 12, item 6: a visitor
+// with a notice waiting (a ticket just filed) and a verified customer open
+// an article, and each sees what is theirs; other visitors get the page
+// without their notice or address, from the cache.
+func TestArticleCacheHoldsNothingOfAVisitor(t *testing.T) {
+	env := newTestServer(t)
+	const article = "/kb/returns-and-refunds"
+	filer := env.client()
+	if r := filer.post("/tickets/new", ticketForm("hal@example.org", "Subject", "Body")); r.status != http.StatusSeeOther {
+		t.Fatalf("ticket: %d", r.status)
+	}
+	env.mail.next(t) // the receipt
+	if body := filer.get(article).body; !strings.Contains(body, `data-testid="notice"`) {
+		t.Errorf("the visitor who filed the ticket does not see their notice:\n%.600s", body)
+	}
+	customer, _ := env.signIn("ivy@example.org", "Subject", "Body")
+	if body := customer.get(article).body; !strings.Contains(body, `data-testid="nav-customer"`) {
+		t.Error("the customer's page does not name them")
+	}
+	for range 2 { // the first fills the cache, the second reads it
+		body := env.client().get(article).body
+		for _, leak := range []string{`data-testid="notice"`, "request #", `data-testid="nav-customer"`, "i***@example.org"} {
+			if strings.Contains(body, leak) {
+				t.Fatalf("another visitor's page holds %q", leak)
+			}
+		}
+		if !strings.Contains(body, `data-testid="article"`) {
+			t.Fatal("no article")
+		}
+	}
+}

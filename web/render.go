@@ -91,9 +91,16 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	}))
 }
 
-// page fills the layout's props for r.
+// publicPage fills the layout's props with nothing of the visitor: the
+// props of a page that every visitor may be shown (the article cache).
+func (s *Server) publicPage(title string) templates.Page {
+	return templates.Page{Title: title, Product: s.cfg.Product, Banner: s.bannerText()}
+}
+
+// page fills the layout's props for r: publicPage and what the session
+// holds (the customer, a one-off notice, which it takes).
 func (s *Server) page(r *http.Request, title string) templates.Page {
-	p := templates.Page{Title: title, Product: s.cfg.Product, Banner: s.bannerText()}
+	p := s.publicPage(title)
 	if !info(r).session {
 		return p // an error raised before the session was loaded
 	}

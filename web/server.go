@@ -221,6 +221,7 @@ func (s *Server) initAPI() {
 		AuthFailed:    s.apiAuthFailure,
 		Alerted:       s.mon.AlertNow,
 		ExportSubject: s.exportSubject,
+		Replied:       s.apiReplied,
 	}, s.log)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"safedesk/store"
 	"safedesk/templates"
@@ -16,8 +17,12 @@ func (s *Server) ticketNew(w http.ResponseWriter, r *http.Request) {
 }
 
 // ticketCreatePost stores a new request. Invalid input comes back with 422
-// and everything typed. A visitor who has not verified this address gets a
-// code by email and goes on to /verify; a verified owner sees the ticket.
+// and everything typed. A verified owner sees the ticket. Anyone else's
+// ticket is unconfirmed (store.Ticket.Confirmed): its receipt mails a code
+// that confirms it, and the visitor goes on to /verify, then to the ticket.
+// Anonymous requests are limited per client, and mail per address
+// (store.CodesPerHour): past that the ticket is kept, staff see it, and no
+// receipt is sent.
 func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.serveError(w, r, formError(err))
@@ -26,6 +31,13 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 	form := templates.TicketForm{
 		Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"),
 		Subject: r.PostForm.Get("subject"), Body: r.PostForm.Get("body"),
+	}
+	if ok, wait := s.allowAnonymousTicket(r); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
+		form.Errors = map[string]string{"body": "We have received several requests from your network in the last hour. " +
+			"Please wait " + templates.Duration(wait) + " and send this again, or confirm your email address first."}
+		s.render(w, r, http.StatusTooManyRequests, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
+		return
 	}
 	t, err := s.db.CreateTicket(r.Context(), store.NewTicket{Email: form.Email, Name: form.Name, Subject: form.Subject, Body: form.Body}, s.actor(r))
 	var verr *store.ValidationError
@@ -39,30 +51,51 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if t.CustomerID == s.customerID(r) {
+	if t.Confirmed {
 		s.customer.Put(ctx, sessNotice, withRemoved(fmt.Sprintf("Thank you: request #%d is in. We will reply here and let you know by email.", t.ID), t.Redacted))
 		http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 		return
 	}
-	notice := fmt.Sprintf("Thank you: request #%d is in. We emailed you a 6-digit code: enter it below to follow your request.", t.ID)
-	code, err := s.db.IssueCode(ctx, form.Email, s.actor(r))
-	switch {
-	case errors.Is(err, store.ErrRateLimited):
-		notice = fmt.Sprintf("Thank you: request #%d is in. Use the latest code we emailed you to follow it.", t.ID)
-		s.mail.Send(s.site.TicketReceived(form.Email, t.ID, ""))
-	case err != nil:
+	if err := s.sendReceipt(r, form.Email, t); err != nil {
 		s.serveError(w, r, err)
 		return
-	default:
-		s.mail.Send(s.site.TicketReceived(form.Email, t.ID, code))
 	}
-	s.customer.Put(ctx, sessPending, form.Email)
-	s.customer.Put(ctx, sessNotice, withRemoved(notice, t.Redacted))
 	http.Redirect(w, r, "/verify", http.StatusSeeOther)
 }
 
+// sendReceipt mails the receipt of unconfirmed ticket id with the code that
+// confirms it, and sets the session up for /verify: the address, a notice,
+// and the ticket to open afterwards. Past the address's mail for the hour
+// nothing is mailed, and the notice says so.
+func (s *Server) sendReceipt(r *http.Request, email string, t store.Ticket) error {
+	ctx := r.Context()
+	id := t.ID
+	issued, err := s.db.IssueCode(ctx, store.CodeRequest{Email: email, Ticket: id}, s.actor(r))
+	notice := fmt.Sprintf("Thank you: request #%d is in. We emailed you a 6-digit code: enter it below to follow your request.", id)
+	switch {
+	case errors.Is(err, store.ErrRateLimited):
+		// The newest code of the hour proves the address but was not
+		// sent for this request: staff confirm it.
+		notice = fmt.Sprintf("Thank you: request #%d is in. We have emailed this address several times in the last hour, "+
+			"so we sent no receipt this time; our team will check your request and answer by email.", id)
+		if !issued.Revived.IsZero() {
+			notice += " You can still confirm your address below with the newest code we sent, from " +
+				issued.Revived.UTC().Format("15:04") + " UTC: it works again for 10 minutes."
+		}
+		s.customer.Remove(ctx, sessNext)
+	case err != nil:
+		return err
+	default:
+		s.mail.Send(s.site.TicketReceived(email, id, issued.Code))
+		s.customer.Put(ctx, sessNext, ticketURL(id))
+	}
+	s.customer.Put(ctx, sessPending, email)
+	s.customer.Put(ctx, sessNotice, withRemoved(notice, t.Redacted))
+	return nil
+}
+
 func (s *Server) ticketList(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: s.customerID(r), Limit: 200})
+	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: s.customerID(r), Confirmed: true, Limit: 200})
 	if err != nil {
 		s.serveError(w, r, err)
 		return

@@ -14,8 +14,9 @@ import (
 
 // DataFolder makes a data folder as the server's first start leaves it
 // (database and master key) with one ticket from each of tickets
-// customers, c0@example.com, c1@example.com and so on, and returns the
-// folder and the tickets' subjects in that order.
+// customers, c0@example.com, c1@example.com and so on, filed for them (so
+// confirmed: they see them once verified), and returns the folder and the
+// tickets' subjects in that order.
 func DataFolder(t testing.TB, tickets int) (string, []string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
@@ -28,7 +29,7 @@ func DataFolder(t testing.TB, tickets int) (string, []string) {
 	for i := range tickets {
 		s := fmt.Sprintf("Order %d has not arrived", 1000+i)
 		if _, err := db.CreateTicket(t.Context(), store.NewTicket{Email: fmt.Sprintf("c%d@example.com", i), Name: "Customer", Subject: s, Body: "Where is it?"},
-			store.Actor{Type: store.ActorVisitor}); err != nil {
+			store.SystemActor); err != nil {
 			t.Fatal(err)
 		}
 		subjects = append(subjects, s)

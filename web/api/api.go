@@ -94,6 +94,10 @@ type Hooks struct {
 	// document the portal's /me/export hands out, the export recorded as
 	// a's in the audit log. A missing customer is store.ErrNotFound.
 	ExportSubject func(ctx context.Context, customerID int64, a store.Actor) ([]byte, error)
+	// Replied is called after a reply to ticket id (not an internal note)
+	// was stored, so that its customer is told by mail exactly as after a
+	// reply in the staff panel.
+	Replied func(r *http.Request, id int64, body string)
 }
 
 // Handler serves the API. It is safe for concurrent use.

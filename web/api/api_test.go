@@ -256,11 +256,21 @@ func TestAPITicketFlow(t *testing.T) {
 	}
 	tk := got.json(t)
 	id := strconv.FormatInt(int64(tk["id"].(float64)), 10)
-	if got.header.Get("Location") != "/api/v1/tickets/"+id || tk["status"] != "open" || tk["assignee_id"] != nil {
+	// A ticket filed by staff through the API is confirmed: the customer sees it.
+	if got.header.Get("Location") != "/api/v1/tickets/"+id || tk["status"] != "open" || tk["assignee_id"] != nil || tk["confirmed"] != true {
 		t.Errorf("created %v at %q", tk, got.header.Get("Location"))
 	}
 	if got := a.api("POST", "/api/v1/tickets/"+id+"/messages", rw, `{"body":"Internal: check batch.","internal":true}`); got.status != 201 || got.json(t)["internal"] != true {
 		t.Fatalf("note: %d %s", got.status, got.body)
+	}
+	if got := a.api("POST", "/api/v1/tickets/"+id+"/messages", rw, `{"body":"We are on it."}`); got.status != 201 {
+		t.Fatalf("reply: %d %s", got.status, got.body)
+	}
+	a.mu.Lock()
+	replied := a.replied
+	a.mu.Unlock()
+	if want := []string{id + ":We are on it."}; !slices.Equal(replied, want) {
+		t.Errorf("customer told of %q, want only the reply %q", replied, want)
 	}
 	got = a.api("PATCH", "/api/v1/tickets/"+id, rw, `{"priority":"urgent","assignee_id":null}`)
 	if got.status != 200 || got.json(t)["priority"] != "urgent" {
@@ -268,7 +278,7 @@ func TestAPITicketFlow(t *testing.T) {
 	}
 	got = a.api("GET", "/api/v1/tickets/"+id, rw, "")
 	msgs, _ := got.json(t)["messages"].([]any)
-	if got.status != 200 || len(msgs) != 2 {
+	if got.status != 200 || len(msgs) != 3 {
 		t.Fatalf("get: %d %s", got.status, got.body)
 	}
 	for i := range 5 {

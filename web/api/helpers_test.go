@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -24,8 +25,9 @@ import (
 // testAPI is the API handler and its webhook deliverer over a real store in
 // a temp folder. It stands in for the web server only where the API asks
 // it for something (Hooks): the client is 127.0.0.1, every request has the
-// id testRequestID, refused credentials and alerts are counted, and an
-// access request gets the store's export (web's document is tested in web).
+// id testRequestID, refused credentials, alerts and replies are recorded,
+// and an access request gets the store's export (web's document is tested
+// in web).
 type testAPI struct {
 	t        testing.TB
 	cfg      Config
@@ -38,6 +40,7 @@ type testAPI struct {
 	mu         sync.Mutex
 	authFailed []string // kinds, in order
 	alerts     int
+	replied    []string // "id:body" of each reply the customer is told about
 }
 
 const testRequestID = "REQ-7Q2XK"
@@ -79,6 +82,11 @@ func newTestAPI(t testing.TB, adjust ...func(*Config)) *testAPI {
 		},
 		Alerted:       func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() },
 		ExportSubject: a.exportSubject,
+		Replied: func(_ *http.Request, id int64, body string) {
+			a.mu.Lock()
+			a.replied = append(a.replied, fmt.Sprintf("%d:%s", id, body))
+			a.mu.Unlock()
+		},
 	}, log)
 	t.Cleanup(func() {
 		a.webhooks.Stop()

@@ -23,6 +23,7 @@ type ticketJSON struct {
 	Status     string        `json:"status"`
 	Priority   string        `json:"priority"`
 	AssigneeID *int64        `json:"assignee_id"`
+	Confirmed  bool          `json:"confirmed"`
 	CreatedAt  any           `json:"created_at"`
 	UpdatedAt  any           `json:"updated_at"`
 	Messages   []messageJSON `json:"messages,omitempty"`
@@ -44,7 +45,7 @@ type messageJSON struct {
 
 func newTicketJSON(t store.Ticket) ticketJSON {
 	out := ticketJSON{ID: t.ID, CustomerID: t.CustomerID, Subject: t.Subject, Status: t.Status, Priority: t.Priority,
-		CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt)}
+		Confirmed: t.Confirmed, CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt)}
 	if t.AssigneeID != 0 {
 		out.AssigneeID = &t.AssigneeID
 	}
@@ -250,8 +251,8 @@ func (h *Handler) ticketUpdate(w http.ResponseWriter, r *http.Request, p *store.
 }
 
 // messageCreateRequest is the body of POST /tickets/{id}/messages. API
-// messages are staff replies (visible to the customer) or, with internal,
-// staff notes.
+// messages are staff replies (visible to the customer, who is told by
+// mail through the Replied hook) or, with internal, staff notes.
 type messageCreateRequest struct {
 	Body     string `json:"body"`
 	Internal bool   `json:"internal"`
@@ -272,6 +273,9 @@ func (h *Handler) messageCreate(w http.ResponseWriter, r *http.Request, p *store
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
+	}
+	if !req.Internal {
+		h.hooks.Replied(r, id, req.Body)
 	}
 	h.webhooks.Wake()
 	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(id, 10))
