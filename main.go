@@ -12,7 +12,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,13 +26,11 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
 	"safedesk/backup"
-	"safedesk/bot"
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web"
@@ -135,36 +132,28 @@ Run "safedesk serve -h" for the server's flags.
 `
 
 // Config is every setting of the server, with defaults, from flags and
-// SAFEDESK_* environment variables.
+// SAFEDESK_* environment variables. The packages own their groups of
+// settings, each with Flags and Validate (web/options.go, api.Config,
+// backup.Options, web.TLSOptions); main keeps the few that wire them.
 type Config struct {
-	Data           string
-	Addr           string
-	BaseURL        string
-	Demo           bool
-	SMTP           string
-	MailFrom       string
-	TrustedProxies string
-	Product        string
-	MasterKeyFile  string
+	Data          string
+	Addr          string
+	BaseURL       string
+	Demo          bool
+	SMTP          string
+	MailFrom      string
+	Product       string
+	MasterKeyFile string
 
-	CustomerIdle     time.Duration
-	CustomerLifetime time.Duration
-	StaffIdle        time.Duration
-	StaffLifetime    time.Duration
-	StaffSessions    string
-
-	WebhookAllowHosts string
-	APIRate           float64
-	APIBurst          int
-
-	Backup   backup.Options // schedule, ladder, copy, identity or passphrase, drill
-	TLS      web.TLSOptions // HTTPS served here: certificate files or ACME
-	Security securityConfig // rate limits, abuse detection, audit checkpoints
-	Privacy  privacyConfig  // retention and notifications
-	Chat     chatConfig     // hand-off, business hours, assistant vocabulary
+	Sessions web.SessionOptions  // customer and staff session timeouts, concurrent sessions
+	Security web.SecurityOptions // trusted proxies, rate limits, abuse detection, audit checkpoints
+	Privacy  web.PrivacyConfig   // retention and notifications
+	Chat     web.ChatOptions     // hand-off, business hours, assistant vocabulary, transcripts
+	API      api.Config          // API rate limit, webhook hosts exempt from the SSRF checks
+	Backup   backup.Options      // schedule, ladder, copy, identity or passphrase, drill
+	TLS      web.TLSOptions      // HTTPS served here: certificate files or ACME
 
 	baseURL *url.URL
-	proxies []netip.Prefix
 }
 
 // defaultConfig holds the embedded defaults: `go run .` needs nothing else.
@@ -173,14 +162,8 @@ type Config struct {
 func defaultConfig() Config {
 	return Config{
 		Data: "data", Addr: "127.0.0.1:8080", Product: "safedesk", MasterKeyFile: os.Getenv("SAFEDESK_MASTER_KEY_FILE"),
-		CustomerIdle: 30 * time.Minute, CustomerLifetime: 24 * time.Hour,
-		APIRate: 10, APIBurst: 100,
-		StaffIdle: 15 * time.Minute, StaffLifetime: 12 * time.Hour, StaffSessions: "replace",
-		Backup:   backup.DefaultOptions(),
-		Security: defaultSecurity(),
-		Privacy: privacyConfig{RetainTickets: store.Period(730 * 24 * time.Hour), RetainSecurity: store.Period(90 * 24 * time.Hour),
-			Schedule: "30 3 * * *"},
-		Chat: chatConfig{HandoffTimeout: 3 * time.Minute, Retention: store.Period(90 * 24 * time.Hour)},
+		Sessions: web.DefaultSessionOptions(), Security: web.DefaultSecurityOptions(), Privacy: web.DefaultPrivacyConfig(),
+		Chat: web.DefaultChatOptions(), API: api.DefaultConfig(), Backup: backup.DefaultOptions(),
 	}
 }
 
@@ -192,22 +175,15 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load the sample knowledge base")
 	fs.StringVar(&c.SMTP, "smtp", c.SMTP, "mail relay: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, smtp+insecure://127.0.0.1:2525 (loopback only); empty: mail goes to the log (development)")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender address of mail, e.g. support@example.com")
-	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	fs.StringVar(&c.Product, "product", c.Product, "the name shown to customers")
 	masterKeyFlag(fs, &c.MasterKeyFile, "master key file (default DATA/master.key)")
-	fs.DurationVar(&c.CustomerIdle, "customer-idle-timeout", c.CustomerIdle, "customer session idle timeout")
-	fs.DurationVar(&c.CustomerLifetime, "customer-max-lifetime", c.CustomerLifetime, "customer session absolute lifetime")
-	fs.StringVar(&c.WebhookAllowHosts, "webhook-allow-hosts", c.WebhookAllowHosts, "comma-separated webhook hosts (host or host:port) exempt from the private-address (SSRF) checks")
-	fs.Float64Var(&c.APIRate, "api-rate", c.APIRate, "API requests per second per token (sustained)")
-	fs.IntVar(&c.APIBurst, "api-burst", c.APIBurst, "API requests per token at once")
-	fs.DurationVar(&c.StaffIdle, "staff-idle-timeout", c.StaffIdle, "staff session idle timeout (only the person's own actions count)")
-	fs.DurationVar(&c.StaffLifetime, "staff-max-lifetime", c.StaffLifetime, "staff session absolute lifetime")
-	fs.StringVar(&c.StaffSessions, "staff-sessions", c.StaffSessions, "concurrent staff sessions: replace (a new sign-in ends the others) or block (refused while another lives)")
+	c.Sessions.Flags(fs)
+	c.Security.Flags(fs)
+	c.Privacy.Flags(fs)
+	c.Chat.Flags(fs)
+	c.API.Flags(fs)
 	c.Backup.Flags(fs)
-	c.Security.flags(fs)
 	c.TLS.Flags(fs)
-	c.Privacy.flags(fs)
-	c.Chat.flags(fs)
 	return fs
 }
 
@@ -248,210 +224,13 @@ func (c *Config) Validate() error {
 	}
 	u.Path = ""
 	c.baseURL = u
-	if c.proxies, err = parsePrefixes("--trusted-proxies", c.TrustedProxies); err != nil {
-		return err
-	}
 	if c.SMTP != "" && c.MailFrom == "" {
 		return usageError{"--mail-from is required with --smtp"}
 	}
-	if !(c.APIRate > 0) || c.APIRate > 1e6 {
-		return usageError{"--api-rate must be a positive number of requests per second"}
-	}
-	if c.APIBurst < 1 || c.APIBurst > 1e6 {
-		return usageError{"--api-burst must be at least 1"}
-	}
-	if err := c.Security.validate(); err != nil {
-		return err
-	}
-	if c.CustomerIdle <= 0 || c.CustomerLifetime < c.CustomerIdle {
-		return usageError{"--customer-idle-timeout must be positive and no longer than --customer-max-lifetime"}
-	}
-	if c.StaffIdle <= 0 || c.StaffLifetime < c.StaffIdle {
-		return usageError{"--staff-idle-timeout must be positive and no longer than --staff-max-lifetime"}
-	}
-	if c.StaffSessions != store.SessionsReplace && c.StaffSessions != store.SessionsBlock {
-		return usageError{fmt.Sprintf("--staff-sessions %q: want replace or block", c.StaffSessions)}
-	}
-	if err := c.Backup.Validate(); err != nil {
-		return asUsage(err)
-	}
-	if err := c.Privacy.validate(); err != nil {
-		return err
-	}
-	return c.Chat.validate()
-}
-
-// parsePrefixes reads a comma-separated list of CIDRs or addresses.
-func parsePrefixes(flagName, s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range splitList(s) {
-		p, err := netip.ParsePrefix(f)
-		if err != nil {
-			a, aerr := netip.ParseAddr(f)
-			if aerr != nil {
-				return nil, usageError{fmt.Sprintf("%s %q: not a CIDR or address", flagName, f)}
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
+	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate} {
+		if err := validate(); err != nil {
+			return asUsage(err)
 		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
-}
-
-// splitList splits a comma-separated flag value, dropping empty entries.
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// securityConfig holds the serve flags of rate limits, abuse detection and
-// audit checkpoints. Limits are written RATE/UNIT,BURST (security.ParseLimit).
-type securityConfig struct {
-	ClientLimit        string
-	SessionLimit       string
-	EmailCodeLimit     string
-	CodeClientLimit    string
-	VerifyClientLimit  string
-	VerifyAddressLimit string
-	AbuseExempt        string
-	CheckpointEvery    time.Duration // 0 is hourly
-
-	abuse web.AbuseConfig
-}
-
-// limitFlag is one limit flag: its name, help, default, value and where
-// the parsed value goes.
-type limitFlag struct {
-	name, help string
-	def        security.LimitConfig
-	val        *string
-	dst        *security.LimitConfig
-}
-
-func (c *securityConfig) limitFlags() []limitFlag {
-	a := &c.abuse
-	return []limitFlag{
-		{"client-limit", "requests per client address (an IPv6 /64) except /static/", security.ClientLimit, &c.ClientLimit, &a.ClientLimit},
-		{"session-limit", "requests per signed-in session except /static/", security.SessionLimit, &c.SessionLimit, &a.SessionLimit},
-		{"email-code-limit", "one-time codes sent to one email address", security.EmailCodeLimit, &c.EmailCodeLimit, &a.EmailCodeLimit},
-		{"code-client-limit", "one-time codes sent at one client's request", security.CodeClientLimit, &c.CodeClientLimit, &a.CodeClientLimit},
-		{"verify-client-limit", "one-time codes checked by one client", web.VerifyClientLimit, &c.VerifyClientLimit, &a.VerifyClientLimit},
-		{"verify-address-limit", "one-time codes checked for one email address", web.VerifyAddressLimit, &c.VerifyAddressLimit, &a.VerifyAddressLimit},
-	}
-}
-
-func defaultSecurity() securityConfig {
-	c := securityConfig{AbuseExempt: "127.0.0.0/8,::1/128", CheckpointEvery: time.Hour}
-	for _, l := range c.limitFlags() {
-		*l.val = l.def.String()
-	}
-	return c
-}
-
-func (c *securityConfig) flags(fs *flag.FlagSet) {
-	for _, l := range c.limitFlags() {
-		fs.StringVar(l.val, l.name, *l.val, l.help+": RATE/UNIT,BURST")
-	}
-	fs.StringVar(&c.AbuseExempt, "abuse-exempt", c.AbuseExempt, `comma-separated CIDRs never rate limited or blocked (but counted); "none" for none`)
-	fs.DurationVar(&c.CheckpointEvery, "audit-checkpoint-every", c.CheckpointEvery, "how often to sign a checkpoint of the audit log (also at every backup and at shutdown)")
-}
-
-// validate parses the flags into the web layer's AbuseConfig.
-func (c *securityConfig) validate() error {
-	for _, l := range c.limitFlags() {
-		lc, err := security.ParseLimit(*l.val)
-		if err != nil {
-			return usageError{fmt.Sprintf("--%s %q: %s", l.name, *l.val, strings.TrimPrefix(err.Error(), "security: "))}
-		}
-		*l.dst = lc
-	}
-	c.abuse.Exempt = []netip.Prefix{}
-	if strings.TrimSpace(c.AbuseExempt) != "none" {
-		exempt, err := parsePrefixes("--abuse-exempt", c.AbuseExempt)
-		if err != nil {
-			return err
-		}
-		c.abuse.Exempt = append(c.abuse.Exempt, exempt...)
-	}
-	if c.CheckpointEvery != 0 && c.CheckpointEvery < time.Minute {
-		return usageError{"--audit-checkpoint-every must be at least 1m"}
-	}
-	return nil
-}
-
-// privacyConfig is the retention schedule and periods, and what reply
-// notifications may carry.
-type privacyConfig struct {
-	RetainTickets  store.Period
-	RetainSecurity store.Period
-	Schedule       string
-	NotifyText     bool
-}
-
-func (c *privacyConfig) flags(fs *flag.FlagSet) {
-	fs.Var(&c.RetainTickets, "retain-tickets", "delete solved and closed tickets this long after their last change, and customers with nothing left this long after they last confirmed their email (like 730d, 26w, 8760h; off keeps them)")
-	fs.Var(&c.RetainSecurity, "retain-security-events", "delete security events and ended staff sessions (network addresses) after this long (like 90d; off keeps them)")
-	fs.StringVar(&c.Schedule, "retention-schedule", c.Schedule, "when to apply retention, a cron spec in UTC; expired sessions and codes go then too")
-	fs.BoolVar(&c.NotifyText, "notify-text", c.NotifyText, "put a staff reply's text into the email that announces it (off: emails only say there is a reply and link to the portal)")
-}
-
-func (c *privacyConfig) validate() error {
-	if _, err := cron.ParseStandard(c.Schedule); err != nil {
-		return usageError{fmt.Sprintf("--retention-schedule %q: %v", c.Schedule, err)}
-	}
-	if d := time.Duration(c.RetainTickets); d != 0 && d < 24*time.Hour {
-		return usageError{"--retain-tickets: keep tickets at least a day (or off)"}
-	}
-	if d := time.Duration(c.RetainSecurity); d != 0 && d < 24*time.Hour {
-		return usageError{"--retain-security-events: keep security events at least a day (or off)"}
-	}
-	return nil
-}
-
-// web is what the web layer needs.
-func (c privacyConfig) web() web.PrivacyConfig {
-	return web.PrivacyConfig{NotifyText: c.NotifyText,
-		Retention: store.Retention{ResolvedTickets: time.Duration(c.RetainTickets), SecurityEvents: time.Duration(c.RetainSecurity)}}
-}
-
-// chatConfig is the chat's settings: hand-off timing, business hours, the
-// assistant's extra vocabulary and how long transcripts are kept.
-type chatConfig struct {
-	HandoffTimeout time.Duration
-	BusinessHours  string
-	RulesFile      string
-	Retention      store.Period
-
-	hours *bot.Hours
-	rules *bot.Rules
-}
-
-func (c *chatConfig) flags(fs *flag.FlagSet) {
-	fs.DurationVar(&c.HandoffTimeout, "chat-handoff-timeout", c.HandoffTimeout, "how long a chat handed to a person waits for an agent before it becomes a ticket")
-	fs.StringVar(&c.BusinessHours, "business-hours", c.BusinessHours, `when agents answer chats, like "Mon-Fri 09:00-17:00 Europe/Berlin" or "Mon-Thu 09:00-17:00, Fri 09:00-15:00 Europe/Amsterdam"; outside them a hand-off becomes a ticket at once (empty: always)`)
-	fs.StringVar(&c.RulesFile, "chat-rules", c.RulesFile, "JSON file that extends the assistant's intent keywords, synonyms and stopwords (see bot/doc.go)")
-	fs.Var(&c.Retention, "chat-retention", "delete chat transcripts this long after their last message (like 90d)")
-}
-
-func (c *chatConfig) validate() error {
-	if c.HandoffTimeout < 10*time.Second || c.HandoffTimeout > 24*time.Hour {
-		return usageError{"--chat-handoff-timeout must be between 10s and 24h"}
-	}
-	h, err := bot.ParseHours(c.BusinessHours)
-	if err != nil {
-		return usageError{fmt.Sprintf("--business-hours: %v", err)}
-	}
-	c.hours = h
-	if c.rules, err = bot.LoadRules(c.RulesFile); err != nil {
-		return usageError{fmt.Sprintf("--chat-rules: %v", err)}
-	}
-	if r := time.Duration(c.Retention); r < 24*time.Hour {
-		return usageError{"--chat-retention must be at least a day"}
 	}
 	return nil
 }
@@ -571,7 +350,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if cfg.SMTP == "" {
 		log.Warn("DEVELOPMENT MODE: no --smtp given, so mail (including sign-in codes) is written to this log, not sent")
 	}
-	sched := newScheduler(log)
+	sched := monitor.NewScheduler(log)
 	backups, err := startBackups(ctx, cfg, db, mailer, sched, log)
 	if err != nil {
 		return err
@@ -584,6 +363,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	wcfg := webConfig(cfg, db, backups, https, mailer.Describe())
 	mon, err := monitor.New(ctx, db, outbox, log, monitor.Options{
 		Site: mail.Site{Product: wcfg.Product, BaseURL: cfg.baseURL}, AuditKey: auditKey, ChatRetention: wcfg.ChatRetention,
+		Retention: cfg.Privacy.Retention,
 	})
 	if err != nil {
 		return err
@@ -595,10 +375,10 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err := printSetupLinkIfNew(ctx, db, cfg.baseURL, log); err != nil {
 		return err
 	}
-	if err := scheduleServer(ctx, sched, cfg, db, mon, srv.Webhooks(), log); err != nil {
+	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks()); err != nil {
 		return err
 	}
-	defer finishServer(mon, log) // after the scheduler stops: last counts, shutdown checkpoint
+	defer mon.Shutdown() // after the scheduler stops: last counts, shutdown checkpoint
 	sched.Start()
 	defer func() { <-sched.Stop().Done() }()
 	return listen(ctx, cfg, srv, https, stdout, log)
@@ -625,14 +405,9 @@ func listen(ctx context.Context, cfg Config, srv *web.Server, https *web.HTTPS, 
 // webConfig is the web layer's configuration.
 func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTTPS, relay string) web.Config {
 	return web.Config{
-		BaseURL: cfg.baseURL, TrustedProxies: cfg.proxies, Product: cfg.Product, MailFrom: cfg.MailFrom,
-		CustomerIdle: cfg.CustomerIdle, CustomerLifetime: cfg.CustomerLifetime,
-		API:       api.Config{Rate: cfg.APIRate, Burst: cfg.APIBurst, AllowHosts: splitList(cfg.WebhookAllowHosts)},
-		StaffIdle: cfg.StaffIdle, StaffLifetime: cfg.StaffLifetime, StaffSessions: cfg.StaffSessions,
-		Backups: backups, Abuse: cfg.Security.abuse, MailRelay: relay,
-		TLS: https.Config(), Privacy: cfg.Privacy.web(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
-		ChatHandoffTimeout: cfg.Chat.HandoffTimeout, ChatHours: cfg.Chat.hours, ChatRules: cfg.Chat.rules,
-		ChatRetention: time.Duration(cfg.Chat.Retention),
+		BaseURL: cfg.baseURL, TrustedProxies: cfg.Security.Proxies(), Product: cfg.Product, MailFrom: cfg.MailFrom, MailRelay: relay,
+		SessionOptions: cfg.Sessions, Abuse: cfg.Security.Abuse(), Privacy: cfg.Privacy, ChatOptions: cfg.Chat, API: cfg.API,
+		Backups: backups, TLS: https.Config(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
 	}
 }
 
@@ -640,8 +415,8 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 // server's database, or nil.
 func (c Config) doctorInput(db *store.DB) web.DoctorInput {
 	return web.DoctorInput{
-		Data: c.Data, MasterKeyFile: c.MasterKeyFile, Addr: c.Addr, BaseURL: c.baseURL, TrustedProxies: c.TrustedProxies,
-		TLS: c.TLS, SMTP: c.SMTP, Privacy: c.Privacy.web(), RetentionSchedule: c.Privacy.Schedule, Backup: c.Backup, DB: db,
+		Data: c.Data, MasterKeyFile: c.MasterKeyFile, Addr: c.Addr, BaseURL: c.baseURL, TrustedProxies: c.Security.TrustedProxies,
+		TLS: c.TLS, SMTP: c.SMTP, Privacy: c.Privacy, RetentionSchedule: c.Privacy.Schedule, Backup: c.Backup, DB: db,
 	}
 }
 
@@ -667,75 +442,27 @@ func (b backupMailer) Send(ctx context.Context, to, subject, text string) error 
 	return b.m.Send(ctx, mail.Message{Kind: "backup_alert", To: to, Subject: subject, Text: text})
 }
 
-// newScheduler is the one scheduler of background work, in UTC. Its
-// messages go to the application's log: a job that panics leaves an error
-// with its stack, a job skipped because its last run still lasts a
-// warning; the scheduler's own chatter is debug.
-func newScheduler(log *slog.Logger) *cron.Cron {
-	return cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cronLog{log, slog.LevelDebug}),
-		cron.WithChain(cron.Recover(cronLog{log, slog.LevelError}), cron.SkipIfStillRunning(cronLog{log, slog.LevelWarn})))
-}
-
-// cronLog is a cron.Logger over slog: Info at level, Error as an error.
-type cronLog struct {
-	log   *slog.Logger
-	level slog.Level
-}
-
-// Info logs the scheduler's message at the logger's level.
-func (c cronLog) Info(msg string, kv ...any) {
-	c.log.Log(context.Background(), c.level, "scheduler: "+msg, kv...)
-}
-
-// Error logs an error of the scheduler, such as a recovered panic.
-func (c cronLog) Error(err error, msg string, kv ...any) {
-	c.log.Error("scheduler: "+msg, append(kv, "err", err)...)
-}
-
-// after is a cron schedule that fires once, at a fixed time.
-type after time.Time
-
-// Next is the fixed time until it has passed, then never.
-func (a after) Next(t time.Time) time.Time {
-	if t.Before(time.Time(a)) {
-		return time.Time(a)
-	}
-	return time.Time{} // never again
-}
-
 // scheduleServer adds the server's background jobs to sched: traffic counts
 // and alerts every minute, the audit checkpoint, expired sessions, the chat
-// sweep, and retention on its schedule and once a minute after start (so
-// that a server restarted daily still applies it). Only retention stops
-// with ctx; the others finish their round, and the scheduler waits for
-// them at shutdown.
-func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store.DB, mon *monitor.Service, hooks *api.Deliverer, log *slog.Logger) error {
+// sweep, webhook delivery, and retention on its schedule and once a minute
+// after start (so that a server restarted daily still applies it). Only
+// retention stops with ctx; the others finish their round, and the
+// scheduler waits for them at shutdown.
+func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *monitor.Service, hooks *api.Deliverer) error {
 	bg := context.Background()
-	checkpoint := func() {
-		if _, err := mon.Checkpoint(bg, store.CheckpointPeriodic); err != nil {
-			log.Error("audit checkpoint", "err", err)
-		}
-	}
-	expire := func() {
-		if n, err := db.DeleteExpiredSessions(bg); err != nil {
-			log.Error("expire sessions", "err", err)
-		} else if n > 0 {
-			log.Info("expired sessions removed", "count", n)
-		}
-	}
-	retention := func() { applyRetention(ctx, db, cfg.Privacy.web().Retention, log) }
-	sched.Schedule(after(time.Now().Add(time.Minute)), cron.FuncJob(retention))
+	retention := func() { mon.ApplyRetention(ctx) }
+	sched.Schedule(monitor.Once(time.Now().Add(time.Minute)), cron.FuncJob(retention))
 	for _, j := range []struct {
 		spec string
 		job  func()
 	}{
 		{"@every 1m", func() { mon.Minute(bg) }},
 		{"@hourly", func() { mon.Hour(bg) }}, // full audit verification, pruning
-		{"@every " + cmp.Or(cfg.Security.CheckpointEvery, time.Hour).String(), checkpoint},
-		{"@every 15m", expire},
-		{"@every 30s", func() { mon.SweepChats(bg) }},
-		{"@every 5s", func() { hooks.Deliver(bg) }}, // retries; new events are sent at once
-		{"@hourly", func() { hooks.Housekeep(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
+		{"@every " + cmp.Or(cfg.Security.CheckpointEvery, time.Hour).String(), func() { mon.PeriodicCheckpoint(bg) }},
+		{"@every 15m", func() { mon.ExpireSessions(bg) }},
+		{"@every 30s", func() { mon.SweepChats(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
+		{"@every 5s", func() { hooks.Deliver(bg) }},   // retries; new events are sent at once
+		{"@hourly", func() { hooks.Housekeep(bg) }},
 		{cfg.Privacy.Schedule, retention},
 	} {
 		if _, err := sched.AddFunc(j.spec, j.job); err != nil {
@@ -743,31 +470,6 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store
 		}
 	}
 	return nil
-}
-
-// applyRetention runs the retention job and logs what it deleted.
-func applyRetention(ctx context.Context, db *store.DB, r store.Retention, log *slog.Logger) {
-	total, err := db.ApplyAllRetention(ctx, r)
-	if err != nil {
-		if ctx.Err() == nil {
-			log.Error("retention", "err", err)
-		}
-		return
-	}
-	log.Info("retention applied", "tickets", total.Tickets, "customers", total.Customers, "security_events", total.SecurityEvents,
-		"staff_sessions", total.StaffSessions, "sessions", total.Sessions, "codes", total.Codes)
-}
-
-// finishServer runs at shutdown, after the scheduler has stopped: the last
-// traffic counts and alerts, and a checkpoint of the audit log.
-func finishServer(mon *monitor.Service, log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	mon.Minute(ctx)
-	if _, err := mon.Checkpoint(ctx, store.CheckpointShutdown); err != nil {
-		log.Error("audit checkpoint at shutdown", "err", err)
-	}
-	mon.Wait()
 }
 
 // printSetupLinkIfNew prints an owner setup link on a first start (no staff
@@ -957,13 +659,7 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err := cliValidation(err); err != nil {
 			return err
 		}
-		expires := "never"
-		if !t.ExpiresAt.IsZero() {
-			expires = t.ExpiresAt.Format(time.RFC3339)
-		}
-		_, err = fmt.Fprintf(stdout, "token %d %q created: scopes %s; expires %s\nIt is shown only now and cannot be recovered; store it in a secret manager:\n%s\n",
-			t.ID, t.Name, strings.Join(t.Scopes, ","), expires, secret)
-		return err
+		return api.WriteTokenCreated(stdout, t, secret)
 	})
 }
 
@@ -974,17 +670,7 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
 		ts, err := db.ListTokens(ctx)
-		for _, t := range ts {
-			state := "active"
-			switch {
-			case !t.RevokedAt.IsZero():
-				state = "revoked"
-			case !t.Active(db.Now()):
-				state = "expired"
-			}
-			fmt.Fprintf(stdout, "%d\t%s\t…%s\t%s\t%s\n", t.ID, state, t.Hint, strings.Join(t.Scopes, ","), t.Name)
-		}
-		return err
+		return errors.Join(api.WriteTokens(stdout, ts, db.Now()), err)
 	})
 }
 
@@ -1007,9 +693,7 @@ func clientCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err := cliValidation(err); err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(stdout, "client %d %q created: scopes %s; the secret is shown only now\nclient_id %s\nclient_secret %s\n",
-			c.ID, c.Name, strings.Join(c.Scopes, ","), c.ClientID, secret)
-		return err
+		return api.WriteClientCreated(stdout, c, secret)
 	})
 }
 
@@ -1020,14 +704,7 @@ func clientList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
 		cs, err := db.ListClients(ctx)
-		for _, c := range cs {
-			state := "active"
-			if !c.RevokedAt.IsZero() {
-				state = "revoked"
-			}
-			fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, state, c.ClientID, strings.Join(c.Scopes, ","), c.Name)
-		}
-		return err
+		return errors.Join(api.WriteClients(stdout, cs), err)
 	})
 }
 
@@ -1112,25 +789,7 @@ func backupList(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("backup list: unexpected argument %q", fs.Arg(0))}
 	}
-	dir := filepath.Join(cfg.Data, "backups")
-	entries, err := backup.List(dir)
-	if err != nil {
-		return err
-	}
-	if len(entries) == 0 {
-		_, err := fmt.Fprintf(stdout, "no backups in %s\n", dir)
-		return err
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TAKEN (UTC)\tBYTES\tSNAPSHOT SHA-256\tFILE")
-	for _, e := range entries {
-		sum := "(no manifest)"
-		if e.Manifest != nil {
-			sum = e.Manifest.SHA256[:16] + "…"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", e.Created.Format(time.DateTime), e.Size, sum, e.Path)
-	}
-	return tw.Flush()
+	return backup.WriteList(stdout, filepath.Join(cfg.Data, "backups"))
 }
 
 // parseDecrypt parses the flags of verify and restore, whose one
@@ -1161,16 +820,7 @@ func backupVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "ok: %s\nsnapshot: %d bytes, SHA-256 %s\n", file, rep.Size, rep.SHA256)
-	if rep.SchemaVersion > 0 {
-		fmt.Fprintf(stdout, "schema %d, audit head %s\n", rep.SchemaVersion, rep.AuditHead)
-	}
-	checked := "audit chain and its signed checkpoints verify"
-	if !rep.Checkpoints {
-		checked = "audit chain verifies (checkpoints unchecked: no audit public key)"
-	}
-	_, err = fmt.Fprintf(stdout, "integrity check ok, %s, every data key opens with the master key\n", checked)
-	return err
+	return rep.Write(stdout, file)
 }
 
 func backupRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -1294,20 +944,8 @@ func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case rep.Unchecked > 0:
 		return fmt.Errorf("%d signed checkpoints cannot be checked without the signing key: pass --public-key FILE (from `safedesk audit public-key`)", rep.Unchecked)
 	}
-	_, err = fmt.Fprintln(stdout, auditSummary(rep))
+	_, err = fmt.Fprintln(stdout, rep.Summary())
 	return err
-}
-
-// auditSummary is the line of an intact audit log.
-func auditSummary(rep store.AuditReport) string {
-	line := fmt.Sprintf("audit log intact: %d entries", rep.Entries)
-	if rep.Entries > 0 {
-		line += fmt.Sprintf(", head seq %d hash %s", rep.HeadSeq, hex.EncodeToString(rep.HeadHash))
-	}
-	if rep.Checkpoints == 0 {
-		return line + "; no signed checkpoint yet"
-	}
-	return line + fmt.Sprintf("; %d signed checkpoints verified, the newest at seq %d (%s)", rep.Checkpoints, rep.Latest.Seq, rep.Latest.At.UTC().Format(time.RFC3339))
 }
 
 // cmdDoctor checks the deployment and prints one line per check; any FAIL

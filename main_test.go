@@ -31,8 +31,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"safedesk/backup"
 	"safedesk/security"
 	"safedesk/store"
@@ -168,8 +166,8 @@ func TestEnvironmentFallback(t *testing.T) {
 	if cfg.Addr != "127.0.0.1:7777" {
 		t.Fatalf("addr %q: the flag must win over the environment", cfg.Addr)
 	}
-	if cfg.StaffSessions != "block" {
-		t.Fatalf("staff sessions %q: the environment was ignored", cfg.StaffSessions)
+	if cfg.Sessions.StaffSessions != "block" {
+		t.Fatalf("staff sessions %q: the environment was ignored", cfg.Sessions.StaffSessions)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -195,13 +193,13 @@ func TestConfigDerivesParsedForms(t *testing.T) {
 		return cfg
 	}
 	cfg := parse("--abuse-exempt", "none", "--session-limit", "2/s,8", "--webhook-allow-hosts", " a.example, ,b.example:8443 ,")
-	if a := cfg.Security.abuse; len(a.Exempt) != 0 || a.SessionLimit.Burst != 8 || a.SessionLimit.Rate != 2 || a.ClientLimit != security.ClientLimit {
+	if a := cfg.Security.Abuse(); len(a.Exempt) != 0 || a.SessionLimit.Burst != 8 || a.SessionLimit.Rate != 2 || a.ClientLimit != security.ClientLimit {
 		t.Errorf("parsed %+v", a)
 	}
 	if got := webConfig(cfg, nil, nil, nil, "").API.AllowHosts; strings.Join(got, "|") != "a.example|b.example:8443" {
 		t.Errorf("webhook hosts %q", got)
 	}
-	if got := parse().Security.abuse.Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {
+	if got := parse().Security.Abuse().Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {
 		t.Errorf("default exempt %v, want loopback", got)
 	}
 	cert, key, _ := testCertFiles(t, t.TempDir())
@@ -929,33 +927,4 @@ func TestServeTLS(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
-}
-
-// TestSchedulerLogs: the scheduler's recovered panics and skipped runs
-// reach the application's log.
-func TestSchedulerLogs(t *testing.T) {
-	logs := &syncBuffer{}
-	sched := newScheduler(slog.New(slog.NewTextHandler(logs, nil)))
-	release := make(chan struct{})
-	if _, err := sched.AddFunc("@every 1s", func() { panic("job exploded") }); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sched.AddFunc("@every 1s", func() { <-release }); err != nil {
-		t.Fatal(err)
-	}
-	sched.Start()
-	waitFor(t, "a panic and a skipped run in the log", func() bool {
-		l := logs.String()
-		return strings.Contains(l, `level=ERROR msg="scheduler: panic"`) && strings.Contains(l, "job exploded") &&
-			strings.Contains(l, `level=WARN msg="scheduler: skip"`)
-	})
-	close(release)
-	<-sched.Stop().Done()
-	if strings.Contains(logs.String(), "level=INFO") {
-		t.Errorf("the scheduler's own chatter is above debug:\n%s", logs.String())
-	}
-	if next := after(time.Now().Add(time.Minute)).Next(time.Now().Add(2 * time.Minute)); !next.IsZero() {
-		t.Errorf("a one-off job would run again at %s", next)
-	}
-	var _ cron.Schedule = after{}
 }

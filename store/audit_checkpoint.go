@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -187,6 +188,19 @@ type AuditReport struct {
 	Unchecked   int                 // checkpoints ignored for want of a public key
 	Latest      security.Checkpoint // the newest checkpoint held against the log
 	At          time.Time           // when the verification ran
+}
+
+// Summary is the one line that says an intact log was verified: how many
+// entries, its head, and the newest signed checkpoint.
+func (r AuditReport) Summary() string {
+	line := fmt.Sprintf("audit log intact: %d entries", r.Entries)
+	if r.Entries > 0 {
+		line += fmt.Sprintf(", head seq %d hash %s", r.HeadSeq, hex.EncodeToString(r.HeadHash))
+	}
+	if r.Checkpoints == 0 {
+		return line + "; no signed checkpoint yet"
+	}
+	return line + fmt.Sprintf("; %d signed checkpoints verified, the newest at seq %d (%s)", r.Checkpoints, r.Latest.Seq, r.Latest.At.UTC().Format(time.RFC3339))
 }
 
 // VerifyAuditLog recomputes the whole hash chain and holds it against every

@@ -16,7 +16,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/monitor"
 )
 
 // ChatPolicyVersion names the consent text the visitor agrees to; it is
@@ -64,11 +63,12 @@ type chatState struct {
 
 func (s *Server) initChat() error {
 	c := &s.cfg
+	def := DefaultChatOptions()
 	if c.ChatHandoffTimeout <= 0 {
-		c.ChatHandoffTimeout = 3 * time.Minute
+		c.ChatHandoffTimeout = def.ChatHandoffTimeout
 	}
 	if c.ChatRetention <= 0 {
-		c.ChatRetention = monitor.DefaultChatRetention
+		c.ChatRetention = def.ChatRetention
 	}
 	b, err := bot.New(s.db, bot.Options{Rules: c.ChatRules, Product: c.Product, Now: s.db.Now})
 	if err != nil {

@@ -23,6 +23,9 @@ type PrivacyConfig struct {
 	// it. Off by default: notifications say only that there is a reply and
 	// link to the portal, where the customer confirms their address.
 	NotifyText bool
+	// Schedule is when the retention job runs, a cron spec in UTC (main
+	// schedules it; doctor and the settings page show it).
+	Schedule string
 }
 
 // settingExportNotes is the owner's choice to include internal notes in a
