@@ -594,38 +594,6 @@ func cmdClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return dispatch(ctx, subs, clientUsage, args, stdout, stderr)
 }
 
-// grant is what `token create` and `client create` take.
-type grant struct {
-	scopes, name, allow string
-	ttl                 time.Duration
-}
-
-// flags adds the flags of create; what is "the token" or "the client".
-func (g *grant) flags(fs *flag.FlagSet, what, scopesHelp, allowHelp string) {
-	fs.StringVar(&g.scopes, "scopes", "", scopesHelp)
-	fs.StringVar(&g.name, "name", "command line", "a name to recognise "+what+" by")
-	fs.StringVar(&g.allow, "allow-from", "", "comma-separated addresses or CIDRs "+what+" "+allowHelp+"; empty: anywhere")
-}
-
-// parse reads the create flags, as usage errors naming the flags.
-func (g grant) parse(fs *flag.FlagSet, usage string) ([]string, []netip.Prefix, error) {
-	if fs.NArg() > 0 {
-		return nil, nil, usageError{usage}
-	}
-	if strings.TrimSpace(g.scopes) == "" {
-		return nil, nil, usageError{"--scopes is required, e.g. --scopes tickets:read,kb:read"}
-	}
-	sc, err := store.ParseScopes(g.scopes)
-	if err != nil {
-		return nil, nil, usageError{"--scopes: " + strings.TrimPrefix(err.Error(), "store: ")}
-	}
-	prefixes, err := store.ParseAllowFrom(g.allow)
-	if err != nil {
-		return nil, nil, usageError{"--allow-from: " + strings.TrimPrefix(err.Error(), "store: ")}
-	}
-	return sc, prefixes, nil
-}
-
 // cliValidation turns a store validation error into a usage error that
 // names the flag.
 func cliValidation(err error) error {
@@ -640,22 +608,32 @@ func cliValidation(err error) error {
 	return err
 }
 
+// parseGrant parses the flags of token or client create, which add binds
+// to g, and reads g.
+func parseGrant(name, usage string, args []string, stderr io.Writer, add func(*flag.FlagSet), g *api.Grant) (Config, []string, []netip.Prefix, error) {
+	cfg, fs, err := parseCommand(name, args, stderr, func(fs *flag.FlagSet, _ *Config) { add(fs) })
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, nil, nil, usageError{usage}
+	}
+	sc, prefixes, err := g.Parse()
+	return cfg, sc, prefixes, asUsage(err)
+}
+
 // tokenCreate prints the new token once, alone on its last line.
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var g grant
-	cfg, fs, err := parseCommand("token create", args, stderr, func(fs *flag.FlagSet, _ *Config) {
-		g.flags(fs, "the token", "comma-separated scopes (required)", "may be used from")
-		fs.DurationVar(&g.ttl, "ttl", 0, "lifetime, like 720h; 0: no expiry")
-	})
-	if err != nil {
-		return err
-	}
-	sc, prefixes, err := g.parse(fs, tokenUsage)
+	var g api.Grant
+	cfg, sc, prefixes, err := parseGrant("token create", tokenUsage, args, stderr, func(fs *flag.FlagSet) {
+		g.Flags(fs, "the token", "comma-separated scopes (required)", "may be used from")
+		fs.DurationVar(&g.TTL, "ttl", 0, "lifetime, like 720h; 0: no expiry")
+	}, &g)
 	if err != nil {
 		return err
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
-		t, secret, err := db.CreateToken(ctx, store.NewToken{Name: g.name, Scopes: sc, TTL: g.ttl, AllowFrom: prefixes}, store.CLIActor)
+		t, secret, err := db.CreateToken(ctx, store.NewToken{Name: g.Name, Scopes: sc, TTL: g.TTL, AllowFrom: prefixes}, store.CLIActor)
 		if err := cliValidation(err); err != nil {
 			return err
 		}
@@ -677,19 +655,15 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // clientCreate prints client_id and client_secret lines; the secret is
 // shown once.
 func clientCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var g grant
-	cfg, fs, err := parseCommand("client create", args, stderr, func(fs *flag.FlagSet, _ *Config) {
-		g.flags(fs, "the client", "comma-separated scopes the client may ask for (required)", "may connect from")
-	})
-	if err != nil {
-		return err
-	}
-	sc, prefixes, err := g.parse(fs, clientUsage)
+	var g api.Grant
+	cfg, sc, prefixes, err := parseGrant("client create", clientUsage, args, stderr, func(fs *flag.FlagSet) {
+		g.Flags(fs, "the client", "comma-separated scopes the client may ask for (required)", "may connect from")
+	}, &g)
 	if err != nil {
 		return err
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
-		c, secret, err := db.CreateClient(ctx, store.NewClient{Name: g.name, Scopes: sc, AllowFrom: prefixes}, store.CLIActor)
+		c, secret, err := db.CreateClient(ctx, store.NewClient{Name: g.Name, Scopes: sc, AllowFrom: prefixes}, store.CLIActor)
 		if err := cliValidation(err); err != nil {
 			return err
 		}
@@ -763,21 +737,7 @@ func backupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return asUsage(err)
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
-		b, err := backup.New(ctx, cfg.Backup, backup.Deps{DB: db, DataDir: cfg.Data, KeyFile: cfg.MasterKeyFile})
-		if err != nil {
-			return err
-		}
-		m, err := b.Run(ctx, store.BackupSourceCLI, store.CLIActor)
-		if m.File == "" {
-			return err
-		}
-		st := b.Status()
-		fmt.Fprintf(stdout, "backup written: %d bytes encrypted, snapshot SHA-256 %s\n", m.EncryptedSize, m.SHA256)
-		if st.CopyTo != "" && err == nil {
-			fmt.Fprintf(stdout, "copied to %s\n", filepath.Join(st.CopyTo, m.File))
-		}
-		fmt.Fprintln(stdout, filepath.Join(st.Dir, m.File))
-		return err
+		return backup.CreateNow(ctx, cfg.Backup, backup.Deps{DB: db, DataDir: cfg.Data, KeyFile: cfg.MasterKeyFile}, stdout)
 	})
 }
 
@@ -831,19 +791,7 @@ func backupRestore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	res, err := backup.RestoreInto(ctx, file, d, cfg.Data, cfg.MasterKeyFile, force)
-	if res.DB == "" {
-		return err
-	}
-	fmt.Fprintf(stdout, "restored %s into %s\n", filepath.Base(file), res.DB)
-	if res.SafetyCopy != "" {
-		fmt.Fprintf(stdout, "the database it replaced is kept as %s\n", res.SafetyCopy)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "start the server with: safedesk serve --data %s\n", cfg.Data)
-	return err
+	return backup.RestoreCLI(ctx, file, d, cfg.Data, cfg.MasterKeyFile, force, stdout)
 }
 
 const keysUsage = "usage: safedesk keys rotate [--data DIR] [--master-key-file FILE]"
@@ -863,27 +811,13 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 {
 		return usageError{keysUsage}
 	}
-	if _, err := os.Stat(filepath.Join(cfg.Data, store.DBName)); err != nil {
-		return fmt.Errorf("no database in %s (pass --data)", cfg.Data)
-	}
-	// A running server keeps the old key in memory and would wrap new
-	// customer keys with it after the rotation: refuse to run beside one.
-	release, err := store.LockDir(cfg.Data, false)
+	r, err := store.RotateDirKey(ctx, cfg.Data, cfg.MasterKeyFile, store.CLIActor)
 	if err != nil {
 		return err
 	}
-	defer release()
-	keyFile := store.MasterKeyPath(cfg.Data, cfg.MasterKeyFile)
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		n, ring, err := db.RotateMasterKeyFile(ctx, keyFile, store.CLIActor)
-		if err != nil {
-			return err
-		}
-		fp := ring.Fingerprint()
-		_, err = fmt.Fprintf(stdout, "re-wrapped %d data keys under a new master key (fingerprint %x)\nnew key: %s\nprevious key: %s, kept until the next successful backup\n"+
-			"Backups made before now restore only with the previous key: store a copy of it with them, off this server.\n", n, fp[:], keyFile, keyFile+".prev")
-		return err
-	})
+	_, err = fmt.Fprintf(stdout, "re-wrapped %d data keys under a new master key (fingerprint %x)\nnew key: %s\nprevious key: %s, kept until the next successful backup\n"+
+		"Backups made before now restore only with the previous key: store a copy of it with them, off this server.\n", r.Keys, r.Fingerprint[:], r.File, r.File+".prev")
+	return err
 }
 
 const auditUsage = `usage:

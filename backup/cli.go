@@ -1,13 +1,18 @@
 package backup
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
+
+	"safedesk/store"
 )
 
-// What `safedesk backup list` and `safedesk backup verify` print.
+// The commands `safedesk backup create|list|verify|restore` run once main
+// has parsed their flags, and what they print.
 
 // WriteList prints the backups in dir, newest first, as a table: when
 // taken, size, the start of the snapshot's SHA-256, path.
@@ -43,5 +48,45 @@ func (r VerifyReport) Write(w io.Writer, file string) error {
 		checked = "audit chain verifies (checkpoints unchecked: no audit public key)"
 	}
 	_, err := fmt.Fprintf(w, "integrity check ok, %s, every data key opens with the master key\n", checked)
+	return err
+}
+
+// CreateNow makes one backup of the data folder in d with the settings o,
+// as `safedesk backup create` does, and prints its size and hash, where
+// it was copied, and its path on the last line.
+func CreateNow(ctx context.Context, o Options, d Deps, w io.Writer) error {
+	b, err := New(ctx, o, d)
+	if err != nil {
+		return err
+	}
+	m, err := b.Run(ctx, store.BackupSourceCLI, store.CLIActor)
+	if m.File == "" {
+		return err
+	}
+	st := b.Status()
+	fmt.Fprintf(w, "backup written: %d bytes encrypted, snapshot SHA-256 %s\n", m.EncryptedSize, m.SHA256)
+	if st.CopyTo != "" && err == nil {
+		fmt.Fprintf(w, "copied to %s\n", filepath.Join(st.CopyTo, m.File))
+	}
+	fmt.Fprintln(w, filepath.Join(st.Dir, m.File))
+	return err
+}
+
+// RestoreCLI is RestoreInto for `safedesk backup restore`: it says what was
+// restored where, where the replaced database is kept, and how to start
+// the server.
+func RestoreCLI(ctx context.Context, file string, d Decrypt, dir, keyFile string, force bool, w io.Writer) error {
+	res, err := RestoreInto(ctx, file, d, dir, keyFile, force)
+	if res.DB == "" {
+		return err
+	}
+	fmt.Fprintf(w, "restored %s into %s\n", filepath.Base(file), res.DB)
+	if res.SafetyCopy != "" {
+		fmt.Fprintf(w, "the database it replaced is kept as %s\n", res.SafetyCopy)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "start the server with: safedesk serve --data %s\n", dir)
 	return err
 }

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -10,7 +13,36 @@ import (
 )
 
 // The command line's view of API credentials: what `safedesk token` and
-// `safedesk client` print.
+// `safedesk client` take and print.
+
+// Grant is what `safedesk token create` and `safedesk client create` take.
+type Grant struct {
+	Scopes, Name, AllowFrom string
+	TTL                     time.Duration // tokens only
+}
+
+// Flags adds the flags of create; what is "the token" or "the client".
+func (g *Grant) Flags(fs *flag.FlagSet, what, scopesHelp, allowHelp string) {
+	fs.StringVar(&g.Scopes, "scopes", "", scopesHelp)
+	fs.StringVar(&g.Name, "name", "command line", "a name to recognise "+what+" by")
+	fs.StringVar(&g.AllowFrom, "allow-from", "", "comma-separated addresses or CIDRs "+what+" "+allowHelp+"; empty: anywhere")
+}
+
+// Parse reads the scopes and the allowed networks; its errors name the flag.
+func (g Grant) Parse() ([]string, []netip.Prefix, error) {
+	if strings.TrimSpace(g.Scopes) == "" {
+		return nil, nil, errors.New("--scopes is required, e.g. --scopes tickets:read,kb:read")
+	}
+	sc, err := store.ParseScopes(g.Scopes)
+	if err != nil {
+		return nil, nil, errors.New("--scopes: " + strings.TrimPrefix(err.Error(), "store: "))
+	}
+	prefixes, err := store.ParseAllowFrom(g.AllowFrom)
+	if err != nil {
+		return nil, nil, errors.New("--allow-from: " + strings.TrimPrefix(err.Error(), "store: "))
+	}
+	return sc, prefixes, nil
+}
 
 // WriteTokenCreated prints a new token: what it may do, then the secret,
 // once, alone on the last line.
