@@ -20,22 +20,6 @@ import (
 // assertion in the last five minutes (step-up), viewing included: the page
 // is where credentials to the whole help desk are made.
 
-// apiAdminTable lists the API page's admin routes; apiRoutes registers them
-// behind adminPage, exactly like adminTable's.
-func (s *Server) apiAdminTable() []adminRoute {
-	m := security.PermTokensManage
-	return []adminRoute{
-		{pattern: "GET /admin/api", perm: m, h: s.requireStepUp(s.adminAPI)},
-		{pattern: "POST /admin/api/tokens", perm: m, h: s.requireStepUp(s.adminTokenCreatePost)},
-		{pattern: "POST /admin/api/tokens/{id}/revoke", perm: m, h: s.requireStepUp(s.adminTokenRevokePost)},
-		{pattern: "POST /admin/api/clients", perm: m, h: s.requireStepUp(s.adminClientCreatePost)},
-		{pattern: "POST /admin/api/clients/{id}/revoke", perm: m, h: s.requireStepUp(s.adminClientRevokePost)},
-		{pattern: "GET /admin/api/webhooks/{id}", perm: m, h: s.requireStepUp(s.adminWebhookLog)},
-		{pattern: "POST /admin/api/webhooks/{id}/enable", perm: m, h: s.requireStepUp(s.adminWebhookEnablePost)},
-		{pattern: "POST /admin/api/webhooks/{id}/disable", perm: m, h: s.requireStepUp(s.adminWebhookDisablePost)},
-	}
-}
-
 // scopePermissions is what a staff member must hold to hand out a scope: no
 // one can make a token that does more than they may do themselves.
 var scopePermissions = map[string][]security.Permission{

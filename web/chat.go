@@ -83,31 +83,6 @@ func (s *Server) initChat() error {
 	return nil
 }
 
-// chatRoutes registers the visitor's chat and the staff's chat pages.
-func (s *Server) chatRoutes(mux *http.ServeMux) {
-	portal := func(h http.HandlerFunc) http.Handler { return s.withCustomer(h) }
-	mux.Handle("GET /chat", portal(s.chatPage))
-	mux.Handle("POST /chat/consent", portal(s.chatConsentPost))
-	mux.Handle("POST /chat/messages", portal(s.chatMessagePost))
-	mux.Handle("POST /chat/handoff", portal(s.chatHandoffPost))
-	mux.Handle("POST /chat/restart", portal(s.chatRestartPost))
-	mux.Handle("GET /chat/poll", portal(s.chatPoll))
-}
-
-// chatAdminRoutes are the staff side of the chat, registered through the
-// admin route table (web/admin.go) like every other admin route.
-func (s *Server) chatAdminRoutes() []adminRoute {
-	return []adminRoute{
-		{pattern: "GET /admin/chats", perm: security.PermChatsHandle, h: s.adminChatList},
-		{pattern: "GET /admin/chats/insight", perm: security.PermReportsRead, h: s.adminChatInsight},
-		{pattern: "GET /admin/chats/{id}", perm: security.PermChatsHandle, h: s.adminChatView},
-		{pattern: "GET /admin/chats/{id}/poll", perm: security.PermChatsHandle, h: s.adminChatPoll, poll: true},
-		{pattern: "POST /admin/chats/{id}/take", perm: security.PermChatsHandle, h: s.adminChatTakePost},
-		{pattern: "POST /admin/chats/{id}/messages", perm: security.PermChatsHandle, h: s.adminChatReplyPost},
-		{pattern: "POST /admin/chats/{id}/close", perm: security.PermChatsHandle, h: s.adminChatClosePost},
-	}
-}
-
 // visitorHash is the stored form of a visitor token.
 func visitorHash(token string) []byte {
 	h := sha256.Sum256([]byte(token))

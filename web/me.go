@@ -35,15 +35,6 @@ const settingExportNotes = "export_internal_notes"
 // confirmDelete is what a customer types to confirm erasure.
 const confirmDelete = "DELETE"
 
-// meRoutes registers a verified customer's rights over their own data: a
-// copy of everything held about them, and erasure.
-func (s *Server) meRoutes(mux *http.ServeMux) {
-	verified := func(h http.HandlerFunc) http.Handler { return s.withCustomer(s.requireCustomer(h)) }
-	mux.Handle("GET /me/export", verified(s.meExport))
-	mux.Handle("GET /me/delete", verified(s.meDelete))
-	mux.Handle("POST /me/delete", verified(s.meDeletePost))
-}
-
 // bindCustomerSession ties the session, just renewed at verification, to
 // its customer, so that erasing the customer by any route ends it. Every
 // place that puts sessCustomerID calls it right after.

@@ -96,6 +96,7 @@ type Server struct {
 	api      *api.Handler   // the public API, mounted under /api/ and /oauth/
 	webhooks *api.Deliverer // webhook delivery, scheduled by main
 	chat     *chatState     // the assistant, chat limits and hand-off policy (web/chat*.go)
+	nav      []route        // the admin navigation: the labelled staff routes (web/routes.go)
 }
 
 // New builds the server and its route table. mon is the background work
@@ -144,6 +145,7 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 		return nil, err
 	}
 	s.handler = s.routes()
+	s.nav = s.adminNav()
 	return s, nil
 }
 
