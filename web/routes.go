@@ -36,7 +36,7 @@ type route struct {
 
 // visitor is a route that anyone may call; signIn one on the staff session
 // cookie alone; customer one for a verified customer.
-func visitor(p string, h http.HandlerFunc) route     { return route{pattern: p, access: portal, h: h} }
+func visitor(p string, h http.HandlerFunc) route  { return route{pattern: p, access: portal, h: h} }
 func signIn(p string, h http.HandlerFunc) route   { return route{pattern: p, access: staffGate, h: h} }
 func customer(p string, h http.HandlerFunc) route { return route{pattern: p, access: verified, h: h} }
 
