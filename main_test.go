@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -926,5 +927,131 @@ func TestServeTLS(t *testing.T) {
 	})
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
+	}
+}
+
+// mayImport is DESIGN.md's import rule: the top-level packages each of ours
+// may import (main may import anything). A package may also import its own
+// sub-packages and they each other, except upwards from a sub-package of
+// web to web itself.
+var mayImport = map[string][]string{
+	"web":       {"bot", "store", "backup", "security", "templates", "static"},
+	"templates": {"store", "security"},
+	"bot":       {"store", "security"},
+	"backup":    {"store", "security"},
+	"store":     {"security"},
+	"security":  {},
+	"static":    {},
+}
+
+// testHelpers are the test-only helper packages: they may import what
+// they help test, and only tests may import them.
+var testHelpers = []string{"safedesk/store/storetest", "safedesk/web/api/apitest"}
+
+// listedPackage is what `go list -json` says of a package that matters here.
+type listedPackage struct {
+	ImportPath  string
+	Imports     []string
+	TestImports []string // of the package's own _test.go files (not an external _test package)
+}
+
+// importViolations lists the import edges between our packages that the
+// rule does not allow.
+func importViolations(pkgs []listedPackage) []string {
+	const mod = "safedesk"
+	area := func(path string) string {
+		rest, _ := strings.CutPrefix(path, mod+"/")
+		top, _, _ := strings.Cut(rest, "/")
+		return top
+	}
+	var bad []string
+	check := func(from, to string, test bool) {
+		switch {
+		case to != mod && !strings.HasPrefix(to, mod+"/"):
+			return // not ours
+		case from == mod:
+			return // main imports anything
+		case slices.Contains(testHelpers, to) && !test && !slices.Contains(testHelpers, from):
+			bad = append(bad, from+" -> "+to+" (a test helper, outside tests)")
+		case slices.Contains(testHelpers, from):
+			return // a test helper imports what it helps test
+		case to == mod:
+			bad = append(bad, from+" -> main")
+		case area(from) == area(to):
+			if area(from) == "web" && to == mod+"/web" && from != to {
+				bad = append(bad, from+" -> "+to+" (up to web from its sub-package)")
+			}
+		case !slices.Contains(mayImport[area(from)], area(to)):
+			bad = append(bad, from+" -> "+to)
+		}
+	}
+	for _, p := range pkgs {
+		if p.ImportPath != mod && mayImport[area(p.ImportPath)] == nil {
+			bad = append(bad, p.ImportPath+" is a top-level package DESIGN.md does not know")
+		}
+		for _, to := range p.Imports {
+			check(p.ImportPath, to, false)
+		}
+		for _, to := range p.TestImports {
+			check(p.ImportPath, to, true)
+		}
+	}
+	return bad
+}
+
+// TestImportRules holds every package of the module to the import rule,
+// with `go list`; the rule itself is checked on made-up edges first.
+func TestImportRules(t *testing.T) {
+	for _, tt := range []struct {
+		from, to string
+		test     bool
+		ok       bool
+	}{
+		{"safedesk/web", "safedesk/backup", false, true},
+		{"safedesk/web/api", "safedesk/web/httpx", false, true},
+		{"safedesk/web/api", "safedesk/web", false, false},
+		{"safedesk/store", "safedesk/web", false, false},
+		{"safedesk/security", "safedesk/store", false, false},
+		{"safedesk/templates", "safedesk/bot", false, false},
+		{"safedesk/backup", "safedesk/web/mail", false, false},
+		{"safedesk/bot", "safedesk", false, false},
+		{"safedesk/web", "safedesk/store/storetest", true, true},
+		{"safedesk/web", "safedesk/store/storetest", false, false},
+		{"safedesk/store/storetest", "safedesk/store", false, true},
+	} {
+		pkgs := []listedPackage{{ImportPath: tt.from}}
+		if tt.test {
+			pkgs[0].TestImports = []string{tt.to}
+		} else {
+			pkgs[0].Imports = []string{tt.to}
+		}
+		if got := importViolations(pkgs); (len(got) == 0) != tt.ok {
+			t.Errorf("%s -> %s (test %v): violations %q, want allowed %v", tt.from, tt.to, tt.test, got, tt.ok)
+		}
+	}
+
+	out, err := exec.Command("go", "list", "-deps", "-json=ImportPath,Imports,TestImports,Module", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p struct {
+			listedPackage
+			Module *struct{ Path string }
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Module != nil && p.Module.Path == "safedesk" {
+			pkgs = append(pkgs, p.listedPackage)
+		}
+	}
+	if len(pkgs) < 10 {
+		t.Fatalf("go list found only %d of our packages", len(pkgs))
+	}
+	for _, v := range importViolations(pkgs) {
+		t.Errorf("import not allowed: %s", v)
 	}
 }
