@@ -179,9 +179,9 @@ func ago(now, t time.Time) string {
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:
-		return humanDuration(d.Truncate(time.Minute)) + " ago"
+		return Duration(d.Truncate(time.Minute)) + " ago"
 	case d < 48*time.Hour:
-		return humanDuration(d.Truncate(time.Hour)) + " ago"
+		return Duration(d.Truncate(time.Hour)) + " ago"
 	}
 	return dateTime(t)
 }

@@ -196,7 +196,7 @@ func describeLadder(keep string) ladder {
 		default:
 			return ladder{Words: keep, Longest: keep}
 		}
-		text := plural(n, unit)
+		text := templates.Count(int64(n), unit, unit+"s")
 		parts = append(parts, text)
 		if span > longest {
 			longest, longestText = span, "about "+text
@@ -210,13 +210,6 @@ func describeLadder(keep string) ladder {
 		words = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 	}
 	return ladder{Words: "the newest backup of each of the last " + words, Longest: longestText}
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // privacyProps describes, from the running configuration, what is stored,

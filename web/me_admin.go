@@ -133,7 +133,7 @@ func retentionText(d time.Duration, after string) string {
 	if d <= 0 {
 		return "kept (no retention period set)"
 	}
-	return strings.TrimSpace(humanPeriod(d) + " " + after)
+	return strings.TrimSpace(templates.Duration(d) + " " + after)
 }
 
 // adminPrivacyPost changes the owner's privacy setting: whether customers'
