@@ -183,17 +183,12 @@ func (s *Server) setWebhookActive(w http.ResponseWriter, r *http.Request, active
 }
 
 func (s *Server) adminWebhookLog(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
+	h, err := byID(r, s.db.GetWebhook)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	h, err := s.db.GetWebhook(r.Context(), id)
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	log, err := s.db.ListDeliveryLog(r.Context(), id, 0, 200)
+	log, err := s.db.ListDeliveryLog(r.Context(), h.ID, 0, 200)
 	if err != nil {
 		s.serveError(w, r, err)
 		return

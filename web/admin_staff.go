@@ -64,11 +64,7 @@ func (s *Server) adminStaffInvitePost(w http.ResponseWriter, r *http.Request) {
 // targetStaff loads the staff member in the path and checks that the
 // signed-in person may manage them: admins manage everyone but owners.
 func (s *Server) targetStaff(r *http.Request) (store.Staff, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Staff{}, errNotFound
-	}
-	t, err := s.db.GetStaff(r.Context(), id)
+	t, err := byID(r, s.db.GetStaff)
 	if err != nil {
 		return store.Staff{}, err
 	}
@@ -82,13 +78,9 @@ func (s *Server) targetStaff(r *http.Request) (store.Staff, error) {
 // in the same transaction, so that the new role takes effect with a fresh
 // sign-in (and a fresh token).
 func (s *Server) adminStaffRolePost(w http.ResponseWriter, r *http.Request) {
-	t, err := s.targetStaff(r)
+	t, err := withForm(r, s.targetStaff)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	role := security.Role(r.PostForm.Get("role"))

@@ -10,7 +10,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 	"safedesk/web/mail"
 )
 
@@ -75,11 +74,7 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminTicket(r *http.Request) (store.Ticket, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Ticket{}, errNotFound
-	}
-	return s.db.GetTicket(r.Context(), id)
+	return byID(r, s.db.GetTicket)
 }
 
 func (s *Server) adminTicketView(w http.ResponseWriter, r *http.Request) {
@@ -112,13 +107,9 @@ func (s *Server) renderAdminTicket(w http.ResponseWriter, r *http.Request, statu
 // adminTicketReplyPost adds a reply (the customer is told by a content-free
 // email) or an internal note (never shown to the customer).
 func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
-	t, err := s.adminTicket(r)
+	t, err := withForm(r, s.adminTicket)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	body, internal := r.PostForm.Get("body"), r.PostForm.Get("internal") != ""
@@ -170,13 +161,9 @@ func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body strin
 }
 
 func (s *Server) adminTicketUpdatePost(w http.ResponseWriter, r *http.Request) {
-	t, err := s.adminTicket(r)
+	t, err := withForm(r, s.adminTicket)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	var u store.TicketUpdate
@@ -222,26 +209,21 @@ func (s *Server) adminCustomerRevealPost(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) renderCustomer(w http.ResponseWriter, r *http.Request, reveal bool) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		s.serveError(w, r, errNotFound)
-		return
-	}
-	c, err := s.db.GetCustomer(r.Context(), id)
+	c, err := byID(r, s.db.GetCustomer)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: id, Limit: 200})
+	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: c.ID, Limit: 200})
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
 	props := templates.AdminCustomerProps{AdminPage: s.adminPageProps(r, "Customer", "tickets"), Customer: c, Tickets: ts,
 		Email: security.MaskEmail(c.Email), Name: maskName(c.Name), CanReveal: s.currentStaff(r).Role.Can(security.PermPIIReveal),
-		Erase: s.eraseForm(r, id)}
+		Erase: s.eraseForm(r, c.ID)}
 	if reveal {
-		if err := s.db.RecordAudit(r.Context(), s.staffActor(r), "customer.pii_revealed", "customer:"+strconv.FormatInt(id, 10), nil); err != nil {
+		if err := s.db.RecordAudit(r.Context(), s.staffActor(r), "customer.pii_revealed", "customer:"+strconv.FormatInt(c.ID, 10), nil); err != nil {
 			s.serveError(w, r, err)
 			return
 		}

@@ -10,7 +10,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 )
 
 // maxAgentMessage caps a staff member's chat message, in characters.
@@ -115,11 +114,7 @@ func (s *Server) staffLines(r *http.Request, msgs []store.ChatMessage) []templat
 
 // adminConversation loads the conversation in the path.
 func (s *Server) adminConversation(r *http.Request) (store.Conversation, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Conversation{}, errNotFound
-	}
-	return s.db.GetConversation(r.Context(), id)
+	return byID(r, s.db.GetConversation)
 }
 
 func (s *Server) adminChatView(w http.ResponseWriter, r *http.Request) {
@@ -180,13 +175,9 @@ func (s *Server) adminChatTakePost(w http.ResponseWriter, r *http.Request) {
 
 // adminChatReplyPost sends the agent's message to the visitor.
 func (s *Server) adminChatReplyPost(w http.ResponseWriter, r *http.Request) {
-	c, err := s.adminConversation(r)
+	c, err := withForm(r, s.adminConversation)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	st := s.currentStaff(r)

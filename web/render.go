@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -23,6 +24,30 @@ var (
 	errForbidden   = errors.New("web: forbidden")
 	errBadRequest  = errors.New("web: bad request")
 )
+
+// byID loads, with get, the row whose id is in the path; a path id that is
+// not a positive number is errNotFound.
+func byID[T any](r *http.Request, get func(context.Context, int64) (T, error)) (T, error) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(r.Context(), id)
+}
+
+// withForm is the prelude of a form post about the object its path names:
+// load it, then parse the form (formError).
+func withForm[T any](r *http.Request, load func(*http.Request) (T, error)) (T, error) {
+	v, err := load(r)
+	if err != nil {
+		return v, err
+	}
+	if err := r.ParseForm(); err != nil {
+		return v, formError(err)
+	}
+	return v, nil
+}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
