@@ -271,14 +271,10 @@ func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, formError(err))
 		return
 	}
+	// No consent (no conversation), no processing: nothing of the message
+	// is kept.
 	c, err := s.conversation(r)
-	if errors.Is(err, store.ErrNotFound) {
-		// No consent, no processing: nothing of the message is kept.
-		s.redirectChat(w, r)
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
+	if s.failed(w, r, err, s.redirectChat) {
 		return
 	}
 	text := strings.TrimSpace(r.PostForm.Get("message"))
@@ -333,12 +329,7 @@ func (s *Server) redirectChat(w http.ResponseWriter, r *http.Request) {
 // hand-off whose time is up.
 func (s *Server) chatPoll(w http.ResponseWriter, r *http.Request) {
 	c, err := s.conversation(r)
-	if errors.Is(err, store.ErrNotFound) {
-		s.redirectChat(w, r)
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
+	if s.failed(w, r, err, s.redirectChat) {
 		return
 	}
 	if c, err = s.mon.SettleHandoff(r.Context(), c); err != nil {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -16,12 +15,7 @@ func (s *Server) chatHandoffPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.conversation(r)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.redirectChat(w, r)
-			return
-		}
-		s.serveError(w, r, err)
+	if s.failed(w, r, err, s.redirectChat) {
 		return
 	}
 	if !c.Open() {

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -59,12 +58,7 @@ func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x, err := s.db.ExportSubject(ctx, id, notes)
-	if errors.Is(err, store.ErrNotFound) {
-		s.staleCustomer(w, r)
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
+	if s.failed(w, r, err, s.staleCustomer) {
 		return
 	}
 	now := s.db.Now()
@@ -118,12 +112,7 @@ func (s *Server) meDeletePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := s.db.Now()
 	tomb, err := s.db.EraseCustomer(ctx, s.customerID(r), s.actor(r))
-	if errors.Is(err, store.ErrNotFound) {
-		s.staleCustomer(w, r)
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
+	if s.failed(w, r, err, s.staleCustomer) {
 		return
 	}
 	s.webhooks.Wake()

@@ -49,6 +49,20 @@ func withForm[T any](r *http.Request, load func(*http.Request) (T, error)) (T, e
 	return v, nil
 }
 
+// failed answers err, if there is one: store.ErrNotFound with notFound,
+// anything else with serveError. It reports whether it answered.
+func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error, notFound http.HandlerFunc) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound):
+		notFound(w, r)
+	default:
+		s.serveError(w, r, err)
+	}
+	return true
+}
+
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // render writes a component with status. It renders into a buffer first, so a
