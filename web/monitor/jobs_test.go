@@ -1,12 +1,16 @@
 package monitor
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"safedesk/store"
 )
 
 // lineWriter hands each log line to a channel, which the test reads.
@@ -59,5 +63,42 @@ func TestOnceFiresOnce(t *testing.T) {
 	}
 	if next := s.Next(at.Add(time.Minute)); !next.IsZero() {
 		t.Errorf("a one-off job would run again at %s", next)
+	}
+}
+
+// TestApplyRetention: the retention job deletes a solved ticket older than
+// the period, keeps a recent one, and logs what it deleted.
+func TestApplyRetention(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	ticket := func(email string) int64 {
+		tk, err := f.db.CreateTicket(ctx, store.NewTicket{Email: email, Name: "C", Subject: "Old order", Body: "Where is it?"}, store.SystemActor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		solved := "solved"
+		if _, _, err := f.db.UpdateTicket(ctx, tk.ID, store.TicketUpdate{Status: &solved}, store.SystemActor); err != nil {
+			t.Fatal(err)
+		}
+		return tk.ID
+	}
+	old := ticket("old@example.com")
+	f.advance(40 * 24 * time.Hour)
+	recent := ticket("recent@example.com")
+	lines := make(lineWriter, 16)
+	s, err := New(ctx, f.db, f.mail, slog.New(slog.NewTextHandler(lines, nil)), Options{Retention: store.Retention{ResolvedTickets: 30 * 24 * time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Wait()
+	s.ApplyRetention(ctx)
+	if _, err := f.db.GetTicket(ctx, old); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the old solved ticket: %v, want it deleted", err)
+	}
+	if _, err := f.db.GetTicket(ctx, recent); err != nil {
+		t.Errorf("the recent solved ticket: %v, want it kept", err)
+	}
+	if l := <-lines; !strings.Contains(l, `msg="retention applied" tickets=1`) {
+		t.Errorf("log %q, want what was deleted", l)
 	}
 }
