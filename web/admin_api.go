@@ -12,7 +12,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 )
 
 // The staff panel's API page (/admin/api): personal tokens, OAuth2 clients
@@ -146,7 +145,7 @@ func (s *Server) renderCreated(w http.ResponseWriter, r *http.Request, f templat
 // adminAPIAction runs a revoke or enable/disable on the path's id and goes
 // back to the page with a notice.
 func (s *Server) adminAPIAction(w http.ResponseWriter, r *http.Request, notice string, fn func(id int64, a store.Actor) error) {
-	id, err := httpx.PathID(r, "id")
+	id, err := pathID(r)
 	if err == nil {
 		err = fn(id, s.staffActor(r))
 	}

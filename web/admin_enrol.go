@@ -148,13 +148,9 @@ func (s *Server) enrolFinish(w http.ResponseWriter, r *http.Request) {
 // passkeyAddBegin registers another passkey for the signed-in staff member.
 func (s *Server) passkeyAddBegin(w http.ResponseWriter, r *http.Request) {
 	st := s.currentStaff(r)
-	u, err := s.loadWAUser(r, st)
+	u, err := withForm(r, func(r *http.Request) (*waUser, error) { return s.loadWAUser(r, st) })
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	opts, sess, err := s.wa.BeginRegistration(u, registrationOptions(u.creds)...)

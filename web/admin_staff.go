@@ -10,7 +10,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 	"safedesk/web/mail"
 )
 
@@ -180,13 +179,9 @@ func (s *Server) adminSessionRevokeAllPost(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
+	id, err := withForm(r, pathID)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	err = s.db.RenamePasskey(r.Context(), s.currentStaff(r).ID, id, r.PostForm.Get("name"), s.staffActor(r))
@@ -201,7 +196,7 @@ func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) adminPasskeyRemovePost(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
+	id, err := pathID(r)
 	if err != nil {
 		s.serveError(w, r, err)
 		return

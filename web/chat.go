@@ -153,6 +153,20 @@ func (s *Server) fillChat(r *http.Request, p *templates.ChatPageProps, c store.C
 	return nil
 }
 
+// chatSince returns the conversation's messages after the id after, and
+// the state the page shows with them.
+func (s *Server) chatSince(r *http.Request, c store.Conversation, after int64) ([]store.ChatMessage, templates.ChatState, error) {
+	msgs, err := s.db.ListChatMessages(r.Context(), c.ID, after)
+	if err != nil {
+		return nil, templates.ChatState{}, err
+	}
+	st := s.chatStateOf(r, c, msgs)
+	if st.LastID == 0 {
+		st.LastID = after
+	}
+	return msgs, st, nil
+}
+
 func (s *Server) chatStateOf(r *http.Request, c store.Conversation, msgs []store.ChatMessage) templates.ChatState {
 	st := templates.ChatState{ID: c.ID, Status: c.Status, Closed: c.ClosedReason, TicketID: c.TicketID,
 		Deadline: c.HandoffDeadline, Step: s.customer.GetString(r.Context(), sessChatStep)}
@@ -167,17 +181,25 @@ func (s *Server) chatStateOf(r *http.Request, c store.Conversation, msgs []store
 
 // visitorLines renders messages for the visitor.
 func visitorLines(msgs []store.ChatMessage) []templates.ChatLine {
+	return chatLines(msgs, func(m store.ChatMessage) string {
+		switch m.Author {
+		case store.ChatAuthorVisitor:
+			return "You"
+		case store.ChatAuthorBot:
+			return "Assistant (automated)"
+		case store.ChatAuthorAgent:
+			return "Support team"
+		}
+		return ""
+	})
+}
+
+// chatLines renders messages, each under the name who gives its author.
+func chatLines(msgs []store.ChatMessage, who func(store.ChatMessage) string) []templates.ChatLine {
 	out := make([]templates.ChatLine, 0, len(msgs))
 	for _, m := range msgs {
 		l := chatLine(m)
-		switch m.Author {
-		case store.ChatAuthorVisitor:
-			l.Name = "You"
-		case store.ChatAuthorBot:
-			l.Name = "Assistant (automated)"
-		case store.ChatAuthorAgent:
-			l.Name = "Support team"
-		}
+		l.Name = who(m)
 		out = append(out, l)
 	}
 	return out
@@ -267,13 +289,9 @@ func (s *Server) chatRestartPost(w http.ResponseWriter, r *http.Request) {
 // chatMessagePost takes one visitor message through limits, verification
 // steps, the assistant, and storage, and answers with the new lines.
 func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
-		return
-	}
 	// No consent (no conversation), no processing: nothing of the message
 	// is kept.
-	c, err := s.conversation(r)
+	c, err := withForm(r, s.conversation)
 	if s.failed(w, r, err, s.redirectChat) {
 		return
 	}
@@ -337,14 +355,10 @@ func (s *Server) chatPoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	msgs, err := s.db.ListChatMessages(r.Context(), c.ID, after)
+	msgs, st, err := s.chatSince(r, c, after)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
-	}
-	st := s.chatStateOf(r, c, msgs)
-	if st.LastID == 0 {
-		st.LastID = after
 	}
 	changed := r.URL.Query().Get("status") != c.Status
 	if len(msgs) == 0 && !changed {

@@ -93,23 +93,20 @@ func (s *Server) staffName(r *http.Request, id int64) string {
 // assistant made of the visitor's messages.
 func (s *Server) staffLines(r *http.Request, msgs []store.ChatMessage) []templates.ChatLine {
 	names := map[int64]string{}
-	out := make([]templates.ChatLine, 0, len(msgs))
-	for _, m := range msgs {
-		l := chatLine(m)
+	return chatLines(msgs, func(m store.ChatMessage) string {
 		switch m.Author {
 		case store.ChatAuthorVisitor:
-			l.Name = "Customer"
+			return "Customer"
 		case store.ChatAuthorBot:
-			l.Name = "Assistant"
+			return "Assistant"
 		case store.ChatAuthorAgent:
 			if _, ok := names[m.StaffID]; !ok {
 				names[m.StaffID] = s.staffName(r, m.StaffID)
 			}
-			l.Name = names[m.StaffID]
+			return names[m.StaffID]
 		}
-		out = append(out, l)
-	}
-	return out
+		return ""
+	})
 }
 
 // adminConversation loads the conversation in the path.

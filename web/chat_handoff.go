@@ -10,11 +10,7 @@ import (
 
 // chatHandoffPost is the "talk to a person" button.
 func (s *Server) chatHandoffPost(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
-		return
-	}
-	c, err := s.conversation(r)
+	c, err := withForm(r, s.conversation)
 	if s.failed(w, r, err, s.redirectChat) {
 		return
 	}

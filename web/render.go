@@ -28,13 +28,17 @@ var (
 // byID loads, with get, the row whose id is in the path; a path id that is
 // not a positive number is errNotFound.
 func byID[T any](r *http.Request, get func(context.Context, int64) (T, error)) (T, error) {
-	id, err := httpx.PathID(r, "id")
+	id, err := pathID(r)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
 	return get(r.Context(), id)
 }
+
+// pathID is the id in the path, errNotFound when it is not a positive
+// number.
+func pathID(r *http.Request) (int64, error) { return httpx.PathID(r, "id") }
 
 // withForm is the prelude of a form post about the object its path names:
 // load it, then parse the form (formError).
