@@ -63,8 +63,12 @@ func (s *Server) enrolError(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) enrolBegin(w http.ResponseWriter, r *http.Request) {
 	kind, token := enrolToken(r)
 	inv, err := s.db.GetInvite(r.Context(), kind, token)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInviteUsed), errors.Is(err, store.ErrInviteExpire):
 		jsonFail(w, http.StatusGone, "This link is no longer valid.")
+		return
+	case err != nil:
+		s.serveError(w, r, err) // logged: a fault, not a bad link
 		return
 	}
 	if err := r.ParseForm(); err != nil {

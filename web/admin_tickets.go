@@ -41,9 +41,9 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 	case "none":
 		filter.Assignee = store.AssigneeNone
 	default:
-		filter.Assignee, _ = strconv.ParseInt(f.Assignee, 10, 64)
+		filter.Assignee = optionalInt(f.Assignee)
 	}
-	filter.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+	filter.Before = optionalInt(q.Get("before"))
 	ts, next, err := s.db.SearchTickets(r.Context(), filter, f.Q)
 	var verr *store.ValidationError
 	if err != nil && !errors.As(err, &verr) {

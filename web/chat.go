@@ -329,8 +329,7 @@ func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
 // formAfter is the id of the newest message the page shows, which its
 // forms send along.
 func formAfter(r *http.Request) int64 {
-	n, _ := strconv.ParseInt(r.FormValue("after"), 10, 64)
-	return max(n, 0)
+	return optionalInt(r.FormValue("after"))
 }
 
 func (s *Server) redirectChat(w http.ResponseWriter, r *http.Request) {
@@ -354,7 +353,7 @@ func (s *Server) chatPoll(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	after := optionalInt(r.URL.Query().Get("after"))
 	msgs, st, err := s.chatSince(r, c, after)
 	if err != nil {
 		s.serveError(w, r, err)

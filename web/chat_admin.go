@@ -80,10 +80,14 @@ func (s *Server) chatRows(r *http.Request, cs []store.Conversation, preview bool
 }
 
 // staffName is a staff member's name for the chat views; "an agent" when
-// the account is gone.
+// the account is gone, or cannot be read (which is logged: a transcript
+// still shows).
 func (s *Server) staffName(r *http.Request, id int64) string {
 	st, err := s.db.GetStaff(r.Context(), id)
 	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("chat: staff name", "staff", id, "err", err, "request_id", info(r).id)
+		}
 		return "an agent"
 	}
 	return st.Name

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -39,6 +40,17 @@ func byID[T any](r *http.Request, get func(context.Context, int64) (T, error)) (
 // pathID is the id in the path, errNotFound when it is not a positive
 // number.
 func pathID(r *http.Request) (int64, error) { return httpx.PathID(r, "id") }
+
+// optionalInt reads an optional numeric parameter (a cursor such as after
+// or before, an assignee, a number of days): absent, malformed or negative
+// is 0, which every caller reads as "none" or its default.
+func optionalInt(v string) int64 {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
 
 // withForm is the prelude of a form post about the object its path names:
 // load it, then parse the form (formError).

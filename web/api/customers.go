@@ -42,9 +42,10 @@ func (h *Handler) customerGet(w http.ResponseWriter, r *http.Request, p *store.P
 	httpx.WriteJSON(w, http.StatusOK, newCustomerJSON(c))
 }
 
-// customerExport answers an access request: everything held about the
-// customer that they may see (internal notes are not theirs), as a
-// download. The export is audited.
+// customerExport answers an access request with the customer and their
+// tickets and messages (internal notes are not theirs), as a download. It
+// holds less than the portal's /me/export (store.ExportSubject): no chats,
+// consents or audit records. The export is audited.
 func (h *Handler) customerExport(w http.ResponseWriter, r *http.Request, p *store.Principal) {
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
