@@ -214,9 +214,6 @@ func TestConfigDerivesParsedForms(t *testing.T) {
 
 // TestExitCodes builds the binary and checks what a shell sees.
 func TestExitCodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	bin := filepath.Join(t.TempDir(), "safedesk")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
