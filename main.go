@@ -83,13 +83,13 @@ func commands() map[string]command {
 		"version": func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			return web.WriteVersion(stdout, time.Now())
 		},
-		"kb":         cmdKB,
-		"token":      cmdToken,
-		"client":     cmdClient,
-		"setup-link": cmdSetupLink,
-		"backup":     cmdBackup,
-		"keys":       cmdKeys,
-		"audit":      cmdAudit,
+		"kb":         group("kb", kbUsage, false, map[string]sub{"import": kbImport}),
+		"token":      group("token", tokenUsage, false, tokenCommands()),
+		"client":     group("client", clientUsage, false, clientCommands()),
+		"setup-link": setupLink.command("setup-link"),
+		"backup":     group("backup", backupUsage, true, backupCommands()),
+		"keys":       group("keys", keysUsage, false, map[string]sub{"rotate": keysRotate}),
+		"audit":      group("audit", auditUsage, false, auditCommands()),
 		"doctor":     cmdDoctor,
 		"help": func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprint(stdout, usage)
@@ -215,14 +215,10 @@ func (c *Config) Validate() error {
 	if err := c.TLS.CheckBaseURL(c.BaseURL); err != nil {
 		return asUsage(err)
 	}
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return usageError{fmt.Sprintf("--base-url %q: want an origin like https://help.example.com", c.BaseURL)}
+	u, err := web.ParseBaseURL(c.BaseURL)
+	if err != nil {
+		return asUsage(err)
 	}
-	if net.ParseIP(u.Hostname()) != nil {
-		return usageError{fmt.Sprintf("--base-url %q: use a domain name, not an IP address: passkeys (WebAuthn) do not work on IP addresses; on one machine use http://localhost:PORT", c.BaseURL)}
-	}
-	u.Path = ""
 	c.baseURL = u
 	if c.SMTP != "" && c.MailFrom == "" {
 		return usageError{"--mail-from is required with --smtp"}
@@ -372,8 +368,10 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	if err := printSetupLinkIfNew(ctx, db, cfg.baseURL, log); err != nil {
+	if link, err := web.FirstSetupLink(ctx, db, cfg.baseURL); err != nil {
 		return err
+	} else if link != "" {
+		log.Warn("no staff account yet: open this one-time link within 1 hour to create the owner account (run `safedesk setup-link` for a new one)", "setup_link", link)
 	}
 	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks()); err != nil {
 		return err
@@ -472,48 +470,59 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *moni
 	return nil
 }
 
-// printSetupLinkIfNew prints an owner setup link on a first start (no staff
-// yet): shell access to the server is the root of trust.
-func printSetupLinkIfNew(ctx context.Context, db *store.DB, base *url.URL, log *slog.Logger) error {
-	n, err := db.CountStaff(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	token, err := db.CreateSetupLink(ctx, store.SystemActor)
-	if err != nil {
-		return err
-	}
-	log.Warn("no staff account yet: open this one-time link within 1 hour to create the owner account (run `safedesk setup-link` for a new one)",
-		"setup_link", setupURL(base, token))
-	return nil
+// sub is a command, or a subcommand such as `backup create`, that parses
+// --data and the flags that flags adds, takes args positional arguments
+// (-1: any number), and runs with the parsed Config. Wrong arguments are
+// answered with usage, or, when usage is "", by naming the first one.
+type sub struct {
+	flags        func(fs *flag.FlagSet, c *Config)
+	args         int
+	interspersed bool // the positional arguments may come before the flags
+	usage        string
+	run          func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error
 }
 
-func setupURL(base *url.URL, token string) string {
-	u := *base
-	u.Path = "/admin/setup"
-	u.RawQuery = url.Values{"token": {token}}.Encode()
-	return u.String()
+// command is s as the command name.
+func (s sub) command(name string) command {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		cfg := defaultConfig()
+		fs := commandFlags(name, &cfg)
+		if s.flags != nil {
+			s.flags(fs, &cfg)
+		}
+		parse := parseFlags
+		if s.interspersed {
+			parse = parseInterspersed
+		}
+		if err := parse(fs, args, stderr); err != nil {
+			return err
+		}
+		if s.args >= 0 && fs.NArg() != s.args {
+			if s.usage == "" {
+				return usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
+			}
+			return usageError{s.usage}
+		}
+		return s.run(ctx, cfg, fs.Args(), stdout)
+	}
 }
 
-// parseCommand parses the flags of a command: --data, and what add
-// registers on the Config.
-func parseCommand(name string, args []string, stderr io.Writer, add func(*flag.FlagSet, *Config)) (Config, *flag.FlagSet, error) {
-	cfg := defaultConfig()
-	fs := commandFlags(name, &cfg)
-	if add != nil {
-		add(fs, &cfg)
+// group is a command made of subcommands, like `backup create`; unknown,
+// when set, names an unknown subcommand before the usage.
+func group(name, usage string, unknown bool, subs map[string]sub) command {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		if len(args) == 0 {
+			return usageError{usage}
+		}
+		s, ok := subs[args[0]]
+		switch {
+		case !ok && unknown:
+			return usageError{fmt.Sprintf("unknown %s command %q\n%s", name, args[0], usage)}
+		case !ok:
+			return usageError{usage}
+		}
+		return s.command(name+" "+args[0])(ctx, args[1:], stdout, stderr)
 	}
-	err := parseFlags(fs, args, stderr)
-	return cfg, fs, err
-}
-
-// dispatch runs the subcommand args[0] of a command from subs, or answers
-// with usage.
-func dispatch(ctx context.Context, subs map[string]command, usage string, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || subs[args[0]] == nil {
-		return usageError{usage}
-	}
-	return subs[args[0]](ctx, args[1:], stdout, stderr)
 }
 
 // withStore runs fn on the data folder's database.
@@ -525,51 +534,47 @@ func withStore(ctx context.Context, cfg Config, fn func(*store.DB) error) error 
 	return errors.Join(fn(db), db.Close())
 }
 
-// cmdSetupLink issues a fresh owner setup link from the command line.
-func cmdSetupLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseCommand("setup-link", args, stderr, func(fs *flag.FlagSet, c *Config) {
+// masterKey adds --master-key-file with help.
+func masterKey(help string) func(*flag.FlagSet, *Config) {
+	return func(fs *flag.FlagSet, c *Config) { masterKeyFlag(fs, &c.MasterKeyFile, help) }
+}
+
+const defaultKeyHelp = "master key file (default DATA/master.key)"
+
+// setupLink issues a fresh owner setup link from the command line.
+var setupLink = sub{args: -1,
+	flags: func(fs *flag.FlagSet, c *Config) {
 		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the site")
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (to derive the default base URL)")
-	})
-	if err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		token, err := db.CreateSetupLink(ctx, store.SystemActor)
-		if err != nil {
+	},
+	run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+		if err := cfg.Validate(); err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(stdout, "One-time owner setup link, valid for 1 hour (earlier unused links stop working):\n%s\n", setupURL(cfg.baseURL, token))
-		return err
-	})
+		return withStore(ctx, cfg, func(db *store.DB) error {
+			token, err := db.CreateSetupLink(ctx, store.SystemActor)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(stdout, "One-time owner setup link, valid for 1 hour (earlier unused links stop working):\n%s\n", web.SetupURL(cfg.baseURL, token))
+			return err
+		})
+	},
 }
 
 const kbUsage = "usage: safedesk kb import [--data DIR] FOLDER"
 
-func cmdKB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return dispatch(ctx, map[string]command{"import": kbImport}, kbUsage, args, stdout, stderr)
-}
-
-func kbImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := parseCommand("kb import", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{kbUsage}
-	}
+// kbImport imports a folder of Markdown articles.
+var kbImport = sub{args: 1, usage: kbUsage, run: func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
 	return withStore(ctx, cfg, func(db *store.DB) error {
-		created, updated, err := db.ImportArticles(ctx, os.DirFS(fs.Arg(0)), store.SystemActor)
+		created, updated, err := db.ImportArticles(ctx, os.DirFS(args[0]), store.SystemActor)
 		if err != nil {
 			return err
 		}
 		_, err = fmt.Fprintf(stdout, "imported %d new and %d updated articles\n", created, updated)
 		return err
 	})
-}
+}}
 
 const tokenUsage = `usage: safedesk token create --scopes S1,S2 [--name N] [--ttl D] [--allow-from CIDRS] [--data DIR]
        safedesk token list [--data DIR]
@@ -580,23 +585,66 @@ const clientUsage = `usage: safedesk client create --scopes S1,S2 [--name N] [--
        safedesk client list [--data DIR]
        safedesk client revoke [--data DIR] ID`
 
-// cmdToken manages personal API tokens.
-func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	subs := map[string]command{"create": tokenCreate, "list": tokenList, "revoke": revoker("token", tokenUsage, (*store.DB).RevokeToken,
-		"no active personal token %d", "token %d revoked\n")}
-	return dispatch(ctx, subs, tokenUsage, args, stdout, stderr)
+// tokenCommands manage personal API tokens; create prints the token once,
+// alone on its last line.
+func tokenCommands() map[string]sub {
+	var g api.Grant
+	return map[string]sub{
+		"create": {usage: tokenUsage, flags: func(fs *flag.FlagSet, _ *Config) {
+			g.Flags(fs, "the token", "comma-separated scopes (required)", "may be used from")
+			fs.DurationVar(&g.TTL, "ttl", 0, "lifetime, like 720h; 0: no expiry")
+		}, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return withGrant(ctx, cfg, g, func(db *store.DB, sc []string, from []netip.Prefix) error {
+				t, secret, err := db.CreateToken(ctx, store.NewToken{Name: g.Name, Scopes: sc, TTL: g.TTL, AllowFrom: from}, store.CLIActor)
+				return cliResult(err, func() error { return api.WriteTokenCreated(stdout, t, secret) })
+			})
+		}},
+		"list": {args: -1, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return withStore(ctx, cfg, func(db *store.DB) error {
+				ts, err := db.ListTokens(ctx)
+				return errors.Join(api.WriteTokens(stdout, ts, db.Now()), err)
+			})
+		}},
+		"revoke": revoker(tokenUsage, (*store.DB).RevokeToken, "no active personal token %d", "token %d revoked\n"),
+	}
 }
 
-// cmdClient manages OAuth2 clients.
-func cmdClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	subs := map[string]command{"create": clientCreate, "list": clientList, "revoke": revoker("client", clientUsage, (*store.DB).RevokeClient,
-		"no active client %d", "client %d and its access tokens revoked\n")}
-	return dispatch(ctx, subs, clientUsage, args, stdout, stderr)
+// clientCommands manage OAuth2 clients; create prints client_id and
+// client_secret lines, the secret once.
+func clientCommands() map[string]sub {
+	var g api.Grant
+	return map[string]sub{
+		"create": {usage: clientUsage, flags: func(fs *flag.FlagSet, _ *Config) {
+			g.Flags(fs, "the client", "comma-separated scopes the client may ask for (required)", "may connect from")
+		}, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return withGrant(ctx, cfg, g, func(db *store.DB, sc []string, from []netip.Prefix) error {
+				c, secret, err := db.CreateClient(ctx, store.NewClient{Name: g.Name, Scopes: sc, AllowFrom: from}, store.CLIActor)
+				return cliResult(err, func() error { return api.WriteClientCreated(stdout, c, secret) })
+			})
+		}},
+		"list": {args: -1, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return withStore(ctx, cfg, func(db *store.DB) error {
+				cs, err := db.ListClients(ctx)
+				return errors.Join(api.WriteClients(stdout, cs), err)
+			})
+		}},
+		"revoke": revoker(clientUsage, (*store.DB).RevokeClient, "no active client %d", "client %d and its access tokens revoked\n"),
+	}
 }
 
-// cliValidation turns a store validation error into a usage error that
-// names the flag.
-func cliValidation(err error) error {
+// withGrant reads g's scopes and networks, as usage errors, then runs fn
+// on the data folder's database.
+func withGrant(ctx context.Context, cfg Config, g api.Grant, fn func(*store.DB, []string, []netip.Prefix) error) error {
+	sc, from, err := g.Parse()
+	if err != nil {
+		return asUsage(err)
+	}
+	return withStore(ctx, cfg, func(db *store.DB) error { return fn(db, sc, from) })
+}
+
+// cliResult is err, with a store validation error made a usage error that
+// names the flags, or, when err is nil, what print returns.
+func cliResult(err error, print func() error) error {
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
 		var parts []string
@@ -605,93 +653,18 @@ func cliValidation(err error) error {
 		}
 		return usageError{strings.Join(parts, "; ")}
 	}
-	return err
-}
-
-// parseGrant parses the flags of token or client create, which add binds
-// to g, and reads g.
-func parseGrant(name, usage string, args []string, stderr io.Writer, add func(*flag.FlagSet), g *api.Grant) (Config, []string, []netip.Prefix, error) {
-	cfg, fs, err := parseCommand(name, args, stderr, func(fs *flag.FlagSet, _ *Config) { add(fs) })
-	if err != nil {
-		return cfg, nil, nil, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, nil, nil, usageError{usage}
-	}
-	sc, prefixes, err := g.Parse()
-	return cfg, sc, prefixes, asUsage(err)
-}
-
-// tokenCreate prints the new token once, alone on its last line.
-func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var g api.Grant
-	cfg, sc, prefixes, err := parseGrant("token create", tokenUsage, args, stderr, func(fs *flag.FlagSet) {
-		g.Flags(fs, "the token", "comma-separated scopes (required)", "may be used from")
-		fs.DurationVar(&g.TTL, "ttl", 0, "lifetime, like 720h; 0: no expiry")
-	}, &g)
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		t, secret, err := db.CreateToken(ctx, store.NewToken{Name: g.Name, Scopes: sc, TTL: g.TTL, AllowFrom: prefixes}, store.CLIActor)
-		if err := cliValidation(err); err != nil {
-			return err
-		}
-		return api.WriteTokenCreated(stdout, t, secret)
-	})
-}
-
-func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseCommand("token list", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		ts, err := db.ListTokens(ctx)
-		return errors.Join(api.WriteTokens(stdout, ts, db.Now()), err)
-	})
-}
-
-// clientCreate prints client_id and client_secret lines; the secret is
-// shown once.
-func clientCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var g api.Grant
-	cfg, sc, prefixes, err := parseGrant("client create", clientUsage, args, stderr, func(fs *flag.FlagSet) {
-		g.Flags(fs, "the client", "comma-separated scopes the client may ask for (required)", "may connect from")
-	}, &g)
-	if err != nil {
-		return err
-	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		c, secret, err := db.CreateClient(ctx, store.NewClient{Name: g.Name, Scopes: sc, AllowFrom: prefixes}, store.CLIActor)
-		if err := cliValidation(err); err != nil {
-			return err
-		}
-		return api.WriteClientCreated(stdout, c, secret)
-	})
-}
-
-func clientList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseCommand("client list", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		cs, err := db.ListClients(ctx)
-		return errors.Join(api.WriteClients(stdout, cs), err)
-	})
+	return print()
 }
 
 // revoker is the revoke subcommand of token or client: revoke by the id
 // in the one argument, then say so (done) or that there is none (missing).
-func revoker(name, usage string, revoke func(*store.DB, context.Context, int64, store.Actor) error, missing, done string) command {
-	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		cfg, fs, err := parseCommand(name+" revoke", args, stderr, nil)
-		if err != nil {
-			return err
-		}
-		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-		if fs.NArg() != 1 || err != nil || id <= 0 {
+func revoker(usage string, revoke func(*store.DB, context.Context, int64, store.Actor) error, missing, done string) sub {
+	return sub{args: 1, usage: usage, run: func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+		id, err := strconv.ParseInt(args[0], 10, 64)
+		if err != nil || id <= 0 {
 			return usageError{usage}
 		}
 		return withStore(ctx, cfg, func(db *store.DB) error {
@@ -703,7 +676,7 @@ func revoker(name, usage string, revoke func(*store.DB, context.Context, int64, 
 			_, err := fmt.Fprintf(stdout, done, id)
 			return err
 		})
-	}
+	}}
 }
 
 const backupUsage = `usage:
@@ -713,112 +686,67 @@ const backupUsage = `usage:
   safedesk backup restore FILE --identity ID --data DIR [--force]
                                                           restore into DIR (which must hold master.key)`
 
-// cmdBackup dispatches the backup subcommands.
-func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	subs := map[string]command{"create": backupCreate, "list": backupList, "verify": backupVerify, "restore": backupRestore}
-	if len(args) > 0 && subs[args[0]] == nil {
-		return usageError{fmt.Sprintf("unknown backup command %q\n%s", args[0], backupUsage)}
-	}
-	return dispatch(ctx, subs, backupUsage, args, stdout, stderr)
-}
-
-func backupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := parseCommand("backup create", args, stderr, func(fs *flag.FlagSet, c *Config) {
-		masterKeyFlag(fs, &c.MasterKeyFile, "master key file (default DATA/master.key)")
-		c.Backup.CreateFlags(fs)
-	})
-	if err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("backup create: unexpected argument %q", fs.Arg(0))}
-	}
-	if err := cfg.Backup.Validate(); err != nil {
-		return asUsage(err)
-	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		return backup.CreateNow(ctx, cfg.Backup, backup.Deps{DB: db, DataDir: cfg.Data, KeyFile: cfg.MasterKeyFile}, stdout)
-	})
-}
-
-func backupList(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := parseCommand("backup list", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("backup list: unexpected argument %q", fs.Arg(0))}
-	}
-	return backup.WriteList(stdout, filepath.Join(cfg.Data, "backups"))
-}
-
-// parseDecrypt parses the flags of verify and restore, whose one
-// positional argument, the backup file, may come before them.
-func parseDecrypt(name string, args []string, usage string, stderr io.Writer, add func(*flag.FlagSet, *Config)) (Config, string, backup.Decrypt, error) {
+// backupCommands make, list, verify and restore backups; verify and
+// restore decrypt with d, away from the server.
+func backupCommands() map[string]sub {
 	var d backup.Decrypt
-	cfg := defaultConfig()
-	fs := commandFlags(name, &cfg)
-	add(fs, &cfg)
-	d.Flags(fs)
-	if err := parseInterspersed(fs, args, stderr); err != nil {
-		return cfg, "", d, err
-	}
-	if fs.NArg() != 1 {
-		return cfg, "", d, usageError{usage}
-	}
-	return cfg, fs.Arg(0), d, asUsage(d.Validate())
-}
-
-func backupVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, file, d, err := parseDecrypt("backup verify", args, "usage: safedesk backup verify FILE --identity ID [--data DIR]", stderr, func(fs *flag.FlagSet, c *Config) {
-		masterKeyFlag(fs, &c.MasterKeyFile, "master key that must open the backup's data keys (default DATA/master.key)")
-	})
-	if err != nil {
-		return err
-	}
-	rep, err := backup.VerifyFile(ctx, file, d, cfg.Data, cfg.MasterKeyFile)
-	if err != nil {
-		return err
-	}
-	return rep.Write(stdout, file)
-}
-
-func backupRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var force bool
-	cfg, file, d, err := parseDecrypt("backup restore", args, "usage: safedesk backup restore FILE --identity ID --data DIR [--force]", stderr, func(fs *flag.FlagSet, _ *Config) {
-		fs.BoolVar(&force, "force", false, "replace a database already in the folder (it is kept as a safety copy)")
-	})
-	if err != nil {
-		return err
+	decrypt := func(key func(*flag.FlagSet, *Config)) func(*flag.FlagSet, *Config) {
+		return func(fs *flag.FlagSet, c *Config) { key(fs, c); d.Flags(fs) }
 	}
-	return backup.RestoreCLI(ctx, file, d, cfg.Data, cfg.MasterKeyFile, force, stdout)
+	return map[string]sub{
+		"create": {flags: func(fs *flag.FlagSet, c *Config) {
+			masterKeyFlag(fs, &c.MasterKeyFile, defaultKeyHelp)
+			c.Backup.CreateFlags(fs)
+		}, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			if err := cfg.Backup.Validate(); err != nil {
+				return asUsage(err)
+			}
+			return withStore(ctx, cfg, func(db *store.DB) error {
+				return backup.CreateNow(ctx, cfg.Backup, backup.Deps{DB: db, DataDir: cfg.Data, KeyFile: cfg.MasterKeyFile}, stdout)
+			})
+		}},
+		"list": {run: func(_ context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return backup.WriteList(stdout, filepath.Join(cfg.Data, "backups"))
+		}},
+		"verify": {args: 1, interspersed: true, usage: "usage: safedesk backup verify FILE --identity ID [--data DIR]",
+			flags: decrypt(masterKey("master key that must open the backup's data keys (default DATA/master.key)")),
+			run: func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+				if err := d.Validate(); err != nil {
+					return asUsage(err)
+				}
+				rep, err := backup.VerifyFile(ctx, args[0], d, cfg.Data, cfg.MasterKeyFile)
+				if err != nil {
+					return err
+				}
+				return rep.Write(stdout, args[0])
+			}},
+		"restore": {args: 1, interspersed: true, usage: "usage: safedesk backup restore FILE --identity ID --data DIR [--force]",
+			flags: decrypt(func(fs *flag.FlagSet, _ *Config) {
+				fs.BoolVar(&force, "force", false, "replace a database already in the folder (it is kept as a safety copy)")
+			}),
+			run: func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+				if err := d.Validate(); err != nil {
+					return asUsage(err)
+				}
+				return backup.RestoreCLI(ctx, args[0], d, cfg.Data, cfg.MasterKeyFile, force, stdout)
+			}},
+	}
 }
 
 const keysUsage = "usage: safedesk keys rotate [--data DIR] [--master-key-file FILE]"
 
-// cmdKeys runs `safedesk keys rotate`.
-func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return dispatch(ctx, map[string]command{"rotate": keysRotate}, keysUsage, args, stdout, stderr)
-}
-
-func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := parseCommand("keys rotate", args, stderr, func(fs *flag.FlagSet, c *Config) {
-		masterKeyFlag(fs, &c.MasterKeyFile, "master key file (default DATA/master.key)")
-	})
-	if err != nil {
+// keysRotate makes a new master key and re-wraps every data key under it.
+var keysRotate = sub{usage: keysUsage, flags: masterKey(defaultKeyHelp),
+	run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+		r, err := store.RotateDirKey(ctx, cfg.Data, cfg.MasterKeyFile, store.CLIActor)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "re-wrapped %d data keys under a new master key (fingerprint %x)\nnew key: %s\nprevious key: %s, kept until the next successful backup\n"+
+			"Backups made before now restore only with the previous key: store a copy of it with them, off this server.\n", r.Keys, r.Fingerprint[:], r.File, r.File+".prev")
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{keysUsage}
-	}
-	r, err := store.RotateDirKey(ctx, cfg.Data, cfg.MasterKeyFile, store.CLIActor)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "re-wrapped %d data keys under a new master key (fingerprint %x)\nnew key: %s\nprevious key: %s, kept until the next successful backup\n"+
-		"Backups made before now restore only with the previous key: store a copy of it with them, off this server.\n", r.Keys, r.Fingerprint[:], r.File, r.File+".prev")
-	return err
-}
+	}}
 
 const auditUsage = `usage:
   safedesk audit verify [--data DIR] [--public-key FILE]
@@ -828,58 +756,39 @@ const auditUsage = `usage:
       print the checkpoint signing key's public half (PEM), to keep off the
       server and give to verify --public-key`
 
-// cmdAudit is `safedesk audit verify` and `safedesk audit public-key`.
-func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return dispatch(ctx, map[string]command{"verify": auditVerify, "public-key": auditPublicKey}, auditUsage, args, stdout, stderr)
-}
-
-// auditFlags parses the flags of the audit subcommands.
-func auditFlags(name string, args []string, stderr io.Writer, add func(*flag.FlagSet)) (Config, error) {
-	cfg, fs, err := parseCommand("audit "+name, args, stderr, func(fs *flag.FlagSet, c *Config) {
-		masterKeyFlag(fs, &c.MasterKeyFile, "master key file, beside which the signing key lives (default DATA/master.key)")
-		add(fs)
-	})
-	if err == nil && fs.NArg() > 0 {
-		err = usageError{auditUsage}
-	}
-	return cfg, err
-}
-
-func auditPublicKey(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := auditFlags("public-key", args, stderr, func(*flag.FlagSet) {})
-	if err != nil {
-		return err
-	}
-	return store.WriteAuditPublicKey(cfg.Data, cfg.MasterKeyFile, stdout)
-}
-
-// auditVerify verifies the audit log of the database file, opened
-// read-only (no master key needed).
-func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// auditCommands verify the audit log of the database file, opened
+// read-only (no master key needed), and print the signing key's public
+// half.
+func auditCommands() map[string]sub {
 	var pubFile string
-	cfg, err := auditFlags("verify", args, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&pubFile, "public-key", "", "PEM public key to check checkpoints with (default: from DATA/"+store.AuditKeyName+")")
-	})
-	if err != nil {
-		return err
+	key := masterKey("master key file, beside which the signing key lives (default DATA/master.key)")
+	return map[string]sub{
+		"public-key": {usage: auditUsage, flags: key, run: func(_ context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return store.WriteAuditPublicKey(cfg.Data, cfg.MasterKeyFile, stdout)
+		}},
+		"verify": {usage: auditUsage, flags: func(fs *flag.FlagSet, c *Config) {
+			key(fs, c)
+			fs.StringVar(&pubFile, "public-key", "", "PEM public key to check checkpoints with (default: from DATA/"+store.AuditKeyName+")")
+		}, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			pub, err := store.AuditPublicKey(cfg.Data, cfg.MasterKeyFile, pubFile)
+			if err != nil {
+				return err
+			}
+			rep, err := store.VerifyAuditFile(ctx, filepath.Join(cfg.Data, store.DBName), pub)
+			var chain *security.ChainError
+			switch {
+			case errors.As(err, &chain):
+				fmt.Fprintf(stdout, "audit log BROKEN at seq %d: %s\n", chain.Seq, chain.Reason)
+				return fmt.Errorf("audit log does not verify: the first bad entry is seq %d (%s)", chain.Seq, chain.Reason)
+			case err != nil:
+				return err
+			case rep.Unchecked > 0:
+				return fmt.Errorf("%d signed checkpoints cannot be checked without the signing key: pass --public-key FILE (from `safedesk audit public-key`)", rep.Unchecked)
+			}
+			_, err = fmt.Fprintln(stdout, rep.Summary())
+			return err
+		}},
 	}
-	pub, err := store.AuditPublicKey(cfg.Data, cfg.MasterKeyFile, pubFile)
-	if err != nil {
-		return err
-	}
-	rep, err := store.VerifyAuditFile(ctx, filepath.Join(cfg.Data, store.DBName), pub)
-	var chain *security.ChainError
-	switch {
-	case errors.As(err, &chain):
-		fmt.Fprintf(stdout, "audit log BROKEN at seq %d: %s\n", chain.Seq, chain.Reason)
-		return fmt.Errorf("audit log does not verify: the first bad entry is seq %d (%s)", chain.Seq, chain.Reason)
-	case err != nil:
-		return err
-	case rep.Unchecked > 0:
-		return fmt.Errorf("%d signed checkpoints cannot be checked without the signing key: pass --public-key FILE (from `safedesk audit public-key`)", rep.Unchecked)
-	}
-	_, err = fmt.Fprintln(stdout, rep.Summary())
-	return err
 }
 
 // cmdDoctor checks the deployment and prints one line per check; any FAIL

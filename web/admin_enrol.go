@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -198,4 +200,27 @@ func (s *Server) passkeyAddFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/admin/sessions"})
+}
+
+// SetupURL is the one-time owner setup link for token, on the site at base.
+func SetupURL(base *url.URL, token string) string {
+	u := *base
+	u.Path = "/admin/setup"
+	u.RawQuery = url.Values{"token": {token}}.Encode()
+	return u.String()
+}
+
+// FirstSetupLink issues an owner setup link when no staff account exists
+// yet, as on a first start, and returns it; "" when there is staff. Shell
+// access to the server is the root of trust: the link goes to its log.
+func FirstSetupLink(ctx context.Context, db *store.DB, base *url.URL) (string, error) {
+	n, err := db.CountStaff(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	token, err := db.CreateSetupLink(ctx, store.SystemActor)
+	if err != nil {
+		return "", err
+	}
+	return SetupURL(base, token), nil
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -21,6 +23,21 @@ import (
 // values, derives the parsed forms, and names the flag in each error, on
 // one line. main registers every group on the serve flags and puts the
 // results into Config.
+
+// ParseBaseURL reads the site's public origin (--base-url): http or https,
+// a host that is a domain name, since passkeys (WebAuthn) do not work on IP
+// addresses, and no path or query.
+func ParseBaseURL(base string) (*url.URL, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, fmt.Errorf("--base-url %q: want an origin like https://help.example.com", base)
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		return nil, fmt.Errorf("--base-url %q: use a domain name, not an IP address: passkeys (WebAuthn) do not work on IP addresses; on one machine use http://localhost:PORT", base)
+	}
+	u.Path = ""
+	return u, nil
+}
 
 // SessionOptions are the session timeouts and the staff's concurrent-session
 // policy; Config embeds them.
