@@ -5,8 +5,10 @@
 // This file only parses the command line into one Config, validates it,
 // wires the packages together and dispatches: every service lives in the
 // package that owns its data (backup.Service, store's data folder, web's
-// TLS and doctor). Packages own their settings where they have many
-// (backup.Options, web.TLSOptions), the miniflux way.
+// TLS and doctor, web/monitor's background work). Each package owns its
+// group of settings with Flags and Validate (web/options.go, api.Config,
+// backup.Options, web.TLSOptions), the miniflux way; Config holds the
+// groups and the few settings that wire them.
 package main
 
 import (
@@ -176,7 +178,7 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	fs.StringVar(&c.SMTP, "smtp", c.SMTP, "mail relay: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, smtp+insecure://127.0.0.1:2525 (loopback only); empty: mail goes to the log (development)")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender address of mail, e.g. support@example.com")
 	fs.StringVar(&c.Product, "product", c.Product, "the name shown to customers")
-	masterKeyFlag(fs, &c.MasterKeyFile, "master key file (default DATA/master.key)")
+	masterKey(defaultKeyHelp)(fs, c)
 	c.Sessions.Flags(fs)
 	c.Security.Flags(fs)
 	c.Privacy.Flags(fs)
@@ -192,10 +194,6 @@ func commandFlags(name string, c *Config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.Data, "data", c.Data, "data folder")
 	return fs
-}
-
-func masterKeyFlag(fs *flag.FlagSet, p *string, help string) {
-	fs.StringVar(p, "master-key-file", *p, help)
 }
 
 // Validate checks values and derives the parsed forms.
@@ -536,7 +534,7 @@ func withStore(ctx context.Context, cfg Config, fn func(*store.DB) error) error 
 
 // masterKey adds --master-key-file with help.
 func masterKey(help string) func(*flag.FlagSet, *Config) {
-	return func(fs *flag.FlagSet, c *Config) { masterKeyFlag(fs, &c.MasterKeyFile, help) }
+	return func(fs *flag.FlagSet, c *Config) { fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, help) }
 }
 
 const defaultKeyHelp = "master key file (default DATA/master.key)"
@@ -696,7 +694,7 @@ func backupCommands() map[string]sub {
 	}
 	return map[string]sub{
 		"create": {flags: func(fs *flag.FlagSet, c *Config) {
-			masterKeyFlag(fs, &c.MasterKeyFile, defaultKeyHelp)
+			masterKey(defaultKeyHelp)(fs, c)
 			c.Backup.CreateFlags(fs)
 		}, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
 			if err := cfg.Backup.Validate(); err != nil {
