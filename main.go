@@ -534,7 +534,9 @@ func withStore(ctx context.Context, cfg Config, fn func(*store.DB) error) error 
 
 // masterKey adds --master-key-file with help.
 func masterKey(help string) func(*flag.FlagSet, *Config) {
-	return func(fs *flag.FlagSet, c *Config) { fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, help) }
+	return func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, help)
+	}
 }
 
 const defaultKeyHelp = "master key file (default DATA/master.key)"
