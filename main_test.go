@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -32,8 +33,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/robfig/cron/v3"
 
 	"safedesk/backup"
 	"safedesk/security"
@@ -170,8 +169,8 @@ func TestEnvironmentFallback(t *testing.T) {
 	if cfg.Addr != "127.0.0.1:7777" {
 		t.Fatalf("addr %q: the flag must win over the environment", cfg.Addr)
 	}
-	if cfg.StaffSessions != "block" {
-		t.Fatalf("staff sessions %q: the environment was ignored", cfg.StaffSessions)
+	if cfg.Sessions.StaffSessions != "block" {
+		t.Fatalf("staff sessions %q: the environment was ignored", cfg.Sessions.StaffSessions)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -197,13 +196,13 @@ func TestConfigDerivesParsedForms(t *testing.T) {
 		return cfg
 	}
 	cfg := parse("--abuse-exempt", "none", "--session-limit", "2/s,8", "--webhook-allow-hosts", " a.example, ,b.example:8443 ,")
-	if a := cfg.Security.abuse; len(a.Exempt) != 0 || a.SessionLimit.Burst != 8 || a.SessionLimit.Rate != 2 || a.ClientLimit != security.ClientLimit {
+	if a := cfg.Security.Abuse(); len(a.Exempt) != 0 || a.SessionLimit.Burst != 8 || a.SessionLimit.Rate != 2 || a.ClientLimit != security.ClientLimit {
 		t.Errorf("parsed %+v", a)
 	}
 	if got := webConfig(cfg, nil, nil, nil, "").API.AllowHosts; strings.Join(got, "|") != "a.example|b.example:8443" {
 		t.Errorf("webhook hosts %q", got)
 	}
-	if got := parse().Security.abuse.Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {
+	if got := parse().Security.Abuse().Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {
 		t.Errorf("default exempt %v, want loopback", got)
 	}
 	cert, key, _ := testCertFiles(t, t.TempDir())
@@ -217,9 +216,6 @@ func TestConfigDerivesParsedForms(t *testing.T) {
 
 // TestExitCodes builds the binary and checks what a shell sees.
 func TestExitCodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	bin := filepath.Join(t.TempDir(), "safedesk")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -1118,33 +1114,130 @@ func TestServeTLS(t *testing.T) {
 	}
 }
 
-// TestSchedulerLogs: the scheduler's recovered panics and skipped runs
-// reach the application's log.
-func TestSchedulerLogs(t *testing.T) {
-	logs := &syncBuffer{}
-	sched := newScheduler(slog.New(slog.NewTextHandler(logs, nil)))
-	release := make(chan struct{})
-	if _, err := sched.AddFunc("@every 1s", func() { panic("job exploded") }); err != nil {
-		t.Fatal(err)
+// mayImport is DESIGN.md's import rule: the top-level packages each of ours
+// may import (main may import anything). A package may also import its own
+// sub-packages and they each other, except upwards from a sub-package of
+// web to web itself.
+var mayImport = map[string][]string{
+	"web":       {"bot", "store", "backup", "security", "templates", "static"},
+	"templates": {"store", "security"},
+	"bot":       {"store", "security"},
+	"backup":    {"store", "security"},
+	"store":     {"security"},
+	"security":  {},
+	"static":    {},
+}
+
+// testHelpers are the test-only helper packages: they may import what
+// they help test, and only tests may import them.
+var testHelpers = []string{"safedesk/store/storetest", "safedesk/web/api/apitest"}
+
+// listedPackage is what `go list -json` says of a package that matters here.
+type listedPackage struct {
+	ImportPath  string
+	Imports     []string
+	TestImports []string // of the package's own _test.go files (not an external _test package)
+}
+
+// importViolations lists the import edges between our packages that the
+// rule does not allow.
+func importViolations(pkgs []listedPackage) []string {
+	const mod = "safedesk"
+	area := func(path string) string {
+		rest, _ := strings.CutPrefix(path, mod+"/")
+		top, _, _ := strings.Cut(rest, "/")
+		return top
 	}
-	if _, err := sched.AddFunc("@every 1s", func() { <-release }); err != nil {
-		t.Fatal(err)
+	var bad []string
+	check := func(from, to string, test bool) {
+		switch {
+		case to != mod && !strings.HasPrefix(to, mod+"/"):
+			return // not ours
+		case from == mod:
+			return // main imports anything
+		case slices.Contains(testHelpers, to) && !test && !slices.Contains(testHelpers, from):
+			bad = append(bad, from+" -> "+to+" (a test helper, outside tests)")
+		case slices.Contains(testHelpers, from):
+			return // a test helper imports what it helps test
+		case to == mod:
+			bad = append(bad, from+" -> main")
+		case area(from) == area(to):
+			if area(from) == "web" && to == mod+"/web" && from != to {
+				bad = append(bad, from+" -> "+to+" (up to web from its sub-package)")
+			}
+		case !slices.Contains(mayImport[area(from)], area(to)):
+			bad = append(bad, from+" -> "+to)
+		}
 	}
-	sched.Start()
-	waitFor(t, "a panic and a skipped run in the log", func() bool {
-		l := logs.String()
-		return strings.Contains(l, `level=ERROR msg="scheduler: panic"`) && strings.Contains(l, "job exploded") &&
-			strings.Contains(l, `level=WARN msg="scheduler: skip"`)
-	})
-	close(release)
-	<-sched.Stop().Done()
-	if strings.Contains(logs.String(), "level=INFO") {
-		t.Errorf("the scheduler's own chatter is above debug:\n%s", logs.String())
+	for _, p := range pkgs {
+		if p.ImportPath != mod && mayImport[area(p.ImportPath)] == nil {
+			bad = append(bad, p.ImportPath+" is a top-level package DESIGN.md does not know")
+		}
+		for _, to := range p.Imports {
+			check(p.ImportPath, to, false)
+		}
+		for _, to := range p.TestImports {
+			check(p.ImportPath, to, true)
+		}
 	}
-	if next := after(time.Now().Add(time.Minute)).Next(time.Now().Add(2 * time.Minute)); !next.IsZero() {
-		t.Errorf("a one-off job would run again at %s", next)
+	return bad
+}
+
+// TestImportRules holds every package of the module to the import rule,
+// with `go list`; the rule itself is checked on made-up edges first.
+func TestImportRules(t *testing.T) {
+	for _, tt := range []struct {
+		from, to string
+		test     bool
+		ok       bool
+	}{
+		{"safedesk/web", "safedesk/backup", false, true},
+		{"safedesk/web/api", "safedesk/web/httpx", false, true},
+		{"safedesk/web/api", "safedesk/web", false, false},
+		{"safedesk/store", "safedesk/web", false, false},
+		{"safedesk/security", "safedesk/store", false, false},
+		{"safedesk/templates", "safedesk/bot", false, false},
+		{"safedesk/backup", "safedesk/web/mail", false, false},
+		{"safedesk/bot", "safedesk", false, false},
+		{"safedesk/web", "safedesk/store/storetest", true, true},
+		{"safedesk/web", "safedesk/store/storetest", false, false},
+		{"safedesk/store/storetest", "safedesk/store", false, true},
+	} {
+		pkgs := []listedPackage{{ImportPath: tt.from}}
+		if tt.test {
+			pkgs[0].TestImports = []string{tt.to}
+		} else {
+			pkgs[0].Imports = []string{tt.to}
+		}
+		if got := importViolations(pkgs); (len(got) == 0) != tt.ok {
+			t.Errorf("%s -> %s (test %v): violations %q, want allowed %v", tt.from, tt.to, tt.test, got, tt.ok)
+		}
 	}
-	var _ cron.Schedule = after{}
+
+	out, err := exec.Command("go", "list", "-deps", "-json=ImportPath,Imports,TestImports,Module", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p struct {
+			listedPackage
+			Module *struct{ Path string }
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Module != nil && p.Module.Path == "safedesk" {
+			pkgs = append(pkgs, p.listedPackage)
+		}
+	}
+	if len(pkgs) < 10 {
+		t.Fatalf("go list found only %d of our packages", len(pkgs))
+	}
+	for _, v := range importViolations(pkgs) {
+		t.Errorf("import not allowed: %s", v)
+	}
 }
 
 // TestRestoredAuditLogVerifies follows the README's recovery: master key,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -193,6 +194,23 @@ type AuditReport struct {
 	Latest      security.Checkpoint // the newest checkpoint held against the log
 	Ranges      []AuditRange        // which key signed which stretch of the log, oldest first
 	At          time.Time           // when the verification ran
+}
+
+// Summary is the one line that says an intact log was verified: how many
+// entries, its head, and the newest signed checkpoint.
+func (r AuditReport) Summary() string {
+	line := fmt.Sprintf("audit log intact: %d entries", r.Entries)
+	if r.Entries > 0 {
+		line += fmt.Sprintf(", head seq %d hash %s", r.HeadSeq, hex.EncodeToString(r.HeadHash))
+	}
+	if r.Checkpoints == 0 {
+		return line + "; no signed checkpoint yet"
+	}
+	line += fmt.Sprintf("; %d signed checkpoints verified, the newest at seq %d (%s)", r.Checkpoints, r.Latest.Seq, r.Latest.At.UTC().Format(time.RFC3339))
+	if r.Unchecked > 0 {
+		line += fmt.Sprintf("; %d more only with keys the database records", r.Unchecked)
+	}
+	return line
 }
 
 // VerifyAuditLog is the running server's verification: VerifyAuditLogAnchored

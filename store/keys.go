@@ -149,24 +149,43 @@ func (db *DB) EmailIndex(addr string) []byte { return db.bidx.Email(addr) }
 // CheckKeys opens every wrapped key with the master key, for backup verify
 // and doctor.
 func (db *DB) CheckKeys(ctx context.Context) (int, error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT id, wrapped FROM keys ORDER BY id")
+	keys, err := readWrappedKeys(ctx, db.read)
 	if err != nil {
 		return 0, fmt.Errorf("store: check keys: %w", err)
 	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var id int64
-		var wrapped []byte
-		if err := rows.Scan(&id, &wrapped); err != nil {
-			return n, fmt.Errorf("store: check keys: %w", err)
+	for i, k := range keys {
+		if _, err := db.ring.UnwrapRaw(k.id, k.wrapped); err != nil {
+			return i, fmt.Errorf("store: key %d: %w", k.id, err)
 		}
-		if _, err := db.ring.UnwrapRaw(id, wrapped); err != nil {
-			return n, fmt.Errorf("store: key %d: %w", id, err)
-		}
-		n++
 	}
-	return n, rows.Err()
+	return len(keys), nil
+}
+
+// wrappedKey is a row of the keys table: a data key wrapped by the master
+// key.
+type wrappedKey struct {
+	id      int64
+	wrapped []byte
+}
+
+// readWrappedKeys reads the whole keys table, in id order.
+func readWrappedKeys(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) ([]wrappedKey, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, wrapped FROM keys ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []wrappedKey
+	for rows.Next() {
+		var k wrappedKey
+		if err := rows.Scan(&k.id, &k.wrapped); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
 }
 
 // nextID returns the id the next row of an AUTOINCREMENT table will get.

@@ -142,6 +142,13 @@ func OpenDir(ctx context.Context, dir, keyFile string, create bool, log *slog.Lo
 	return Open(ctx, dbPath, ring, Options{})
 }
 
+// DSN is the connection string of a writer connection to the database at
+// path, with the store's settings (busy timeout, WAL, synchronous, foreign
+// keys). Tests and benchmarks open a second pool with it to look beneath
+// the store, or to time a bare write under the same settings
+// (storetest.Raw).
+func DSN(path string) string { return dsn(path, false) }
+
 // dsn builds the connection string: busy_timeout first so that every later
 // pragma already waits for a lock instead of failing.
 func dsn(path string, readOnly bool) string {
@@ -179,10 +186,6 @@ func (db *DB) Path() string { return db.path }
 
 // Now is the store's clock.
 func (db *DB) Now() time.Time { return db.now() }
-
-// Writer returns the single writer connection pool, for tests and tools that
-// must look beneath the store (raw bytes, triggers, the FTS index).
-func (db *DB) Writer() *sql.DB { return db.write }
 
 // Ping checks that the database answers and is writable, for /readyz.
 func (db *DB) Ping(ctx context.Context) error {

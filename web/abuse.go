@@ -32,7 +32,9 @@ import (
 // Findings escalate through security.Guard: a security event, then a
 // throttle, then blocks of growing length, which are stored (they survive
 // a restart), end the client's customer sessions (staff sessions are kept
-// and recorded) and mail the owners and admins. Steps 1 to 5 for an allowed request allocate nothing.
+// and recorded) and mail the owners and admins. Steps 1 to 5 for an allowed
+// request without a form body allocate nothing (step 4 parses a form, which
+// allocates).
 //
 // A client is an IPv4 address or an IPv6 /64 (store.ClientID), or the text
 // of an unreadable forwarding hop; realClientIP decides it once per request
@@ -150,6 +152,7 @@ func (s *Server) restoreBlocks(ctx context.Context) error {
 	for _, b := range blocks {
 		addr, err := store.ParseClientID(b.Client)
 		if err != nil {
+			s.log.Warn("a stored block names no client address; not restored", "client", b.Client, "err", err)
 			continue
 		}
 		restore = append(restore, security.Block{Client: s.abuse.keys.get(clientKey(addr)), Until: b.Until, Reason: b.Reason, Level: b.Level})

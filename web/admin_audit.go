@@ -127,7 +127,7 @@ func auditURL(form templates.AuditFilterForm, before int64) string {
 func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	form, f, errs := parseAuditFilter(q)
-	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	before := optionalInt(q.Get("before"))
 	s.renderAudit(w, r, form, f, errs, before)
 }
 

@@ -101,6 +101,14 @@ func backupRow(e backup.Entry) templates.AdminBackupFile {
 	return f
 }
 
+// backups is the backup service, errNotFound when this process makes none.
+func (s *Server) backups(*http.Request) (*backup.Service, error) {
+	if s.cfg.Backups == nil {
+		return nil, errNotFound
+	}
+	return s.cfg.Backups, nil
+}
+
 // adminBackupRunPost starts a backup now ("back up now").
 func (s *Server) adminBackupRunPost(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Backups == nil {
@@ -123,15 +131,12 @@ func (s *Server) adminBackupRunPost(w http.ResponseWriter, r *http.Request) {
 // and audited: the file is useless without the identity, but who took a
 // copy of the data, and when, is worth knowing.
 func (s *Server) adminBackupDownloadPost(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Backups == nil {
-		s.serveError(w, r, errNotFound)
+	b, err := withForm(r, s.backups)
+	if err != nil {
+		s.serveError(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
-		return
-	}
-	f, bf, err := s.cfg.Backups.Open(r.PostForm.Get("name"))
+	f, bf, err := b.Open(r.PostForm.Get("name"))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -156,17 +161,14 @@ func (s *Server) adminBackupDownloadPost(w http.ResponseWriter, r *http.Request)
 // an identity) exactly as a restore would, and gives the commands for the
 // restore itself, which runs with the server stopped.
 func (s *Server) adminBackupRestorePost(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Backups == nil {
-		s.serveError(w, r, errNotFound)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	b, err := withForm(r, s.backups)
+	if err != nil {
+		s.serveError(w, r, err)
 		return
 	}
 	name := r.PostForm.Get("name")
 	p := templates.AdminBackupRestoreProps{AdminPage: s.adminPageProps(r, "Restore a backup", "backups")}
-	f, err := s.cfg.Backups.Verify(r.Context(), name, s.staffActor(r))
+	f, err := b.Verify(r.Context(), name, s.staffActor(r))
 	var failed *backup.CheckError
 	switch {
 	case errors.Is(err, backup.ErrNoIdentity):
@@ -183,6 +185,6 @@ func (s *Server) adminBackupRestorePost(w http.ResponseWriter, r *http.Request) 
 	default:
 		p.Checked, p.Verified = true, true
 	}
-	p.File, p.DataDir = backupRow(f), filepath.Dir(s.cfg.Backups.Status().Dir)
+	p.File, p.DataDir = backupRow(f), filepath.Dir(b.Status().Dir)
 	s.render(w, r, http.StatusOK, templates.AdminBackupRestore(p))
 }

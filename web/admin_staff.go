@@ -11,7 +11,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 	"safedesk/web/mail"
 )
 
@@ -44,7 +43,7 @@ func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int,
 // link then answers as a used one. Only owners may revoke an owner's
 // invite, as only they may send one.
 func (s *Server) adminStaffInviteRevokePost(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
+	id, err := pathID(r)
 	if err != nil {
 		s.serveError(w, r, errNotFound)
 		return
@@ -103,11 +102,7 @@ func (s *Server) adminStaffInvitePost(w http.ResponseWriter, r *http.Request) {
 // targetStaff loads the staff member in the path and checks that the
 // signed-in person may manage them: admins manage everyone but owners.
 func (s *Server) targetStaff(r *http.Request) (store.Staff, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Staff{}, errNotFound
-	}
-	t, err := s.db.GetStaff(r.Context(), id)
+	t, err := byID(r, s.db.GetStaff)
 	if err != nil {
 		return store.Staff{}, err
 	}
@@ -121,13 +116,9 @@ func (s *Server) targetStaff(r *http.Request) (store.Staff, error) {
 // in the same transaction, so that the new role takes effect with a fresh
 // sign-in (and a fresh token).
 func (s *Server) adminStaffRolePost(w http.ResponseWriter, r *http.Request) {
-	t, err := s.targetStaff(r)
+	t, err := withForm(r, s.targetStaff)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	role := security.Role(r.PostForm.Get("role"))
@@ -227,13 +218,9 @@ func (s *Server) adminSessionRevokeAllPost(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
+	id, err := withForm(r, pathID)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	err = s.db.RenamePasskey(r.Context(), s.currentStaff(r).ID, id, r.PostForm.Get("name"), s.staffActor(r))
@@ -248,7 +235,7 @@ func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) adminPasskeyRemovePost(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
+	id, err := pathID(r)
 	if err != nil {
 		s.serveError(w, r, err)
 		return

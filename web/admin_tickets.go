@@ -10,7 +10,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 	"safedesk/web/mail"
 )
 
@@ -42,9 +41,9 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 	case "none":
 		filter.Assignee = store.AssigneeNone
 	default:
-		filter.Assignee, _ = strconv.ParseInt(f.Assignee, 10, 64)
+		filter.Assignee = optionalInt(f.Assignee)
 	}
-	filter.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+	filter.Before = optionalInt(q.Get("before"))
 	ts, next, notice, err := s.adminSearchTickets(r, filter, f.Q)
 	var verr *store.ValidationError
 	if err != nil && !errors.As(err, &verr) {
@@ -78,11 +77,7 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminTicket(r *http.Request) (store.Ticket, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Ticket{}, errNotFound
-	}
-	return s.db.GetTicket(r.Context(), id)
+	return byID(r, s.db.GetTicket)
 }
 
 func (s *Server) adminTicketView(w http.ResponseWriter, r *http.Request) {
@@ -115,13 +110,9 @@ func (s *Server) renderAdminTicket(w http.ResponseWriter, r *http.Request, statu
 // adminTicketReplyPost adds a reply (the customer is told by a content-free
 // email) or an internal note (never shown to the customer).
 func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
-	t, err := s.adminTicket(r)
+	t, err := withForm(r, s.adminTicket)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	body, internal := r.PostForm.Get("body"), r.PostForm.Get("internal") != ""
@@ -205,13 +196,9 @@ func (s *Server) adminTicketConfirmPost(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) adminTicketUpdatePost(w http.ResponseWriter, r *http.Request) {
-	t, err := s.adminTicket(r)
+	t, err := withForm(r, s.adminTicket)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	var u store.TicketUpdate
@@ -257,26 +244,21 @@ func (s *Server) adminCustomerRevealPost(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) renderCustomer(w http.ResponseWriter, r *http.Request, reveal bool) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		s.serveError(w, r, errNotFound)
-		return
-	}
-	c, err := s.db.GetCustomer(r.Context(), id)
+	c, err := byID(r, s.db.GetCustomer)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: id, Limit: 200})
+	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: c.ID, Limit: 200})
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
 	props := templates.AdminCustomerProps{AdminPage: s.adminPageProps(r, "Customer", "tickets"), Customer: c, Tickets: ts,
 		Email: security.MaskEmail(c.Email), Name: maskName(c.Name), CanReveal: s.currentStaff(r).Role.Can(security.PermPIIReveal),
-		Erase: s.eraseForm(r, id)}
+		Erase: s.eraseForm(r, c.ID)}
 	if reveal {
-		if err := s.db.RecordAudit(r.Context(), s.staffActor(r), "customer.pii_revealed", "customer:"+strconv.FormatInt(id, 10), nil); err != nil {
+		if err := s.db.RecordAudit(r.Context(), s.staffActor(r), "customer.pii_revealed", "customer:"+strconv.FormatInt(c.ID, 10), nil); err != nil {
 			s.serveError(w, r, err)
 			return
 		}

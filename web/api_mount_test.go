@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"safedesk/store"
+	"safedesk/store/storetest"
 	"safedesk/web/api/apitest"
 )
 
@@ -81,7 +82,7 @@ func TestAPIMounted(t *testing.T) {
 		}
 	})
 	t.Run("a fault quotes web's request id", func(t *testing.T) {
-		if _, err := env.db.Writer().Exec("ALTER TABLE tickets RENAME COLUMN subject TO subject_gone"); err != nil {
+		if _, err := storetest.Raw(t, env.db).Exec("ALTER TABLE tickets RENAME COLUMN subject TO subject_gone"); err != nil {
 			t.Fatal(err)
 		}
 		got := env.api("GET", "/api/v1/tickets", tok, "")

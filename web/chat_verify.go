@@ -8,7 +8,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/mail"
 )
 
 // chatSendCode starts verification inside the chat: the visitor typed an
@@ -45,21 +44,15 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, addr string
 	if err != nil {
 		return nil, c, err
 	}
-	s.mail.Send(chatCodeMail(s, addr, issued.Code))
+	s.mail.Send(codeMail(s, addr, issued.Code, chatEnterCode))
 	s.customer.Put(ctx, sessPending, addr)
 	s.customer.Put(ctx, sessChatStep, "code")
 	return say("If " + masked + " is your address, a 6-digit code is on its way to it. Type the code here: it is valid for 10 minutes. " +
 		"Nobody from our team will ever ask you for it.")
 }
 
-// chatCodeMail is the verification mail for a chat: like the portal's, but
-// it says where to type the code.
-func chatCodeMail(s *Server, to, code string) mail.Message {
-	return mail.Message{Kind: "code", To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
-		"\n\nType it in the chat where you asked for it, or at " + s.site.Link("/verify") + " . It is valid for 10 minutes.\n\n" +
-		"Never share this code. Nobody from our team will ask you for it.\n" +
-		"If you did not ask for a code, you can ignore this email.\n\n" + s.cfg.Product + " support\n"}
-}
+// chatEnterCode is where the chat's code mail says to type the code.
+const chatEnterCode = "Type it in the chat where you asked for it, or at"
 
 // chatCheckCode checks a code typed in the chat. The code itself is never
 // stored: the transcript says a code was entered. On success the session is

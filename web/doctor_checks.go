@@ -15,6 +15,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/templates"
 )
 
 // doctor runs the checks of one Diagnose.
@@ -50,7 +51,7 @@ func (d *doctor) tls() DoctorCheck {
 		}
 		left := cert.Leaf.NotAfter.Sub(d.now)
 		if left < certRenewWarn {
-			return warn(name, fmt.Sprintf("the certificate expires in %s (%s)", days(left), cert.Leaf.NotAfter.UTC().Format(time.DateOnly)),
+			return warn(name, fmt.Sprintf("the certificate expires in %s (%s)", templates.Duration(left), cert.Leaf.NotAfter.UTC().Format(time.DateOnly)),
 				"renew it, then send the server SIGHUP to load it, or use --acme-domain")
 		}
 		return pass(name, fmt.Sprintf("HTTPS served here with %s, valid until %s (TLS 1.2+, HTTP/2)", t.Cert, cert.Leaf.NotAfter.UTC().Format(time.DateOnly)))
@@ -171,11 +172,11 @@ func (d *doctor) audit(ctx context.Context) DoctorCheck {
 		return fail(name, err.Error(), "run safedesk audit verify for details")
 	case rep.Unchecked > 0 && rep.Checkpoints == 0: // after a restore, the earlier key's range is checked by `audit verify --public-key`
 		return warn(name, fmt.Sprintf("%s chain correctly, but %s cannot be checked without the signing key",
-			count(rep.Entries, "entry", "entries"), count(int64(rep.Unchecked), "signed checkpoint", "signed checkpoints")),
+			templates.Count(rep.Entries, "entry", "entries"), templates.Count(int64(rep.Unchecked), "signed checkpoint", "signed checkpoints")),
 			"restore the audit signing key beside the master key")
 	}
-	return pass(name, fmt.Sprintf("%s chain correctly; %s verified", count(rep.Entries, "entry", "entries"),
-		count(int64(rep.Checkpoints), "signed checkpoint", "signed checkpoints")))
+	return pass(name, fmt.Sprintf("%s chain correctly; %s verified", templates.Count(rep.Entries, "entry", "entries"),
+		templates.Count(int64(rep.Checkpoints), "signed checkpoint", "signed checkpoints")))
 }
 
 // proxyWindow is how far back doctor looks for requests through a proxy
@@ -276,7 +277,7 @@ func (d *doctor) binary() DoctorCheck {
 		return warn(name, "built with "+b.GoVersion+"; the build time is unknown", "check for a newer release")
 	}
 	age := b.Age(d.now)
-	detail := fmt.Sprintf("built %s ago with %s; time from %s", days(age), b.GoVersion, b.BuiltFrom)
+	detail := fmt.Sprintf("built %s ago with %s; time from %s", templates.Duration(age), b.GoVersion, b.BuiltFrom)
 	if age > binaryWarnAge {
 		return warn(name, detail, "update: newer releases carry security fixes (see safedesk version)")
 	}

@@ -112,10 +112,10 @@ func TestDiagnoseDevelopmentSetup(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Tampering as an attacker with the file would: triggers off.
-		if _, err := db.Writer().Exec("DROP TRIGGER audit_log_no_update"); err != nil {
+		if _, err := storetest.Raw(t, db).Exec("DROP TRIGGER audit_log_no_update"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Writer().Exec("UPDATE audit_log SET action = 'test.forged' WHERE action = 'test.entry'"); err != nil {
+		if _, err := storetest.Raw(t, db).Exec("UPDATE audit_log SET action = 'test.forged' WHERE action = 'test.entry'"); err != nil {
 			t.Fatal(err)
 		}
 		db.Close()

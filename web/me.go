@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -22,6 +21,9 @@ type PrivacyConfig struct {
 	// it. Off by default: notifications say only that there is a reply and
 	// link to the portal, where the customer confirms their address.
 	NotifyText bool
+	// Schedule is when the retention job runs, a cron spec in UTC (main
+	// schedules it; doctor and the settings page show it).
+	Schedule string
 }
 
 // settingExportNotes is the owner's choice to include internal notes in a
@@ -30,15 +32,6 @@ const settingExportNotes = "export_internal_notes"
 
 // confirmDelete is what a customer types to confirm erasure.
 const confirmDelete = "DELETE"
-
-// meRoutes registers a verified customer's rights over their own data: a
-// copy of everything held about them, and erasure.
-func (s *Server) meRoutes(mux *http.ServeMux) {
-	verified := func(h http.HandlerFunc) http.Handler { return s.withCustomer(s.requireCustomer(h)) }
-	mux.Handle("GET /me/export", verified(s.meExport))
-	mux.Handle("GET /me/delete", verified(s.meDelete))
-	mux.Handle("POST /me/delete", verified(s.meDeletePost))
-}
 
 // bindCustomerSession ties the session, just renewed at verification, to
 // its customer, so that erasing the customer by any route ends it. Every
@@ -57,12 +50,7 @@ func (s *Server) exportNotes(ctx context.Context) (bool, error) {
 // the verified customer, recorded in the audit log before it is sent.
 func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
 	body, err := s.exportSubject(r.Context(), s.customerID(r), s.actor(r))
-	if errors.Is(err, store.ErrNotFound) {
-		s.staleCustomer(w, r)
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
+	if s.failed(w, r, err, s.staleCustomer) {
 		return
 	}
 	s.sendExport(w, r, body, "my-data-"+s.db.Now().UTC().Format(time.DateOnly)+".json")
@@ -99,12 +87,7 @@ func (s *Server) meDeletePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := s.db.Now()
 	tomb, err := s.db.EraseCustomer(ctx, s.customerID(r), s.actor(r))
-	if errors.Is(err, store.ErrNotFound) {
-		s.staleCustomer(w, r)
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
+	if s.failed(w, r, err, s.staleCustomer) {
 		return
 	}
 	s.webhooks.Wake()
@@ -182,7 +165,7 @@ func describeLadder(keep string) ladder {
 		default:
 			return ladder{Words: keep, Longest: keep}
 		}
-		text := plural(n, unit)
+		text := templates.Count(int64(n), unit, unit+"s")
 		parts = append(parts, text)
 		if span > longest {
 			longest, longestText = span, "about "+text
@@ -204,13 +187,6 @@ func describeLadder(keep string) ladder {
 		l.Longest += fmt.Sprintf(" (or %d more backups, if those take longer)", newest)
 	}
 	return l
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // privacyProps describes, from the running configuration, what is stored,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"safedesk/store"
+	"safedesk/templates"
 )
 
 // exportFormat names the layout of a customer's export; a change that
@@ -209,7 +210,7 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 		if d <= 0 {
 			return "kept until you ask us to erase it"
 		}
-		return "deleted " + humanPeriod(d) + " after " + what
+		return "deleted " + templates.Duration(d) + " after " + what
 	}
 	a := exportAbout{
 		Purposes: []string{
@@ -220,7 +221,7 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 		Retention: map[string]string{
 			"requests":        keep(ret.ResolvedTickets, "a request is solved or closed and nothing more happens on it"),
 			"customer_record": keep(ret.ResolvedTickets, "you last confirmed your email, once no request or chat of yours is left"),
-			"chats":           "deleted " + humanPeriod(s.cfg.ChatRetention) + " after the last message; a chat that became a request is kept with it",
+			"chats":           "deleted " + templates.Duration(s.cfg.ChatRetention) + " after the last message; a chat that became a request is kept with it",
 			"security_events": keep(ret.SecurityEvents, "they happened") + "; they are the only records that keep network addresses",
 			"audit_log": "kept for the life of the service; it names you by number, never by email address or name, and the network " +
 				"address of your own actions only by a keyed pseudonym (older records may hold the address itself)",
@@ -237,16 +238,4 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 		a.Recipients = append(a.Recipients, "Our email relay ("+d+") carries the emails we send you.")
 	}
 	return a
-}
-
-// humanPeriod writes a period for people: "730 days", "12 hours".
-func humanPeriod(d time.Duration) string {
-	const day = 24 * time.Hour
-	switch {
-	case d >= day && d%day == 0:
-		return plural(int(d/day), "day")
-	case d >= time.Hour && d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
-	}
-	return plural(int(d.Round(time.Minute)/time.Minute), "minute")
 }

@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -23,6 +25,59 @@ var (
 	errForbidden   = errors.New("web: forbidden")
 	errBadRequest  = errors.New("web: bad request")
 )
+
+// byID loads, with get, the row whose id is in the path; a path id that is
+// not a positive number is errNotFound.
+func byID[T any](r *http.Request, get func(context.Context, int64) (T, error)) (T, error) {
+	id, err := pathID(r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(r.Context(), id)
+}
+
+// pathID is the id in the path, errNotFound when it is not a positive
+// number.
+func pathID(r *http.Request) (int64, error) { return httpx.PathID(r, "id") }
+
+// optionalInt reads an optional numeric parameter (a cursor such as after
+// or before, an assignee, a number of days): absent, malformed or negative
+// is 0, which every caller reads as "none" or its default.
+func optionalInt(v string) int64 {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// withForm is the prelude of a form post about the object its path names:
+// load it, then parse the form (formError).
+func withForm[T any](r *http.Request, load func(*http.Request) (T, error)) (T, error) {
+	v, err := load(r)
+	if err != nil {
+		return v, err
+	}
+	if err := r.ParseForm(); err != nil {
+		return v, formError(err)
+	}
+	return v, nil
+}
+
+// failed answers err, if there is one: store.ErrNotFound with notFound,
+// anything else with serveError. It reports whether it answered.
+func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error, notFound http.HandlerFunc) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound):
+		notFound(w, r)
+	default:
+		s.serveError(w, r, err)
+	}
+	return true
+}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 

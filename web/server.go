@@ -3,6 +3,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -19,7 +20,6 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"safedesk/backup"
-	"safedesk/bot"
 	"safedesk/store"
 	"safedesk/web/api"
 	"safedesk/web/httpx"
@@ -37,14 +37,9 @@ type Config struct {
 	// (mail.Sender.Describe); "" when mail only goes to the log.
 	MailRelay string
 
-	CustomerIdle     time.Duration
-	CustomerLifetime time.Duration
-
-	// Staff sessions: NIST 800-63B AAL3 figures by default (15 min idle,
-	// 12 h absolute) and the concurrent-session policy.
-	StaffIdle     time.Duration
-	StaffLifetime time.Duration
-	StaffSessions string // store.SessionsReplace or store.SessionsBlock
+	// Session timeouts and the staff's concurrent-session policy
+	// (web/options.go); zero fields take DefaultSessionOptions.
+	SessionOptions
 
 	// MaxFormBytes caps request bodies of forms; 1 MiB when zero.
 	MaxFormBytes int64
@@ -76,16 +71,9 @@ type Config struct {
 	// API configures the public API and its webhook delivery (web/api).
 	API api.Config
 
-	// Chat (web/chat*.go): how long a hand-off waits for an agent before it
-	// becomes a ticket (3 minutes when zero), when staff answer chats (nil:
-	// always), the assistant's vocabulary (nil: built in), and how long
-	// transcripts are kept after their last message, as the pages state it
-	// (monitor.DefaultChatRetention when zero; the monitor, which deletes
-	// them, takes the same figure).
-	ChatHandoffTimeout time.Duration
-	ChatHours          *bot.Hours
-	ChatRules          *bot.Rules
-	ChatRetention      time.Duration
+	// Chat (web/chat*.go, settings in web/options.go): hand-off timeout,
+	// business hours, the assistant's vocabulary, transcript retention.
+	ChatOptions
 }
 
 // Mailer sends mail without holding the request: *mail.Outbox.
@@ -114,6 +102,7 @@ type Server struct {
 	api      *api.Handler   // the public API, mounted under /api/ and /oauth/
 	webhooks *api.Deliverer // webhook delivery, scheduled by main
 	chat     *chatState     // the assistant, chat limits and hand-off policy (web/chat*.go)
+	nav      []route        // the admin navigation: the labelled staff routes (web/routes.go)
 }
 
 // New builds the server and its route table. mon is the background work
@@ -128,27 +117,17 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 	if cfg.Product == "" {
 		cfg.Product = "safedesk"
 	}
-	if cfg.CustomerIdle == 0 {
-		cfg.CustomerIdle = 30 * time.Minute
-	}
-	if cfg.CustomerLifetime == 0 {
-		cfg.CustomerLifetime = 24 * time.Hour
-	}
+	def := DefaultSessionOptions()
+	cfg.CustomerIdle = cmp.Or(cfg.CustomerIdle, def.CustomerIdle)
+	cfg.CustomerLifetime = cmp.Or(cfg.CustomerLifetime, def.CustomerLifetime)
+	cfg.StaffIdle = cmp.Or(cfg.StaffIdle, def.StaffIdle)
+	cfg.StaffLifetime = cmp.Or(cfg.StaffLifetime, def.StaffLifetime)
 	if cfg.MaxFormBytes == 0 {
 		cfg.MaxFormBytes = 1 << 20
 	}
-	if cfg.StaffIdle == 0 {
-		cfg.StaffIdle = 15 * time.Minute
-	}
-	if cfg.StaffLifetime == 0 {
-		cfg.StaffLifetime = 12 * time.Hour
-	}
-	switch cfg.StaffSessions {
-	case "":
-		cfg.StaffSessions = store.SessionsReplace
-	case store.SessionsReplace, store.SessionsBlock:
-	default:
-		return nil, fmt.Errorf("web: staff session policy %q: want replace or block", cfg.StaffSessions)
+	cfg.StaffSessions = cmp.Or(cfg.StaffSessions, def.StaffSessions)
+	if err := cfg.SessionOptions.Validate(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	wa, err := newWebAuthn(cfg)
 	if err != nil {
@@ -172,6 +151,7 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 		return nil, err
 	}
 	s.handler = s.routes()
+	s.nav = s.adminNav()
 	return s, nil
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,7 +10,6 @@ import (
 
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 )
 
 func (s *Server) ticketNew(w http.ResponseWriter, r *http.Request) {
@@ -106,11 +106,9 @@ func (s *Server) ticketList(w http.ResponseWriter, r *http.Request) {
 // ownTicket loads the ticket in the path if it belongs to the session's
 // customer. Someone else's ticket is 404, exactly like a missing one.
 func (s *Server) ownTicket(r *http.Request) (store.Ticket, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Ticket{}, errNotFound
-	}
-	return s.db.GetCustomerTicket(r.Context(), s.customerID(r), id)
+	return byID(r, func(ctx context.Context, id int64) (store.Ticket, error) {
+		return s.db.GetCustomerTicket(ctx, s.customerID(r), id)
+	})
 }
 
 func (s *Server) ticketView(w http.ResponseWriter, r *http.Request) {
@@ -134,13 +132,9 @@ func (s *Server) renderTicket(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
-	t, err := s.ownTicket(r)
+	t, err := withForm(r, s.ownTicket)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	body := r.PostForm.Get("body")

@@ -191,7 +191,7 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request, email string) 
 		s.serveError(w, r, err)
 		return
 	default:
-		s.mail.Send(codeMail(s, email, issued.Code))
+		s.mail.Send(codeMail(s, email, issued.Code, "Enter it at"))
 	}
 	s.customer.Put(ctx, sessPending, email)
 	http.Redirect(w, r, "/verify", http.StatusSeeOther)
@@ -204,9 +204,12 @@ func revivedNotice(sent time.Time) string {
 		"The newest one, from " + sent.UTC().Format("15:04") + " UTC, works again for the next 10 minutes: look for it in your inbox (and spam folder)."
 }
 
-func codeMail(s *Server, to, code string) mail.Message {
+// codeMail is the mail with a one-time code; enter says where to type it,
+// before the link to /verify: the portal's says "Enter it at", the chat's
+// (chatEnterCode) names the chat first.
+func codeMail(s *Server, to, code, enter string) mail.Message {
 	return mail.Message{Kind: "code", To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
-		"\n\nEnter it at " + s.site.Link("/verify") + " . It is valid for 10 minutes.\n\n" +
+		"\n\n" + enter + " " + s.site.Link("/verify") + " . It is valid for 10 minutes.\n\n" +
 		"Never share this code. Nobody from our team will ask you for it.\n" +
 		"If you did not ask for a code, you can ignore this email.\n\n" + s.cfg.Product + " support\n"}
 }

@@ -4,6 +4,7 @@
 package storetest
 
 import (
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,22 @@ func Open(t testing.TB, dir string) *store.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// Raw opens a second connection to db's file, with the store's settings
+// (store.DSN), for tests that must look beneath the store (the stored bytes,
+// triggers, the search index) or change it behind the store's back, and for
+// benchmarks that time a bare write beside the store's. Like the store's
+// writer it holds one connection; it is closed when the test ends.
+func Raw(t testing.TB, db *store.DB) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite", store.DSN(db.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetMaxOpenConns(1)
+	t.Cleanup(func() { raw.Close() })
+	return raw
 }
 
 // OneLine fails the test unless err is an error printed on one line that

@@ -42,6 +42,8 @@ type Config struct {
 	Lookup     security.LookupFunc
 	// Delivery is the webhook delivery policy.
 	Delivery DeliveryPolicy
+
+	allowHosts string // --webhook-allow-hosts, split into AllowHosts by Validate
 }
 
 func (c Config) withDefaults() Config {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
 
 // apiSamples is a request that succeeds for every API route, with the
@@ -227,7 +228,7 @@ func TestAPIInternalErrorsLeakNothing(t *testing.T) {
 	tok := a.token(store.ScopeTicketsRead)
 	f := a.fixture()
 	// Break the schema under the server: reading tickets fails inside SQLite.
-	if _, err := a.db.Writer().Exec("ALTER TABLE tickets RENAME COLUMN subject TO subject_gone"); err != nil {
+	if _, err := storetest.Raw(t, a.db).Exec("ALTER TABLE tickets RENAME COLUMN subject TO subject_gone"); err != nil {
 		t.Fatal(err)
 	}
 	got := a.api("GET", "/api/v1/tickets/"+strconv.FormatInt(f.ticket, 10), tok, "")
