@@ -14,6 +14,8 @@ type AdminPage struct {
 	Staff   store.Staff
 	Product string
 	Notice  string
+	// FileLimit is the largest file a form takes, for people ("20 MB").
+	FileLimit string
 }
 
 // NavItem is one entry of the staff panel's navigation, shown only to roles

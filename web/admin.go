@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"safedesk/security"
+	"safedesk/store"
 	"safedesk/templates"
 	"safedesk/web/httpx"
 )
@@ -22,6 +23,7 @@ type adminRoute struct {
 // in requireStepUp inside the table, so their step-up is visible here too.
 func (s *Server) adminTable() []adminRoute {
 	t := append(s.coreAdminRoutes(), s.chatAdminRoutes()...)
+	t = append(t, s.attachmentAdminRoutes()...)
 	return append(t, s.apiAdminTable()...)
 }
 
@@ -129,7 +131,8 @@ func (s *Server) requireStepUpJSON(h http.HandlerFunc) http.HandlerFunc {
 
 // adminPageProps fills the admin layout's props.
 func (s *Server) adminPageProps(r *http.Request, title, active string) templates.AdminPage {
-	p := templates.AdminPage{Title: title, Active: active, Staff: s.currentStaff(r), Product: s.cfg.Product}
+	p := templates.AdminPage{Title: title, Active: active, Staff: s.currentStaff(r), Product: s.cfg.Product,
+		FileLimit: store.FormatSize(s.cfg.Attachments.MaxSize)}
 	if info(r).staff != nil {
 		p.Notice = s.staff.PopString(r.Context(), sessAdminNotice)
 	}

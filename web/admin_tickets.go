@@ -117,15 +117,19 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	in, err := s.readForm(w, r) // files too (web/upload.go)
+	defer in.discard(s)
+	if err != nil {
+		s.failForm(w, r, err)
 		return
 	}
-	body, internal := r.PostForm.Get("body"), r.PostForm.Get("internal") != ""
-	_, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body}, s.staffActor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		s.renderAdminTicket(w, r, http.StatusUnprocessableEntity, t, body, internal, verr.Fields)
+	body, internal := in.Values.Get("body"), in.Values.Get("internal") != ""
+	var m store.Message
+	if in.FileError == "" {
+		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body, Upload: in.Upload}, s.staffActor(r))
+	}
+	if status, errs := in.formErrors(err); status != 0 {
+		s.renderAdminTicket(w, r, status, t, body, internal, errs)
 		return
 	}
 	if err != nil {
@@ -133,7 +137,7 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !internal {
-		if err := s.notifyCustomerReply(r, t, body); err != nil {
+		if err := s.notifyCustomerReply(r, t, body, len(m.Attachments)); err != nil {
 			s.log.Error("reply notification", "ticket", t.ID, "err", err)
 		}
 		if t.Status == "open" {
@@ -154,7 +158,7 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 // notification it carries no ticket text by default: the customer reads it
 // on the portal after verifying. A site that chose --notify-text
 // (Config.Privacy.NotifyText) sends the reply's text, never the subject.
-func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body string) error {
+func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body string, files int) error {
 	c, err := s.db.GetCustomer(r.Context(), t.CustomerID)
 	if err != nil {
 		return err
@@ -163,6 +167,7 @@ func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body strin
 	if s.cfg.Privacy.NotifyText {
 		reply = "Our reply:\n\n" + body + "\n\n"
 	}
+	reply += attachmentCount(files) // never the files themselves
 	s.mail.Send(mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
 		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
 			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)})

@@ -93,7 +93,7 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 
 // page fills the layout's props for r.
 func (s *Server) page(r *http.Request, title string) templates.Page {
-	p := templates.Page{Title: title, Product: s.cfg.Product, Banner: s.bannerText()}
+	p := templates.Page{Title: title, Product: s.cfg.Product, Banner: s.bannerText(), FileLimit: store.FormatSize(s.cfg.Attachments.MaxSize)}
 	if !info(r).session {
 		return p // an error raised before the session was loaded
 	}

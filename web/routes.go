@@ -38,6 +38,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /tickets", verified(s.ticketList))
 	mux.Handle("GET /tickets/{id}", verified(s.ticketView))
 	mux.Handle("POST /tickets/{id}/reply", verified(s.ticketReplyPost))
+	s.attachmentRoutes(mux) // their files (web/attachments.go)
 
 	// Portal: a verified customer's own data: export and erasure (web/me.go).
 	s.meRoutes(mux)

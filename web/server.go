@@ -45,8 +45,11 @@ type Config struct {
 	StaffLifetime time.Duration
 	StaffSessions string // store.SessionsReplace or store.SessionsBlock
 
-	// MaxFormBytes caps request bodies of forms; 1 MiB when zero.
+	// MaxFormBytes caps request bodies of forms; 1 MiB when zero. Files
+	// (multipart bodies on the upload routes) have their own limits.
 	MaxFormBytes int64
+	// Attachments limits files on tickets (web/upload.go).
+	Attachments AttachmentOptions
 
 	// TLS, when set, makes Run serve HTTPS itself (web/tls.go builds it:
 	// TLS 1.2 at least, HTTP/2). Sessions are then Secure and __Host-
@@ -108,6 +111,7 @@ type Server struct {
 	api      *api.Handler   // the public API, mounted under /api/ and /oauth/
 	webhooks *api.Deliverer // webhook delivery, scheduled by main
 	chat     *chatState     // the assistant, chat limits and hand-off policy (web/chat*.go)
+	uploads  *http.ServeMux // the routes that take files (web/upload.go)
 }
 
 // New builds the server and its route table. mon is the background work
@@ -131,6 +135,9 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 	if cfg.MaxFormBytes == 0 {
 		cfg.MaxFormBytes = 1 << 20
 	}
+	if cfg.Attachments.MaxSize == 0 {
+		cfg.Attachments.MaxSize = store.DefaultAttachmentMaxSize
+	}
 	if cfg.StaffIdle == 0 {
 		cfg.StaffIdle = 15 * time.Minute
 	}
@@ -149,7 +156,7 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 		return nil, err
 	}
 	s := &Server{cfg: cfg, db: db, mail: mailer, mon: mon, log: log, wa: wa, secure: cfg.BaseURL.Scheme == "https" || cfg.TLS != nil,
-		site: mail.Site{Product: cfg.Product, BaseURL: cfg.BaseURL}}
+		site: mail.Site{Product: cfg.Product, BaseURL: cfg.BaseURL}, uploads: newUploadRoutes()}
 	s.customer = s.newSessionManager("safedesk_customer", cfg.CustomerIdle, cfg.CustomerLifetime)
 	// The staff idle timeout is enforced by checkStaffSession from
 	// staff_sessions.last_seen_at, which only the person's own requests
@@ -195,7 +202,9 @@ func (s *Server) Webhooks() *api.Deliverer { return s.webhooks }
 // Both answer to web's request context and abuse detection.
 func (s *Server) initAPI() {
 	s.webhooks = api.NewDeliverer(s.cfg.API, s.db, s.log, s.mon.AlertNow)
-	s.api = api.New(s.cfg.API, s.db, s.webhooks, api.Hooks{
+	apiCfg := s.cfg.API
+	apiCfg.AttachmentMaxSize = s.cfg.Attachments.MaxSize
+	s.api = api.New(apiCfg, s.db, s.webhooks, api.Hooks{
 		ClientAddr: func(r *http.Request) netip.Addr { return info(r).ip },
 		RequestID:  func(r *http.Request) string { return info(r).id },
 		AuthFailed: s.apiAuthFailure,

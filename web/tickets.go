@@ -19,19 +19,23 @@ func (s *Server) ticketNew(w http.ResponseWriter, r *http.Request) {
 // and everything typed. A visitor who has not verified this address gets a
 // code by email and goes on to /verify; a verified owner sees the ticket.
 func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	in, err := s.readForm(w, r) // files too (web/upload.go)
+	defer in.discard(s)
+	if err != nil {
+		s.failForm(w, r, err)
 		return
 	}
 	form := templates.TicketForm{
-		Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"),
-		Subject: r.PostForm.Get("subject"), Body: r.PostForm.Get("body"),
+		Email: in.Values.Get("email"), Name: in.Values.Get("name"),
+		Subject: in.Values.Get("subject"), Body: in.Values.Get("body"),
 	}
-	t, err := s.db.CreateTicket(r.Context(), store.NewTicket{Email: form.Email, Name: form.Name, Subject: form.Subject, Body: form.Body}, s.actor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		form.Errors = verr.Fields
-		s.render(w, r, http.StatusUnprocessableEntity, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
+	var t store.Ticket
+	if in.FileError == "" {
+		t, err = s.db.CreateTicket(r.Context(), store.NewTicket{Email: form.Email, Name: form.Name, Subject: form.Subject, Body: form.Body, Upload: in.Upload}, s.actor(r))
+	}
+	if status, errs := in.formErrors(err); status != 0 {
+		form.Errors = errs
+		s.render(w, r, status, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
 		return
 	}
 	if err != nil {
@@ -40,11 +44,11 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if t.CustomerID == s.customerID(r) {
-		s.customer.Put(ctx, sessNotice, fmt.Sprintf("Thank you: request #%d is in. We will reply here and let you know by email.", t.ID))
+		s.customer.Put(ctx, sessNotice, fmt.Sprintf("Thank you: request #%d is in. We will reply here and let you know by email.", t.ID)+strippedNotice(in.Upload.Files()))
 		http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 		return
 	}
-	notice := fmt.Sprintf("Thank you: request #%d is in. We emailed you a 6-digit code: enter it below to follow your request.", t.ID)
+	notice := fmt.Sprintf("Thank you: request #%d is in. We emailed you a 6-digit code: enter it below to follow your request.", t.ID) + strippedNotice(in.Upload.Files())
 	code, err := s.db.IssueCode(ctx, form.Email, s.actor(r))
 	switch {
 	case errors.Is(err, store.ErrRateLimited):
@@ -106,20 +110,26 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	in, err := s.readForm(w, r) // files too (web/upload.go)
+	defer in.discard(s)
+	if err != nil {
+		s.failForm(w, r, err)
 		return
 	}
-	body := r.PostForm.Get("body")
-	_, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body}, s.actor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		s.renderTicket(w, r, http.StatusUnprocessableEntity, t, body, verr.Fields)
+	body := in.Values.Get("body")
+	if in.FileError == "" {
+		_, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body, Upload: in.Upload}, s.actor(r))
+	}
+	if status, errs := in.formErrors(err); status != 0 {
+		s.renderTicket(w, r, status, t, body, errs)
 		return
 	}
 	if err != nil {
 		s.serveError(w, r, err)
 		return
+	}
+	if n := strippedNotice(in.Upload.Files()); n != "" {
+		s.customer.Put(r.Context(), sessNotice, "Your reply is in."+n)
 	}
 	http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 }

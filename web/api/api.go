@@ -41,6 +41,10 @@ type Config struct {
 	Lookup     security.LookupFunc
 	// Delivery is the webhook delivery policy.
 	Delivery DeliveryPolicy
+	// AttachmentMaxSize is the largest file a message may carry
+	// (store.DefaultAttachmentMaxSize when zero); the web server sets it
+	// from its own attachment settings.
+	AttachmentMaxSize int64
 }
 
 func (c Config) withDefaults() Config {
@@ -140,6 +144,7 @@ func routeTable() []route {
 		{"GET", "/api/v1/tickets/{id}", store.ScopeTicketsRead, (*Handler).ticketGet},
 		{"PATCH", "/api/v1/tickets/{id}", store.ScopeTicketsWrite, (*Handler).ticketUpdate},
 		{"POST", "/api/v1/tickets/{id}/messages", store.ScopeTicketsWrite, (*Handler).messageCreate},
+		{"GET", "/api/v1/tickets/{id}/attachments/{aid}", store.ScopeTicketsRead, (*Handler).attachmentGet},
 
 		// Customers.
 		{"GET", "/api/v1/customers/{id}", store.ScopeCustomersRead, (*Handler).customerGet},
