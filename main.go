@@ -159,6 +159,7 @@ type Config struct {
 
 	Backup   backup.Options // schedule, ladder, copy, identity or passphrase, drill
 	TLS      web.TLSOptions // HTTPS served here: certificate files or ACME
+	Files    web.AttachmentOptions
 	Security securityConfig // rate limits, abuse detection, audit checkpoints
 	Privacy  privacyConfig  // retention and notifications
 	Chat     chatConfig     // hand-off, business hours, assistant vocabulary
@@ -206,6 +207,7 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	c.Backup.Flags(fs)
 	c.Security.flags(fs)
 	c.TLS.Flags(fs)
+	c.Files.Flags(fs)
 	c.Privacy.flags(fs)
 	c.Chat.flags(fs)
 	return fs
@@ -273,6 +275,9 @@ func (c *Config) Validate() error {
 		return usageError{fmt.Sprintf("--staff-sessions %q: want replace or block", c.StaffSessions)}
 	}
 	if err := c.Backup.Validate(); err != nil {
+		return asUsage(err)
+	}
+	if err := c.Files.Validate(); err != nil {
 		return asUsage(err)
 	}
 	if err := c.Privacy.validate(); err != nil {
@@ -632,7 +637,7 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 		Backups: backups, Abuse: cfg.Security.abuse, MailRelay: relay,
 		TLS: https.Config(), Privacy: cfg.Privacy.web(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
 		ChatHandoffTimeout: cfg.Chat.HandoffTimeout, ChatHours: cfg.Chat.hours, ChatRules: cfg.Chat.rules,
-		ChatRetention: time.Duration(cfg.Chat.Retention),
+		ChatRetention: time.Duration(cfg.Chat.Retention), Attachments: cfg.Files,
 	}
 }
 
@@ -723,6 +728,13 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store
 			log.Info("expired sessions removed", "count", n)
 		}
 	}
+	purgeUploads := func() { // files staged by uploads that a crash cut off
+		if n, err := db.PurgeStagedAttachments(bg); err != nil {
+			log.Error("purge staged attachments", "err", err)
+		} else if n > 0 {
+			log.Info("staged attachments purged", "count", n)
+		}
+	}
 	retention := func() { applyRetention(ctx, db, cfg.Privacy.web().Retention, log) }
 	sched.Schedule(after(time.Now().Add(time.Minute)), cron.FuncJob(retention))
 	for _, j := range []struct {
@@ -733,6 +745,7 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store
 		{"@hourly", func() { mon.Hour(bg) }}, // full audit verification, pruning
 		{"@every " + cmp.Or(cfg.Security.CheckpointEvery, time.Hour).String(), checkpoint},
 		{"@every 15m", expire},
+		{"@hourly", purgeUploads},
 		{"@every 30s", func() { mon.SweepChats(bg) }},
 		{"@every 5s", func() { hooks.Deliver(bg) }}, // retries; new events are sent at once
 		{"@hourly", func() { hooks.Housekeep(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
