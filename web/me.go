@@ -55,7 +55,8 @@ func (s *Server) exportNotes(ctx context.Context) (bool, error) {
 }
 
 // meExport answers an access request: a JSON file of everything held about
-// the verified customer, recorded in the audit log before it is sent.
+// the verified customer (a ZIP of it and their files when they have
+// files), recorded in the audit log before it is sent.
 func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := s.customerID(r)
@@ -79,10 +80,15 @@ func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
+	files := exportedFiles(x)
 	if err := s.db.RecordAudit(ctx, s.actor(r), "customer.exported", "customer:"+strconv.FormatInt(id, 10), map[string]any{
-		"tickets": len(x.Tickets), "chats": len(x.Chats), "internal_notes": notes,
+		"tickets": len(x.Tickets), "chats": len(x.Chats), "internal_notes": notes, "files": len(files),
 	}); err != nil {
 		s.serveError(w, r, err)
+		return
+	}
+	if len(files) > 0 {
+		s.writeExportZip(w, r, body, files, now) // web/me_export_files.go
 		return
 	}
 	h := w.Header()

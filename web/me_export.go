@@ -68,6 +68,7 @@ type exportMessage struct {
 	Intent    string          `json:"understood_as,omitempty"`
 	Outcome   string          `json:"assistant_action,omitempty"`
 	Article   string          `json:"cited_article,omitempty"`
+	Files     []exportFile    `json:"attachments,omitempty"`
 	CreatedAt string          `json:"created_at"`
 }
 
@@ -124,7 +125,7 @@ func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Tim
 			CreatedAt: exportTime(t.Ticket.CreatedAt), UpdatedAt: exportTime(t.Ticket.UpdatedAt), Messages: []exportMessage{}}
 		for _, m := range t.Messages {
 			et.Messages = append(et.Messages, exportMessage{ID: m.ID, Author: ticketAuthors[m.AuthorType], Internal: m.Internal,
-				Body: m.Body, CreatedAt: exportTime(m.CreatedAt)})
+				Body: m.Body, Files: exportFiles(m.Attachments), CreatedAt: exportTime(m.CreatedAt)})
 		}
 		doc.Tickets = append(doc.Tickets, et)
 	}
