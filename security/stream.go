@@ -85,7 +85,8 @@ func (k *StreamKey) OpenChunk(dst, sealed []byte, idx int64, last bool) ([]byte,
 }
 
 // ChunkWriter seals what is written to it in chunks of ChunkSize and hands
-// each sealed chunk to emit, which may keep it. Only the last chunk knows it
+// each sealed chunk to emit; the slice is reused once emit returns, so emit
+// copies what it keeps (no chunk is allocated anew). Only the last chunk knows it
 // is the last, so one chunk is always held back until the next byte (or
 // Close) arrives; the first chunk is held until Close too, so that a
 // transform may still correct a header there (PatchHead). It holds at most
@@ -95,6 +96,7 @@ type ChunkWriter struct {
 	emit func(idx int64, sealed []byte) error
 	head []byte // chunk 0, once a later chunk has begun
 	cur  []byte // the chunk being filled, number n
+	seal []byte // the sealed chunk handed to emit
 	n    int64
 	size int64
 	err  error
@@ -102,7 +104,7 @@ type ChunkWriter struct {
 
 // NewChunkWriter returns a writer that seals into emit.
 func NewChunkWriter(k *StreamKey, emit func(idx int64, sealed []byte) error) *ChunkWriter {
-	return &ChunkWriter{key: k, emit: emit, cur: make([]byte, 0, ChunkSize)}
+	return &ChunkWriter{key: k, emit: emit, cur: make([]byte, 0, ChunkSize), seal: make([]byte, 0, ChunkSize+ChunkOverhead)}
 }
 
 // Write seals p as part of the file.
@@ -133,7 +135,7 @@ func (w *ChunkWriter) flush(last bool) error {
 		w.n++
 		return nil
 	}
-	if err := w.emit(w.n, w.key.SealChunk(nil, w.cur, w.n, last)); err != nil {
+	if err := w.sealEmit(w.n, w.cur, last); err != nil {
 		return err
 	}
 	w.cur = w.cur[:0]
@@ -165,35 +167,42 @@ func (w *ChunkWriter) Close() (chunks, size int64, err error) {
 	}
 	w.err = errors.New("security: chunk writer closed")
 	if w.n == 0 {
-		if err := w.emit(0, w.key.SealChunk(nil, w.cur, 0, true)); err != nil {
+		if err := w.sealEmit(0, w.cur, true); err != nil {
 			return 0, 0, err
 		}
 		return 1, w.size, nil
 	}
 	n := w.n
-	if err := w.emit(n, w.key.SealChunk(nil, w.cur, n, true)); err != nil {
+	if err := w.sealEmit(n, w.cur, true); err != nil {
 		return 0, 0, err
 	}
-	if err := w.emit(0, w.key.SealChunk(nil, w.head, 0, false)); err != nil {
+	if err := w.sealEmit(0, w.head, false); err != nil {
 		return 0, 0, err
 	}
 	return n + 1, w.size, nil
 }
 
+func (w *ChunkWriter) sealEmit(idx int64, plaintext []byte, last bool) error {
+	w.seal = w.key.SealChunk(w.seal[:0], plaintext, idx, last)
+	return w.emit(idx, w.seal)
+}
+
 // ChunkReader reads a sealed file back, fetching and opening one chunk at a
-// time, so that memory stays at one chunk whatever the file's size.
+// time into buffers it reuses, so that memory stays at one chunk whatever
+// the file's size.
 type ChunkReader struct {
 	key    *StreamKey
 	chunks int64
-	fetch  func(idx int64) ([]byte, error)
+	fetch  func(idx int64, dst []byte) ([]byte, error)
 	idx    int64
+	sealed []byte
 	buf    []byte
 	off    int
 }
 
-// NewChunkReader returns a reader of a file of chunks chunks; fetch returns
-// the sealed chunk idx.
-func NewChunkReader(k *StreamKey, chunks int64, fetch func(idx int64) ([]byte, error)) *ChunkReader {
+// NewChunkReader returns a reader of a file of chunks chunks; fetch appends
+// the sealed chunk idx to dst and returns the result.
+func NewChunkReader(k *StreamKey, chunks int64, fetch func(idx int64, dst []byte) ([]byte, error)) *ChunkReader {
 	return &ChunkReader{key: k, chunks: chunks, fetch: fetch}
 }
 
@@ -204,11 +213,11 @@ func (r *ChunkReader) Read(p []byte) (int, error) {
 		if r.idx >= r.chunks {
 			return 0, io.EOF
 		}
-		sealed, err := r.fetch(r.idx)
-		if err != nil {
+		var err error
+		if r.sealed, err = r.fetch(r.idx, r.sealed[:0]); err != nil {
 			return 0, err
 		}
-		r.buf, err = r.key.OpenChunk(r.buf[:0], sealed, r.idx, r.idx == r.chunks-1)
+		r.buf, err = r.key.OpenChunk(r.buf[:0], r.sealed, r.idx, r.idx == r.chunks-1)
 		if err != nil {
 			return 0, err
 		}

@@ -20,7 +20,7 @@ func sealFile(t *testing.T, raw []byte, id int64, data []byte, patch func(*Chunk
 		if _, dup := chunks[idx]; dup {
 			t.Fatalf("chunk %d emitted twice", idx)
 		}
-		chunks[idx] = sealed
+		chunks[idx] = append([]byte(nil), sealed...)
 		return nil
 	})
 	// Odd write sizes cross chunk boundaries.
@@ -53,7 +53,7 @@ func openFile(raw []byte, id int64, chunks [][]byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := NewChunkReader(k, int64(len(chunks)), func(idx int64) ([]byte, error) { return chunks[idx], nil })
+	r := NewChunkReader(k, int64(len(chunks)), func(idx int64, dst []byte) ([]byte, error) { return append(dst, chunks[idx]...), nil })
 	return io.ReadAll(r)
 }
 

@@ -262,14 +262,17 @@ func (db *DB) fillAttachment(ctx context.Context, a *Attachment, raw []byte, kin
 	if err != nil {
 		return err
 	}
+	// The batch's buffers are reused from one transaction to the next.
 	pending := make([]sealedChunk, 0, chunkBatch)
+	bufs := make([][]byte, chunkBatch)
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
 		err := db.tx(ctx, func(tx *sql.Tx) error {
+			ins := tx.StmtContext(ctx, db.stmts.fileChunkIns)
 			for _, c := range pending {
-				if _, err := tx.ExecContext(ctx, "INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES (?, ?, ?)", a.ID, c.idx, c.data); err != nil {
+				if _, err := ins.ExecContext(ctx, a.ID, c.idx, c.data); err != nil {
 					return fmt.Errorf("store: store attachment: %w", err)
 				}
 			}
@@ -279,7 +282,9 @@ func (db *DB) fillAttachment(ctx context.Context, a *Attachment, raw []byte, kin
 		return err
 	}
 	cw := security.NewChunkWriter(sk, func(idx int64, sealed []byte) error {
-		pending = append(pending, sealedChunk{idx, sealed})
+		i := len(pending)
+		bufs[i] = append(bufs[i][:0], sealed...)
+		pending = append(pending, sealedChunk{idx, bufs[i]})
 		if len(pending) == chunkBatch {
 			return flush()
 		}

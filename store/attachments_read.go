@@ -141,17 +141,32 @@ func (db *DB) OpenAttachment(ctx context.Context, a Attachment) (io.Reader, erro
 	if err != nil {
 		return nil, err
 	}
-	return security.NewChunkReader(sk, chunks, func(idx int64) ([]byte, error) {
-		var data []byte
-		err := db.read.QueryRowContext(ctx, "SELECT data FROM attachment_chunks WHERE attachment_id = ? AND idx = ?", a.ID, idx).Scan(&data)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("store: attachment %d chunk %d is missing: %w", a.ID, idx, security.ErrOpen)
-		}
-		if err != nil {
+	return security.NewChunkReader(sk, chunks, func(idx int64, dst []byte) ([]byte, error) {
+		return db.readChunk(ctx, a.ID, idx, dst)
+	}), nil
+}
+
+// readChunk appends sealed chunk idx of attachment id to dst. Each chunk
+// is its own short query: a slow download never holds a reader (and its
+// snapshot, which holds back checkpoints) for long.
+func (db *DB) readChunk(ctx context.Context, id, idx int64, dst []byte) ([]byte, error) {
+	rows, err := db.stmts.fileChunk.QueryContext(ctx, id, idx)
+	if err != nil {
+		return nil, fmt.Errorf("store: read attachment: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("store: read attachment: %w", err)
 		}
-		return data, nil
-	}), nil
+		return nil, fmt.Errorf("store: attachment %d chunk %d is missing: %w", id, idx, security.ErrOpen)
+	}
+	var raw sql.RawBytes // valid until Next or Close: copied into dst, no allocation per chunk
+	if err := rows.Scan(&raw); err != nil {
+		return nil, fmt.Errorf("store: read attachment: %w", err)
+	}
+	dst = append(dst, raw...)
+	return dst, rows.Close()
 }
 
 // DeleteAttachment deletes an attachment's bytes and key and keeps its row

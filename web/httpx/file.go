@@ -39,7 +39,7 @@ func (e *StreamError) Unwrap() error { return e.Err }
 // header goes out, so a file that does not open at all is an error the
 // caller can still answer; a failure later is a *StreamError.
 func ServeFile(w http.ResponseWriter, r *http.Request, f File, body io.Reader) error {
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, 128<<10) // two chunks per write: fewer calls into the kernel
 	n, err := io.ReadFull(body, buf)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return err
