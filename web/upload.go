@@ -235,7 +235,11 @@ func strippedNotice(files []store.Attachment) string {
 	if len(names) == 0 {
 		return ""
 	}
-	return " Location and camera data were removed from " + strings.Join(names, ", ") + " before we stored it."
+	them := "it"
+	if len(names) > 1 {
+		them = "them"
+	}
+	return " Location and camera data were removed from " + strings.Join(names, ", ") + " before we stored " + them + "."
 }
 
 // attachmentCount is what a notification says of a message's files: their
