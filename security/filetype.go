@@ -40,6 +40,7 @@ func (t FileType) Raster() bool {
 // for the person who chose it ("programs and scripts cannot be attached").
 type FileRefusal struct{ Reason string }
 
+// Error names the refusal.
 func (e *FileRefusal) Error() string { return "security: file refused: " + e.Reason }
 
 func refuse(reason string) *FileRefusal { return &FileRefusal{Reason: reason} }

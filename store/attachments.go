@@ -73,6 +73,7 @@ type AttachmentError struct {
 	TooLarge bool // over the size limit: 413
 }
 
+// Error says what was refused, without the file's name.
 func (e *AttachmentError) Error() string { return "store: attachment refused: " + e.Problem }
 
 // Message is the problem with the file named, for the person: `"photo.png":

@@ -8,29 +8,33 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// dropFile drops a file with name and bytes onto the drop zone of the
-// form sel, as a person dragging it from their desktop does.
-func (b *browser) dropFile(sel, name, mime string, data []byte) {
-	b.t.Helper()
-	b.eval(`(function () {
+// jsFiles is a JavaScript expression of a DataTransfer holding one file
+// with name, type and bytes, as a drag or a paste carries it.
+func jsFiles(name, mime string, data []byte) string {
+	return `(function () {
   var bytes = Uint8Array.from(atob(` + jsString(base64.StdEncoding.EncodeToString(data)) + `), function (c) { return c.charCodeAt(0); });
   var dt = new DataTransfer();
   dt.items.add(new File([bytes], ` + jsString(name) + `, { type: ` + jsString(mime) + ` }));
+  return dt;
+})()`
+}
+
+// dropFile drops a file onto the drop zone of the form sel, as a person
+// dragging it from their desktop does.
+func (b *browser) dropFile(sel, name, mime string, data []byte) {
+	b.t.Helper()
+	b.eval(`(function (dt) {
   var zone = document.querySelector(` + jsString(sel+" [data-dropzone]") + `);
   zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
   zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
-})()`)
+})(` + jsFiles(name, mime, data) + `)`)
 }
 
 // pasteFile pastes a file into the field sel, as a screenshot is pasted.
 func (b *browser) pasteFile(sel, name, mime string, data []byte) {
 	b.t.Helper()
-	b.eval(`(function () {
-  var bytes = Uint8Array.from(atob(` + jsString(base64.StdEncoding.EncodeToString(data)) + `), function (c) { return c.charCodeAt(0); });
-  var dt = new DataTransfer();
-  dt.items.add(new File([bytes], ` + jsString(name) + `, { type: ` + jsString(mime) + ` }));
-  document.querySelector(` + jsString(sel) + `).dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
-})()`)
+	b.eval(`document.querySelector(` + jsString(sel) + `).dispatchEvent(new ClipboardEvent("paste", { clipboardData: ` +
+		jsFiles(name, mime, data) + `, bubbles: true, cancelable: true }))`)
 }
 
 // TestBrowserAttachments: in Chromium a visitor drops a phone photo onto

@@ -45,6 +45,7 @@ func (o *AttachmentOptions) Validate() error {
 // (K, KB, M, MB, G, GB mean the same binary units).
 type byteSize int64
 
+// String writes the size in the largest whole binary unit.
 func (b *byteSize) String() string {
 	if b == nil {
 		return "0"
@@ -61,6 +62,7 @@ func (b *byteSize) String() string {
 	return strconv.FormatInt(n, 10)
 }
 
+// Set reads a size (flag.Value).
 func (b *byteSize) Set(s string) error {
 	s = strings.TrimSpace(s)
 	num := strings.TrimRight(s, "KMGiBkmgb")

@@ -28,8 +28,10 @@ var fileCSP = []string{"sandbox; default-src 'none'"}
 // http.ErrAbortHandler) rather than the file end as if whole.
 type StreamError struct{ Err error }
 
+// Error says the file was cut off, and why.
 func (e *StreamError) Error() string { return "httpx: file cut off: " + e.Err.Error() }
 
+// Unwrap returns the failure.
 func (e *StreamError) Unwrap() error { return e.Err }
 
 // ServeFile streams body as f. Every file is served so that it cannot
