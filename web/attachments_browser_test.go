@@ -84,9 +84,12 @@ func TestBrowserAttachments(t *testing.T) {
 		t.Errorf("the paste changed the text to %q", got)
 	}
 	b.do("send the reply", chromedp.Click(chromedp.CSS(`#reply-form button[type="submit"]`)))
-	b.waitPage(ticket, "receipt.txt")
+	// (The form's list of chosen files names it too: wait for the
+	// conversation.)
+	b.waitFor("the reply with its file", `location.pathname === `+jsString(ticket)+` &&
+		document.querySelectorAll('[data-testid="conversation"] [data-testid="attachment-link"]').length === 2`)
 	b.noProblems("reply with a pasted file")
-	if text := b.text(`[data-testid="conversation"]`); strings.Count(text, "hopper.jpg") != 1 {
+	if text := b.text(`[data-testid="conversation"]`); strings.Count(text, "hopper.jpg") != 1 || !strings.Contains(text, "receipt.txt") {
 		t.Errorf("the conversation:\n%s", text)
 	}
 }

@@ -33,9 +33,9 @@ func (o *AttachmentOptions) Flags(fs *flag.FlagSet) {
 	fs.Var((*byteSize)(&o.MaxSize), "attachment-max-size", fmt.Sprintf("largest file accepted on a ticket, like 20MiB or 512KiB (at most %d files per message)", store.MaxAttachments))
 }
 
-// Validate checks the limits.
+// Validate checks the limits; zero takes the default.
 func (o *AttachmentOptions) Validate() error {
-	if o.MaxSize < 1<<10 || o.MaxSize > 1<<30 {
+	if o.MaxSize != 0 && (o.MaxSize < 1<<10 || o.MaxSize > 1<<30) {
 		return errors.New("--attachment-max-size must be between 1KiB and 1GiB")
 	}
 	return nil
