@@ -200,8 +200,9 @@ type ChunkReader struct {
 	off    int
 }
 
-// NewChunkReader returns a reader of a file of chunks chunks; fetch appends
-// the sealed chunk idx to dst and returns the result.
+// NewChunkReader returns a reader of a file of chunks chunks; fetch returns
+// the sealed chunk idx, appended to dst or in a buffer of its own that it
+// keeps valid until its next call.
 func NewChunkReader(k *StreamKey, chunks int64, fetch func(idx int64, dst []byte) ([]byte, error)) *ChunkReader {
 	return &ChunkReader{key: k, chunks: chunks, fetch: fetch}
 }
@@ -227,4 +228,32 @@ func (r *ChunkReader) Read(p []byte) (int, error) {
 	n := copy(p, r.buf[r.off:])
 	r.off += n
 	return n, nil
+}
+
+// WriteTo writes the rest of the plaintext to w a chunk at a time, without
+// copying it through another buffer (io.Copy uses it).
+func (r *ChunkReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if r.off < len(r.buf) {
+			n, err := w.Write(r.buf[r.off:])
+			r.off += n
+			total += int64(n)
+			if err != nil {
+				return total, err
+			}
+		}
+		if r.idx >= r.chunks {
+			return total, nil
+		}
+		var err error
+		if r.sealed, err = r.fetch(r.idx, r.sealed[:0]); err != nil {
+			return total, err
+		}
+		if r.buf, err = r.key.OpenChunk(r.buf[:0], r.sealed, r.idx, r.idx == r.chunks-1); err != nil {
+			return total, err
+		}
+		r.idx++
+		r.off = 0
+	}
 }

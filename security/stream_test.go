@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 )
@@ -48,13 +49,21 @@ func sealFile(t *testing.T, raw []byte, id int64, data []byte, patch func(*Chunk
 	return out
 }
 
+// openFile reads a sealed file back with Read, and again with WriteTo (as
+// io.Copy does); both must agree.
 func openFile(raw []byte, id int64, chunks [][]byte) ([]byte, error) {
 	k, err := NewStreamKey(raw, id)
 	if err != nil {
 		return nil, err
 	}
-	r := NewChunkReader(k, int64(len(chunks)), func(idx int64, dst []byte) ([]byte, error) { return append(dst, chunks[idx]...), nil })
-	return io.ReadAll(r)
+	fetch := func(idx int64, dst []byte) ([]byte, error) { return append(dst, chunks[idx]...), nil }
+	read, rerr := io.ReadAll(NewChunkReader(k, int64(len(chunks)), fetch))
+	var copied bytes.Buffer
+	_, cerr := NewChunkReader(k, int64(len(chunks)), fetch).WriteTo(&copied)
+	if (rerr == nil) != (cerr == nil) || rerr == nil && !bytes.Equal(read, copied.Bytes()) {
+		return nil, fmt.Errorf("Read gives %d bytes, %v; WriteTo %d bytes, %v", len(read), rerr, copied.Len(), cerr)
+	}
+	return read, errors.Join(rerr, cerr)
 }
 
 func TestStreamRoundTrip(t *testing.T) {

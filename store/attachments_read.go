@@ -141,32 +141,60 @@ func (db *DB) OpenAttachment(ctx context.Context, a Attachment) (io.Reader, erro
 	if err != nil {
 		return nil, err
 	}
-	return security.NewChunkReader(sk, chunks, func(idx int64, dst []byte) ([]byte, error) {
-		return db.readChunk(ctx, a.ID, idx, dst)
-	}), nil
+	f := &chunkFetcher{db: db, ctx: ctx, id: a.ID, bufs: make([][]byte, chunkBatch)}
+	return security.NewChunkReader(sk, chunks, f.fetch), nil
 }
 
-// readChunk appends sealed chunk idx of attachment id to dst. Each chunk
-// is its own short query: a slow download never holds a reader (and its
-// snapshot, which holds back checkpoints) for long.
-func (db *DB) readChunk(ctx context.Context, id, idx int64, dst []byte) ([]byte, error) {
-	rows, err := db.stmts.fileChunk.QueryContext(ctx, id, idx)
+// chunkFetcher reads a file's sealed chunks a few at a time into buffers
+// it reuses: each read is one short query, so a slow download never holds
+// a reader (and its snapshot, which holds back checkpoints) for long, and
+// memory stays at chunkBatch chunks.
+type chunkFetcher struct {
+	db    *DB
+	ctx   context.Context
+	id    int64
+	first int64 // the index of bufs[0]
+	n     int   // how many of bufs hold chunks
+	bufs  [][]byte
+}
+
+// fetch returns sealed chunk idx, valid until the next call.
+func (f *chunkFetcher) fetch(idx int64, _ []byte) ([]byte, error) {
+	if idx < f.first || idx >= f.first+int64(f.n) {
+		if err := f.load(idx); err != nil {
+			return nil, err
+		}
+	}
+	if idx >= f.first+int64(f.n) {
+		return nil, fmt.Errorf("store: attachment %d chunk %d is missing: %w", f.id, idx, security.ErrOpen)
+	}
+	return f.bufs[idx-f.first], nil
+}
+
+// load reads the chunks from idx on, up to the first gap.
+func (f *chunkFetcher) load(idx int64) error {
+	rows, err := f.db.stmts.fileChunks.QueryContext(f.ctx, f.id, idx, idx+chunkBatch)
 	if err != nil {
-		return nil, fmt.Errorf("store: read attachment: %w", err)
+		return fmt.Errorf("store: read attachment: %w", err)
 	}
 	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: read attachment: %w", err)
+	f.first, f.n = idx, 0
+	for rows.Next() {
+		var i int64
+		var raw sql.RawBytes // valid until Next: copied into a kept buffer
+		if err := rows.Scan(&i, &raw); err != nil {
+			return fmt.Errorf("store: read attachment: %w", err)
 		}
-		return nil, fmt.Errorf("store: attachment %d chunk %d is missing: %w", id, idx, security.ErrOpen)
+		if i != idx+int64(f.n) {
+			break // a gap: the missing chunk fails in fetch
+		}
+		f.bufs[f.n] = append(f.bufs[f.n][:0], raw...)
+		f.n++
 	}
-	var raw sql.RawBytes // valid until Next or Close: copied into dst, no allocation per chunk
-	if err := rows.Scan(&raw); err != nil {
-		return nil, fmt.Errorf("store: read attachment: %w", err)
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: read attachment: %w", err)
 	}
-	dst = append(dst, raw...)
-	return dst, rows.Close()
+	return rows.Close()
 }
 
 // DeleteAttachment deletes an attachment's bytes and key and keeps its row

@@ -21,7 +21,7 @@ type statements struct {
 	articleCount *sql.Stmt
 	sessionFind  *sql.Stmt
 	tokenAuth    *sql.Stmt // store/tokens.go
-	fileChunk    *sql.Stmt // store/attachments_read.go
+	fileChunks   *sql.Stmt // store/attachments_read.go
 	fileChunkIns *sql.Stmt // writer: store/attachments.go
 
 	// Writer connection: use only through tx.StmtContext.
@@ -72,7 +72,7 @@ func (db *DB) prepare(ctx context.Context) error {
 	s.articleCount = p(r, `SELECT COUNT(*) FROM kb_articles`)
 	s.sessionFind = p(r, `SELECT data, expiry FROM sessions WHERE token_hash = ?`)
 	s.tokenAuth = p(r, tokenAuthSQL)
-	s.fileChunk = p(r, `SELECT data FROM attachment_chunks WHERE attachment_id = ? AND idx = ?`)
+	s.fileChunks = p(r, `SELECT idx, data FROM attachment_chunks WHERE attachment_id = ? AND idx >= ? AND idx < ? ORDER BY idx`)
 	s.fileChunkIns = p(w, `INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES (?, ?, ?)`)
 
 	s.customerByIndex = p(w, `SELECT id, key_id FROM customers WHERE email_index = ?`)
@@ -97,7 +97,7 @@ func (db *DB) prepare(ctx context.Context) error {
 
 func (s *statements) close() {
 	for _, st := range []*sql.Stmt{
-		s.getArticle, s.search, s.searchBare, s.newestFloor, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth, s.fileChunk, s.fileChunkIns,
+		s.getArticle, s.search, s.searchBare, s.newestFloor, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth, s.fileChunks, s.fileChunkIns,
 		s.customerByIndex, s.ticketMessageIDs, s.messageID, s.insertTicket, s.insertMessage, s.auditHead, s.auditInsert,
 	} {
 		if st != nil {

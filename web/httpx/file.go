@@ -41,7 +41,7 @@ func (e *StreamError) Unwrap() error { return e.Err }
 // header goes out, so a file that does not open at all is an error the
 // caller can still answer; a failure later is a *StreamError.
 func ServeFile(w http.ResponseWriter, r *http.Request, f File, body io.Reader) error {
-	buf := make([]byte, 128<<10) // two chunks per write: fewer calls into the kernel
+	buf := make([]byte, 32<<10)
 	n, err := io.ReadFull(body, buf)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return err
@@ -62,27 +62,28 @@ func ServeFile(w http.ResponseWriter, r *http.Request, f File, body io.Reader) e
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	rc := http.NewResponseController(w)
 	if _, err := w.Write(buf[:n]); err != nil {
 		return &StreamError{err}
 	}
-	for {
-		if err := extendDeadlines(rc); err != nil {
-			return &StreamError{err}
-		}
-		k, err := io.ReadFull(body, buf)
-		if k > 0 {
-			if _, werr := w.Write(buf[:k]); werr != nil {
-				return &StreamError{werr}
-			}
-		}
-		switch {
-		case err == io.EOF, err == io.ErrUnexpectedEOF:
-			return nil
-		case err != nil:
-			return &StreamError{err}
-		}
+	if _, err := io.CopyBuffer(&deadlineWriter{w: w, rc: http.NewResponseController(w)}, body, buf); err != nil {
+		return &StreamError{err}
 	}
+	return nil
+}
+
+// deadlineWriter extends the connection's deadlines before each write, so
+// that a large download on a slow line is not cut by the server's
+// whole-response timeout, while a stalled client still is.
+type deadlineWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	if err := extendDeadlines(d.rc); err != nil {
+		return 0, err
+	}
+	return d.w.Write(p)
 }
 
 func isRaster(ct string) bool {
