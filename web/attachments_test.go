@@ -124,6 +124,11 @@ func TestPortalAttachments(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the privacy page says how files are kept", func(t *testing.T) {
+		if body := env.client().get("/privacy").body; !strings.Contains(body, `data-testid="keep-files"`) || !strings.Contains(body, "lose their location") {
+			t.Error("the privacy page does not mention attached files")
+		}
+	})
 	t.Run("the upload is audited", func(t *testing.T) {
 		es, _ := env.db.ListAudit(t.Context(), store.AuditFilter{Action: "attachment.uploaded"})
 		if len(es) != 2 || es[0].Actor.Type != store.ActorCustomer {
