@@ -162,13 +162,14 @@ type Config struct {
 	Product       string
 	MasterKeyFile string
 
-	Sessions web.SessionOptions  // customer and staff session timeouts, concurrent sessions
-	Security web.SecurityOptions // trusted proxies, rate limits, abuse detection, audit checkpoints
-	Privacy  web.PrivacyConfig   // retention and notifications
-	Chat     web.ChatOptions     // hand-off, business hours, assistant vocabulary, transcripts
-	API      api.Config          // API rate limit, webhook hosts exempt from the SSRF checks
-	Backup   backup.Options      // schedule, ladder, copy, identity or passphrase, drill
-	TLS      web.TLSOptions      // HTTPS served here: certificate files or ACME
+	Sessions web.SessionOptions    // customer and staff session timeouts, concurrent sessions
+	Security web.SecurityOptions   // trusted proxies, rate limits, abuse detection, audit checkpoints
+	Privacy  web.PrivacyConfig     // retention and notifications
+	Chat     web.ChatOptions       // hand-off, business hours, assistant vocabulary, transcripts
+	API      api.Config            // API rate limit, webhook hosts exempt from the SSRF checks
+	Backup   backup.Options        // schedule, ladder, copy, identity or passphrase, drill
+	TLS      web.TLSOptions        // HTTPS served here: certificate files or ACME
+	Files    web.AttachmentOptions // files on tickets: size limit
 
 	baseURL *url.URL
 }
@@ -203,6 +204,7 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	c.API.Flags(fs)
 	c.Backup.Flags(fs)
 	c.TLS.Flags(fs)
+	c.Files.Flags(fs)
 	return fs
 }
 
@@ -238,7 +240,7 @@ func (c *Config) Validate() error {
 	if c.SMTP != "" && c.MailFrom == "" {
 		return usageError{"--mail-from is required with --smtp"}
 	}
-	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate} {
+	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Files.Validate} {
 		if err := validate(); err != nil {
 			return asUsage(err)
 		}
@@ -424,6 +426,7 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 		BaseURL: cfg.baseURL, TrustedProxies: cfg.Security.Proxies(), Product: cfg.Product, MailFrom: cfg.MailFrom, MailRelay: relay,
 		SessionOptions: cfg.Sessions, Abuse: cfg.Security.Abuse(), Privacy: cfg.Privacy, ChatOptions: cfg.Chat, API: cfg.API,
 		Backups: backups, TLS: https.Config(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
+		Attachments: cfg.Files,
 	}
 }
 
@@ -479,6 +482,7 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *moni
 		{"@every 30s", func() { mon.SweepChats(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
 		{"@every 5s", func() { hooks.Deliver(bg) }},   // retries; new events are sent at once
 		{"@hourly", func() { hooks.Housekeep(bg) }},
+		{"@hourly", func() { mon.PurgeUploads(bg) }}, // files staged by uploads a crash cut off
 		{cfg.Privacy.Schedule, retention},
 	} {
 		if _, err := sched.AddFunc(j.spec, j.job); err != nil {

@@ -123,6 +123,8 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"identity and passphrase", []string{"--backup-identity", "id.txt", "--backup-passphrase-file", "p"}, nil, "exclude each other"},
 		{"bad business hours", []string{"--business-hours", "sometimes"}, nil, "--business-hours"},
 		{"doctor with an argument", []string{"doctor", "now"}, nil, "unexpected argument"},
+		{"bad file size", []string{"--attachment-max-size", "lots"}, nil, "attachment-max-size"},
+		{"tiny file size", nil, map[string]string{"SAFEDESK_ATTACHMENT_MAX_SIZE": "12"}, "--attachment-max-size"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,6 +203,12 @@ func TestConfigDerivesParsedForms(t *testing.T) {
 	}
 	if got := webConfig(cfg, nil, nil, nil, "").API.AllowHosts; strings.Join(got, "|") != "a.example|b.example:8443" {
 		t.Errorf("webhook hosts %q", got)
+	}
+	if got := webConfig(parse("--attachment-max-size", "5MiB"), nil, nil, nil, "").Attachments.MaxSize; got != 5<<20 {
+		t.Errorf("--attachment-max-size 5MiB is %d bytes", got)
+	}
+	if got := webConfig(parse(), nil, nil, nil, "").Attachments.MaxSize; got != 20<<20 {
+		t.Errorf("the default file size limit is %d bytes, want 20 MiB", got)
 	}
 	if got := parse().Security.Abuse().Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {
 		t.Errorf("default exempt %v, want loopback", got)

@@ -161,6 +161,9 @@ func dsn(path string, readOnly bool) string {
 	v.Add("_pragma", "secure_delete(ON)")
 	if readOnly {
 		v.Add("_pragma", "query_only(ON)")
+		// Readers map the file instead of a read call per page: files
+		// (attachment chunks) are read back at several times the speed.
+		v.Add("_pragma", "mmap_size(268435456)")
 	} else {
 		v.Set("_txlock", "immediate")
 	}

@@ -51,6 +51,8 @@ type Message struct {
 	// Redacted is what AddMessage removed from a customer's message; only
 	// AddMessage sets it.
 	Redacted security.KindSet
+	// Attachments are the message's files (ListMessages fills them).
+	Attachments []Attachment
 }
 
 // NewTicket is what a customer submits.
@@ -59,6 +61,8 @@ type NewTicket struct {
 	Name    string
 	Subject string
 	Body    string
+	// Upload holds staged files for the first message; nil for none.
+	Upload *Upload
 }
 
 // Validate checks every field and reports all problems at once.
@@ -124,8 +128,11 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 		if err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
-		return db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(out.ID),
-			map[string]any{"customer": cid, "confirmed": out.Confirmed})
+		if err := db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(out.ID),
+			map[string]any{"customer": cid, "confirmed": out.Confirmed}); err != nil {
+			return err
+		}
+		return db.linkUpload(ctx, tx, t.Upload, key, out.ID, 0, a)
 	})
 	if err != nil {
 		return Ticket{}, err
@@ -179,6 +186,8 @@ type NewMessage struct {
 	AuthorID   int64
 	Internal   bool
 	Body       string
+	// Upload holds staged files for the message; nil for none.
+	Upload *Upload
 }
 
 // Validate checks the message body.
@@ -223,6 +232,10 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 		if err != nil {
 			return err
 		}
+		if err := db.linkUpload(ctx, tx, m.Upload, key, ticketID, out.ID, a); err != nil {
+			return err
+		}
+		out.Attachments = m.Upload.Files()
 		newStatus := status
 		if m.AuthorType == "customer" && (status == "solved" || status == "pending") {
 			newStatus = "open"
@@ -418,7 +431,7 @@ func (db *DB) ListMessages(ctx context.Context, ticketID int64, withInternal boo
 		}
 		out = append(out, s.m)
 	}
-	return out, nil
+	return out, db.fillAttachments(ctx, ticketID, out, withInternal)
 }
 
 // CountOpenTickets returns how many tickets wait for staff (status open),

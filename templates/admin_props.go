@@ -15,6 +15,8 @@ type AdminPage struct {
 	Nav     []NavItem // the sections Staff's role may open, in order (the route table's)
 	Product string
 	Notice  string
+	// FileLimit is the largest file a form takes, for people ("20 MB").
+	FileLimit string
 }
 
 // NavItem is one entry of the staff panel's navigation. web derives the

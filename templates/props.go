@@ -21,6 +21,8 @@ type Page struct {
 	Product string
 	// Banner is the site-wide announcement set in the admin settings.
 	Banner string
+	// FileLimit is the largest file a form takes, for people ("20 MB").
+	FileLimit string
 }
 
 // HomeProps is the portal's front page.

@@ -110,16 +110,24 @@ func (s *Server) renderAdminTicket(w http.ResponseWriter, r *http.Request, statu
 // adminTicketReplyPost adds a reply (the customer is told by a content-free
 // email) or an internal note (never shown to the customer).
 func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
-	t, err := withForm(r, s.adminTicket)
+	t, err := s.adminTicket(r)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	body, internal := r.PostForm.Get("body"), r.PostForm.Get("internal") != ""
-	_, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body}, s.staffActor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		s.renderAdminTicket(w, r, http.StatusUnprocessableEntity, t, body, internal, verr.Fields)
+	in, err := s.readForm(w, r) // files too (web/upload.go)
+	defer in.discard(s)
+	if err != nil {
+		s.failForm(w, r, err)
+		return
+	}
+	body, internal := in.Values.Get("body"), in.Values.Get("internal") != ""
+	var m store.Message
+	if in.FileError == "" {
+		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body, Upload: in.Upload}, s.staffActor(r))
+	}
+	if status, errs := in.formErrors(err); status != 0 {
+		s.renderAdminTicket(w, r, status, t, body, internal, errs)
 		return
 	}
 	if err != nil {
@@ -127,7 +135,7 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !internal {
-		if err := s.notifyCustomerReply(r, t, body); err != nil {
+		if err := s.notifyCustomerReply(r, t, body, len(m.Attachments)); err != nil {
 			s.log.Error("reply notification", "ticket", t.ID, "err", err)
 		}
 		if t.Status == "open" {
@@ -146,10 +154,10 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 
 // apiReplied tells the customer of ticket id about a reply made through the
 // API, exactly as adminTicketReplyPost does for one made in the panel.
-func (s *Server) apiReplied(r *http.Request, id int64, body string) {
+func (s *Server) apiReplied(r *http.Request, id int64, body string, files int) {
 	t, err := s.db.GetTicket(r.Context(), id)
 	if err == nil {
-		err = s.notifyCustomerReply(r, t, body)
+		err = s.notifyCustomerReply(r, t, body, files)
 	}
 	if err != nil {
 		s.log.Error("reply notification", "ticket", id, "err", err, "request_id", info(r).id)
@@ -160,7 +168,7 @@ func (s *Server) apiReplied(r *http.Request, id int64, body string) {
 // notification it carries no ticket text by default: the customer reads it
 // on the portal after verifying. A site that chose --notify-text
 // (Config.Privacy.NotifyText) sends the reply's text, never the subject.
-func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body string) error {
+func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body string, files int) error {
 	c, err := s.db.GetCustomer(r.Context(), t.CustomerID)
 	if err != nil {
 		return err
@@ -169,6 +177,7 @@ func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body strin
 	if s.cfg.Privacy.NotifyText {
 		reply = "Our reply:\n\n" + body + "\n\n"
 	}
+	reply += attachmentCount(files) // never the files themselves
 	s.mail.Send(mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
 		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
 			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)})

@@ -47,13 +47,14 @@ func (s *Server) exportNotes(ctx context.Context) (bool, error) {
 }
 
 // meExport answers an access request: a JSON file of everything held about
-// the verified customer, recorded in the audit log before it is sent.
+// the verified customer (a ZIP of it and their files when they have
+// files), recorded in the audit log before it is sent.
 func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
-	body, err := s.exportSubject(r.Context(), s.customerID(r), s.actor(r))
+	x, err := s.exportSubject(r.Context(), s.customerID(r), s.actor(r))
 	if s.failed(w, r, err, s.staleCustomer) {
 		return
 	}
-	s.sendExport(w, r, body, "my-data-"+s.db.Now().UTC().Format(time.DateOnly)+".json")
+	s.sendExport(w, r, x, "my-data-"+x.at.UTC().Format(time.DateOnly))
 }
 
 // meDelete explains erasure and asks the customer to confirm it.

@@ -84,12 +84,12 @@ func (s *Server) adminCustomerExportPost(w http.ResponseWriter, r *http.Request)
 		s.serveError(w, r, errNotFound)
 		return
 	}
-	body, err := s.exportSubject(r.Context(), id, s.staffActor(r))
+	x, err := s.exportSubject(r.Context(), id, s.staffActor(r))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	s.sendExport(w, r, body, fmt.Sprintf("customer-%d-%s.json", id, s.db.Now().UTC().Format(time.DateOnly)))
+	s.sendExport(w, r, x, fmt.Sprintf("customer-%d-%s", id, x.at.UTC().Format(time.DateOnly)))
 }
 
 // renderEraseForm shows the customer's page again, masked, with the

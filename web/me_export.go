@@ -73,6 +73,7 @@ type exportMessage struct {
 	Intent    string          `json:"understood_as,omitempty"`
 	Outcome   string          `json:"assistant_action,omitempty"`
 	Article   string          `json:"cited_article,omitempty"`
+	Files     []exportFile    `json:"attachments,omitempty"`
 	CreatedAt string          `json:"created_at"`
 }
 
@@ -114,41 +115,64 @@ var (
 		store.ChatAuthorBot: "assistant", store.ChatAuthorSystem: "system"}
 )
 
+// subjectExport is an export made by exportSubject: the JSON document,
+// the files it lists (sent with it in a ZIP), and when it was made.
+type subjectExport struct {
+	doc   []byte
+	files []store.Attachment
+	at    time.Time
+}
+
 // exportSubject answers an access request of customer id: it builds the
 // one document that the portal (/me/export), the staff panel and the API
 // hand out, everything held about the customer (subjectDoc), and records
 // the export by a in the audit log before anything is sent. Internal notes
 // are in it when the owner's setting says so, whoever asks.
-func (s *Server) exportSubject(ctx context.Context, id int64, a store.Actor) ([]byte, error) {
+func (s *Server) exportSubject(ctx context.Context, id int64, a store.Actor) (subjectExport, error) {
 	notes, err := s.exportNotes(ctx)
 	if err != nil {
-		return nil, err
+		return subjectExport{}, err
 	}
 	x, err := s.db.ExportSubject(ctx, id, notes)
 	if err != nil {
-		return nil, err
+		return subjectExport{}, err
 	}
-	body, err := json.MarshalIndent(s.subjectDocument(x, notes, s.db.Now()), "", "  ")
+	out := subjectExport{files: exportedFiles(x), at: s.db.Now()}
+	body, err := json.MarshalIndent(s.subjectDocument(x, notes, out.at), "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("web: export: %w", err)
+		return subjectExport{}, fmt.Errorf("web: export: %w", err)
 	}
 	if err := s.db.RecordAudit(ctx, a, "customer.exported", "customer:"+strconv.FormatInt(id, 10), map[string]any{
-		"tickets": len(x.Tickets), "chats": len(x.Chats), "internal_notes": notes,
+		"tickets": len(x.Tickets), "chats": len(x.Chats), "internal_notes": notes, "files": len(out.files),
 	}); err != nil {
-		return nil, err
+		return subjectExport{}, err
 	}
-	return append(body, '\n'), nil
+	out.doc = append(body, '\n')
+	return out, nil
 }
 
-// sendExport sends an export made by exportSubject as a download named
-// name; a large one may take longer than the write timeout.
-func (s *Server) sendExport(w http.ResponseWriter, r *http.Request, body []byte, name string) {
+// exportDocument is exportSubject for the API, whose access request
+// answers with the document alone: it lists the files, which the API
+// serves one by one.
+func (s *Server) exportDocument(ctx context.Context, id int64, a store.Actor) ([]byte, error) {
+	x, err := s.exportSubject(ctx, id, a)
+	return x.doc, err
+}
+
+// sendExport sends an export as a download named name plus its extension:
+// the JSON document alone, or a ZIP of it and the files (web/me_export_files.go).
+// A large one may take longer than the write timeout.
+func (s *Server) sendExport(w http.ResponseWriter, r *http.Request, x subjectExport, name string) {
+	if len(x.files) > 0 {
+		s.writeExportZip(w, r, x.doc, x.files, x.at, name+".zip")
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".json"))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	if _, err := s.longResponse(w).Write(body); err != nil {
+	if _, err := s.longResponse(w).Write(x.doc); err != nil {
 		s.log.Warn("export not fully sent", "route", r.Pattern, "err", err, "request_id", info(r).id)
 	}
 }
@@ -172,7 +196,7 @@ func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Tim
 			CreatedAt: exportTime(t.Ticket.CreatedAt), UpdatedAt: exportTime(t.Ticket.UpdatedAt), Messages: []exportMessage{}}
 		for _, m := range t.Messages {
 			et.Messages = append(et.Messages, exportMessage{ID: m.ID, Author: ticketAuthors[m.AuthorType], Internal: m.Internal,
-				Body: m.Body, CreatedAt: exportTime(m.CreatedAt)})
+				Body: m.Body, Files: exportFiles(m.Attachments), CreatedAt: exportTime(m.CreatedAt)})
 		}
 		doc.Tickets = append(doc.Tickets, et)
 	}

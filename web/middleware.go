@@ -112,16 +112,18 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps request bodies; a larger body fails to parse and the
-// handler answers 413.
+// limitBody caps request bodies (bodyLimit: larger for files); a larger
+// body fails to parse and the handler answers 413. A declared length over
+// the cap is refused before a byte of the body is read.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.cfg.MaxFormBytes {
-			s.serveError(w, r, &http.MaxBytesError{Limit: s.cfg.MaxFormBytes})
+		limit := s.bodyLimit(r)
+		if r.ContentLength > limit {
+			s.serveError(w, r, &http.MaxBytesError{Limit: limit})
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxFormBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

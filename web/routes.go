@@ -32,6 +32,7 @@ type route struct {
 	h       http.Handler
 	poll    bool   // staff: a background request, not the person's activity
 	nav     string // staff: the route's label in the admin navigation; "" for none
+	files   bool   // takes files (multipart, field "attachments"): a larger body limit (web/upload.go)
 }
 
 // visitor is a route that anyone may call; signIn one on the staff session
@@ -47,6 +48,9 @@ func admin(p string, perm security.Permission, h http.HandlerFunc) route {
 
 // polled marks a staff route as a background request.
 func (rt route) polled() route { rt.poll = true; return rt }
+
+// withFiles marks a route that takes files.
+func (rt route) withFiles() route { rt.files = true; return rt }
 
 // inNav puts a staff route into the admin navigation under label.
 func (rt route) inNav(label string) route { rt.nav = label; return rt }
@@ -93,7 +97,7 @@ func (s *Server) routeTable() []route {
 		visitor("GET /security", s.securityPage),
 		// Portal: tickets and verification.
 		visitor("GET /tickets/new", s.ticketNew),
-		visitor("POST /tickets/new", s.ticketCreatePost),
+		visitor("POST /tickets/new", s.ticketCreatePost).withFiles(),
 		visitor("GET /verify", s.verify),
 		visitor("POST /verify", s.verifyPost),
 		visitor("POST /verify/signout", s.signoutPost),
@@ -102,7 +106,9 @@ func (s *Server) routeTable() []route {
 		// (web/me.go).
 		customer("GET /tickets", s.ticketList),
 		customer("GET /tickets/{id}", s.ticketView),
-		customer("POST /tickets/{id}/reply", s.ticketReplyPost),
+		customer("POST /tickets/{id}/reply", s.ticketReplyPost).withFiles(),
+		customer("GET /tickets/{id}/attachments/{aid}", s.ticketAttachment),
+		customer("GET /tickets/{id}/attachments/{aid}/preview", s.ticketAttachmentPreview),
 		customer("GET /me/export", s.meExport),
 		customer("GET /me/delete", s.meDelete),
 		customer("POST /me/delete", s.meDeletePost),
@@ -135,9 +141,13 @@ func (s *Server) routeTable() []route {
 		admin("GET /admin/tickets", pTicketsR, s.adminTicketList).inNav("Tickets"),
 		admin("GET /admin/live/queue", pTicketsR, s.adminLiveQueue).polled(),
 		admin("GET /admin/tickets/{id}", pTicketsR, s.adminTicketView),
-		admin("POST /admin/tickets/{id}/reply", pTicketsW, s.adminTicketReplyPost),
+		admin("POST /admin/tickets/{id}/reply", pTicketsW, s.adminTicketReplyPost).withFiles(),
 		admin("POST /admin/tickets/{id}/update", pTicketsW, s.adminTicketUpdatePost),
 		admin("POST /admin/tickets/{id}/confirm", pTicketsW, s.adminTicketConfirmPost),
+		// Files on tickets: every download and thumbnail is audited.
+		admin("GET /admin/tickets/{id}/attachments/{aid}", pTicketsR, s.adminAttachment),
+		admin("GET /admin/tickets/{id}/attachments/{aid}/preview", pTicketsR, s.adminAttachmentPreview),
+		admin("POST /admin/tickets/{id}/attachments/{aid}/delete", pTicketsW, s.adminAttachmentDeletePost),
 		admin("GET /admin/customers/{id}", pCustomersR, s.adminCustomerView),
 		admin("POST /admin/customers/{id}/reveal", security.PermPIIReveal, step(s.adminCustomerRevealPost)),
 		admin("POST /admin/customers/{id}/erase", security.PermCustomersErase, step(s.adminCustomerErasePost)),
@@ -213,7 +223,8 @@ func (s *Server) routeTable() []route {
 		s.apiRoute("POST /api/v1/tickets", store.ScopeTicketsWrite),
 		s.apiRoute("GET /api/v1/tickets/{id}", store.ScopeTicketsRead),
 		s.apiRoute("PATCH /api/v1/tickets/{id}", store.ScopeTicketsWrite),
-		s.apiRoute("POST /api/v1/tickets/{id}/messages", store.ScopeTicketsWrite),
+		s.apiRoute("POST /api/v1/tickets/{id}/messages", store.ScopeTicketsWrite).withFiles(),
+		s.apiRoute("GET /api/v1/tickets/{id}/attachments/{aid}", store.ScopeTicketsRead),
 		s.apiRoute("GET /api/v1/customers/{id}", store.ScopeCustomersRead),
 		s.apiRoute("GET /api/v1/customers/{id}/export", store.ScopeCustomersRead),
 		s.apiRoute("DELETE /api/v1/customers/{id}", store.ScopeCustomersErase),
@@ -249,8 +260,12 @@ func (s *Server) apiRoute(p, scope string) route {
 // access needs, and wraps the mux in the middleware every request passes.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.uploads = http.NewServeMux() // the routes that take files, for limitBody
 	for _, rt := range s.routeTable() {
 		mux.Handle(rt.pattern, s.guard(rt))
+		if rt.files {
+			s.uploads.Handle(rt.pattern, http.NotFoundHandler())
+		}
 	}
 	return s.chain(mux,
 		s.requestID, // first, so that even a panic's error page names the request

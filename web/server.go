@@ -41,13 +41,17 @@ type Config struct {
 	// (web/options.go); zero fields take DefaultSessionOptions.
 	SessionOptions
 
-	// MaxFormBytes caps request bodies of forms; 1 MiB when zero.
+	// MaxFormBytes caps request bodies of forms; 1 MiB when zero. Files
+	// (multipart bodies on the upload routes) have their own limits.
 	MaxFormBytes int64
 	// WriteTimeout bounds the writing of a response (httpx.WriteTimeout,
 	// a minute, when zero); downloads that may take longer (backups,
 	// exports, the audit CSV) get as long for each chunk instead
 	// (longResponse).
 	WriteTimeout time.Duration
+
+	// Attachments limits files on tickets (web/upload.go).
+	Attachments AttachmentOptions
 
 	// TLS, when set, makes Run serve HTTPS itself (web/tls.go builds it:
 	// TLS 1.2 at least, HTTP/2). Sessions are then Secure and __Host-
@@ -103,6 +107,7 @@ type Server struct {
 	webhooks *api.Deliverer // webhook delivery, scheduled by main
 	chat     *chatState     // the assistant, chat limits and hand-off policy (web/chat*.go)
 	nav      []route        // the admin navigation: the labelled staff routes (web/routes.go)
+	uploads  *http.ServeMux // the routes that take files (web/upload.go)
 }
 
 // New builds the server and its route table. mon is the background work
@@ -124,6 +129,9 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 	cfg.StaffLifetime = cmp.Or(cfg.StaffLifetime, def.StaffLifetime)
 	if cfg.MaxFormBytes == 0 {
 		cfg.MaxFormBytes = 1 << 20
+	}
+	if cfg.Attachments.MaxSize == 0 {
+		cfg.Attachments.MaxSize = store.DefaultAttachmentMaxSize
 	}
 	cfg.StaffSessions = cmp.Or(cfg.StaffSessions, def.StaffSessions)
 	if err := cfg.SessionOptions.Validate(); err != nil {
@@ -195,12 +203,14 @@ func (s *Server) Webhooks() *api.Deliverer { return s.webhooks }
 // Both answer to web's request context and abuse detection.
 func (s *Server) initAPI() {
 	s.webhooks = api.NewDeliverer(s.cfg.API, s.db, s.log, s.mon.AlertNow)
-	s.api = api.New(s.cfg.API, s.db, s.webhooks, api.Hooks{
+	apiCfg := s.cfg.API
+	apiCfg.AttachmentMaxSize = s.cfg.Attachments.MaxSize
+	s.api = api.New(apiCfg, s.db, s.webhooks, api.Hooks{
 		Client:        apiClient,
 		RequestID:     func(r *http.Request) string { return info(r).id },
 		AuthFailed:    s.apiAuthFailure,
 		Alerted:       s.mon.AlertNow,
-		ExportSubject: s.exportSubject,
+		ExportSubject: s.exportDocument,
 		Replied:       s.apiReplied,
 	}, s.log)
 }

@@ -24,13 +24,15 @@ func (s *Server) ticketNew(w http.ResponseWriter, r *http.Request) {
 // (store.CodesPerHour): past that the ticket is kept, staff see it, and no
 // receipt is sent.
 func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	in, err := s.readForm(w, r) // files too (web/upload.go)
+	defer in.discard(s)
+	if err != nil {
+		s.failForm(w, r, err)
 		return
 	}
 	form := templates.TicketForm{
-		Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"),
-		Subject: r.PostForm.Get("subject"), Body: r.PostForm.Get("body"),
+		Email: in.Values.Get("email"), Name: in.Values.Get("name"),
+		Subject: in.Values.Get("subject"), Body: in.Values.Get("body"),
 	}
 	if ok, wait := s.allowAnonymousTicket(r); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
@@ -39,11 +41,13 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusTooManyRequests, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
 		return
 	}
-	t, err := s.db.CreateTicket(r.Context(), store.NewTicket{Email: form.Email, Name: form.Name, Subject: form.Subject, Body: form.Body}, s.actor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		form.Errors = verr.Fields
-		s.render(w, r, http.StatusUnprocessableEntity, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
+	var t store.Ticket
+	if in.FileError == "" {
+		t, err = s.db.CreateTicket(r.Context(), store.NewTicket{Email: form.Email, Name: form.Name, Subject: form.Subject, Body: form.Body, Upload: in.Upload}, s.actor(r))
+	}
+	if status, errs := in.formErrors(err); status != 0 {
+		form.Errors = errs
+		s.render(w, r, status, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
 		return
 	}
 	if err != nil {
@@ -52,11 +56,12 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if t.Confirmed {
-		s.customer.Put(ctx, sessNotice, withRemoved(fmt.Sprintf("Thank you: request #%d is in. We will reply here and let you know by email.", t.ID), t.Redacted))
+		s.customer.Put(ctx, sessNotice, withRemoved(fmt.Sprintf("Thank you: request #%d is in. We will reply here and let you know by email.", t.ID), t.Redacted)+
+			strippedNotice(in.Upload.Files()))
 		http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 		return
 	}
-	if err := s.sendReceipt(r, form.Email, t); err != nil {
+	if err := s.sendReceipt(r, form.Email, t, strippedNotice(in.Upload.Files())); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -67,7 +72,7 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 // confirms it, and sets the session up for /verify: the address, a notice,
 // and the ticket to open afterwards. Past the address's mail for the hour
 // nothing is mailed, and the notice says so.
-func (s *Server) sendReceipt(r *http.Request, email string, t store.Ticket) error {
+func (s *Server) sendReceipt(r *http.Request, email string, t store.Ticket, files string) error {
 	ctx := r.Context()
 	id := t.ID
 	issued, err := s.db.IssueCode(ctx, store.CodeRequest{Email: email, Ticket: id}, s.actor(r))
@@ -90,7 +95,7 @@ func (s *Server) sendReceipt(r *http.Request, email string, t store.Ticket) erro
 		s.customer.Put(ctx, sessNext, ticketURL(id))
 	}
 	s.customer.Put(ctx, sessPending, email)
-	s.customer.Put(ctx, sessNotice, withRemoved(notice, t.Redacted))
+	s.customer.Put(ctx, sessNotice, withRemoved(notice, t.Redacted)+files)
 	return nil
 }
 
@@ -132,24 +137,32 @@ func (s *Server) renderTicket(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
-	t, err := withForm(r, s.ownTicket)
+	t, err := s.ownTicket(r)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	body := r.PostForm.Get("body")
-	m, err := s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body}, s.actor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		s.renderTicket(w, r, http.StatusUnprocessableEntity, t, body, verr.Fields)
+	in, err := s.readForm(w, r) // files too (web/upload.go)
+	defer in.discard(s)
+	if err != nil {
+		s.failForm(w, r, err)
+		return
+	}
+	body := in.Values.Get("body")
+	var m store.Message
+	if in.FileError == "" {
+		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body, Upload: in.Upload}, s.actor(r))
+	}
+	if status, errs := in.formErrors(err); status != 0 {
+		s.renderTicket(w, r, status, t, body, errs)
 		return
 	}
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	if m.Redacted != 0 {
-		s.customer.Put(r.Context(), sessNotice, withRemoved("Your reply is saved.", m.Redacted))
+	if files := strippedNotice(in.Upload.Files()); m.Redacted != 0 || files != "" {
+		s.customer.Put(r.Context(), sessNotice, withRemoved("Your reply is saved.", m.Redacted)+files)
 	}
 	http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 }

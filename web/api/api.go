@@ -44,6 +44,11 @@ type Config struct {
 	Delivery DeliveryPolicy
 
 	allowHosts string // --webhook-allow-hosts, split into AllowHosts by Validate
+
+	// AttachmentMaxSize is the largest file a message may carry
+	// (store.DefaultAttachmentMaxSize when zero); the web server sets it
+	// from its own attachment settings.
+	AttachmentMaxSize int64
 }
 
 func (c Config) withDefaults() Config {
@@ -99,7 +104,7 @@ type Hooks struct {
 	// Replied is called after a reply to ticket id (not an internal note)
 	// was stored, so that its customer is told by mail exactly as after a
 	// reply in the staff panel.
-	Replied func(r *http.Request, id int64, body string)
+	Replied func(r *http.Request, id int64, body string, files int)
 }
 
 // Handler serves the API. It is safe for concurrent use.
@@ -167,6 +172,7 @@ func routeTable() []route {
 		{"GET", "/api/v1/tickets/{id}", store.ScopeTicketsRead, (*Handler).ticketGet},
 		{"PATCH", "/api/v1/tickets/{id}", store.ScopeTicketsWrite, (*Handler).ticketUpdate},
 		{"POST", "/api/v1/tickets/{id}/messages", store.ScopeTicketsWrite, (*Handler).messageCreate},
+		{"GET", "/api/v1/tickets/{id}/attachments/{aid}", store.ScopeTicketsRead, (*Handler).attachmentGet},
 
 		// Customers.
 		{"GET", "/api/v1/customers/{id}", store.ScopeCustomersRead, (*Handler).customerGet},

@@ -82,7 +82,7 @@ func newTestAPI(t testing.TB, adjust ...func(*Config)) *testAPI {
 		},
 		Alerted:       func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() },
 		ExportSubject: a.exportSubject,
-		Replied: func(_ *http.Request, id int64, body string) {
+		Replied: func(_ *http.Request, id int64, body string, _ int) {
 			a.mu.Lock()
 			a.replied = append(a.replied, fmt.Sprintf("%d:%s", id, body))
 			a.mu.Unlock()
@@ -149,14 +149,19 @@ func (a *testAPI) api(method, path, token, body string, header ...string) respon
 
 // fixture is one of each resource, for filling path parameters.
 type fixture struct {
-	ticket, customer, webhook int64
-	slug                      string
+	ticket, customer, webhook, attachment int64
+	slug                                  string
 }
 
 func (a *testAPI) fixture() fixture {
 	a.t.Helper()
 	ctx := context.Background()
-	tk, err := a.db.CreateTicket(ctx, store.NewTicket{Email: "fixture-" + randText() + "@example.com", Name: "Fix Ture", Subject: "Fixture ticket", Body: "Fixture body."}, testAdmin)
+	up := a.db.NewUpload(0)
+	defer up.Discard(ctx)
+	if _, err := up.Add(ctx, "fixture.txt", strings.NewReader("Fixture file.")); err != nil {
+		a.t.Fatal(err)
+	}
+	tk, err := a.db.CreateTicket(ctx, store.NewTicket{Email: "fixture-" + randText() + "@example.com", Name: "Fix Ture", Subject: "Fixture ticket", Body: "Fixture body.", Upload: up}, testAdmin)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -168,7 +173,7 @@ func (a *testAPI) fixture() fixture {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	return fixture{ticket: tk.ID, customer: tk.CustomerID, webhook: h.ID, slug: slug}
+	return fixture{ticket: tk.ID, customer: tk.CustomerID, webhook: h.ID, slug: slug, attachment: up.Files()[0].ID}
 }
 
 // path fills a route path's parameters from the fixture.
@@ -181,6 +186,7 @@ func (f fixture) path(pattern string) string {
 		id = f.webhook
 	}
 	p := strings.ReplaceAll(pattern, "{id}", strconv.FormatInt(id, 10))
+	p = strings.ReplaceAll(p, "{aid}", strconv.FormatInt(f.attachment, 10))
 	return strings.ReplaceAll(p, "{slug}", f.slug)
 }
 

@@ -34,13 +34,14 @@ type ticketJSON struct {
 
 // messageJSON is a ticket message as the API shows it.
 type messageJSON struct {
-	ID         int64  `json:"id"`
-	TicketID   int64  `json:"ticket_id"`
-	AuthorType string `json:"author_type"`
-	AuthorID   *int64 `json:"author_id"`
-	Internal   bool   `json:"internal"`
-	Body       string `json:"body"`
-	CreatedAt  any    `json:"created_at"`
+	ID          int64            `json:"id"`
+	TicketID    int64            `json:"ticket_id"`
+	AuthorType  string           `json:"author_type"`
+	AuthorID    *int64           `json:"author_id"`
+	Internal    bool             `json:"internal"`
+	Body        string           `json:"body"`
+	Attachments []attachmentJSON `json:"attachments"`
+	CreatedAt   any              `json:"created_at"`
 }
 
 func newTicketJSON(t store.Ticket) ticketJSON {
@@ -64,7 +65,8 @@ func newTicketWithMessages(t store.Ticket, msgs []store.Message) ticketJSON {
 }
 
 func newMessageJSON(m store.Message) messageJSON {
-	out := messageJSON{ID: m.ID, TicketID: m.TicketID, AuthorType: m.AuthorType, Internal: m.Internal, Body: m.Body, CreatedAt: jsonTime(m.CreatedAt)}
+	out := messageJSON{ID: m.ID, TicketID: m.TicketID, AuthorType: m.AuthorType, Internal: m.Internal, Body: m.Body,
+		Attachments: newAttachmentsJSON(m.Attachments), CreatedAt: jsonTime(m.CreatedAt)}
 	if m.AuthorID != 0 {
 		out.AuthorID = &m.AuthorID
 	}
@@ -250,9 +252,10 @@ func (h *Handler) ticketUpdate(w http.ResponseWriter, r *http.Request, p *store.
 	httpx.WriteJSON(w, http.StatusOK, newTicketJSON(t))
 }
 
-// messageCreateRequest is the body of POST /tickets/{id}/messages. API
-// messages are staff replies (visible to the customer, who is told by
-// mail through the Replied hook) or, with internal, staff notes.
+// messageCreateRequest is the body of POST /tickets/{id}/messages (JSON,
+// or multipart/form-data with files: messageRequest). API messages are
+// staff replies (visible to the customer, who is told by mail through the
+// Replied hook) or, with internal, staff notes.
 type messageCreateRequest struct {
 	Body     string `json:"body"`
 	Internal bool   `json:"internal"`
@@ -264,18 +267,19 @@ func (h *Handler) messageCreate(w http.ResponseWriter, r *http.Request, p *store
 		h.ServeError(w, r, err)
 		return
 	}
-	var req messageCreateRequest
-	if err := decodeJSON(r, &req); err != nil {
+	req, up, err := h.messageRequest(w, r, id)
+	defer h.discard(up)
+	if err != nil {
 		h.ServeError(w, r, err)
 		return
 	}
-	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body}, h.actor(r, p))
+	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body, Upload: up}, h.actor(r, p))
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
 	}
 	if !req.Internal {
-		h.hooks.Replied(r, id, req.Body)
+		h.hooks.Replied(r, id, req.Body, len(m.Attachments))
 	}
 	h.webhooks.Wake()
 	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(id, 10))

@@ -74,6 +74,16 @@ func (s *Service) ExpireSessions(ctx context.Context) {
 	}
 }
 
+// PurgeUploads deletes files staged by uploads that never reached their
+// message (a crash or a cut connection). main runs it hourly.
+func (s *Service) PurgeUploads(ctx context.Context) {
+	if n, err := s.db.PurgeStagedAttachments(ctx); err != nil {
+		s.log.Error("purge staged attachments", "err", err)
+	} else if n > 0 {
+		s.log.Info("staged attachments purged", "count", n)
+	}
+}
+
 // PeriodicCheckpoint signs a periodic checkpoint; a failure is logged (and
 // a broken log alerted, see Checkpoint).
 func (s *Service) PeriodicCheckpoint(ctx context.Context) {
