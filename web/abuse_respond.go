@@ -85,8 +85,8 @@ func (s *Server) abuseRecord(r *http.Request, ev security.Event) bool {
 	if !ip.IsValid() || s.abuse.isExempt(ip) {
 		return false
 	}
-	key := s.abuse.keys.get(clientKey(ip))
-	act, ok := s.abuse.guard.Record(key, ev)
+	k := clientKey(ip)
+	act, ok := s.abuse.guard.Record(string(k[:]), ev)
 	if !ok {
 		return false
 	}

@@ -36,7 +36,8 @@ func (s *Server) allowCode(r *http.Request, perClient, perAddr *security.Limiter
 	if !ip.IsValid() || s.abuse.isExempt(ip) {
 		return true, 0
 	}
-	if ok, wait := perClient.Allow(s.abuse.keys.get(clientKey(ip))); !ok {
+	k := clientKey(ip)
+	if ok, wait := perClient.Allow(string(k[:])); !ok {
 		s.abuseRecord(r, security.Event{Kind: security.EventLimited})
 		return false, wait
 	}
