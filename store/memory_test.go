@@ -1,0 +1,75 @@
+package store_test
+
+import (
+	"database/sql"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"safedesk/store"
+)
+
+// TestConnectionMemoryBounded: every connection, the writer and each
+// reader, has a bounded page cache, no memory-mapped I/O and a WAL that is
+// checkpointed and cut back.
+func TestConnectionMemoryBounded(t *testing.T) {
+	db, _ := newTestDB(t)
+	reader, err := sql.Open("sqlite", store.DSN(filepath.Join(filepath.Dir(db.Path()), "safedesk.db"), true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	for name, conn := range map[string]*sql.DB{"writer": db.Writer(), "reader": reader} {
+		for _, tc := range []struct{ pragma, want string }{
+			{"cache_size", "-2000"},
+			{"mmap_size", "0"},
+			{"wal_autocheckpoint", "1000"},
+			{"journal_size_limit", "16777216"},
+		} {
+			var got string
+			if err := conn.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+				t.Fatalf("%s: %s: %v", name, tc.pragma, err)
+			}
+			if got != tc.want {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", name, tc.pragma, got, tc.want)
+			}
+		}
+	}
+}
+
+// TestDataKeyCacheBounded: unwrapped customer keys are cached up to a cap,
+// whatever the number of customers, and a key that has left the cache
+// still opens its customer's data.
+func TestDataKeyCacheBounded(t *testing.T) {
+	db, _ := newTestDB(t)
+	if _, most := db.KeyCache(); most < 9_900 || most > 10_000 {
+		t.Errorf("the cache holds %d keys, want 10000 at most (and not much less)", most)
+	}
+	db.SetKeyCache(16)
+	ctx := t.Context()
+	var ids []int64
+	for i := range 100 {
+		tk, err := db.CreateTicket(ctx, store.NewTicket{Email: "c" + strconv.Itoa(i) + "@example.com", Name: "Customer " + strconv.Itoa(i),
+			Subject: "Order " + strconv.Itoa(i) + " is late", Body: "Where is my order?"}, store.SystemActor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, tk.ID)
+	}
+	if n, _ := db.KeyCache(); n > 16 {
+		t.Errorf("%d keys cached after 100 customers, want at most 16", n)
+	}
+	for i, id := range ids {
+		tk, err := db.GetTicket(ctx, id)
+		if err != nil || tk.Subject != "Order "+strconv.Itoa(i)+" is late" {
+			t.Fatalf("ticket %d: %q, %v; want its subject back", id, tk.Subject, err)
+		}
+		c, err := db.GetCustomer(ctx, tk.CustomerID)
+		if err != nil || c.Email != "c"+strconv.Itoa(i)+"@example.com" {
+			t.Fatalf("customer of ticket %d: %q, %v; want its address back", id, c.Email, err)
+		}
+	}
+	if n, _ := db.KeyCache(); n > 16 {
+		t.Errorf("%d keys cached after reading 100 customers, want at most 16", n)
+	}
+}
