@@ -42,8 +42,8 @@ func TestConnectionMemoryBounded(t *testing.T) {
 // still opens its customer's data.
 func TestDataKeyCacheBounded(t *testing.T) {
 	db, _ := newTestDB(t)
-	if _, most := db.KeyCache(); most < 9_900 || most > 10_000 {
-		t.Errorf("the cache holds %d keys, want 10000 at most (and not much less)", most)
+	if _, most := db.KeyCache(); most < 4000 || most > 4096 {
+		t.Errorf("the cache holds %d keys, want 4096 at most (and not much less)", most)
 	}
 	db.SetKeyCache(16)
 	ctx := t.Context()
