@@ -20,7 +20,7 @@ const DefaultMaxKeys = 100_000
 type LimitConfig struct {
 	Rate    float64 // tokens added per second; must be positive
 	Burst   int     // bucket size; at least 1
-	MaxKeys int     // keys kept before the least useful are dropped; 0 means DefaultMaxKeys
+	MaxKeys int     // keys kept; beyond, the least recently used go; 0 means DefaultMaxKeys
 }
 
 // The defaults below assume every request is counted, static assets

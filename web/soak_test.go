@@ -31,12 +31,12 @@ const soakMaxRSS = 100 << 20
 // succeed, and the server process's resident memory, now (VmRSS) and at its
 // peak (VmHWM), must stay under 100 MB.
 //
-// It runs in full unless -short, where the counts are a tenth: the full
-// run takes about four minutes on two shared cores, nearly all of it
-// spent serving (a ticket write costs about a millisecond of the one
-// writer), and only the full counts go past every cap (100,000 keys per
-// client limiter and anomaly detector, 10,000 data keys) enough times to
-// show that memory stays flat.
+// It runs in full unless -short, where the counts are a tenth. The full
+// run is long for a test (about 100 s of CPU, four minutes of wall time on
+// two cores that other work shares; most of it the one writer, at about a
+// millisecond a ticket), but only the full counts go past every cap
+// (100,000 keys in the anomaly detector and each limiter, 4,096 data keys)
+// enough times to show that memory stays flat, so CI runs it in full.
 func TestServeMemoryBounded(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads the server's memory from /proc")
