@@ -32,11 +32,12 @@ const soakMaxRSS = 100 << 20
 // peak (VmHWM), must stay under 100 MB.
 //
 // It runs in full unless -short, where the counts are a tenth. The full
-// run is long for a test (about 100 s of CPU, four minutes of wall time on
-// two cores that other work shares; most of it the one writer, at about a
-// millisecond a ticket), but only the full counts go past every cap
-// (100,000 keys in the anomaly detector and each limiter, 4,096 data keys)
-// enough times to show that memory stays flat, so CI runs it in full.
+// run is long for a test (about three CPU-minutes, server and load
+// together, and four minutes of wall time on two cores that other work
+// shares; the writes alone are a millisecond each on the one writer), but
+// only the full counts go past every cap (100,000 keys in the anomaly
+// detector and each limiter, 4,096 data keys) enough times to show that
+// memory stays flat, so CI runs it in full.
 func TestServeMemoryBounded(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads the server's memory from /proc")
