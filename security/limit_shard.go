@@ -76,10 +76,9 @@ func newKeyedState[V keyedEntry](maxKeys int) keyedState[V] {
 	return keyedState[V]{lru: NewLRU[stateKey, V](maxKeys)}
 }
 
-// lock returns k's shard, locked. A stateKey is already uniformly random,
-// so its first word picks the shard.
+// lock returns k's shard, locked.
 func (s keyedState[V]) lock(k stateKey) *lruShard[stateKey, V] {
-	sh := &s.lru.shards[k[0]&s.lru.mask]
+	sh := s.lru.shard(k)
 	sh.mu.Lock()
 	return sh
 }
