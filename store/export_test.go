@@ -41,3 +41,6 @@ func WALPages(ctx context.Context, w *sql.DB, fn func() error) (int, error) {
 func (db *DB) WALPages(ctx context.Context, fn func() error) (int, error) {
 	return WALPages(ctx, db.write, fn)
 }
+
+// ReaderDSN is the connection string of a reader of the database at path.
+func ReaderDSN(path string) string { return dsn(path, true) }

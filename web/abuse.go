@@ -93,7 +93,6 @@ type abuse struct {
 	exempt      []netip.Prefix
 	cookies     []string // names of the session cookies
 	seed        maphash.Seed
-	keys        keyIntern
 
 	traffic   *monitor.Traffic // counts per minute, which the monitor stores
 	share     exemptShare
@@ -130,7 +129,6 @@ func newAbuse(cfg AbuseConfig, now func() time.Time, traffic *monitor.Traffic, c
 		cookies:     cookies,
 		seed:        maphash.MakeSeed(),
 	}
-	a.keys.init()
 	return a
 }
 
@@ -155,7 +153,8 @@ func (s *Server) restoreBlocks(ctx context.Context) error {
 			s.log.Warn("a stored block names no client address; not restored", "client", b.Client, "err", err)
 			continue
 		}
-		restore = append(restore, security.Block{Client: s.abuse.keys.get(clientKey(addr)), Until: b.Until, Reason: b.Reason, Level: b.Level})
+		k := clientKey(addr)
+		restore = append(restore, security.Block{Client: string(k[:]), Until: b.Until, Reason: b.Reason, Level: b.Level})
 	}
 	s.abuse.guard.Restore(restore)
 	return nil
@@ -187,7 +186,7 @@ func (s *Server) abuseCheck(next http.Handler) http.Handler {
 			a.traffic.Served(s.db.Now(), serveStatus(w, r, next))
 			return
 		}
-		key := ri.key
+		key := string(ri.key[:])
 		if d := a.guard.Check(key); !d.Allow && !s.signedInStaff(r) {
 			if !d.Blocked {
 				// Over the throttle: a client that keeps ignoring 429s
@@ -209,7 +208,8 @@ func (s *Server) abuseCheck(next http.Handler) http.Handler {
 				return
 			}
 			if v, ok := sessionCookie(r, a.cookies); ok {
-				if ok, wait := a.session.Allow(a.keys.get(a.sessionKey(v))); !ok {
+				sk := a.sessionKey(v)
+				if ok, wait := a.session.Allow(string(sk[:])); !ok {
 					s.rateLimited(w, r, key, wait)
 					return
 				}

@@ -96,7 +96,7 @@ func (s *Server) abuseRecord(r *http.Request, ev security.Event) bool {
 	if ri.exempt {
 		return false
 	}
-	act, ok := s.abuse.guard.Record(ri.key, ev)
+	act, ok := s.abuse.guard.Record(string(ri.key[:]), ev)
 	if !ok {
 		return false
 	}

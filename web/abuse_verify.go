@@ -34,7 +34,7 @@ func (s *Server) allowCodeCheck(r *http.Request, email string) (bool, time.Durat
 }
 
 func (s *Server) allowCode(r *http.Request, perClient, perAddr *security.Limiter, email string) (bool, time.Duration) {
-	if ok, wait := perAddr.Allow(string(s.db.EmailIndex(email)) + info(r).key); !ok {
+	if ok, wait := perAddr.Allow(string(s.db.EmailIndex(email)) + string(info(r).key[:])); !ok {
 		s.abuseRecord(r, security.Event{Kind: security.EventLimited})
 		return false, wait
 	}

@@ -58,10 +58,10 @@ func (s *Server) resolveClient(r *http.Request, ri *reqInfo) {
 	ri.ip, ri.hop, ri.unread = f.ip, f.hop, f.unread
 	switch {
 	case f.ip.IsValid():
-		ri.key = a.keys.get(clientKey(f.ip))
+		ri.key = clientKey(f.ip)
 		ri.exempt = !f.proxyOnly && a.isExempt(f.ip)
 	default: // an unreadable hop, or a connection without an address
-		ri.key = a.keys.get(hopKey(f.hop))
+		ri.key = hopKey(f.hop)
 	}
 }
 
@@ -175,7 +175,7 @@ func (ri *reqInfo) clientLabel() string {
 // allow takes a token from l for the client of ri. An exempt client is
 // counted but never refused.
 func (ri *reqInfo) allow(l *security.Limiter) (bool, time.Duration) {
-	ok, wait := l.Allow(ri.key)
+	ok, wait := l.Allow(string(ri.key[:]))
 	if ri.exempt {
 		return true, 0
 	}
@@ -185,7 +185,7 @@ func (ri *reqInfo) allow(l *security.Limiter) (bool, time.Duration) {
 // apiClient is the client decision as the API takes it (api.Hooks).
 func apiClient(r *http.Request) api.Client {
 	ri := info(r)
-	return api.Client{Addr: ri.ip, Label: ri.clientLabel(), Key: ri.key, Exempt: ri.exempt}
+	return api.Client{Addr: ri.ip, Label: ri.clientLabel(), Key: string(ri.key[:]), Exempt: ri.exempt}
 }
 
 // forwardWatch notices a reverse proxy on this host that --trusted-proxies

@@ -143,7 +143,7 @@ func TestTrustedProxyRequestsNotExempt(t *testing.T) {
 		r.Header.Set("X-Forwarded-For", xff)
 		ri := &reqInfo{}
 		s.resolveClient(r, ri)
-		if ri.exempt || ri.key == "" {
+		if ri.exempt || ri.key == ([16]byte{}) {
 			t.Errorf("X-Forwarded-For %q: exempt %v, key %q", xff, ri.exempt, ri.key)
 		}
 	}

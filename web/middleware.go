@@ -27,7 +27,7 @@ type reqInfo struct {
 	ip     netip.Addr
 	hop    string
 	unread bool
-	key    string
+	key    [16]byte
 	exempt bool
 
 	session bool         // the customer session is loaded

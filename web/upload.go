@@ -203,7 +203,7 @@ func (s *Server) scanUploadFields(w http.ResponseWriter, r *http.Request, values
 		return false
 	}
 	sig, ok := scanValues(values)
-	return ok && s.abuseFinding(w, r, s.abuse.keys.get(clientKey(ip)), security.Event{Kind: security.EventPayload, Sig: sig})
+	return ok && s.abuseFinding(w, r, string(info(r).key[:]), security.Event{Kind: security.EventPayload, Sig: sig})
 }
 
 // strippedNotice tells the person which photos lost their hidden location

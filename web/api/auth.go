@@ -19,9 +19,13 @@ type limits struct {
 	failures *security.Limiter // failed authentications per client (Client.Key)
 	policy   string            // the RateLimit-Policy header value
 
-	mu      sync.Mutex
-	alerted map[int64]time.Time // token id → last address-refusal alert
+	mu      sync.Mutex                      // makes firstAlert's check and note one step
+	alerted *security.LRU[int64, time.Time] // token id → last address-refusal alert
 }
+
+// alertedTokens bounds the tokens whose last address alert is remembered;
+// beyond it the least recently alerted is forgotten (and may alert again).
+const alertedTokens = 10_000
 
 // failureLimit bounds failed authentications per client address: 20 at
 // once, then one every 6 seconds. Beyond it the answer is 429, without a
@@ -34,7 +38,7 @@ func newLimits(rate float64, burst int) *limits {
 		caller:   security.LimitConfig{Rate: rate, Burst: burst}.NewLimiter(nil),
 		failures: failureLimit.NewLimiter(nil),
 		policy:   fmt.Sprintf(`"caller";q=%d;w=%d`, burst, window),
-		alerted:  map[int64]time.Time{},
+		alerted:  security.NewLRU[int64, time.Time](alertedTokens),
 	}
 }
 
@@ -145,12 +149,9 @@ func (h *Handler) alertTokenAddress(r *http.Request, p store.Principal) {
 func (l *limits) firstAlert(token int64, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if last, seen := l.alerted[token]; seen && now.Sub(last) < time.Hour {
+	if last, seen := l.alerted.Get(token); seen && now.Sub(last) < time.Hour {
 		return false
 	}
-	if len(l.alerted) > 10000 {
-		clear(l.alerted)
-	}
-	l.alerted[token] = now
+	l.alerted.Put(token, now)
 	return true
 }
