@@ -49,6 +49,7 @@ func (db *DB) UpdateTicket(ctx context.Context, id int64, u TicketUpdate, a Acto
 		var status, priority string
 		var assignee int64
 		err := tx.QueryRowContext(ctx, "SELECT status, priority, COALESCE(assignee_id, 0) FROM tickets WHERE id = ?", id).Scan(&status, &priority, &assignee)
+		from := status
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -86,7 +87,17 @@ func (db *DB) UpdateTicket(ctx context.Context, id int64, u TicketUpdate, a Acto
 			status, priority, assigneeArg, nanos(db.now()), id); err != nil {
 			return fmt.Errorf("store: update ticket: %w", err)
 		}
-		return db.appendAudit(ctx, tx, a, "ticket.updated", TicketTarget(id), map[string]any{"changed": changed})
+		if err := db.ticketMoved(ctx, tx, id, from, status); err != nil {
+			return err
+		}
+		if err := db.refreshDue(ctx, tx, id); err != nil {
+			return err
+		}
+		details := map[string]any{"changed": changed}
+		if slices.Contains(changed, "assignee") {
+			details["assignee"] = assignee // by id: who to notify (web/notify)
+		}
+		return db.appendAudit(ctx, tx, a, "ticket.updated", TicketTarget(id), details)
 	})
 	if err != nil {
 		return Ticket{}, nil, err
