@@ -39,6 +39,7 @@ import (
 	"safedesk/web/api"
 	"safedesk/web/mail"
 	"safedesk/web/monitor"
+	"safedesk/web/notify"
 )
 
 func main() {
@@ -169,6 +170,7 @@ type Config struct {
 	API      api.Config          // API rate limit, webhook hosts exempt from the SSRF checks
 	Backup   backup.Options      // schedule, ladder, copy, identity or passphrase, drill
 	TLS      web.TLSOptions      // HTTPS served here: certificate files or ACME
+	Notify   notify.Options      // staff notifications: due-time warning, daily digest
 
 	baseURL *url.URL
 }
@@ -181,7 +183,7 @@ func defaultConfig() Config {
 		Data: "data", Addr: "127.0.0.1:8080", Product: "safedesk", MasterKeyFile: os.Getenv("SAFEDESK_MASTER_KEY_FILE"),
 		SMTPAuth: mail.Credentials{Password: os.Getenv("SAFEDESK_SMTP_PASSWORD")},
 		Sessions: web.DefaultSessionOptions(), Security: web.DefaultSecurityOptions(), Privacy: web.DefaultPrivacyConfig(),
-		Chat: web.DefaultChatOptions(), API: api.DefaultConfig(), Backup: backup.DefaultOptions(),
+		Chat: web.DefaultChatOptions(), API: api.DefaultConfig(), Backup: backup.DefaultOptions(), Notify: notify.DefaultOptions(),
 	}
 }
 
@@ -203,6 +205,7 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	c.API.Flags(fs)
 	c.Backup.Flags(fs)
 	c.TLS.Flags(fs)
+	c.Notify.Flags(fs)
 	return fs
 }
 
@@ -238,7 +241,7 @@ func (c *Config) Validate() error {
 	if c.SMTP != "" && c.MailFrom == "" {
 		return usageError{"--mail-from is required with --smtp"}
 	}
-	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate} {
+	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Notify.Validate} {
 		if err := validate(); err != nil {
 			return asUsage(err)
 		}
@@ -387,7 +390,9 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks()); err != nil {
+	cfg.Notify.Site = mail.Site{Product: wcfg.Product, BaseURL: cfg.baseURL}
+	staffMail := notify.New(db, outbox, log, cfg.Notify)
+	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks(), staffMail); err != nil {
 		return err
 	}
 	defer mon.Shutdown() // after the scheduler stops: last counts, shutdown checkpoint
@@ -460,11 +465,11 @@ func (b backupMailer) Send(ctx context.Context, to, subject, text string) error 
 
 // scheduleServer adds the server's background jobs to sched: traffic counts
 // and alerts every minute, the audit checkpoint, expired sessions, the chat
-// sweep, webhook delivery, and retention on its schedule and once a minute
+// sweep, webhook delivery, staff notifications and their digest, and retention on its schedule and once a minute
 // after start (so that a server restarted daily still applies it). Only
 // retention stops with ctx; the others finish their round, and the
 // scheduler waits for them at shutdown.
-func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *monitor.Service, hooks *api.Deliverer) error {
+func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *monitor.Service, hooks *api.Deliverer, staffMail *notify.Service) error {
 	bg := context.Background()
 	retention := func() { mon.ApplyRetention(ctx) }
 	sched.Schedule(monitor.Once(time.Now().Add(time.Minute)), cron.FuncJob(retention))
@@ -479,6 +484,8 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *moni
 		{"@every 30s", func() { mon.SweepChats(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
 		{"@every 5s", func() { hooks.Deliver(bg) }},   // retries; new events are sent at once
 		{"@hourly", func() { hooks.Housekeep(bg) }},
+		{"@every 1m", func() { staffMail.Run(bg) }}, // staff notifications, grouped per minute
+		{cfg.Notify.DigestSchedule, func() { staffMail.Digest(bg) }},
 		{cfg.Privacy.Schedule, retention},
 	} {
 		if _, err := sched.AddFunc(j.spec, j.job); err != nil {

@@ -137,7 +137,7 @@ func (db *DB) SearchTickets(ctx context.Context, f TicketFilter, q string) ([]Ti
 		}
 		for _, t := range batch {
 			scanned++
-			f.Before = t.ID
+			f.moveTo(t.ID)
 			if strings.Contains(strings.ToLower(t.Subject), needle) {
 				out = append(out, t)
 				if len(out) == want {
@@ -149,7 +149,7 @@ func (db *DB) SearchTickets(ctx context.Context, f TicketFilter, q string) ([]Ti
 			return out, 0, nil
 		}
 	}
-	return out, f.Before, nil
+	return out, f.cursorID(), nil
 }
 
 const searchScanCap = 2000

@@ -68,6 +68,23 @@ func (db *DB) workdayFilter(f TicketFilter, where []string, args []any) ([]strin
 	return where, args, " ORDER BY t.due_at, t.id"
 }
 
+// moveTo sets f's cursor to the ticket with this id, for the next batch.
+func (f *TicketFilter) moveTo(id int64) {
+	if f.ByDue {
+		f.After = id
+	} else {
+		f.Before = id
+	}
+}
+
+// cursorID is f's cursor: the ticket the next batch starts after.
+func (f TicketFilter) cursorID() int64 {
+	if f.ByDue {
+		return f.After
+	}
+	return f.Before
+}
+
 // nullTime scans a nullable Unix-nanosecond column into a time.Time, zero
 // for NULL.
 type nullTime time.Time
