@@ -85,7 +85,7 @@ func (s *Server) adminMyNotificationsPost(w http.ResponseWriter, r *http.Request
 	me := s.currentStaff(r)
 	deliver := map[string]string{}
 	for _, e := range store.NotifyEvents {
-		if _, ok := notifyChoice(me.Role, e); ok {
+		if _, ok := notifyChoice(me.Role, e); ok && r.PostForm.Has(e) {
 			deliver[e] = r.PostForm.Get(e)
 		}
 	}
