@@ -32,7 +32,9 @@ func line(staff int64, event string, id int64) string {
 	return strconv.FormatInt(staff, 10) + " " + event + " " + strconv.FormatInt(id, 10)
 }
 
-func actorOf(id int64) store.Actor { return store.Actor{Type: store.ActorStaff, ID: strconv.FormatInt(id, 10)} }
+func actorOf(id int64) store.Actor {
+	return store.Actor{Type: store.ActorStaff, ID: strconv.FormatInt(id, 10)}
+}
 
 func TestNotifications(t *testing.T) {
 	db, clk := newTestDB(t)
