@@ -359,7 +359,10 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	case f.Assignee > 0:
 		where, args = append(where, "t.assignee_id = ?"), append(args, f.Assignee)
 	}
-	where, args, order := db.workdayFilter(f, where, args)
+	where, args, order, err := db.workdayFilter(ctx, f, where, args)
+	if err != nil {
+		return nil, err
+	}
 	q := ticketSelect
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

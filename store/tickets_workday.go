@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -41,15 +43,13 @@ func (db *DB) messageMoved(ctx context.Context, tx *sql.Tx, id int64, m NewMessa
 // workdayFilter adds the conditions of f's tag and due filters to where and
 // args and returns the ORDER BY clause: newest first, or soonest due first
 // (only tickets with a due time).
-func (db *DB) workdayFilter(f TicketFilter, where []string, args []any) ([]string, []any, string) {
+func (db *DB) workdayFilter(ctx context.Context, f TicketFilter, where []string, args []any) ([]string, []any, string, error) {
 	if f.Tag != "" {
-		t, problem := NormalizeTag(f.Tag)
-		if problem != "" {
-			where = append(where, "0")
-		} else {
-			where = append(where, "t.id IN (SELECT tt.ticket_id FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE g.label_index = ?)")
-			args = append(args, db.tagIndex(t))
+		cond, arg, err := db.tagCondition(ctx, f.Tag, f.ByDue)
+		if err != nil {
+			return nil, nil, "", err
 		}
+		where, args = append(where, cond), append(args, arg...)
 	}
 	if !f.DueBy.IsZero() {
 		where, args = append(where, "t.due_at <= ?"), append(args, nanos(f.DueBy))
@@ -58,14 +58,45 @@ func (db *DB) workdayFilter(f TicketFilter, where []string, args []any) ([]strin
 		if f.Before > 0 {
 			where, args = append(where, "t.id < ?"), append(args, f.Before)
 		}
-		return where, args, " ORDER BY t.id DESC"
+		return where, args, " ORDER BY t.id DESC", nil
 	}
 	where = append(where, "t.due_at IS NOT NULL")
 	if f.After > 0 {
 		where = append(where, "(t.due_at, t.id) > (SELECT due_at, id FROM tickets WHERE id = ?)")
 		args = append(args, f.After)
 	}
-	return where, args, " ORDER BY t.due_at, t.id"
+	return where, args, " ORDER BY t.due_at, t.id", nil
+}
+
+// manyTagged is how many tickets a tag must carry before the queue sorted
+// by due time walks the due index and skips the others, rather than sort
+// all the tagged ones.
+const manyTagged = 1000
+
+// tagCondition is the condition of the tickets carrying label: none when no
+// ticket does. Sorted by due time, a label many tickets carry is checked
+// against the due index in order ("+t.id" keeps SQLite from fetching and
+// sorting every tagged ticket first), which stops at the first page; one
+// few carry is looked up and sorted.
+func (db *DB) tagCondition(ctx context.Context, label string, byDue bool) (string, []any, error) {
+	t, problem := NormalizeTag(label)
+	if problem != "" {
+		return "0", nil, nil
+	}
+	var id, n int64
+	err := db.read.QueryRowContext(ctx, "SELECT id, (SELECT COUNT(*) FROM ticket_tags WHERE tag_id = tags.id) FROM tags WHERE label_index = ?",
+		db.tagIndex(t)).Scan(&id, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "0", nil, nil
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("store: tag filter: %w", err)
+	}
+	cond := "t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag_id = ?)"
+	if byDue && n >= manyTagged {
+		cond = "+" + cond
+	}
+	return cond, []any{id}, nil
 }
 
 // moveTo sets f's cursor to the ticket with this id, for the next batch.

@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"safedesk/security"
+	"safedesk/store"
 )
 
 // staffMail runs the notification job and returns the mail it sent, by
@@ -187,5 +189,38 @@ func TestRefusedMailShowsOnTheStaffPage(t *testing.T) {
 	env.wait()
 	if got := owner.get("/admin/staff").body; strings.Contains(got, `data-testid="mail-problem"`) {
 		t.Error("a delivered mail left the problem shown")
+	}
+}
+
+// TestChatWaitingAndDueSoonMails: a person who chose them hears of a chat
+// waiting for a person and of a due time about to be missed, once each.
+func TestChatWaitingAndDueSoonMails(t *testing.T) {
+	env := newTestServer(t)
+	agent, st := env.availableAgent()
+	if r := agent.post("/admin/me/notifications", url.Values{"chat_waiting": {"now"}, "due_soon": {"now"}, "new_ticket": {"off"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("choices: %d", r.status)
+	}
+	if _, err := env.db.SetDueTargets(context.Background(), store.DueTargets{"normal": {FirstResponse: 90 * time.Minute}}, store.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	env.drain()
+	c := env.chatter()
+	c.ask("my kettle leaks")
+	c.htmx("/chat/handoff", url.Values{})
+	tk, err := env.db.CreateTicket(context.Background(), store.NewTicket{Email: "x@example.org", Subject: "Due", Body: "x"}, store.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := env.staffMail()[st.Email]
+	if len(got) != 1 || !strings.Contains(got[0].Text, "A chat is waiting for a person: ") || strings.Contains(got[0].Text, "kettle") {
+		t.Fatalf("chat mail: %+v", got)
+	}
+	env.clock.advance(45 * time.Minute) // due in 45 minutes: within the hour's warning
+	got = env.staffMail()[st.Email]
+	if len(got) != 1 || !strings.Contains(got[0].Text, "Ticket #"+itoa(tk.ID)) || !strings.Contains(got[0].Text, "is due") {
+		t.Fatalf("due mail: %+v", got)
+	}
+	if again := env.staffMail(); len(again) != 0 {
+		t.Errorf("warned twice: %v", again)
 	}
 }
