@@ -164,27 +164,26 @@ func (db *DB) tagTicket(ctx context.Context, tx *sql.Tx, id int64, c TagChange) 
 		return false, fmt.Errorf("store: tag ticket: %w", notFound(err))
 	}
 	did := false
-	for _, label := range c.Remove {
-		tag, err := db.tagID(ctx, tx, label)
-		if err != nil {
-			return false, err
+	for _, op := range []struct {
+		labels []string
+		tag    func(string) (int64, error)
+		q      string
+		sign   int
+	}{
+		{c.Remove, func(l string) (int64, error) { return db.tagID(ctx, tx, l) }, "DELETE FROM ticket_tags WHERE tag_id = ? AND ticket_id = ?", -1},
+		{c.Add, func(l string) (int64, error) { return db.ensureTag(ctx, tx, l) }, "INSERT OR IGNORE INTO ticket_tags (tag_id, ticket_id) VALUES (?, ?)", 1},
+	} {
+		for _, label := range op.labels {
+			tag, err := op.tag(label)
+			if err != nil {
+				return false, err
+			}
+			n, err := changed(tx.ExecContext(ctx, op.q, tag, id))
+			if err != nil {
+				return false, fmt.Errorf("store: tag ticket: %w", err)
+			}
+			count, did = count+op.sign*int(n), did || n > 0
 		}
-		n, err := changed(tx.ExecContext(ctx, "DELETE FROM ticket_tags WHERE tag_id = ? AND ticket_id = ?", tag, id))
-		if err != nil {
-			return false, fmt.Errorf("store: untag ticket: %w", err)
-		}
-		count, did = count-int(n), did || n > 0
-	}
-	for _, label := range c.Add {
-		tag, err := db.ensureTag(ctx, tx, label)
-		if err != nil {
-			return false, err
-		}
-		n, err := changed(tx.ExecContext(ctx, "INSERT OR IGNORE INTO ticket_tags (tag_id, ticket_id) VALUES (?, ?)", tag, id))
-		if err != nil {
-			return false, fmt.Errorf("store: tag ticket: %w", err)
-		}
-		count, did = count+int(n), did || n > 0
 	}
 	if count > MaxTagsPerTicket {
 		return false, &ValidationError{Fields: map[string]string{"tags": fmt.Sprintf("Ticket #%d would carry more than %d tags.", id, MaxTagsPerTicket)}}
