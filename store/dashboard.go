@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -72,9 +73,28 @@ func (db *DB) TeamStats(ctx context.Context, days int) (TeamStats, error) {
 		}
 		return agents[id]
 	}
-	from, end := nanos(st.From), nanos(st.To)
-	err := db.eachRow(ctx, `SELECT channel, created_at, COALESCE(assignee_id, 0), first_response_at - opened_at FROM tickets
-		WHERE created_at >= ? AND created_at < ?`, []any{from, end}, func(scan func(...any) error) error {
+	for _, step := range []func(context.Context, *TeamStats, func(int64) *AgentStats, time.Time) error{db.statsCreated, db.statsSolved, db.statsBacklog} {
+		if err := step(ctx, &st, agent, now); err != nil {
+			return TeamStats{}, err
+		}
+	}
+	slices.Sort(st.FirstResponse)
+	slices.Sort(st.Resolution)
+	for _, a := range agents {
+		slices.Sort(a.FirstResponse)
+		slices.Sort(a.Resolution)
+		st.Agents = append(st.Agents, *a)
+	}
+	slices.SortFunc(st.Agents, func(a, b AgentStats) int { return cmp.Compare(a.StaffID, b.StaffID) })
+	return st, nil
+}
+
+// statsCreated counts the tickets created in the window by day, channel and
+// assignee, with their first-response times.
+func (db *DB) statsCreated(ctx context.Context, st *TeamStats, agent func(int64) *AgentStats, _ time.Time) error {
+	from := nanos(st.From)
+	return db.eachRow(ctx, `SELECT channel, created_at, COALESCE(assignee_id, 0), first_response_at - opened_at FROM tickets
+		WHERE created_at >= ? AND created_at < ?`, []any{from, nanos(st.To)}, func(scan func(...any) error) error {
 		var channel string
 		var created, assignee int64
 		var first *int64
@@ -92,11 +112,13 @@ func (db *DB) TeamStats(ctx context.Context, days int) (TeamStats, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return TeamStats{}, err
-	}
-	err = db.eachRow(ctx, `SELECT COALESCE(assignee_id, 0), solved_at - created_at FROM tickets WHERE solved_at >= ? AND solved_at < ?`,
-		[]any{from, end}, func(scan func(...any) error) error {
+}
+
+// statsSolved takes the tickets solved or closed in the window, with the
+// time from their creation.
+func (db *DB) statsSolved(ctx context.Context, st *TeamStats, agent func(int64) *AgentStats, _ time.Time) error {
+	return db.eachRow(ctx, `SELECT COALESCE(assignee_id, 0), solved_at - created_at FROM tickets WHERE solved_at >= ? AND solved_at < ?`,
+		[]any{nanos(st.From), nanos(st.To)}, func(scan func(...any) error) error {
 			var assignee, took int64
 			if err := scan(&assignee, &took); err != nil {
 				return err
@@ -106,33 +128,21 @@ func (db *DB) TeamStats(ctx context.Context, days int) (TeamStats, error) {
 			st.Resolution, a.Resolution = append(st.Resolution, time.Duration(took)), append(a.Resolution, time.Duration(took))
 			return nil
 		})
-	if err != nil {
-		return TeamStats{}, err
-	}
-	err = db.eachRow(ctx, "SELECT created_at, COALESCE(assignee_id, 0) FROM tickets WHERE status IN ('open', 'pending')", nil,
+}
+
+// statsBacklog groups the tickets open or pending now by age.
+func (db *DB) statsBacklog(ctx context.Context, st *TeamStats, agent func(int64) *AgentStats, now time.Time) error {
+	return db.eachRow(ctx, "SELECT created_at, COALESCE(assignee_id, 0) FROM tickets WHERE status IN ('open', 'pending')", nil,
 		func(scan func(...any) error) error {
 			var created, assignee int64
 			if err := scan(&created, &assignee); err != nil {
 				return err
 			}
-			age := now.Sub(fromNanos(created))
-			i, _ := slices.BinarySearch(BacklogAges, age)
+			i, _ := slices.BinarySearch(BacklogAges, now.Sub(fromNanos(created)))
 			st.Backlog[i]++
 			agent(assignee).Backlog++
 			return nil
 		})
-	if err != nil {
-		return TeamStats{}, err
-	}
-	slices.Sort(st.FirstResponse)
-	slices.Sort(st.Resolution)
-	for _, a := range agents {
-		slices.Sort(a.FirstResponse)
-		slices.Sort(a.Resolution)
-		st.Agents = append(st.Agents, *a)
-	}
-	slices.SortFunc(st.Agents, func(a, b AgentStats) int { return int(a.StaffID - b.StaffID) })
-	return st, nil
 }
 
 // eachRow runs q on the reader pool and calls fn with each row's scanner.

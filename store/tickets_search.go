@@ -93,11 +93,7 @@ func (db *DB) UpdateTicket(ctx context.Context, id int64, u TicketUpdate, a Acto
 		if err := db.refreshDue(ctx, tx, id); err != nil {
 			return err
 		}
-		details := map[string]any{"changed": changed}
-		if slices.Contains(changed, "assignee") {
-			details["assignee"] = assignee // by id: who to notify (web/notify)
-		}
-		return db.appendAudit(ctx, tx, a, "ticket.updated", TicketTarget(id), details)
+		return db.appendAudit(ctx, tx, a, "ticket.updated", TicketTarget(id), updateDetails(changed, assignee))
 	})
 	if err != nil {
 		return Ticket{}, nil, err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -97,6 +98,17 @@ func (db *DB) tagCondition(ctx context.Context, label string, byDue bool) (strin
 		cond = "+" + cond
 	}
 	return cond, []any{id}, nil
+}
+
+// updateDetails are the details of a ticket.updated audit entry: the
+// fields changed and, when it changed, the assignee by id (whom web/notify
+// tells).
+func updateDetails(changed []string, assignee int64) map[string]any {
+	d := map[string]any{"changed": changed}
+	if slices.Contains(changed, "assignee") {
+		d["assignee"] = assignee
+	}
+	return d
 }
 
 // moveTo sets f's cursor to the ticket with this id, for the next batch.
