@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -169,8 +170,10 @@ type Config struct {
 	API      api.Config          // API rate limit, webhook hosts exempt from the SSRF checks
 	Backup   backup.Options      // schedule, ladder, copy, identity or passphrase, drill
 	TLS      web.TLSOptions      // HTTPS served here: certificate files or ACME
+	Log      web.LogOptions      // log format and level
 
-	baseURL *url.URL
+	baseURL    *url.URL
+	migrations fs.FS // tests only: store.Options.Migrations
 }
 
 // defaultConfig holds the embedded defaults: `go run .` needs nothing else.
@@ -181,7 +184,7 @@ func defaultConfig() Config {
 		Data: "data", Addr: "127.0.0.1:8080", Product: "safedesk", MasterKeyFile: os.Getenv("SAFEDESK_MASTER_KEY_FILE"),
 		SMTPAuth: mail.Credentials{Password: os.Getenv("SAFEDESK_SMTP_PASSWORD")},
 		Sessions: web.DefaultSessionOptions(), Security: web.DefaultSecurityOptions(), Privacy: web.DefaultPrivacyConfig(),
-		Chat: web.DefaultChatOptions(), API: api.DefaultConfig(), Backup: backup.DefaultOptions(),
+		Chat: web.DefaultChatOptions(), API: api.DefaultConfig(), Backup: backup.DefaultOptions(), Log: web.DefaultLogOptions(),
 	}
 }
 
@@ -203,6 +206,7 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	c.API.Flags(fs)
 	c.Backup.Flags(fs)
 	c.TLS.Flags(fs)
+	c.Log.Flags(fs)
 	return fs
 }
 
@@ -238,7 +242,7 @@ func (c *Config) Validate() error {
 	if c.SMTP != "" && c.MailFrom == "" {
 		return usageError{"--mail-from is required with --smtp"}
 	}
-	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate} {
+	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Log.Validate} {
 		if err := validate(); err != nil {
 			return asUsage(err)
 		}
@@ -324,7 +328,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, stdout, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	return serve(ctx, cfg, stdout, cfg.Log.Logger(stderr))
 }
 
 // serve runs the server until ctx ends: the data folder locked and open,
@@ -336,7 +340,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		return err
 	}
 	defer release()
-	db, err := store.OpenDir(ctx, cfg.Data, cfg.MasterKeyFile, true, log)
+	db, err := cfg.openStore(ctx, true, log)
 	if err != nil {
 		return err
 	}
@@ -406,7 +410,7 @@ func listen(ctx context.Context, cfg Config, db *store.DB, srv *web.Server, http
 	if err := logSetupLink(ctx, db, cfg.baseURL, log); err != nil {
 		return errors.Join(err, ln.Close())
 	}
-	stopTLS, err := https.Start(ctx) // SIGHUP reload, HTTP redirect
+	stopTLS, err := https.Start(ctx, log) // SIGHUP reload, HTTP redirect
 	if err != nil {
 		return errors.Join(err, ln.Close())
 	}
@@ -543,9 +547,16 @@ func group(name, usage string, unknown bool, subs map[string]sub) command {
 	}
 }
 
+// openStore opens the data folder's database; a schema upgrade waits for
+// a backup of the database as it was (backup.BeforeMigrate).
+func (c Config) openStore(ctx context.Context, create bool, log *slog.Logger) (*store.DB, error) {
+	return store.OpenDirWith(ctx, c.Data, c.MasterKeyFile, create, log, store.Options{
+		BeforeMigrate: backup.BeforeMigrate(c.Backup, c.Data, c.MasterKeyFile, log), Migrations: c.migrations})
+}
+
 // withStore runs fn on the data folder's database.
 func withStore(ctx context.Context, cfg Config, fn func(*store.DB) error) error {
-	db, err := store.OpenDir(ctx, cfg.Data, cfg.MasterKeyFile, false, nil)
+	db, err := cfg.openStore(ctx, false, nil)
 	if err != nil {
 		return err
 	}

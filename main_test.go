@@ -771,7 +771,7 @@ func serveUntil(t *testing.T, args ...string) (stop func() error, stdout, stderr
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), stdout, stderr)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "text"}, args...), stdout, stderr)
 	}()
 	stopped := false
 	stop = func() error {
@@ -1035,6 +1035,81 @@ func TestServeSignsCheckpointAtShutdown(t *testing.T) {
 	}
 	if cps, err := storetest.Open(t, dir).ListCheckpoints(t.Context(), 1); err != nil || len(cps) != 1 || cps[0].Reason != store.CheckpointShutdown {
 		t.Errorf("checkpoints %+v, %v; want the shutdown's", cps, err)
+	}
+}
+
+// TestServeUpgrades: serve, finding a migration to apply, first writes a
+// backup of the database as it was (schema in its manifest) and says so;
+// a database from a newer safedesk is refused with a clear message.
+func TestServeUpgrades(t *testing.T) {
+	dir, _ := dataFolder(t)
+	cfg, err := parseServeConfig("serve", []string{"--data", dir, "--addr", "127.0.0.1:0", "--backup-schedule", "off", "--log-format", "text"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.migrations = storetest.NextMigration(t, "CREATE TABLE upgrade_probe (id INTEGER PRIMARY KEY);")
+	ctx, cancel := context.WithCancel(t.Context())
+	stdout, logs := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, stdout, slog.New(slog.NewTextHandler(logs, nil))) }()
+	waitFor(t, "serving", func() bool { return strings.Contains(stdout.String(), "safedesk: serving") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, logs)
+	}
+	entries, err := backup.List(filepath.Join(dir, "backups"))
+	if err != nil || len(entries) != 1 || entries[0].Manifest == nil || entries[0].Manifest.SchemaVersion != store.SchemaVersion() {
+		t.Fatalf("backups after the upgrade: %+v, %v; want one of schema %d", entries, err, store.SchemaVersion())
+	}
+	if !strings.Contains(logs.String(), "backed up before its upgrade") {
+		t.Errorf("the log does not say so:\n%s", logs)
+	}
+
+	// This binary has no test migration: the upgraded database is newer.
+	_, err = runCmd(t, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--backup-schedule", "off")
+	if !errors.Is(err, store.ErrNewerSchema) || !strings.Contains(err.Error(), "restore the backup taken before the upgrade") {
+		t.Fatalf("serve on a newer database: %v", err)
+	}
+}
+
+// TestServeLogsJSONUnderSystemd: under systemd (INVOCATION_ID set) the log
+// is JSON by default, one line per request with the route pattern, the
+// status, the duration and the request id; SIGHUP, which systemctl reload
+// sends, does not end a server that has no certificate to read again.
+func TestServeLogsJSONUnderSystemd(t *testing.T) {
+	t.Setenv("INVOCATION_ID", "0123456789abcdef0123456789abcdef")
+	stop, stdout, stderr := serveUntil(t, "--data", filepath.Join(t.TempDir(), "data"), "--backup-schedule", "off", "--log-format", "auto")
+	defer stop()
+	addr, _ := strings.CutPrefix(strings.TrimSpace(stdout.String()), "safedesk: serving http://127.0.0.1:")
+	_, port, _ := strings.Cut(addr, "(listening on 127.0.0.1:")
+	port = strings.TrimSuffix(port, ")")
+	resp, err := http.Get("http://127.0.0.1:" + port + "/kb/no-such-article")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reload in the log", func() bool { return strings.Contains(stderr.String(), "nothing to read again") })
+	if err := stop(); err != nil {
+		t.Fatalf("serve after SIGHUP: %v", err)
+	}
+	var line map[string]any
+	for l := range strings.Lines(stderr.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not a JSON line: %q", l)
+		}
+		if m["msg"] == "request" {
+			line = m
+		}
+	}
+	if line == nil || line["route"] != "GET /kb/{slug}" || line["status"] != float64(404) || line["request_id"] != resp.Header.Get("X-Request-Id") {
+		t.Fatalf("request line %v; want route GET /kb/{slug}, status 404 and request id %q", line, resp.Header.Get("X-Request-Id"))
+	}
+	if _, ok := line["ms"].(float64); !ok {
+		t.Errorf("request line has no duration: %v", line)
 	}
 }
 

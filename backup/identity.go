@@ -48,7 +48,12 @@ func (s *Service) recipients() ([]age.Recipient, error) {
 		}
 		return []age.Recipient{r}, nil
 	}
-	path := filepath.Join(s.dataDir, RecipientsName)
+	return folderRecipients(s.dataDir)
+}
+
+// folderRecipients are the recipients in the data folder's recipients file.
+func folderRecipients(dataDir string) ([]age.Recipient, error) {
+	path := filepath.Join(dataDir, RecipientsName)
 	recs, err := LoadRecipients(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("backup: no recipients file %s: safedesk serve creates it on first start; or write age1… recipients in it, one a line", path)

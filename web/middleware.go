@@ -177,9 +177,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests writes one line per request: method, path as loggedPath
-// shows it (never the query, which may hold search terms, addresses or a
-// setup token), status, time, client and request id.
+// logRequests writes one line per request: method, the route pattern
+// that matched ("" when none did), path as loggedPath shows it (never the
+// query, which may hold search terms, addresses or a setup token), status,
+// time, client and request id.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -188,7 +189,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return
 		}
-		s.log.Info("request", "method", r.Method, "path", loggedPath(r), "status", sw.status,
+		s.log.Info("request", "method", r.Method, "route", r.Pattern, "path", loggedPath(r), "status", sw.status,
 			"ms", time.Since(start).Milliseconds(), "ip", clientIP(r), "request_id", info(r).id)
 	})
 }
