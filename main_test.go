@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
@@ -247,7 +248,12 @@ func TestExitCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"module    safedesk", "go        go1.", "built     ", "modernc.org/sqlite", "github.com/go-webauthn/webauthn", "github.com/robfig/cron/v3"} {
+	exe, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := fmt.Sprintf("sha256    %x  %s\n", sha256.Sum256(exe), bin) // as sha256sum and SHA256SUMS write it
+	for _, want := range []string{"module    safedesk", sum, "go        go1.", "built     ", "modernc.org/sqlite", "github.com/go-webauthn/webauthn", "github.com/robfig/cron/v3"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("version output lacks %q:\n%s", want, out)
 		}
