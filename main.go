@@ -89,14 +89,15 @@ func commands() map[string]command {
 			}
 			return web.WriteVersion(stdout, time.Now())
 		},
-		"kb":         group("kb", kbUsage, false, map[string]sub{"import": kbImport}),
-		"token":      group("token", tokenUsage, false, tokenCommands()),
-		"client":     group("client", clientUsage, false, clientCommands()),
-		"setup-link": cmdSetupLink,
-		"backup":     group("backup", backupUsage, true, backupCommands()),
-		"keys":       group("keys", keysUsage, false, map[string]sub{"rotate": keysRotate}),
-		"audit":      group("audit", auditUsage, false, auditCommands()),
-		"doctor":     cmdDoctor,
+		"kb":           group("kb", kbUsage, false, map[string]sub{"import": kbImport}),
+		"token":        group("token", tokenUsage, false, tokenCommands()),
+		"client":       group("client", clientUsage, false, clientCommands()),
+		"setup-link":   cmdSetupLink,
+		"backup":       group("backup", backupUsage, true, backupCommands()),
+		"keys":         group("keys", keysUsage, false, map[string]sub{"rotate": keysRotate}),
+		"audit":        group("audit", auditUsage, false, auditCommands()),
+		"doctor":       cmdDoctor,
+		"systemd-unit": cmdSystemdUnit,
 		"help": func(_ context.Context, args []string, stdout, _ io.Writer) error {
 			if err := noArgs("help", args); err != nil {
 				return err
@@ -141,7 +142,8 @@ Usage:
   safedesk keys rotate            new master key; every data key re-wrapped (server stopped)
   safedesk audit verify           check the audit log's hash chain and signed checkpoints
   safedesk doctor                 check the deployment: one PASS/WARN/FAIL line per check (exit 1 on a FAIL); takes the server's flags
-  safedesk version                build, Go and dependency versions, and the build's age
+  safedesk systemd-unit [flags]   print a hardened systemd unit that runs this binary with these server flags
+  safedesk version                build, the SHA-256 of this binary, Go and dependency versions, the build's age
   safedesk help                   this text
 
 Every flag has an environment variable: --base-url is SAFEDESK_BASE_URL.
@@ -312,15 +314,35 @@ func parseInterspersed(fs *flag.FlagSet, args []string, stderr io.Writer) error 
 // parseServeConfig parses and validates the server's flags, which serve
 // and doctor take.
 func parseServeConfig(name string, args []string, stderr io.Writer) (Config, error) {
+	cfg, _, err := parseServeFlags(name, args, stderr)
+	return cfg, err
+}
+
+// parseServeFlags is parseServeConfig that also returns the parsed flags.
+func parseServeFlags(name string, args []string, stderr io.Writer) (Config, *flag.FlagSet, error) {
 	cfg := defaultConfig()
 	fs := cfg.flagSet(name)
 	if err := parseFlags(fs, args, stderr); err != nil {
-		return cfg, err
+		return cfg, fs, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
+		return cfg, fs, usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
 	}
-	return cfg, cfg.Validate()
+	return cfg, fs, cfg.Validate()
+}
+
+// cmdSystemdUnit prints the systemd unit that runs this binary with the
+// server's flags and environment as given (web.WriteSystemdUnit).
+func cmdSystemdUnit(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	_, fs, err := parseServeFlags("systemd-unit", args, stderr)
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	return web.WriteSystemdUnit(stdout, exe, fs)
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

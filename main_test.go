@@ -1119,6 +1119,77 @@ func TestServeLogsJSONUnderSystemd(t *testing.T) {
 	}
 }
 
+// TestSystemdUnitCommand: systemd-unit prints a unit for this binary and
+// its flags that systemd-analyze verify accepts: the dedicated user, the
+// data folder as StateDirectory, the secrets through LoadCredential= read
+// by their -file flags, the sandbox of issue 18, reload by SIGHUP, and
+// CAP_NET_BIND_SERVICE only for a port below 1024.
+func TestSystemdUnitCommand(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, err := runCmd(t, "systemd-unit", "--addr", ":443", "--acme-domain", "help.example.com", "--trusted-proxies", "",
+		"--smtp", "smtp://desk@mail.example.com:587", "--smtp-password-file", "/etc/safedesk/smtp-password", "--mail-from", "support@example.com",
+		"--backup-schedule", "0 2 * * *", "--backup-copy-to", "/mnt/offsite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"\nExecStart=" + exe + " serve --data /var/lib/safedesk ", ` "--backup-schedule=0 2 * * *" `, " --addr=:443 ",
+		" --master-key-file=%d/master.key", " --smtp-password-file=%d/smtp-password",
+		"\nUser=safedesk\n", "\nStateDirectory=safedesk\n", "\nExecReload=/bin/kill -HUP $MAINPID\n",
+		"\nLoadCredential=master.key:/etc/safedesk/master.key\n", "\nLoadCredential=audit-signing.key:/etc/safedesk/audit-signing.key\n",
+		"\nLoadCredential=smtp-password:/etc/safedesk/smtp-password\n", "\nReadWritePaths=/mnt/offsite\n",
+		"\nProtectSystem=strict\n", "\nProtectHome=yes\n", "\nPrivateTmp=yes\n", "\nNoNewPrivileges=yes\n",
+		"\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n", "\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n",
+		"\nSystemCallFilter=@system-service\n", "\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n", "\nMemoryDenyWriteExecute=yes\n",
+	} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("unit lacks %q", want)
+		}
+	}
+	if strings.Contains(unit, "smtp-password-file=/etc") {
+		t.Error("the password file is read by the service itself, not through its credential")
+	}
+	verifyUnit(t, unit)
+
+	t.Run("no capability on a high port", func(t *testing.T) {
+		unit, err := runCmd(t, "systemd-unit", "--base-url", "https://help.example.com", "--trusted-proxies", "127.0.0.1/32", "--master-key-file", "/srv/keys/master.key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(unit, "\nCapabilityBoundingSet=\n") || strings.Contains(unit, "AmbientCapabilities") || strings.Contains(unit, "--addr") {
+			t.Errorf("unit for 127.0.0.1:8080 grants a capability or repeats a default:\n%s", unit)
+		}
+		if !strings.Contains(unit, "\nLoadCredential=master.key:/srv/keys/master.key\nLoadCredential=audit-signing.key:/srv/keys/audit-signing.key\n") {
+			t.Errorf("the master key and its signing key do not come from /srv/keys:\n%s", unit)
+		}
+		verifyUnit(t, unit)
+	})
+}
+
+// verifyUnit runs systemd-analyze verify on unit; it skips without it,
+// unless CI is set.
+func verifyUnit(t *testing.T, unit string) {
+	t.Helper()
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("systemd-analyze is missing (Debian package systemd; .ci/run installs it)")
+		}
+		t.Skip("systemd-analyze is missing: install Debian's systemd package to verify the unit")
+	}
+	file := filepath.Join(t.TempDir(), "safedesk.service")
+	if err := os.WriteFile(file, []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", file).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("systemd-analyze verify: %v\n%s\n%s", err, out, unit)
+	}
+}
+
 // testCertFiles writes httptest's certificate (for example.com and
 // 127.0.0.1) and its key as PEM files in dir.
 func testCertFiles(t *testing.T, dir string) (certFile, keyFile string, roots *x509.CertPool) {

@@ -21,7 +21,7 @@ func readPassphrase(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("backup passphrase: %w", err)
 	}
-	if info.Mode().Perm()&0o077 != 0 {
+	if !security.PrivateFile(path, info.Mode().Perm()) {
 		return "", fmt.Errorf("backup passphrase: %s has mode %04o; run: chmod 600 %s", path, info.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
