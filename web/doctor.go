@@ -87,7 +87,7 @@ func Diagnose(ctx context.Context, in DoctorInput, now time.Time) []DoctorCheck 
 	if db != nil {
 		checks = append(checks, d.backups(ctx, db), d.backupVerify(ctx, db), d.proxy(ctx, db))
 	}
-	return append(checks, d.smtp(), d.retention(), d.notifications(), d.binary())
+	return append(checks, d.smtp(), d.retention(), d.notifications(), d.binary(), d.service())
 }
 
 // Doctor gives the settings page the checks against the running server's
