@@ -1190,6 +1190,230 @@ func verifyUnit(t *testing.T, unit string) {
 	}
 }
 
+// nginxProxy is the location block of README's nginx recipe ("Behind a
+// reverse proxy"), which TestBehindNginx runs.
+const nginxProxy = `
+        client_max_body_size 25m;
+        location / {
+            proxy_pass http://%s;
+            proxy_http_version 1.1;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_read_timeout 300s;
+        }`
+
+// startNginx runs Debian's nginx as this user, on a free loopback port,
+// ending TLS with cert and key and passing everything to upstream with
+// nginxProxy; it returns the port and stops nginx when the test ends.
+func startNginx(t *testing.T, upstream, cert, key string) string {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("nginx is missing (Debian package nginx; .ci/run installs it)")
+		}
+		t.Skip("nginx is missing: install Debian's nginx package to run the reverse-proxy test")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`daemon off;
+master_process off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events { worker_connections 64; }
+http {
+    access_log %[1]s/access.log;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    server {
+        listen %[2]s ssl;
+        server_name example.com;
+        ssl_certificate %[3]s;
+        ssl_certificate_key %[4]s;`+nginxProxy+`
+    }
+}
+`, dir, addr, cert, key, upstream)
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", filepath.Join(dir, "error.log"))
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGQUIT)
+		<-exited
+	})
+	waitFor(t, "nginx listening", func() bool {
+		select {
+		case err := <-exited:
+			logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx ended: %v\n%s%s", err, out.String(), logs)
+		default:
+		}
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return addr
+}
+
+// clientFrom is an HTTPS client of https://example.com that reaches
+// nginx at proxy from the loopback address from, as a visitor on its own
+// machine would: one address, its own cookies.
+func clientFrom(t *testing.T, proxy, from string, roots *x509.CertPool) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+	return &http.Client{
+		Jar: jar,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "example.com"},
+			DialContext:     func(ctx context.Context, _, _ string) (net.Conn, error) { return d.DialContext(ctx, "tcp", proxy) },
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       30 * time.Second,
+	}
+}
+
+// TestBehindNginx runs `safedesk serve` behind Debian's nginx, set up as
+// README says, and proves what an operator relies on: the client address
+// that the rate limits, the abuse guard, the records and the log see is
+// the visitor's, from X-Forwarded-For; an X-Forwarded-For that the visitor
+// forges is not believed; HSTS and Secure __Host- cookies follow the https
+// base URL; a large body reaches safedesk, which decides on its size; the
+// chat's polling passes with its cookie.
+func TestBehindNginx(t *testing.T) {
+	cert, key, roots := testCertFiles(t, t.TempDir())
+	dir := filepath.Join(t.TempDir(), "data")
+	const burst = 8
+	stop, stdout, stderr := serveUntil(t, "--data", dir, "--base-url", "https://example.com", "--trusted-proxies", "127.0.0.1/32",
+		"--abuse-exempt", "none", "--client-limit", fmt.Sprintf("1/h,%d", burst), "--backup-schedule", "off", "--demo")
+	defer stop()
+	_, upstream, _ := strings.Cut(stdout.String(), "(listening on ")
+	upstream, _, _ = strings.Cut(upstream, ")")
+	proxy := startNginx(t, upstream, cert, key)
+	do := func(c *http.Client, method, path, forged string, body io.Reader, form bool) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, "https://example.com"+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if forged != "" {
+			req.Header.Set("X-Forwarded-For", forged)
+		}
+		if form {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+
+	t.Run("limits key on the visitor, not on the proxy or a forged header", func(t *testing.T) {
+		a := clientFrom(t, proxy, "127.0.0.2", roots)
+		for i := range burst {
+			if resp := do(a, "GET", "/kb", fmt.Sprintf("203.0.113.%d", i+1), nil, false); resp.StatusCode != http.StatusOK {
+				t.Fatalf("request %d: %d", i+1, resp.StatusCode)
+			}
+		}
+		if resp := do(a, "GET", "/kb", "203.0.113.99", nil, false); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-Request-Id") == "" {
+			t.Fatalf("past the burst with yet another forged address: %d, want safedesk's 429", resp.StatusCode)
+		}
+		b := clientFrom(t, proxy, "127.0.0.3", roots)
+		if resp := do(b, "GET", "/kb", "", nil, false); resp.StatusCode != http.StatusOK {
+			t.Fatalf("another visitor behind the same proxy: %d, want 200", resp.StatusCode)
+		}
+	})
+	t.Run("records and logs name the visitor", func(t *testing.T) {
+		c := clientFrom(t, proxy, "127.0.0.4", roots)
+		do(c, "GET", "/.env", "198.51.100.7", nil, false) // a probe: a security event
+		waitCount(t, dir, "SELECT count(*) FROM security_events WHERE client_ip = '127.0.0.4'", 1)
+		conn, err := sql.Open("sqlite", "file:"+filepath.Join(dir, store.DBName)+"?mode=ro&_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var wrong int
+		if err := conn.QueryRow("SELECT count(*) FROM security_events WHERE client_ip NOT IN ('127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6')").Scan(&wrong); err != nil || wrong != 0 {
+			t.Errorf("%d security events name another client (%v)", wrong, err)
+		}
+		logs := stderr.String()
+		if !strings.Contains(logs, "ip=127.0.0.2 ") || !strings.Contains(logs, "ip=127.0.0.4 ") || strings.Contains(logs, "ip=203.0.113.") || strings.Contains(logs, "ip=127.0.0.1 ") {
+			t.Errorf("the request log does not name the visitors alone:\n%s", logs)
+		}
+	})
+	t.Run("HSTS and Secure cookies follow the https base URL", func(t *testing.T) {
+		c := clientFrom(t, proxy, "127.0.0.5", roots)
+		resp := do(c, "POST", "/chat/consent", "", strings.NewReader("consent=yes"), true)
+		if resp.Header.Get("Strict-Transport-Security") == "" {
+			t.Error("no HSTS behind the proxy")
+		}
+		var cookie string
+		for _, sc := range resp.Header.Values("Set-Cookie") {
+			if strings.HasPrefix(sc, "__Host-") {
+				cookie = sc
+			}
+		}
+		if !strings.Contains(cookie, "; Secure") || !strings.Contains(cookie, "HttpOnly") {
+			t.Fatalf("session cookie %q (all: %q), want __Host- and Secure", cookie, resp.Header.Values("Set-Cookie"))
+		}
+		t.Run("the chat's polling passes with it", func(t *testing.T) {
+			if resp := do(c, "POST", "/chat/messages", "", strings.NewReader("message=My+grinder+jams"), true); resp.StatusCode >= 400 {
+				t.Fatalf("chat message: %d", resp.StatusCode)
+			}
+			req, _ := http.NewRequest("GET", "https://example.com/chat/poll?after=0", nil)
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "My grinder jams") {
+				t.Errorf("poll: %d %s", resp.StatusCode, body)
+			}
+		})
+	})
+	t.Run("large bodies reach safedesk, which decides on their size", func(t *testing.T) {
+		c := clientFrom(t, proxy, "127.0.0.6", roots)
+		for _, tt := range []struct {
+			size     int
+			tooLarge bool
+		}{{900 << 10, false}, {2 << 20, true}} {
+			form := "email=kim%40example.org&subject=Big&body=" + strings.Repeat("x", tt.size)
+			resp := do(c, "POST", "/tickets/new", "", strings.NewReader(form), true)
+			if resp.Header.Get("X-Request-Id") == "" || (resp.StatusCode == http.StatusRequestEntityTooLarge) != tt.tooLarge {
+				t.Errorf("%d bytes: %d (request id %q), want safedesk to answer, 413 only past its limit", len(form), resp.StatusCode, resp.Header.Get("X-Request-Id"))
+			}
+		}
+	})
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
 // testCertFiles writes httptest's certificate (for example.com and
 // 127.0.0.1) and its key as PEM files in dir.
 func testCertFiles(t *testing.T, dir string) (certFile, keyFile string, roots *x509.CertPool) {

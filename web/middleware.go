@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
@@ -112,11 +113,22 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// drainLimit is how much of a body announced too large limitBody reads
+// and discards before it answers 413. A reverse proxy (nginx buffers the
+// whole body, up to its client_max_body_size) sends the body before it
+// reads the answer: closing on it makes the proxy show its own 502
+// instead of our 413. Past this the connection is closed anyway.
+const drainLimit = 32 << 20
+
 // limitBody caps request bodies; a larger body fails to parse and the
 // handler answers 413.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxFormBytes {
+			if r.ContentLength <= drainLimit {
+				// An error here only means the connection is not kept.
+				_, _ = io.CopyN(io.Discard, r.Body, r.ContentLength)
+			}
 			s.serveError(w, r, &http.MaxBytesError{Limit: s.cfg.MaxFormBytes})
 			return
 		}
