@@ -94,7 +94,7 @@ func commands() map[string]command {
 		"client":       group("client", clientUsage, false, clientCommands()),
 		"setup-link":   cmdSetupLink,
 		"backup":       group("backup", backupUsage, true, backupCommands()),
-		"keys":         group("keys", keysUsage, false, map[string]sub{"rotate": keysRotate}),
+		"keys":         group("keys", keysUsage, false, map[string]sub{"rotate": keysRotate, "init": keysInit}),
 		"audit":        group("audit", auditUsage, false, auditCommands()),
 		"doctor":       cmdDoctor,
 		"systemd-unit": cmdSystemdUnit,
@@ -140,6 +140,7 @@ Usage:
   safedesk client create --scopes S1,S2 [--name N]             make an OAuth2 client; also client list|revoke
   safedesk backup create|list|verify|restore   encrypted backups (safedesk backup for details)
   safedesk keys rotate            new master key; every data key re-wrapped (server stopped)
+  safedesk keys init --master-key-file FILE   make the master key and the audit signing key beside it (for systemd credentials)
   safedesk audit verify           check the audit log's hash chain and signed checkpoints
   safedesk doctor                 check the deployment: one PASS/WARN/FAIL line per check (exit 1 on a FAIL); takes the server's flags
   safedesk systemd-unit [flags]   print a hardened systemd unit that runs this binary with these server flags
@@ -809,7 +810,35 @@ func backupCommands() map[string]sub {
 	}
 }
 
-const keysUsage = "usage: safedesk keys rotate [--data DIR] [--master-key-file FILE]"
+const keysUsage = `usage: safedesk keys rotate [--data DIR] [--master-key-file FILE]
+       safedesk keys init --master-key-file FILE`
+
+// keysInit makes the master key at --master-key-file and the audit signing
+// key beside it, for a server that reads them as systemd credentials
+// (safedesk systemd-unit), where it cannot make them on its first start.
+// Keys already there are kept.
+var keysInit = sub{usage: keysUsage, flags: masterKey("where to make the master key; the audit signing key goes beside it"),
+	run: func(_ context.Context, cfg Config, _ []string, stdout io.Writer) error {
+		if cfg.MasterKeyFile == "" {
+			return usageError{keysUsage}
+		}
+		ring, created, err := security.LoadMasterKey(cfg.MasterKeyFile, true)
+		if err != nil {
+			return err
+		}
+		if _, err := store.AuditSigningKey(cfg.Data, cfg.MasterKeyFile); err != nil {
+			return err
+		}
+		state := "kept the master key already in"
+		if created {
+			state = "made a new master key in"
+		}
+		fp := ring.Fingerprint()
+		_, err = fmt.Fprintf(stdout, "%s %s (fingerprint %x) and the audit signing key beside it, %s\n"+
+			"Keep a copy of the master key off this server: without it nothing personal can be read, and backups never hold it.\n",
+			state, cfg.MasterKeyFile, fp[:], store.AuditKeyPath(cfg.Data, cfg.MasterKeyFile))
+		return err
+	}}
 
 // keysRotate makes a new master key and re-wraps every data key under it.
 var keysRotate = sub{usage: keysUsage, flags: masterKey(defaultKeyHelp),

@@ -1169,6 +1169,42 @@ func TestSystemdUnitCommand(t *testing.T) {
 	})
 }
 
+// TestServeFromSystemdCredentials runs the server the way the unit does:
+// keys made by keys init, then read from the folder systemd hands the
+// service (CREDENTIALS_DIRECTORY, a copy whose mode shows the ACL that
+// grants the service user read access as group bits).
+func TestServeFromSystemdCredentials(t *testing.T) {
+	secrets, creds := t.TempDir(), t.TempDir()
+	out, err := runCmd(t, "keys", "init", "--master-key-file", filepath.Join(secrets, "master.key"))
+	if err != nil || !strings.Contains(out, "made a new master key") {
+		t.Fatalf("keys init: %q, %v", out, err)
+	}
+	for _, name := range []string{"master.key", store.AuditKeyName} {
+		b, err := os.ReadFile(filepath.Join(secrets, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(creds, name), b, 0o440); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(creds, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CREDENTIALS_DIRECTORY", creds)
+	dir := filepath.Join(t.TempDir(), "data")
+	stop, _, stderr := serveUntil(t, "--data", dir, "--master-key-file", filepath.Join(creds, "master.key"), "--backup-schedule", "off")
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, store.MasterKeyName)); err == nil {
+		t.Error("the server made a master key of its own in the data folder")
+	}
+	if out, err := runCmd(t, "audit", "verify", "--data", dir, "--master-key-file", filepath.Join(secrets, "master.key")); err != nil || !strings.Contains(out, "signed checkpoints verified") {
+		t.Errorf("audit verify with the key kept in %s: %q, %v", secrets, out, err)
+	}
+}
+
 // verifyUnit runs systemd-analyze verify on unit; it skips without it,
 // unless CI is set.
 func verifyUnit(t *testing.T, unit string) {
