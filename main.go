@@ -756,8 +756,8 @@ const backupUsage = `usage:
   safedesk backup create [--data DIR]                     make a backup now; prints its path on the last line
   safedesk backup list [--data DIR]                       list the backups, newest first
   safedesk backup verify FILE --identity ID [--data DIR]  decrypt and check a backup
-  safedesk backup restore FILE --identity ID --data DIR [--force]
-                                                          restore into DIR (which must hold master.key)`
+  safedesk backup restore FILE --identity ID --data DIR [--master-key-file FILE] [--force]
+                                                          restore into DIR (which must hold master.key, or name it)`
 
 // backupCommands make, list, verify and restore backups; verify and
 // restore decrypt with d, away from the server.
@@ -797,8 +797,9 @@ func backupCommands() map[string]sub {
 				}
 				return rep.Write(stdout, args[0])
 			}},
-		"restore": {args: 1, interspersed: true, usage: "usage: safedesk backup restore FILE --identity ID --data DIR [--force]",
-			flags: decrypt(func(fs *flag.FlagSet, _ *Config) {
+		"restore": {args: 1, interspersed: true, usage: "usage: safedesk backup restore FILE --identity ID --data DIR [--master-key-file FILE] [--force]",
+			flags: decrypt(func(fs *flag.FlagSet, c *Config) {
+				masterKey("master key that opens the backup's data keys (default DATA/master.key)")(fs, c)
 				fs.BoolVar(&force, "force", false, "replace a database already in the folder (it is kept as a safety copy)")
 			}),
 			run: func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {

@@ -1200,8 +1200,14 @@ func TestServeFromSystemdCredentials(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, store.MasterKeyName)); err == nil {
 		t.Error("the server made a master key of its own in the data folder")
 	}
-	if out, err := runCmd(t, "audit", "verify", "--data", dir, "--master-key-file", filepath.Join(secrets, "master.key")); err != nil || !strings.Contains(out, "signed checkpoints verified") {
+	key := filepath.Join(secrets, "master.key")
+	if out, err := runCmd(t, "audit", "verify", "--data", dir, "--master-key-file", key); err != nil || !strings.Contains(out, "signed checkpoints verified") {
 		t.Errorf("audit verify with the key kept in %s: %q, %v", secrets, out, err)
+	}
+	file, _ := createBackup(t, dir, "--master-key-file", key)
+	target := t.TempDir()
+	if out, err := runCmd(t, "backup", "restore", file, "--identity", filepath.Join(dir, backup.IdentityName), "--data", target, "--master-key-file", key); err != nil {
+		t.Errorf("restore with the key kept in %s: %q, %v", secrets, out, err)
 	}
 }
 
