@@ -153,13 +153,7 @@ func TestBackupBeforeMigration(t *testing.T) {
 func assertDowngrade(t *testing.T, dir, file string) {
 	t.Helper()
 	target := t.TempDir()
-	key, err := os.ReadFile(filepath.Join(dir, MasterKeyName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := security.WriteFileAtomic(filepath.Join(target, MasterKeyName), key, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	copyMasterKey(t, dir, target)
 	if _, err := RestoreInto(t.Context(), file, Decrypt{Identity: filepath.Join(dir, IdentityName)}, target, "", false); err != nil {
 		t.Fatal(err)
 	}
@@ -169,5 +163,18 @@ func assertDowngrade(t *testing.T, dir, file string) {
 	ts, err := storetest.Open(t, target).ListTickets(t.Context(), store.TicketFilter{AllCustomers: true})
 	if err != nil || len(ts) != 3 {
 		t.Errorf("restored tickets: %d, %v; want 3", len(ts), err)
+	}
+}
+
+// copyMasterKey puts the master key of the data folder from into the
+// folder to, as a person restoring on another machine does first.
+func copyMasterKey(t *testing.T, from, to string) {
+	t.Helper()
+	key, err := os.ReadFile(filepath.Join(from, MasterKeyName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := security.WriteFileAtomic(filepath.Join(to, MasterKeyName), key, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
