@@ -49,10 +49,10 @@ func (o *LogOptions) Validate() error {
 	return nil
 }
 
-// UnderSystemd reports whether the environment is that of a systemd
+// underSystemd reports whether the environment is that of a systemd
 // service: the journal's stream (JOURNAL_STREAM) or a unit's invocation id
 // (INVOCATION_ID).
-func UnderSystemd(getenv func(string) string) bool {
+func underSystemd(getenv func(string) string) bool {
 	return getenv("JOURNAL_STREAM") != "" || getenv("INVOCATION_ID") != ""
 }
 
@@ -65,7 +65,7 @@ func (o LogOptions) Logger(w io.Writer) *slog.Logger {
 
 func (o LogOptions) logger(w io.Writer, getenv func(string) string) *slog.Logger {
 	h := &slog.HandlerOptions{Level: o.level}
-	if o.Format == LogJSON || o.Format == LogAuto && UnderSystemd(getenv) {
+	if o.Format == LogJSON || o.Format == LogAuto && underSystemd(getenv) {
 		return slog.New(slog.NewJSONHandler(w, h))
 	}
 	return slog.New(slog.NewTextHandler(w, h))
