@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -89,14 +90,15 @@ func commands() map[string]command {
 			}
 			return web.WriteVersion(stdout, time.Now())
 		},
-		"kb":         group("kb", kbUsage, false, map[string]sub{"import": kbImport}),
-		"token":      group("token", tokenUsage, false, tokenCommands()),
-		"client":     group("client", clientUsage, false, clientCommands()),
-		"setup-link": cmdSetupLink,
-		"backup":     group("backup", backupUsage, true, backupCommands()),
-		"keys":       group("keys", keysUsage, false, map[string]sub{"rotate": keysRotate}),
-		"audit":      group("audit", auditUsage, false, auditCommands()),
-		"doctor":     cmdDoctor,
+		"kb":           group("kb", kbUsage, false, map[string]sub{"import": kbImport}),
+		"token":        group("token", tokenUsage, false, tokenCommands()),
+		"client":       group("client", clientUsage, false, clientCommands()),
+		"setup-link":   cmdSetupLink,
+		"backup":       group("backup", backupUsage, true, backupCommands()),
+		"keys":         group("keys", keysUsage, false, map[string]sub{"rotate": keysRotate, "init": keysInit}),
+		"audit":        group("audit", auditUsage, false, auditCommands()),
+		"doctor":       cmdDoctor,
+		"systemd-unit": cmdSystemdUnit,
 		"help": func(_ context.Context, args []string, stdout, _ io.Writer) error {
 			if err := noArgs("help", args); err != nil {
 				return err
@@ -139,9 +141,11 @@ Usage:
   safedesk client create --scopes S1,S2 [--name N]             make an OAuth2 client; also client list|revoke
   safedesk backup create|list|verify|restore   encrypted backups (safedesk backup for details)
   safedesk keys rotate            new master key; every data key re-wrapped (server stopped)
+  safedesk keys init --master-key-file FILE   make the master key and the audit signing key beside it (for systemd credentials)
   safedesk audit verify           check the audit log's hash chain and signed checkpoints
   safedesk doctor                 check the deployment: one PASS/WARN/FAIL line per check (exit 1 on a FAIL); takes the server's flags
-  safedesk version                build, Go and dependency versions, and the build's age
+  safedesk systemd-unit [flags]   print a hardened systemd unit that runs this binary with these server flags
+  safedesk version                build, the SHA-256 of this binary, Go and dependency versions, the build's age
   safedesk help                   this text
 
 Every flag has an environment variable: --base-url is SAFEDESK_BASE_URL.
@@ -172,8 +176,10 @@ type Config struct {
 	TLS      web.TLSOptions        // HTTPS served here: certificate files or ACME
 	Files    web.AttachmentOptions // files on tickets: size limit
 	Notify   notify.Options        // staff notifications: due-time warning, daily digest
+	Log      web.LogOptions        // log format and level
 
-	baseURL *url.URL
+	baseURL    *url.URL
+	migrations fs.FS // tests only: store.Options.Migrations
 }
 
 // defaultConfig holds the embedded defaults: `go run .` needs nothing else.
@@ -185,6 +191,7 @@ func defaultConfig() Config {
 		SMTPAuth: mail.Credentials{Password: os.Getenv("SAFEDESK_SMTP_PASSWORD")},
 		Sessions: web.DefaultSessionOptions(), Security: web.DefaultSecurityOptions(), Privacy: web.DefaultPrivacyConfig(),
 		Chat: web.DefaultChatOptions(), API: api.DefaultConfig(), Backup: backup.DefaultOptions(), Notify: notify.DefaultOptions(),
+		Log: web.DefaultLogOptions(),
 	}
 }
 
@@ -208,6 +215,7 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	c.TLS.Flags(fs)
 	c.Files.Flags(fs)
 	c.Notify.Flags(fs)
+	c.Log.Flags(fs)
 	return fs
 }
 
@@ -243,7 +251,7 @@ func (c *Config) Validate() error {
 	if c.SMTP != "" && c.MailFrom == "" {
 		return usageError{"--mail-from is required with --smtp"}
 	}
-	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Files.Validate, c.Notify.Validate} {
+	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Files.Validate, c.Notify.Validate, c.Log.Validate} {
 		if err := validate(); err != nil {
 			return asUsage(err)
 		}
@@ -313,15 +321,35 @@ func parseInterspersed(fs *flag.FlagSet, args []string, stderr io.Writer) error 
 // parseServeConfig parses and validates the server's flags, which serve
 // and doctor take.
 func parseServeConfig(name string, args []string, stderr io.Writer) (Config, error) {
+	cfg, _, err := parseServeFlags(name, args, stderr)
+	return cfg, err
+}
+
+// parseServeFlags is parseServeConfig that also returns the parsed flags.
+func parseServeFlags(name string, args []string, stderr io.Writer) (Config, *flag.FlagSet, error) {
 	cfg := defaultConfig()
 	fs := cfg.flagSet(name)
 	if err := parseFlags(fs, args, stderr); err != nil {
-		return cfg, err
+		return cfg, fs, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
+		return cfg, fs, usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
 	}
-	return cfg, cfg.Validate()
+	return cfg, fs, cfg.Validate()
+}
+
+// cmdSystemdUnit prints the systemd unit that runs this binary with the
+// server's flags and environment as given (web.WriteSystemdUnit).
+func cmdSystemdUnit(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	_, fs, err := parseServeFlags("systemd-unit", args, stderr)
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	return web.WriteSystemdUnit(stdout, exe, fs)
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -329,7 +357,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, stdout, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	return serve(ctx, cfg, stdout, cfg.Log.Logger(stderr))
 }
 
 // serve runs the server until ctx ends: the data folder locked and open,
@@ -341,7 +369,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		return err
 	}
 	defer release()
-	db, err := store.OpenDir(ctx, cfg.Data, cfg.MasterKeyFile, true, log)
+	db, err := cfg.openStore(ctx, true, log)
 	if err != nil {
 		return err
 	}
@@ -413,7 +441,7 @@ func listen(ctx context.Context, cfg Config, db *store.DB, srv *web.Server, http
 	if err := logSetupLink(ctx, db, cfg.baseURL, log); err != nil {
 		return errors.Join(err, ln.Close())
 	}
-	stopTLS, err := https.Start(ctx) // SIGHUP reload, HTTP redirect
+	stopTLS, err := https.Start(ctx, log) // SIGHUP reload, HTTP redirect
 	if err != nil {
 		return errors.Join(err, ln.Close())
 	}
@@ -554,9 +582,16 @@ func group(name, usage string, unknown bool, subs map[string]sub) command {
 	}
 }
 
+// openStore opens the data folder's database; a schema upgrade waits for
+// a backup of the database as it was (backup.BeforeMigrate).
+func (c Config) openStore(ctx context.Context, create bool, log *slog.Logger) (*store.DB, error) {
+	return store.OpenDirWith(ctx, c.Data, c.MasterKeyFile, create, log, store.Options{
+		BeforeMigrate: backup.BeforeMigrate(c.Backup, c.Data, c.MasterKeyFile, log), Migrations: c.migrations})
+}
+
 // withStore runs fn on the data folder's database.
 func withStore(ctx context.Context, cfg Config, fn func(*store.DB) error) error {
-	db, err := store.OpenDir(ctx, cfg.Data, cfg.MasterKeyFile, false, nil)
+	db, err := cfg.openStore(ctx, false, nil)
 	if err != nil {
 		return err
 	}
@@ -733,8 +768,8 @@ const backupUsage = `usage:
   safedesk backup create [--data DIR]                     make a backup now; prints its path on the last line
   safedesk backup list [--data DIR]                       list the backups, newest first
   safedesk backup verify FILE --identity ID [--data DIR]  decrypt and check a backup
-  safedesk backup restore FILE --identity ID --data DIR [--force]
-                                                          restore into DIR (which must hold master.key)`
+  safedesk backup restore FILE --identity ID --data DIR [--master-key-file FILE] [--force]
+                                                          restore into DIR (which must hold master.key, or name it)`
 
 // backupCommands make, list, verify and restore backups; verify and
 // restore decrypt with d, away from the server.
@@ -774,8 +809,9 @@ func backupCommands() map[string]sub {
 				}
 				return rep.Write(stdout, args[0])
 			}},
-		"restore": {args: 1, interspersed: true, usage: "usage: safedesk backup restore FILE --identity ID --data DIR [--force]",
-			flags: decrypt(func(fs *flag.FlagSet, _ *Config) {
+		"restore": {args: 1, interspersed: true, usage: "usage: safedesk backup restore FILE --identity ID --data DIR [--master-key-file FILE] [--force]",
+			flags: decrypt(func(fs *flag.FlagSet, c *Config) {
+				masterKey("master key that opens the backup's data keys (default DATA/master.key)")(fs, c)
 				fs.BoolVar(&force, "force", false, "replace a database already in the folder (it is kept as a safety copy)")
 			}),
 			run: func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
@@ -787,7 +823,35 @@ func backupCommands() map[string]sub {
 	}
 }
 
-const keysUsage = "usage: safedesk keys rotate [--data DIR] [--master-key-file FILE]"
+const keysUsage = `usage: safedesk keys rotate [--data DIR] [--master-key-file FILE]
+       safedesk keys init --master-key-file FILE`
+
+// keysInit makes the master key at --master-key-file and the audit signing
+// key beside it, for a server that reads them as systemd credentials
+// (safedesk systemd-unit), where it cannot make them on its first start.
+// Keys already there are kept.
+var keysInit = sub{usage: keysUsage, flags: masterKey("where to make the master key; the audit signing key goes beside it"),
+	run: func(_ context.Context, cfg Config, _ []string, stdout io.Writer) error {
+		if cfg.MasterKeyFile == "" {
+			return usageError{keysUsage}
+		}
+		ring, created, err := security.LoadMasterKey(cfg.MasterKeyFile, true)
+		if err != nil {
+			return err
+		}
+		if _, err := store.AuditSigningKey(cfg.Data, cfg.MasterKeyFile); err != nil {
+			return err
+		}
+		state := "kept the master key already in"
+		if created {
+			state = "made a new master key in"
+		}
+		fp := ring.Fingerprint()
+		_, err = fmt.Fprintf(stdout, "%s %s (fingerprint %x) and the audit signing key beside it, %s\n"+
+			"Keep a copy of the master key off this server: without it nothing personal can be read, and backups never hold it.\n",
+			state, cfg.MasterKeyFile, fp[:], store.AuditKeyPath(cfg.Data, cfg.MasterKeyFile))
+		return err
+	}}
 
 // keysRotate makes a new master key and re-wraps every data key under it.
 var keysRotate = sub{usage: keysUsage, flags: masterKey(defaultKeyHelp),

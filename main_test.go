@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
@@ -255,7 +256,12 @@ func TestExitCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"module    safedesk", "go        go1.", "built     ", "modernc.org/sqlite", "github.com/go-webauthn/webauthn", "github.com/robfig/cron/v3"} {
+	exe, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := fmt.Sprintf("sha256    %x  %s\n", sha256.Sum256(exe), bin) // as sha256sum and SHA256SUMS write it
+	for _, want := range []string{"module    safedesk", sum, "go        go1.", "built     ", "modernc.org/sqlite", "github.com/go-webauthn/webauthn", "github.com/robfig/cron/v3"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("version output lacks %q:\n%s", want, out)
 		}
@@ -779,7 +785,7 @@ func serveUntil(t *testing.T, args ...string) (stop func() error, stdout, stderr
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), stdout, stderr)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "text"}, args...), stdout, stderr)
 	}()
 	stopped := false
 	stop = func() error {
@@ -1043,6 +1049,418 @@ func TestServeSignsCheckpointAtShutdown(t *testing.T) {
 	}
 	if cps, err := storetest.Open(t, dir).ListCheckpoints(t.Context(), 1); err != nil || len(cps) != 1 || cps[0].Reason != store.CheckpointShutdown {
 		t.Errorf("checkpoints %+v, %v; want the shutdown's", cps, err)
+	}
+}
+
+// TestServeUpgrades: serve, finding a migration to apply, first writes a
+// backup of the database as it was (schema in its manifest) and says so;
+// a database from a newer safedesk is refused with a clear message.
+func TestServeUpgrades(t *testing.T) {
+	dir, _ := dataFolder(t)
+	cfg, err := parseServeConfig("serve", []string{"--data", dir, "--addr", "127.0.0.1:0", "--backup-schedule", "off", "--log-format", "text"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.migrations = storetest.NextMigration(t, "CREATE TABLE upgrade_probe (id INTEGER PRIMARY KEY);")
+	ctx, cancel := context.WithCancel(t.Context())
+	stdout, logs := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, stdout, slog.New(slog.NewTextHandler(logs, nil))) }()
+	waitFor(t, "serving", func() bool { return strings.Contains(stdout.String(), "safedesk: serving") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, logs)
+	}
+	entries, err := backup.List(filepath.Join(dir, "backups"))
+	if err != nil || len(entries) != 1 || entries[0].Manifest == nil || entries[0].Manifest.SchemaVersion != store.SchemaVersion() {
+		t.Fatalf("backups after the upgrade: %+v, %v; want one of schema %d", entries, err, store.SchemaVersion())
+	}
+	if !strings.Contains(logs.String(), "backed up before its upgrade") {
+		t.Errorf("the log does not say so:\n%s", logs)
+	}
+
+	// This binary has no test migration: the upgraded database is newer.
+	_, err = runCmd(t, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--backup-schedule", "off")
+	if !errors.Is(err, store.ErrNewerSchema) || !strings.Contains(err.Error(), "restore the backup taken before the upgrade") {
+		t.Fatalf("serve on a newer database: %v", err)
+	}
+}
+
+// TestServeLogsJSONUnderSystemd: under systemd (INVOCATION_ID set) the log
+// is JSON by default, one line per request with the route pattern, the
+// status, the duration and the request id; SIGHUP, which systemctl reload
+// sends, does not end a server that has no certificate to read again.
+func TestServeLogsJSONUnderSystemd(t *testing.T) {
+	t.Setenv("INVOCATION_ID", "0123456789abcdef0123456789abcdef")
+	stop, stdout, stderr := serveUntil(t, "--data", filepath.Join(t.TempDir(), "data"), "--backup-schedule", "off", "--log-format", "auto")
+	defer stop()
+	addr, _ := strings.CutPrefix(strings.TrimSpace(stdout.String()), "safedesk: serving http://127.0.0.1:")
+	_, port, _ := strings.Cut(addr, "(listening on 127.0.0.1:")
+	port = strings.TrimSuffix(port, ")")
+	resp, err := http.Get("http://127.0.0.1:" + port + "/kb/no-such-article")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reload in the log", func() bool { return strings.Contains(stderr.String(), "nothing to read again") })
+	if err := stop(); err != nil {
+		t.Fatalf("serve after SIGHUP: %v", err)
+	}
+	var line map[string]any
+	for l := range strings.Lines(stderr.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not a JSON line: %q", l)
+		}
+		if m["msg"] == "request" {
+			line = m
+		}
+	}
+	if line == nil || line["route"] != "GET /kb/{slug}" || line["status"] != float64(404) || line["request_id"] != resp.Header.Get("X-Request-Id") {
+		t.Fatalf("request line %v; want route GET /kb/{slug}, status 404 and request id %q", line, resp.Header.Get("X-Request-Id"))
+	}
+	if _, ok := line["ms"].(float64); !ok {
+		t.Errorf("request line has no duration: %v", line)
+	}
+}
+
+// TestSystemdUnitCommand: systemd-unit prints a unit for this binary and
+// its flags that systemd-analyze verify accepts: the dedicated user, the
+// data folder as StateDirectory, the secrets through LoadCredential= read
+// by their -file flags, the sandbox of issue 18, reload by SIGHUP, and
+// CAP_NET_BIND_SERVICE only for a port below 1024.
+func TestSystemdUnitCommand(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, err := runCmd(t, "systemd-unit", "--addr", ":443", "--acme-domain", "help.example.com", "--trusted-proxies", "",
+		"--smtp", "smtp://desk@mail.example.com:587", "--smtp-password-file", "/etc/safedesk/smtp-password", "--mail-from", "support@example.com",
+		"--backup-schedule", "0 2 * * *", "--backup-copy-to", "/mnt/offsite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"\nExecStart=" + exe + " serve --data /var/lib/safedesk ", ` "--backup-schedule=0 2 * * *" `, " --addr=:443 ",
+		" --master-key-file=%d/master.key", " --smtp-password-file=%d/smtp-password",
+		"\nUser=safedesk\n", "\nStateDirectory=safedesk\n", "\nExecReload=/bin/kill -HUP $MAINPID\n",
+		"\nLoadCredential=master.key:/etc/safedesk/master.key\n", "\nLoadCredential=audit-signing.key:/etc/safedesk/audit-signing.key\n",
+		"\nLoadCredential=smtp-password:/etc/safedesk/smtp-password\n", "\nReadWritePaths=/mnt/offsite\n",
+		"\nProtectSystem=strict\n", "\nProtectHome=yes\n", "\nPrivateTmp=yes\n", "\nNoNewPrivileges=yes\n",
+		"\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n", "\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n",
+		"\nSystemCallFilter=@system-service\n", "\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n", "\nMemoryDenyWriteExecute=yes\n",
+	} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("unit lacks %q", want)
+		}
+	}
+	if strings.Contains(unit, "smtp-password-file=/etc") {
+		t.Error("the password file is read by the service itself, not through its credential")
+	}
+	verifyUnit(t, unit)
+
+	t.Run("no capability on a high port", func(t *testing.T) {
+		unit, err := runCmd(t, "systemd-unit", "--base-url", "https://help.example.com", "--trusted-proxies", "127.0.0.1/32", "--master-key-file", "/srv/keys/master.key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(unit, "\nCapabilityBoundingSet=\n") || strings.Contains(unit, "AmbientCapabilities") || strings.Contains(unit, "--addr") {
+			t.Errorf("unit for 127.0.0.1:8080 grants a capability or repeats a default:\n%s", unit)
+		}
+		if !strings.Contains(unit, "\nLoadCredential=master.key:/srv/keys/master.key\nLoadCredential=audit-signing.key:/srv/keys/audit-signing.key\n") {
+			t.Errorf("the master key and its signing key do not come from /srv/keys:\n%s", unit)
+		}
+		verifyUnit(t, unit)
+	})
+}
+
+// TestServeFromSystemdCredentials runs the server the way the unit does:
+// keys made by keys init, then read from the folder systemd hands the
+// service (CREDENTIALS_DIRECTORY, a copy whose mode shows the ACL that
+// grants the service user read access as group bits).
+func TestServeFromSystemdCredentials(t *testing.T) {
+	secrets, creds := t.TempDir(), t.TempDir()
+	out, err := runCmd(t, "keys", "init", "--master-key-file", filepath.Join(secrets, "master.key"))
+	if err != nil || !strings.Contains(out, "made a new master key") {
+		t.Fatalf("keys init: %q, %v", out, err)
+	}
+	for _, name := range []string{"master.key", store.AuditKeyName} {
+		b, err := os.ReadFile(filepath.Join(secrets, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(creds, name), b, 0o440); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(creds, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CREDENTIALS_DIRECTORY", creds)
+	dir := filepath.Join(t.TempDir(), "data")
+	stop, _, stderr := serveUntil(t, "--data", dir, "--master-key-file", filepath.Join(creds, "master.key"), "--backup-schedule", "off")
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, store.MasterKeyName)); err == nil {
+		t.Error("the server made a master key of its own in the data folder")
+	}
+	key := filepath.Join(secrets, "master.key")
+	if out, err := runCmd(t, "audit", "verify", "--data", dir, "--master-key-file", key); err != nil || !strings.Contains(out, "signed checkpoints verified") {
+		t.Errorf("audit verify with the key kept in %s: %q, %v", secrets, out, err)
+	}
+	file, _ := createBackup(t, dir, "--master-key-file", key)
+	target := t.TempDir()
+	if out, err := runCmd(t, "backup", "restore", file, "--identity", filepath.Join(dir, backup.IdentityName), "--data", target, "--master-key-file", key); err != nil {
+		t.Errorf("restore with the key kept in %s: %q, %v", secrets, out, err)
+	}
+}
+
+// verifyUnit runs systemd-analyze verify on unit; it skips without it,
+// unless CI is set.
+func verifyUnit(t *testing.T, unit string) {
+	t.Helper()
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("systemd-analyze is missing (Debian package systemd; .ci/run installs it)")
+		}
+		t.Skip("systemd-analyze is missing: install Debian's systemd package to verify the unit")
+	}
+	file := filepath.Join(t.TempDir(), "safedesk.service")
+	if err := os.WriteFile(file, []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", file).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("systemd-analyze verify: %v\n%s\n%s", err, out, unit)
+	}
+}
+
+// nginxProxy is the location block of README's nginx recipe ("Behind a
+// reverse proxy"), which TestBehindNginx runs.
+const nginxProxy = `
+        client_max_body_size 25m;
+        location / {
+            proxy_pass http://%s;
+            proxy_http_version 1.1;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_read_timeout 300s;
+        }`
+
+// startNginx runs Debian's nginx as this user, on a free loopback port,
+// ending TLS with cert and key and passing everything to upstream with
+// nginxProxy; it returns the port and stops nginx when the test ends.
+func startNginx(t *testing.T, upstream, cert, key string) string {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("nginx is missing (Debian package nginx; .ci/run installs it)")
+		}
+		t.Skip("nginx is missing: install Debian's nginx package to run the reverse-proxy test")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`daemon off;
+master_process off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events { worker_connections 64; }
+http {
+    access_log %[1]s/access.log;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    server {
+        listen %[2]s ssl;
+        server_name example.com;
+        ssl_certificate %[3]s;
+        ssl_certificate_key %[4]s;`+nginxProxy+`
+    }
+}
+`, dir, addr, cert, key, upstream)
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", filepath.Join(dir, "error.log"))
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGQUIT)
+		<-exited
+	})
+	waitFor(t, "nginx listening", func() bool {
+		select {
+		case err := <-exited:
+			logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx ended: %v\n%s%s", err, out.String(), logs)
+		default:
+		}
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return addr
+}
+
+// clientFrom is an HTTPS client of https://example.com that reaches
+// nginx at proxy from the loopback address from, as a visitor on its own
+// machine would: one address, its own cookies.
+func clientFrom(t *testing.T, proxy, from string, roots *x509.CertPool) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+	return &http.Client{
+		Jar: jar,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "example.com"},
+			DialContext:     func(ctx context.Context, _, _ string) (net.Conn, error) { return d.DialContext(ctx, "tcp", proxy) },
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       30 * time.Second,
+	}
+}
+
+// TestBehindNginx runs `safedesk serve` behind Debian's nginx, set up as
+// README says, and proves what an operator relies on: the client address
+// that the rate limits, the abuse guard, the records and the log see is
+// the visitor's, from X-Forwarded-For; an X-Forwarded-For that the visitor
+// forges is not believed; HSTS and Secure __Host- cookies follow the https
+// base URL; a large body reaches safedesk, which decides on its size; the
+// chat's polling passes with its cookie.
+func TestBehindNginx(t *testing.T) {
+	cert, key, roots := testCertFiles(t, t.TempDir())
+	dir := filepath.Join(t.TempDir(), "data")
+	const burst = 8
+	stop, stdout, stderr := serveUntil(t, "--data", dir, "--base-url", "https://example.com", "--trusted-proxies", "127.0.0.1/32",
+		"--abuse-exempt", "none", "--client-limit", fmt.Sprintf("1/h,%d", burst), "--backup-schedule", "off", "--demo")
+	defer stop()
+	_, upstream, _ := strings.Cut(stdout.String(), "(listening on ")
+	upstream, _, _ = strings.Cut(upstream, ")")
+	proxy := startNginx(t, upstream, cert, key)
+	do := func(c *http.Client, method, path, forged string, body io.Reader, form bool) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, "https://example.com"+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if forged != "" {
+			req.Header.Set("X-Forwarded-For", forged)
+		}
+		if form {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+
+	t.Run("limits key on the visitor, not on the proxy or a forged header", func(t *testing.T) {
+		a := clientFrom(t, proxy, "127.0.0.2", roots)
+		for i := range burst {
+			if resp := do(a, "GET", "/kb", fmt.Sprintf("203.0.113.%d", i+1), nil, false); resp.StatusCode != http.StatusOK {
+				t.Fatalf("request %d: %d", i+1, resp.StatusCode)
+			}
+		}
+		if resp := do(a, "GET", "/kb", "203.0.113.99", nil, false); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-Request-Id") == "" {
+			t.Fatalf("past the burst with yet another forged address: %d, want safedesk's 429", resp.StatusCode)
+		}
+		b := clientFrom(t, proxy, "127.0.0.3", roots)
+		if resp := do(b, "GET", "/kb", "", nil, false); resp.StatusCode != http.StatusOK {
+			t.Fatalf("another visitor behind the same proxy: %d, want 200", resp.StatusCode)
+		}
+	})
+	t.Run("records and logs name the visitor", func(t *testing.T) {
+		c := clientFrom(t, proxy, "127.0.0.4", roots)
+		do(c, "GET", "/.env", "198.51.100.7", nil, false) // a probe: a security event
+		waitCount(t, dir, "SELECT count(*) FROM security_events WHERE client_ip = '127.0.0.4'", 1)
+		conn, err := sql.Open("sqlite", "file:"+filepath.Join(dir, store.DBName)+"?mode=ro&_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var wrong int
+		if err := conn.QueryRow("SELECT count(*) FROM security_events WHERE client_ip NOT IN ('127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6')").Scan(&wrong); err != nil || wrong != 0 {
+			t.Errorf("%d security events name another client (%v)", wrong, err)
+		}
+		logs := stderr.String()
+		if !strings.Contains(logs, "ip=127.0.0.2 ") || !strings.Contains(logs, "ip=127.0.0.4 ") || strings.Contains(logs, "ip=203.0.113.") || strings.Contains(logs, "ip=127.0.0.1 ") {
+			t.Errorf("the request log does not name the visitors alone:\n%s", logs)
+		}
+	})
+	t.Run("HSTS and Secure cookies follow the https base URL", func(t *testing.T) {
+		c := clientFrom(t, proxy, "127.0.0.5", roots)
+		resp := do(c, "POST", "/chat/consent", "", strings.NewReader("consent=yes"), true)
+		if resp.Header.Get("Strict-Transport-Security") == "" {
+			t.Error("no HSTS behind the proxy")
+		}
+		var cookie string
+		for _, sc := range resp.Header.Values("Set-Cookie") {
+			if strings.HasPrefix(sc, "__Host-") {
+				cookie = sc
+			}
+		}
+		if !strings.Contains(cookie, "; Secure") || !strings.Contains(cookie, "HttpOnly") {
+			t.Fatalf("session cookie %q (all: %q), want __Host- and Secure", cookie, resp.Header.Values("Set-Cookie"))
+		}
+		t.Run("the chat's polling passes with it", func(t *testing.T) {
+			if resp := do(c, "POST", "/chat/messages", "", strings.NewReader("message=My+grinder+jams"), true); resp.StatusCode >= 400 {
+				t.Fatalf("chat message: %d", resp.StatusCode)
+			}
+			req, _ := http.NewRequest("GET", "https://example.com/chat/poll?after=0", nil)
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "My grinder jams") {
+				t.Errorf("poll: %d %s", resp.StatusCode, body)
+			}
+		})
+	})
+	t.Run("large bodies reach safedesk, which decides on their size", func(t *testing.T) {
+		c := clientFrom(t, proxy, "127.0.0.6", roots)
+		for _, tt := range []struct {
+			size     int
+			tooLarge bool
+		}{{900 << 10, false}, {2 << 20, true}} {
+			form := "email=kim%40example.org&subject=Big&body=" + strings.Repeat("x", tt.size)
+			resp := do(c, "POST", "/tickets/new", "", strings.NewReader(form), true)
+			if resp.Header.Get("X-Request-Id") == "" || (resp.StatusCode == http.StatusRequestEntityTooLarge) != tt.tooLarge {
+				t.Errorf("%d bytes: %d (request id %q), want safedesk to answer, 413 only past its limit", len(form), resp.StatusCode, resp.Header.Get("X-Request-Id"))
+			}
+		}
+	})
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }
 

@@ -21,7 +21,7 @@ func readPassphrase(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("backup passphrase: %w", err)
 	}
-	if info.Mode().Perm()&0o077 != 0 {
+	if !security.PrivateFile(path, info.Mode().Perm()) {
 		return "", fmt.Errorf("backup passphrase: %s has mode %04o; run: chmod 600 %s", path, info.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
@@ -48,7 +48,12 @@ func (s *Service) recipients() ([]age.Recipient, error) {
 		}
 		return []age.Recipient{r}, nil
 	}
-	path := filepath.Join(s.dataDir, RecipientsName)
+	return folderRecipients(s.dataDir)
+}
+
+// folderRecipients are the recipients in the data folder's recipients file.
+func folderRecipients(dataDir string) ([]age.Recipient, error) {
+	path := filepath.Join(dataDir, RecipientsName)
 	recs, err := LoadRecipients(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("backup: no recipients file %s: safedesk serve creates it on first start; or write age1… recipients in it, one a line", path)

@@ -136,7 +136,7 @@ func RestoreInto(ctx context.Context, file string, d Decrypt, dir, keyFile strin
 		return RestoreResult{}, err
 	}
 	defer release()
-	masterKey := filepath.Join(dir, MasterKeyName)
+	masterKey := store.MasterKeyPath(dir, keyFile)
 	if _, err := os.Stat(masterKey); errors.Is(err, os.ErrNotExist) {
 		return RestoreResult{}, ErrNoMasterKey
 	}
@@ -148,7 +148,7 @@ func RestoreInto(ctx context.Context, file string, d Decrypt, dir, keyFile strin
 	if err != nil {
 		return RestoreResult{}, err
 	}
-	res, err := Restore(ctx, file, ids, dir, force, checks(rings, pub)...)
+	res, err := restoreTo(ctx, file, ids, dir, masterKey, force, checks(rings, pub))
 	if err != nil {
 		return RestoreResult{}, err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"filippo.io/age"
 
-	"safedesk/security"
 	"safedesk/store"
 	"safedesk/store/storetest"
 )
@@ -69,13 +68,7 @@ func TestVerifyFile(t *testing.T) {
 	})
 	t.Run("away from the data folder, checkpoints go unchecked", func(t *testing.T) {
 		elsewhere := t.TempDir()
-		key, err := os.ReadFile(filepath.Join(dir, MasterKeyName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := security.WriteFileAtomic(filepath.Join(elsewhere, MasterKeyName), key, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		copyMasterKey(t, dir, elsewhere)
 		if rep, err := VerifyFile(t.Context(), good, id, elsewhere, ""); err != nil || rep.Checkpoints {
 			t.Errorf("VerifyFile = %+v, %v; want a pass with checkpoints unchecked", rep, err)
 		}
@@ -149,13 +142,7 @@ func TestRestoreInto(t *testing.T) {
 		_, err := RestoreInto(t.Context(), file, id, filepath.Join(target, "nope"), "", false)
 		storetest.OneLine(t, err, "does not exist")
 	})
-	key, err := os.ReadFile(filepath.Join(dir, MasterKeyName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := security.WriteFileAtomic(filepath.Join(target, MasterKeyName), key, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	copyMasterKey(t, dir, target)
 	t.Run("a corrupt backup is not restored", func(t *testing.T) {
 		bad := damagedCopy(t, file, func(p string) { flipByte(t, p, 100) })
 		_, err := RestoreInto(t.Context(), bad, id, target, "", false)
@@ -349,13 +336,7 @@ func TestRestoreOnANewServerKeepsErasures(t *testing.T) {
 	}
 
 	target := t.TempDir()
-	key, err := os.ReadFile(filepath.Join(dir, MasterKeyName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := security.WriteFileAtomic(filepath.Join(target, MasterKeyName), key, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	copyMasterKey(t, dir, target)
 	res, err := RestoreInto(t.Context(), older, Decrypt{Identity: filepath.Join(dir, IdentityName)}, target, "", false)
 	if err != nil {
 		t.Fatal(err)

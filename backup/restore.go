@@ -96,6 +96,12 @@ func (r RestoreResult) WriteReport(w io.Writer, file string) error {
 // the -shm (SQLite would otherwise replay them onto the restored file), and
 // renames the restored file into place.
 func Restore(ctx context.Context, file string, identities []age.Identity, targetDir string, force bool, checks ...Check) (RestoreResult, error) {
+	return restoreTo(ctx, file, identities, targetDir, filepath.Join(targetDir, MasterKeyName), force, checks)
+}
+
+// restoreTo is Restore with the master key at keyPath, which may lie
+// outside targetDir (--master-key-file, a systemd credential).
+func restoreTo(ctx context.Context, file string, identities []age.Identity, targetDir, keyPath string, force bool, checks []Check) (RestoreResult, error) {
 	if !running.TryLock() {
 		return RestoreResult{}, ErrBusy
 	}
@@ -106,7 +112,7 @@ func Restore(ctx context.Context, file string, identities []age.Identity, target
 	} else if !info.IsDir() {
 		return RestoreResult{}, fmt.Errorf("backup: target %s is not a folder", targetDir)
 	}
-	if ok, err := exists(filepath.Join(targetDir, MasterKeyName)); err != nil {
+	if ok, err := exists(keyPath); err != nil {
 		return RestoreResult{}, err
 	} else if !ok {
 		return RestoreResult{}, ErrNoMasterKey

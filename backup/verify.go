@@ -145,6 +145,11 @@ func checkDB(ctx context.Context, path string, checks []Check) error {
 		return fmt.Errorf("backup: open decrypted copy: %w", err)
 	}
 	defer db.Close()
+	return checkOpen(ctx, db, checks)
+}
+
+// checkOpen runs the integrity check and then each check on db.
+func checkOpen(ctx context.Context, db *sql.DB, checks []Check) error {
 	rows, err := db.QueryContext(ctx, "PRAGMA integrity_check")
 	if err != nil {
 		return fmt.Errorf("backup: integrity check: %w", err)

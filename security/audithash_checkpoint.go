@@ -175,7 +175,7 @@ func checkKeyFileMode(path string, mode fs.FileMode) error {
 	if runtime.GOOS == "windows" {
 		return nil // permission bits mean nothing there
 	}
-	if mode.Perm()&0o077 != 0 {
+	if !PrivateFile(path, mode.Perm()) {
 		return fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", ErrKeyPermissions, path, mode.Perm(), path)
 	}
 	return nil

@@ -69,7 +69,7 @@ func LoadMasterKey(path string, create bool) (*Keyring, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("security: master key: %w", err)
 	}
-	if info.Mode().Perm()&0o077 != 0 {
+	if !PrivateFile(path, info.Mode().Perm()) {
 		return nil, false, fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", ErrKeyPermissions, path, info.Mode().Perm(), path)
 	}
 	key, err := os.ReadFile(path)

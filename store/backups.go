@@ -203,11 +203,16 @@ func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
 // OpenSnapshotSource opens a separate read-only connection to the database
 // file for a backup's snapshot, so that a snapshot never holds the one
 // writer connection while the server keeps serving. The caller closes it.
-func (db *DB) OpenSnapshotSource() (*sql.DB, error) {
+func (db *DB) OpenSnapshotSource() (*sql.DB, error) { return SnapshotSource(db.path) }
+
+// SnapshotSource is OpenSnapshotSource for the database file at path, for
+// a snapshot taken before the store has opened it (the backup taken before
+// a migration, Options.BeforeMigrate).
+func SnapshotSource(path string) (*sql.DB, error) {
 	v := url.Values{}
 	v.Add("_pragma", "busy_timeout(5000)")
 	v.Set("mode", "ro")
-	src, err := sql.Open("sqlite", "file:"+db.path+"?"+v.Encode())
+	src, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: snapshot source: %w", err)
 	}

@@ -180,7 +180,7 @@ func RotateDirKey(ctx context.Context, dir, keyFile string, a Actor) (KeyRotatio
 		return KeyRotation{}, err
 	}
 	defer release()
-	db, err := OpenDir(ctx, dir, keyFile, false, nil)
+	db, err := OpenDirWith(ctx, dir, keyFile, false, nil, Options{BeforeMigrate: NoMigration})
 	if err != nil {
 		return KeyRotation{}, err
 	}

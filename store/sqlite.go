@@ -15,9 +15,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +57,8 @@ type DB struct {
 	cal atomic.Pointer[calendarBox] // the business hours of due times (store/due.go)
 
 	stmts statements
+
+	schema int // the newest migration this DB was opened with
 }
 
 // Options tunes Open. The zero value is fine.
@@ -69,6 +68,15 @@ type Options struct {
 	// ReadConns caps the reader pool; 4 when zero. Each connection may
 	// cache 2 MB of pages (see dsn).
 	ReadConns int
+	// BeforeMigrate, when set, is called before the first pending
+	// migration of a database that already has a schema (from > 0) is
+	// applied, with the schema versions before and after. Its error stops
+	// Open before anything has changed. serve wires it to a backup of the
+	// database as it is (backup.BeforeMigrate); NoMigration refuses.
+	BeforeMigrate func(ctx context.Context, from, to int) error
+	// Migrations replaces the embedded migrations (MigrationFiles): a
+	// folder of numbered 000N_name.sql files. Tests add one with it.
+	Migrations fs.FS
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -89,7 +97,7 @@ func Open(ctx context.Context, path string, ring *security.Keyring, opts Options
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 	db := &DB{path: path, write: write, ring: ring, now: opts.Now, keys: security.NewLRU[int64, *security.DataKey](dataKeyCache)}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, opts); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -122,6 +130,11 @@ func Open(ctx context.Context, path string, ring *security.Keyring, opts Options
 // folder, database and master key are made, and a new key is announced on
 // log (nil discards); without, a folder with no database is an error.
 func OpenDir(ctx context.Context, dir, keyFile string, create bool, log *slog.Logger) (*DB, error) {
+	return OpenDirWith(ctx, dir, keyFile, create, log, Options{})
+}
+
+// OpenDirWith is OpenDir with opts for Open, such as BeforeMigrate.
+func OpenDirWith(ctx context.Context, dir, keyFile string, create bool, log *slog.Logger, opts Options) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -143,7 +156,7 @@ func OpenDir(ctx context.Context, dir, keyFile string, create bool, log *slog.Lo
 	if created {
 		log.Warn("created a new master key: keep a copy somewhere safe, off this server; without it the data cannot be read", "file", keyFile)
 	}
-	return Open(ctx, dbPath, ring, Options{})
+	return Open(ctx, dbPath, ring, opts)
 }
 
 // DSN is the connection string of a writer connection to the database at
@@ -210,90 +223,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err := db.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
-	if v != SchemaVersion() {
-		return fmt.Errorf("store: schema version %d, want %d", v, SchemaVersion())
+	if v != db.schema {
+		return fmt.Errorf("store: schema version %d, want %d", v, db.schema)
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
 	return tx.Rollback()
-}
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("store: bad migration name %q", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("store: migrations must be numbered 1, 2, 3…; found %s", m.name)
-		}
-	}
-	return out, nil
-}
-
-// SchemaVersion is the number of the newest embedded migration.
-func SchemaVersion() int {
-	ms, err := migrations()
-	if err != nil || len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].version
-}
-
-// migrate applies each pending migration in its own transaction, recording
-// its number in PRAGMA user_version inside the same transaction.
-func (db *DB) migrate(ctx context.Context) error {
-	ms, err := migrations()
-	if err != nil {
-		return err
-	}
-	var current int
-	if err := db.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
-		return fmt.Errorf("store: read schema version: %w", err)
-	}
-	if current > len(ms) {
-		return fmt.Errorf("store: database schema %d is newer than this binary's %d; upgrade safedesk", current, len(ms))
-	}
-	for _, m := range ms[current:] {
-		tx, err := db.write.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("store: migrate: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store: migration %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store: migration %s: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("store: migration %s: %w", m.name, err)
-		}
-	}
-	return nil
 }
 
 // tx runs fn in a write transaction, committing when fn returns nil.

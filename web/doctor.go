@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +87,7 @@ func Diagnose(ctx context.Context, in DoctorInput, now time.Time) []DoctorCheck 
 	if db != nil {
 		checks = append(checks, d.backups(ctx, db), d.backupVerify(ctx, db), d.proxy(ctx, db))
 	}
-	return append(checks, d.smtp(), d.retention(), d.notifications(), d.binary())
+	return append(checks, d.smtp(), d.retention(), d.notifications(), d.binary(), d.service())
 }
 
 // Doctor gives the settings page the checks against the running server's
@@ -205,12 +207,17 @@ func ReadBuild() BuildInfo {
 }
 
 // WriteVersion prints the build of the running binary as `safedesk
-// version` does: module, version, revision, build time and age, Go and
-// every dependency.
+// version` does: module, version, revision, the SHA-256 of the executable
+// file (to hold against a release's SHA256SUMS), build time and age, Go
+// and every dependency.
 func WriteVersion(w io.Writer, now time.Time) error {
 	b := ReadBuild()
 	if b.GoVersion == "" {
 		return errors.New("no build information in this binary")
+	}
+	exe, sum, err := executableSHA256()
+	if err != nil {
+		return err
 	}
 	rev := b.Revision
 	if rev == "" {
@@ -223,8 +230,8 @@ func WriteVersion(w io.Writer, now time.Time) error {
 	if !b.Built.IsZero() {
 		built = fmt.Sprintf("%s, %s ago; from %s", b.Built.UTC().Format(time.RFC3339), templates.Duration(b.Age(now)), b.BuiltFrom)
 	}
-	_, err := fmt.Fprintf(w, "module    %s\nversion   %s\nrevision  %s\nbuilt     %s\ngo        %s\ndependencies:\n",
-		b.Module, b.Version, rev, built, b.GoVersion)
+	_, err = fmt.Fprintf(w, "module    %s\nversion   %s\nrevision  %s\nsha256    %s  %s\nbuilt     %s\ngo        %s\ndependencies:\n",
+		b.Module, b.Version, rev, sum, exe, built, b.GoVersion)
 	for _, d := range b.Deps {
 		if err != nil {
 			break
@@ -232,4 +239,23 @@ func WriteVersion(w io.Writer, now time.Time) error {
 		_, err = fmt.Fprintf(w, "  %s %s\n", d.Path, d.Version)
 	}
 	return err
+}
+
+// executableSHA256 is the path of the running executable and the hex
+// SHA-256 of its file, as sha256sum prints it.
+func executableSHA256() (path, sum string, err error) {
+	path, err = os.Executable()
+	if err != nil {
+		return "", "", fmt.Errorf("version: %w", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", "", fmt.Errorf("version: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", "", fmt.Errorf("version: read %s: %w", path, err)
+	}
+	return path, hex.EncodeToString(h.Sum(nil)), nil
 }

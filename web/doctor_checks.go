@@ -144,8 +144,13 @@ func (d *doctor) open(ctx context.Context) (*store.DB, DoctorCheck) {
 	if err != nil {
 		return nil, fail(name, err.Error(), "fix the master key first")
 	}
-	db, err := store.Open(ctx, path, ring, store.Options{})
-	if err != nil {
+	db, err := store.Open(ctx, path, ring, store.Options{BeforeMigrate: store.NoMigration})
+	switch {
+	case errors.Is(err, store.ErrNewerSchema):
+		return nil, fail(name, err.Error(), "run the newer safedesk that wrote it")
+	case errors.Is(err, store.ErrUpgradeNeeded):
+		return nil, warn(name, err.Error(), "start the server: it backs the database up, then upgrades it")
+	case err != nil:
 		return nil, fail(name, err.Error(), "is this the master key the database was made with?")
 	}
 	n, err := db.CheckKeys(ctx)

@@ -163,13 +163,15 @@ func TestDiagnoseProductionSetup(t *testing.T) {
 		in.DB = open
 		got := verdicts(t, in)
 		for name, c := range got {
-			if c.Status != CheckPass {
+			// A test cannot run under a systemd unit: TestReadSandbox
+			// checks the service check's pass.
+			if c.Status != CheckPass && name != "service" {
 				t.Errorf("%s: %s %s", name, c.Status, c.Detail)
 			}
 		}
-		want := 13 // the command line also opens the database: one check more
+		want := 14 // the command line also opens the database: one check more
 		if open == nil {
-			want = 14
+			want = 15
 		}
 		if len(got) != want {
 			t.Errorf("%d checks, want %d", len(got), want)

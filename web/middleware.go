@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
@@ -112,13 +113,24 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// drainLimit is how much of a body announced too large limitBody reads
+// and discards before it answers 413. A reverse proxy (nginx buffers the
+// whole body, up to its client_max_body_size) sends the body before it
+// reads the answer: closing on it makes the proxy show its own 502
+// instead of our 413. Past this the connection is closed anyway.
+const drainLimit = 32 << 20
+
 // limitBody caps request bodies (bodyLimit: larger for files); a larger
 // body fails to parse and the handler answers 413. A declared length over
-// the cap is refused before a byte of the body is read.
+// the cap is refused before the handler reads a byte of it.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := s.bodyLimit(r)
 		if r.ContentLength > limit {
+			if r.ContentLength <= drainLimit {
+				// An error here only means the connection is not kept.
+				_, _ = io.CopyN(io.Discard, r.Body, r.ContentLength)
+			}
 			s.serveError(w, r, &http.MaxBytesError{Limit: limit})
 			return
 		}
@@ -179,9 +191,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests writes one line per request: method, path as loggedPath
-// shows it (never the query, which may hold search terms, addresses or a
-// setup token), status, time, client and request id.
+// logRequests writes one line per request: method, the route pattern
+// that matched ("" when none did), path as loggedPath shows it (never the
+// query, which may hold search terms, addresses or a setup token), status,
+// time, client and request id.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -190,7 +203,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return
 		}
-		s.log.Info("request", "method", r.Method, "path", loggedPath(r), "status", sw.status,
+		s.log.Info("request", "method", r.Method, "route", r.Pattern, "path", loggedPath(r), "status", sw.status,
 			"ms", time.Since(start).Milliseconds(), "ip", clientIP(r), "request_id", info(r).id)
 	})
 }

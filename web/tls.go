@@ -183,25 +183,28 @@ func (h *HTTPS) Config() *tls.Config {
 // Start runs what serving TLS needs beside the main listener until ctx
 // ends: the certificate reload on SIGHUP and the plain-HTTP redirect
 // server. It returns once the redirect listener is open; stop waits for
-// both to end. On a nil HTTPS it does nothing.
-func (h *HTTPS) Start(ctx context.Context) (stop func(), err error) {
-	if h == nil {
-		return func() {}, nil
-	}
+// both to end. SIGHUP (`systemctl reload`) is caught even with nothing to
+// read again (no TLS here, or ACME, which renews by itself), so that it
+// never ends the server: log then says so.
+func (h *HTTPS) Start(ctx context.Context, log *slog.Logger) (stop func(), err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
-	n := 0
-	if h.certs != nil {
-		// Registered before Start returns: a SIGHUP from then on reloads
-		// rather than ends the process.
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		n++
-		go func() {
-			defer func() { done <- struct{}{} }()
-			defer signal.Stop(hup)
-			h.reloadOnSignal(ctx, hup)
-		}()
+	n := 1
+	// Registered before Start returns: a SIGHUP from then on reloads
+	// rather than ends the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer func() { done <- struct{}{} }()
+		defer signal.Stop(hup)
+		if h == nil || h.certs == nil {
+			nothingToReload(ctx, hup, log)
+			return
+		}
+		h.reloadOnSignal(ctx, hup)
+	}()
+	if h == nil {
+		return func() { cancel(); <-done }, nil
 	}
 	wait := func() {
 		cancel()
@@ -248,6 +251,19 @@ func (h *HTTPS) startRedirect(ctx context.Context, done chan<- struct{}) error {
 		}
 	}()
 	return nil
+}
+
+// nothingToReload answers each signal on hup until ctx ends with a log
+// line: no setting of this server is read again.
+func nothingToReload(ctx context.Context, hup <-chan os.Signal, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			log.Info("reload asked (SIGHUP): nothing to read again; only certificate files (--tls-cert, --tls-key) are reloaded, other settings need a restart")
+		}
+	}
 }
 
 // reloadOnSignal reads the certificate files again at every signal on

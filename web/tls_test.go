@@ -365,7 +365,7 @@ func TestACMEWiring(t *testing.T) {
 		t.Error("a certificate would be requested for a name not in --acme-domain")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	stop, err := https.Start(ctx)
+	stop, err := https.Start(ctx, log)
 	if err != nil {
 		t.Fatal(err)
 	}

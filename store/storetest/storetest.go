@@ -6,9 +6,11 @@ package storetest
 import (
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"safedesk/store"
 )
@@ -75,4 +77,26 @@ func OneLine(t testing.TB, err error, want string) {
 	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, want) {
 		t.Fatalf("error %q: want one line containing %q", msg, want)
 	}
+}
+
+// NextMigration is the embedded migrations plus one more, numbered after
+// the newest and running query: a schema upgrade that exists only in the
+// test build (store.Options.Migrations).
+func NextMigration(t testing.TB, query string) fs.FS {
+	t.Helper()
+	next := fstest.MapFS{}
+	files := store.MigrationFiles()
+	names, err := fs.Glob(files, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next[name] = &fstest.MapFile{Data: b}
+	}
+	next[fmt.Sprintf("%04d_test_upgrade.sql", store.SchemaVersion()+1)] = &fstest.MapFile{Data: []byte(query)}
+	return next
 }

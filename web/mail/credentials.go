@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"safedesk/security"
 )
 
 // Credentials hold the relay's password when it is not written into the
@@ -66,7 +68,7 @@ func (c Credentials) password() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("mail: --smtp-password-file: %w", err)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+	if perm := fi.Mode().Perm(); !security.PrivateFile(c.PasswordFile, perm) {
 		return "", fmt.Errorf("mail: %s has mode %04o: others may read the SMTP password; run: chmod 600 %s", c.PasswordFile, perm, c.PasswordFile)
 	}
 	b, err := os.ReadFile(c.PasswordFile)
