@@ -263,7 +263,7 @@ func (r *Rules) addSynonyms(synonyms map[string][]string) error {
 		// One-word synonyms are also found by stem; where several words
 		// share a stem, the word that is its own stem wins, else the first.
 		if len(key) == 1 {
-			st := stem(key[0])
+			st := stemIn(langEN, key[0])
 			if _, taken := r.stemSynonyms[st]; !taken || key[0] == st {
 				r.stemSynonyms[st] = out
 			}

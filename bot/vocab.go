@@ -1,0 +1,219 @@
+package bot
+
+import (
+	"math/bits"
+	"strings"
+	"unicode/utf8"
+)
+
+// vocabulary is every word the knowledge base uses, as written (folded),
+// with its stems and in how many sections it occurs: what a typo is
+// corrected to, and what the fallback for words no stemmer knows (compounds,
+// other spellings) compares against.
+type vocabulary struct {
+	words map[string]*vword
+	byLen map[int][]vref // by length in runes
+}
+
+type vword struct {
+	stems []string
+	df    int
+}
+
+type vref struct {
+	word string
+	mask uint64 // which letters it has (a–z, digits folded onto a few bits)
+}
+
+type vocabBuilder struct{ v *vocabulary }
+
+func newVocabBuilder() *vocabBuilder {
+	return &vocabBuilder{v: &vocabulary{words: map[string]*vword{}, byLen: map[int][]vref{}}}
+}
+
+func (b *vocabBuilder) add(w, st string) {
+	e := b.v.words[w]
+	if e == nil {
+		e = &vword{}
+		b.v.words[w] = e
+		n := utf8.RuneCountInString(w)
+		b.v.byLen[n] = append(b.v.byLen[n], vref{word: w, mask: letterMask(w)})
+	}
+	e.df++
+	for _, s := range e.stems {
+		if s == st {
+			return
+		}
+	}
+	e.stems = append(e.stems, st)
+}
+
+func (b *vocabBuilder) addSection(words map[string]string) {
+	for w, st := range words {
+		b.add(w, st)
+	}
+}
+
+func (b *vocabBuilder) addTitle(title, lang string) {
+	for _, w := range words(title) {
+		b.add(w, stemIn(lang, w))
+	}
+}
+
+func (b *vocabBuilder) done() *vocabulary { return b.v }
+
+func letterMask(w string) uint64 {
+	var m uint64
+	for _, r := range w {
+		switch {
+		case 'a' <= r && r <= 'z':
+			m |= 1 << (r - 'a')
+		case '0' <= r && r <= '9':
+			m |= 1 << (26 + r - '0')
+		default:
+			m |= 1 << (36 + r%28)
+		}
+	}
+	return m
+}
+
+// maxEdits is how many edits a word of n letters may be away from the
+// knowledge base's word it is taken for: none below four letters (too many
+// short words are one edit apart), one up to five, two from six.
+func maxEdits(n int) int {
+	switch {
+	case n < 4:
+		return 0
+	case n < 6:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// correct returns the knowledge base's word that w is most likely a typo
+// of: the fewest edits (insertions, deletions, substitutions,
+// transpositions of neighbours), then the most common. It returns "" when
+// none is close enough. Digits are never corrected.
+func (v *vocabulary) correct(w string) string {
+	n := utf8.RuneCountInString(w)
+	k := maxEdits(n)
+	if k == 0 || isNumber(w) {
+		return ""
+	}
+	mask := letterMask(w)
+	best, bestD, bestDF := "", k+1, 0
+	for l := n - k; l <= n+k; l++ {
+		for _, c := range v.byLen[l] {
+			if bits.OnesCount64(mask^c.mask) > 2*k {
+				continue
+			}
+			d := editDistance(w, c.word, bestD)
+			if d > k || d > bestD {
+				continue
+			}
+			df := v.words[c.word].df
+			if d < bestD || df > bestDF || (df == bestDF && c.word < best) {
+				best, bestD, bestDF = c.word, d, df
+			}
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal-string-alignment distance of a and b (a swap
+// of neighbours counts as one edit), or more than limit when it exceeds it.
+func editDistance(a, b string, limit int) int {
+	ra, rb := []rune(a), []rune(b)
+	if d := len(ra) - len(rb); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			c := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				c = min(c, prev2[j-2]+1)
+			}
+			cur[j] = c
+			rowMin = min(rowMin, c)
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
+
+// parts splits a word no stemmer knows into two words the knowledge base
+// uses ("versandkosten" → "versand", "kosten"; "giftcard" → "gift",
+// "card"), allowing a linking s or e between them, as German and Dutch
+// compounds have. It returns nil when there is no such split.
+func (v *vocabulary) parts(w string) []string {
+	if len(w) < 7 {
+		return nil
+	}
+	best, bestDF := []string(nil), 0
+	for i := 3; i <= len(w)-3; i++ {
+		left, right := w[:i], w[i:]
+		for _, l := range []string{left, strings.TrimSuffix(left, "s"), strings.TrimSuffix(left, "e")} {
+			a, b := v.words[l], v.words[right]
+			if len(l) < 3 || a == nil || b == nil {
+				continue
+			}
+			if df := min(a.df, b.df); df > bestDF {
+				best, bestDF = []string{l, right}, df
+			}
+		}
+	}
+	return best
+}
+
+// containing returns up to max words of the knowledge base that start or
+// end with w (a word of at least five letters no stemmer knows), most
+// common first: "versand" finds "versandkosten", "kosten" finds
+// "versandkosten" too. This is the language-independent fallback for
+// compounds.
+func (v *vocabulary) containing(w string, max int) []string {
+	n := utf8.RuneCountInString(w)
+	if n < 5 {
+		return nil
+	}
+	type hit struct {
+		w  string
+		df int
+	}
+	var hits []hit
+	for l, refs := range v.byLen {
+		if l < n+3 {
+			continue
+		}
+		for _, c := range refs {
+			if strings.HasPrefix(c.word, w) || strings.HasSuffix(c.word, w) {
+				hits = append(hits, hit{c.word, v.words[c.word].df})
+			}
+		}
+	}
+	for i := 1; i < len(hits); i++ {
+		for j := i; j > 0 && (hits[j].df > hits[j-1].df || hits[j].df == hits[j-1].df && hits[j].w < hits[j-1].w); j-- {
+			hits[j], hits[j-1] = hits[j-1], hits[j]
+		}
+	}
+	var out []string
+	for i := 0; i < len(hits) && i < max; i++ {
+		out = append(out, hits[i].w)
+	}
+	return out
+}
