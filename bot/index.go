@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ type index struct {
 	secs     []secEntry
 	postings map[string][]posting // stem → sections (title words not included)
 	titles   map[string][]int32   // stem → articles with it in the title
+	stems    []string             // every stem, sorted
 	vocab    *vocabulary
 	avgLen   float64
 	siteLang string
@@ -181,6 +183,15 @@ func (x *indexer) build(arts []store.Article, siteLang string) *index {
 		idx.avgLen = float64(total) / float64(len(idx.secs))
 	}
 	idx.vocab = vb.done()
+	for st := range idx.postings {
+		idx.stems = append(idx.stems, st)
+	}
+	for st := range idx.titles {
+		if idx.postings[st] == nil {
+			idx.stems = append(idx.stems, st)
+		}
+	}
+	sort.Strings(idx.stems)
 	return idx
 }
 

@@ -58,17 +58,21 @@ var stopwords = map[string]string{
 		dich die dir doch du ein eine einem einen einer eines er es etwas euch euer für gibt hab habe haben hallo hat
 		hatte hier ich ihr ihre im in ist ja jetzt kann kein keine man mein meine meinem meinen meiner mich mir mit
 		muss nach nicht noch nun nur ob oder ohne sein seine sich sie sind so soll über um und uns unser unsere von vor
-		war was welche welcher wenn wer werde werden wie wieso will wir wird wo zu zum zur sehr schon danke`,
+		war was welche welcher wenn wer werde werden wie wieso will wir wird wo zu zum zur sehr schon danke
+		machen mache macht gibt bekomme bekommen geht tun soll sollte möchte mochte würde wurde eigentlich bitte mal`,
 	langFR: `a ai au aux avec avez avoir bonjour ce ces cette comment d dans de des du elle en est et etre il ils j je
 		l la le les leur lui m ma mais me merci mes moi mon n ne nos notre nous on ou où par pas peut peux plus pour
 		puis qu que qui s sa se ses si son sont sur ta te tes toi ton tu un une vos votre vous y c est-ce quoi quel
-		quelle quels quelles cest jai svp ça ca`,
+		quelle quels quelles cest jai svp ça ca
+		prend prendre faire fait faut mettre avoir être etre aller veux voudrais dois doit pourquoi passe-t-il quoi`,
 	langES: `a al algo como con cual de del el ella en es esta este esto estoy gracias hay hola la las le lo los me
 		mi mis muy más mas no nos o para pero por puede puedo que qué se si sin sobre su sus te tengo ti tu tus un
-		una uno y ya yo cómo cuál cuando cuándo donde dónde he ha han hace`,
+		una uno y ya yo cómo cuál cuando cuándo donde dónde he ha han hace
+		hacer tengo quiero pido sale salió tiene tienen debe puede gustaria favor`,
 	langNL: `aan al alle als ben bij dan dat de deze die dit doe doen een en er hallo heb hebben heeft het hier hij
 		hoe ik in is je jij kan kun kunnen maar me mij mijn met moet moeten na naar niet nog nu of om ons onze ook op
-		te tot u uw van voor waar wat we wel wie wij wil zal ze zij zijn zo dank bedankt graag`,
+		te tot u uw van voor waar wat we wel wie wij wil zal ze zij zijn zo dank bedankt graag
+		jullie krijg krijgen doen laten kunt wordt worden was had toen niks iets`,
 }
 
 // negations mark a heading about what is excluded ("Outside the EU",
@@ -149,16 +153,23 @@ var intentCues = map[intent][]string{
 		"que tengo que", "hoe kan ik", "hoe moet ik", "wat moet ik"},
 }
 
-// askedFor returns the kinds of answer a question asks for.
-func askedFor(sent string) intent {
+// askedFor returns the kinds of answer a question asks for, and the words
+// of the phrases of several words that said so ("how long", "combien de
+// temps"): they name the kind of answer, not its topic.
+func askedFor(sent string) (intent, map[string]bool) {
 	var in intent
+	cue := map[string]bool{}
 	for k, cues := range intentCues {
 		for _, c := range cues {
 			if strings.Contains(sent, " "+c+" ") {
 				in |= k
-				break
+				if strings.Contains(c, " ") {
+					for _, w := range strings.Fields(c) {
+						cue[w] = true
+					}
+				}
 			}
 		}
 	}
-	return in
+	return in, cue
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"math"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -43,14 +44,16 @@ type query struct {
 // parse turns a question into weighted groups over idx.
 func (r *retriever) parse(idx *index, text string) query {
 	toks := words(text)
-	q := query{asks: askedFor(sentence(text)), lang: detectLanguage(toks, r.rules.stop, idx.siteLang)}
+	q := query{lang: detectLanguage(toks, r.rules.stop, idx.siteLang)}
+	var cue map[string]bool
+	q.asks, cue = askedFor(sentence(text))
 	seen := map[string]bool{}
 	for i := 0; i < len(toks); i++ {
 		g, n := r.phraseGroup(toks, i)
 		i += n - 1
 		if g.word == "" {
 			t := toks[i]
-			if r.stopword(t) || utf8.RuneCountInString(t) > 40 {
+			if r.stopword(t) || cue[t] || utf8.RuneCountInString(t) > 40 {
 				continue
 			}
 			if parts := splitMixed(t); parts != nil && r.rules.synonyms[t] == nil {
@@ -172,6 +175,47 @@ func stemAlts(idx *index, w string, f float64) []alt {
 	for _, l := range languages {
 		add(stemIn(l, w))
 	}
+	if f == 1 && len(out) > 0 {
+		// Another form of the word that the stemmers did not reduce to the
+		// same stem ("retour" and "retourn"): a stem that starts with this
+		// one, or that this one starts with, of five letters or more.
+		for _, a := range out[:len(out):len(out)] {
+			for _, st := range idx.stemsWithPrefix(a.stem) {
+				add2(&out, idx, st, partStrength)
+			}
+			for k := 5; k < len(a.stem); k++ {
+				add2(&out, idx, a.stem[:k], partStrength)
+			}
+		}
+	}
+	return out
+}
+
+// add2 adds st to alts with strength f unless it is there or unknown.
+func add2(alts *[]alt, idx *index, st string, f float64) {
+	for _, a := range *alts {
+		if a.stem == st {
+			return
+		}
+	}
+	if idx.has(st) {
+		*alts = append(*alts, alt{stem: st, f: f})
+	}
+}
+
+// stemsWithPrefix returns the index's stems longer than p that start with
+// it, for a p of five letters or more.
+func (idx *index) stemsWithPrefix(p string) []string {
+	if len(p) < 5 {
+		return nil
+	}
+	i := sort.SearchStrings(idx.stems, p)
+	var out []string
+	for ; i < len(idx.stems) && strings.HasPrefix(idx.stems[i], p) && len(out) < 4; i++ {
+		if idx.stems[i] != p {
+			out = append(out, idx.stems[i])
+		}
+	}
 	return out
 }
 
@@ -219,6 +263,13 @@ func (r *retriever) weigh(idx *index, q *query) {
 		g.weight = idf(float64(df))
 		if g.weak {
 			g.weight *= weakFactor
+		}
+		// A synonym or a correction counts no more than it is itself
+		// specific: "number" for "serial no" says little.
+		for j := range g.alts {
+			if a := &g.alts[j]; a.f < 1 && idx.has(a.stem) {
+				a.f = math.Min(a.f, idf(float64(idx.df(a.stem)))/g.weight)
+			}
 		}
 		q.total += g.weight
 		if g.known {

@@ -122,15 +122,21 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 		for si := art.first; si < art.first+art.n; si++ {
 			h := hit{sec: si, artCov: ac.cov, title: ac.title}
 			m, s := secM[si], idx.secs[si]
+			if m == nil {
+				m = make([]float64, 2*G)
+			}
 			for gi, g := range q.groups {
-				if m == nil {
-					break
-				}
 				head := m[2*gi+1] * headFactor
 				if s.negated && !negQ {
 					head *= negatedHead
 				}
-				h.own += g.weight * math.Max(m[2*gi], head)
+				// The title names what every section is about: a title word
+				// counts half in every section, fully in one that has it too.
+				found := math.Max(m[2*gi], head)
+				if t := artT[s.art]; t != nil && t[gi] > 0 {
+					found = 0.5*t[gi] + 0.5*found
+				}
+				h.own += g.weight * found
 			}
 			h.own /= q.total
 			h.rank = h.artCov + rankTitle*h.title + rankOwn*h.own

@@ -79,12 +79,13 @@ func letterMask(w string) uint64 {
 
 // maxEdits is how many edits a word of n letters may be away from the
 // knowledge base's word it is taken for: none below four letters (too many
-// short words are one edit apart), one up to five, two from six.
+// short words are one edit apart), one up to seven, two from eight. A swap
+// of neighbouring letters ("retrun") is one edit.
 func maxEdits(n int) int {
 	switch {
 	case n < 4:
 		return 0
-	case n < 6:
+	case n < 8:
 		return 1
 	default:
 		return 2
