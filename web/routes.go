@@ -23,6 +23,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /kb", portal(s.kbList))
 	mux.Handle("GET /kb/search", portal(s.kbSearch))
 	mux.Handle("GET /kb/{slug}", portal(s.kbArticle))
+	mux.Handle("POST /kb/{slug}/feedback", portal(s.kbFeedbackPost))
 	mux.Handle("GET /privacy", portal(s.privacy))
 	mux.Handle("GET /security", portal(s.securityPage))
 
