@@ -158,6 +158,9 @@ type AdminKBEditProps struct {
 	IsNew   bool
 	Preview string // rendered HTML
 	Errors  map[string]string
+	// Questions are customers' questions the assistant could not answer,
+	// attached from the insight page's "write an article for this".
+	Questions []string
 }
 
 // AdminStaffListProps is the staff page.
