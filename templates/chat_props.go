@@ -48,10 +48,10 @@ type ChatLine struct {
 	URL     string // the section's address: /kb/{slug}#{anchor}
 	// AlsoTitle and AlsoURL name a second section that is nearly as good.
 	AlsoTitle, AlsoURL string
-	Tickets []ChatTicket
-	Offers  []string // verify, human, ticket
-	Intent  string   // staff views: what the assistant made of a visitor message
-	Outcome string
+	Tickets            []ChatTicket
+	Offers             []string // verify, human, ticket
+	Intent             string   // staff views: what the assistant made of a visitor message
+	Outcome            string
 }
 
 // ChatTicket is one of the customer's requests in a status answer.
@@ -181,10 +181,10 @@ type ChatGap struct {
 // questions the knowledge base does not answer.
 type AdminChatInsightProps struct {
 	AdminPage
-	Days     int
-	Stats    store.ChatStats
-	Gaps     []ChatGap
-	Chart    ChatChart
+	Days  int
+	Stats store.ChatStats
+	Gaps  []ChatGap
+	Chart ChatChart
 	// Feedback ranks the articles by "no" answers to "did this answer your
 	// question?", on their page or under an assistant's answer.
 	Feedback []store.ArticleStats
