@@ -49,7 +49,7 @@ var (
 // it is not sure. It was chosen on the tuning half of the evaluation set
 // (testdata/eval.json): 0.40 declines most of what the knowledge base does
 // not answer without turning away many questions it does.
-const DefaultThreshold = 0.40
+const DefaultThreshold = 0.38
 
 // DefaultMaxRunes is the longest message the bot reads, in characters.
 const DefaultMaxRunes = 2000

@@ -165,7 +165,7 @@ func TestCustomRules(t *testing.T) {
 	if got := r.classify("stupid stupid").intent; got == IntentAbuse {
 		t.Errorf("removed keyword still counts")
 	}
-	if got := r.synonyms["aeropress"]; len(got) != 1 || got[0] != "brewers" {
+	if got := r.synonyms["aeropress"]; len(got) != 1 || len(got[0]) != 1 || got[0][0] != "brewers" {
 		t.Errorf("synonym %v", got)
 	}
 	for _, bad := range []string{`{"intents": {"sales": {"keywords": {"buy": 3}}}}`, `{"intents": {"human": {"keywords": {"x": 50}}}}`, `{"unknown": 1}`, `not json`} {

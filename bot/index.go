@@ -49,6 +49,7 @@ type secEntry struct {
 	blocks  []string
 	length  int // words
 	feats   intent
+	howTo   bool // the heading says how to do something ("How to start a return")
 	negated bool // the heading is about what is excluded
 }
 
@@ -212,13 +213,13 @@ func uniq(ss []string) []string {
 func parseArticle(a store.Article, lang string) *parsedArticle {
 	p := &parsedArticle{art: artEntry{id: a.ID, slug: a.Slug, title: a.Title, lang: lang, updated: a.UpdatedAt}}
 	for _, w := range words(a.Title) {
-		p.art.tstems = append(p.art.tstems, stemIn(lang, w))
+		p.art.tstems = append(p.art.tstems, term(lang, w))
 	}
 	for _, s := range store.Sections(a.Body) {
 		ps := parsedSection{sec: secEntry{anchor: s.Anchor, heading: s.Heading, blocks: s.Blocks},
 			tf: map[string]int{}, hstems: map[string]bool{}, words: map[string]string{}}
 		for _, w := range words(s.Heading) {
-			st := stemIn(lang, w)
+			st := term(lang, w)
 			ps.hstems[st] = true
 			ps.words[w] = st
 			if negations[w] {
@@ -227,13 +228,14 @@ func parseArticle(a store.Article, lang string) *parsedArticle {
 		}
 		for _, b := range s.Blocks {
 			for _, w := range words(b) {
-				st := stemIn(lang, w)
+				st := term(lang, w)
 				ps.tf[st]++
 				ps.words[w] = st
 				ps.sec.length++
 			}
 		}
 		ps.sec.feats = sectionFeatures(s)
+		ps.sec.howTo = howToHeading.MatchString(sentence(s.Heading))
 		p.secs = append(p.secs, ps)
 	}
 	return p
@@ -242,9 +244,16 @@ func parseArticle(a store.Article, lang string) *parsedArticle {
 var (
 	// durationRe finds a duration: a number and a unit of time, in any of
 	// the languages.
-	durationRe = regexp.MustCompile(`(?i)\b\d+(\s*[–-]\s*\d+)?\s*(working\s+|business\s+)?(minutes?|min|hours?|days?|weeks?|months?|years?|` +
+	durationRe = regexp.MustCompile(`(?i)\b\d+(\s*[–-]\s*\d+)?(\s*|-)(working\s+|business\s+)?(minutes?|min|hours?|days?|weeks?|months?|years?|` +
 		`minuten|stunden?|tagen?|wochen?|monate?n?|jahre?n?|werktagen?|minutes|heures?|jours?|semaines?|mois|ans|` +
 		`minutos?|horas?|d[ií]as?|semanas?|meses|mes|años?|uur|uren|dagen|dag|weken|week|maanden|jaar|werkdagen)\b`)
+	// frequencyRe finds how often: "every 3 months", "once a month",
+	// "twice a year", in any of the languages.
+	frequencyRe = regexp.MustCompile(`(?i)\b(every|each|once a|twice a|alle|jede[nr]?|einmal (im|pro)|tous les|toutes les|une fois par|cada|una vez al|una vez por|elke|om de|eens per|één keer per|een keer per)\b`)
+	// clockRe finds a time of day: "9:00", "14 h 00", "3pm".
+	clockRe = regexp.MustCompile(`(?i)\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b|\b\d{1,2} h\b`)
+	// howToHeading finds a heading that says how to do something.
+	howToHeading = regexp.MustCompile(`^ (how to|how do|how can|comment|so|zo|como|wie) `)
 	// priceRe finds a price or the word free.
 	priceRe = regexp.MustCompile(`(?i)€\s*\d|\d\s*€|\$\s*\d|\b\d+([.,]\d+)?\s*(eur|euro|euros)\b|\b(free|gratis|kostenlos|gratuit|gratuite)\b`)
 )
@@ -260,8 +269,17 @@ func sectionFeatures(s store.Section) intent {
 		if priceRe.MatchString(b) {
 			f |= wantPrice
 		}
+		if frequencyRe.MatchString(b) {
+			f |= wantFrequency
+		}
+		if clockRe.MatchString(b) {
+			f |= wantTime
+		}
 		if len(b) > 3 && isDigit(b[0]) && strings.HasPrefix(b[1:], ". ") {
 			steps++
+		}
+		if strings.Contains(b, "→") {
+			steps += 2 // a path to follow: "Account → Privacy"
 		}
 	}
 	if steps >= 2 {

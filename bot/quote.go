@@ -35,6 +35,9 @@ func (rk ranked) matched() map[string]bool {
 	for _, g := range rk.q.groups {
 		for _, a := range g.alts {
 			m[a.stem] = true
+			for _, t := range a.phrase {
+				m[t] = true
+			}
 		}
 	}
 	return m
@@ -49,12 +52,12 @@ func (rk ranked) bestBlock(h hit) int {
 	for i, b := range s.blocks {
 		have := map[string]bool{}
 		for _, w := range words(b) {
-			have[stemIn(lang, w)] = true
+			have[term(lang, w)] = true
 		}
 		var sum float64
 		for _, g := range rk.q.groups {
 			for _, a := range g.alts {
-				if have[a.stem] {
+				if have[a.stem] || a.phrase != nil && haveAll(have, a.phrase) {
 					sum += g.weight * a.f
 					break
 				}
@@ -65,6 +68,15 @@ func (rk ranked) bestBlock(h hit) int {
 		}
 	}
 	return best
+}
+
+func haveAll(have map[string]bool, terms []string) bool {
+	for _, t := range terms {
+		if !have[t] {
+			return false
+		}
+	}
+	return true
 }
 
 // clipBlocks joins blocks, one a line, up to n characters, ending at a
@@ -152,7 +164,7 @@ func mark(text, lang string, stems map[string]bool) []store.Segment {
 		}
 		w := text[start:end]
 		ws := words(w)
-		add(w, len(ws) == 1 && stems[stemIn(lang, ws[0])])
+		add(w, len(ws) == 1 && stems[term(lang, ws[0])])
 		start = -1
 	}
 	for i, r := range text {

@@ -18,6 +18,7 @@ type vocabulary struct {
 type vword struct {
 	stems []string
 	df    int
+	langs uint8 // the languages of the articles it occurs in (langBit)
 }
 
 type vref struct {
@@ -40,6 +41,7 @@ func (b *vocabBuilder) add(w, st string) {
 		b.v.byLen[n] = append(b.v.byLen[n], vref{word: w, mask: letterMask(w)})
 	}
 	e.df++
+	e.langs |= langBit(st[:strings.IndexByte(st, ':')])
 	for _, s := range e.stems {
 		if s == st {
 			return
@@ -56,7 +58,7 @@ func (b *vocabBuilder) addSection(words map[string]string) {
 
 func (b *vocabBuilder) addTitle(title, lang string) {
 	for _, w := range words(title) {
-		b.add(w, stemIn(lang, w))
+		b.add(w, term(lang, w))
 	}
 }
 
@@ -92,70 +94,99 @@ func maxEdits(n int) int {
 	}
 }
 
+// Costs of the edits that turn a typo into the word meant. Customers more
+// often leave a letter out, add one or swap two than type a wrong one, so
+// of two words as many edits away, the one reached without substitutions
+// is taken ("ofen" is "often", not "open").
+const (
+	costSwap   = 0.8
+	costIndel  = 0.9
+	costSubst  = 1.0
+	editsSlack = 1e-9
+)
+
 // correct returns the knowledge base's word that w is most likely a typo
-// of: the fewest edits (insertions, deletions, substitutions,
-// transpositions of neighbours), then the most common. It returns "" when
-// none is close enough. Digits are never corrected.
-func (v *vocabulary) correct(w string) string {
-	n := utf8.RuneCountInString(w)
+// of: the cheapest edits (insertions, deletions, substitutions,
+// transpositions of neighbours), then the most common, among the words of
+// the languages in langs that start with the same letter (or whose first
+// two letters w swaps: people rarely get the first letter wrong). It
+// returns "" when none is close enough. Digits are never corrected.
+func (v *vocabulary) correct(w string, langs uint8) string {
+	rw := []rune(w)
+	n := len(rw)
 	k := maxEdits(n)
 	if k == 0 || isNumber(w) {
 		return ""
 	}
 	mask := letterMask(w)
-	best, bestD, bestDF := "", k+1, 0
+	best, bestD, bestDF := "", float64(k)+editsSlack, 0
 	for l := n - k; l <= n+k; l++ {
 		for _, c := range v.byLen[l] {
 			if bits.OnesCount64(mask^c.mask) > 2*k {
 				continue
 			}
-			d := editDistance(w, c.word, bestD)
-			if d > k || d > bestD {
+			e := v.words[c.word]
+			if e.langs&langs == 0 || !sameStart(rw, c.word) {
 				continue
 			}
-			df := v.words[c.word].df
-			if d < bestD || df > bestDF || (df == bestDF && c.word < best) {
-				best, bestD, bestDF = c.word, d, df
+			d := editCost(rw, []rune(c.word), bestD)
+			if d > bestD+editsSlack {
+				continue
+			}
+			if d < bestD-editsSlack || e.df > bestDF || (e.df == bestDF && c.word < best) {
+				best, bestD, bestDF = c.word, d, e.df
 			}
 		}
 	}
 	return best
 }
 
-// editDistance is the optimal-string-alignment distance of a and b (a swap
-// of neighbours counts as one edit), or more than limit when it exceeds it.
-func editDistance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
-	if d := len(ra) - len(rb); d > limit || -d > limit {
+// sameStart reports whether w and c start with the same letter, or with
+// the same two letters swapped.
+func sameStart(w []rune, c string) bool {
+	rc := []rune(c)
+	if len(rc) == 0 || len(w) == 0 {
+		return false
+	}
+	if w[0] == rc[0] {
+		return true
+	}
+	return len(w) > 1 && len(rc) > 1 && w[0] == rc[1] && w[1] == rc[0]
+}
+
+// editCost is the weighted optimal-string-alignment distance of a and b (a
+// swap of neighbours is one edit), or more than limit when it exceeds it.
+func editCost(a, b []rune, limit float64) float64 {
+	if d := float64(len(a)-len(b)) * costIndel; d > limit+editsSlack || -d > limit+editsSlack {
 		return limit + 1
 	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
+	prev2 := make([]float64, len(b)+1)
+	prev := make([]float64, len(b)+1)
+	cur := make([]float64, len(b)+1)
 	for j := range prev {
-		prev[j] = j
+		prev[j] = float64(j) * costIndel
 	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
+	for i := 1; i <= len(a); i++ {
+		cur[0] = float64(i) * costIndel
 		rowMin := cur[0]
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
+		for j := 1; j <= len(b); j++ {
+			sub := costSubst
+			if a[i-1] == b[j-1] {
+				sub = 0
 			}
-			c := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				c = min(c, prev2[j-2]+1)
+			c := min(prev[j]+costIndel, cur[j-1]+costIndel, prev[j-1]+sub)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				c = min(c, prev2[j-2]+costSwap)
 			}
 			cur[j] = c
 			rowMin = min(rowMin, c)
 		}
-		if rowMin > limit {
+		if rowMin > limit+editsSlack {
 			return limit + 1
 		}
 		prev2, prev, cur = prev, cur, prev2
 	}
-	return prev[len(rb)]
+	return prev[len(b)]
 }
 
 // parts splits a word no stemmer knows into two words the knowledge base
