@@ -1,12 +1,8 @@
 package bot
 
 import (
-	"context"
-	"regexp"
 	"sort"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"safedesk/store"
@@ -14,19 +10,21 @@ import (
 
 // index is the knowledge base as the retrieval reads it: every published
 // article split into sections (store.Sections), each section's words
-// stemmed in its article's language, with postings from stem to section and
-// the knowledge base's own vocabulary for typo tolerance. It is built from
-// the store and immutable; an indexer swaps in a new one when the knowledge
-// base changes.
+// stemmed in its article's language, with postings from term to section
+// and the knowledge base's own vocabulary for typo tolerance. It keeps no
+// text but headings: the section a reply quotes is read from the store
+// (indexer.sections). It is built from the store and immutable; an indexer
+// swaps in a new one when the knowledge base changes.
 type index struct {
 	arts     []artEntry
 	secs     []secEntry
-	postings map[string][]posting // stem → sections (title words not included)
-	titles   map[string][]int32   // stem → articles with it in the title
-	stems    []string             // every stem, sorted
+	postings map[string][]posting // term → sections, in index order
+	titles   map[string][]int32   // term → articles with it in the title, in order
+	stems    []string             // every term, sorted
 	vocab    *vocabulary
 	avgLen   float64
 	siteLang string
+	scratch  sync.Pool // *evidence sized for this index
 }
 
 // artEntry is one article of the index.
@@ -38,252 +36,160 @@ type artEntry struct {
 	updated time.Time
 	first   int32 // its first section in index.secs
 	n       int32 // how many sections it has
-	tstems  []string
 }
 
 // secEntry is one section.
 type secEntry struct {
 	art     int32
+	length  int32   // words
+	norm    float32 // BM25's length normalisation of the section: bm25k·(1-b+b·length/average)
 	anchor  string
 	heading string
-	blocks  []string
-	length  int // words
 	feats   intent
 	howTo   bool // the heading says how to do something ("How to start a return")
 	negated bool // the heading is about what is excluded
 }
 
-// posting is one section a stem occurs in: how often in its text, and
-// whether in its heading.
-type posting struct {
-	sec  int32
-	tf   uint16
-	head bool
-}
+// posting is one section a term occurs in, packed in 32 bits: the
+// section's index (24 bits), how often the term is in its text (up to 127)
+// and whether it is in its heading.
+type posting uint32
 
-// parsedArticle is one article's contribution to an index, kept between
-// builds so that an edit re-reads only the article that changed.
-type parsedArticle struct {
-	art  artEntry
-	secs []parsedSection
-}
+const maxPostingTF = 127
 
-type parsedSection struct {
-	sec    secEntry
-	tf     map[string]int // stem → count in the text
-	hstems map[string]bool
-	words  map[string]string // surface word → stem
-}
-
-// indexer keeps the current index and rebuilds it when the knowledge base
-// changes: at once for a change made in this process (store.KBChanges),
-// within indexCheck for one made by another (store.KBState).
-type indexer struct {
-	db   *store.DB
-	now  func() time.Time
-	stop map[string]bool // English stopwords (rules), kept out of nothing: used for language guesses
-
-	cur atomic.Pointer[indexState]
-
-	mu     sync.Mutex // one build at a time
-	parsed map[int64]*parsedArticle
-}
-
-// indexState is an index with what it was built from.
-type indexState struct {
-	idx     *index
-	changes uint64
-	state   store.KBState
-	checked time.Time
-}
-
-// indexCheck is how often the store is asked whether another process
-// changed the knowledge base.
-const indexCheck = 5 * time.Second
-
-func newIndexer(db *store.DB, now func() time.Time) *indexer {
-	return &indexer{db: db, now: now, parsed: map[int64]*parsedArticle{}}
-}
-
-// get returns an index that is current.
-func (x *indexer) get(ctx context.Context) (*index, error) {
-	st := x.cur.Load()
-	now := x.now()
-	changes := x.db.KBChanges()
-	if st != nil && st.changes == changes && now.Sub(st.checked) < indexCheck {
-		return st.idx, nil
+func newPosting(sec int32, tf int, head bool) posting {
+	p := posting(sec)<<8 | posting(min(tf, maxPostingTF))<<1
+	if head {
+		p |= 1
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if st = x.cur.Load(); st != nil && st.changes == changes && now.Sub(st.checked) < indexCheck {
-		return st.idx, nil
-	}
-	kb, err := x.db.KBState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if st != nil && st.state == kb {
-		x.cur.Store(&indexState{idx: st.idx, changes: changes, state: kb, checked: now})
-		return st.idx, nil
-	}
-	arts, err := x.db.ListArticles(ctx, false)
-	if err != nil {
-		return nil, err
-	}
-	idx := x.build(arts, kb.Lang)
-	x.cur.Store(&indexState{idx: idx, changes: changes, state: kb, checked: now})
-	return idx, nil
+	return p
 }
 
-// build makes an index of arts, re-parsing only the articles that changed
-// since the last build.
-func (x *indexer) build(arts []store.Article, siteLang string) *index {
-	seen := make(map[int64]bool, len(arts))
-	idx := &index{postings: map[string][]posting{}, titles: map[string][]int32{}, siteLang: siteLang}
-	vb := newVocabBuilder()
-	var total int
-	for _, a := range arts {
-		seen[a.ID] = true
-		lang := normLang(a.Lang, siteLang)
-		p := x.parsed[a.ID]
-		if p == nil || !p.art.updated.Equal(a.UpdatedAt) || p.art.lang != lang || p.art.title != a.Title || p.art.slug != a.Slug {
-			p = parseArticle(a, lang)
-			x.parsed[a.ID] = p
+func (p posting) sec() int32 { return int32(p >> 8) }
+func (p posting) tf() int    { return int(p>>1) & maxPostingTF }
+func (p posting) head() bool { return p&1 != 0 }
+
+// maxSections is how many sections an index holds (24 bits of a posting).
+const maxSections = 1 << 24
+
+// builder makes an index, one article at a time.
+type builder struct {
+	idx    *index
+	vb     *vocabBuilder
+	intern map[string]string
+	total  int
+	tf     map[string]int // a section's terms, reused
+	head   map[string]bool
+}
+
+func newBuilder(siteLang string, n int) *builder {
+	return &builder{
+		idx:    &index{postings: map[string][]posting{}, titles: map[string][]int32{}, siteLang: siteLang, arts: make([]artEntry, 0, n)},
+		vb:     newVocabBuilder(),
+		intern: map[string]string{},
+		tf:     map[string]int{},
+		head:   map[string]bool{},
+	}
+}
+
+// term is term(lang, w), one string per distinct term.
+func (b *builder) term(lang, w string) string {
+	t := term(lang, w)
+	if s, ok := b.intern[t]; ok {
+		return s
+	}
+	b.intern[t] = t
+	return t
+}
+
+// add indexes one article in lang.
+func (b *builder) add(a store.Article, lang string) {
+	idx := b.idx
+	if len(idx.secs) >= maxSections {
+		return
+	}
+	ai := int32(len(idx.arts))
+	art := artEntry{id: a.ID, slug: a.Slug, title: a.Title, lang: lang, updated: a.UpdatedAt, first: int32(len(idx.secs))}
+	seen := map[string]bool{}
+	for _, w := range words(a.Title) {
+		t := b.term(lang, w)
+		b.vb.add(w, t)
+		if !seen[t] {
+			seen[t] = true
+			idx.titles[t] = append(idx.titles[t], ai)
 		}
-		ai := int32(len(idx.arts))
-		art := p.art
-		art.first, art.n = int32(len(idx.secs)), int32(len(p.secs))
-		idx.arts = append(idx.arts, art)
-		for _, st := range uniq(art.tstems) {
-			idx.titles[st] = append(idx.titles[st], ai)
+	}
+	for _, s := range store.Sections(a.Body) {
+		si := int32(len(idx.secs))
+		sec := secEntry{art: ai, anchor: s.Anchor, heading: s.Heading, howTo: howToHeading.MatchString(sentence(s.Heading))}
+		clear(b.tf)
+		clear(b.head)
+		for _, w := range words(s.Heading) {
+			t := b.term(lang, w)
+			b.head[t] = true
+			b.vb.add(w, t)
+			sec.negated = sec.negated || negations[w]
 		}
-		for _, ps := range p.secs {
-			si := int32(len(idx.secs))
-			sec := ps.sec
-			sec.art = ai
-			idx.secs = append(idx.secs, sec)
-			total += sec.length
-			for st, n := range ps.tf {
-				idx.postings[st] = append(idx.postings[st], posting{sec: si, tf: uint16(min(n, 65535)), head: ps.hstems[st]})
+		steps := 0
+		for _, bl := range s.Blocks {
+			toks := words(bl)
+			for _, w := range toks {
+				t := b.term(lang, w)
+				b.tf[t]++
+				b.vb.add(w, t)
+				sec.length++
 			}
-			for st := range ps.hstems {
-				if ps.tf[st] == 0 {
-					idx.postings[st] = append(idx.postings[st], posting{sec: si, head: true})
-				}
+			sec.feats |= blockFeatures(bl, toks)
+			steps += stepsIn(bl)
+		}
+		if steps >= 2 {
+			sec.feats |= wantSteps
+		}
+		for t, n := range b.tf {
+			idx.postings[t] = append(idx.postings[t], newPosting(si, n, b.head[t]))
+		}
+		for t := range b.head {
+			if b.tf[t] == 0 {
+				idx.postings[t] = append(idx.postings[t], newPosting(si, 0, true))
 			}
-			vb.addSection(ps.words)
 		}
-		vb.addTitle(art.title, lang)
+		b.total += int(sec.length)
+		idx.secs = append(idx.secs, sec)
 	}
-	for id := range x.parsed {
-		if !seen[id] {
-			delete(x.parsed, id)
-		}
-	}
+	art.n = int32(len(idx.secs)) - art.first
+	idx.arts = append(idx.arts, art)
+}
+
+// done finishes the index.
+func (b *builder) done() *index {
+	idx := b.idx
 	if len(idx.secs) > 0 {
-		idx.avgLen = float64(total) / float64(len(idx.secs))
+		idx.avgLen = float64(b.total) / float64(len(idx.secs))
 	}
-	idx.vocab = vb.done()
-	for st := range idx.postings {
-		idx.stems = append(idx.stems, st)
+	for i := range idx.secs {
+		s := &idx.secs[i]
+		s.norm = float32(bm25k * (1 - bm25b + bm25b*float64(s.length)/max(idx.avgLen, 1)))
 	}
-	for st := range idx.titles {
-		if idx.postings[st] == nil {
-			idx.stems = append(idx.stems, st)
+	idx.vocab = b.vb.done()
+	for t, ps := range idx.postings {
+		idx.stems = append(idx.stems, t)
+		idx.postings[t] = ps[:len(ps):len(ps)]
+	}
+	for t := range idx.titles {
+		if idx.postings[t] == nil {
+			idx.stems = append(idx.stems, t)
 		}
 	}
 	sort.Strings(idx.stems)
 	return idx
 }
 
-func uniq(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
+// buildIndex makes the index of arts, whose language is siteLang unless
+// they say otherwise.
+func buildIndex(arts []store.Article, siteLang string) *index {
+	b := newBuilder(siteLang, len(arts))
+	for _, a := range arts {
+		b.add(a, normLang(a.Lang, siteLang))
 	}
-	return out
-}
-
-// parseArticle splits an article into sections and stems their words in
-// lang.
-func parseArticle(a store.Article, lang string) *parsedArticle {
-	p := &parsedArticle{art: artEntry{id: a.ID, slug: a.Slug, title: a.Title, lang: lang, updated: a.UpdatedAt}}
-	for _, w := range words(a.Title) {
-		p.art.tstems = append(p.art.tstems, term(lang, w))
-	}
-	for _, s := range store.Sections(a.Body) {
-		ps := parsedSection{sec: secEntry{anchor: s.Anchor, heading: s.Heading, blocks: s.Blocks},
-			tf: map[string]int{}, hstems: map[string]bool{}, words: map[string]string{}}
-		for _, w := range words(s.Heading) {
-			st := term(lang, w)
-			ps.hstems[st] = true
-			ps.words[w] = st
-			if negations[w] {
-				ps.sec.negated = true
-			}
-		}
-		for _, b := range s.Blocks {
-			for _, w := range words(b) {
-				st := term(lang, w)
-				ps.tf[st]++
-				ps.words[w] = st
-				ps.sec.length++
-			}
-		}
-		ps.sec.feats = sectionFeatures(s)
-		ps.sec.howTo = howToHeading.MatchString(sentence(s.Heading))
-		p.secs = append(p.secs, ps)
-	}
-	return p
-}
-
-var (
-	// durationRe finds a duration: a number and a unit of time, in any of
-	// the languages.
-	durationRe = regexp.MustCompile(`(?i)\b\d+(\s*[–-]\s*\d+)?(\s*|-)(working\s+|business\s+)?(minutes?|min|hours?|days?|weeks?|months?|years?|` +
-		`minuten|stunden?|tagen?|wochen?|monate?n?|jahre?n?|werktagen?|minutes|heures?|jours?|semaines?|mois|ans|` +
-		`minutos?|horas?|d[ií]as?|semanas?|meses|mes|años?|uur|uren|dagen|dag|weken|week|maanden|jaar|werkdagen)\b`)
-	// frequencyRe finds how often: "every 3 months", "once a month",
-	// "twice a year", in any of the languages.
-	frequencyRe = regexp.MustCompile(`(?i)\b(every|each|once a|twice a|alle|jede[nr]?|einmal (im|pro)|tous les|toutes les|une fois par|cada|una vez al|una vez por|elke|om de|eens per|één keer per|een keer per)\b`)
-	// clockRe finds a time of day: "9:00", "14 h 00", "3pm".
-	clockRe = regexp.MustCompile(`(?i)\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm)\b|\b\d{1,2} h\b`)
-	// howToHeading finds a heading that says how to do something.
-	howToHeading = regexp.MustCompile(`^ (how to|how do|how can|comment|so|zo|como|wie) `)
-	// priceRe finds a price or the word free.
-	priceRe = regexp.MustCompile(`(?i)€\s*\d|\d\s*€|\$\s*\d|\b\d+([.,]\d+)?\s*(eur|euro|euros)\b|\b(free|gratis|kostenlos|gratuit|gratuite)\b`)
-)
-
-// sectionFeatures finds what kind of answers a section gives.
-func sectionFeatures(s store.Section) intent {
-	var f intent
-	steps := 0
-	for _, b := range s.Blocks {
-		if durationRe.MatchString(b) {
-			f |= wantDuration
-		}
-		if priceRe.MatchString(b) {
-			f |= wantPrice
-		}
-		if frequencyRe.MatchString(b) {
-			f |= wantFrequency
-		}
-		if clockRe.MatchString(b) {
-			f |= wantTime
-		}
-		if len(b) > 3 && isDigit(b[0]) && strings.HasPrefix(b[1:], ". ") {
-			steps++
-		}
-		if strings.Contains(b, "→") {
-			steps += 2 // a path to follow: "Account → Privacy"
-		}
-	}
-	if steps >= 2 {
-		f |= wantSteps
-	}
-	return f
+	return b.done()
 }

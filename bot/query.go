@@ -356,7 +356,7 @@ func (idx *index) df(st string) int {
 // does not have weighs like the rarest.
 func (r *retriever) weigh(idx *index, q *query) {
 	n := float64(len(idx.secs))
-	idf := func(d float64) float64 { return math.Pow(math.Log(1+(n-d+0.5)/(d+0.5)), r.sc.idfPow) }
+	idf := func(d float64) float64 { return math.Log(1 + (n-d+0.5)/(d+0.5)) }
 	q.total, q.known = 0, 0
 	for i := range q.groups {
 		g := &q.groups[i]
@@ -379,9 +379,6 @@ func (r *retriever) weigh(idx *index, q *query) {
 		g.weight = idf(float64(df))
 		if g.weak {
 			g.weight *= weakFactor
-		}
-		if !g.known {
-			g.weight *= r.sc.unknown
 		}
 		// A synonym or a correction counts no more than it is itself
 		// specific: "number" for "serial no" says little.

@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,19 +15,28 @@ import (
 // longer than that is quoted from its best block on.
 const maxQuote = 700
 
-// source is the Source of a ranked section.
-func (rk ranked) source(h hit) Source {
-	s := rk.idx.secs[h.sec]
-	a := rk.idx.arts[s.art]
-	src := Source{Slug: a.slug, Title: a.title, Section: s.heading, Anchor: s.anchor, Lang: a.lang}
-	blocks := s.blocks
+// source is the Source of a ranked section, its quote read from the store.
+func (r *retriever) source(ctx context.Context, rk ranked, h hit) (Source, error) {
+	src := rk.name(h)
+	st, err := r.x.sectionText(ctx, rk.idx, h.sec)
+	if err != nil {
+		return src, err
+	}
+	blocks := st.blocks
 	if n := utf8.RuneCountInString(strings.Join(blocks, "\n")); n > maxQuote {
-		if b := rk.bestBlock(h); b > 0 {
+		if b := rk.bestBlock(st.terms); b > 0 {
 			blocks = blocks[b:]
 		}
 	}
 	src.Quote = clipBlocks(blocks, maxQuote)
-	return src
+	return src, nil
+}
+
+// name is the Source of a ranked section without its quote.
+func (rk ranked) name(h hit) Source {
+	s := rk.idx.secs[h.sec]
+	a := rk.idx.arts[s.art]
+	return Source{Slug: a.slug, Title: a.title, Section: s.heading, Anchor: s.anchor, Lang: a.lang}
 }
 
 // matched returns the stems of the question that a section's article
@@ -44,20 +55,18 @@ func (rk ranked) matched() map[string]bool {
 }
 
 // bestBlock is the index of the block of a section with most of the
-// question's weight.
-func (rk ranked) bestBlock(h hit) int {
-	s := rk.idx.secs[h.sec]
-	lang := rk.idx.arts[s.art].lang
+// question's weight, given each block's sorted terms.
+func (rk ranked) bestBlock(blocks [][]string) int {
 	best, bestW := 0, 0.0
-	for i, b := range s.blocks {
-		have := map[string]bool{}
-		for _, w := range words(b) {
-			have[term(lang, w)] = true
+	for i, terms := range blocks {
+		have := func(t string) bool {
+			_, ok := slices.BinarySearch(terms, t)
+			return ok
 		}
 		var sum float64
 		for _, g := range rk.q.groups {
 			for _, a := range g.alts {
-				if have[a.stem] || a.phrase != nil && haveAll(have, a.phrase) {
+				if have(a.stem) || a.phrase != nil && haveAll(have, a.phrase) {
 					sum += g.weight * a.f
 					break
 				}
@@ -70,9 +79,9 @@ func (rk ranked) bestBlock(h hit) int {
 	return best
 }
 
-func haveAll(have map[string]bool, terms []string) bool {
+func haveAll(have func(string) bool, terms []string) bool {
 	for _, t := range terms {
-		if !have[t] {
+		if !have(t) {
 			return false
 		}
 	}
@@ -132,15 +141,15 @@ const snippetLen = 220
 
 // snippet is the search snippet of a section: its best block (and what
 // follows, up to snippetLen), plain text, the question's words marked.
-func (rk ranked) snippet(h hit) []store.Segment {
-	s := rk.idx.secs[h.sec]
-	if len(s.blocks) == 0 {
-		return nil
+func (r *retriever) snippet(ctx context.Context, rk ranked, h hit) ([]store.Segment, error) {
+	st, err := r.x.sectionText(ctx, rk.idx, h.sec)
+	if err != nil || len(st.blocks) == 0 {
+		return nil, err
 	}
-	lang := rk.idx.arts[s.art].lang
-	text := clipBlocks(s.blocks[rk.bestBlock(h):], snippetLen)
+	lang := rk.idx.arts[rk.idx.secs[h.sec].art].lang
+	text := clipBlocks(st.blocks[rk.bestBlock(st.terms):], snippetLen)
 	text = strings.ReplaceAll(text, "\n", " ")
-	return mark(text, lang, rk.matched())
+	return mark(text, lang, rk.matched()), nil
 }
 
 // mark splits text into segments, marking each word whose stem in lang is

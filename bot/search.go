@@ -60,7 +60,11 @@ func (b *Bot) Search(ctx context.Context, q string, limit int) ([]Hit, error) {
 		} else if len(out[i].Sections) >= 2 || h.rank < 0.9*top[s.art] {
 			continue
 		}
-		out[i].Sections = append(out[i].Sections, HitSection{Heading: s.heading, Anchor: s.anchor, Snippet: rk.snippet(h)})
+		snip, err := b.ret.snippet(ctx, rk, h)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Sections = append(out[i].Sections, HitSection{Heading: s.heading, Anchor: s.anchor, Snippet: snip})
 	}
 	return out, nil
 }

@@ -50,18 +50,6 @@ func (b *vocabBuilder) add(w, st string) {
 	e.stems = append(e.stems, st)
 }
 
-func (b *vocabBuilder) addSection(words map[string]string) {
-	for w, st := range words {
-		b.add(w, st)
-	}
-}
-
-func (b *vocabBuilder) addTitle(title, lang string) {
-	for _, w := range words(title) {
-		b.add(w, term(lang, w))
-	}
-}
-
 func (b *vocabBuilder) done() *vocabulary { return b.v }
 
 func letterMask(w string) uint64 {
