@@ -242,6 +242,11 @@ func unsafeReply(ctx context.Context, t *testing.T, b *Bot, it evalItem, r Reply
 func TestOrdinaryPhrasings(t *testing.T) {
 	f, err := os.ReadFile("testdata/ordinary.txt")
 	if errors.Is(err, os.ErrNotExist) {
+		// The list comes with the hardening work; until the two meet, the
+		// test says so, and in CI it fails rather than skip unnoticed.
+		if os.Getenv("CI") != "" {
+			t.Fatal("testdata/ordinary.txt is missing: the ordinary support phrasings must be checked in CI")
+		}
 		t.Skip("testdata/ordinary.txt is not in this tree yet")
 	}
 	if err != nil {
@@ -263,5 +268,8 @@ func TestOrdinaryPhrasings(t *testing.T) {
 			t.Errorf("%q was treated as a probe (%v)", line, r.Probe)
 		}
 	}
-	t.Logf("%d ordinary phrasings: none treated as a probe", n)
+	if n < 60 {
+		t.Errorf("testdata/ordinary.txt has %d phrasings; the issue asks for at least 60", n)
+	}
+	t.Logf("%d ordinary phrasings checked", n)
 }
