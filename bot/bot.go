@@ -197,7 +197,7 @@ func (b *Bot) Respond(ctx context.Context, in Input) (Reply, error) {
 	r.Lang = b.ret.language(ctx, r.Message)
 	if p, ok := detectProbe(r.Message); ok {
 		r.Probe, r.Outcome = &p, OutcomeRefused
-		r.Text = say(r.Lang, "refused")
+		r.Text = p.reply(r.Lang)
 		r.Offers = []Offer{OfferHuman}
 		return r, nil
 	}
@@ -316,7 +316,7 @@ func (b *Bot) ticketStatus(ctx context.Context, customerID int64, r *Reply) erro
 		t, err := b.db.GetCustomerTicket(ctx, customerID, n)
 		if errors.Is(err, store.ErrNotFound) {
 			r.Text = say(r.Lang, "notYours", n)
-			ts, err = b.db.ListTickets(ctx, store.TicketFilter{CustomerID: customerID, Limit: maxTicketsShown})
+			ts, err = b.db.ListTickets(ctx, store.TicketFilter{CustomerID: customerID, Confirmed: true, Limit: maxTicketsShown})
 		} else if err == nil {
 			ts = []store.Ticket{t}
 			r.Text = say(r.Lang, "oneTicket", n)
@@ -326,7 +326,7 @@ func (b *Bot) ticketStatus(ctx context.Context, customerID int64, r *Reply) erro
 		}
 	} else {
 		var err error
-		if ts, err = b.db.ListTickets(ctx, store.TicketFilter{CustomerID: customerID, Limit: maxTicketsShown}); err != nil {
+		if ts, err = b.db.ListTickets(ctx, store.TicketFilter{CustomerID: customerID, Confirmed: true, Limit: maxTicketsShown}); err != nil {
 			return err
 		}
 		r.Text = say(r.Lang, "recent")

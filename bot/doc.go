@@ -10,8 +10,11 @@
 //     then the bot's own signatures (prompt-format markers, the service's
 //     credentials and configuration, other people's records and
 //     conversations, bulk exports, password resets for someone else). A
-//     probe is refused; the caller records it and ends the conversation
-//     after repeated attempts;
+//     serious probe (Probe.Serious: other people's data, dumps, demands
+//     behind a claimed role, payloads) is refused and counts: the caller
+//     records it and ends the conversation after repeated attempts. Other
+//     findings, such as prompt-injection phrases that a bot without a
+//     language model cannot obey, are declined and logged, nothing more;
 //  4. intent: greeting, question, ticket status, account (orders, payments,
 //     account changes), human, thanks or abuse, from weighted keywords and
 //     rules that find requests about the visitor's own records ("cancel my

@@ -3,6 +3,8 @@ package bot
 import (
 	"regexp"
 	"strings"
+
+	"safedesk/security"
 )
 
 // The structural rules below find requests about the visitor's own data.
@@ -161,8 +163,13 @@ func askedTicket(text string) int64 {
 
 // EmailMessage reports whether a chat message is nothing but an email
 // address (perhaps after "my email is" or "it's"), returning the address: the
-// visitor's answer when the bot asks for their address.
+// visitor's answer when the bot asks for their address. A message that
+// holds a secret is never an address, nor is a local part with ':' or '=':
+// "password:P@ssw0rd.1" and "pw=S3cr3t@home.net" are passwords.
 func EmailMessage(text string) (string, bool) {
+	if _, found := security.Redact(text); len(found) > 0 {
+		return "", false
+	}
 	t := strings.TrimSpace(text)
 	t = strings.TrimRight(t, ".! ")
 	low := strings.ToLower(t)
@@ -175,7 +182,7 @@ func EmailMessage(text string) (string, bool) {
 		return "", false
 	}
 	at := strings.IndexByte(t, '@')
-	if at < 1 || !strings.Contains(t[at:], ".") || len(t) > 254 {
+	if at < 1 || !strings.Contains(t[at:], ".") || len(t) > 254 || strings.ContainsAny(t[:at], ":=") {
 		return "", false
 	}
 	return t, true

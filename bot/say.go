@@ -69,6 +69,13 @@ var sentences = map[string]map[string]string{
 		langES: "No puedo ayudar con eso. Respondo preguntas a partir de nuestros artículos de ayuda y nunca comparto nada sobre otros clientes, nuestro equipo o el funcionamiento de este servicio.",
 		langNL: "Daar kan ik niet mee helpen. Ik beantwoord vragen vanuit onze helpartikelen en deel nooit iets over andere klanten, ons team of hoe deze dienst werkt.",
 	},
+	"declined": {
+		langEN: "I'm an automated assistant: I answer questions from our help articles, and I can't change how I work or share anything about how this service is run. What can I help you with?",
+		langDE: "Ich bin ein automatischer Assistent: Ich beantworte Fragen aus unseren Hilfeartikeln und kann weder meine Arbeitsweise ändern noch etwas über den Betrieb dieses Dienstes preisgeben. Wobei kann ich helfen?",
+		langFR: "Je suis un assistant automatique : je réponds aux questions à partir de nos articles d'aide, et je ne peux ni changer ma façon de fonctionner ni partager quoi que ce soit sur le fonctionnement de ce service. Que puis-je faire pour vous ?",
+		langES: "Soy un asistente automático: respondo preguntas a partir de nuestros artículos de ayuda y no puedo cambiar mi forma de trabajar ni compartir nada sobre el funcionamiento de este servicio. ¿En qué puedo ayudarle?",
+		langNL: "Ik ben een automatische assistent: ik beantwoord vragen vanuit onze helpartikelen en kan mijn werkwijze niet veranderen of iets delen over hoe deze dienst werkt. Waarmee kan ik u helpen?",
+	},
 	"gatedAccount": {
 		langEN: "I can't see or change anyone's orders, payments or account details, and before we can discuss your account we need to confirm it's you: type your email address here and I'll send you a 6-digit code. You can also talk to a person.",
 		langDE: "Ich kann keine Bestellungen, Zahlungen oder Kontodaten sehen oder ändern, und bevor wir über Ihr Konto sprechen, müssen wir bestätigen, dass Sie es sind: Geben Sie hier Ihre E-Mail-Adresse ein, dann sende ich Ihnen einen 6-stelligen Code. Sie können auch mit einem Menschen sprechen.",

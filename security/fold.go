@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Text folding is the one place that decides when two pieces of text are the
@@ -16,9 +18,12 @@ import (
 //     past: they also turn compatibility forms and look-alike letters into
 //     ASCII and drop invisible characters.
 //
-// A detector that needs more (compatibility normalisation of whole strings,
-// separators inside numbers) adds it to Skeleton, so that every detector
-// gets it.
+// Underneath both of the stronger ones is FoldText, which only normalises
+// (Unicode compatibility forms, spaces, invisible characters) and keeps a
+// map back to the original, for detectors that must point into it: the
+// secret and personal data detectors (Scan) find spans in FoldText's result
+// and replace those spans of what the customer typed. A detector that needs
+// more adds it here, so that every detector gets it.
 
 // foldLatin1 folds U+00C0–U+00FF to ASCII; '.' keeps the character.
 const foldLatin1 = "aaaaaaaceeeeiiiidnooooo.ouuuuy.saaaaaaaceeeeiiiidnooooo.ouuuuy.y"
@@ -98,7 +103,7 @@ func FoldLookalike(r rune) rune {
 		return r
 	}
 	switch {
-	case r >= 0x200B && r <= 0x200F, r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x00AD, r == 0x180E,
+	case invisible(r), r == 0x180E,
 		r >= 0x0300 && r <= 0x036F, r >= 0xFE00 && r <= 0xFE0F, r == 0x034F, unicode.IsControl(r):
 		return -1
 	case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
@@ -119,14 +124,15 @@ func FoldLookalike(r rune) rune {
 	return r
 }
 
-// Skeleton is text with every character folded by FoldLookalike, the
-// dropped ones removed and each run of white space made one space, with
-// none at either end.
+// Skeleton is text normalised by FoldText with every character folded by
+// FoldLookalike, the dropped ones removed and each run of white space made
+// one space, with none at either end.
 func Skeleton(text string) string {
+	folded := FoldText(text).Text
 	var b strings.Builder
-	b.Grow(len(text))
+	b.Grow(len(folded))
 	space := true
-	for _, r := range text {
+	for _, r := range folded {
 		if unicode.IsSpace(r) {
 			if !space {
 				b.WriteByte(' ')
@@ -140,4 +146,78 @@ func Skeleton(text string) string {
 		}
 	}
 	return strings.TrimSuffix(b.String(), " ")
+}
+
+// Folded is text normalised by FoldText, with the way back to the original.
+type Folded struct {
+	// Text is the normalised text.
+	Text string
+	// from[i] and to[i] are the span of the original that Text[i] came
+	// from (one normalisation segment); both are nil when Text is the
+	// original.
+	from, to []int32
+}
+
+// FoldText normalises text for detection while keeping track of where each
+// part came from: Unicode compatibility forms become their plain
+// equivalents (NFKC: full-width and other compatibility digits and letters,
+// ligatures, the no-break, thin and other special spaces); every other
+// space separator (\p{Zs}) and the tab become a plain space; dashes (\p{Pd}
+// and the minus sign) become '-'; and invisible format characters are
+// dropped (zero-width space and joiners U+200B–U+200D, word joiner U+2060,
+// byte order mark U+FEFF, soft hyphen, direction marks). Line breaks, the
+// case of letters and other punctuation stay. ASCII text without tabs comes
+// back as it is, without a copy.
+func FoldText(text string) Folded {
+	plain := true
+	for i := 0; i < len(text) && plain; i++ {
+		plain = text[i] < utf8.RuneSelf && text[i] != '\t'
+	}
+	if plain {
+		return Folded{Text: text}
+	}
+	out := make([]byte, 0, len(text))
+	from := make([]int32, 0, len(text))
+	to := make([]int32, 0, len(text))
+	var it norm.Iter
+	it.InitString(norm.NFKC, text)
+	for !it.Done() {
+		start := it.Pos()
+		seg := it.Next()
+		end := it.Pos()
+		for len(seg) > 0 {
+			r, n := utf8.DecodeRune(seg)
+			seg = seg[n:]
+			switch {
+			case invisible(r):
+				continue
+			case r == '\t' || unicode.Is(unicode.Zs, r):
+				r = ' '
+			case r > utf8.RuneSelf && (unicode.Is(unicode.Pd, r) || r == '\u2212'):
+				r = '-'
+			}
+			before := len(out)
+			out = utf8.AppendRune(out, r)
+			for range len(out) - before {
+				from, to = append(from, int32(start)), append(to, int32(end))
+			}
+		}
+	}
+	return Folded{Text: string(out), from: from, to: to}
+}
+
+// Span maps the byte span [start, end) of f.Text to the span of the
+// original text it came from.
+func (f Folded) Span(start, end int) (int, int) {
+	if f.from == nil || start >= end {
+		return start, end
+	}
+	return int(f.from[start]), int(f.to[end-1])
+}
+
+// invisible reports whether r is a character that shows nothing and that
+// detectors skip: format characters (Cf), such as zero-width spaces and
+// joiners, the byte order mark, the soft hyphen and direction marks.
+func invisible(r rune) bool {
+	return r >= 0x200B && r <= 0x200F || r == 0xFEFF || r == 0x00AD || unicode.Is(unicode.Cf, r)
 }

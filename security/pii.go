@@ -13,7 +13,7 @@ type Kind string
 
 const (
 	// KindCard is a payment card number: 13–19 digits, Luhn-valid, known issuer prefix.
-	KindCard Kind = "card"
+	KindCard Kind = "card_number"
 	// KindIBAN is an international bank account number with a valid mod-97 checksum.
 	KindIBAN Kind = "iban"
 	// KindSSN is a US Social Security number.
@@ -45,16 +45,46 @@ type Finding struct {
 // of them and takes the kind of the longest (ties go to the more specific
 // kind), so no part of a secret is left outside it; a secret always wins over
 // an overlapping email or phone number. Scan is safe for concurrent use.
+//
+// The detectors read the text as FoldText normalises it, so that numbers
+// typed with full-width digits, no-break or thin spaces, tabs or zero-width
+// characters between the groups are found; the offsets are those of the
+// original text.
 func Scan(text string) []Finding {
-	lower := piiLower(text)
+	f := FoldText(text)
+	s := f.Text
+	lower := piiLower(s)
 	var c []Finding
-	c = piiPrivateKeys(text, c)
-	c = piiAPIKeys(text, lower, c)
-	c = piiIBANs(text, c)
-	c = piiNumbers(text, lower, c)
+	c = piiPrivateKeys(s, c)
+	c = piiAPIKeys(s, lower, c)
+	c = piiIBANs(s, c)
+	c = piiNumbers(s, lower, c)
 	c = piiCues(lower, c)
-	c = piiEmails(text, c)
-	return piiResolve(c)
+	c = piiEmails(s, c)
+	return piiOriginal(f, piiResolve(c))
+}
+
+// piiOriginal maps findings in f.Text to the original text. Two findings
+// that meet inside one normalisation segment become one; a secret keeps its
+// kind.
+func piiOriginal(f Folded, fs []Finding) []Finding {
+	if f.from == nil || len(fs) == 0 {
+		return fs
+	}
+	out := fs[:0]
+	for _, x := range fs {
+		x.Start, x.End = f.Span(x.Start, x.End)
+		if n := len(out); n > 0 && x.Start < out[n-1].End {
+			last := &out[n-1]
+			last.End = max(last.End, x.End)
+			if x.Kind.secret() && !last.Kind.secret() {
+				last.Kind = x.Kind
+			}
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 // Redact replaces every secret in text with a placeholder such as
@@ -102,13 +132,22 @@ func MaskEmail(addr string) string {
 // Warning returns a friendly message for the visitor naming what Redact
 // removed and saying that we never ask for it in chat, or "" when kinds holds
 // no secret.
-func Warning(kinds []Kind) string {
+func Warning(kinds []Kind) string { return piiRemoved(kinds, "", " in chat") }
+
+// RemovedNotice is Warning for text that is kept, such as a request or a
+// reply: it names what was removed before the text was saved, or is "" when
+// kinds holds no secret.
+func RemovedNotice(kinds []Kind) string { return piiRemoved(kinds, " before saving it", "") }
+
+// piiRemoved names the secrets in kinds ("card numbers and password") in a
+// sentence for the person who typed them.
+func piiRemoved(kinds []Kind, when, where string) string {
 	count := map[Kind]int{}
 	for _, k := range kinds {
 		count[k]++
 	}
 	var names []string
-	for _, k := range []Kind{KindCard, KindIBAN, KindSSN, KindPassword, KindOTP, KindAPIKey, KindPrivateKey} {
+	for _, k := range piiSecrets {
 		if n := count[k]; n > 0 {
 			names = append(names, k.noun(n > 1))
 		}
@@ -120,11 +159,35 @@ func Warning(kinds []Kind) string {
 	if len(names) > 1 {
 		list = strings.Join(names[:len(names)-1], ", ") + " and " + list
 	}
-	return "For your safety we removed the " + list + " you typed. " +
-		"We will never ask for card numbers or passwords in chat."
+	return "For your safety we removed the " + list + " you typed" + when + ". " +
+		"We will never ask for card numbers or passwords" + where + "."
+}
+
+// KindSet is a set of kinds. It is a bit set, so that a struct holding one
+// can still be compared with ==.
+type KindSet uint16
+
+// Add puts k in the set.
+func (s *KindSet) Add(k Kind) { *s |= 1 << k.rank() }
+
+// Has reports whether k is in the set.
+func (s KindSet) Has(k Kind) bool { return s&(1<<k.rank()) != 0 }
+
+// Kinds lists the secrets in the set, in the order Warning names them, then
+// email and phone.
+func (s KindSet) Kinds() []Kind {
+	var out []Kind
+	for _, k := range append(piiSecrets[:len(piiSecrets):len(piiSecrets)], KindEmail, KindPhone) {
+		if s.Has(k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 var (
+	// piiSecrets are the kinds Redact removes, in the order Warning names them.
+	piiSecrets      = []Kind{KindCard, KindIBAN, KindSSN, KindPassword, KindOTP, KindAPIKey, KindPrivateKey}
 	piiRanks        = []Kind{KindPhone, KindEmail, KindOTP, KindPassword, KindSSN, KindCard, KindIBAN, KindAPIKey, KindPrivateKey}
 	piiPlaceholders = map[Kind]string{
 		KindCard: "[card number removed]", KindIBAN: "[IBAN removed]", KindSSN: "[SSN removed]",
@@ -167,20 +230,19 @@ func piiRewrite(text string, fs []Finding) string {
 			b.WriteString(MaskEmail(v))
 		case KindPhone:
 			left := 0 // digits still to write; all but the last two are masked
-			for i := range len(v) {
-				if piiDigit(v[i]) {
+			for _, r := range v {
+				if unicode.IsDigit(r) {
 					left++
 				}
 			}
-			for i := range len(v) {
-				c := v[i]
-				if piiDigit(c) {
+			for _, r := range v {
+				if unicode.IsDigit(r) {
 					if left > 2 {
-						c = '*'
+						r = '*'
 					}
 					left--
 				}
-				b.WriteByte(c)
+				b.WriteRune(r)
 			}
 		default:
 			b.WriteString(piiPlaceholders[f.Kind])

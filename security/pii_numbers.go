@@ -80,77 +80,27 @@ func piiAPIKeys(s, lower string, c []Finding) []Finding {
 	return c
 }
 
-// piiIBANLengths holds the IBAN length of common countries; others must be
-// written in upper case and be 15–32 characters long.
-var piiIBANLengths = map[string]int{
-	"AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21, "CY": 28, "CZ": 24,
-	"DE": 22, "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23,
-	"GL": 18, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30,
-	"KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
-	"MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24,
-	"RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
+// Separators between the groups of a number: up to two spaces, up to two of
+// these marks, and up to two spaces again, as in "4111 - 1111", "4111.1111"
+// or "4111,  1111". Tabs and other spaces are spaces by then (FoldText).
+const (
+	piiNumberSeps = "-./_,()"
+	piiIBANSeps   = "-./_,"
+)
+
+// piiSepEnd returns the end of the separator that starts at s[i], or i when
+// there is none.
+func piiSepEnd(s string, i int, marks string) int {
+	j := i
+	for _, set := range [...]string{" ", marks, " "} {
+		for k := 0; k < 2 && j < len(s) && strings.IndexByte(set, s[j]) >= 0; k++ {
+			j++
+		}
+	}
+	return j
 }
 
-// piiIBANs finds IBANs written with or without spaces between groups.
-func piiIBANs(s string, c []Finding) []Finding {
-	for i := 0; i+15 <= len(s); i++ {
-		if !piiLetter(s[i]) || !piiLetter(s[i+1]) || !piiDigit(s[i+2]) || !piiDigit(s[i+3]) || piiWordBefore(s, i) {
-			continue
-		}
-		var buf [34]byte
-		var ends [34]int // byte offset just past each collected character
-		n := 0
-	collect:
-		for j := i; j < len(s) && n < len(buf); j++ {
-			switch {
-			case piiAlnum(s[j]):
-				buf[n], ends[n] = piiUpper(s[j]), j+1
-				n++
-			case s[j] != ' ' || n < 4 || j+1 == len(s) || !piiAlnum(s[j+1]):
-				break collect
-			}
-		}
-		lo, hi := 15, 32
-		if want, ok := piiIBANLengths[string(buf[:2])]; ok {
-			lo, hi = want, want
-		} else if s[i] != buf[0] || s[i+1] != buf[1] {
-			continue
-		}
-		for l := min(n, hi); l >= lo; l-- {
-			if !piiWordAfter(s, ends[l-1]) && piiMod97(buf[:l]) {
-				c = append(c, Finding{KindIBAN, i, ends[l-1]})
-				i = ends[l-1] - 1
-				break
-			}
-		}
-	}
-	return c
-}
-
-func piiUpper(c byte) byte {
-	if 'a' <= c && c <= 'z' {
-		return c - 32
-	}
-	return c
-}
-
-// piiMod97 checks an upper-case IBAN: moved the country code and check digits
-// to the end and read as a number, it must leave 1 when divided by 97.
-func piiMod97(b []byte) bool {
-	if b[2] == '0' && b[3] < '2' || b[2] == '9' && b[3] == '9' {
-		return false
-	}
-	r := 0
-	for i := range b {
-		ch := b[(i+4)%len(b)]
-		if piiDigit(ch) {
-			r = (r*10 + int(ch-'0')) % 97
-		} else {
-			r = (r*100 + int(ch-'A') + 10) % 97
-		}
-	}
-	return r == 1
-}
+func piiCapital(c byte) bool { return 'A' <= c && c <= 'Z' }
 
 // piiRun is a run of digit groups joined by short separators, such as
 // "4111 1111 1111 1111", "123-45-6789" or "+1 (555) 123-4567".
@@ -205,10 +155,7 @@ func piiNumbers(s, lower string, c []Finding) []Finding {
 			}
 			r.g[r.n] = [2]int{i, j}
 			r.n++
-			k := j
-			for k < len(s) && k-j < 2 && strings.IndexByte(" -.()", s[k]) >= 0 {
-				k++
-			}
+			k := piiSepEnd(s, j, piiNumberSeps)
 			if k == j || k == len(s) || !piiDigit(s[k]) {
 				break
 			}
@@ -229,13 +176,14 @@ func piiNumbers(s, lower string, c []Finding) []Finding {
 }
 
 // piiCards finds the longest Luhn-valid card number with a known issuer
-// prefix made of whole groups joined by single spaces or dashes.
+// prefix made of whole groups, whatever separates them (see piiSepEnd)
+// other than brackets.
 func piiCards(r *piiRun, c []Finding) []Finding {
 	for i := 0; i < r.n; i++ {
 		var d [19]byte
 		n, best := 0, -1
 		for j := i; j < r.n; j++ {
-			if j > i && r.sep(j-1) != " " && r.sep(j-1) != "-" || n+len(r.group(j)) > len(d) {
+			if j > i && strings.ContainsAny(r.sep(j-1), "()") || n+len(r.group(j)) > len(d) {
 				break
 			}
 			n += copy(d[n:], r.group(j))

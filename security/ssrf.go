@@ -33,21 +33,36 @@ const maxWebhookURL = 2048
 
 // ErrWebhookRefused is wrapped by every error that refuses a webhook URL or
 // destination: a bad URL, a name that does not resolve, or an address that
-// is not public. The message of such an error names only the URL's own host
-// and addresses, so it may be shown to the person who entered the URL.
+// is not public. The message of such an error names only what the URL
+// itself says (its host, or an address written in it), never an address a
+// name resolved to, so it may be shown to the person who entered the URL
+// without telling them where internal names point. RefusalDetail has the
+// rest, for the server's log.
 var ErrWebhookRefused = errors.New("security: webhook destination refused")
 
 // webhookRefusedError is an error that matches ErrWebhookRefused.
 type webhookRefusedError struct {
-	msg string
-	err error // the cause, if any
+	msg    string
+	detail string // for the server's log: the resolved address
+	err    error  // the cause, if any
+}
+
+// RefusalDetail returns what a webhook refusal leaves out of its message
+// for the server's log, such as "db.corp.internal resolves to 10.0.5.12",
+// or "" when there is nothing more.
+func RefusalDetail(err error) string {
+	var e *webhookRefusedError
+	if errors.As(err, &e) {
+		return e.detail
+	}
+	return ""
 }
 
 func (e *webhookRefusedError) Error() string        { return e.msg }
 func (e *webhookRefusedError) Unwrap() error        { return e.err }
 func (e *webhookRefusedError) Is(target error) bool { return target == ErrWebhookRefused }
 
-func webhookRefusedf(cause error, format string, args ...any) error {
+func webhookRefusedf(cause error, format string, args ...any) *webhookRefusedError {
 	return &webhookRefusedError{msg: "security: " + fmt.Sprintf(format, args...), err: cause}
 }
 
@@ -164,7 +179,7 @@ func CheckURL(ctx context.Context, raw string, allow []string, lookup LookupFunc
 	if err != nil {
 		return err
 	}
-	return checkAddrs(addrs)
+	return checkAddrs(host, addrs)
 }
 
 // resolveHost returns the addresses of host: the host itself if it is an IP
@@ -214,12 +229,26 @@ func looksNumeric(host string) bool {
 }
 
 // checkAddrs refuses the whole host if any of its addresses is forbidden,
-// so that no retry or fallback can reach the forbidden one.
-func checkAddrs(addrs []netip.Addr) error {
+// so that no retry or fallback can reach the forbidden one. The message
+// names the address only when host is that address; otherwise it says what
+// kind of address the host resolves to, and the address goes to the detail.
+// An empty host is the address a connection is about to use.
+func checkAddrs(host string, addrs []netip.Addr) error {
 	for _, a := range addrs {
-		if class := addrClassOf(a); class != "" {
+		class := addrClassOf(a)
+		switch {
+		case class == "":
+			continue
+		case normalHost(host) == a.String():
 			return webhookRefusedf(nil, "webhook address %s is %s", a, class)
+		case host == "":
+			e := webhookRefusedf(nil, "webhook destination is an address that is %s", class)
+			e.detail = "destination " + a.String()
+			return e
 		}
+		e := webhookRefusedf(nil, "webhook host %s resolves to an address that is %s", host, class)
+		e.detail = host + " resolves to " + a.String()
+		return e
 	}
 	return nil
 }
@@ -236,7 +265,7 @@ func refuseForbidden(network, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return webhookRefusedf(nil, "webhook address %s is not an IP address", address)
 	}
-	return checkAddrs([]netip.Addr{ap.Addr()})
+	return checkAddrs("", []netip.Addr{ap.Addr()})
 }
 
 // safeDialer resolves, checks and dials, in that order, in one place.
@@ -265,7 +294,7 @@ func (d *safeDialer) DialContext(ctx context.Context, network, address string) (
 	nd.Control = refuseForbidden
 	if allowed {
 		nd.Control = nil
-	} else if err := checkAddrs(addrs); err != nil {
+	} else if err := checkAddrs(host, addrs); err != nil {
 		return nil, err
 	}
 	var firstErr error

@@ -100,6 +100,23 @@ func TestSafeClientRefusesAddressClasses(t *testing.T) {
 	}
 }
 
+// TestRefusalNamesNoResolvedAddress: a refusal shown to the person who
+// entered the URL does not say where an internal name points; the detail
+// is for the server's log (review S12).
+func TestRefusalNamesNoResolvedAddress(t *testing.T) {
+	lookup := ssrfLookup(map[string][]string{"db.corp.internal": {"10.0.5.12"}})
+	err := CheckURL(context.Background(), "https://db.corp.internal/hook", nil, lookup)
+	if err == nil || strings.Contains(err.Error(), "10.0.5.12") || !strings.Contains(err.Error(), "is private") {
+		t.Fatalf("CheckURL = %v, want a refusal without the address", err)
+	}
+	if got, want := RefusalDetail(err), "db.corp.internal resolves to 10.0.5.12"; got != want {
+		t.Errorf("RefusalDetail = %q, want %q", got, want)
+	}
+	if got := RefusalDetail(errors.New("other")); got != "" {
+		t.Errorf("RefusalDetail of another error = %q", got)
+	}
+}
+
 func TestCheckURL(t *testing.T) {
 	lookup := ssrfLookup(map[string][]string{
 		"hooks.example.com":  {"93.184.216.34", "2606:2800:220:1::1"},
@@ -120,9 +137,9 @@ func TestCheckURL(t *testing.T) {
 		{"http://100.128.0.1/", nil, ""},
 		{"http://[64:ff9b::808:808]/", nil, ""},
 		{"http://[2002:808:808::1]/", nil, ""},
-		{"https://mixed.example.com/", nil, "webhook address 10.0.0.5 is private"},
+		{"https://mixed.example.com/", nil, "webhook host mixed.example.com resolves to an address that is private"},
 		{"https://mapped.example.com/", nil, "is private (IPv4-mapped)"},
-		{"https://internal.test/", nil, "webhook address 10.0.0.7 is private"},
+		{"https://internal.test/", nil, "webhook host internal.test resolves to an address that is private"},
 		{"https://INTERNAL.test./", []string{"internal.test"}, ""},
 		{"https://internal.test:8443/", []string{"internal.test:8443"}, ""},
 		{"https://internal.test/", []string{"internal.test:8443"}, "is private"},
@@ -233,8 +250,9 @@ func TestSafeClientDNSRebinding(t *testing.T) {
 		resp.Body.Close()
 		t.Fatal("delivery succeeded, want it refused")
 	}
-	if !errors.Is(err, ErrWebhookRefused) || !strings.Contains(err.Error(), "127.0.0.1 is loopback") {
-		t.Errorf("delivery error = %v, want 127.0.0.1 refused as loopback", err)
+	if !errors.Is(err, ErrWebhookRefused) || !strings.Contains(err.Error(), "rebind.example resolves to an address that is loopback") ||
+		strings.Contains(err.Error(), "127.0.0.1") || RefusalDetail(err) != "rebind.example resolves to 127.0.0.1" {
+		t.Errorf("delivery error = %v (detail %q), want loopback refused without naming the address", err, RefusalDetail(err))
 	}
 	if hits.Load() != 0 {
 		t.Errorf("server saw %d requests, want 0", hits.Load())

@@ -28,8 +28,15 @@ type Ticket struct {
 	Status     string
 	Priority   string
 	AssigneeID int64 // 0 when unassigned
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Confirmed is false while nobody has proven that the customer filed
+	// the ticket: someone who had not proven the address did. Such a
+	// ticket is in staff views, marked, but in none of the customer's own.
+	Confirmed bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Redacted is what CreateTicket removed from the customer's name,
+	// subject and message; only CreateTicket sets it.
+	Redacted security.KindSet
 }
 
 // Message is one entry of a ticket's conversation.
@@ -41,6 +48,11 @@ type Message struct {
 	Internal   bool // an internal note: never shown to the customer
 	Body       string
 	CreatedAt  time.Time
+	// Redacted is what AddMessage removed from a customer's message; only
+	// AddMessage sets it.
+	Redacted security.KindSet
+	// Attachments are the message's files (ListMessages fills them).
+	Attachments []Attachment
 }
 
 // NewTicket is what a customer submits.
@@ -49,6 +61,8 @@ type NewTicket struct {
 	Name    string
 	Subject string
 	Body    string
+	// Upload holds staged files for the first message; nil for none.
+	Upload *Upload
 }
 
 // Validate checks every field and reports all problems at once.
@@ -89,11 +103,17 @@ func TicketTarget(id int64) string { return "ticket:" + strconv.FormatInt(id, 10
 
 // CreateTicket validates t and stores the customer (new or known by the
 // address), the ticket, its first message and the audit entry in one
-// transaction.
+// transaction. The audit entry names a as who filed it. The ticket is
+// confirmed when a has proven the address (the customer themselves) or
+// acts for the business (staff, an API client, the system); a visitor's
+// ticket, or one a customer files for another address, is not. Secrets in
+// the customer's text are replaced by placeholders first (see
+// Ticket.Redacted).
 func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, error) {
 	if err := t.Validate(); err != nil {
 		return Ticket{}, err
 	}
+	removed := t.redact()
 	now := db.now()
 	var out Ticket
 	var key *security.DataKey
@@ -103,14 +123,16 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 			return err
 		}
 		key = k
-		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now}
+		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal",
+			Confirmed: filedByOwner(a, cid), CreatedAt: now, UpdatedAt: now}
 		if err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
-		if a.Type == "" || a.Type == ActorVisitor {
-			a.Type, a.ID = ActorCustomer, strconv.FormatInt(cid, 10)
+		if err := db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(out.ID),
+			map[string]any{"customer": cid, "confirmed": out.Confirmed}); err != nil {
+			return err
 		}
-		return db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(out.ID), map[string]any{"customer": cid})
+		return db.linkUpload(ctx, tx, t.Upload, key, out.ID, 0, a)
 	})
 	if err != nil {
 		return Ticket{}, err
@@ -118,6 +140,7 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 	// Committed, so the key is in the database whether it was read or made
 	// in the transaction: keep it for the customer's next ticket.
 	db.remember(key)
+	out.Redacted = removed
 	return out, nil
 }
 
@@ -129,7 +152,7 @@ func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKe
 		return fmt.Errorf("store: next ticket id: %w", err)
 	}
 	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
-		key.SealString(t.Subject, ticketLoc(t.ID)), nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
+		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
 		return fmt.Errorf("store: create ticket: %w", err)
 	}
 	first.TicketID = t.ID
@@ -163,6 +186,8 @@ type NewMessage struct {
 	AuthorID   int64
 	Internal   bool
 	Body       string
+	// Upload holds staged files for the message; nil for none.
+	Upload *Upload
 }
 
 // Validate checks the message body.
@@ -177,9 +202,15 @@ func (m NewMessage) Validate() error {
 
 // AddMessage appends a message to a ticket, reopens a solved ticket when the
 // customer writes, and records it in the audit log, in one transaction.
+// Secrets in a customer's message are replaced by placeholders first (see
+// Message.Redacted).
 func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Actor) (Message, error) {
 	if err := m.Validate(); err != nil {
 		return Message{}, err
+	}
+	var removed security.KindSet
+	if m.AuthorType == "customer" {
+		m.Body = redactCustomerText(m.Body, &removed)
 	}
 	var out Message
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -201,6 +232,10 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 		if err != nil {
 			return err
 		}
+		if err := db.linkUpload(ctx, tx, m.Upload, key, ticketID, out.ID, a); err != nil {
+			return err
+		}
+		out.Attachments = m.Upload.Files()
 		newStatus := status
 		if m.AuthorType == "customer" && (status == "solved" || status == "pending") {
 			newStatus = "open"
@@ -212,6 +247,7 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 		return db.appendAudit(ctx, tx, a, "ticket.message_added", TicketTarget(ticketID),
 			map[string]any{"message": out.ID, "internal": m.Internal, "author": m.AuthorType})
 	})
+	out.Redacted = removed
 	return out, err
 }
 
@@ -231,37 +267,54 @@ func (db *DB) GetTicket(ctx context.Context, id int64) (Ticket, error) {
 	return ts[0], nil
 }
 
-// GetCustomerTicket returns a ticket only when it belongs to customerID; a
-// ticket of someone else is ErrNotFound, exactly like one that does not exist.
+// GetCustomerTicket returns a ticket only when it belongs to customerID and
+// is confirmed; a ticket of someone else, or one not yet confirmed, is
+// ErrNotFound, exactly like one that does not exist.
 func (db *DB) GetCustomerTicket(ctx context.Context, customerID, id int64) (Ticket, error) {
 	t, err := db.GetTicket(ctx, id)
 	if err != nil {
 		return Ticket{}, err
 	}
-	if t.CustomerID != customerID {
+	if t.CustomerID != customerID || customerID == 0 || !t.Confirmed {
 		return Ticket{}, ErrNotFound
 	}
 	return t, nil
 }
 
-// TicketFilter narrows ListTickets. Zero fields match everything.
+// TicketFilter narrows ListTickets. It names one customer, or sets
+// AllCustomers for a staff view: a zero CustomerID alone is refused, so that
+// no caller lists every customer's tickets by forgetting to name one. The
+// other zero fields match everything.
 type TicketFilter struct {
 	CustomerID int64
-	Status     string
-	Priority   string
-	Assignee   int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
-	Before     int64 // cursor: only tickets with id < Before
-	Limit      int
+	// Confirmed keeps only confirmed tickets (Ticket.Confirmed): what a
+	// customer's own views show.
+	Confirmed bool
+	Status    string
+	Priority  string
+	Assignee  int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
+	Before    int64 // cursor: only tickets with id < Before
+	Limit     int
+
+	// AllCustomers lists every customer's tickets (staff and API views).
+	AllCustomers bool
 }
 
 // AssigneeNone in TicketFilter.Assignee selects unassigned tickets.
 const AssigneeNone = -1
 
 const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
-	COALESCE(t.assignee_id, 0), t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id`
+	COALESCE(t.assignee_id, 0), t.confirmed, t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id`
+
+// ErrNoCustomer is returned by ListTickets for a filter that names no
+// customer and does not ask for all of them.
+var ErrNoCustomer = errors.New("store: list tickets: no customer given")
 
 // ListTickets returns tickets newest first.
 func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error) {
+	if f.CustomerID == 0 && !f.AllCustomers {
+		return nil, ErrNoCustomer
+	}
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
@@ -269,6 +322,9 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	var args []any
 	if f.CustomerID != 0 {
 		where, args = append(where, "t.customer_id = ?"), append(args, f.CustomerID)
+	}
+	if f.Confirmed {
+		where = append(where, "t.confirmed = 1")
 	}
 	if f.Status != "" {
 		where, args = append(where, "t.status = ?"), append(args, f.Status)
@@ -310,7 +366,7 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 	for rows.Next() {
 		var s sealedTicket
 		var created, updated int64
-		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &created, &updated); err != nil {
+		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &s.t.Confirmed, &created, &updated); err != nil {
 			return nil, fmt.Errorf("store: tickets: %w", err)
 		}
 		s.t.CreatedAt, s.t.UpdatedAt = fromNanos(created), fromNanos(updated)
@@ -375,7 +431,7 @@ func (db *DB) ListMessages(ctx context.Context, ticketID int64, withInternal boo
 		}
 		out = append(out, s.m)
 	}
-	return out, nil
+	return out, db.fillAttachments(ctx, ticketID, out, withInternal)
 }
 
 // CountOpenTickets returns how many tickets wait for staff (status open),

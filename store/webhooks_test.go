@@ -160,7 +160,7 @@ func TestSearchTickets(t *testing.T) {
 	var all []store.Ticket
 	cursor := int64(0)
 	for {
-		ts, next, err := db.SearchTickets(ctx, store.TicketFilter{Limit: 4, Before: cursor}, "grinder")
+		ts, next, err := db.SearchTickets(ctx, store.TicketFilter{AllCustomers: true, Limit: 4, Before: cursor}, "grinder")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,12 +173,12 @@ func TestSearchTickets(t *testing.T) {
 	if len(all) != 10 {
 		t.Errorf("found %d grinder tickets over pages, want 10", len(all))
 	}
-	byEmail, _, err := db.SearchTickets(ctx, store.TicketFilter{}, "SA@example.com")
+	byEmail, _, err := db.SearchTicketsByEmail(ctx, store.TicketFilter{}, "SA@example.com", admin)
 	if err != nil || len(byEmail) != 6 {
 		t.Errorf("by email: %d, %v", len(byEmail), err)
 	}
 	for _, q := range []string{`%`, `_`, `' OR 1=1 --`, `"grinder" NEAR lid`, `*`, `\`} {
-		ts, _, err := db.SearchTickets(ctx, store.TicketFilter{}, q)
+		ts, _, err := db.SearchTickets(ctx, store.TicketFilter{AllCustomers: true}, q)
 		if err != nil || len(ts) != 0 {
 			t.Errorf("%q: %d results, %v", q, len(ts), err)
 		}
@@ -189,11 +189,11 @@ func TestEraseCustomer(t *testing.T) {
 	ctx := t.Context()
 	db, _ := newTestDB(t)
 	keep := createTicket(t, db, "keep@example.com", "Stays")
-	gone := createTicket(t, db, "gone@example.com", "Goes")
+	gone := ownTicket(t, db, "gone@example.com", "Goes")
 	if _, err := db.AddMessage(ctx, gone.ID, store.NewMessage{AuthorType: "staff", AuthorID: 1, Internal: true, Body: "note"}, admin); err != nil {
 		t.Fatal(err)
 	}
-	x, err := db.ExportCustomer(ctx, gone.CustomerID)
+	x, err := db.ExportSubject(ctx, gone.CustomerID, false)
 	if err != nil || len(x.Tickets) != 1 || len(x.Tickets[0].Messages) != 1 || x.Customer.Email != "gone@example.com" {
 		t.Fatalf("export %+v, %v", x, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 	"safedesk/web/mail"
 )
 
@@ -34,7 +33,7 @@ func (s *Server) staffNames(r *http.Request) ([]store.Staff, map[int64]string, e
 func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := templates.AdminTicketFilter{Status: q.Get("status"), Priority: q.Get("priority"), Assignee: q.Get("assignee"), Q: q.Get("q")}
-	filter := store.TicketFilter{Status: f.Status, Priority: f.Priority, Limit: 50}
+	filter := store.TicketFilter{AllCustomers: true, Status: f.Status, Priority: f.Priority, Limit: 50}
 	switch f.Assignee {
 	case "":
 	case "me":
@@ -42,10 +41,10 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 	case "none":
 		filter.Assignee = store.AssigneeNone
 	default:
-		filter.Assignee, _ = strconv.ParseInt(f.Assignee, 10, 64)
+		filter.Assignee = optionalInt(f.Assignee)
 	}
-	filter.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
-	ts, next, err := s.db.SearchTickets(r.Context(), filter, f.Q)
+	filter.Before = optionalInt(q.Get("before"))
+	ts, next, notice, err := s.adminSearchTickets(r, filter, f.Q)
 	var verr *store.ValidationError
 	if err != nil && !errors.As(err, &verr) {
 		s.serveError(w, r, err)
@@ -67,6 +66,9 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 	}
 	props := templates.AdminTicketListProps{AdminPage: s.adminPageProps(r, "Tickets", "tickets"), Filter: f, Rows: rows, Staff: workers,
 		CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite)}
+	if notice != "" {
+		props.Notice = notice
+	}
 	if next != 0 {
 		nq := url.Values{"status": {f.Status}, "priority": {f.Priority}, "assignee": {f.Assignee}, "q": {f.Q}, "before": {strconv.FormatInt(next, 10)}}
 		props.NextURL = "/admin/tickets?" + nq.Encode()
@@ -75,11 +77,7 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminTicket(r *http.Request) (store.Ticket, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Ticket{}, errNotFound
-	}
-	return s.db.GetTicket(r.Context(), id)
+	return byID(r, s.db.GetTicket)
 }
 
 func (s *Server) adminTicketView(w http.ResponseWriter, r *http.Request) {
@@ -117,15 +115,19 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	in, err := s.readForm(w, r) // files too (web/upload.go)
+	defer in.discard(s)
+	if err != nil {
+		s.failForm(w, r, err)
 		return
 	}
-	body, internal := r.PostForm.Get("body"), r.PostForm.Get("internal") != ""
-	_, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body}, s.staffActor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		s.renderAdminTicket(w, r, http.StatusUnprocessableEntity, t, body, internal, verr.Fields)
+	body, internal := in.Values.Get("body"), in.Values.Get("internal") != ""
+	var m store.Message
+	if in.FileError == "" {
+		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body, Upload: in.Upload}, s.staffActor(r))
+	}
+	if status, errs := in.formErrors(err); status != 0 {
+		s.renderAdminTicket(w, r, status, t, body, internal, errs)
 		return
 	}
 	if err != nil {
@@ -133,7 +135,7 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !internal {
-		if err := s.notifyCustomerReply(r, t, body); err != nil {
+		if err := s.notifyCustomerReply(r, t, body, len(m.Attachments)); err != nil {
 			s.log.Error("reply notification", "ticket", t.ID, "err", err)
 		}
 		if t.Status == "open" {
@@ -150,11 +152,23 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
 }
 
+// apiReplied tells the customer of ticket id about a reply made through the
+// API, exactly as adminTicketReplyPost does for one made in the panel.
+func (s *Server) apiReplied(r *http.Request, id int64, body string, files int) {
+	t, err := s.db.GetTicket(r.Context(), id)
+	if err == nil {
+		err = s.notifyCustomerReply(r, t, body, files)
+	}
+	if err != nil {
+		s.log.Error("reply notification", "ticket", id, "err", err, "request_id", info(r).id)
+	}
+}
+
 // notifyCustomerReply emails the customer that there is a reply. Like every
 // notification it carries no ticket text by default: the customer reads it
 // on the portal after verifying. A site that chose --notify-text
 // (Config.Privacy.NotifyText) sends the reply's text, never the subject.
-func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body string) error {
+func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body string, files int) error {
 	c, err := s.db.GetCustomer(r.Context(), t.CustomerID)
 	if err != nil {
 		return err
@@ -163,20 +177,37 @@ func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body strin
 	if s.cfg.Privacy.NotifyText {
 		reply = "Our reply:\n\n" + body + "\n\n"
 	}
+	reply += attachmentCount(files) // never the files themselves
 	s.mail.Send(mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
 		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
 			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)})
 	return nil
 }
 
-func (s *Server) adminTicketUpdatePost(w http.ResponseWriter, r *http.Request) {
+// adminTicketConfirmPost records that the customer filed an unconfirmed
+// ticket (staff know, say from a call), so that it joins the customer's
+// own views. The store audits it.
+func (s *Server) adminTicketConfirmPost(w http.ResponseWriter, r *http.Request) {
 	t, err := s.adminTicket(r)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	changed, err := s.db.ConfirmTicket(r.Context(), t.ID, s.staffActor(r))
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if changed {
+		s.flash(r, "Ticket confirmed: the customer now sees it among their requests.")
+	}
+	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
+}
+
+func (s *Server) adminTicketUpdatePost(w http.ResponseWriter, r *http.Request) {
+	t, err := withForm(r, s.adminTicket)
+	if err != nil {
+		s.serveError(w, r, err)
 		return
 	}
 	var u store.TicketUpdate
@@ -222,26 +253,21 @@ func (s *Server) adminCustomerRevealPost(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) renderCustomer(w http.ResponseWriter, r *http.Request, reveal bool) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		s.serveError(w, r, errNotFound)
-		return
-	}
-	c, err := s.db.GetCustomer(r.Context(), id)
+	c, err := byID(r, s.db.GetCustomer)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: id, Limit: 200})
+	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: c.ID, Limit: 200})
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
 	props := templates.AdminCustomerProps{AdminPage: s.adminPageProps(r, "Customer", "tickets"), Customer: c, Tickets: ts,
 		Email: security.MaskEmail(c.Email), Name: maskName(c.Name), CanReveal: s.currentStaff(r).Role.Can(security.PermPIIReveal),
-		Erase: s.eraseForm(r, id)}
+		Erase: s.eraseForm(r, c.ID)}
 	if reveal {
-		if err := s.db.RecordAudit(r.Context(), s.staffActor(r), "customer.pii_revealed", "customer:"+strconv.FormatInt(id, 10), nil); err != nil {
+		if err := s.db.RecordAudit(r.Context(), s.staffActor(r), "customer.pii_revealed", "customer:"+strconv.FormatInt(c.ID, 10), nil); err != nil {
 			s.serveError(w, r, err)
 			return
 		}

@@ -10,7 +10,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 )
 
 // maxAgentMessage caps a staff member's chat message, in characters.
@@ -47,6 +46,7 @@ func (s *Server) adminChatList(w http.ResponseWriter, r *http.Request) {
 func (s *Server) chatRows(r *http.Request, cs []store.Conversation, preview bool) ([]templates.AdminChatRow, error) {
 	ctx := r.Context()
 	now := s.db.Now()
+	mask := s.maskTranscript(r)
 	out := make([]templates.AdminChatRow, 0, len(cs))
 	for _, c := range cs {
 		row := templates.AdminChatRow{Conversation: c}
@@ -70,7 +70,7 @@ func (s *Server) chatRows(r *http.Request, cs []store.Conversation, preview bool
 			}
 			for i := len(msgs) - 1; i >= 0; i-- {
 				if msgs[i].Author == store.ChatAuthorVisitor {
-					row.Preview = templates.Clip(msgs[i].Body, 140)
+					row.Preview = templates.Clip(mask(msgs[i].Body), 140)
 					break
 				}
 			}
@@ -81,45 +81,59 @@ func (s *Server) chatRows(r *http.Request, cs []store.Conversation, preview bool
 }
 
 // staffName is a staff member's name for the chat views; "an agent" when
-// the account is gone.
+// the account is gone, or cannot be read (which is logged: a transcript
+// still shows).
 func (s *Server) staffName(r *http.Request, id int64) string {
 	st, err := s.db.GetStaff(r.Context(), id)
 	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("chat: staff name", "staff", id, "err", err, "request_id", info(r).id)
+		}
 		return "an agent"
 	}
 	return st.Name
 }
 
+// maskTranscript returns what chat text goes through before a staff member
+// reads it: nothing for a role that may reveal personal data, otherwise
+// security.RedactLog, which masks the addresses and phone numbers typed in
+// it (the same masking the rest of the panel applies).
+func (s *Server) maskTranscript(r *http.Request) func(string) string {
+	if s.currentStaff(r).Role.Can(security.PermPIIReveal) {
+		return func(text string) string { return text }
+	}
+	return security.RedactLog
+}
+
 // staffLines renders messages for staff: who wrote each, and what the
-// assistant made of the visitor's messages.
+// assistant made of the visitor's messages, masked for roles that may not
+// see personal data.
 func (s *Server) staffLines(r *http.Request, msgs []store.ChatMessage) []templates.ChatLine {
 	names := map[int64]string{}
-	out := make([]templates.ChatLine, 0, len(msgs))
-	for _, m := range msgs {
-		l := chatLine(m)
+	lines := chatLines(msgs, func(m store.ChatMessage) string {
 		switch m.Author {
 		case store.ChatAuthorVisitor:
-			l.Name = "Customer"
+			return "Customer"
 		case store.ChatAuthorBot:
-			l.Name = "Assistant"
+			return "Assistant"
 		case store.ChatAuthorAgent:
 			if _, ok := names[m.StaffID]; !ok {
 				names[m.StaffID] = s.staffName(r, m.StaffID)
 			}
-			l.Name = names[m.StaffID]
+			return names[m.StaffID]
 		}
-		out = append(out, l)
+		return ""
+	})
+	mask := s.maskTranscript(r)
+	for i := range lines {
+		lines[i].Body = mask(lines[i].Body)
 	}
-	return out
+	return lines
 }
 
 // adminConversation loads the conversation in the path.
 func (s *Server) adminConversation(r *http.Request) (store.Conversation, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Conversation{}, errNotFound
-	}
-	return s.db.GetConversation(r.Context(), id)
+	return byID(r, s.db.GetConversation)
 }
 
 func (s *Server) adminChatView(w http.ResponseWriter, r *http.Request) {
@@ -180,13 +194,9 @@ func (s *Server) adminChatTakePost(w http.ResponseWriter, r *http.Request) {
 
 // adminChatReplyPost sends the agent's message to the visitor.
 func (s *Server) adminChatReplyPost(w http.ResponseWriter, r *http.Request) {
-	c, err := s.adminConversation(r)
+	c, err := withForm(r, s.adminConversation)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	st := s.currentStaff(r)

@@ -14,12 +14,12 @@ import (
 	"safedesk/templates"
 )
 
-// chatAllow applies the per-conversation and per-address message limits.
+// chatAllow applies the per-conversation and per-client message limits.
 func (s *Server) chatAllow(r *http.Request, c store.Conversation) (time.Duration, bool) {
 	if ok, wait := s.chat.visitor.Allow("c" + strconv.FormatInt(c.ID, 10)); !ok {
 		return wait, false
 	}
-	if ok, wait := s.chat.address.Allow(clientIP(r)); !ok {
+	if ok, wait := info(r).allow(s.chat.address); !ok {
 		return wait, false
 	}
 	return 0, true
@@ -53,15 +53,10 @@ func (s *Server) chatRespond(w http.ResponseWriter, r *http.Request, c store.Con
 		http.Redirect(w, r, "/chat#chat-composer", http.StatusSeeOther)
 		return
 	}
-	after := formAfter(r)
-	msgs, err := s.db.ListChatMessages(r.Context(), c.ID, after)
+	msgs, st, err := s.chatSince(r, c, formAfter(r))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
-	}
-	st := s.chatStateOf(r, c, msgs)
-	if st.LastID == 0 {
-		st.LastID = after
 	}
 	s.render(w, r, http.StatusOK, templates.ChatUpdate(templates.ChatUpdateProps{
 		Lines: visitorLines(msgs), State: st, Changed: true,
@@ -85,8 +80,10 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 		}
 		s.customer.Remove(ctx, sessChatStep)
 	}
+	// EmailMessage runs the secret detectors first: a password shaped like
+	// an address is never mailed, and goes on to be redacted below.
 	if addr, ok := bot.EmailMessage(text); ok && s.customerID(r) == 0 {
-		return s.chatSendCode(r, c, text, addr)
+		return s.chatSendCode(r, c, addr)
 	}
 	bctx, cancel := context.WithTimeout(ctx, chatBotTimeout)
 	reply, err := s.chat.bot.Respond(bctx, bot.Input{Text: text, CustomerID: s.customerID(r)})
@@ -127,11 +124,23 @@ func warningExtra(found []security.Finding) []byte {
 	return bot.Extra{Warning: security.Warning(kinds)}.Encode()
 }
 
-// chatProbe refuses a probing message, records it as a security event, and
-// ends the conversation at the chatProbeLimit-th attempt.
+// chatProbe answers a probing message. A serious probe is refused, recorded
+// as a security event, counted against the client, and ends the
+// conversation at the chatProbeLimit-th attempt. Anything else (the bot has
+// no language model for a prompt injection to work on) is declined and
+// logged as a low-severity event, nothing more.
 func (s *Server) chatProbe(r *http.Request, c store.Conversation, reply bot.Reply, visitor, answer store.NewChatMessage) ([]store.ChatMessage, store.Conversation, error) {
 	ctx := r.Context()
 	msgs := []store.NewChatMessage{visitor, answer}
+	if !reply.Probe.Serious {
+		added, err := s.db.AddChatMessages(ctx, c.ID, msgs, s.actor(r))
+		if err != nil {
+			return nil, c, err
+		}
+		s.recordSecurityEvent(r, "chat.probe", store.SeverityInfo, map[string]any{
+			"conversation": c.ID, "category": reply.Probe.Category, "rule": reply.Probe.Rule, "serious": false})
+		return added, c, nil
+	}
 	last := c.Probes+1 >= chatProbeLimit
 	if last {
 		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorSystem,
@@ -144,7 +153,7 @@ func (s *Server) chatProbe(r *http.Request, c store.Conversation, reply bot.Repl
 		return nil, c, err
 	}
 	s.recordSecurityEvent(r, "chat.probe", store.SeverityWarning, map[string]any{
-		"conversation": c.ID, "category": reply.Probe.Category, "rule": reply.Probe.Rule, "probes": c.Probes, "ended": !c.Open()})
+		"conversation": c.ID, "category": reply.Probe.Category, "rule": reply.Probe.Rule, "serious": true, "probes": c.Probes, "ended": !c.Open()})
 	if reply.Probe.Category != string(security.InjectionPayload) {
 		// Payloads were already reported by the abuse middleware's form scan.
 		s.abuseRecord(r, security.Event{Kind: security.EventPayload, Sig: reply.Probe.Rule})

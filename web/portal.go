@@ -76,8 +76,12 @@ func (s *Server) kbFeedbackPost(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, templates.KBFeedbackThanks(p))
 }
 
-// kbArticle serves an article. Pages for visitors without a verified session
-// are the same for everyone, so they are cached by the article's updated_at.
+// kbArticle serves an article, counts the view (an aggregate counter) and
+// lists up to three related articles. A visitor whose session has nothing
+// to show (no verified customer, no notice) gets the page every such
+// visitor gets, built from publicPage without their session and cached by
+// the article's updated_at; anyone else gets their own page, which is
+// never cached.
 func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	art, err := s.db.GetArticle(r.Context(), r.PathValue("slug"), false)
 	if err != nil {
@@ -88,9 +92,9 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		// A view not counted is no reason to withhold the article.
 		s.log.Error("article view not counted", "err", err, "request_id", info(r).id)
 	}
-	anonymous := s.customerID(r) == 0
+	shared := s.customerID(r) == 0 && !s.customer.Exists(r.Context(), sessNotice)
 	stamp := art.UpdatedAt.UnixNano()
-	if anonymous {
+	if shared {
 		if page, ok := s.kbCache.get(art.Slug, stamp); ok {
 			writeHTML(w, page)
 			return
@@ -106,15 +110,17 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	p := templates.KBArticleProps{Page: s.page(r, art.Title), Article: art, HTML: body}
+	p := templates.KBArticleProps{Article: art, HTML: body}
 	for _, l := range related {
 		p.Related = append(p.Related, templates.ArticleLink{Slug: l.Slug, Title: l.Title})
 	}
-	c := templates.KBArticle(p)
-	if !anonymous {
-		s.render(w, r, http.StatusOK, c)
+	if !shared {
+		p.Page = s.page(r, art.Title)
+		s.render(w, r, http.StatusOK, templates.KBArticle(p))
 		return
 	}
+	p.Page = s.publicPage(art.Title)
+	c := templates.KBArticle(p)
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
 		s.serveError(w, r, err)

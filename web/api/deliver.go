@@ -276,6 +276,9 @@ func (d *Deliverer) send(ctx context.Context, dl store.Delivery) store.DeliveryA
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
+		if detail := security.RefusalDetail(err); detail != "" {
+			d.log.Warn("webhook delivery refused", "webhook", dl.WebhookID, "detail", detail)
+		}
 		return store.DeliveryAttempt{Error: deliveryError(err), Duration: time.Since(start)}
 	}
 	_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, webhookMaxRespRead))

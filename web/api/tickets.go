@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web/httpx"
 )
@@ -22,25 +23,30 @@ type ticketJSON struct {
 	Status     string        `json:"status"`
 	Priority   string        `json:"priority"`
 	AssigneeID *int64        `json:"assignee_id"`
+	Confirmed  bool          `json:"confirmed"`
 	CreatedAt  any           `json:"created_at"`
 	UpdatedAt  any           `json:"updated_at"`
 	Messages   []messageJSON `json:"messages,omitempty"`
+	// Redacted names what was removed from the customer's text before it
+	// was saved, such as "card_number"; only a created ticket has it.
+	Redacted []security.Kind `json:"redacted,omitempty"`
 }
 
 // messageJSON is a ticket message as the API shows it.
 type messageJSON struct {
-	ID         int64  `json:"id"`
-	TicketID   int64  `json:"ticket_id"`
-	AuthorType string `json:"author_type"`
-	AuthorID   *int64 `json:"author_id"`
-	Internal   bool   `json:"internal"`
-	Body       string `json:"body"`
-	CreatedAt  any    `json:"created_at"`
+	ID          int64            `json:"id"`
+	TicketID    int64            `json:"ticket_id"`
+	AuthorType  string           `json:"author_type"`
+	AuthorID    *int64           `json:"author_id"`
+	Internal    bool             `json:"internal"`
+	Body        string           `json:"body"`
+	Attachments []attachmentJSON `json:"attachments"`
+	CreatedAt   any              `json:"created_at"`
 }
 
 func newTicketJSON(t store.Ticket) ticketJSON {
 	out := ticketJSON{ID: t.ID, CustomerID: t.CustomerID, Subject: t.Subject, Status: t.Status, Priority: t.Priority,
-		CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt)}
+		Confirmed: t.Confirmed, CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt)}
 	if t.AssigneeID != 0 {
 		out.AssigneeID = &t.AssigneeID
 	}
@@ -59,7 +65,8 @@ func newTicketWithMessages(t store.Ticket, msgs []store.Message) ticketJSON {
 }
 
 func newMessageJSON(m store.Message) messageJSON {
-	out := messageJSON{ID: m.ID, TicketID: m.TicketID, AuthorType: m.AuthorType, Internal: m.Internal, Body: m.Body, CreatedAt: jsonTime(m.CreatedAt)}
+	out := messageJSON{ID: m.ID, TicketID: m.TicketID, AuthorType: m.AuthorType, Internal: m.Internal, Body: m.Body,
+		Attachments: newAttachmentsJSON(m.Attachments), CreatedAt: jsonTime(m.CreatedAt)}
 	if m.AuthorID != 0 {
 		out.AuthorID = &m.AuthorID
 	}
@@ -108,7 +115,7 @@ func (h *Handler) ticketList(w http.ResponseWriter, r *http.Request, p *store.Pr
 		h.ServeError(w, r, err)
 		return
 	}
-	ts, next, err := h.db.SearchTickets(r.Context(), store.TicketFilter{Status: tq.status, Before: tq.cursor, Limit: tq.limit}, tq.q)
+	ts, next, err := h.searchTickets(w, r, p, store.TicketFilter{AllCustomers: true, Status: tq.status, Before: tq.cursor, Limit: tq.limit}, tq.q)
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
@@ -122,6 +129,20 @@ func (h *Handler) ticketList(w http.ResponseWriter, r *http.Request, p *store.Pr
 		cursor = strconv.FormatInt(next, 10)
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"tickets": out, "next_cursor": cursor})
+}
+
+// searchTickets runs GET /tickets' search. A q that is an email address
+// finds that customer's tickets, which reveals who they are: it needs the
+// customers:read scope as well, and is audited like GET /customers/{id}.
+func (h *Handler) searchTickets(w http.ResponseWriter, r *http.Request, p *store.Principal, f store.TicketFilter, q string) ([]store.Ticket, int64, error) {
+	if q == "" || store.ValidateEmail(q) != "" {
+		return h.db.SearchTickets(r.Context(), f, q)
+	}
+	if !p.Has(store.ScopeCustomersRead) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="safedesk", error="insufficient_scope", scope="`+store.ScopeCustomersRead+`"`)
+		return nil, 0, errorf(http.StatusForbidden, "insufficient_scope", "Searching by email address needs the %s scope.", store.ScopeCustomersRead)
+	}
+	return h.db.SearchTicketsByEmail(r.Context(), f, q, h.actor(r, p))
 }
 
 // ticketCreateRequest is the body of POST /tickets.
@@ -145,7 +166,9 @@ func (h *Handler) ticketCreate(w http.ResponseWriter, r *http.Request, p *store.
 	}
 	h.webhooks.Wake()
 	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(t.ID, 10))
-	httpx.WriteJSON(w, http.StatusCreated, newTicketJSON(t))
+	out := newTicketJSON(t)
+	out.Redacted = t.Redacted.Kinds()
+	httpx.WriteJSON(w, http.StatusCreated, out)
 }
 
 func (h *Handler) ticketGet(w http.ResponseWriter, r *http.Request, p *store.Principal) {
@@ -229,9 +252,10 @@ func (h *Handler) ticketUpdate(w http.ResponseWriter, r *http.Request, p *store.
 	httpx.WriteJSON(w, http.StatusOK, newTicketJSON(t))
 }
 
-// messageCreateRequest is the body of POST /tickets/{id}/messages. API
-// messages are staff replies (visible to the customer) or, with internal,
-// staff notes.
+// messageCreateRequest is the body of POST /tickets/{id}/messages (JSON,
+// or multipart/form-data with files: messageRequest). API messages are
+// staff replies (visible to the customer, who is told by mail through the
+// Replied hook) or, with internal, staff notes.
 type messageCreateRequest struct {
 	Body     string `json:"body"`
 	Internal bool   `json:"internal"`
@@ -243,15 +267,19 @@ func (h *Handler) messageCreate(w http.ResponseWriter, r *http.Request, p *store
 		h.ServeError(w, r, err)
 		return
 	}
-	var req messageCreateRequest
-	if err := decodeJSON(r, &req); err != nil {
-		h.ServeError(w, r, err)
-		return
-	}
-	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body}, h.actor(r, p))
+	req, up, err := h.messageRequest(w, r, id)
+	defer h.discard(up)
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
+	}
+	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body, Upload: up}, h.actor(r, p))
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
+	if !req.Internal {
+		h.hooks.Replied(r, id, req.Body, len(m.Attachments))
 	}
 	h.webhooks.Wake()
 	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(id, 10))

@@ -39,7 +39,11 @@ func newWebhookJSON(wh store.Webhook) webhookJSON {
 func (h *Handler) checkWebhookURL(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return refusedURL(security.CheckURL(ctx, url, h.cfg.AllowHosts, h.cfg.Lookup))
+	err := security.CheckURL(ctx, url, h.cfg.AllowHosts, h.cfg.Lookup)
+	if detail := security.RefusalDetail(err); detail != "" {
+		h.log.Warn("webhook url refused", "detail", detail) // where the name points, kept from the caller
+	}
+	return refusedURL(err)
 }
 
 // refusedURL turns an SSRF refusal into a 422 on the url field. The
