@@ -32,8 +32,11 @@ const (
 	typoStrength    = 0.8 // the knowledge base's word closest to a typo
 	partStrength    = 0.7 // a word the visitor's word is part of, or a part of it
 	formStrength    = 0.7 // another form of the word that stems differently
-	phrasePart      = 0.5 // one word of a phrase of the question found alone
-	weakFactor      = 0.25
+	// otherFormStrength is for a word none of whose own stems the knowledge
+	// base has, found as another form ("loyal" for "loyalty"): a guess.
+	otherFormStrength = 0.5
+	phrasePart        = 0.5 // one word of a phrase of the question found alone
+	weakFactor        = 0.25
 )
 
 // query is a question prepared for the index.
@@ -265,13 +268,13 @@ func otherForms(idx *index, w string) []alt {
 			continue
 		}
 		for _, t := range idx.termsWithPrefix(l + ":" + st) {
-			out = addAlt(out, idx, alt{stem: t, f: formStrength})
+			out = addAlt(out, idx, alt{stem: t, f: otherFormStrength})
 		}
 		for k := len(st) - 1; k >= 5; k-- {
-			out = addAlt(out, idx, alt{stem: l + ":" + st[:k], f: formStrength})
+			out = addAlt(out, idx, alt{stem: l + ":" + st[:k], f: otherFormStrength})
 			if k >= 6 && k >= len(st)-2 {
 				for _, t := range idx.termsWithPrefix(l + ":" + st[:k]) {
-					out = addAlt(out, idx, alt{stem: t, f: formStrength})
+					out = addAlt(out, idx, alt{stem: t, f: otherFormStrength})
 				}
 			}
 		}

@@ -24,7 +24,9 @@ type Article struct {
 	Body      string
 	Published bool
 	// Lang is the article's language (see Languages); "" is the site's
-	// language (KBLanguage).
+	// language (KBLanguage). Saved, "" keeps the language the article has
+	// (a client that does not know about languages must not reset it), and
+	// SiteLanguage makes it the site's again.
 	Lang      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -33,6 +35,10 @@ type Article struct {
 // Languages are the languages an article may be written in, by code: the
 // assistant stems them and speaks them.
 var Languages = []string{"en", "de", "fr", "es", "nl"}
+
+// SiteLanguage, as an Article's Lang when it is saved, makes the article's
+// language the site's (KBLanguage) again.
+const SiteLanguage = "site"
 
 // ValidLanguage reports whether code is one of Languages.
 func ValidLanguage(code string) bool {
@@ -81,7 +87,7 @@ func (a Article) Validate() error {
 	}
 	checkText(&v, "title", a.Title, 200, true, "a title")
 	checkText(&v, "body", a.Body, 100000, true, "the article text")
-	if a.Lang != "" && !ValidLanguage(a.Lang) {
+	if a.Lang != "" && a.Lang != SiteLanguage && !ValidLanguage(a.Lang) {
 		v.add("lang", "Choose one of the languages offered.")
 	}
 	return v.err()
@@ -224,19 +230,24 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 func (db *DB) upsertArticle(ctx context.Context, tx *sql.Tx, art Article) (isNew, updated bool, err error) {
 	now := nanos(db.now())
 	// An empty Lang keeps the stored language: a client that does not know
-	// about languages (the API) must not reset it.
+	// about languages (the API) must not reset it. SiteLanguage stores ''.
 	n, err := changed(tx.ExecContext(ctx, `UPDATE kb_articles SET title = ?1, body = ?2, published = ?3,
-			lang = CASE WHEN ?5 = '' THEN lang ELSE ?5 END, updated_at = ?4
-		WHERE slug = ?6 AND (title != ?1 OR body != ?2 OR published != ?3 OR (?5 != '' AND lang != ?5))`,
-		art.Title, art.Body, art.Published, now, art.Lang, art.Slug))
+			lang = CASE ?5 WHEN '' THEN lang WHEN ?7 THEN '' ELSE ?5 END, updated_at = ?4
+		WHERE slug = ?6 AND (title != ?1 OR body != ?2 OR published != ?3
+			OR (?5 = ?7 AND lang != '') OR (?5 NOT IN ('', ?7) AND lang != ?5))`,
+		art.Title, art.Body, art.Published, now, art.Lang, art.Slug, SiteLanguage))
 	if err != nil {
 		return false, false, fmt.Errorf("store: save article: %w", err)
 	}
 	if n > 0 {
 		return false, true, nil
 	}
+	lang := art.Lang
+	if lang == SiteLanguage {
+		lang = ""
+	}
 	n, err = changed(tx.ExecContext(ctx, `INSERT INTO kb_articles (slug, title, body, published, lang, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`, art.Slug, art.Title, art.Body, art.Published, art.Lang, now, now))
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`, art.Slug, art.Title, art.Body, art.Published, lang, now, now))
 	if err != nil {
 		return false, false, fmt.Errorf("store: save article: %w", err)
 	}
