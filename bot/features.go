@@ -2,6 +2,7 @@ package bot
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -63,6 +64,43 @@ func hasClock(text string) bool {
 		}
 	}
 	return false
+}
+
+// unitMinutes is how many minutes each unit of time is, by its word in
+// every language (folded).
+var unitMinutes = func() map[string]float64 {
+	m := map[string]float64{}
+	for minutes, ws := range map[float64]string{
+		1:      "min mins minute minutes minuten minuto minutos minuut",
+		60:     "hour hours stunde stunden heure heures hora horas uur uren",
+		1440:   "day days tag tage tagen werktag werktage werktagen jour jours dia dias dag dagen werkdag werkdagen",
+		10080:  "week weeks woche wochen semaine semaines semana semanas weken",
+		43200:  "month months monat monate monaten mois mes meses maand maanden",
+		525600: "year years jahr jahre jahren an ans ano anos jaar",
+	} {
+		for w := range wordSet(ws) {
+			m[w] = minutes
+		}
+	}
+	return m
+}()
+
+// durationOf returns the longest duration the words name ("8 months",
+// "the 60-minute window"), in minutes, or 0.
+func durationOf(toks []string) float64 {
+	var longest float64
+	for i, t := range toks {
+		if !isNumber(t) || i+1 == len(toks) {
+			continue
+		}
+		if u := unitMinutes[toks[i+1]]; u > 0 {
+			n, err := strconv.Atoi(t)
+			if err == nil {
+				longest = max(longest, float64(n)*u)
+			}
+		}
+	}
+	return longest
 }
 
 // stepsIn counts the steps a block gives: an item of a numbered list is

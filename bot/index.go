@@ -43,6 +43,7 @@ type secEntry struct {
 	art     int32
 	length  int32   // words
 	norm    float32 // BM25's length normalisation of the section: bm25k·(1-b+b·length/average)
+	limit   float32 // a time limit its heading names ("in the first 30 days"), in minutes, or 0
 	anchor  string
 	heading string
 	feats   intent
@@ -124,7 +125,9 @@ func (b *builder) add(a store.Article, lang string) {
 		sec := secEntry{art: ai, anchor: s.Anchor, heading: s.Heading, howTo: howToHeading.MatchString(sentence(s.Heading))}
 		clear(b.tf)
 		clear(b.head)
-		for _, w := range words(s.Heading) {
+		htoks := words(s.Heading)
+		sec.limit = float32(durationOf(htoks))
+		for _, w := range htoks {
 			t := b.term(lang, w)
 			b.head[t] = true
 			b.vb.add(w, t)

@@ -45,13 +45,14 @@ type query struct {
 	total  float64 // sum of the weights
 	known  float64 // share of the weight in groups the knowledge base has
 	asks   intent
-	lang   string // the question's language, as far as its words tell
+	lang   string  // the question's language, as far as its words tell
+	after  float64 // a time the question says has passed ("after 8 months"), in minutes, or 0
 }
 
 // parse turns a question into weighted groups over idx.
 func (r *retriever) parse(idx *index, text string) query {
 	toks := words(text)
-	q := query{lang: detectLanguage(toks, r.rules.stop, idx.siteLang)}
+	q := query{lang: detectLanguage(toks, r.rules.stop, idx.siteLang), after: durationOf(toks)}
 	langs := questionLangs(toks, r.rules.stop)
 	var cue map[string]bool
 	q.asks, cue = askedFor(sentence(text))

@@ -48,6 +48,9 @@ type scoring struct {
 	// for a question that negates nothing; negMatch is added to it for a
 	// question that does.
 	negated, negMatch float64
+	// overLimit is taken from a section whose heading names a time limit
+	// ("the 60-minute window") for a question past it ("2 hours ago").
+	overLimit float64
 	// The confidence: weights of the article's coverage, its title's, and
 	// the section's own.
 	confArt, confTitle, confOwn float64
@@ -55,7 +58,7 @@ type scoring struct {
 
 var defaultScoring = scoring{
 	head: 1.1, body: 1, context: 0.27, bodyFloor: 0.54,
-	artCov: 1, artTitle: 0.6, intent: 0.4, howTo: 0.2, within: 0.135, negated: 0.5, negMatch: 0.1,
+	artCov: 1, artTitle: 0.6, intent: 0.4, howTo: 0.2, within: 0.135, negated: 0.5, negMatch: 0.1, overLimit: 0.3,
 	confArt: 0.45, confTitle: 0.5, confOwn: 0.45,
 }
 
@@ -137,6 +140,10 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 		}
 		if q.asks&wantSteps != 0 && s.howTo {
 			h.rank += sc.howTo
+		}
+		if q.after > 0 && s.limit > 0 && q.after > float64(s.limit) {
+			// "after 8 months" is past "in the first 30 days".
+			h.rank -= sc.overLimit
 		}
 		h.conf = math.Min(1, sc.confArt*h.artCov+sc.confTitle*h.title+sc.confOwn*h.own)
 		hits = append(hits, h)
