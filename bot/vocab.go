@@ -2,6 +2,7 @@ package bot
 
 import (
 	"math/bits"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -11,8 +12,9 @@ import (
 // corrected to, and what the fallback for words no stemmer knows (compounds,
 // other spellings) compares against.
 type vocabulary struct {
-	words map[string]*vword
-	byLen map[int][]vref // by length in runes
+	words  map[string]*vword
+	byLen  map[int][]vref // by length in runes
+	sorted []string       // every word, sorted
 }
 
 type vword struct {
@@ -50,7 +52,30 @@ func (b *vocabBuilder) add(w, st string) {
 	e.stems = append(e.stems, st)
 }
 
-func (b *vocabBuilder) done() *vocabulary { return b.v }
+func (b *vocabBuilder) done() *vocabulary {
+	for w := range b.v.words {
+		b.v.sorted = append(b.v.sorted, w)
+	}
+	sort.Strings(b.v.sorted)
+	return b.v
+}
+
+// partDF is how common a part of a compound is: as a word of its own, or,
+// at five letters or more, as the start of the knowledge base's words
+// ("versand" of "versandkosten"); 0 when it is neither.
+func (v *vocabulary) partDF(p string) int {
+	if e := v.words[p]; e != nil {
+		return e.df
+	}
+	if len(p) < 5 {
+		return 0
+	}
+	n := 0
+	for i := sort.SearchStrings(v.sorted, p); i < len(v.sorted) && strings.HasPrefix(v.sorted[i], p); i++ {
+		n += v.words[v.sorted[i]].df
+	}
+	return n
+}
 
 func letterMask(w string) uint64 {
 	var m uint64
@@ -178,9 +203,10 @@ func editCost(a, b []rune, limit float64) float64 {
 }
 
 // parts splits a word no stemmer knows into two words the knowledge base
-// uses ("versandkosten" → "versand", "kosten"; "giftcard" → "gift",
-// "card"), allowing a linking s or e between them, as German and Dutch
-// compounds have. It returns nil when there is no such split.
+// uses, or starts of its words ("versandkosten" → "versand", "kosten";
+// "expressversand" → "express", "versand"; "giftcard" → "gift", "card"),
+// allowing a linking s or e between them, as German and Dutch compounds
+// have. It returns nil when there is no such split.
 func (v *vocabulary) parts(w string) []string {
 	if len(w) < 7 {
 		return nil
@@ -189,11 +215,10 @@ func (v *vocabulary) parts(w string) []string {
 	for i := 3; i <= len(w)-3; i++ {
 		left, right := w[:i], w[i:]
 		for _, l := range []string{left, strings.TrimSuffix(left, "s"), strings.TrimSuffix(left, "e")} {
-			a, b := v.words[l], v.words[right]
-			if len(l) < 3 || a == nil || b == nil {
+			if len(l) < 3 {
 				continue
 			}
-			if df := min(a.df, b.df); df > bestDF {
+			if df := min(v.partDF(l), v.partDF(right)); df > bestDF {
 				best, bestDF = []string{l, right}, df
 			}
 		}
