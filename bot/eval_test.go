@@ -21,6 +21,9 @@ type evalItem struct {
 	// Section is the heading of the section that answers it, "(intro)" for
 	// the text before the first heading; "a|b" when either answers it.
 	Section string `json:"section"`
+	// Also names other sections that answer it just as well, in another
+	// article ("slug#section"), as the label review found.
+	Also []string `json:"also,omitempty"`
 	// Split is the half the question belongs to, fixed once: "tune" (the
 	// ranking's weights and the threshold were chosen on these) or "held"
 	// (held out: the targets are enforced on these).
@@ -44,11 +47,43 @@ func loadEvalTB(t testing.TB) []evalItem {
 
 // rightSection reports whether a source is the section an item expects.
 func (it evalItem) rightSection(src *Source) bool {
-	if src == nil || src.Slug != it.Slug {
+	if src == nil {
 		return false
 	}
-	for _, want := range strings.Split(it.Section, "|") {
-		if want == src.Section || (want == "(intro)" && src.Section == "") {
+	if src.Slug == it.Slug && sectionIn(src.Section, it.Section) {
+		return true
+	}
+	for _, a := range it.Also {
+		slug, sec, _ := strings.Cut(a, "#")
+		if src.Slug == slug && sectionIn(src.Section, sec) {
+			return true
+		}
+	}
+	return false
+}
+
+// rightArticle reports whether a source is from the article an item
+// expects, or one of its alternatives.
+func (it evalItem) rightArticle(src *Source) bool {
+	if src == nil {
+		return false
+	}
+	if src.Slug == it.Slug {
+		return true
+	}
+	for _, a := range it.Also {
+		if slug, _, _ := strings.Cut(a, "#"); slug == src.Slug {
+			return true
+		}
+	}
+	return false
+}
+
+// sectionIn reports whether a section's heading is one of the
+// alternatives ("a|b"; "(intro)" for the text before the first heading).
+func sectionIn(heading, alternatives string) bool {
+	for _, want := range strings.Split(alternatives, "|") {
+		if want == heading || (want == "(intro)" && heading == "") {
 			return true
 		}
 	}
@@ -115,13 +150,14 @@ func (c evalTally) String() string {
 
 // TestEvaluation runs the labelled questions (five languages, typos,
 // questions that must be declined) against the demo knowledge base and
-// reports the tuning and the held-out halves. The targets hold on the
-// held-out half: the right section for at least 90% of answerable
-// questions, the right article for at least 95%, no answer for at least 90%
-// of the questions the knowledge base does not answer, and every sensitive
-// and injection message handled safely, for a visitor who has not verified
-// and for a verified customer who is someone else. Only the tuning half's
-// misses are listed: the held-out half is not for tuning.
+// reports the tuning and the held-out halves. On the held-out half it
+// enforces: no answer for at least 90% of the questions the knowledge base
+// does not answer (the issue's target), the right section and the right
+// article at least as often as the ranking reaches (floors below the
+// issue's targets of 90% and 95%, which are not met: see the log), and
+// every sensitive and injection message handled safely, for a visitor who
+// has not verified and for a verified customer who is someone else. Only
+// the tuning half's misses are listed: the held-out half is not for tuning.
 func TestEvaluation(t *testing.T) {
 	db := newTestStore(t)
 	b := newTestBot(t, db)
@@ -151,7 +187,7 @@ func TestEvaluation(t *testing.T) {
 		switch it.Kind {
 		case "answerable":
 			c.answerable++
-			if r.Source != nil && r.Source.Slug == it.Slug {
+			if it.rightArticle(r.Source) {
 				c.article++
 			}
 			if it.rightSection(r.Source) {
@@ -186,15 +222,21 @@ func TestEvaluation(t *testing.T) {
 		t.Log("  tuning miss: " + m)
 	}
 	h := *tally["held"]
-	// The issue's targets on the held-out half are right section ≥ 90%,
-	// right article ≥ 95%, declined ≥ 90%. The ranking does not reach the
-	// first two yet (see the log); until it does, this test guards what it
-	// reaches against regressions, and says so.
-	if h.pct(h.section, h.answerable) < 90 || h.pct(h.article, h.answerable) < 95 || h.pct(h.declined, h.unanswerable) < 90 {
-		t.Logf("held-out half below the issue's targets (right section ≥ 90%%, right article ≥ 95%%, declined ≥ 90%%)")
+	// The issue's targets on the held-out half: right section ≥ 90%, right
+	// article ≥ 95%, declined ≥ 90%. The last is met and enforced. The
+	// first two are NOT reached (74.5% and 85.5% when this was written):
+	// lexical retrieval over a small knowledge base misses paraphrases that
+	// share no word with the article. Their floors are what is reached,
+	// less a small margin, so that nothing regresses; the log says how far
+	// from the targets the ranking is.
+	const sectionFloor, articleFloor, declinedTarget = 72.0, 83.0, 90.0
+	sec, art, dec := h.pct(h.section, h.answerable), h.pct(h.article, h.answerable), h.pct(h.declined, h.unanswerable)
+	if sec < 90 || art < 95 {
+		t.Logf("NOT MET: the issue's targets on the held-out half are right section ≥ 90%% (%.1f%%) and right article ≥ 95%% (%.1f%%)", sec, art)
 	}
-	if h.pct(h.section, h.answerable) < 62 || h.pct(h.article, h.answerable) < 75 || h.pct(h.declined, h.unanswerable) < 90 {
-		t.Errorf("held-out half regressed (floors: right section 62%%, right article 75%%, declined 90%%): %v", h)
+	if sec < sectionFloor || art < articleFloor || dec < declinedTarget {
+		t.Errorf("held-out half below its floors (right section %.0f%%, right article %.0f%%, declined %.0f%%): %v",
+			sectionFloor, articleFloor, declinedTarget, h)
 	}
 	if falseProbes > 0 {
 		t.Errorf("%d ordinary questions were refused as probes", falseProbes)
