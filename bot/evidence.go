@@ -69,24 +69,25 @@ func (e *evidence) release(idx *index) {
 
 // touchSec returns the row of section s, adding one of zeros if needed.
 func (e *evidence) touchSec(s int32) []float64 {
-	if o := e.secSlot[s]; o >= 0 {
-		return e.secRows[int(o)*e.rowLen() : int(o+1)*e.rowLen()]
-	}
-	e.secSlot[s] = int32(len(e.secs))
-	e.secs = append(e.secs, s)
-	e.secRows = append(e.secRows, make([]float64, e.rowLen())...)
-	return e.secRows[len(e.secRows)-e.rowLen():]
+	return e.touch(e.secSlot, &e.secs, &e.secRows, s)
 }
 
 // touchArt returns the row of article a, adding one of zeros if needed.
 func (e *evidence) touchArt(a int32) []float64 {
-	if o := e.artSlot[a]; o >= 0 {
-		return e.artRows[int(o)*e.rowLen() : int(o+1)*e.rowLen()]
+	return e.touch(e.artSlot, &e.arts, &e.artRows, a)
+}
+
+// touch returns the row of i in rows (slot says where it is, or -1),
+// adding it to touched and a row of zeros to rows if needed.
+func (e *evidence) touch(slot []int32, touched *[]int32, rows *[]float64, i int32) []float64 {
+	n := e.rowLen()
+	if o := slot[i]; o >= 0 {
+		return (*rows)[int(o)*n : int(o+1)*n]
 	}
-	e.artSlot[a] = int32(len(e.arts))
-	e.arts = append(e.arts, a)
-	e.artRows = append(e.artRows, make([]float64, e.rowLen())...)
-	return e.artRows[len(e.artRows)-e.rowLen():]
+	slot[i] = int32(len(*touched))
+	*touched = append(*touched, i)
+	*rows = append(*rows, make([]float64, n)...)
+	return (*rows)[len(*rows)-n:]
 }
 
 // minorShare is the share of a question's weight, in its lightest groups,
