@@ -136,7 +136,8 @@ func (db *DB) ConvertConversationToTicket(ctx context.Context, id int64, subject
 			return "", nil, err
 		}
 		now := db.now()
-		t = Ticket{CustomerID: c.CustomerID, Subject: subject, Status: "open", Priority: "normal", Confirmed: true, CreatedAt: now, UpdatedAt: now}
+		t = Ticket{CustomerID: c.CustomerID, Subject: subject, Status: "open", Priority: "normal", Confirmed: true, Channel: "chat",
+			CreatedAt: now, UpdatedAt: now}
 		if err := db.insertTicket(ctx, tx, key, &t, Message{AuthorType: "system", Body: transcript}); err != nil {
 			return "", nil, err
 		}

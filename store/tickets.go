@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -32,8 +33,19 @@ type Ticket struct {
 	// the ticket: someone who had not proven the address did. Such a
 	// ticket is in staff views, marked, but in none of the customer's own.
 	Confirmed bool
+	// Channel is where the ticket came from: portal, chat, api or email.
+	Channel   string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// DueAt is when the next due-time target falls due (store/due.go);
+	// zero when nothing is due from the team.
+	DueAt time.Time
+	// FirstResponseAt is the first staff reply since the ticket was
+	// opened or reopened; SolvedAt when it was solved or closed. Zero when
+	// not (yet).
+	FirstResponseAt, SolvedAt time.Time
+	// Tags are the ticket's labels, sorted (store/tags.go).
+	Tags []string
 	// Redacted is what CreateTicket removed from the customer's name,
 	// subject and message; only CreateTicket sets it.
 	Redacted security.KindSet
@@ -63,6 +75,9 @@ type NewTicket struct {
 	Body    string
 	// Upload holds staged files for the first message; nil for none.
 	Upload *Upload
+	// Channel is where it came from; "" is the API's for a token's
+	// actor, else the portal's.
+	Channel string
 }
 
 // Validate checks every field and reports all problems at once.
@@ -124,7 +139,7 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 		}
 		key = k
 		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal",
-			Confirmed: filedByOwner(a, cid), CreatedAt: now, UpdatedAt: now}
+			Confirmed: filedByOwner(a, cid), Channel: t.channel(a), CreatedAt: now, UpdatedAt: now}
 		if err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
@@ -145,19 +160,25 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 }
 
 // insertTicket stores t, open and of normal priority, with its first
-// message inside tx, both sealed with key. It sets t.ID.
+// message inside tx, both sealed with key, and its due time. It sets t.ID.
 func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKey, t *Ticket, first Message) error {
 	// Both ids in one read (see nextID).
 	if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&t.ID, &first.ID); err != nil {
 		return fmt.Errorf("store: next ticket id: %w", err)
 	}
+	t.Channel = cmp.Or(t.Channel, "portal")
 	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
-		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
+		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, t.Channel, nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
 		return fmt.Errorf("store: create ticket: %w", err)
 	}
 	first.TicketID = t.ID
-	_, err := db.insertMessage(ctx, tx, key, first)
-	return err
+	if _, err := db.insertMessage(ctx, tx, key, first); err != nil {
+		return err
+	}
+	if err := db.refreshDue(ctx, tx, t.ID); err != nil {
+		return err
+	}
+	return tx.QueryRowContext(ctx, "SELECT due_at FROM tickets WHERE id = ?", t.ID).Scan((*nullTime)(&t.DueAt))
 }
 
 // insertMessage stores m inside tx with the id m.ID, or with the next
@@ -244,6 +265,9 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 			nanos(out.CreatedAt), newStatus, ticketID); err != nil {
 			return fmt.Errorf("store: add message: %w", err)
 		}
+		if err := db.messageMoved(ctx, tx, ticketID, m, status, newStatus); err != nil {
+			return err
+		}
 		return db.appendAudit(ctx, tx, a, "ticket.message_added", TicketTarget(ticketID),
 			map[string]any{"message": out.ID, "internal": m.Internal, "author": m.AuthorType})
 	})
@@ -295,6 +319,15 @@ type TicketFilter struct {
 	Assignee  int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
 	Before    int64 // cursor: only tickets with id < Before
 	Limit     int
+	// Tag keeps the tickets that carry this label.
+	Tag string
+	// DueBy keeps the tickets due at or before it, breached ones included.
+	DueBy time.Time
+	// ByDue lists the tickets that have a due time, soonest first, instead
+	// of newest first; After is its cursor: only tickets after the ticket
+	// with this id in that order (Before is not used).
+	ByDue bool
+	After int64
 
 	// AllCustomers lists every customer's tickets (staff and API views).
 	AllCustomers bool
@@ -304,7 +337,8 @@ type TicketFilter struct {
 const AssigneeNone = -1
 
 const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
-	COALESCE(t.assignee_id, 0), t.confirmed, t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id`
+	COALESCE(t.assignee_id, 0), t.confirmed, t.channel, t.created_at, t.updated_at, t.due_at, t.first_response_at, t.solved_at
+	FROM tickets t JOIN customers c ON c.id = t.customer_id`
 
 // ErrNoCustomer is returned by ListTickets for a filter that names no
 // customer and does not ask for all of them.
@@ -338,14 +372,15 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	case f.Assignee > 0:
 		where, args = append(where, "t.assignee_id = ?"), append(args, f.Assignee)
 	}
-	if f.Before > 0 {
-		where, args = append(where, "t.id < ?"), append(args, f.Before)
+	where, args, order, err := db.workdayFilter(ctx, f, where, args)
+	if err != nil {
+		return nil, err
 	}
 	q := ticketSelect
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := db.read.QueryContext(ctx, q+" ORDER BY t.id DESC LIMIT ?", append(args, f.Limit)...)
+	rows, err := db.read.QueryContext(ctx, q+order+" LIMIT ?", append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list tickets: %w", err)
 	}
@@ -366,7 +401,8 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 	for rows.Next() {
 		var s sealedTicket
 		var created, updated int64
-		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &s.t.Confirmed, &created, &updated); err != nil {
+		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &s.t.Confirmed,
+			&s.t.Channel, &created, &updated, (*nullTime)(&s.t.DueAt), (*nullTime)(&s.t.FirstResponseAt), (*nullTime)(&s.t.SolvedAt)); err != nil {
 			return nil, fmt.Errorf("store: tickets: %w", err)
 		}
 		s.t.CreatedAt, s.t.UpdatedAt = fromNanos(created), fromNanos(updated)
@@ -376,6 +412,14 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 		return nil, fmt.Errorf("store: tickets: %w", err)
 	}
 	rows.Close()
+	ids := make([]int64, len(sealed))
+	for i, s := range sealed {
+		ids[i] = s.t.ID
+	}
+	tags, err := db.ticketTags(ctx, db.read, ids)
+	if err != nil {
+		return nil, err
+	}
 	var out []Ticket
 	for _, s := range sealed {
 		key, err := db.dataKey(ctx, db.read, s.keyID)
@@ -385,6 +429,7 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 		if s.t.Subject, err = key.OpenString(s.subject, ticketLoc(s.t.ID)); err != nil {
 			return nil, err
 		}
+		s.t.Tags = tags[s.t.ID]
 		out = append(out, s.t)
 	}
 	return out, nil

@@ -20,27 +20,41 @@ func (s *Server) adminSettings(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	lang, err := s.db.KBLanguage(r.Context())
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	s.renderSettings(w, r, http.StatusOK, settingsForm{banner: banner, kbLanguage: lang}, nil)
+	s.renderSettings(w, r, http.StatusOK, settingsForm{banner: banner}, nil, nil)
 }
 
-// settingsForm is what the settings form edits.
+// settingsForm is what the settings form edits: the announcement and the
+// site's language ("" for the saved one).
 type settingsForm struct{ banner, kbLanguage string }
 
-func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, f settingsForm, errs map[string]string) {
+// renderSettings shows the settings page; due is the due-time section as
+// typed, or nil for the saved targets (web/due.go).
+func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, f settingsForm, errs map[string]string, due *templates.AdminDueForm) {
+	if f.kbLanguage == "" {
+		lang, err := s.db.KBLanguage(r.Context())
+		if err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		f.kbLanguage = lang
+	}
 	privacy, err := s.adminPrivacy(r) // web/me_admin.go
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
+	if due == nil {
+		f, err := s.dueForm(r)
+		if err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		due = &f
+	}
 	s.render(w, r, status, templates.AdminSettings(templates.AdminSettingsProps{
 		AdminPage: s.adminPageProps(r, "Settings", "settings"), CanManage: s.currentStaff(r).Role.Can(security.PermSettingsManage),
 		Banner: f.banner, KBLanguage: f.kbLanguage, Facts: s.configFacts(), Errors: errs,
-		Privacy: privacy, Doctor: s.doctorReport(r.Context()),
+		Privacy: privacy, Doctor: s.doctorReport(r.Context()), Due: *due,
 	}))
 }
 
@@ -76,7 +90,7 @@ func (s *Server) adminSettingsPost(w http.ResponseWriter, r *http.Request) {
 		errs["kb_language"] = "Choose one of the languages offered."
 	}
 	if len(errs) > 0 {
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, f, errs)
+		s.renderSettings(w, r, http.StatusUnprocessableEntity, f, errs, nil)
 		return
 	}
 	if err := s.db.SetSetting(r.Context(), settingBanner, f.banner, s.staffActor(r)); err != nil {

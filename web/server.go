@@ -109,6 +109,7 @@ type Server struct {
 	chat     *chatState     // the assistant, chat limits and hand-off policy (web/chat*.go)
 	nav      []route        // the admin navigation: the labelled staff routes (web/routes.go)
 	uploads  *http.ServeMux // the routes that take files (web/upload.go)
+	presence *presence      // who views or writes on which ticket (web/presence.go)
 }
 
 // New builds the server and its route table. mon is the background work
@@ -154,6 +155,9 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 	}
 	s.initAPI()
 	if err := s.initChat(); err != nil {
+		return nil, err
+	}
+	if err := s.initWorkday(context.Background()); err != nil {
 		return nil, err
 	}
 	if err := s.loadBanner(context.Background()); err != nil {
