@@ -25,16 +25,26 @@
 //     the session (Input.CustomerID), never from the message. Unverified,
 //     the bot reveals nothing and offers verification or a person; verified,
 //     it shows only that customer's own tickets;
-//  6. retrieval: FTS5 (BM25, title weighted, Porter stems) with the message's
-//     words and their synonyms finds candidates; they are re-ranked with the
-//     query's own inverse document frequencies (from the kb_vocab table), so
-//     that synonyms of one idea count once and weak words little, with a
-//     bonus for title words, neighbouring words found next to each other, and
-//     a single passage that covers the question. The confidence is how much
-//     of the question's weight the best article and its best passage cover.
-//     Above the threshold the reply quotes that passage and links the
-//     article; below it the bot says it is not sure, links nothing and offers
-//     a person or a request. It never writes an answer of its own.
+//  6. retrieval, over an in-memory index of the published articles split
+//     into sections by heading (index.go), every word stemmed (Snowball) in
+//     its article's language and keyed by that language. The question
+//     becomes groups of alternatives (query.go): each word's stems in every
+//     language, other forms of it, its synonyms from the rules (a synonym of
+//     several words is a phrase whose words must all be found), else the
+//     knowledge base's word it is a typo of (one edit up to seven letters,
+//     two from eight) or the words it is part of (compounds). Groups weigh by
+//     how rare they are over sections. A section's score (retrieve.go) adds
+//     how much of the question it has in its heading and text, its
+//     article's coverage and title, the words that tell its article's
+//     sections apart, and the kind of answer asked for (how long, how much,
+//     how often, what time, how to: a section that gives a duration, a
+//     price, a frequency, a time of day or steps). The confidence is how
+//     much of the question the best section and its article cover. Above
+//     the threshold the reply quotes that section and links it
+//     (/kb/{slug}#{anchor}), naming a second one that ranks nearly as well
+//     as "also relevant"; below it the bot says it is not sure, links
+//     nothing and offers a person or a request. It never writes an answer
+//     of its own. The help-centre search (Search) ranks with the same code.
 //
 // # Extending the vocabulary
 //
@@ -58,7 +68,8 @@
 // 10; an intent wins when its keywords (each counted once) reach its "min".
 // A keyword or synonym given again replaces the built-in one; a weight of 0
 // removes a keyword. Synonyms map a word or phrase of up to four words to
-// up to eight words that are searched for as well. Weak words count a
+// up to eight words or phrases that are searched for as well (a phrase,
+// "gift card", counts only where all its words are found). Weak words count a
 // quarter as much as other words; stopwords do not count at all. The file is
 // read at start; a malformed file stops the server with the reason.
 package bot

@@ -80,7 +80,10 @@ var probeRules = []probeRule{
 	// The service's own secrets: declined and logged.
 	{category: "secrets", name: "service credentials",
 		re: regexp.MustCompile(`\b` + serviceRefs + `( s)? (smtp|imap|database|db|sql|admin|administrator|root|server|master|encryption|signing|api|secret|private|ssh|aws|stripe|webhook|backend|hosting|staff|internal)( [a-z]+)? (password|passwords|passwd|key|keys|token|tokens|credentials?|secrets?|hashes)\b` +
-			`|\b(password|passwords|key|keys|token|tokens|credentials?|secrets?) (configured|used|stored|set up|kept) (for|by|in|on) (this|your|the) (help ?desk|helpdesk|site|website|server|service|bot|chatbot|system|shop)\b`)},
+			`|\b(password|passwords|key|keys|token|tokens|credentials?|secrets?) (configured|used|stored|set up|kept) (for|by|in|on) (this|your|the) (help ?desk|helpdesk|site|website|server|service|bot|chatbot|system|shop)\b`),
+		// "can your staff see passwords" asks whether customers' passwords
+		// are safe, not for the staff's own.
+		except: regexp.MustCompile(`\b(staff|team|admins?|administrators?|employees|developers) (see|view|read|access|know|store|keep)\b`)},
 	{category: "secrets", name: "configuration",
 		re: regexp.MustCompile(`\b(print|show|reveal|dump|display|give|send|tell|output|leak|cat|read)( me| us)?( all| the)*( of)? your (config|configuration|env|environment|environment variables|env vars|settings files?|config files?|source code|server logs|logs|internal (settings|config|configuration|files|data)|backend|system settings)\b` +
 			`|\bwhat (is|are|s) (in )?your (config|configuration|config files?|source code|environment variables)\b|\byour (environment|env) (variables|vars)\b`)},
@@ -115,13 +118,11 @@ var probeRules = []probeRule{
 
 // reply is the bot's answer to the probe: a plain refusal when it was
 // serious, otherwise a reminder of what the bot does.
-func (p Probe) reply() string {
+func (p Probe) reply(lang string) string {
 	if p.Serious {
-		return "I can't help with that. I answer questions from our help articles, and I never share anything " +
-			"about other customers, our staff, or how this service is run."
+		return say(lang, "refused")
 	}
-	return "I'm an automated assistant: I answer questions from our help articles, and I can't change how I work " +
-		"or share anything about how this service is run. What can I help you with?"
+	return say(lang, "declined")
 }
 
 // detectProbe checks a redacted message with security's detectors and the

@@ -38,11 +38,12 @@ var defaultRulesJSON []byte
 type Rules struct {
 	intents map[Intent]*intentRule
 	// synonyms maps a word or a phrase of up to maxPhrase words (joined by
-	// single spaces) to the words it also searches for.
-	synonyms map[string][]string
+	// single spaces) to what it also searches for: words, and phrases
+	// whose words must all be found ("gift card").
+	synonyms map[string][][]string
 	// stemSynonyms holds the one-word synonyms by the word's stem, so that
 	// "vouchers" and "called" find the synonyms of "voucher" and "call".
-	stemSynonyms map[string][]string
+	stemSynonyms map[string][][]string
 	maxPhrase    int
 	stop         map[string]bool
 	// weak words count for little in a search: common verbs and adjectives
@@ -173,7 +174,7 @@ func intentNames() string {
 }
 
 func compile(f rulesFile) (*Rules, error) {
-	r := &Rules{intents: map[Intent]*intentRule{}, synonyms: map[string][]string{}, stemSynonyms: map[string][]string{}, stop: map[string]bool{}, weak: map[string]bool{}}
+	r := &Rules{intents: map[Intent]*intentRule{}, synonyms: map[string][][]string{}, stemSynonyms: map[string][][]string{}, stop: map[string]bool{}, weak: map[string]bool{}}
 	for name, in := range f.Intents {
 		if !knownIntent(name) {
 			return nil, fmt.Errorf("bot: rules: unknown intent %q (known: %s)", name, intentNames())
@@ -251,19 +252,23 @@ func (r *Rules) addSynonyms(synonyms map[string][]string) error {
 		if len(key) == 0 || len(key) > 4 {
 			return fmt.Errorf("bot: rules: synonym %q must have 1 to 4 words", k)
 		}
-		var out []string
+		var out [][]string
 		for _, s := range synonyms[k] {
-			out = append(out, words(s)...)
+			ws := words(s)
+			if len(ws) == 0 || len(ws) > 4 {
+				return fmt.Errorf("bot: rules: synonym %q of %q must have 1 to 4 words", s, k)
+			}
+			out = append(out, ws)
 		}
 		if len(out) == 0 || len(out) > 8 {
-			return fmt.Errorf("bot: rules: synonym %q must list 1 to 8 words", k)
+			return fmt.Errorf("bot: rules: synonym %q must list 1 to 8 words or phrases", k)
 		}
 		r.synonyms[strings.Join(key, " ")] = out
 		r.maxPhrase = max(r.maxPhrase, len(key))
 		// One-word synonyms are also found by stem; where several words
 		// share a stem, the word that is its own stem wins, else the first.
 		if len(key) == 1 {
-			st := stem(key[0])
+			st := stemIn(langEN, key[0])
 			if _, taken := r.stemSynonyms[st]; !taken || key[0] == st {
 				r.stemSynonyms[st] = out
 			}

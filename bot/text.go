@@ -13,7 +13,8 @@ import (
 // everything else separates them, and common Latin accents are removed
 // (security.FoldAccent). An apostrophe is dropped rather than splitting, so
 // "what's" is "whats" and "can't" is "cant", which is how customers type
-// them anyway.
+// them anyway; after a French elided word it splits ("d'acide" is "d",
+// "acide"). A percent sign is the word "percent".
 func words(text string) []string {
 	out := make([]string, 0, 16)
 	var b strings.Builder
@@ -32,9 +33,16 @@ func words(text string) []string {
 		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
 			b.WriteRune(r + 'a' - 'A')
 		case r == '\'' || r == '’':
-			// inside a word: skip; elsewhere it separates nothing anyway
+			// Inside a word: skip, except after a French elided article or
+			// pronoun ("l'", "d'", "qu'"), which is a word of its own.
+			if elided[b.String()] {
+				flush()
+			}
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(security.FoldAccent(r))
+		case r == '%':
+			flush()
+			out = append(out, "percent") // "10%" and "10 percent" are one thing
 		default:
 			flush()
 		}
@@ -42,6 +50,11 @@ func words(text string) []string {
 	flush()
 	return out
 }
+
+// elided are the French words that drop their vowel before one that starts
+// with a vowel ("l'article", "n'étais", "qu'il").
+var elided = map[string]bool{"c": true, "d": true, "j": true, "l": true, "m": true, "n": true, "s": true, "t": true, "qu": true,
+	"jusqu": true, "lorsqu": true, "puisqu": true, "quoiqu": true}
 
 // sentence is a single-spaced copy of text folded by security.FoldAccent,
 // with punctuation turned into spaces except the characters rules care about

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -144,12 +145,55 @@ func (db *DB) ListChatMessagesByOutcome(ctx context.Context, outcome string, sin
 	if limit <= 0 || limit > 5000 {
 		limit = 1000
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.body, m.intent, m.created_at, c.key_id
+	return db.openVisitorMessages(ctx, `SELECT m.id, m.conversation_id, m.body, m.intent, m.outcome, m.created_at, c.key_id
 		FROM chat_messages m JOIN chat_conversations c ON c.id = m.conversation_id
 		WHERE m.outcome = ? AND m.author = 'visitor' AND m.created_at >= ? ORDER BY m.id DESC LIMIT ?`,
 		outcome, nanos(since), limit)
+}
+
+// ListUnhelpfulQuestions returns, newest first, the visitor messages since
+// then whose answer the visitor said did not answer their question: they
+// are gaps in the knowledge base as much as the ones the assistant could
+// not answer at all.
+func (db *DB) ListUnhelpfulQuestions(ctx context.Context, since time.Time, limit int) ([]ChatMessage, error) {
+	if limit <= 0 || limit > 5000 {
+		limit = 1000
+	}
+	return db.openVisitorMessages(ctx, `SELECT m.id, m.conversation_id, m.body, m.intent, m.outcome, m.created_at, c.key_id
+		FROM chat_messages b
+		JOIN chat_messages m ON m.id = (SELECT MAX(p.id) FROM chat_messages p
+			WHERE p.conversation_id = b.conversation_id AND p.id < b.id AND p.author = 'visitor')
+		JOIN chat_conversations c ON c.id = m.conversation_id
+		WHERE b.feedback = 0 AND b.author = 'bot' AND b.created_at >= ? ORDER BY m.id DESC LIMIT ?`,
+		nanos(since), limit)
+}
+
+// ListChatQuestions returns the visitor messages with these ids (at most
+// 50), newest first: the questions the insight page attaches to "write an
+// article for this".
+func (db *DB) ListChatQuestions(ctx context.Context, ids []int64) ([]ChatMessage, error) {
+	if len(ids) > 50 {
+		ids = ids[:50]
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], marks[i] = id, "?"
+	}
+	return db.openVisitorMessages(ctx, `SELECT m.id, m.conversation_id, m.body, m.intent, m.outcome, m.created_at, c.key_id
+		FROM chat_messages m JOIN chat_conversations c ON c.id = m.conversation_id
+		WHERE m.author = 'visitor' AND m.id IN (`+strings.Join(marks, ",")+`) ORDER BY m.id DESC`, args...)
+}
+
+// openVisitorMessages runs a query for visitor messages (id, conversation,
+// sealed body, intent, outcome, time, key id) and opens their bodies.
+func (db *DB) openVisitorMessages(ctx context.Context, query string, args ...any) ([]ChatMessage, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: chat messages by outcome: %w", err)
+		return nil, fmt.Errorf("store: chat questions: %w", err)
 	}
 	type sealed struct {
 		m     ChatMessage
@@ -158,11 +202,11 @@ func (db *DB) ListChatMessagesByOutcome(ctx context.Context, outcome string, sin
 	}
 	var all []sealed
 	for rows.Next() {
-		s := sealed{m: ChatMessage{Author: ChatAuthorVisitor, Outcome: outcome}}
+		s := sealed{m: ChatMessage{Author: ChatAuthorVisitor}}
 		var created int64
-		if err := rows.Scan(&s.m.ID, &s.m.ConversationID, &s.body, &s.m.Intent, &created, &s.keyID); err != nil {
+		if err := rows.Scan(&s.m.ID, &s.m.ConversationID, &s.body, &s.m.Intent, &s.m.Outcome, &created, &s.keyID); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("store: chat messages by outcome: %w", err)
+			return nil, fmt.Errorf("store: chat questions: %w", err)
 		}
 		s.m.CreatedAt = fromNanos(created)
 		all = append(all, s)
@@ -170,7 +214,7 @@ func (db *DB) ListChatMessagesByOutcome(ctx context.Context, outcome string, sin
 	err = rows.Err()
 	rows.Close()
 	if err != nil {
-		return nil, fmt.Errorf("store: chat messages by outcome: %w", err)
+		return nil, fmt.Errorf("store: chat questions: %w", err)
 	}
 	out := make([]ChatMessage, 0, len(all))
 	for _, s := range all {
@@ -184,6 +228,37 @@ func (db *DB) ListChatMessagesByOutcome(ctx context.Context, outcome string, sin
 		out = append(out, s.m)
 	}
 	return out, nil
+}
+
+// RateChatAnswer records the visitor's answer to "did this answer your
+// question?" under one of the assistant's replies in their conversation,
+// and counts it for the article the reply quoted. A reply is rated once:
+// again is ErrConflict; a message that is not an assistant's answer in
+// that conversation is ErrNotFound.
+func (db *DB) RateChatAnswer(ctx context.Context, conversationID, messageID int64, helpful bool) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var article string
+		var rated sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT article, feedback FROM chat_messages
+			WHERE id = ? AND conversation_id = ? AND author = 'bot' AND article != ''`, messageID, conversationID).Scan(&article, &rated)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: rate answer: %w", err)
+		}
+		if rated.Valid {
+			return ErrConflict
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE chat_messages SET feedback = ? WHERE id = ?", helpful, messageID); err != nil {
+			return fmt.Errorf("store: rate answer: %w", err)
+		}
+		// The article may have gone since; the answer is still rated.
+		if err := db.countArticle(ctx, tx, article, feedbackColumn(helpful)); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
 }
 
 // PurgeChats deletes conversations (with their messages) last active before
@@ -203,42 +278,4 @@ func (db *DB) PurgeChats(ctx context.Context, cutoff time.Time, a Actor) (int, e
 			"before": cutoff.UTC().Format(time.RFC3339)})
 	})
 	return int(n), err
-}
-
-// ArticleTermStats returns the number of articles and, for each Porter-stemmed
-// term, how many articles contain it (FTS5's own statistics, through the
-// kb_vocab table), for the assistant's weighing of a question's words.
-func (db *DB) ArticleTermStats(ctx context.Context, stems []string) (docs int, df []int, err error) {
-	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM kb_articles").Scan(&docs); err != nil {
-		return 0, nil, fmt.Errorf("store: term stats: %w", err)
-	}
-	df = make([]int, len(stems))
-	for i, s := range stems {
-		err := db.read.QueryRowContext(ctx, "SELECT doc FROM kb_vocab WHERE term = ?", s).Scan(&df[i])
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return 0, nil, fmt.Errorf("store: term stats: %w", err)
-		}
-	}
-	return docs, df, nil
-}
-
-// RankArticles is SearchArticles in MatchAny mode without snippets, for the
-// assistant: it ranks published articles by BM25 (title weighted) for any
-// of the words of q and returns the best limit, their Snippet left empty.
-// The assistant picks and quotes its own passage, and a snippet costs a
-// re-tokenisation of each article.
-func (db *DB) RankArticles(ctx context.Context, q string, limit int) ([]SearchResult, error) {
-	terms := SearchTerms(q)
-	if len(terms) == 0 {
-		return nil, nil
-	}
-	if limit <= 0 || limit > 50 {
-		limit = 10
-	}
-	p, err := db.planSearch(ctx, terms, MatchAny, limit)
-	if err != nil {
-		return nil, err
-	}
-	out, _, err := db.searchRanked(ctx, p, limit)
-	return out, err
 }

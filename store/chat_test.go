@@ -331,18 +331,3 @@ func TestPurgeChats(t *testing.T) {
 		t.Fatalf("%d messages left", len(rows))
 	}
 }
-
-func TestArticleTermStats(t *testing.T) {
-	db, _ := newTestDB(t)
-	ctx := context.Background()
-	if _, _, err := db.ImportArticles(ctx, store.DemoArticles(), store.SystemActor); err != nil {
-		t.Fatal(err)
-	}
-	docs, df, err := db.ArticleTermStats(ctx, []string{"kettl", "descal", "zzzqqq"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if docs < 10 || df[0] == 0 || df[1] == 0 || df[2] != 0 || df[1] > df[0] {
-		t.Fatalf("docs %d, df %v", docs, df)
-	}
-}

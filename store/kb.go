@@ -23,8 +23,55 @@ type Article struct {
 	Title     string
 	Body      string
 	Published bool
+	// Lang is the article's language (see Languages); "" is the site's
+	// language (KBLanguage). Saved, "" keeps the language the article has
+	// (a client that does not know about languages must not reset it), and
+	// SiteLanguage makes it the site's again.
+	Lang      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Languages are the languages an article may be written in, by code: the
+// assistant stems them and speaks them.
+var Languages = []string{"en", "de", "fr", "es", "nl"}
+
+// SiteLanguage, as an Article's Lang when it is saved, makes the article's
+// language the site's (KBLanguage) again.
+const SiteLanguage = "site"
+
+// ValidLanguage reports whether code is one of Languages.
+func ValidLanguage(code string) bool {
+	for _, l := range Languages {
+		if l == code {
+			return true
+		}
+	}
+	return false
+}
+
+// settingKBLanguage is the setting that holds the site's language.
+const settingKBLanguage = "kb_language"
+
+// KBLanguage is the site's language: the language of every article whose
+// own Lang is empty. English unless set.
+func (db *DB) KBLanguage(ctx context.Context) (string, error) {
+	l, err := db.GetSetting(ctx, settingKBLanguage, "en")
+	if err != nil || !ValidLanguage(l) {
+		return "en", err
+	}
+	return l, nil
+}
+
+// SetKBLanguage changes the site's language, audited.
+func (db *DB) SetKBLanguage(ctx context.Context, code string, a Actor) error {
+	if !ValidLanguage(code) {
+		var v ValidationError
+		v.add("lang", "Choose one of the languages offered.")
+		return v.err()
+	}
+	defer db.articlesChanged()
+	return db.SetSetting(ctx, settingKBLanguage, code, a)
 }
 
 var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -40,6 +87,9 @@ func (a Article) Validate() error {
 	}
 	checkText(&v, "title", a.Title, 200, true, "a title")
 	checkText(&v, "body", a.Body, 100000, true, "the article text")
+	if a.Lang != "" && a.Lang != SiteLanguage && !ValidLanguage(a.Lang) {
+		v.add("lang", "Choose one of the languages offered.")
+	}
 	return v.err()
 }
 
@@ -53,11 +103,17 @@ func DemoArticles() fs.FS {
 }
 
 // ParseArticle reads a Markdown file: the file name is the slug, the first
-// "# " heading the title, the rest the body.
+// "# " heading the title, the rest the body. The file may start with a
+// front matter block that names its language:
+//
+//	---
+//	lang: de
+//	---
 func ParseArticle(name string, content []byte) (Article, error) {
 	slug := strings.TrimSuffix(path.Base(name), path.Ext(name))
 	text := strings.ReplaceAll(string(content), "\r\n", "\n")
 	a := Article{Slug: slug, Published: true}
+	text, a.Lang = frontMatter(text)
 	lines := strings.Split(text, "\n")
 	for i, line := range lines {
 		if t, ok := strings.CutPrefix(line, "# "); ok {
@@ -78,6 +134,25 @@ func ParseArticle(name string, content []byte) (Article, error) {
 		return Article{}, fmt.Errorf("store: %s: %w", name, err)
 	}
 	return a, nil
+}
+
+// frontMatter splits a leading "---" block off text and returns the rest
+// and the block's lang value.
+func frontMatter(text string) (rest, lang string) {
+	body, ok := strings.CutPrefix(text, "---\n")
+	if !ok {
+		return text, ""
+	}
+	block, rest, ok := strings.Cut(body, "\n---\n")
+	if !ok {
+		return text, ""
+	}
+	for _, line := range strings.Split(block, "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "lang" {
+			lang = strings.TrimSpace(v)
+		}
+	}
+	return rest, lang
 }
 
 // ImportArticles imports every *.md file of fsys, creating or updating
@@ -154,17 +229,25 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 // identical article is left alone, updated_at included.
 func (db *DB) upsertArticle(ctx context.Context, tx *sql.Tx, art Article) (isNew, updated bool, err error) {
 	now := nanos(db.now())
-	n, err := changed(tx.ExecContext(ctx, `UPDATE kb_articles SET title = ?, body = ?, published = ?, updated_at = ?
-		WHERE slug = ? AND (title != ? OR body != ? OR published != ?)`,
-		art.Title, art.Body, art.Published, now, art.Slug, art.Title, art.Body, art.Published))
+	// An empty Lang keeps the stored language: a client that does not know
+	// about languages (the API) must not reset it. SiteLanguage stores ''.
+	n, err := changed(tx.ExecContext(ctx, `UPDATE kb_articles SET title = ?1, body = ?2, published = ?3,
+			lang = CASE ?5 WHEN '' THEN lang WHEN ?7 THEN '' ELSE ?5 END, updated_at = ?4
+		WHERE slug = ?6 AND (title != ?1 OR body != ?2 OR published != ?3
+			OR (?5 = ?7 AND lang != '') OR (?5 NOT IN ('', ?7) AND lang != ?5))`,
+		art.Title, art.Body, art.Published, now, art.Lang, art.Slug, SiteLanguage))
 	if err != nil {
 		return false, false, fmt.Errorf("store: save article: %w", err)
 	}
 	if n > 0 {
 		return false, true, nil
 	}
-	n, err = changed(tx.ExecContext(ctx, `INSERT INTO kb_articles (slug, title, body, published, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`, art.Slug, art.Title, art.Body, art.Published, now, now))
+	lang := art.Lang
+	if lang == SiteLanguage {
+		lang = ""
+	}
+	n, err = changed(tx.ExecContext(ctx, `INSERT INTO kb_articles (slug, title, body, published, lang, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`, art.Slug, art.Title, art.Body, art.Published, lang, now, now))
 	if err != nil {
 		return false, false, fmt.Errorf("store: save article: %w", err)
 	}
@@ -210,7 +293,7 @@ func (db *DB) DeleteArticle(ctx context.Context, slug string, a Actor) error {
 func (db *DB) GetArticle(ctx context.Context, slug string, withDrafts bool) (Article, error) {
 	var art Article
 	var created, updated int64
-	err := db.stmts.getArticle.QueryRowContext(ctx, slug).Scan(&art.ID, &art.Slug, &art.Title, &art.Body, &art.Published, &created, &updated)
+	err := db.stmts.getArticle.QueryRowContext(ctx, slug).Scan(&art.ID, &art.Slug, &art.Title, &art.Body, &art.Published, &art.Lang, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !art.Published && !withDrafts) {
 		return Article{}, ErrNotFound
 	}
@@ -223,7 +306,7 @@ func (db *DB) GetArticle(ctx context.Context, slug string, withDrafts bool) (Art
 
 // ListArticles returns articles by title; drafts only when withDrafts is set.
 func (db *DB) ListArticles(ctx context.Context, withDrafts bool) ([]Article, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, slug, title, body, published, created_at, updated_at
+	rows, err := db.read.QueryContext(ctx, `SELECT id, slug, title, body, published, lang, created_at, updated_at
 		FROM kb_articles WHERE published = 1 OR ? ORDER BY title COLLATE NOCASE`, withDrafts)
 	if err != nil {
 		return nil, fmt.Errorf("store: list articles: %w", err)
@@ -233,7 +316,7 @@ func (db *DB) ListArticles(ctx context.Context, withDrafts bool) ([]Article, err
 	for rows.Next() {
 		var art Article
 		var created, updated int64
-		if err := rows.Scan(&art.ID, &art.Slug, &art.Title, &art.Body, &art.Published, &created, &updated); err != nil {
+		if err := rows.Scan(&art.ID, &art.Slug, &art.Title, &art.Body, &art.Published, &art.Lang, &created, &updated); err != nil {
 			return nil, fmt.Errorf("store: list articles: %w", err)
 		}
 		art.CreatedAt, art.UpdatedAt = fromNanos(created), fromNanos(updated)

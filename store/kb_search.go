@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -278,6 +279,8 @@ func (db *DB) searchRanked(ctx context.Context, p searchPlan, limit int) ([]Sear
 // (articlesChanged); a change made by another process, such as safedesk kb
 // import, is seen after at most termCountsTTL.
 type termCounts struct {
+	changes atomic.Uint64 // every committed change in this process (KBChanges)
+
 	mu     sync.Mutex
 	gen    uint64    // bumped on every change, so a count read across one is not kept
 	loaded time.Time // when total was read
@@ -294,6 +297,7 @@ const (
 // the knowledge base.
 func (db *DB) articlesChanged() {
 	c := &db.terms
+	c.changes.Add(1)
 	c.mu.Lock()
 	c.gen++
 	c.docs = nil
@@ -393,4 +397,33 @@ func splitSnippet(s string) []Segment {
 		s = s[j+1:]
 	}
 	return out
+}
+
+// KBChanges counts the changes this process made to the knowledge base (its
+// articles or its language): a cache of it compares the count to see at once
+// whether to look again. Changes by another process show in KBState.
+func (db *DB) KBChanges() uint64 { return db.terms.changes.Load() }
+
+// KBState sums up the published knowledge base, so that a cache can tell
+// whether it changed, in this process or another (safedesk kb import): any
+// article added, removed, published, withdrawn or edited, or the site's
+// language changed, gives another state. It reads an index, not the
+// articles.
+type KBState struct {
+	Count   int64
+	Updated float64 // the sum of updated_at
+	MaxID   int64
+	Lang    string // the site's language
+}
+
+// KBState returns the current KBState.
+func (db *DB) KBState(ctx context.Context) (KBState, error) {
+	var st KBState
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*), TOTAL(updated_at), COALESCE(MAX(id), 0)
+		FROM kb_articles INDEXED BY kb_articles_by_updated WHERE published = 1`).Scan(&st.Count, &st.Updated, &st.MaxID)
+	if err != nil {
+		return st, fmt.Errorf("store: kb state: %w", err)
+	}
+	st.Lang, err = db.KBLanguage(ctx)
+	return st, err
 }

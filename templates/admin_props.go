@@ -138,6 +138,9 @@ type AdminKBEditProps struct {
 	IsNew   bool
 	Preview string // rendered HTML
 	Errors  map[string]string
+	// Questions are customers' questions the assistant could not answer,
+	// attached from the insight page's "write an article for this".
+	Questions []string
 }
 
 // AdminStaffListProps is the staff page.
@@ -171,14 +174,29 @@ type AdminSettingsProps struct {
 	AdminPage
 	CanManage bool
 	Banner    string
-	Facts     []Fact
-	Errors    map[string]string
+	// KBLanguage is the site's language (store.KBLanguage).
+	KBLanguage string
+	Facts      []Fact
+	Errors     map[string]string
 	// Privacy and Doctor are the privacy card and the deployment checks
 	// with the build (web/me_admin.go, web/doctor.go).
 	Privacy AdminPrivacySettings
 	Doctor  DoctorReport
 	// Due is the due-time targets section (web/due.go).
 	Due AdminDueForm
+}
+
+// languageNames name store.Languages in the pickers.
+var languageNames = map[string]string{
+	"en": "English", "de": "Deutsch (German)", "fr": "Français (French)", "es": "Español (Spanish)", "nl": "Nederlands (Dutch)",
+}
+
+// LanguageName is the name of a language of store.Languages, or its code.
+func LanguageName(code string) string {
+	if n, ok := languageNames[code]; ok {
+		return n
+	}
+	return code
 }
 
 // Fact is a read-only configuration line on the settings page.

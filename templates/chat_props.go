@@ -44,14 +44,17 @@ type ChatLine struct {
 	Body    string
 	At      time.Time
 	Warning string // why something was removed from the visitor's message
-	Quote   string // the article passage the assistant quotes
+	Quote   string // the article section the assistant quotes, one block a line
 	Section string
 	Slug    string
 	Title   string
-	Tickets []ChatTicket
-	Offers  []string // verify, human, ticket
-	Intent  string   // staff views: what the assistant made of a visitor message
-	Outcome string
+	URL     string // the section's address: /kb/{slug}#{anchor}
+	// AlsoTitle and AlsoURL name a second section that is nearly as good.
+	AlsoTitle, AlsoURL string
+	Tickets            []ChatTicket
+	Offers             []string // verify, human, ticket
+	Intent             string   // staff views: what the assistant made of a visitor message
+	Outcome            string
 }
 
 // ChatTicket is one of the customer's requests in a status answer.
@@ -175,16 +178,21 @@ type ChatGap struct {
 	Question string
 	Count    int
 	Last     time.Time
+	// WriteURL opens the article editor with the group's questions attached.
+	WriteURL string
 }
 
 // AdminChatInsightProps is the insight page: deflection, hand-offs and the
 // questions the knowledge base does not answer.
 type AdminChatInsightProps struct {
 	AdminPage
-	Days     int
-	Stats    store.ChatStats
-	Gaps     []ChatGap
-	Chart    ChatChart
+	Days  int
+	Stats store.ChatStats
+	Gaps  []ChatGap
+	Chart ChatChart
+	// Feedback ranks the articles by "no" answers to "did this answer your
+	// question?", on their page or under an assistant's answer.
+	Feedback []store.ArticleStats
 	Outcomes []OutcomeCount
 }
 

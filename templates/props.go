@@ -43,13 +43,39 @@ type KBArticleProps struct {
 	Page
 	Article store.Article
 	HTML    string
+	Related []ArticleLink // up to three articles about the same things
 }
 
-// KBSearchProps shows search results for Query.
+// ArticleLink names an article.
+type ArticleLink struct{ Slug, Title string }
+
+// KBSearchProps shows search results for Query: articles, each with the
+// sections that match.
 type KBSearchProps struct {
 	Page
 	Query   string
-	Results []store.SearchResult
+	Results []SearchHit
+}
+
+// SearchHit is one article found, with its matching sections.
+type SearchHit struct {
+	Slug, Title string
+	Sections    []SearchSection
+}
+
+// SearchSection is one matching section: its heading ("" for the opening
+// of the article), its link, and a plain-text snippet with the matched
+// words marked.
+type SearchSection struct {
+	Heading, URL string
+	Snippet      []store.Segment
+}
+
+// KBFeedbackProps answers "did this answer your question?" on an article.
+type KBFeedbackProps struct {
+	Page
+	Slug, Title string
+	Helpful     bool
 }
 
 // TicketForm is the new-ticket form with what the person typed and the

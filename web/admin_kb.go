@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"safedesk/security"
@@ -21,8 +22,38 @@ func (s *Server) adminKBList(w http.ResponseWriter, r *http.Request) {
 	}))
 }
 
+// adminKBNew opens the editor for a new article. From the insight page,
+// ?questions= names the customers' questions to write it for: they are
+// shown beside the editor (masked), the first one as the title, to staff
+// who may read the chat reports.
 func (s *Server) adminKBNew(w http.ResponseWriter, r *http.Request) {
-	s.renderKBEdit(w, r, http.StatusOK, store.Article{Published: true}, true, nil)
+	art := store.Article{Published: true}
+	var questions []string
+	if ids := parseIDs(r.URL.Query().Get("questions")); len(ids) > 0 && s.currentStaff(r).Role.Can(security.PermReportsRead) {
+		msgs, err := s.db.ListChatQuestions(r.Context(), ids)
+		if err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		for _, m := range msgs {
+			questions = append(questions, templates.Clip(security.RedactLog(m.Body), 200))
+		}
+		if len(questions) > 0 {
+			art.Title = templates.Clip(questions[0], 120)
+		}
+	}
+	s.renderKBEditWith(w, r, http.StatusOK, art, true, nil, questions)
+}
+
+// parseIDs reads a comma-separated list of ids, skipping anything else.
+func parseIDs(s string) []int64 {
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		if id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64); err == nil && id > 0 {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (s *Server) adminKBEdit(w http.ResponseWriter, r *http.Request) {
@@ -35,6 +66,10 @@ func (s *Server) adminKBEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderKBEdit(w http.ResponseWriter, r *http.Request, status int, art store.Article, isNew bool, errs map[string]string) {
+	s.renderKBEditWith(w, r, status, art, isNew, errs, nil)
+}
+
+func (s *Server) renderKBEditWith(w http.ResponseWriter, r *http.Request, status int, art store.Article, isNew bool, errs map[string]string, questions []string) {
 	preview, err := RenderMarkdown(art.Body)
 	if err != nil {
 		s.serveError(w, r, err)
@@ -45,7 +80,7 @@ func (s *Server) renderKBEdit(w http.ResponseWriter, r *http.Request, status int
 		title = "New article"
 	}
 	s.render(w, r, status, templates.AdminKBEdit(templates.AdminKBEditProps{
-		AdminPage: s.adminPageProps(r, title, "kb"), Article: art, IsNew: isNew, Preview: preview, Errors: errs,
+		AdminPage: s.adminPageProps(r, title, "kb"), Article: art, IsNew: isNew, Preview: preview, Errors: errs, Questions: questions,
 	}))
 }
 
@@ -59,7 +94,7 @@ func (s *Server) adminKBSavePost(w http.ResponseWriter, r *http.Request) {
 	oldSlug := r.PathValue("slug")
 	art := store.Article{
 		Slug: strings.TrimSpace(r.PostForm.Get("slug")), Title: strings.TrimSpace(r.PostForm.Get("title")),
-		Body: r.PostForm.Get("body"), Published: r.PostForm.Get("published") != "",
+		Body: r.PostForm.Get("body"), Published: r.PostForm.Get("published") != "", Lang: r.PostForm.Get("lang"),
 	}
 	isNew := oldSlug == ""
 	if isNew || art.Slug != oldSlug {

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"safedesk/security"
+	"safedesk/store"
 	"safedesk/templates"
 )
 
@@ -19,12 +20,24 @@ func (s *Server) adminSettings(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	s.renderSettings(w, r, http.StatusOK, banner, nil, nil)
+	s.renderSettings(w, r, http.StatusOK, settingsForm{banner: banner}, nil, nil)
 }
+
+// settingsForm is what the settings form edits: the announcement and the
+// site's language ("" for the saved one).
+type settingsForm struct{ banner, kbLanguage string }
 
 // renderSettings shows the settings page; due is the due-time section as
 // typed, or nil for the saved targets (web/due.go).
-func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, banner string, errs map[string]string, due *templates.AdminDueForm) {
+func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, f settingsForm, errs map[string]string, due *templates.AdminDueForm) {
+	if f.kbLanguage == "" {
+		lang, err := s.db.KBLanguage(r.Context())
+		if err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		f.kbLanguage = lang
+	}
 	privacy, err := s.adminPrivacy(r) // web/me_admin.go
 	if err != nil {
 		s.serveError(w, r, err)
@@ -40,7 +53,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 	}
 	s.render(w, r, status, templates.AdminSettings(templates.AdminSettingsProps{
 		AdminPage: s.adminPageProps(r, "Settings", "settings"), CanManage: s.currentStaff(r).Role.Can(security.PermSettingsManage),
-		Banner: banner, Facts: s.configFacts(), Errors: errs,
+		Banner: f.banner, KBLanguage: f.kbLanguage, Facts: s.configFacts(), Errors: errs,
 		Privacy: privacy, Doctor: s.doctorReport(r.Context()), Due: *due,
 	}))
 }
@@ -68,19 +81,39 @@ func (s *Server) adminSettingsPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, formError(err))
 		return
 	}
-	banner := strings.TrimSpace(r.PostForm.Get("banner"))
-	if utf8.RuneCountInString(banner) > 300 {
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, banner, map[string]string{"banner": "Keep the announcement under 300 characters."}, nil)
+	f := settingsForm{banner: strings.TrimSpace(r.PostForm.Get("banner")), kbLanguage: r.PostForm.Get("kb_language")}
+	errs := map[string]string{}
+	if utf8.RuneCountInString(f.banner) > 300 {
+		errs["banner"] = "Keep the announcement under 300 characters."
+	}
+	if r.PostForm.Has("kb_language") && !store.ValidLanguage(f.kbLanguage) {
+		errs["kb_language"] = "Choose one of the languages offered."
+	}
+	if len(errs) > 0 {
+		s.renderSettings(w, r, http.StatusUnprocessableEntity, f, errs, nil)
 		return
 	}
-	if err := s.db.SetSetting(r.Context(), settingBanner, banner, s.staffActor(r)); err != nil {
+	if err := s.db.SetSetting(r.Context(), settingBanner, f.banner, s.staffActor(r)); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	s.banner.Store(&banner)
+	if err := s.setKBLanguage(r, f.kbLanguage); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.banner.Store(&f.banner)
 	s.kbCache.clear() // cached article pages carry the old banner
 	s.flash(r, "Settings saved.")
 	http.Redirect(w, r, "/admin/settings", http.StatusSeeOther)
+}
+
+// setKBLanguage changes the site's language if it is another; "" keeps it.
+func (s *Server) setKBLanguage(r *http.Request, lang string) error {
+	cur, err := s.db.KBLanguage(r.Context())
+	if err != nil || lang == "" || cur == lang {
+		return err
+	}
+	return s.db.SetKBLanguage(r.Context(), lang, s.staffActor(r))
 }
 
 // bannerText is the portal announcement, kept in memory: it is read on every

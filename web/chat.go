@@ -212,7 +212,13 @@ func chatLine(m store.ChatMessage) templates.ChatLine {
 	x := bot.DecodeExtra(m.Extra)
 	l.Warning = x.Warning
 	if x.Source != nil {
-		l.Quote, l.Section, l.Slug, l.Title = x.Source.Quote, x.Source.Section, x.Source.Slug, x.Source.Title
+		l.Quote, l.Section, l.Slug, l.Title, l.URL = x.Source.Quote, x.Source.Section, x.Source.Slug, x.Source.Title, x.Source.URL()
+	}
+	if x.Also != nil {
+		l.AlsoURL, l.AlsoTitle = x.Also.URL(), x.Also.Title
+		if x.Also.Section != "" {
+			l.AlsoTitle += ": " + x.Also.Section
+		}
 	}
 	for _, t := range x.Tickets {
 		l.Tickets = append(l.Tickets, templates.ChatTicket{ID: t.ID, Subject: t.Subject, Status: t.Status, UpdatedAt: t.UpdatedAt, LastBy: t.LastBy})

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"safedesk/security"
@@ -39,8 +40,18 @@ func (s *Server) adminChatInsight(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
+	unhelpful, err := s.db.ListUnhelpfulQuestions(ctx, from, 5000)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	feedback, err := s.db.ArticleFeedback(ctx, 20)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	p := templates.AdminChatInsightProps{AdminPage: s.adminPageProps(r, "Chat insight", "chats"), Days: days, Stats: st,
-		Gaps: s.rankGaps(unsure), Chart: chatChart(st.Days)}
+		Gaps: s.rankGaps(append(unsure, unhelpful...)), Chart: chatChart(st.Days), Feedback: feedback}
 	for _, o := range []struct{ key, label string }{
 		{store.ChatOutcomeAnswered, "Answered from an article"}, {store.ChatOutcomeUnsure, "Not sure: offered a person"},
 		{store.ChatOutcomeGated, "Private: asked to verify"}, {store.ChatOutcomePrivate, "Private: answered for the customer"},
@@ -52,34 +63,70 @@ func (s *Server) adminChatInsight(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, templates.AdminChatInsight(p))
 }
 
-// rankGaps groups unanswered questions by their content words and ranks the
-// groups by how often they were asked, then how recently. Addresses and
-// phone numbers are masked: the page is about topics, not people.
+// rankGaps groups unanswered questions by their content words (stemmed),
+// a question joining the first group whose words it shares for the most
+// part, and ranks the groups by how often they were asked. Addresses and
+// phone numbers are masked: the page is about topics, not people. Each
+// group links to the article editor with its questions (by id) attached.
 func (s *Server) rankGaps(msgs []store.ChatMessage) []templates.ChatGap {
-	groups := map[string]*templates.ChatGap{}
-	var order []string
-	for _, m := range msgs { // newest first
+	type gap struct {
+		g     templates.ChatGap
+		words map[string]bool
+		ids   []string
+	}
+	var groups []*gap
+	seen := map[int64]bool{}
+	for _, m := range msgs {
 		key := s.chat.bot.QuestionKey(m.Body)
-		if key == "" {
+		if key == "" || seen[m.ID] {
 			continue
 		}
-		g := groups[key]
-		if g == nil {
-			g = &templates.ChatGap{Question: templates.Clip(security.RedactLog(m.Body), 200), Last: m.CreatedAt}
-			groups[key] = g
-			order = append(order, key)
+		seen[m.ID] = true
+		words := map[string]bool{}
+		for _, w := range strings.Fields(key) {
+			words[w] = true
 		}
-		g.Count++
+		var into *gap
+		for _, g := range groups {
+			if similar(words, g.words) {
+				into = g
+				break
+			}
+		}
+		if into == nil {
+			into = &gap{g: templates.ChatGap{Question: templates.Clip(security.RedactLog(m.Body), 200), Last: m.CreatedAt}, words: words}
+			groups = append(groups, into)
+		}
+		into.g.Count++
+		if m.CreatedAt.After(into.g.Last) {
+			into.g.Last = m.CreatedAt
+		}
+		if len(into.ids) < 20 {
+			into.ids = append(into.ids, strconv.FormatInt(m.ID, 10))
+		}
 	}
-	out := make([]templates.ChatGap, 0, len(order))
-	for _, k := range order {
-		out = append(out, *groups[k])
+	out := make([]templates.ChatGap, 0, len(groups))
+	for _, g := range groups {
+		g.g.WriteURL = "/admin/kb/new?questions=" + strings.Join(g.ids, ",")
+		out = append(out, g.g)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
 	if len(out) > insightGaps {
 		out = out[:insightGaps]
 	}
 	return out
+}
+
+// similar reports whether two questions' word sets overlap by at least
+// half of the smaller one (and by at least one word).
+func similar(a, b map[string]bool) bool {
+	n := 0
+	for w := range a {
+		if b[w] {
+			n++
+		}
+	}
+	return n > 0 && 2*n >= min(len(a), len(b))
 }
 
 // chatChart lays out the daily bars: for each day the engaged

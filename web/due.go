@@ -73,7 +73,7 @@ func (s *Server) adminDueTargetsPost(w http.ResponseWriter, r *http.Request) {
 		f.Errors = verr.Fields
 	}
 	if len(f.Errors) > 0 {
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, s.bannerText(), nil, &f)
+		s.renderSettings(w, r, http.StatusUnprocessableEntity, settingsForm{banner: s.bannerText()}, nil, &f)
 		return
 	}
 	if err != nil {

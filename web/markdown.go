@@ -11,6 +11,8 @@ import (
 	"github.com/yuin/goldmark/renderer"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
+
+	"safedesk/store"
 )
 
 // markdown renders article Markdown to HTML that is safe to embed: raw HTML in
@@ -58,10 +60,17 @@ func (escapeRawHTML) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	})
 }
 
-// RenderMarkdown renders article Markdown to safe HTML.
+// RenderMarkdown renders article Markdown to safe HTML. Each heading gets
+// the id of its section (store.Sections), which the search and the
+// assistant link to as /kb/{slug}#{id}.
 func RenderMarkdown(src string) (string, error) {
+	b := []byte(src)
+	doc := store.ParseMarkdown(b)
+	for h, id := range store.HeadingAnchors(doc, b) {
+		h.SetAttributeString("id", []byte(id))
+	}
 	var buf bytes.Buffer
-	if err := markdown.Convert([]byte(src), &buf); err != nil {
+	if err := markdown.Renderer().Render(&buf, b, doc); err != nil {
 		return "", err
 	}
 	return buf.String(), nil

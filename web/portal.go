@@ -5,18 +5,15 @@ import (
 	"net/http"
 	"strings"
 
-	"safedesk/store"
 	"safedesk/templates"
 )
 
+// home is the front page, with the most viewed articles.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	arts, err := s.db.ListArticles(r.Context(), false)
+	arts, err := s.db.PopularArticles(r.Context(), 8)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
-	}
-	if len(arts) > 8 {
-		arts = arts[:8]
 	}
 	s.render(w, r, http.StatusOK, templates.Home(templates.HomeProps{Page: s.page(r, "Help Centre"), Articles: arts}))
 }
@@ -30,37 +27,70 @@ func (s *Server) kbList(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, templates.KBList(templates.KBListProps{Page: s.page(r, "Help articles"), Articles: arts}))
 }
 
+// kbSearch lists the articles and sections that match a query, with the
+// assistant's own ranking (bot.Search).
 func (s *Server) kbSearch(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if len(q) > 200 {
 		q = q[:200]
 	}
-	var results []store.SearchResult
+	var results []templates.SearchHit
 	if q != "" {
-		var err error
-		if results, err = s.db.SearchArticles(r.Context(), q, store.MatchAll, 20); err != nil {
+		hits, err := s.chat.bot.Search(r.Context(), q, 20)
+		if err != nil {
 			s.serveError(w, r, err)
 			return
 		}
-		if len(results) == 0 {
-			if results, err = s.db.SearchArticles(r.Context(), q, store.MatchAny, 20); err != nil {
-				s.serveError(w, r, err)
-				return
+		for _, h := range hits {
+			sh := templates.SearchHit{Slug: h.Slug, Title: h.Title}
+			for _, sec := range h.Sections {
+				sh.Sections = append(sh.Sections, templates.SearchSection{Heading: sec.Heading, URL: sec.URL(h.Slug), Snippet: sec.Snippet})
 			}
+			results = append(results, sh)
 		}
 	}
 	s.render(w, r, http.StatusOK, templates.KBSearch(templates.KBSearchProps{Page: s.page(r, "Search"), Query: q, Results: results}))
 }
 
-// kbArticle serves an article. A visitor whose session has nothing to show
-// (no verified customer, no notice) gets the page every such visitor gets,
-// built from publicPage without their session and cached by the article's
-// updated_at; anyone else gets their own page, which is never cached.
+// kbFeedbackPost counts an answer to "did this answer your question?" on
+// an article: an aggregate counter, nothing about who answered.
+func (s *Server) kbFeedbackPost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	art, err := s.db.GetArticle(r.Context(), r.PathValue("slug"), false)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	helpful := r.PostForm.Get("helpful") == "yes"
+	if err := s.db.CountArticleFeedback(r.Context(), art.Slug, helpful); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	p := templates.KBFeedbackProps{Slug: art.Slug, Title: art.Title, Helpful: helpful}
+	if !isHTMX(r) {
+		p.Page = s.page(r, "Thank you")
+	}
+	s.render(w, r, http.StatusOK, templates.KBFeedbackThanks(p))
+}
+
+// kbArticle serves an article, counts the view (an aggregate counter) and
+// lists up to three related articles. A visitor whose session has nothing
+// to show (no verified customer, no notice) gets the page every such
+// visitor gets, built from publicPage without their session and cached by
+// the article's updated_at; anyone else gets their own page, which is
+// never cached.
 func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	art, err := s.db.GetArticle(r.Context(), r.PathValue("slug"), false)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
+	}
+	if err := s.db.CountArticleView(r.Context(), art.Slug); err != nil {
+		// A view not counted is no reason to withhold the article.
+		s.log.Error("article view not counted", "err", err, "request_id", info(r).id)
 	}
 	shared := s.customerID(r) == 0 && !s.customer.Exists(r.Context(), sessNotice)
 	stamp := art.UpdatedAt.UnixNano()
@@ -75,11 +105,22 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if !shared {
-		s.render(w, r, http.StatusOK, templates.KBArticle(templates.KBArticleProps{Page: s.page(r, art.Title), Article: art, HTML: body}))
+	related, err := s.chat.bot.Related(r.Context(), art.Slug, 3)
+	if err != nil {
+		s.serveError(w, r, err)
 		return
 	}
-	c := templates.KBArticle(templates.KBArticleProps{Page: s.publicPage(art.Title), Article: art, HTML: body})
+	p := templates.KBArticleProps{Article: art, HTML: body}
+	for _, l := range related {
+		p.Related = append(p.Related, templates.ArticleLink{Slug: l.Slug, Title: l.Title})
+	}
+	if !shared {
+		p.Page = s.page(r, art.Title)
+		s.render(w, r, http.StatusOK, templates.KBArticle(p))
+		return
+	}
+	p.Page = s.publicPage(art.Title)
+	c := templates.KBArticle(p)
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
 		s.serveError(w, r, err)

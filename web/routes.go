@@ -94,6 +94,7 @@ func (s *Server) routeTable() []route {
 		visitor("GET /kb", s.kbList),
 		visitor("GET /kb/search", s.kbSearch),
 		visitor("GET /kb/{slug}", s.kbArticle),
+		visitor("POST /kb/{slug}/feedback", s.kbFeedbackPost),
 		visitor("GET /privacy", s.privacy),
 		visitor("GET /security", s.securityPage),
 		// Portal: tickets and verification.
@@ -123,6 +124,7 @@ func (s *Server) routeTable() []route {
 		visitor("POST /chat/handoff", s.chatHandoffPost),
 		visitor("POST /chat/restart", s.chatRestartPost),
 		visitor("GET /chat/poll", s.chatPoll),
+		visitor("POST /chat/feedback", s.chatFeedbackPost),
 		// Anything else is the portal's 404 page.
 		visitor("/", s.notFound),
 

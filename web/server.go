@@ -20,6 +20,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"safedesk/backup"
+	"safedesk/bot"
 	"safedesk/store"
 	"safedesk/web/api"
 	"safedesk/web/httpx"
@@ -216,6 +217,8 @@ func (s *Server) initAPI() {
 		Alerted:       s.mon.AlertNow,
 		ExportSubject: s.exportDocument,
 		Replied:       s.apiReplied,
+		// The chat (and its bot) is made after the API: look it up per call.
+		SearchKB: func(ctx context.Context, q string, n int) ([]bot.Hit, error) { return s.chat.bot.Search(ctx, q, n) },
 	}, s.log)
 }
 

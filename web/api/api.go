@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"safedesk/bot"
 	"safedesk/security"
 	"safedesk/store"
 )
@@ -105,6 +106,9 @@ type Hooks struct {
 	// was stored, so that its customer is told by mail exactly as after a
 	// reply in the staff panel.
 	Replied func(r *http.Request, id int64, body string, files int)
+	// SearchKB ranks the published articles' sections for q, best first,
+	// with the help centre's and the assistant's ranking (bot.Bot.Search).
+	SearchKB func(ctx context.Context, q string, limit int) ([]bot.Hit, error)
 }
 
 // Handler serves the API. It is safe for concurrent use.

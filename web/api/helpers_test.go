@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"safedesk/bot"
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web/api/apitest"
@@ -69,6 +70,10 @@ func newTestAPI(t testing.TB, adjust ...func(*Config)) *testAPI {
 	a.cfg = cfg.withDefaults()
 	log := slog.New(a.logs)
 	a.webhooks = NewDeliverer(cfg, a.db, log, func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() })
+	assistant, err := bot.New(a.db, bot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	a.h = New(cfg, a.db, a.webhooks, Hooks{
 		Client: func(r *http.Request) Client {
 			a := netip.MustParseAddrPort(r.RemoteAddr).Addr()
@@ -87,6 +92,7 @@ func newTestAPI(t testing.TB, adjust ...func(*Config)) *testAPI {
 			a.replied = append(a.replied, fmt.Sprintf("%d:%s", id, body))
 			a.mu.Unlock()
 		},
+		SearchKB: assistant.Search,
 	}, log)
 	t.Cleanup(func() {
 		a.webhooks.Stop()

@@ -5,20 +5,51 @@ import (
 	"net/http"
 	"strings"
 
+	"safedesk/bot"
 	"safedesk/store"
 	"safedesk/web/httpx"
 )
 
 // articleJSON is an article as the API shows it: a list has no body, a
-// search a snippet instead.
+// search a snippet and the matching sections instead.
 type articleJSON struct {
-	Slug      string `json:"slug"`
-	Title     string `json:"title"`
-	Body      string `json:"body,omitempty"`
-	Snippet   string `json:"snippet,omitempty"`
-	Published bool   `json:"published"`
-	CreatedAt any    `json:"created_at,omitempty"`
-	UpdatedAt any    `json:"updated_at,omitempty"`
+	Slug      string        `json:"slug"`
+	Title     string        `json:"title"`
+	Body      string        `json:"body,omitempty"`
+	Snippet   string        `json:"snippet,omitempty"`
+	Lang      string        `json:"lang,omitempty"`
+	Sections  []sectionJSON `json:"sections,omitempty"`
+	Published bool          `json:"published"`
+	CreatedAt any           `json:"created_at,omitempty"`
+	UpdatedAt any           `json:"updated_at,omitempty"`
+}
+
+// sectionJSON is a section a search found: its heading ("" for the text
+// before the first one), its address in the portal and a plain-text
+// snippet.
+type sectionJSON struct {
+	Heading string `json:"heading"`
+	URL     string `json:"url"`
+	Snippet string `json:"snippet"`
+}
+
+// searchLimit is how many articles a search returns.
+const searchLimit = 50
+
+// newSearchJSON is an article a search found.
+func newSearchJSON(h bot.Hit) articleJSON {
+	out := articleJSON{Slug: h.Slug, Title: h.Title, Lang: h.Lang, Published: true}
+	for _, s := range h.Sections {
+		var snip strings.Builder
+		for _, seg := range s.Snippet {
+			snip.WriteString(seg.Text)
+		}
+		out.Sections = append(out.Sections, sectionJSON{Heading: s.Heading, URL: s.URL(h.Slug), Snippet: snip.String()})
+	}
+	if len(out.Sections) > 0 {
+		out.Snippet = out.Sections[0].Snippet
+	}
+	return out
 }
 
 func newArticleJSON(a store.Article, withBody bool) articleJSON {
@@ -30,8 +61,8 @@ func newArticleJSON(a store.Article, withBody bool) articleJSON {
 }
 
 // articleList lists every article, drafts included; with q it searches
-// the published ones (FTS5, BM25), best first. q is reduced to plain words
-// before it reaches FTS5, so its operators and SQL are only ever words.
+// the published ones with the help centre's ranking (sections, stems in
+// five languages, typos, synonyms), best first. q is only ever words.
 func (h *Handler) articleList(w http.ResponseWriter, r *http.Request, p *store.Principal) {
 	q, err := queryText(r)
 	if err != nil {
@@ -49,17 +80,13 @@ func (h *Handler) articleList(w http.ResponseWriter, r *http.Request, p *store.P
 			out = append(out, newArticleJSON(a, false))
 		}
 	} else {
-		res, err := h.db.SearchArticles(r.Context(), q, store.MatchAny, 50)
+		hits, err := h.hooks.SearchKB(r.Context(), q, searchLimit)
 		if err != nil {
 			h.ServeError(w, r, err)
 			return
 		}
-		for _, a := range res {
-			var snip strings.Builder
-			for _, seg := range a.Snippet {
-				snip.WriteString(seg.Text)
-			}
-			out = append(out, articleJSON{Slug: a.Slug, Title: a.Title, Snippet: snip.String(), Published: true})
+		for _, hit := range hits {
+			out = append(out, newSearchJSON(hit))
 		}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"articles": out})

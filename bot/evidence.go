@@ -1,0 +1,314 @@
+package bot
+
+import (
+	"sort"
+)
+
+// evidence is what the postings of a question's groups say: per touched
+// section, the strength of each group in its text and in its heading; per
+// touched article, in its title and anywhere in it. Its arrays are reused
+// between questions (index.scratch): a question over a large knowledge
+// base touches tens of thousands of sections, and allocating for each
+// would make the garbage collector a large part of a turn.
+type evidence struct {
+	g       int     // groups
+	secSlot []int32 // per section of the index: its row, or -1
+	secs    []int32 // the touched sections
+	secRows []float64
+	artSlot []int32 // per article of the index: its row, or -1
+	arts    []int32 // the touched articles
+	artRows []float64
+}
+
+// Offsets within a section's row (2g values) and an article's (2g).
+func textAt(gi int) int         { return 2 * gi }
+func headAt(gi int) int         { return 2*gi + 1 }
+func titleAt(gi int) int        { return gi }
+func anywhereAt(g, gi int) int  { return g + gi }
+func (e *evidence) rowLen() int { return 2 * e.g }
+func (e *evidence) secRow(s int32) []float64 {
+	if o := e.secSlot[s]; o >= 0 {
+		return e.secRows[int(o)*e.rowLen() : int(o+1)*e.rowLen()]
+	}
+	return nil
+}
+func (e *evidence) artRow(a int32) []float64 {
+	if o := e.artSlot[a]; o >= 0 {
+		return e.artRows[int(o)*e.rowLen() : int(o+1)*e.rowLen()]
+	}
+	return nil
+}
+
+// newEvidence takes scratch arrays sized for idx from its pool.
+func newEvidence(idx *index, groups int) *evidence {
+	e, _ := idx.scratch.Get().(*evidence)
+	if e == nil {
+		e = &evidence{secSlot: make([]int32, len(idx.secs)), artSlot: make([]int32, len(idx.arts))}
+		for i := range e.secSlot {
+			e.secSlot[i] = -1
+		}
+		for i := range e.artSlot {
+			e.artSlot[i] = -1
+		}
+	}
+	e.g = groups
+	return e
+}
+
+// release clears what e touched and returns it to idx's pool.
+func (e *evidence) release(idx *index) {
+	for _, s := range e.secs {
+		e.secSlot[s] = -1
+	}
+	for _, a := range e.arts {
+		e.artSlot[a] = -1
+	}
+	e.secs, e.secRows, e.arts, e.artRows = e.secs[:0], e.secRows[:0], e.arts[:0], e.artRows[:0]
+	idx.scratch.Put(e)
+}
+
+// touchSec returns the row of section s, adding one of zeros if needed.
+func (e *evidence) touchSec(s int32) []float64 {
+	return e.touch(e.secSlot, &e.secs, &e.secRows, s)
+}
+
+// touchArt returns the row of article a, adding one of zeros if needed.
+func (e *evidence) touchArt(a int32) []float64 {
+	return e.touch(e.artSlot, &e.arts, &e.artRows, a)
+}
+
+// touch returns the row of i in rows (slot says where it is, or -1),
+// adding it to touched and a row of zeros to rows if needed.
+func (e *evidence) touch(slot []int32, touched *[]int32, rows *[]float64, i int32) []float64 {
+	n := e.rowLen()
+	if o := slot[i]; o >= 0 {
+		return (*rows)[int(o)*n : int(o+1)*n]
+	}
+	slot[i] = int32(len(*touched))
+	*touched = append(*touched, i)
+	*rows = append(*rows, make([]float64, n)...)
+	return (*rows)[len(*rows)-n:]
+}
+
+// minorShare is the share of a question's weight, in its lightest groups,
+// whose postings are read only for the articles the other groups found: a
+// section with nothing but those cannot reach the assistant's threshold or
+// the search's floor, and the lightest groups are the commonest words,
+// whose postings are the longest.
+const minorShare = 0.2
+
+// gather reads the postings of every group's terms and phrases, then
+// sums them up per article.
+func (r *retriever) gather(idx *index, q query) *evidence {
+	e := newEvidence(idx, len(q.groups))
+	minor := minorGroups(q)
+	for gi, g := range q.groups {
+		for _, a := range g.alts {
+			if !minor[gi] {
+				r.gatherAlt(idx, e, gi, a, false)
+			}
+			for _, ai := range r.titleHits(idx, a) {
+				t := e.touchArt(ai)
+				t[titleAt(gi)] = maxf(t[titleAt(gi)], a.f)
+			}
+		}
+	}
+	for _, s := range e.secs {
+		e.touchArt(idx.secs[s].art)
+	}
+	for gi, g := range q.groups {
+		if minor[gi] {
+			for _, a := range g.alts {
+				r.gatherAlt(idx, e, gi, a, true)
+			}
+		}
+	}
+	for _, a := range e.arts {
+		t := e.artRow(a)
+		for gi := range e.g {
+			t[anywhereAt(e.g, gi)] = maxf(t[anywhereAt(e.g, gi)], t[titleAt(gi)])
+		}
+	}
+	return e
+}
+
+// minorGroups marks the lightest groups of q that together weigh no more
+// than minorShare of it.
+func minorGroups(q query) []bool {
+	order := make([]int, len(q.groups))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool { return q.groups[order[i]].weight < q.groups[order[j]].weight })
+	minor := make([]bool, len(q.groups))
+	var sum float64
+	for _, gi := range order {
+		if sum += q.groups[gi].weight; sum > minorShare*q.total {
+			break
+		}
+		minor[gi] = true
+	}
+	return minor
+}
+
+// gatherAlt reads the postings of one alternative of group gi; onlyKnown
+// limits it to the articles already touched.
+func (r *retriever) gatherAlt(idx *index, e *evidence, gi int, a alt, onlyKnown bool) {
+	if a.phrase != nil {
+		r.gatherPhrase(idx, e, gi, a, onlyKnown)
+		return
+	}
+	for _, p := range idx.postings[a.stem] {
+		if onlyKnown && e.artSlot[idx.secs[p.sec()].art] < 0 {
+			continue
+		}
+		m := e.touchSec(p.sec())
+		v := 0.0
+		if p.tf() > 0 {
+			v = a.f * r.sc.bodyStrength(idx, p)
+			m[textAt(gi)] = maxf(m[textAt(gi)], v)
+		}
+		if p.head() {
+			v = a.f
+			m[headAt(gi)] = maxf(m[headAt(gi)], v)
+		}
+		e.foundIn(idx.secs[p.sec()].art, gi, v)
+	}
+}
+
+// foundIn records that group gi is found in article a with strength v.
+func (e *evidence) foundIn(a int32, gi int, v float64) {
+	t := e.touchArt(a)
+	t[anywhereAt(e.g, gi)] = maxf(t[anywhereAt(e.g, gi)], v)
+}
+
+// gatherPhrase finds the sections that have every term of a phrase: its
+// strength in a section is that of its weakest term, and it is in the
+// heading when all its terms are. Postings are in index order, so this is
+// a merge of sorted lists.
+func (r *retriever) gatherPhrase(idx *index, e *evidence, gi int, a alt, onlyKnown bool) {
+	lists := make([][]posting, len(a.phrase))
+	for i, t := range a.phrase {
+		lists[i] = idx.postings[t]
+	}
+	pos := make([]int, len(lists))
+	for _, p := range lists[0] {
+		if onlyKnown && e.artSlot[idx.secs[p.sec()].art] < 0 {
+			continue
+		}
+		weakest, heads, all := 2.0, 0, true
+		for i, l := range lists {
+			for pos[i] < len(l) && l[pos[i]].sec() < p.sec() {
+				pos[i]++
+			}
+			if pos[i] == len(l) || l[pos[i]].sec() != p.sec() {
+				all = false
+				break
+			}
+			q := l[pos[i]]
+			v := 0.0
+			if q.tf() > 0 {
+				v = r.sc.bodyStrength(idx, q)
+			}
+			if q.head() {
+				v = 1
+				heads++
+			}
+			weakest = minf(weakest, v)
+		}
+		if !all || weakest == 0 {
+			continue
+		}
+		m := e.touchSec(p.sec())
+		m[textAt(gi)] = maxf(m[textAt(gi)], a.f*weakest)
+		if heads == len(lists) {
+			m[headAt(gi)] = maxf(m[headAt(gi)], a.f)
+		}
+		e.foundIn(idx.secs[p.sec()].art, gi, a.f*max(weakest, float64(heads/len(lists))))
+	}
+}
+
+// titleHits returns the articles whose title has the term, or every term
+// of the phrase.
+func (r *retriever) titleHits(idx *index, a alt) []int32 {
+	if a.phrase == nil {
+		return idx.titles[a.stem]
+	}
+	out := idx.titles[a.phrase[0]]
+	for _, t := range a.phrase[1:] {
+		other := idx.titles[t]
+		var both []int32
+		j := 0
+		for _, ai := range out {
+			for j < len(other) && other[j] < ai {
+				j++
+			}
+			if j < len(other) && other[j] == ai {
+				both = append(both, ai)
+			}
+		}
+		out = both
+	}
+	return out
+}
+
+// bodyStrength is how strongly a posting's count in its section's text
+// says the section is about its term: BM25's saturation, with a floor.
+func (sc *scoring) bodyStrength(idx *index, p posting) float64 {
+	tf := float64(p.tf())
+	return sc.bodyFloor + (1-sc.bodyFloor)*tf/(tf+float64(idx.secs[p.sec()].norm))
+}
+
+// artScore is an article's share of the question's weight: anywhere in it,
+// and in its title.
+type artScore struct {
+	art        int32
+	cov, title float64
+}
+
+// rankArticles returns the candidates best articles by how much of the
+// question they cover, the title counting extra.
+func (r *retriever) rankArticles(q query, e *evidence) []artScore {
+	out := make([]artScore, 0, candidates+1)
+	key := func(s artScore) float64 { return s.cov + r.sc.artTitle*s.title }
+	for _, a := range e.arts {
+		t := e.artRow(a)
+		s := artScore{art: a}
+		for gi, g := range q.groups {
+			s.cov += g.weight * t[anywhereAt(e.g, gi)]
+			s.title += g.weight * t[titleAt(gi)]
+		}
+		s.cov, s.title = s.cov/q.total, s.title/q.total
+		// Keep the best candidates, best first, by insertion.
+		i := len(out)
+		for i > 0 && (key(out[i-1]) < key(s) || key(out[i-1]) == key(s) && out[i-1].art > s.art) {
+			i--
+		}
+		if i >= candidates {
+			continue
+		}
+		out = append(out, artScore{})
+		copy(out[i+1:], out[i:])
+		out[i] = s
+		if len(out) > candidates {
+			out = out[:candidates]
+		}
+	}
+	return out
+}
+
+// maxf and minf are max and min for the scores, which are never NaN:
+// math.Max's care for NaN and signed zeros shows in the inner loops.
+func maxf(a, b float64) float64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func minf(a, b float64) float64 {
+	if a < b {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,198 @@
+package bot
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"safedesk/store"
+)
+
+// index is the knowledge base as the retrieval reads it: every published
+// article split into sections (store.Sections), each section's words
+// stemmed in its article's language, with postings from term to section
+// and the knowledge base's own vocabulary for typo tolerance. It keeps no
+// text but headings: the section a reply quotes is read from the store
+// (indexer.sections). It is built from the store and immutable; an indexer
+// swaps in a new one when the knowledge base changes.
+type index struct {
+	arts     []artEntry
+	secs     []secEntry
+	postings map[string][]posting // term → sections, in index order
+	titles   map[string][]int32   // term → articles with it in the title, in order
+	stems    []string             // every term, sorted
+	vocab    *vocabulary
+	avgLen   float64
+	siteLang string
+	scratch  sync.Pool // *evidence sized for this index
+}
+
+// artEntry is one article of the index.
+type artEntry struct {
+	id      int64
+	slug    string
+	title   string
+	lang    string
+	updated time.Time
+	first   int32 // its first section in index.secs
+	n       int32 // how many sections it has
+}
+
+// secEntry is one section.
+type secEntry struct {
+	art     int32
+	length  int32   // words
+	norm    float32 // BM25's length normalisation of the section: bm25k·(1-b+b·length/average)
+	limit   float32 // a time limit its heading names ("in the first 30 days"), in minutes, or 0
+	anchor  string
+	heading string
+	feats   intent
+	howTo   bool // the heading says how to do something ("How to start a return")
+	negated bool // the heading is about what is excluded
+}
+
+// posting is one section a term occurs in, packed in 32 bits: the
+// section's index (24 bits), how often the term is in its text (up to 127)
+// and whether it is in its heading.
+type posting uint32
+
+const maxPostingTF = 127
+
+func newPosting(sec int32, tf int, head bool) posting {
+	p := posting(sec)<<8 | posting(min(tf, maxPostingTF))<<1
+	if head {
+		p |= 1
+	}
+	return p
+}
+
+func (p posting) sec() int32 { return int32(p >> 8) }
+func (p posting) tf() int    { return int(p>>1) & maxPostingTF }
+func (p posting) head() bool { return p&1 != 0 }
+
+// maxSections is how many sections an index holds (24 bits of a posting).
+const maxSections = 1 << 24
+
+// builder makes an index, one article at a time.
+type builder struct {
+	idx    *index
+	vb     *vocabBuilder
+	intern map[string]string
+	total  int
+	tf     map[string]int // a section's terms, reused
+	head   map[string]bool
+}
+
+func newBuilder(siteLang string, n int) *builder {
+	return &builder{
+		idx:    &index{postings: map[string][]posting{}, titles: map[string][]int32{}, siteLang: siteLang, arts: make([]artEntry, 0, n)},
+		vb:     newVocabBuilder(),
+		intern: map[string]string{},
+		tf:     map[string]int{},
+		head:   map[string]bool{},
+	}
+}
+
+// term is term(lang, w), one string per distinct term.
+func (b *builder) term(lang, w string) string {
+	t := term(lang, w)
+	if s, ok := b.intern[t]; ok {
+		return s
+	}
+	b.intern[t] = t
+	return t
+}
+
+// add indexes one article in lang.
+func (b *builder) add(a store.Article, lang string) {
+	idx := b.idx
+	if len(idx.secs) >= maxSections {
+		return
+	}
+	ai := int32(len(idx.arts))
+	art := artEntry{id: a.ID, slug: a.Slug, title: a.Title, lang: lang, updated: a.UpdatedAt, first: int32(len(idx.secs))}
+	seen := map[string]bool{}
+	for _, w := range words(a.Title) {
+		t := b.term(lang, w)
+		b.vb.add(w, t)
+		if !seen[t] {
+			seen[t] = true
+			idx.titles[t] = append(idx.titles[t], ai)
+		}
+	}
+	for _, s := range store.Sections(a.Body) {
+		si := int32(len(idx.secs))
+		sec := secEntry{art: ai, anchor: s.Anchor, heading: s.Heading, howTo: howToHeading.MatchString(sentence(s.Heading))}
+		clear(b.tf)
+		clear(b.head)
+		htoks := words(s.Heading)
+		sec.limit = float32(durationOf(htoks))
+		for _, w := range htoks {
+			t := b.term(lang, w)
+			b.head[t] = true
+			b.vb.add(w, t)
+			sec.negated = sec.negated || negations[w]
+		}
+		steps := 0
+		for _, bl := range s.Blocks {
+			toks := words(bl)
+			for _, w := range toks {
+				t := b.term(lang, w)
+				b.tf[t]++
+				b.vb.add(w, t)
+				sec.length++
+			}
+			sec.feats |= blockFeatures(bl, toks)
+			steps += stepsIn(bl)
+		}
+		if steps >= 2 {
+			sec.feats |= wantSteps
+		}
+		for t, n := range b.tf {
+			idx.postings[t] = append(idx.postings[t], newPosting(si, n, b.head[t]))
+		}
+		for t := range b.head {
+			if b.tf[t] == 0 {
+				idx.postings[t] = append(idx.postings[t], newPosting(si, 0, true))
+			}
+		}
+		b.total += int(sec.length)
+		idx.secs = append(idx.secs, sec)
+	}
+	art.n = int32(len(idx.secs)) - art.first
+	idx.arts = append(idx.arts, art)
+}
+
+// done finishes the index.
+func (b *builder) done() *index {
+	idx := b.idx
+	if len(idx.secs) > 0 {
+		idx.avgLen = float64(b.total) / float64(len(idx.secs))
+	}
+	for i := range idx.secs {
+		s := &idx.secs[i]
+		s.norm = float32(bm25k * (1 - bm25b + bm25b*float64(s.length)/max(idx.avgLen, 1)))
+	}
+	idx.vocab = b.vb.done()
+	for t, ps := range idx.postings {
+		idx.stems = append(idx.stems, t)
+		idx.postings[t] = ps[:len(ps):len(ps)]
+	}
+	for t := range idx.titles {
+		if idx.postings[t] == nil {
+			idx.stems = append(idx.stems, t)
+		}
+	}
+	sort.Strings(idx.stems)
+	return idx
+}
+
+// buildIndex makes the index of arts, whose language is siteLang unless
+// they say otherwise.
+func buildIndex(arts []store.Article, siteLang string) *index {
+	b := newBuilder(siteLang, len(arts))
+	for _, a := range arts {
+		b.add(a, normLang(a.Lang, siteLang))
+	}
+	return b.done()
+}

@@ -1,0 +1,175 @@
+package bot
+
+import (
+	"context"
+	"math"
+	"sort"
+)
+
+// hit is one section ranked for a question.
+type hit struct {
+	sec    int32
+	rank   float64
+	conf   float64
+	artCov float64 // share of the question's weight the article has anywhere
+	title  float64 // share in the article's title
+	own    float64 // share found for the section (its heading and text, or its article)
+}
+
+// ranked is what a question found: its sections, best first.
+type ranked struct {
+	idx  *index
+	q    query
+	hits []hit
+}
+
+// scoring holds the weights of the ranking and of the confidence, chosen
+// on the tuning half of the evaluation set (testdata/eval.json) and the
+// developers' own questions, never on the held-out half.
+type scoring struct {
+	// How much a group of the question counts when it is found in the
+	// section's heading, in its text, or only elsewhere in its article.
+	head, body, context float64
+	// bodyFloor is what a word found once in a long text counts, relative
+	// to one found often in a short one.
+	bodyFloor float64
+	// The article's coverage of the question and of its title add to the
+	// rank of each of its sections.
+	artCov, artTitle float64
+	// intent scales up a section that gives the kind of answer asked for
+	// (a duration, a price, steps…).
+	intent float64
+	// howTo is added to a how-to heading for a question that asks how.
+	howTo float64
+	// within weighs the section's share of the words that tell its
+	// article's sections apart.
+	within float64
+	// negated scales a heading about what is excluded ("Outside the EU")
+	// for a question that negates nothing; negMatch is added to it for a
+	// question that does.
+	negated, negMatch float64
+	// overLimit is taken from a section whose heading names a time limit
+	// ("the 60-minute window") for a question past it ("2 hours ago").
+	overLimit float64
+	// The confidence: weights of the article's coverage, its title's, and
+	// the section's own.
+	confArt, confTitle, confOwn float64
+}
+
+var defaultScoring = scoring{
+	head: 1.1, body: 1, context: 0.27, bodyFloor: 0.54,
+	artCov: 1, artTitle: 0.6, intent: 0.4, howTo: 0.2, within: 0.135, negated: 0.5, negMatch: 0.1, overLimit: 0.3,
+	confArt: 0.45, confTitle: 0.5, confOwn: 0.45,
+}
+
+// candidates is how many articles, best covering the question first, have
+// their sections ranked.
+const candidates = 16
+
+// bm25k and bm25b are BM25's saturation and length normalisation.
+const (
+	bm25k = 1.2
+	bm25b = 0.5
+)
+
+// rank finds and ranks the sections for text.
+func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
+	idx, err := r.x.get(ctx)
+	if err != nil {
+		return ranked{}, err
+	}
+	q := r.parse(idx, text)
+	out := ranked{idx: idx, q: q}
+	if len(q.groups) == 0 || q.total == 0 || len(idx.secs) == 0 {
+		return out, nil
+	}
+	e := r.gather(idx, q)
+	defer e.release(idx)
+	negQ := false
+	for _, w := range words(text) {
+		negQ = negQ || negations[w]
+	}
+	for _, ac := range r.rankArticles(q, e) {
+		out.hits = r.scoreArticle(idx, q, e, ac, negQ, out.hits)
+	}
+	sort.SliceStable(out.hits, func(i, j int) bool { return out.hits[i].rank > out.hits[j].rank })
+	if advice.MatchString(sentence(text)) {
+		// Help articles explain how things work; they do not compare or
+		// recommend products or list their specifications, so an article
+		// that merely shares words with such a question rarely answers it.
+		for i := range out.hits {
+			out.hits[i].conf *= adviceFactor
+		}
+	}
+	return out, nil
+}
+
+// scoreArticle appends the hits of an article's sections.
+func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, negQ bool, hits []hit) []hit {
+	sc := &r.sc
+	art := idx.arts[ac.art]
+	per := e.artRow(ac.art)
+	disc, discTotal := discrimination(q, e, art)
+	for si := art.first; si < art.first+art.n; si++ {
+		h := hit{sec: si, artCov: ac.cov, title: ac.title}
+		m, s := e.secRow(si), idx.secs[si]
+		var within float64
+		for gi, g := range q.groups {
+			var found float64
+			if m != nil {
+				head := m[headAt(gi)] * sc.head
+				if s.negated && !negQ && !g.neg {
+					head *= sc.negated
+				}
+				found = math.Max(head, m[textAt(gi)]*sc.body)
+			}
+			within += disc[gi] * found
+			found = math.Max(found, per[anywhereAt(e.g, gi)]*sc.context)
+			h.own += g.weight * found
+		}
+		h.own /= q.total
+		h.rank = h.own + sc.artCov*h.artCov + sc.artTitle*h.title
+		if discTotal > 0 {
+			h.rank += sc.within * within / discTotal
+		}
+		if negQ && s.negated {
+			h.rank += sc.negMatch
+		}
+		if q.asks&s.feats != 0 {
+			h.rank += sc.intent * h.own
+		}
+		if q.asks&wantSteps != 0 && s.howTo {
+			h.rank += sc.howTo
+		}
+		if q.after > 0 && s.limit > 0 && q.after > float64(s.limit) {
+			// "after 8 months" is past "in the first 30 days".
+			h.rank -= sc.overLimit
+		}
+		h.conf = math.Min(1, sc.confArt*h.artCov+sc.confTitle*h.title+sc.confOwn*h.own)
+		hits = append(hits, h)
+	}
+	return hits
+}
+
+// discrimination returns how well each group tells an article's sections
+// apart, weighted by the group's weight, and their sum: a word in every
+// section of it (often a word of its title) says little about which
+// section answers.
+func discrimination(q query, e *evidence, art artEntry) ([]float64, float64) {
+	disc := make([]float64, len(q.groups))
+	var total float64
+	n := float64(art.n)
+	for gi, g := range q.groups {
+		df := 0
+		for si := art.first; si < art.first+art.n; si++ {
+			if m := e.secRow(si); m != nil && (m[textAt(gi)] > 0 || m[headAt(gi)] > 0) {
+				df++
+			}
+		}
+		if df > 0 {
+			disc[gi] = g.weight * math.Log(1+(n-float64(df)+0.5)/(float64(df)+0.5))
+			total += disc[gi]
+		}
+	}
+	return disc, total
+}

@@ -1,0 +1,62 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The search lists the matching section under its article, links the
+// section's anchor (which the article page has), and its snippets are plain
+// text: no Markdown syntax.
+func TestSearchSectionsPlainSnippets(t *testing.T) {
+	e := newTestServer(t)
+	c := e.client()
+	resp := c.get("/kb/search?q=" + url.QueryEscape("how long does delivery take"))
+	if resp.status != 200 || !strings.Contains(resp.body, `href="/kb/shipping-times-and-costs`) {
+		t.Fatalf("search did not find the shipping article: %d\n%s", resp.status, resp.body)
+	}
+	resp = c.get("/kb/search?q=" + url.QueryEscape("change order"))
+	for _, md := range []string{"**", "## ", "](", "`"} {
+		if strings.Contains(resp.body[strings.Index(resp.body, `data-testid="results"`):], md) {
+			t.Errorf("search results show Markdown %q", md)
+		}
+	}
+	resp = c.get("/kb/search?q=" + url.QueryEscape("two promo codes on one order"))
+	if !strings.Contains(resp.body, `href="/kb/gift-cards-and-promo-codes#promo-codes"`) {
+		t.Fatalf("no link to the promo codes section:\n%s", resp.body)
+	}
+	art := c.get("/kb/gift-cards-and-promo-codes")
+	if !strings.Contains(art.body, `id="promo-codes"`) {
+		t.Errorf("the article page has no heading with the section's id")
+	}
+}
+
+// "Did this answer your question?" on an article counts an aggregate "no",
+// which the insight ranking shows, and views make an article popular.
+func TestArticleFeedbackAndPopularity(t *testing.T) {
+	e := newTestServer(t)
+	c := e.client()
+	for range 3 {
+		if r := c.get("/kb/track-your-order"); r.status != 200 {
+			t.Fatalf("article: %d", r.status)
+		}
+	}
+	home := c.get("/")
+	i := strings.Index(home.body, "Popular articles")
+	if i < 0 || !strings.Contains(home.body[i:i+300], "/kb/track-your-order") {
+		t.Errorf("the most viewed article is not first among the popular ones")
+	}
+	r := c.post("/kb/track-your-order/feedback", url.Values{"helpful": {"no"}})
+	if r.status != 200 || !strings.Contains(r.body, `data-testid="feedback-thanks"`) {
+		t.Fatalf("feedback: %d\n%s", r.status, r.body)
+	}
+	stats, err := e.db.ArticleFeedback(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != 1 || stats[0].Slug != "track-your-order" || stats[0].Unhelpful != 1 || stats[0].Views != 3 {
+		t.Fatalf("counters: %+v", stats)
+	}
+}
