@@ -89,11 +89,11 @@ func TestReplyToken(t *testing.T) {
 	}
 	mac := strings.TrimPrefix(tok, "42-")
 	for _, bad := range []string{
-		"43-" + mac,                  // another ticket with this ticket's MAC
-		"042-" + mac,                 // the same number written differently
-		"42-" + mac[:15],             // truncated
-		"42-" + mac[:15] + "a",       // one letter changed (unless it was a)
-		ReplyToken(other, 42),        // another installation's key
+		"43-" + mac,            // another ticket with this ticket's MAC
+		"042-" + mac,           // the same number written differently
+		"42-" + mac[:15],       // truncated
+		"42-" + mac[:15] + "a", // one letter changed (unless it was a)
+		ReplyToken(other, 42),  // another installation's key
 		"42", "", "-" + mac, "x-" + mac, "42-" + mac + "-1",
 		"99999999999999999999-" + mac, // out of range
 	} {
