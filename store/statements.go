@@ -77,10 +77,10 @@ func (db *DB) prepare(ctx context.Context) error {
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0) + 1,
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
 	s.messageID = p(w, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
-	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, created_at, updated_at)
-		VALUES (?, ?, ?, 'open', 'normal', ?, ?)`)
-	s.insertMessage = p(w, `INSERT INTO messages (id, ticket_id, author_type, author_id, internal, body, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, created_at, updated_at, channel, sender_verified)
+		VALUES (?, ?, ?, 'open', 'normal', ?, ?, ?, ?)`)
+	s.insertMessage = p(w, `INSERT INTO messages (id, ticket_id, author_type, author_id, internal, body, created_at, channel)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	s.auditHead = p(w, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`)
 	s.auditInsert = p(w, `INSERT INTO audit_log
 		(seq, at, actor_type, actor_id, action, target, client_ip, details, prev_hash, hash)

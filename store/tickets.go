@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -30,6 +31,16 @@ type Ticket struct {
 	AssigneeID int64 // 0 when unassigned
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Channel is how the ticket came in: ChannelEmail, ChannelPortal,
+	// ChannelChat or ChannelAPI.
+	Channel string
+	// SenderUnverified marks an email ticket whose sender was not
+	// authenticated and that no person has confirmed (store/email.go).
+	SenderUnverified bool
+	// DeliveryFailedAt is when mail to the customer about this ticket
+	// last bounced (zero when none did), with the bounce's status code.
+	DeliveryFailedAt time.Time
+	DeliveryStatus   string
 	// Redacted is what CreateTicket removed from the customer's name,
 	// subject and message; only CreateTicket sets it.
 	Redacted security.KindSet
@@ -44,6 +55,12 @@ type Message struct {
 	Internal   bool // an internal note: never shown to the customer
 	Body       string
 	CreatedAt  time.Time
+	// Channel is where the message was written (ChannelEmail for mail);
+	// a staff message written in the panel has its ticket's channel.
+	Channel string
+	// SenderAuthenticated is set for a customer's email only: whether its
+	// sender passed authentication (store/email.go).
+	SenderAuthenticated *bool
 	// Redacted is what AddMessage removed from a customer's message; only
 	// AddMessage sets it.
 	Redacted security.KindSet
@@ -55,6 +72,8 @@ type NewTicket struct {
 	Name    string
 	Subject string
 	Body    string
+	// Channel is ChannelPortal when empty.
+	Channel string
 }
 
 // Validate checks every field and reports all problems at once.
@@ -111,8 +130,9 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 			return err
 		}
 		key = k
-		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now}
-		if err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
+		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now,
+			Channel: cmp.Or(t.Channel, ChannelPortal)}
+		if _, err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
 		if a.Type == "" || a.Type == ActorVisitor {
@@ -131,19 +151,20 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 }
 
 // insertTicket stores t, open and of normal priority, with its first
-// message inside tx, both sealed with key. It sets t.ID.
-func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKey, t *Ticket, first Message) error {
+// message inside tx, both sealed with key and of t's channel (ChannelPortal
+// when unset). It sets t.ID and returns the first message.
+func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKey, t *Ticket, first Message) (Message, error) {
 	// Both ids in one read (see nextID).
 	if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&t.ID, &first.ID); err != nil {
-		return fmt.Errorf("store: next ticket id: %w", err)
+		return Message{}, fmt.Errorf("store: next ticket id: %w", err)
 	}
+	t.Channel = cmp.Or(t.Channel, ChannelPortal)
 	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
-		key.SealString(t.Subject, ticketLoc(t.ID)), nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
-		return fmt.Errorf("store: create ticket: %w", err)
+		key.SealString(t.Subject, ticketLoc(t.ID)), nanos(t.CreatedAt), nanos(t.UpdatedAt), t.Channel, !t.SenderUnverified); err != nil {
+		return Message{}, fmt.Errorf("store: create ticket: %w", err)
 	}
-	first.TicketID = t.ID
-	_, err := db.insertMessage(ctx, tx, key, first)
-	return err
+	first.TicketID, first.Channel = t.ID, t.Channel
+	return db.insertMessage(ctx, tx, key, first)
 }
 
 // insertMessage stores m inside tx with the id m.ID, or with the next
@@ -159,8 +180,9 @@ func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, key *security.DataK
 	if m.AuthorID != 0 {
 		author = m.AuthorID
 	}
+	m.Channel = cmp.Or(m.Channel, ChannelPortal)
 	if _, err := tx.StmtContext(ctx, db.stmts.insertMessage).ExecContext(ctx, m.ID, m.TicketID, m.AuthorType, author, m.Internal,
-		key.SealString(m.Body, messageLoc(m.ID)), nanos(m.CreatedAt)); err != nil {
+		key.SealString(m.Body, messageLoc(m.ID)), nanos(m.CreatedAt), m.Channel); err != nil {
 		return Message{}, fmt.Errorf("store: add message: %w", err)
 	}
 	return m, nil
@@ -172,6 +194,9 @@ type NewMessage struct {
 	AuthorID   int64
 	Internal   bool
 	Body       string
+	// Channel is where it was written; empty takes the ticket's channel
+	// (a staff reply in the panel).
+	Channel string
 }
 
 // Validate checks the message body.
@@ -199,9 +224,9 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 	var out Message
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var keyID int64
-		var status string
-		err := tx.QueryRowContext(ctx, `SELECT c.key_id, t.status FROM tickets t JOIN customers c ON c.id = t.customer_id
-			WHERE t.id = ?`, ticketID).Scan(&keyID, &status)
+		var status, channel string
+		err := tx.QueryRowContext(ctx, `SELECT c.key_id, t.status, t.channel FROM tickets t JOIN customers c ON c.id = t.customer_id
+			WHERE t.id = ?`, ticketID).Scan(&keyID, &status, &channel)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -212,7 +237,8 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 		if err != nil {
 			return err
 		}
-		out, err = db.insertMessage(ctx, tx, key, Message{TicketID: ticketID, AuthorType: m.AuthorType, AuthorID: m.AuthorID, Internal: m.Internal, Body: m.Body})
+		out, err = db.insertMessage(ctx, tx, key, Message{TicketID: ticketID, AuthorType: m.AuthorType, AuthorID: m.AuthorID, Internal: m.Internal, Body: m.Body,
+			Channel: cmp.Or(m.Channel, channel)})
 		if err != nil {
 			return err
 		}
@@ -248,13 +274,15 @@ func (db *DB) GetTicket(ctx context.Context, id int64) (Ticket, error) {
 }
 
 // GetCustomerTicket returns a ticket only when it belongs to customerID; a
-// ticket of someone else is ErrNotFound, exactly like one that does not exist.
+// ticket of someone else is ErrNotFound, exactly like one that does not
+// exist, and so is an email ticket whose sender is not verified (someone
+// may have written in the customer's name).
 func (db *DB) GetCustomerTicket(ctx context.Context, customerID, id int64) (Ticket, error) {
 	t, err := db.GetTicket(ctx, id)
 	if err != nil {
 		return Ticket{}, err
 	}
-	if t.CustomerID != customerID {
+	if t.CustomerID != customerID || t.SenderUnverified {
 		return Ticket{}, ErrNotFound
 	}
 	return t, nil
@@ -269,8 +297,12 @@ type TicketFilter struct {
 	Status     string
 	Priority   string
 	Assignee   int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
+	Channel    string
 	Before     int64 // cursor: only tickets with id < Before
 	Limit      int
+	// SenderVerified leaves out email tickets whose sender is not
+	// verified: the customer's own views show only what they surely wrote.
+	SenderVerified bool
 
 	// AllCustomers lists every customer's tickets (staff and API views).
 	AllCustomers bool
@@ -280,7 +312,8 @@ type TicketFilter struct {
 const AssigneeNone = -1
 
 const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
-	COALESCE(t.assignee_id, 0), t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id`
+	COALESCE(t.assignee_id, 0), t.created_at, t.updated_at, t.channel, t.sender_verified, t.delivery_failed_at, t.delivery_status
+	FROM tickets t JOIN customers c ON c.id = t.customer_id`
 
 // ErrNoCustomer is returned by ListTickets for a filter that names no
 // customer and does not ask for all of them.
@@ -304,6 +337,12 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	}
 	if f.Priority != "" {
 		where, args = append(where, "t.priority = ?"), append(args, f.Priority)
+	}
+	if f.Channel != "" {
+		where, args = append(where, "t.channel = ?"), append(args, f.Channel)
+	}
+	if f.SenderVerified {
+		where = append(where, "t.sender_verified = 1")
 	}
 	switch {
 	case f.Assignee == AssigneeNone:
@@ -339,10 +378,14 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 	for rows.Next() {
 		var s sealedTicket
 		var created, updated int64
-		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &created, &updated); err != nil {
+		var verified bool
+		var failed sql.NullInt64
+		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &created, &updated,
+			&s.t.Channel, &verified, &failed, &s.t.DeliveryStatus); err != nil {
 			return nil, fmt.Errorf("store: tickets: %w", err)
 		}
-		s.t.CreatedAt, s.t.UpdatedAt = fromNanos(created), fromNanos(updated)
+		s.t.CreatedAt, s.t.UpdatedAt, s.t.DeliveryFailedAt = fromNanos(created), fromNanos(updated), fromNullNanos(failed)
+		s.t.SenderUnverified = !verified
 		sealed = append(sealed, s)
 	}
 	if err := rows.Err(); err != nil {
@@ -366,8 +409,10 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 // ListMessages returns a ticket's conversation in order. Internal notes are
 // included only when withInternal is set (staff views).
 func (db *DB) ListMessages(ctx context.Context, ticketID int64, withInternal bool) ([]Message, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT m.id, m.author_type, COALESCE(m.author_id, 0), m.internal, m.body, m.created_at, c.key_id
+	rows, err := db.read.QueryContext(ctx, `SELECT m.id, m.author_type, COALESCE(m.author_id, 0), m.internal, m.body, m.created_at, c.key_id,
+		m.channel, e.authenticated
 		FROM messages m JOIN tickets t ON t.id = m.ticket_id JOIN customers c ON c.id = t.customer_id
+		LEFT JOIN email_messages e ON e.message_id = m.id
 		WHERE m.ticket_id = ? AND (? OR m.internal = 0) ORDER BY m.id`, ticketID, withInternal)
 	if err != nil {
 		return nil, fmt.Errorf("store: list messages: %w", err)
@@ -383,8 +428,13 @@ func (db *DB) ListMessages(ctx context.Context, ticketID int64, withInternal boo
 	for rows.Next() {
 		s := sealedMessage{m: Message{TicketID: ticketID}}
 		var created int64
-		if err := rows.Scan(&s.m.ID, &s.m.AuthorType, &s.m.AuthorID, &s.m.Internal, &s.body, &created, &s.keyID); err != nil {
+		var authenticated sql.NullBool
+		if err := rows.Scan(&s.m.ID, &s.m.AuthorType, &s.m.AuthorID, &s.m.Internal, &s.body, &created, &s.keyID,
+			&s.m.Channel, &authenticated); err != nil {
 			return nil, fmt.Errorf("store: list messages: %w", err)
+		}
+		if authenticated.Valid {
+			s.m.SenderAuthenticated = &authenticated.Bool
 		}
 		s.m.CreatedAt = fromNanos(created)
 		sealed = append(sealed, s)

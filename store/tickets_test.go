@@ -48,7 +48,7 @@ func TestCreateTicket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := store.Ticket{ID: tk.ID, CustomerID: tk.CustomerID, Subject: "Where is my order?", Status: "open", Priority: "normal", CreatedAt: clk.Now(), UpdatedAt: clk.Now()}
+		want := store.Ticket{ID: tk.ID, CustomerID: tk.CustomerID, Subject: "Where is my order?", Status: "open", Priority: "normal", CreatedAt: clk.Now(), UpdatedAt: clk.Now(), Channel: store.ChannelPortal}
 		if got != want {
 			t.Errorf("GetTicket:\ngot  %+v\nwant %+v", got, want)
 		}

@@ -62,7 +62,7 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ticketList(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: s.customerID(r), Limit: 200})
+	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: s.customerID(r), Limit: 200, SenderVerified: true})
 	if err != nil {
 		s.serveError(w, r, err)
 		return
