@@ -85,6 +85,12 @@ func (db *DB) advanceMailbox(ctx context.Context, tx *sql.Tx, p MailPosition, co
 	return nil
 }
 
+// SkipTo moves the mailbox position to p without importing anything: the
+// read messages a first round leaves alone.
+func (db *DB) SkipTo(ctx context.Context, p MailPosition) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.advanceMailbox(ctx, tx, p, false) })
+}
+
 // MailboxChange is what a round's outcome changed: the first failure of a
 // run of them (alert it, log it once) or the recovery after one.
 type MailboxChange struct {

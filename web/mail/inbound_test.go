@@ -1,0 +1,350 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"safedesk/store"
+	"safedesk/store/storetest"
+	"safedesk/web/mail/mailtest"
+)
+
+// inboxEnv is an Inbox over a real IMAP server, a real store and a real
+// SMTP sink.
+type inboxEnv struct {
+	imap   *mailtest.IMAPServer
+	sink   *mailtest.SMTPSink
+	db     *store.DB
+	inbox  *Inbox
+	outbox *Outbox
+	logs   *syncBuffer
+	alerts int
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newInboxEnv(t *testing.T, adjust func(*InboundOptions)) *inboxEnv {
+	t.Helper()
+	t.Setenv(PasswordEnv, mailtest.Password)
+	dir, _ := storetest.DataFolder(t, 0)
+	env := &inboxEnv{imap: mailtest.NewIMAPServer(t), sink: mailtest.NewSMTPSink(t), db: storetest.Open(t, dir), logs: &syncBuffer{}}
+	log := slog.New(slog.NewTextHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	sender, err := New("smtp+insecure://"+env.sink.Addr, "Northwind <support@northwind.example>", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.outbox = NewOutbox(sender, log)
+	t.Cleanup(env.outbox.Wait)
+	opts := DefaultInboundOptions()
+	opts.IMAP, opts.AuthservID = env.imap.URL(), "mx.google.com"
+	if adjust != nil {
+		adjust(&opts)
+	}
+	if err := opts.Validate("Northwind <support@northwind.example>"); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse("https://help.northwind.example")
+	threads := NewThreads(env.db, env.outbox, Site{Product: "Northwind", BaseURL: base}, opts.Support())
+	env.inbox, err = NewInbox(opts, InboxDeps{DB: env.db, Threads: threads, Log: log, Alert: func() { env.alerts++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func (e *inboxEnv) poll(t *testing.T) {
+	t.Helper()
+	if err := e.inbox.Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *inboxEnv) tickets(t *testing.T) []store.Ticket {
+	t.Helper()
+	ts, err := e.db.ListTickets(t.Context(), store.TicketFilter{AllCustomers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func TestInboxImports(t *testing.T) {
+	env := newInboxEnv(t, nil)
+	uid := env.imap.Deliver(t, mailtest.Fixture(t, "gmail-new.eml"))
+	env.poll(t)
+
+	ts := env.tickets(t)
+	if len(ts) != 1 || ts[0].Channel != store.ChannelEmail || ts[0].SenderUnverified || ts[0].Subject != "Grinder arrived cracked – order 10234" {
+		t.Fatalf("tickets %+v: want one email ticket from a verified sender", ts)
+	}
+	if !env.imap.Seen(t, uid) || env.imap.Count(t) != 1 {
+		t.Error("the message is not marked \\Seen, or not kept in the mailbox")
+	}
+	ack := env.sink.Next(t)
+	h := ack.Header
+	if ack.To != "anna.berg@example.com" || h.Get("Auto-Submitted") != "auto-replied" ||
+		h.Get("In-Reply-To") != "<CAM8k2x3Hq=gm7F0pE1rWm0Yq+4b-gmail-new@mail.gmail.com>" ||
+		!strings.HasPrefix(h.Get("Reply-To"), "<support+"+fmt.Sprint(ts[0].ID)+"-") || !strings.Contains(h.Get("Subject"), fmt.Sprintf("[#%d]", ts[0].ID)) {
+		t.Errorf("acknowledgment to %s with %v", ack.To, h)
+	}
+	if strings.Contains(ack.Body, "cracked hopper") {
+		t.Error("the acknowledgment repeats the request's text")
+	}
+
+	t.Run("the same message delivered again makes nothing new", func(t *testing.T) {
+		env.imap.Deliver(t, mailtest.Fixture(t, "gmail-new.eml"))
+		env.poll(t)
+		if n := len(env.tickets(t)); n != 1 {
+			t.Errorf("%d tickets", n)
+		}
+		env.outbox.Wait()
+		if !env.sink.None() {
+			t.Error("a second acknowledgment was sent")
+		}
+	})
+	t.Run("a renumbered mailbox is read again without duplicates", func(t *testing.T) {
+		env.imap.Renumber(t, mailtest.Fixture(t, "gmail-new.eml"), mailtest.Fixture(t, "attachments.eml"))
+		env.poll(t)
+		ts := env.tickets(t)
+		if len(ts) != 2 || ts[0].Subject != "Photos of the damage" {
+			t.Errorf("tickets %+v: want the one new message only", ts)
+		}
+		msgs, _ := env.db.ListMessages(t.Context(), ts[0].ID, true)
+		details, _ := env.db.EmailDetails(t.Context(), ts[0].ID)
+		d := details[msgs[0].ID]
+		if len(d.Attachments) != 2 || d.Attachments[1].Name != "Rechnung März.pdf" || d.Attachments[1].Problem != "not stored yet" {
+			t.Errorf("attachments %+v", d.Attachments)
+		}
+	})
+	mb, err := env.inbox.Status(t.Context())
+	if err != nil || mb.LastUID != 2 || mb.OKAt.IsZero() || mb.Error != "" || mb.UIDValidity == 0 {
+		t.Errorf("status %+v, %v", mb, err)
+	}
+}
+
+// TestInboxFirstRound: a mailbox read for the first time brings in what
+// nobody has read, not years of read mail; after that, every new message
+// counts, read or not (someone may read it in webmail first).
+func TestInboxFirstRound(t *testing.T) {
+	env := newInboxEnv(t, nil)
+	env.imap.DeliverRead(t, mailtest.Fixture(t, "attachments.eml"))
+	env.imap.Deliver(t, mailtest.Fixture(t, "gmail-new.eml"))
+	env.poll(t)
+	if ts := env.tickets(t); len(ts) != 1 || ts[0].Subject == "Photos of the damage" {
+		t.Fatalf("tickets %+v: want only the unread message", ts)
+	}
+	env.imap.DeliverRead(t, mailtest.Fixture(t, "html-only-script.eml"))
+	env.poll(t)
+	if ts := env.tickets(t); len(ts) != 2 || ts[0].Subject != "Question about a wholesale order" {
+		t.Errorf("tickets %+v: a new message read in webmail first is imported too", ts)
+	}
+	if mb, _ := env.inbox.Status(t.Context()); mb.LastUID != 3 {
+		t.Errorf("position %d, want 3", mb.LastUID)
+	}
+}
+
+func TestInboxRequiresSTARTTLS(t *testing.T) {
+	env := newInboxEnv(t, nil)
+	env.inbox.opts.server.scheme = "imap" // the test server offers no STARTTLS
+	err := env.inbox.Poll(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("error %v: want a refusal to go on without STARTTLS", err)
+	}
+}
+
+func TestInboxThreadsAndRefuses(t *testing.T) {
+	env := newInboxEnv(t, nil)
+	env.imap.Deliver(t, mailtest.Fixture(t, "gmail-new.eml"))
+	env.poll(t)
+	ticket := env.tickets(t)[0]
+	ack := env.sink.Next(t)
+	ourID := NormalizeID(ack.Header.Get("Message-Id"))
+	token := env.db.ReplyToken(ticket.ID)
+	fixture := func(name string) []byte {
+		return mailtest.Fixture(t, name, "TOKEN", token, "OURID", ourID, "ID", fmt.Sprint(ticket.ID))
+	}
+	for _, tt := range []struct {
+		file        string
+		wantMsgs    int // messages on the ticket afterwards
+		wantHeld    int // pending in the quarantine afterwards
+		wantTickets int
+	}{
+		{"gmail-reply.eml", 2, 0, 1},
+		{"apple-reply.eml", 3, 0, 1},
+		{"out-of-office.eml", 4, 0, 1},
+		{"forged-dmarc-fail.eml", 4, 1, 1},
+		{"forged-pass-below.eml", 4, 2, 1},
+		{"no-auth-results.eml", 4, 3, 1},
+		{"dsn-bounce.eml", 4, 3, 1},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			env.imap.Deliver(t, fixture(tt.file))
+			env.poll(t)
+			msgs, err := env.db.ListMessages(t.Context(), ticket.ID, true)
+			if err != nil || len(msgs) != tt.wantMsgs {
+				t.Errorf("%d messages, %v; want %d", len(msgs), err, tt.wantMsgs)
+			}
+			if n, _ := env.db.CountQuarantine(t.Context()); n != tt.wantHeld {
+				t.Errorf("%d quarantined, want %d", n, tt.wantHeld)
+			}
+			if n := len(env.tickets(t)); n != tt.wantTickets {
+				t.Errorf("%d tickets, want %d", n, tt.wantTickets)
+			}
+		})
+	}
+	tk, _ := env.db.GetTicket(t.Context(), ticket.ID)
+	if tk.DeliveryStatus != "5.1.1" {
+		t.Errorf("ticket %+v: want the bounce marked", tk)
+	}
+	msgs, _ := env.db.ListMessages(t.Context(), ticket.ID, true)
+	if !strings.Contains(msgs[1].Body, "Kastanienallee 12") || strings.Contains(msgs[1].Body, "wrote:") || !strings.Contains(msgs[2].Body, "not at home") {
+		t.Errorf("bodies %q / %q", msgs[1].Body, msgs[2].Body)
+	}
+	env.outbox.Wait()
+	if !env.sink.None() {
+		t.Error("a reply, an auto-reply, a forgery or a bounce was answered automatically")
+	}
+
+	t.Run("forged mail as a new thread is a ticket marked sender not verified", func(t *testing.T) {
+		raw := fixture("forged-dmarc-fail.eml")
+		raw = bytes.Replace(raw, []byte("support+"+token+"@"), []byte("support@"), 1)
+		raw = bytes.Replace(raw, []byte("In-Reply-To: <"+ourID+">\r\n"), nil, 1)
+		raw = bytes.Replace(raw, []byte("forged-fail-1"), []byte("forged-new-9"), 1)
+		env.imap.Deliver(t, raw)
+		env.poll(t)
+		ts := env.tickets(t)
+		if len(ts) != 2 || !ts[0].SenderUnverified || ts[0].CustomerID != ticket.CustomerID {
+			t.Fatalf("tickets %+v", ts)
+		}
+		details, _ := env.db.EmailDetails(t.Context(), ts[0].ID)
+		for _, d := range details {
+			if d.Authenticated || !strings.Contains(d.Verdict, "DMARC fail for example.com") {
+				t.Errorf("verdict %+v", d)
+			}
+		}
+		env.outbox.Wait()
+		if !env.sink.None() {
+			t.Error("an unauthenticated sender was acknowledged (backscatter)")
+		}
+	})
+}
+
+func TestInboxTooLarge(t *testing.T) {
+	env := newInboxEnv(t, nil)
+	// 30 MiB: a text and a large attachment, as a phone's video comes.
+	var b bytes.Buffer
+	b.WriteString("From: Anna <anna.berg@example.com>\r\nTo: support@northwind.example\r\nSubject: Video of the noise\r\nMessage-ID: <big@example.com>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nHear this.\r\n--x\r\n" +
+		"Content-Type: video/mp4\r\nContent-Disposition: attachment; filename=noise.mp4\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+	line := strings.Repeat("QUJD", 19) + "\r\n"
+	for b.Len() < 30<<20 {
+		b.WriteString(line)
+	}
+	b.WriteString("--x--\r\n")
+	big := env.imap.Deliver(t, b.Bytes())
+	small := env.imap.Deliver(t, mailtest.Fixture(t, "gmail-new.eml"))
+	env.poll(t)
+	if ts := env.tickets(t); len(ts) != 1 || ts[0].Subject == "Video of the noise" {
+		t.Errorf("tickets %+v: want only the small message imported", ts)
+	}
+	skipped, err := env.db.ListSkippedEmail(t.Context(), 10)
+	if err != nil || len(skipped) != 1 || skipped[0].Outcome != store.EmailTooLarge || skipped[0].UID != big || skipped[0].Size < 30<<20 {
+		t.Errorf("skipped %+v, %v", skipped, err)
+	}
+	if env.alerts != 1 {
+		t.Errorf("%d alerts, want one", env.alerts)
+	}
+	if !env.imap.Seen(t, small) || !env.imap.Seen(t, big) || env.imap.Count(t) != 2 {
+		t.Error("want both marked \\Seen and both still in the mailbox")
+	}
+}
+
+func TestInboxFailingMailbox(t *testing.T) {
+	env := newInboxEnv(t, func(o *InboundOptions) {})
+	env.inbox.opts.server.password = "wrong-password-123"
+	clock := time.Now()
+	env.inbox.now = func() time.Time { return clock }
+	for range 3 {
+		err := env.inbox.Poll(t.Context())
+		if err == nil {
+			t.Fatal("no error with a wrong password")
+		}
+		if strings.Contains(err.Error(), "wrong-password") {
+			t.Fatalf("the error %q holds the password", err)
+		}
+		if held := env.inbox.Poll(t.Context()); held != nil {
+			t.Errorf("a round ran during the backoff: %v", held)
+		}
+		clock = clock.Add(maxBackoff + maxBackoff/4) // past the backoff and its jitter
+	}
+	if n := strings.Count(env.logs.String(), "mailbox failing"); n != 1 {
+		t.Errorf("%d failure lines in the log, want one:\n%s", n, env.logs.String())
+	}
+	if env.alerts != 1 {
+		t.Errorf("%d alerts, want one", env.alerts)
+	}
+	mb, err := env.inbox.Status(t.Context())
+	if err != nil || mb.FailingSince.IsZero() || !strings.Contains(mb.Error, "log in") {
+		t.Errorf("status %+v, %v", mb, err)
+	}
+	env.inbox.opts.server.password = mailtest.Password
+	env.poll(t)
+	if !strings.Contains(env.logs.String(), "mailbox works again") {
+		t.Error("the recovery is not logged")
+	}
+	if strings.Contains(env.logs.String(), "wrong-password") || strings.Contains(env.logs.String(), mailtest.Password) {
+		t.Error("a password is in the log")
+	}
+}
+
+func TestInboxIdle(t *testing.T) {
+	env := newInboxEnv(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		env.inbox.Watch(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitFor(t, func() bool { return env.inbox.idle.Load() })
+	env.imap.Deliver(t, mailtest.Fixture(t, "gmail-new.eml"))
+	// No Poll here: IDLE tells the inbox, which reads the message.
+	waitFor(t, func() bool { return len(env.tickets(t)) == 1 })
+}
+
+// waitFor waits until cond holds, for at most ten seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,239 @@
+// Package mailtest holds what the tests of the email channel share: a
+// real IMAP server on loopback (go-imap v2's server with its in-memory
+// backend) to deliver mail into, a real SMTP server that keeps what
+// safedesk sends, and the MIME fixtures of web/mail/testdata. It imports
+// neither web nor web/mail, so both can use it.
+package mailtest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"log"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/emersion/go-smtp"
+)
+
+// Mailbox credentials of the test IMAP server.
+const (
+	User     = "support@northwind.example"
+	Password = "imap-s3cret-pass"
+)
+
+// IMAPServer is an IMAP server on loopback with one user and an INBOX.
+type IMAPServer struct {
+	Addr string
+	user *imapmemserver.User
+}
+
+// NewIMAPServer starts an IMAP server (IMAP4rev1 with IDLE, plain text:
+// use imap+insecure://) that the test's end closes.
+func NewIMAPServer(tb testing.TB) *IMAPServer {
+	tb.Helper()
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(User, Password)
+	if err := user.Create("INBOX", nil); err != nil {
+		tb.Fatal(err)
+	}
+	mem.AddUser(user)
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
+		InsecureAuth: true,
+		Logger:       log.New(io.Discard, "", 0),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = srv.Serve(ln) }) // returns when closed
+	tb.Cleanup(func() {
+		srv.Close()
+		wg.Wait()
+	})
+	return &IMAPServer{Addr: ln.Addr().String(), user: user}
+}
+
+// URL is the --imap URL of the INBOX (the password goes separately).
+func (s *IMAPServer) URL() string {
+	return "imap+insecure://" + strings.Replace(User, "@", "%40", 1) + "@" + s.Addr + "/INBOX"
+}
+
+// Deliver appends a message to the INBOX, unread, and returns its UID.
+func (s *IMAPServer) Deliver(tb testing.TB, raw []byte) uint32 {
+	tb.Helper()
+	return s.deliver(tb, raw, nil)
+}
+
+// DeliverRead appends a message that someone has read already.
+func (s *IMAPServer) DeliverRead(tb testing.TB, raw []byte) uint32 {
+	tb.Helper()
+	return s.deliver(tb, raw, []imap.Flag{imap.FlagSeen})
+}
+
+func (s *IMAPServer) deliver(tb testing.TB, raw []byte, flags []imap.Flag) uint32 {
+	tb.Helper()
+	data, err := s.user.Append("INBOX", bytes.NewReader(raw), &imap.AppendOptions{Flags: flags})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return uint32(data.UID)
+}
+
+// Seen reports whether the message uid has \Seen.
+func (s *IMAPServer) Seen(tb testing.TB, uid uint32) bool {
+	tb.Helper()
+	sess := imapmemserver.NewUserSession(s.user)
+	defer sess.Close()
+	if _, err := sess.Select("INBOX", &imap.SelectOptions{ReadOnly: true}); err != nil {
+		tb.Fatal(err)
+	}
+	data, err := sess.Search(imapserver.NumKindUID, &imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(imap.UID(uid))},
+		Flag: []imap.Flag{imap.FlagSeen}}, &imap.SearchOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return len(data.AllUIDs()) == 1
+}
+
+// Count is the number of messages in the INBOX: nothing is ever deleted.
+func (s *IMAPServer) Count(tb testing.TB) uint32 {
+	tb.Helper()
+	st, err := s.user.Status("INBOX", &imap.StatusOptions{NumMessages: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return *st.NumMessages
+}
+
+// Renumber deletes and makes the INBOX again with the same messages, as a
+// server migration does: a new UIDVALIDITY, every message unread again.
+func (s *IMAPServer) Renumber(tb testing.TB, raws ...[]byte) {
+	tb.Helper()
+	if err := s.user.Delete("INBOX"); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.user.Create("INBOX", nil); err != nil {
+		tb.Fatal(err)
+	}
+	for _, raw := range raws {
+		s.Deliver(tb, raw)
+	}
+}
+
+// Fixture reads web/mail/testdata/name with its placeholders replaced:
+// pairs of {{KEY}} and value.
+func Fixture(tb testing.TB, name string, pairs ...string) []byte {
+	tb.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "testdata", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		b = bytes.ReplaceAll(b, []byte("{{"+pairs[i]+"}}"), []byte(pairs[i+1]))
+	}
+	return b
+}
+
+// SMTPSink is a real SMTP server on loopback that keeps every mail it is
+// given, whole.
+type SMTPSink struct {
+	Addr string
+	msgs chan Sent
+}
+
+// Sent is one mail the sink received, its body decoded.
+type Sent struct {
+	To     string
+	Header mail.Header
+	Body   string
+}
+
+// NewSMTPSink starts an SMTP sink that the test's end closes.
+func NewSMTPSink(tb testing.TB) *SMTPSink {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sink := &SMTPSink{Addr: ln.Addr().String(), msgs: make(chan Sent, 100)}
+	s := smtp.NewServer(sinkBackend{sink})
+	s.Domain = "localhost"
+	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = s.Serve(ln) })
+	tb.Cleanup(func() {
+		s.Close()
+		wg.Wait()
+	})
+	return sink
+}
+
+// Next waits for the next mail.
+func (s *SMTPSink) Next(tb testing.TB) Sent {
+	tb.Helper()
+	select {
+	case m := <-s.msgs:
+		return m
+	case <-time.After(10 * time.Second):
+		tb.Fatal("no mail arrived")
+		return Sent{}
+	}
+}
+
+// None reports whether no mail is waiting (after what was sent has had
+// time to arrive: call it after the sender's Wait).
+func (s *SMTPSink) None() bool { return len(s.msgs) == 0 }
+
+type sinkBackend struct{ s *SMTPSink }
+
+func (b sinkBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: b.s}, nil }
+
+type sinkSession struct {
+	s  *SMTPSink
+	to string
+}
+
+func (s *sinkSession) Reset()                               {}
+func (s *sinkSession) Logout() error                        { return nil }
+func (s *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = to
+	return nil
+}
+func (s *sinkSession) Data(r io.Reader) error {
+	msg, err := mail.ReadMessage(r)
+	if err != nil {
+		return err
+	}
+	var r2 io.Reader = msg.Body
+	switch strings.ToLower(msg.Header.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		r2 = quotedprintable.NewReader(msg.Body)
+	case "base64":
+		r2 = base64.NewDecoder(base64.StdEncoding, msg.Body)
+	}
+	body, err := io.ReadAll(r2)
+	if err != nil {
+		return err
+	}
+	s.s.msgs <- Sent{To: s.to, Header: msg.Header, Body: string(body)}
+	return nil
+}
