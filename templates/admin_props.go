@@ -29,6 +29,7 @@ type NavItem struct {
 var AdminNav = []NavItem{
 	{Key: "tickets", Label: "Tickets", Href: "/admin/tickets", Perm: security.PermTicketsRead},
 	{Key: "chats", Label: "Chats", Href: "/admin/chats", Perm: security.PermChatsHandle},
+	{Key: "email", Label: "Email", Href: "/admin/email", Perm: security.PermTicketsRead},
 	{Key: "kb", Label: "Knowledge base", Href: "/admin/kb", Perm: security.PermKBRead},
 	{Key: "staff", Label: "Staff", Href: "/admin/staff", Perm: security.PermStaffRead},
 	{Key: "audit", Label: "Audit", Href: "/admin/audit", Perm: security.PermAuditRead},
@@ -96,7 +97,7 @@ type AdminStepUpProps struct {
 
 // AdminTicketFilter is the queue's filter form.
 type AdminTicketFilter struct {
-	Status, Priority, Assignee, Q string
+	Status, Priority, Assignee, Channel, Q string
 }
 
 // AdminTicketRow is a ticket in the queue with who it is assigned to.
@@ -128,6 +129,8 @@ type AdminTicketViewProps struct {
 	Internal bool
 	Errors   map[string]string
 	CanEdit  bool
+	// Email is what the page shows of the email channel.
+	Email EmailView
 }
 
 // AdminCustomerProps shows a customer, masked unless revealed.
@@ -192,6 +195,8 @@ type AdminSettingsProps struct {
 	// with the build (web/me_admin.go, web/doctor.go).
 	Privacy AdminPrivacySettings
 	Doctor  DoctorReport
+	// Mailbox is how reading the support mailbox goes.
+	Mailbox MailboxStatus
 }
 
 // Fact is a read-only configuration line on the settings page.

@@ -22,6 +22,7 @@ type adminRoute struct {
 // in requireStepUp inside the table, so their step-up is visible here too.
 func (s *Server) adminTable() []adminRoute {
 	t := append(s.coreAdminRoutes(), s.chatAdminRoutes()...)
+	t = append(t, s.emailAdminRoutes()...)
 	return append(t, s.apiAdminTable()...)
 }
 

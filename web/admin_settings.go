@@ -28,10 +28,15 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		s.serveError(w, r, err)
 		return
 	}
+	mailbox, err := s.mailboxStatus(r.Context()) // web/admin_email.go
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	s.render(w, r, status, templates.AdminSettings(templates.AdminSettingsProps{
 		AdminPage: s.adminPageProps(r, "Settings", "settings"), CanManage: s.currentStaff(r).Role.Can(security.PermSettingsManage),
 		Banner: banner, Facts: s.configFacts(), Errors: errs,
-		Privacy: privacy, Doctor: s.doctorReport(r.Context()),
+		Privacy: privacy, Doctor: s.doctorReport(r.Context()), Mailbox: mailbox,
 	}))
 }
 

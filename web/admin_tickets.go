@@ -33,8 +33,8 @@ func (s *Server) staffNames(r *http.Request) ([]store.Staff, map[int64]string, e
 
 func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := templates.AdminTicketFilter{Status: q.Get("status"), Priority: q.Get("priority"), Assignee: q.Get("assignee"), Q: q.Get("q")}
-	filter := store.TicketFilter{AllCustomers: true, Status: f.Status, Priority: f.Priority, Limit: 50}
+	f := templates.AdminTicketFilter{Status: q.Get("status"), Priority: q.Get("priority"), Assignee: q.Get("assignee"), Channel: q.Get("channel"), Q: q.Get("q")}
+	filter := store.TicketFilter{AllCustomers: true, Status: f.Status, Priority: f.Priority, Channel: f.Channel, Limit: 50}
 	switch f.Assignee {
 	case "":
 	case "me":
@@ -71,7 +71,8 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 		props.Notice = notice
 	}
 	if next != 0 {
-		nq := url.Values{"status": {f.Status}, "priority": {f.Priority}, "assignee": {f.Assignee}, "q": {f.Q}, "before": {strconv.FormatInt(next, 10)}}
+		nq := url.Values{"status": {f.Status}, "priority": {f.Priority}, "assignee": {f.Assignee}, "channel": {f.Channel}, "q": {f.Q},
+			"before": {strconv.FormatInt(next, 10)}}
 		props.NextURL = "/admin/tickets?" + nq.Encode()
 	}
 	s.render(w, r, http.StatusOK, templates.AdminTicketList(props))
@@ -105,10 +106,15 @@ func (s *Server) renderAdminTicket(w http.ResponseWriter, r *http.Request, statu
 		s.serveError(w, r, err)
 		return
 	}
+	email, err := s.emailView(r, t)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	s.render(w, r, status, templates.AdminTicketView(templates.AdminTicketViewProps{
 		AdminPage: s.adminPageProps(r, fmt.Sprintf("#%d %s", t.ID, t.Subject), "tickets"),
 		Ticket:    t, Customer: s.maskedCustomer(r, t.CustomerID, nil), Messages: msgs, Authors: names, Staff: workers,
-		Reply: reply, Internal: internal, Errors: errs, CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite),
+		Reply: reply, Internal: internal, Errors: errs, CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite), Email: email,
 	}))
 }
 
@@ -125,7 +131,7 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, internal := r.PostForm.Get("body"), r.PostForm.Get("internal") != ""
-	_, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body}, s.staffActor(r))
+	m, err := s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body}, s.staffActor(r))
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
 		s.renderAdminTicket(w, r, http.StatusUnprocessableEntity, t, body, internal, verr.Fields)
@@ -136,7 +142,7 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !internal {
-		if err := s.notifyCustomerReply(r, t, body); err != nil {
+		if err := s.notifyCustomerReply(r, t, m); err != nil {
 			s.log.Error("reply notification", "ticket", t.ID, "err", err)
 		}
 		if t.Status == "open" {
@@ -157,18 +163,26 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 // notification it carries no ticket text by default: the customer reads it
 // on the portal after verifying. A site that chose --notify-text
 // (Config.Privacy.NotifyText) sends the reply's text, never the subject.
-func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body string) error {
+func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, m store.Message) error {
+	if t.Channel == store.ChannelEmail {
+		return s.staffReplied(r.Context(), t, m) // the customer wrote by email: the reply goes back by email, with its text
+	}
 	c, err := s.db.GetCustomer(r.Context(), t.CustomerID)
 	if err != nil {
 		return err
 	}
 	reply := ""
 	if s.cfg.Privacy.NotifyText {
-		reply = "Our reply:\n\n" + body + "\n\n"
+		reply = "Our reply:\n\n" + m.Body + "\n\n"
 	}
-	s.mail.Send(mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
+	msg := mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
 		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
-			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)})
+			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)}
+	// Threaded too, so that an answer by email finds the ticket.
+	if msg, _, err = s.threads.Thread(r.Context(), t.ID, msg, false); err != nil {
+		return err
+	}
+	s.mail.Send(msg)
 	return nil
 }
 

@@ -70,6 +70,10 @@ type Config struct {
 	// API configures the public API and its webhook delivery (web/api).
 	API api.Config
 
+	// Email is the email channel (web/admin_email.go); the zero value
+	// reads no mailbox, and mail about tickets goes out as --mail-from.
+	Email EmailConfig
+
 	// Chat (web/chat*.go): how long a hand-off waits for an agent before it
 	// becomes a ticket (3 minutes when zero), when staff answer chats (nil:
 	// always), the assistant's vocabulary (nil: built in), and how long
@@ -108,6 +112,7 @@ type Server struct {
 	api      *api.Handler   // the public API, mounted under /api/ and /oauth/
 	webhooks *api.Deliverer // webhook delivery, scheduled by main
 	chat     *chatState     // the assistant, chat limits and hand-off policy (web/chat*.go)
+	threads  *mail.Threads  // mail about tickets, threaded both ways (web/admin_email.go)
 }
 
 // New builds the server and its route table. mon is the background work
@@ -158,6 +163,7 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 	if err := s.initAbuse(context.Background()); err != nil {
 		return nil, err
 	}
+	s.initThreads()
 	s.initAPI()
 	if err := s.initChat(); err != nil {
 		return nil, err
@@ -198,8 +204,9 @@ func (s *Server) initAPI() {
 	s.api = api.New(s.cfg.API, s.db, s.webhooks, api.Hooks{
 		ClientAddr: func(r *http.Request) netip.Addr { return info(r).ip },
 		RequestID:  func(r *http.Request) string { return info(r).id },
-		AuthFailed: s.apiAuthFailure,
-		Alerted:    s.mon.AlertNow,
+		AuthFailed:   s.apiAuthFailure,
+		Alerted:      s.mon.AlertNow,
+		StaffReplied: s.staffReplied,
 	}, s.log)
 }
 

@@ -111,7 +111,7 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := r.PostForm.Get("body")
-	m, err := s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body}, s.actor(r))
+	m, err := s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body, Channel: store.ChannelPortal}, s.actor(r))
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
 		s.renderTicket(w, r, http.StatusUnprocessableEntity, t, body, verr.Fields)

@@ -13,6 +13,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -58,7 +59,7 @@ func (c Config) withDefaults() Config {
 }
 
 // Hooks is what the API takes from the HTTP layer that mounts it; every
-// one is required.
+// one is required but StaffReplied.
 type Hooks struct {
 	// ClientAddr is the client's address as the HTTP layer resolved it
 	// (from a trusted proxy's X-Forwarded-For when the peer is one).
@@ -73,6 +74,10 @@ type Hooks struct {
 	// Alerted is called after a security alert was recorded, so that the
 	// owners and admins are mailed now rather than at the next sweep.
 	Alerted func()
+	// StaffReplied is called after a staff reply (not a note) was added to
+	// ticket t, so that the customer of an email ticket gets it by mail;
+	// nil does nothing.
+	StaffReplied func(ctx context.Context, t store.Ticket, m store.Message) error
 }
 
 // Handler serves the API. It is safe for concurrent use.

@@ -25,7 +25,12 @@ type ticketJSON struct {
 	AssigneeID *int64        `json:"assignee_id"`
 	CreatedAt  any           `json:"created_at"`
 	UpdatedAt  any           `json:"updated_at"`
-	Messages   []messageJSON `json:"messages,omitempty"`
+	// Channel is how the ticket came in: email, portal, chat or api.
+	Channel string `json:"channel"`
+	// SenderVerified is false for an email ticket whose sender was not
+	// authenticated and that no person has confirmed.
+	SenderVerified bool          `json:"sender_verified"`
+	Messages       []messageJSON `json:"messages,omitempty"`
 	// Redacted names what was removed from the customer's text before it
 	// was saved, such as "card_number"; only a created ticket has it.
 	Redacted []security.Kind `json:"redacted,omitempty"`
@@ -40,11 +45,17 @@ type messageJSON struct {
 	Internal   bool   `json:"internal"`
 	Body       string `json:"body"`
 	CreatedAt  any    `json:"created_at"`
+	// Channel is where the message was written: email, portal, chat or
+	// api (a staff reply in the panel has its ticket's channel).
+	Channel string `json:"channel"`
+	// SenderAuthenticated says, for a customer's email only, whether its
+	// sender passed authentication (DMARC or aligned DKIM); null otherwise.
+	SenderAuthenticated *bool `json:"sender_authenticated"`
 }
 
 func newTicketJSON(t store.Ticket) ticketJSON {
 	out := ticketJSON{ID: t.ID, CustomerID: t.CustomerID, Subject: t.Subject, Status: t.Status, Priority: t.Priority,
-		CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt)}
+		CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt), Channel: t.Channel, SenderVerified: !t.SenderUnverified}
 	if t.AssigneeID != 0 {
 		out.AssigneeID = &t.AssigneeID
 	}
@@ -63,7 +74,8 @@ func newTicketWithMessages(t store.Ticket, msgs []store.Message) ticketJSON {
 }
 
 func newMessageJSON(m store.Message) messageJSON {
-	out := messageJSON{ID: m.ID, TicketID: m.TicketID, AuthorType: m.AuthorType, Internal: m.Internal, Body: m.Body, CreatedAt: jsonTime(m.CreatedAt)}
+	out := messageJSON{ID: m.ID, TicketID: m.TicketID, AuthorType: m.AuthorType, Internal: m.Internal, Body: m.Body, CreatedAt: jsonTime(m.CreatedAt),
+		Channel: m.Channel, SenderAuthenticated: m.SenderAuthenticated}
 	if m.AuthorID != 0 {
 		out.AuthorID = &m.AuthorID
 	}
@@ -72,8 +84,9 @@ func newMessageJSON(m store.Message) messageJSON {
 
 // ticketQuery is the parsed query string of GET /tickets.
 type ticketQuery struct {
-	status string
-	q      string
+	status  string
+	channel string
+	q       string
 	cursor int64
 	limit  int
 }
@@ -82,10 +95,13 @@ type ticketQuery struct {
 // handler so FuzzSearchQuery can drive it.
 func parseTicketQuery(r *http.Request) (ticketQuery, error) {
 	qs := r.URL.Query()
-	tq := ticketQuery{status: qs.Get("status")}
+	tq := ticketQuery{status: qs.Get("status"), channel: qs.Get("channel")}
 	fields := map[string]string{}
 	if tq.status != "" && !slices.Contains(store.TicketStatuses, tq.status) {
 		fields["status"] = "Use one of " + strings.Join(store.TicketStatuses, ", ") + "."
+	}
+	if tq.channel != "" && !slices.Contains(store.TicketChannels, tq.channel) {
+		fields["channel"] = "Use one of " + strings.Join(store.TicketChannels, ", ") + "."
 	}
 	var err error
 	var verr *store.ValidationError
@@ -112,7 +128,7 @@ func (h *Handler) ticketList(w http.ResponseWriter, r *http.Request, p *store.Pr
 		h.ServeError(w, r, err)
 		return
 	}
-	ts, next, err := h.searchTickets(w, r, p, store.TicketFilter{AllCustomers: true, Status: tq.status, Before: tq.cursor, Limit: tq.limit}, tq.q)
+	ts, next, err := h.searchTickets(w, r, p, store.TicketFilter{AllCustomers: true, Status: tq.status, Channel: tq.channel, Before: tq.cursor, Limit: tq.limit}, tq.q)
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
@@ -156,7 +172,8 @@ func (h *Handler) ticketCreate(w http.ResponseWriter, r *http.Request, p *store.
 		h.ServeError(w, r, err)
 		return
 	}
-	t, err := h.db.CreateTicket(r.Context(), store.NewTicket{Email: req.Email, Name: req.Name, Subject: req.Subject, Body: req.Body}, h.actor(r, p))
+	t, err := h.db.CreateTicket(r.Context(), store.NewTicket{Email: req.Email, Name: req.Name, Subject: req.Subject, Body: req.Body,
+		Channel: store.ChannelAPI}, h.actor(r, p))
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
@@ -185,6 +202,19 @@ func (h *Handler) ticketGet(w http.ResponseWriter, r *http.Request, p *store.Pri
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, newTicketWithMessages(t, msgs))
+}
+
+// staffReplied tells the HTTP layer about a staff reply, so that the
+// customer of an email ticket gets it by mail.
+func (h *Handler) staffReplied(r *http.Request, ticketID int64, m store.Message) error {
+	if h.hooks.StaffReplied == nil || m.Internal {
+		return nil
+	}
+	t, err := h.db.GetTicket(r.Context(), ticketID)
+	if err != nil {
+		return err
+	}
+	return h.hooks.StaffReplied(r.Context(), t, m)
 }
 
 // optionalID is a JSON field that may be absent, null or a number.
@@ -268,12 +298,15 @@ func (h *Handler) messageCreate(w http.ResponseWriter, r *http.Request, p *store
 		h.ServeError(w, r, err)
 		return
 	}
-	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body}, h.actor(r, p))
+	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body, Channel: store.ChannelAPI}, h.actor(r, p))
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
 	}
 	h.webhooks.Wake()
+	if err := h.staffReplied(r, id, m); err != nil {
+		h.log.Error("reply not mailed", "ticket", id, "err", err) // the reply is saved: the customer reads it on the portal
+	}
 	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(id, 10))
 	httpx.WriteJSON(w, http.StatusCreated, newMessageJSON(m))
 }
