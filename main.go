@@ -163,6 +163,10 @@ type Config struct {
 	Privacy  privacyConfig  // retention and notifications
 	Chat     chatConfig     // hand-off, business hours, assistant vocabulary
 
+	// Email is the support mailbox read over IMAP, and whose verdict on
+	// senders is trusted.
+	Email mail.InboundOptions
+
 	baseURL *url.URL
 	proxies []netip.Prefix
 }
@@ -177,6 +181,7 @@ func defaultConfig() Config {
 		APIRate: 10, APIBurst: 100,
 		StaffIdle: 15 * time.Minute, StaffLifetime: 12 * time.Hour, StaffSessions: "replace",
 		Backup:   backup.DefaultOptions(),
+		Email:    mail.DefaultInboundOptions(),
 		Security: defaultSecurity(),
 		Privacy: privacyConfig{RetainTickets: store.Period(730 * 24 * time.Hour), RetainSecurity: store.Period(90 * 24 * time.Hour),
 			Schedule: "30 3 * * *"},
@@ -206,6 +211,7 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	c.Backup.Flags(fs)
 	c.Security.flags(fs)
 	c.TLS.Flags(fs)
+	c.Email.Flags(fs)
 	c.Privacy.flags(fs)
 	c.Chat.flags(fs)
 	return fs
@@ -273,6 +279,9 @@ func (c *Config) Validate() error {
 		return usageError{fmt.Sprintf("--staff-sessions %q: want replace or block", c.StaffSessions)}
 	}
 	if err := c.Backup.Validate(); err != nil {
+		return asUsage(err)
+	}
+	if err := c.Email.Validate(c.MailFrom); err != nil {
 		return asUsage(err)
 	}
 	if err := c.Privacy.validate(); err != nil {
@@ -588,6 +597,12 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
+	email, stopEmail, err := startEmail(ctx, cfg, db, outbox, mon, sched, log)
+	if err != nil {
+		return err
+	}
+	defer stopEmail()
+	wcfg.Email = email
 	srv, err := web.New(wcfg, db, outbox, mon, log)
 	if err != nil {
 		return err
@@ -602,6 +617,33 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	sched.Start()
 	defer func() { <-sched.Stop().Done() }()
 	return listen(ctx, cfg, srv, https, stdout, log)
+}
+
+// startEmail readies the email channel: mail about tickets threaded under
+// the support address and, with --imap, the mailbox read by the scheduler
+// every --imap-interval and woken at once by IDLE (Watch, stopped with
+// ctx; stop waits for it).
+func startEmail(ctx context.Context, cfg Config, db *store.DB, outbox *mail.Outbox, mon *monitor.Service, sched *cron.Cron, log *slog.Logger) (web.EmailConfig, func(), error) {
+	threads := mail.NewThreads(db, outbox, mail.Site{Product: cfg.Product, BaseURL: cfg.baseURL}, cfg.Email.Support())
+	email := web.EmailConfig{Options: cfg.Email, Threads: threads}
+	if !cfg.Email.Enabled() {
+		return email, func() {}, nil
+	}
+	inbox, err := mail.NewInbox(cfg.Email, mail.InboxDeps{DB: db, Threads: threads, Log: log, Alert: mon.AlertNow})
+	if err != nil {
+		return email, nil, err
+	}
+	email.Inbox = inbox
+	if _, err := sched.AddFunc("@every "+cfg.Email.Interval.String(), func() { _ = inbox.Poll(ctx) }); err != nil { // Poll records and logs its failures
+		return email, nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		inbox.Watch(ctx)
+	}()
+	inbox.Wake() // the first round now, not after a whole interval
+	return email, func() { <-done }, nil
 }
 
 // listen serves HTTP (and the TLS side) until ctx ends.
@@ -641,7 +683,7 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 func (c Config) doctorInput(db *store.DB) web.DoctorInput {
 	return web.DoctorInput{
 		Data: c.Data, MasterKeyFile: c.MasterKeyFile, Addr: c.Addr, BaseURL: c.baseURL, TrustedProxies: c.TrustedProxies,
-		TLS: c.TLS, SMTP: c.SMTP, Privacy: c.Privacy.web(), RetentionSchedule: c.Privacy.Schedule, Backup: c.Backup, DB: db,
+		TLS: c.TLS, SMTP: c.SMTP, Privacy: c.Privacy.web(), RetentionSchedule: c.Privacy.Schedule, Backup: c.Backup, DB: db, Email: c.Email,
 	}
 }
 

@@ -202,8 +202,8 @@ func (s *Server) Webhooks() *api.Deliverer { return s.webhooks }
 func (s *Server) initAPI() {
 	s.webhooks = api.NewDeliverer(s.cfg.API, s.db, s.log, s.mon.AlertNow)
 	s.api = api.New(s.cfg.API, s.db, s.webhooks, api.Hooks{
-		ClientAddr: func(r *http.Request) netip.Addr { return info(r).ip },
-		RequestID:  func(r *http.Request) string { return info(r).id },
+		ClientAddr:   func(r *http.Request) netip.Addr { return info(r).ip },
+		RequestID:    func(r *http.Request) string { return info(r).id },
 		AuthFailed:   s.apiAuthFailure,
 		Alerted:      s.mon.AlertNow,
 		StaffReplied: s.staffReplied,

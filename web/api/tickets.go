@@ -17,14 +17,14 @@ import (
 
 // ticketJSON is a ticket as the API shows it.
 type ticketJSON struct {
-	ID         int64         `json:"id"`
-	CustomerID int64         `json:"customer_id"`
-	Subject    string        `json:"subject"`
-	Status     string        `json:"status"`
-	Priority   string        `json:"priority"`
-	AssigneeID *int64        `json:"assignee_id"`
-	CreatedAt  any           `json:"created_at"`
-	UpdatedAt  any           `json:"updated_at"`
+	ID         int64  `json:"id"`
+	CustomerID int64  `json:"customer_id"`
+	Subject    string `json:"subject"`
+	Status     string `json:"status"`
+	Priority   string `json:"priority"`
+	AssigneeID *int64 `json:"assignee_id"`
+	CreatedAt  any    `json:"created_at"`
+	UpdatedAt  any    `json:"updated_at"`
 	// Channel is how the ticket came in: email, portal, chat or api.
 	Channel string `json:"channel"`
 	// SenderVerified is false for an email ticket whose sender was not
@@ -87,8 +87,8 @@ type ticketQuery struct {
 	status  string
 	channel string
 	q       string
-	cursor int64
-	limit  int
+	cursor  int64
+	limit   int
 }
 
 // parseTicketQuery validates GET /tickets parameters; it is apart from the

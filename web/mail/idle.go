@@ -77,7 +77,7 @@ func (in *Inbox) idleOnce(ctx context.Context) (supported bool, err error) {
 			in.Wake()
 		}
 	}}
-	sess, err := connectIMAP(ctx, in.opts.server, handler)
+	sess, err := connectIMAP(ctx, in.opts.server, in.opts.RootCAs, handler)
 	if err != nil {
 		return true, err
 	}

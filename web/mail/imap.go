@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"mime"
@@ -35,8 +36,8 @@ type imapSession struct {
 // connectIMAP dials s, logs in and selects its mailbox. handler receives
 // the server's unsolicited updates (new messages while idling); ctx ending
 // closes the connection.
-func connectIMAP(ctx context.Context, s imapServer, handler *imapclient.UnilateralDataHandler) (*imapSession, error) {
-	tlsConfig := &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12}
+func connectIMAP(ctx context.Context, s imapServer, roots *x509.CertPool, handler *imapclient.UnilateralDataHandler) (*imapSession, error) {
+	tlsConfig := &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12, RootCAs: roots}
 	opts := &imapclient.Options{
 		TLSConfig:             tlsConfig,
 		WordDecoder:           &mime.WordDecoder{CharsetReader: charset.Reader},
@@ -176,4 +177,20 @@ var errGone = errors.New("mail: the message is no longer in the mailbox")
 // markSeen sets \Seen on uid.
 func (s *imapSession) markSeen(uid imap.UID) error {
 	return s.c.Store(imap.UIDSetNum(uid), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close()
+}
+
+// CheckMailbox logs in to the mailbox of o and opens it, for doctor: it
+// says how the connection is protected, what the mailbox holds and whether
+// the server offers IDLE. Its error never holds the password.
+func CheckMailbox(ctx context.Context, o InboundOptions) (string, error) {
+	sess, err := connectIMAP(ctx, o.server, o.RootCAs, nil)
+	if err != nil {
+		return "", err
+	}
+	defer sess.close()
+	idle := "no IDLE: read every " + o.Interval.String()
+	if sess.idle {
+		idle = "IDLE offered: new mail is read at once"
+	}
+	return fmt.Sprintf("logged in over %s; %s holds %d messages; %s", sess.security, o.server.mailbox, sess.sel.NumMessages, idle), nil
 }

@@ -118,7 +118,7 @@ func (in *Inbox) settle(ctx context.Context, err error) {
 
 // round connects, reads every message past the position and logs out.
 func (in *Inbox) round(ctx context.Context) error {
-	sess, err := connectIMAP(ctx, in.opts.server, nil)
+	sess, err := connectIMAP(ctx, in.opts.server, in.opts.RootCAs, nil)
 	if err != nil {
 		return err
 	}

@@ -348,3 +348,23 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestInboxTLS: imaps:// verifies the server's certificate; one nobody
+// trusts is refused before the password is sent.
+func TestInboxTLS(t *testing.T) {
+	t.Setenv(PasswordEnv, mailtest.Password)
+	srv, roots := mailtest.NewIMAPSServer(t)
+	o := DefaultInboundOptions()
+	o.IMAP = srv.URL()
+	if err := o.Validate("support@northwind.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckMailbox(t.Context(), o); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("error %v: want an untrusted certificate refused", err)
+	}
+	o.RootCAs = roots
+	summary, err := CheckMailbox(t.Context(), o)
+	if err != nil || !strings.Contains(summary, "implicit TLS (TLS 1.3), certificate verified for localhost") || !strings.Contains(summary, "IDLE offered") {
+		t.Errorf("summary %q, %v", summary, err)
+	}
+}

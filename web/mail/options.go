@@ -2,6 +2,7 @@ package mail
 
 import (
 	"cmp"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,6 +28,10 @@ type InboundOptions struct {
 	AuthservID     string        // --mail-authserv-id: mx.google.com, or position:1
 	MaxSize        ByteSize      // --email-max-size
 	VerifyDKIM     bool          // --mail-verify-dkim: check DKIM signatures against DNS here too
+
+	// RootCAs are the certificates trusted for the mailbox's TLS; nil is
+	// the system's (a test's own server sets its own).
+	RootCAs *x509.CertPool
 
 	server  imapServer
 	trust   security.MailTrust

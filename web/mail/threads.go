@@ -37,16 +37,24 @@ func NewThreads(db *store.DB, out Queue, site Site, support string) *Threads {
 func (t *Threads) Support() string { return t.support }
 
 // ReplyAddress is where replies about a ticket go: the support address
-// with the ticket's reply token, support+42-k3j5…@example.com.
+// with the ticket's reply token, support+42-k3j5…@example.com; "" without
+// a support address (development).
 func (t *Threads) ReplyAddress(ticketID int64) string {
-	local, domain, _ := strings.Cut(t.support, "@")
+	local, domain, ok := strings.Cut(t.support, "@")
+	if !ok {
+		return ""
+	}
 	return local + "+" + t.db.ReplyToken(ticketID) + "@" + domain
 }
 
 // NewMessageID makes a Message-ID of ours (without angle brackets): random,
-// at the support address's domain; it says nothing about the ticket.
+// at the support address's domain (the site's without one); it says
+// nothing about the ticket.
 func (t *Threads) NewMessageID() string {
-	_, domain, _ := strings.Cut(t.support, "@")
+	_, domain, ok := strings.Cut(t.support, "@")
+	if !ok {
+		domain = t.site.BaseURL.Hostname()
+	}
 	return strings.ToLower(rand.Text()) + "@" + domain
 }
 

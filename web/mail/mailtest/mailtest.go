@@ -7,6 +7,13 @@ package mailtest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"encoding/base64"
 	"io"
 	"log"
@@ -35,13 +42,27 @@ const (
 
 // IMAPServer is an IMAP server on loopback with one user and an INBOX.
 type IMAPServer struct {
-	Addr string
-	user *imapmemserver.User
+	Addr   string
+	user   *imapmemserver.User
+	scheme string
 }
 
 // NewIMAPServer starts an IMAP server (IMAP4rev1 with IDLE, plain text:
 // use imap+insecure://) that the test's end closes.
 func NewIMAPServer(tb testing.TB) *IMAPServer {
+	tb.Helper()
+	return newIMAPServer(tb, nil)
+}
+
+// NewIMAPSServer starts an IMAP server with implicit TLS (imaps://) under
+// a certificate for localhost that only Roots trusts.
+func NewIMAPSServer(tb testing.TB) (*IMAPServer, *x509.CertPool) {
+	tb.Helper()
+	cert, roots := localCert(tb)
+	return newIMAPServer(tb, &tls.Config{Certificates: []tls.Certificate{cert}}), roots
+}
+
+func newIMAPServer(tb testing.TB, tlsConfig *tls.Config) *IMAPServer {
 	tb.Helper()
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(User, Password)
@@ -61,18 +82,49 @@ func NewIMAPServer(tb testing.TB) *IMAPServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	scheme := "imap+insecure"
+	if tlsConfig != nil {
+		ln, scheme = tls.NewListener(ln, tlsConfig), "imaps"
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = srv.Serve(ln) }) // returns when closed
 	tb.Cleanup(func() {
 		srv.Close()
 		wg.Wait()
 	})
-	return &IMAPServer{Addr: ln.Addr().String(), user: user}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return &IMAPServer{Addr: "localhost:" + port, user: user, scheme: scheme}
+}
+
+// localCert makes a certificate for localhost and 127.0.0.1, and the pool
+// that trusts it.
+func localCert(tb testing.TB) (tls.Certificate, *x509.CertPool) {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, roots
 }
 
 // URL is the --imap URL of the INBOX (the password goes separately).
 func (s *IMAPServer) URL() string {
-	return "imap+insecure://" + strings.Replace(User, "@", "%40", 1) + "@" + s.Addr + "/INBOX"
+	return s.scheme + "://" + strings.Replace(User, "@", "%40", 1) + "@" + s.Addr + "/INBOX"
 }
 
 // Deliver appends a message to the INBOX, unread, and returns its UID.
