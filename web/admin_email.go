@@ -68,7 +68,7 @@ func (s *Server) adminEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, templates.AdminEmail(templates.AdminEmailProps{
-		AdminPage: s.adminPageProps(r, "Email", "email"), Mailbox: mb, Held: s.maskHeld(r, held), Skipped: skipped,
+		AdminPage: s.adminPageProps(r, "Email", "email"), Mailbox: mb, Held: maskHeld(held), Skipped: skipped,
 		CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite),
 	}))
 }
@@ -92,12 +92,10 @@ func (s *Server) mailboxStatus(ctx context.Context) (templates.MailboxStatus, er
 	return m, nil
 }
 
-// maskHeld masks the senders of held replies for those who may not see
-// addresses.
-func (s *Server) maskHeld(r *http.Request, held []store.QuarantinedEmail) []store.QuarantinedEmail {
-	if s.currentStaff(r).Role.Can(security.PermPIIReveal) {
-		return held
-	}
+// maskHeld masks the senders of held replies, as every address in the
+// panel is masked: the full address is a reveal (a message's headers,
+// audited).
+func maskHeld(held []store.QuarantinedEmail) []store.QuarantinedEmail {
 	for i := range held {
 		held[i].Sender = security.MaskEmail(held[i].Sender)
 	}
@@ -216,16 +214,14 @@ func (s *Server) emailView(r *http.Request, t store.Ticket) (templates.EmailView
 	if err != nil {
 		return v, err
 	}
-	v.Held = s.maskHeld(r, held)
+	v.Held = maskHeld(held)
 	first := int64(-1)
 	for id, d := range v.Details {
 		if first < 0 || id < first {
 			first, v.Verdict = id, d.Verdict
 		}
-		if !v.CanReveal {
-			d.Sender = security.MaskEmail(d.Sender)
-			v.Details[id] = d
-		}
+		d.Sender = security.MaskEmail(d.Sender)
+		v.Details[id] = d
 	}
 	return v, nil
 }
