@@ -65,6 +65,14 @@ func IsAutomatic(h MailHeaders) bool {
 	return strings.TrimSpace(h.XAutoreply) != ""
 }
 
+// IsAutoReply reports whether a message is an automatic answer to another
+// (an out-of-office or vacation notice): Auto-Submitted: auto-replied,
+// Precedence: auto_reply or a vacation responder's X-Autoreply.
+func IsAutoReply(h MailHeaders) bool {
+	return headerToken(h.AutoSubmitted) == "auto-replied" || headerToken(h.Precedence) == "auto_reply" ||
+		strings.TrimSpace(h.XAutoreply) != ""
+}
+
 // headerToken is the first token of a header value, lower-cased, without
 // parameters or comments: "auto-replied; owner-email=…" is "auto-replied".
 func headerToken(v string) string {

@@ -105,3 +105,22 @@ func TestReplyToken(t *testing.T) {
 		}
 	}
 }
+
+func TestIsAutoReply(t *testing.T) {
+	for _, tt := range []struct {
+		h    MailHeaders
+		want bool
+	}{
+		{MailHeaders{AutoSubmitted: "auto-replied"}, true},
+		{MailHeaders{AutoSubmitted: "Auto-Replied; by=vacation"}, true},
+		{MailHeaders{Precedence: "auto_reply"}, true},
+		{MailHeaders{XAutoreply: "yes"}, true},
+		{MailHeaders{AutoSubmitted: "auto-generated"}, false}, // a web form's notice is a request
+		{MailHeaders{Precedence: "bulk"}, false},
+		{MailHeaders{}, false},
+	} {
+		if got := IsAutoReply(tt.h); got != tt.want {
+			t.Errorf("IsAutoReply(%+v) = %v, want %v", tt.h, got, tt.want)
+		}
+	}
+}

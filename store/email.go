@@ -50,6 +50,7 @@ const (
 	EmailTooLarge    = "too_large"   // over --email-max-size: not imported
 	EmailUnreadable  = "unreadable"  // no usable sender or not a message
 	EmailDuplicate   = "duplicate"   // imported before: nothing stored
+	EmailIgnored     = "ignored"     // an auto-reply that answers no ticket
 )
 
 // Limits of automatic mail (acknowledgments): per recipient address per
@@ -88,9 +89,11 @@ type InboundEmail struct {
 	// reason in words.
 	Authenticated bool
 	Verdict       string
-	// Automatic marks an auto-reply (out of office…): stored, but it never
-	// reopens a ticket and is never answered.
+	// Automatic marks a message sent by a machine: stored, but it never
+	// reopens a ticket and is never answered. AutoReply marks an
+	// auto-reply (out of office): it joins its ticket, and opens none.
 	Automatic bool
+	AutoReply bool
 	// AutoReplyRefusal says why no acknowledgment may be sent ("" when
 	// one may); AckMessageID is the Message-ID it will carry.
 	AutoReplyRefusal string
@@ -187,9 +190,12 @@ func (db *DB) ImportEmail(ctx context.Context, e InboundEmail) (EmailResult, err
 		if err != nil {
 			return err
 		}
-		if ticketID != 0 {
+		switch {
+		case ticketID != 0:
 			res, err = db.importReply(ctx, tx, ticketID, &e, msgIdx)
-		} else {
+		case e.AutoReply:
+			res.Outcome = EmailIgnored
+		default:
 			res, newKey, err = db.importTicket(ctx, tx, &e, msgIdx)
 		}
 		if err != nil {

@@ -141,6 +141,12 @@ func TestImportEmailThreading(t *testing.T) {
 		{"a forged token opens a new ticket", func(e *store.InboundEmail) {
 			e.ReplyTokens = []string{strings.Replace(token, "-", "-x", 1)[:len(token)]}
 		}, store.EmailTicket},
+		{"an out-of-office reply that finds no ticket opens none", func(e *store.InboundEmail) {
+			e.AutoReply, e.Automatic = true, true
+		}, store.EmailIgnored},
+		{"an out-of-office reply joins its ticket", func(e *store.InboundEmail) {
+			e.AutoReply, e.Automatic, e.ReplyTokens = true, true, []string{token}
+		}, store.EmailReply},
 		{"a number in the subject means nothing", func(e *store.InboundEmail) {
 			e.Subject = "Re: [#1] Grinder arrived cracked"
 		}, store.EmailTicket},
@@ -162,7 +168,7 @@ func TestImportEmailThreading(t *testing.T) {
 			if res.Outcome != tt.want {
 				t.Fatalf("outcome %q, want %q", res.Outcome, tt.want)
 			}
-			if tt.want != store.EmailTicket && res.TicketID != first.TicketID {
+			if tt.want != store.EmailTicket && tt.want != store.EmailIgnored && res.TicketID != first.TicketID {
 				t.Errorf("ticket %d, want %d", res.TicketID, first.TicketID)
 			}
 			if res.Acknowledge && tt.want != store.EmailTicket {
@@ -176,18 +182,18 @@ func TestImportEmailThreading(t *testing.T) {
 		t.Errorf("ticket %+v, %v: a customer's reply reopens it", tk, err)
 	}
 	msgs, err := db.ListMessages(ctx, first.TicketID, true)
-	if err != nil || len(msgs) != 4 {
-		t.Fatalf("%d messages, %v: want the first and three replies (quarantined ones are no part of it)", len(msgs), err)
+	if err != nil || len(msgs) != 5 {
+		t.Fatalf("%d messages, %v: want the first and four replies (quarantined ones are no part of it)", len(msgs), err)
 	}
 	thread, err := db.GetEmailThread(ctx, first.TicketID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(thread.References) != 6 || thread.References[0] != firstMail.MessageID || thread.References[1] != firstMail.AckMessageID ||
+	if len(thread.References) != 7 || thread.References[0] != firstMail.MessageID || thread.References[1] != firstMail.AckMessageID ||
 		thread.References[2] != ours {
 		t.Errorf("thread %+v: want the customer's first Message-ID, our acknowledgment and reply, then the customer's replies", thread)
 	}
-	if d, _ := db.EmailDetails(ctx, first.TicketID); thread.InReplyTo != d[msgs[3].ID].HeaderID {
+	if d, _ := db.EmailDetails(ctx, first.TicketID); thread.InReplyTo != d[msgs[4].ID].HeaderID {
 		t.Errorf("In-Reply-To %q: want the customer's newest mail", thread.InReplyTo)
 	}
 }

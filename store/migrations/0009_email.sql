@@ -55,7 +55,7 @@ CREATE TABLE email_log (
     msgid_index   BLOB    NOT NULL,
     content_index BLOB    NOT NULL,
     outcome       TEXT    NOT NULL CHECK (outcome IN
-                  ('ticket', 'reply', 'quarantined', 'bounce', 'too_large', 'unreadable')),
+                  ('ticket', 'reply', 'quarantined', 'bounce', 'too_large', 'unreadable', 'ignored')),
     ticket_id     INTEGER REFERENCES tickets(id) ON DELETE SET NULL,
     size          INTEGER NOT NULL,
     at            INTEGER NOT NULL,

@@ -205,7 +205,7 @@ func (in *Inbox) Import(ctx context.Context, pos store.MailPosition, raw []byte)
 	e := store.InboundEmail{MailPosition: pos, MessageID: p.MessageID, ContentHash: p.BodyHash[:], Size: int64(len(raw)),
 		References: p.References, ReplyTokens: ReplyTokens(p.Recipients, in.opts.support), FromName: p.FromName,
 		Subject: p.Subject, Text: p.Text, FullText: p.FullText, Headers: p.Headers,
-		Authenticated: verdict.Authenticated, Verdict: verdict.Reason, Automatic: security.IsAutomatic(p.Loop),
+		Authenticated: verdict.Authenticated, Verdict: verdict.Reason, Automatic: security.IsAutomatic(p.Loop), AutoReply: security.IsAutoReply(p.Loop),
 		AutoReplyRefusal: security.AutoReplyRefusal(p.Loop, in.ownAddresses()), Attachments: files}
 	if len(p.From) > 0 {
 		e.From = p.From[0]

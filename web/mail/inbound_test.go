@@ -249,6 +249,15 @@ func TestInboxThreadsAndRefuses(t *testing.T) {
 			t.Error("an unauthenticated sender was acknowledged (backscatter)")
 		}
 	})
+	t.Run("an out-of-office reply that finds no ticket opens none", func(t *testing.T) {
+		raw := mailtest.Fixture(t, "out-of-office.eml", "TOKEN", "1-aaaaaaaaaaaaaaaa", "OURID", "unknown@elsewhere.example", "ID", "1")
+		raw = bytes.Replace(raw, []byte("ooo-5678"), []byte("ooo-9999"), 1)
+		env.imap.Deliver(t, raw)
+		env.poll(t)
+		if n := len(env.tickets(t)); n != 2 {
+			t.Errorf("%d tickets, want 2", n)
+		}
+	})
 }
 
 func TestInboxTooLarge(t *testing.T) {
