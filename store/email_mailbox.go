@@ -42,14 +42,16 @@ func (db *DB) GetMailbox(ctx context.Context, name string) (Mailbox, error) {
 }
 
 // OpenMailbox returns the mailbox's state for a round that found
-// uidValidity, making it on the first round. A UIDVALIDITY other than the
-// one recorded means the server renumbered the mailbox: the position
-// starts again from the first message (rescan is true; the email log keeps
+// uidValidity and uidNext (0 when the server sent none), making it on the
+// first round. A UIDVALIDITY other than the one recorded means the server
+// renumbered the mailbox, and so does a UIDNEXT at or below the last UID
+// done (a server rebuilt without a new UIDVALIDITY): the position starts
+// again from the first message (rescan is true; the email log keeps
 // anything from being imported twice), audited as email.mailbox_renumbered.
-func (db *DB) OpenMailbox(ctx context.Context, name string, uidValidity uint32) (m Mailbox, rescan bool, err error) {
+func (db *DB) OpenMailbox(ctx context.Context, name string, uidValidity, uidNext uint32) (m Mailbox, rescan bool, err error) {
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		var old uint32
-		err := tx.QueryRowContext(ctx, "SELECT uid_validity FROM email_mailboxes WHERE name = ?", name).Scan(&old)
+		var old, last uint32
+		err := tx.QueryRowContext(ctx, "SELECT uid_validity, last_uid FROM email_mailboxes WHERE name = ?", name).Scan(&old, &last)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			rescan = true
@@ -57,7 +59,7 @@ func (db *DB) OpenMailbox(ctx context.Context, name string, uidValidity uint32) 
 			return err
 		case err != nil:
 			return err
-		case old == uidValidity:
+		case old == uidValidity && (uidNext == 0 || uidNext > last):
 			return nil
 		}
 		rescan = true
@@ -65,7 +67,7 @@ func (db *DB) OpenMailbox(ctx context.Context, name string, uidValidity uint32) 
 			return err
 		}
 		return db.appendAudit(ctx, tx, SystemActor, "email.mailbox_renumbered", "mailbox",
-			map[string]any{"uid_validity": uidValidity, "was": old})
+			map[string]any{"uid_validity": uidValidity, "was": old, "uid_next": uidNext, "last_uid": last})
 	})
 	if err != nil {
 		return Mailbox{}, false, fmt.Errorf("store: open mailbox: %w", err)

@@ -29,7 +29,7 @@ func inbound(db *store.DB, uid uint32, body string) store.InboundEmail {
 
 func openTestMailbox(t *testing.T, db *store.DB) {
 	t.Helper()
-	if _, _, err := db.OpenMailbox(t.Context(), testMailbox, 7); err != nil {
+	if _, _, err := db.OpenMailbox(t.Context(), testMailbox, 7, 0); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -419,15 +419,24 @@ func TestBounceAndMailbox(t *testing.T) {
 	}
 
 	t.Run("a new UIDVALIDITY starts again from the first message", func(t *testing.T) {
-		mb, rescan, err := db.OpenMailbox(ctx, testMailbox, 8)
+		mb, rescan, err := db.OpenMailbox(ctx, testMailbox, 8, 0)
 		if err != nil || !rescan || mb.LastUID != 0 || mb.UIDValidity != 8 {
 			t.Fatalf("got %+v, %v, %v", mb, rescan, err)
 		}
-		if _, rescan, _ := db.OpenMailbox(ctx, testMailbox, 8); rescan {
+		if _, rescan, _ := db.OpenMailbox(ctx, testMailbox, 8, 0); rescan {
 			t.Error("the same UIDVALIDITY again rescans")
 		}
 		if !hasAudit(t, db, "email.mailbox_renumbered") {
 			t.Error("not audited")
+		}
+		if err := db.SkipTo(ctx, store.MailPosition{Mailbox: testMailbox, UIDValidity: 8, UID: 40}); err != nil {
+			t.Fatal(err)
+		}
+		if _, rescan, _ := db.OpenMailbox(ctx, testMailbox, 8, 41); rescan {
+			t.Error("UIDNEXT past the position rescans")
+		}
+		if mb, rescan, _ := db.OpenMailbox(ctx, testMailbox, 8, 3); !rescan || mb.LastUID != 0 {
+			t.Errorf("a server rebuilt with the same UIDVALIDITY (UIDNEXT 3, position 40): %+v, rescan %v", mb, rescan)
 		}
 	})
 	t.Run("a failing mailbox alerts once and says when it recovers", func(t *testing.T) {

@@ -35,7 +35,7 @@ func BenchmarkImport(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := b.Context()
-	if _, _, err := db.OpenMailbox(ctx, in.Mailbox(), 1); err != nil {
+	if _, _, err := db.OpenMailbox(ctx, in.Mailbox(), 1, 0); err != nil {
 		b.Fatal(err)
 	}
 	var tickets []int64

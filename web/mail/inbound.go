@@ -123,7 +123,7 @@ func (in *Inbox) round(ctx context.Context) error {
 		return err
 	}
 	defer sess.close()
-	mb, rescan, err := in.db.OpenMailbox(ctx, in.Mailbox(), sess.sel.UIDValidity)
+	mb, rescan, err := in.db.OpenMailbox(ctx, in.Mailbox(), sess.sel.UIDValidity, uint32(sess.sel.UIDNext))
 	if err != nil {
 		return err
 	}
