@@ -25,44 +25,56 @@ type Mailbox struct {
 	Alerted      bool      // the failure was alerted
 	Idle         bool      // the server offers IDLE and it is in use
 	Imported     int64     // messages done since the mailbox was first read
+	FirstReadAt  time.Time // when safedesk first read it
 }
 
 // GetMailbox returns the state of the mailbox called name; ErrNotFound
 // before it was first read.
 func (db *DB) GetMailbox(ctx context.Context, name string) (Mailbox, error) {
 	m := Mailbox{Name: name}
-	var polled, ok, failing sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT uid_validity, last_uid, polled_at, ok_at, failing_since, error, alerted, idle, imported
-		FROM email_mailboxes WHERE name = ?`, name).Scan(&m.UIDValidity, &m.LastUID, &polled, &ok, &failing, &m.Error, &m.Alerted, &m.Idle, &m.Imported)
+	var polled, ok, failing, first sql.NullInt64
+	err := db.read.QueryRowContext(ctx, `SELECT uid_validity, last_uid, polled_at, ok_at, failing_since, error, alerted, idle, imported, first_read_at
+		FROM email_mailboxes WHERE name = ?`, name).Scan(&m.UIDValidity, &m.LastUID, &polled, &ok, &failing, &m.Error, &m.Alerted, &m.Idle, &m.Imported, &first)
 	if err != nil {
 		return Mailbox{}, notFound(err)
 	}
-	m.PolledAt, m.OKAt, m.FailingSince = fromNullNanos(polled), fromNullNanos(ok), fromNullNanos(failing)
+	m.PolledAt, m.OKAt, m.FailingSince, m.FirstReadAt = fromNullNanos(polled), fromNullNanos(ok), fromNullNanos(failing), fromNullNanos(first)
 	return m, nil
 }
 
+// Rounds of reading the mailbox (OpenMailbox).
+const (
+	RoundNext       = "next"       // the messages after the last UID done
+	RoundFirst      = "first"      // the first round ever: from the first message
+	RoundRenumbered = "renumbered" // the server renumbered the mailbox: from the first message again
+)
+
 // OpenMailbox returns the mailbox's state for a round that found
-// uidValidity and uidNext (0 when the server sent none), making it on the
-// first round. A UIDVALIDITY other than the one recorded means the server
+// uidValidity and uidNext (0 when the server sent none), and which round
+// it is. A UIDVALIDITY other than the one recorded means the server
 // renumbered the mailbox, and so does a UIDNEXT at or below the last UID
 // done (a server rebuilt without a new UIDVALIDITY): the position starts
-// again from the first message (rescan is true; the email log keeps
-// anything from being imported twice), audited as email.mailbox_renumbered.
-func (db *DB) OpenMailbox(ctx context.Context, name string, uidValidity, uidNext uint32) (m Mailbox, rescan bool, err error) {
+// again from the first message (the email log keeps anything from being
+// imported twice), audited as email.mailbox_renumbered.
+func (db *DB) OpenMailbox(ctx context.Context, name string, uidValidity, uidNext uint32) (m Mailbox, round string, err error) {
+	round = RoundNext
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		var old, last uint32
-		err := tx.QueryRowContext(ctx, "SELECT uid_validity, last_uid FROM email_mailboxes WHERE name = ?", name).Scan(&old, &last)
+		var first sql.NullInt64
+		err := tx.QueryRowContext(ctx, "SELECT uid_validity, last_uid, first_read_at FROM email_mailboxes WHERE name = ?", name).Scan(&old, &last, &first)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			rescan = true
-			_, err = tx.ExecContext(ctx, "INSERT INTO email_mailboxes (name, uid_validity) VALUES (?, ?)", name, uidValidity)
+		case errors.Is(err, sql.ErrNoRows) || (err == nil && !first.Valid):
+			// New, or only a status row of rounds that never got in.
+			round = RoundFirst
+			_, err = tx.ExecContext(ctx, `INSERT INTO email_mailboxes (name, uid_validity, first_read_at) VALUES (?1, ?2, ?3)
+				ON CONFLICT (name) DO UPDATE SET uid_validity = ?2, last_uid = 0, first_read_at = ?3`, name, uidValidity, nanos(db.now()))
 			return err
 		case err != nil:
 			return err
 		case old == uidValidity && (uidNext == 0 || uidNext > last):
 			return nil
 		}
-		rescan = true
+		round = RoundRenumbered
 		if _, err := tx.ExecContext(ctx, "UPDATE email_mailboxes SET uid_validity = ?, last_uid = 0 WHERE name = ?", uidValidity, name); err != nil {
 			return err
 		}
@@ -70,10 +82,10 @@ func (db *DB) OpenMailbox(ctx context.Context, name string, uidValidity, uidNext
 			map[string]any{"uid_validity": uidValidity, "was": old, "uid_next": uidNext, "last_uid": last})
 	})
 	if err != nil {
-		return Mailbox{}, false, fmt.Errorf("store: open mailbox: %w", err)
+		return Mailbox{}, "", fmt.Errorf("store: open mailbox: %w", err)
 	}
 	m, err = db.GetMailbox(ctx, name)
-	return m, rescan, err
+	return m, round, err
 }
 
 // advanceMailbox moves the mailbox past the message at p inside tx, if p

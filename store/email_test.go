@@ -419,12 +419,12 @@ func TestBounceAndMailbox(t *testing.T) {
 	}
 
 	t.Run("a new UIDVALIDITY starts again from the first message", func(t *testing.T) {
-		mb, rescan, err := db.OpenMailbox(ctx, testMailbox, 8, 0)
-		if err != nil || !rescan || mb.LastUID != 0 || mb.UIDValidity != 8 {
-			t.Fatalf("got %+v, %v, %v", mb, rescan, err)
+		mb, round, err := db.OpenMailbox(ctx, testMailbox, 8, 0)
+		if err != nil || round != store.RoundRenumbered || mb.LastUID != 0 || mb.UIDValidity != 8 || mb.FirstReadAt.IsZero() {
+			t.Fatalf("got %+v, %v, %v", mb, round, err)
 		}
-		if _, rescan, _ := db.OpenMailbox(ctx, testMailbox, 8, 0); rescan {
-			t.Error("the same UIDVALIDITY again rescans")
+		if _, round, _ := db.OpenMailbox(ctx, testMailbox, 8, 0); round != store.RoundNext {
+			t.Errorf("the same UIDVALIDITY again: round %q", round)
 		}
 		if !hasAudit(t, db, "email.mailbox_renumbered") {
 			t.Error("not audited")
@@ -432,11 +432,11 @@ func TestBounceAndMailbox(t *testing.T) {
 		if err := db.SkipTo(ctx, store.MailPosition{Mailbox: testMailbox, UIDValidity: 8, UID: 40}); err != nil {
 			t.Fatal(err)
 		}
-		if _, rescan, _ := db.OpenMailbox(ctx, testMailbox, 8, 41); rescan {
-			t.Error("UIDNEXT past the position rescans")
+		if _, round, _ := db.OpenMailbox(ctx, testMailbox, 8, 41); round != store.RoundNext {
+			t.Errorf("UIDNEXT past the position: round %q", round)
 		}
-		if mb, rescan, _ := db.OpenMailbox(ctx, testMailbox, 8, 3); !rescan || mb.LastUID != 0 {
-			t.Errorf("a server rebuilt with the same UIDVALIDITY (UIDNEXT 3, position 40): %+v, rescan %v", mb, rescan)
+		if mb, round, _ := db.OpenMailbox(ctx, testMailbox, 8, 3); round != store.RoundRenumbered || mb.LastUID != 0 {
+			t.Errorf("a server rebuilt with the same UIDVALIDITY (UIDNEXT 3, position 40): %+v, round %q", mb, round)
 		}
 	})
 	t.Run("a failing mailbox alerts once and says when it recovers", func(t *testing.T) {

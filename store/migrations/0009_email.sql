@@ -39,7 +39,8 @@ CREATE TABLE email_mailboxes (
     error         TEXT    NOT NULL DEFAULT '',
     alerted       INTEGER NOT NULL DEFAULT 0 CHECK (alerted IN (0, 1)),
     idle          INTEGER NOT NULL DEFAULT 0 CHECK (idle IN (0, 1)),
-    imported      INTEGER NOT NULL DEFAULT 0
+    imported      INTEGER NOT NULL DEFAULT 0,
+    first_read_at INTEGER
 ) STRICT;
 
 -- Every message read from the mailbox, once, and what became of it. The

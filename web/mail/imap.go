@@ -118,31 +118,31 @@ func (s *imapSession) close() {
 	s.c.Close()
 }
 
-// newUIDs returns the UIDs after last, in order, and of them those
-// without \Seen.
-func (s *imapSession) newUIDs(last uint32) (all, unseen []imap.UID, err error) {
+// newUIDs returns the UIDs after last, in order, and of them those that
+// also match want (nil: all of them).
+func (s *imapSession) newUIDs(last uint32, want *imap.SearchCriteria) (all, wanted []imap.UID, err error) {
 	from := imap.UIDSet{imap.UIDRange{Start: imap.UID(last + 1), Stop: 0}} // last+1:*
-	data, err := s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{from}}, nil).Wait()
-	if err != nil {
-		return nil, nil, fmt.Errorf("search: %w", err)
-	}
-	// last+1:* also matches the newest message when it is older than last.
-	for _, u := range data.AllUIDs() {
-		if uint32(u) > last {
-			all = append(all, u)
+	search := func(c imap.SearchCriteria) ([]imap.UID, error) {
+		c.UID = []imap.UIDSet{from}
+		data, err := s.c.UIDSearch(&c, nil).Wait()
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
 		}
-	}
-	slices.Sort(all)
-	data, err = s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{from}, NotFlag: []imap.Flag{imap.FlagSeen}}, nil).Wait()
-	if err != nil {
-		return nil, nil, fmt.Errorf("search: %w", err)
-	}
-	for _, u := range data.AllUIDs() {
-		if uint32(u) > last {
-			unseen = append(unseen, u)
+		var out []imap.UID
+		// last+1:* also matches the newest message when it is older than last.
+		for _, u := range data.AllUIDs() {
+			if uint32(u) > last {
+				out = append(out, u)
+			}
 		}
+		slices.Sort(out)
+		return out, nil
 	}
-	return all, unseen, nil
+	if all, err = search(imap.SearchCriteria{}); err != nil || want == nil {
+		return all, all, err
+	}
+	wanted, err = search(*want)
+	return all, wanted, err
 }
 
 // sizes returns the size of each message of uids.

@@ -123,20 +123,13 @@ func (in *Inbox) round(ctx context.Context) error {
 		return err
 	}
 	defer sess.close()
-	mb, rescan, err := in.db.OpenMailbox(ctx, in.Mailbox(), sess.sel.UIDValidity, uint32(sess.sel.UIDNext))
+	mb, round, err := in.db.OpenMailbox(ctx, in.Mailbox(), sess.sel.UIDValidity, uint32(sess.sel.UIDNext))
 	if err != nil {
 		return err
 	}
-	all, unseen, err := sess.newUIDs(mb.LastUID)
+	all, todo, err := sess.newUIDs(mb.LastUID, roundCriteria(round, mb))
 	if err != nil {
 		return err
-	}
-	// A mailbox read for the first time, or renumbered, is read from its
-	// first message, but only what nobody has read yet: years of read mail
-	// are no new requests.
-	todo := all
-	if rescan {
-		todo = unseen
 	}
 	pos := store.MailPosition{Mailbox: in.Mailbox(), UIDValidity: sess.sel.UIDValidity}
 	for len(todo) > 0 {
@@ -149,6 +142,21 @@ func (in *Inbox) round(ctx context.Context) error {
 	if len(all) > 0 {
 		pos.UID = uint32(all[len(all)-1])
 		return in.db.SkipTo(ctx, pos)
+	}
+	return nil
+}
+
+// roundCriteria is which of the messages past the position a round reads
+// (nil: all). The first round ever reads only what nobody has read yet:
+// years of read mail are no new requests. A renumbered mailbox is read
+// again from its first message, back to the day safedesk first read it,
+// by the email log's Message-ID and content (no duplicates), read or not.
+func roundCriteria(round string, mb store.Mailbox) *imap.SearchCriteria {
+	switch round {
+	case store.RoundFirst:
+		return &imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagSeen}}
+	case store.RoundRenumbered:
+		return &imap.SearchCriteria{Since: mb.FirstReadAt.AddDate(0, 0, -1)}
 	}
 	return nil
 }
