@@ -112,6 +112,9 @@ func TestInboxImports(t *testing.T) {
 	if strings.Contains(ack.Body, "cracked hopper") {
 		t.Error("the acknowledgment repeats the request's text")
 	}
+	if id := h.Get("Message-Id"); id == "" || strings.Contains(h.Get("References"), id) {
+		t.Errorf("Message-ID %q, References %q: want one of ours, not referring to itself", id, h.Get("References"))
+	}
 
 	t.Run("the same message delivered again makes nothing new", func(t *testing.T) {
 		env.imap.Deliver(t, mailtest.Fixture(t, "gmail-new.eml"))

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"safedesk/store"
@@ -72,6 +73,12 @@ func (t *Threads) Thread(ctx context.Context, ticketID int64, m Message, automat
 		if err != nil || !ok {
 			return Message{}, false, err
 		}
+	}
+	// The thread may hold this very mail already (an acknowledgment is
+	// recorded with its import): it answers what came before it.
+	th.References = slices.DeleteFunc(th.References, func(id string) bool { return id == m.MessageID })
+	if th.InReplyTo == m.MessageID && len(th.References) > 0 {
+		th.InReplyTo = th.References[len(th.References)-1]
 	}
 	m.InReplyTo, m.References, m.ReplyTo = th.InReplyTo, th.References, t.ReplyAddress(ticketID)
 	if automatic {
