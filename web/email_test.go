@@ -146,6 +146,22 @@ func TestEmailConversation(t *testing.T) {
 		t.Errorf("API %d %s", api.status, api.body)
 	}
 
+	// A reply through the API goes out by mail the same way.
+	writer := env.token(store.ScopeTicketsWrite)
+	if resp := env.api("POST", "/api/v1/tickets/"+strconv.FormatInt(tk.ID, 10)+"/messages", writer, `{"body":"Shipped today, tracking follows."}`); resp.status != http.StatusCreated {
+		t.Fatalf("API reply: %d %s", resp.status, resp.body)
+	}
+	env.wait()
+	viaAPI := env.mail.next(t)
+	if !strings.Contains(viaAPI.Text, "Shipped today") || viaAPI.Header.Get("In-Reply-To") != "<second-2@mail.example.com>" {
+		t.Errorf("the API reply went out as %v:\n%s", viaAPI.Header, viaAPI.Text)
+	}
+	if resp := env.api("POST", "/api/v1/tickets/"+strconv.FormatInt(tk.ID, 10)+"/messages", writer, `{"body":"note to self","internal":true}`); resp.status != http.StatusCreated {
+		t.Fatalf("API note: %d", resp.status)
+	}
+	env.wait()
+	env.mail.none(t)
+
 	all := dataFolderBytes(t, env.dir)
 	for what, m := range marks {
 		if bytes.Contains(all, []byte(m)) {
