@@ -278,10 +278,7 @@ func (c *Config) Validate() error {
 	if c.StaffSessions != store.SessionsReplace && c.StaffSessions != store.SessionsBlock {
 		return usageError{fmt.Sprintf("--staff-sessions %q: want replace or block", c.StaffSessions)}
 	}
-	if err := c.Backup.Validate(); err != nil {
-		return asUsage(err)
-	}
-	if err := c.Email.Validate(c.MailFrom); err != nil {
+	if err := errors.Join(c.Backup.Validate(), c.Email.Validate(c.MailFrom)); err != nil {
 		return asUsage(err)
 	}
 	if err := c.Privacy.validate(); err != nil {
@@ -597,12 +594,11 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	email, stopEmail, err := startEmail(ctx, cfg, db, outbox, mon, sched, log)
+	stopEmail, err := startEmail(ctx, cfg, &wcfg, db, outbox, mon, sched, log)
 	if err != nil {
 		return err
 	}
 	defer stopEmail()
-	wcfg.Email = email
 	srv, err := web.New(wcfg, db, outbox, mon, log)
 	if err != nil {
 		return err
@@ -623,19 +619,19 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 // the support address and, with --imap, the mailbox read by the scheduler
 // every --imap-interval and woken at once by IDLE (Watch, stopped with
 // ctx; stop waits for it).
-func startEmail(ctx context.Context, cfg Config, db *store.DB, outbox *mail.Outbox, mon *monitor.Service, sched *cron.Cron, log *slog.Logger) (web.EmailConfig, func(), error) {
+func startEmail(ctx context.Context, cfg Config, wcfg *web.Config, db *store.DB, outbox *mail.Outbox, mon *monitor.Service, sched *cron.Cron, log *slog.Logger) (stop func(), err error) {
 	threads := mail.NewThreads(db, outbox, mail.Site{Product: cfg.Product, BaseURL: cfg.baseURL}, cfg.Email.Support())
-	email := web.EmailConfig{Options: cfg.Email, Threads: threads}
+	wcfg.Email = web.EmailConfig{Options: cfg.Email, Threads: threads}
 	if !cfg.Email.Enabled() {
-		return email, func() {}, nil
+		return func() {}, nil
 	}
 	inbox, err := mail.NewInbox(cfg.Email, mail.InboxDeps{DB: db, Threads: threads, Log: log, Alert: mon.AlertNow})
 	if err != nil {
-		return email, nil, err
+		return nil, err
 	}
-	email.Inbox = inbox
+	wcfg.Email.Inbox = inbox
 	if _, err := sched.AddFunc("@every "+cfg.Email.Interval.String(), func() { _ = inbox.Poll(ctx) }); err != nil { // Poll records and logs its failures
-		return email, nil, err
+		return nil, err
 	}
 	done := make(chan struct{})
 	go func() {
@@ -643,7 +639,7 @@ func startEmail(ctx context.Context, cfg Config, db *store.DB, outbox *mail.Outb
 		inbox.Watch(ctx)
 	}()
 	inbox.Wake() // the first round now, not after a whole interval
-	return email, func() { <-done }, nil
+	return func() { <-done }, nil
 }
 
 // listen serves HTTP (and the TLS side) until ctx ends.
