@@ -151,6 +151,29 @@ func sealJSON(key *security.DataKey, v any, loc security.Location) ([]byte, erro
 	return key.Seal(b, loc), nil
 }
 
+// sealedRow is a row of email_messages or email_quarantine as read, before
+// its sealed value is opened: rows are read first, then opened, because a
+// key missing from the cache is read on the reader pool (see scanTickets).
+type sealedRow struct {
+	id, keyID int64
+	sealed    []byte
+}
+
+// openEmail opens the sealed values of rows, each at loc(id).
+func (db *DB) openEmail(ctx context.Context, rows []sealedRow, loc func(int64) security.Location) ([]emailSealed, error) {
+	out := make([]emailSealed, len(rows))
+	for i, r := range rows {
+		key, err := db.dataKey(ctx, db.read, r.keyID)
+		if err != nil {
+			return nil, err
+		}
+		if err := openJSON(key, r.sealed, loc(r.id), &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 func openJSON(key *security.DataKey, sealed []byte, loc security.Location, v any) error {
 	b, err := key.Open(sealed, loc)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -107,40 +106,34 @@ func (db *DB) ListQuarantine(ctx context.Context, f QuarantineFilter) ([]Quarant
 	if err != nil {
 		return nil, fmt.Errorf("store: quarantine: %w", err)
 	}
-	type row struct {
-		q      QuarantinedEmail
-		keyID  int64
-		sealed []byte
-	}
-	var all []row
+	var qs []QuarantinedEmail
+	var sealed []sealedRow
 	for rows.Next() {
-		var r row
+		var q QuarantinedEmail
+		var r sealedRow
 		var received int64
 		var decided sql.NullInt64
-		if err := rows.Scan(&r.q.ID, &r.q.TicketID, &r.q.CustomerID, &r.keyID, &r.q.Reason, &r.q.Authenticated, &r.q.Automatic,
-			&r.sealed, &received, &r.q.Decision, &decided, &r.q.DecidedBy, &r.q.MessageID); err != nil {
+		if err := rows.Scan(&q.ID, &q.TicketID, &q.CustomerID, &r.keyID, &q.Reason, &q.Authenticated, &q.Automatic,
+			&r.sealed, &received, &q.Decision, &decided, &q.DecidedBy, &q.MessageID); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: quarantine: %w", err)
 		}
-		r.q.ReceivedAt, r.q.DecidedAt = fromNanos(received), fromNullNanos(decided)
-		all = append(all, r)
+		q.ReceivedAt, q.DecidedAt, r.id = fromNanos(received), fromNullNanos(decided), q.ID
+		qs, sealed = append(qs, q), append(sealed, r)
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, fmt.Errorf("store: quarantine: %w", err)
 	}
-	out := make([]QuarantinedEmail, 0, len(all))
-	for _, r := range all {
-		key, err := db.dataKey(ctx, db.read, r.keyID)
-		if err != nil {
-			return nil, err
-		}
-		var s emailSealed
-		if err := openJSON(key, r.sealed, quarantineLoc(r.q.ID), &s); err != nil {
-			return nil, err
-		}
-		r.q.Sender, r.q.Subject, r.q.Text, r.q.FullText = s.Sender, s.Subject, s.Text, s.FullText
-		r.q.Verdict, r.q.Headers, r.q.Attachments = s.Verdict, s.Headers, s.Attachments
-		out = append(out, r.q)
+	opened, err := db.openEmail(ctx, sealed, quarantineLoc)
+	if err != nil {
+		return nil, err
+	}
+	out := qs[:0]
+	for i, q := range qs {
+		s := opened[i]
+		q.Sender, q.Subject, q.Text, q.FullText = s.Sender, s.Subject, s.Text, s.FullText
+		q.Verdict, q.Headers, q.Attachments = s.Verdict, s.Headers, s.Attachments
+		out = append(out, q)
 	}
 	return out, nil
 }
@@ -262,9 +255,6 @@ func (db *DB) VerifyTicketSender(ctx context.Context, ticketID int64, a Actor) (
 	})
 	return changedNow, err
 }
-
-// QuarantineTarget is how the audit log would name a quarantined reply.
-func QuarantineTarget(id int64) string { return "quarantine:" + strconv.FormatInt(id, 10) }
 
 // QuarantineReasonText says a reason in words for staff.
 func QuarantineReasonText(reason string) string {

@@ -192,37 +192,31 @@ func (db *DB) EmailDetails(ctx context.Context, ticketID int64) (map[int64]Email
 	if err != nil {
 		return nil, fmt.Errorf("store: email details: %w", err)
 	}
-	type row struct {
-		d      EmailDetail
-		sealed []byte
-		keyID  int64
-	}
-	var all []row
+	var ds []EmailDetail
+	var sealed []sealedRow
 	for rows.Next() {
-		var r row
+		var d EmailDetail
+		var r sealedRow
 		var at int64
-		if err := rows.Scan(&r.d.MessageID, &r.d.Authenticated, &r.d.Automatic, &r.sealed, &at, &r.keyID); err != nil {
+		if err := rows.Scan(&d.MessageID, &d.Authenticated, &d.Automatic, &r.sealed, &at, &r.keyID); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: email details: %w", err)
 		}
-		r.d.At = fromNanos(at)
-		all = append(all, r)
+		d.At, r.id = fromNanos(at), d.MessageID
+		ds, sealed = append(ds, d), append(sealed, r)
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, fmt.Errorf("store: email details: %w", err)
 	}
-	out := make(map[int64]EmailDetail, len(all))
-	for _, r := range all {
-		key, err := db.dataKey(ctx, db.read, r.keyID)
-		if err != nil {
-			return nil, err
-		}
-		var s emailSealed
-		if err := openJSON(key, r.sealed, emailMessageLoc(r.d.MessageID), &s); err != nil {
-			return nil, err
-		}
-		r.d.Sender, r.d.Verdict, r.d.FullText, r.d.HeaderID, r.d.Headers, r.d.Attachments = s.Sender, s.Verdict, s.FullText, s.HeaderID, s.Headers, s.Attachments
-		out[r.d.MessageID] = r.d
+	opened, err := db.openEmail(ctx, sealed, emailMessageLoc)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]EmailDetail, len(ds))
+	for i, d := range ds {
+		s := opened[i]
+		d.Sender, d.Verdict, d.FullText, d.HeaderID, d.Headers, d.Attachments = s.Sender, s.Verdict, s.FullText, s.HeaderID, s.Headers, s.Attachments
+		out[d.MessageID] = d
 	}
 	return out, nil
 }

@@ -1,8 +1,7 @@
 // Package mailtest holds what the tests of the email channel share: a
 // real IMAP server on loopback (go-imap v2's server with its in-memory
-// backend) to deliver mail into, a real SMTP server that keeps what
-// safedesk sends, and the MIME fixtures of web/mail/testdata. It imports
-// neither web nor web/mail, so both can use it.
+// backend) to deliver mail into, and the MIME fixtures of web/mail/testdata.
+// It imports neither web nor web/mail, so both can use it.
 package mailtest
 
 import (
@@ -13,13 +12,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"io"
 	"log"
 	"math/big"
-	"mime/quotedprintable"
 	"net"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,7 +27,6 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
-	"github.com/emersion/go-smtp"
 )
 
 // Mailbox credentials of the test IMAP server.
@@ -202,90 +197,4 @@ func Fixture(tb testing.TB, name string, pairs ...string) []byte {
 		b = bytes.ReplaceAll(b, []byte("{{"+pairs[i]+"}}"), []byte(pairs[i+1]))
 	}
 	return b
-}
-
-// SMTPSink is a real SMTP server on loopback that keeps every mail it is
-// given, whole.
-type SMTPSink struct {
-	Addr string
-	msgs chan Sent
-}
-
-// Sent is one mail the sink received, its body decoded.
-type Sent struct {
-	To     string
-	Header mail.Header
-	Body   string
-}
-
-// NewSMTPSink starts an SMTP sink that the test's end closes.
-func NewSMTPSink(tb testing.TB) *SMTPSink {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sink := &SMTPSink{Addr: ln.Addr().String(), msgs: make(chan Sent, 100)}
-	s := smtp.NewServer(sinkBackend{sink})
-	s.Domain = "localhost"
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = s.Serve(ln) })
-	tb.Cleanup(func() {
-		s.Close()
-		wg.Wait()
-	})
-	return sink
-}
-
-// Next waits for the next mail.
-func (s *SMTPSink) Next(tb testing.TB) Sent {
-	tb.Helper()
-	select {
-	case m := <-s.msgs:
-		return m
-	case <-time.After(10 * time.Second):
-		tb.Fatal("no mail arrived")
-		return Sent{}
-	}
-}
-
-// None reports whether no mail is waiting (after what was sent has had
-// time to arrive: call it after the sender's Wait).
-func (s *SMTPSink) None() bool { return len(s.msgs) == 0 }
-
-type sinkBackend struct{ s *SMTPSink }
-
-func (b sinkBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: b.s}, nil }
-
-type sinkSession struct {
-	s  *SMTPSink
-	to string
-}
-
-func (s *sinkSession) Reset()                               {}
-func (s *sinkSession) Logout() error                        { return nil }
-func (s *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = to
-	return nil
-}
-func (s *sinkSession) Data(r io.Reader) error {
-	msg, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	var r2 io.Reader = msg.Body
-	switch strings.ToLower(msg.Header.Get("Content-Transfer-Encoding")) {
-	case "quoted-printable":
-		r2 = quotedprintable.NewReader(msg.Body)
-	case "base64":
-		r2 = base64.NewDecoder(base64.StdEncoding, msg.Body)
-	}
-	body, err := io.ReadAll(r2)
-	if err != nil {
-		return err
-	}
-	s.s.msgs <- Sent{To: s.to, Header: msg.Header, Body: string(body)}
-	return nil
 }
