@@ -182,12 +182,14 @@ func (db *DB) AcceptQuarantined(ctx context.Context, id int64, a Actor) (Message
 }
 
 // DismissQuarantined decides that a pending quarantined reply stays out of
-// the conversation; it stays listed, decided, with its ticket. A reply
-// already decided is ErrConflict.
-func (db *DB) DismissQuarantined(ctx context.Context, id int64, a Actor) error {
-	return db.decideQuarantined(ctx, id, QuarantineDismissed, a, func(*sql.Tx, quarantineRow, *security.DataKey, emailSealed) (map[string]any, error) {
+// the conversation; it stays listed, decided, with its ticket, whose id it
+// returns. A reply already decided is ErrConflict.
+func (db *DB) DismissQuarantined(ctx context.Context, id int64, a Actor) (ticketID int64, err error) {
+	err = db.decideQuarantined(ctx, id, QuarantineDismissed, a, func(_ *sql.Tx, q quarantineRow, _ *security.DataKey, _ emailSealed) (map[string]any, error) {
+		ticketID = q.ticketID
 		return map[string]any{"quarantine": id}, nil
 	})
+	return ticketID, err
 }
 
 type quarantineRow struct {

@@ -27,17 +27,19 @@ func inbound(db *store.DB, uid uint32, body string) store.InboundEmail {
 	}
 }
 
-func openTestMailbox(t *testing.T, db *store.DB) {
+// newEmailDB is newTestDB with the test mailbox opened.
+func newEmailDB(t *testing.T) (*store.DB, *fakeClock) {
 	t.Helper()
+	db, clk := newTestDB(t)
 	if _, _, err := db.OpenMailbox(t.Context(), testMailbox, 7, 0); err != nil {
 		t.Fatal(err)
 	}
+	return db, clk
 }
 
 func TestImportEmailNewTicket(t *testing.T) {
 	ctx := t.Context()
-	db, _ := newTestDB(t)
-	openTestMailbox(t, db)
+	db, _ := newEmailDB(t)
 
 	e := inbound(db, 3, "The grinder arrived cracked. My card is 4111 1111 1111 1111.")
 	res, err := db.ImportEmail(ctx, e)
@@ -104,8 +106,7 @@ func TestImportEmailNewTicket(t *testing.T) {
 
 func TestImportEmailThreading(t *testing.T) {
 	ctx := t.Context()
-	db, clk := newTestDB(t)
-	openTestMailbox(t, db)
+	db, clk := newEmailDB(t)
 	firstMail := inbound(db, 1, "First.")
 	first, err := db.ImportEmail(ctx, firstMail)
 	if err != nil {
@@ -200,8 +201,7 @@ func TestImportEmailThreading(t *testing.T) {
 
 func TestQuarantine(t *testing.T) {
 	ctx := t.Context()
-	db, _ := newTestDB(t)
-	openTestMailbox(t, db)
+	db, _ := newEmailDB(t)
 	first, err := db.ImportEmail(ctx, inbound(db, 1, "First."))
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +236,7 @@ func TestQuarantine(t *testing.T) {
 	if _, err := db.AcceptQuarantined(ctx, a, editor); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("accepting twice: %v, want ErrConflict", err)
 	}
-	if err := db.DismissQuarantined(ctx, b, editor); err != nil {
+	if tid, err := db.DismissQuarantined(ctx, b, editor); err != nil || tid != first.TicketID {
 		t.Fatal(err)
 	}
 	msgs, err := db.ListMessages(ctx, first.TicketID, false)
@@ -278,8 +278,7 @@ func hasAudit(t *testing.T, db *store.DB, action string) bool {
 
 func TestUnverifiedSender(t *testing.T) {
 	ctx := t.Context()
-	db, _ := newTestDB(t)
-	openTestMailbox(t, db)
+	db, _ := newEmailDB(t)
 	known, err := db.CreateTicket(ctx, store.NewTicket{Email: "anna@example.com", Name: "Anna", Subject: "Earlier", Body: "An earlier request."}, customerActor)
 	if err != nil {
 		t.Fatal(err)
@@ -323,8 +322,7 @@ func TestUnverifiedSender(t *testing.T) {
 
 func TestAutomaticMailLimits(t *testing.T) {
 	ctx := t.Context()
-	db, clk := newTestDB(t)
-	openTestMailbox(t, db)
+	db, clk := newEmailDB(t)
 	acks := 0
 	for i := range 5 {
 		res, err := db.ImportEmail(ctx, inbound(db, uint32(i+1), "Request "+rand.Text()))
@@ -369,8 +367,7 @@ func TestAutomaticMailLimits(t *testing.T) {
 
 func TestBounceAndMailbox(t *testing.T) {
 	ctx := t.Context()
-	db, _ := newTestDB(t)
-	openTestMailbox(t, db)
+	db, _ := newEmailDB(t)
 	first, err := db.ImportEmail(ctx, inbound(db, 1, "First."))
 	if err != nil {
 		t.Fatal(err)
@@ -462,8 +459,7 @@ func TestBounceAndMailbox(t *testing.T) {
 // renumbered mailbox) is not imported again.
 func TestEmailAfterErasure(t *testing.T) {
 	ctx := t.Context()
-	db, _ := newTestDB(t)
-	openTestMailbox(t, db)
+	db, _ := newEmailDB(t)
 	marker := "ErasedMarker" + rand.Text()
 	e := inbound(db, 1, marker)
 	res, err := db.ImportEmail(ctx, e)

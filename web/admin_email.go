@@ -103,50 +103,37 @@ func maskHeld(held []store.QuarantinedEmail) []store.QuarantinedEmail {
 }
 
 func (s *Server) adminQuarantineAcceptPost(w http.ResponseWriter, r *http.Request) {
-	s.decideQuarantined(w, r, func(ctx context.Context, id int64) (string, error) {
-		_, err := s.db.AcceptQuarantined(ctx, id, s.staffActor(r))
-		return "The reply is now part of the conversation.", err
+	s.decideQuarantined(w, r, "The reply is now part of the conversation.", func(ctx context.Context, id int64) (int64, error) {
+		m, err := s.db.AcceptQuarantined(ctx, id, s.staffActor(r))
+		return m.TicketID, err
 	})
 }
 
 func (s *Server) adminQuarantineDismissPost(w http.ResponseWriter, r *http.Request) {
-	s.decideQuarantined(w, r, func(ctx context.Context, id int64) (string, error) {
-		return "The reply stays out of the conversation.", s.db.DismissQuarantined(ctx, id, s.staffActor(r))
+	s.decideQuarantined(w, r, "The reply stays out of the conversation.", func(ctx context.Context, id int64) (int64, error) {
+		return s.db.DismissQuarantined(ctx, id, s.staffActor(r))
 	})
 }
 
-// decideQuarantined runs a decision on the held reply in the path and
-// goes back to its ticket.
-func (s *Server) decideQuarantined(w http.ResponseWriter, r *http.Request, decide func(context.Context, int64) (string, error)) {
+// decideQuarantined runs a decision on the held reply in the path and goes
+// back to its ticket, saying done.
+func (s *Server) decideQuarantined(w http.ResponseWriter, r *http.Request, done string, decide func(context.Context, int64) (int64, error)) {
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		s.serveError(w, r, errNotFound)
 		return
 	}
-	held, err := s.db.ListQuarantine(r.Context(), store.QuarantineFilter{All: true, Limit: 200})
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	ticket := int64(0)
-	for _, q := range held {
-		if q.ID == id {
-			ticket = q.TicketID
-		}
-	}
-	msg, err := decide(r.Context(), id)
+	ticket, err := decide(r.Context(), id)
 	if errors.Is(err, store.ErrConflict) {
-		msg, err = "Someone decided about this reply already.", nil
-	}
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	s.flash(r, msg)
-	if ticket == 0 {
+		s.flash(r, "Someone decided about this reply already.")
 		http.Redirect(w, r, "/admin/email", http.StatusSeeOther)
 		return
 	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.flash(r, done)
 	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(ticket, 10), http.StatusSeeOther)
 }
 
