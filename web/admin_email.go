@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	netmail "net/mail"
+	"net/url"
 	"strconv"
 
 	"safedesk/security"
@@ -225,6 +226,18 @@ func (s *Server) staffReplied(ctx context.Context, t store.Ticket, m store.Messa
 		return err
 	}
 	return s.threads.SendStaffReply(ctx, t, c.Email, m.Body, nil)
+}
+
+// emailProcessor names the mailbox provider on the privacy page: it
+// receives the mail customers send us before safedesk reads it.
+func emailProcessor(o mail.InboundOptions) templates.Processor {
+	host := o.Mailbox()
+	if u, err := url.Parse(host); err == nil {
+		host = u.Hostname()
+	}
+	return templates.Processor{Name: "Our mailbox provider (" + host + ")",
+		Purpose: "It receives the emails you send to " + o.Support() + " and keeps them in our mailbox, where this help centre reads them.",
+		Data:    "your email address and everything you write to us by email"}
 }
 
 // mailAddress is the address of a From setting like "Shop <s@example.com>".

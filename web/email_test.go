@@ -162,6 +162,11 @@ func TestEmailConversation(t *testing.T) {
 	env.wait()
 	env.mail.none(t)
 
+	privacy := env.client().get("/privacy").body
+	if !strings.Contains(privacy, `data-testid="email-channel"`) || !strings.Contains(privacy, "Our mailbox provider (localhost)") {
+		t.Error("the privacy page does not say what happens to mail, or who holds the mailbox")
+	}
+
 	all := dataFolderBytes(t, env.dir)
 	for what, m := range marks {
 		if bytes.Contains(all, []byte(m)) {
