@@ -162,6 +162,21 @@ func TestEmailConversation(t *testing.T) {
 	env.wait()
 	env.mail.none(t)
 
+	// The channel filters the queue and the API's list.
+	if _, err := env.db.CreateTicket(t.Context(), store.NewTicket{Email: "dora@example.org", Name: "Dora", Subject: "PortalOnlySubject", Body: "Hi"},
+		store.Actor{Type: store.ActorVisitor}); err != nil {
+		t.Fatal(err)
+	}
+	if q := agent.get("/admin/tickets?channel=email").body; !strings.Contains(q, marks["subject"]) || strings.Contains(q, "PortalOnlySubject") {
+		t.Error("the queue's channel filter does not filter")
+	}
+	if list := env.api("GET", "/api/v1/tickets?channel=portal", token, ""); !strings.Contains(list.body, `"channel":"portal"`) || strings.Contains(list.body, `"channel":"email"`) {
+		t.Errorf("the API's channel filter: %s", list.body)
+	}
+	if bad := env.api("GET", "/api/v1/tickets?channel=fax", token, ""); bad.status != http.StatusUnprocessableEntity {
+		t.Errorf("an unknown channel: %d", bad.status)
+	}
+
 	privacy := env.client().get("/privacy").body
 	if !strings.Contains(privacy, `data-testid="email-channel"`) || !strings.Contains(privacy, "Our mailbox provider (localhost)") {
 		t.Error("the privacy page does not say what happens to mail, or who holds the mailbox")
