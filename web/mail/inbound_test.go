@@ -3,14 +3,20 @@ package mail
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	netmail "net/mail"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-msgauth/dkim"
 
 	"safedesk/store"
 	"safedesk/store/storetest"
@@ -384,5 +390,44 @@ func TestInboxTLS(t *testing.T) {
 	summary, err := CheckMailbox(t.Context(), o)
 	if err != nil || !strings.Contains(summary, "implicit TLS (TLS 1.3), certificate verified for localhost") || !strings.Contains(summary, "IDLE offered") {
 		t.Errorf("summary %q, %v", summary, err)
+	}
+}
+
+// TestInboxVerifiesDKIM: with --mail-verify-dkim, a signature checked here
+// against the signer's DNS key authenticates a sender whose receiving
+// server wrote no verdict; a message changed after signing is not.
+func TestInboxVerifiesDKIM(t *testing.T) {
+	env := newInboxEnv(t, nil, func(o *InboundOptions) { o.VerifyDKIM = true })
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
+	env.inbox.lookupTXT = func(domain string) ([]string, error) {
+		if domain == "s1._domainkey.example.com" {
+			return []string{record}, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: domain, IsNotFound: true}
+	}
+	sign := func(id, body string) []byte {
+		raw := "From: Anna <anna.berg@example.com>\r\nTo: support@northwind.example\r\nSubject: Signed\r\nMessage-ID: <" + id + "@example.com>\r\n\r\n" + body + "\r\n"
+		var out bytes.Buffer
+		if err := dkim.Sign(&out, strings.NewReader(raw), &dkim.SignOptions{Domain: "example.com", Selector: "s1", Signer: key}); err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
+	}
+	env.imap.Deliver(t, sign("signed-1", "Signed by example.com."))
+	tampered := bytes.Replace(sign("signed-2", "Pay 10 EUR."), []byte("Pay 10 EUR."), []byte("Pay 99 EUR."), 1)
+	env.imap.Deliver(t, tampered)
+	env.poll(t)
+	ts := env.tickets(t)
+	if len(ts) != 2 || !ts[0].SenderUnverified || ts[1].SenderUnverified {
+		t.Fatalf("tickets %+v: want the signed one verified, the tampered one not", ts)
+	}
+	msgs, _ := env.db.ListMessages(t.Context(), ts[1].ID, true)
+	details, _ := env.db.EmailDetails(t.Context(), ts[1].ID)
+	if v := details[msgs[0].ID].Verdict; !strings.Contains(v, "verified by this server") {
+		t.Errorf("verdict %q", v)
 	}
 }
