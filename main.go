@@ -5,14 +5,15 @@
 // This file only parses the command line into one Config, validates it,
 // wires the packages together and dispatches: every service lives in the
 // package that owns its data (backup.Service, store's data folder, web's
-// TLS and doctor). Packages own their settings where they have many
-// (backup.Options, web.TLSOptions), the miniflux way.
+// TLS and doctor, web/monitor's background work). Each package owns its
+// group of settings with Flags and Validate (web/options.go, api.Config,
+// backup.Options, web.TLSOptions), the miniflux way; Config holds the
+// groups and the few settings that wire them.
 package main
 
 import (
 	"cmp"
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,13 +28,11 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
 	"safedesk/backup"
-	"safedesk/bot"
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web"
@@ -83,22 +82,36 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func commands() map[string]command {
 	return map[string]command{
 		"serve": cmdServe,
-		"version": func(_ context.Context, _ []string, stdout, _ io.Writer) error {
+		"version": func(_ context.Context, args []string, stdout, _ io.Writer) error {
+			if err := noArgs("version", args); err != nil {
+				return err
+			}
 			return web.WriteVersion(stdout, time.Now())
 		},
-		"kb":         cmdKB,
-		"token":      cmdToken,
-		"client":     cmdClient,
+		"kb":         group("kb", kbUsage, false, map[string]sub{"import": kbImport}),
+		"token":      group("token", tokenUsage, false, tokenCommands()),
+		"client":     group("client", clientUsage, false, clientCommands()),
 		"setup-link": cmdSetupLink,
-		"backup":     cmdBackup,
-		"keys":       cmdKeys,
-		"audit":      cmdAudit,
+		"backup":     group("backup", backupUsage, true, backupCommands()),
+		"keys":       group("keys", keysUsage, false, map[string]sub{"rotate": keysRotate}),
+		"audit":      group("audit", auditUsage, false, auditCommands()),
 		"doctor":     cmdDoctor,
-		"help": func(_ context.Context, _ []string, stdout, _ io.Writer) error {
+		"help": func(_ context.Context, args []string, stdout, _ io.Writer) error {
+			if err := noArgs("help", args); err != nil {
+				return err
+			}
 			_, err := fmt.Fprint(stdout, usage)
 			return err
 		},
 	}
+}
+
+// noArgs refuses any argument to a command that takes none.
+func noArgs(name string, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("%s takes no arguments or flags; %q is not one (try: safedesk help)", name, args[0])}
+	}
+	return nil
 }
 
 // run dispatches a subcommand. It is main without the process around it, so
@@ -120,7 +133,7 @@ const usage = `safedesk: a help desk in one binary.
 Usage:
   safedesk [serve] [flags]        run the server (the default)
   safedesk kb import DIR          import Markdown articles (file name = slug, "# " heading = title)
-  safedesk setup-link             print a fresh one-time owner setup link (valid 1 hour)
+  safedesk setup-link             print a fresh one-time owner setup link (valid 1 hour); takes the server's flags
   safedesk token create --scopes S1,S2 [--name N] [--ttl D]   make an API token (printed once); also token list|revoke
   safedesk client create --scopes S1,S2 [--name N]             make an OAuth2 client; also client list|revoke
   safedesk backup create|list|verify|restore   encrypted backups (safedesk backup for details)
@@ -135,40 +148,34 @@ Run "safedesk serve -h" for the server's flags.
 `
 
 // Config is every setting of the server, with defaults, from flags and
-// SAFEDESK_* environment variables.
+// SAFEDESK_* environment variables. The packages own their groups of
+// settings, each with Flags and Validate (web/options.go, api.Config,
+// backup.Options, web.TLSOptions); main keeps the few that wire them.
 type Config struct {
-	Data           string
-	Addr           string
-	BaseURL        string
-	Demo           bool
-	SMTP           string
-	MailFrom       string
-	TrustedProxies string
-	Product        string
-	MasterKeyFile  string
+	Data          string
+	Addr          string
+	BaseURL       string
+	Demo          bool
+	SMTP          string
+	SMTPAuth      mail.Credentials // the SMTP password, kept off the command line
+	MailFrom      string
+	Product       string
+	MasterKeyFile string
 
-	CustomerIdle     time.Duration
-	CustomerLifetime time.Duration
-	StaffIdle        time.Duration
-	StaffLifetime    time.Duration
-	StaffSessions    string
-
-	WebhookAllowHosts string
-	APIRate           float64
-	APIBurst          int
-
-	Backup   backup.Options // schedule, ladder, copy, identity or passphrase, drill
-	TLS      web.TLSOptions // HTTPS served here: certificate files or ACME
-	Security securityConfig // rate limits, abuse detection, audit checkpoints
-	Privacy  privacyConfig  // retention and notifications
-	Chat     chatConfig     // hand-off, business hours, assistant vocabulary
+	Sessions web.SessionOptions    // customer and staff session timeouts, concurrent sessions
+	Security web.SecurityOptions   // trusted proxies, rate limits, abuse detection, audit checkpoints
+	Privacy  web.PrivacyConfig     // retention and notifications
+	Chat     web.ChatOptions       // hand-off, business hours, assistant vocabulary, transcripts
+	API      api.Config            // API rate limit, webhook hosts exempt from the SSRF checks
+	Backup   backup.Options        // schedule, ladder, copy, identity or passphrase, drill
+	TLS      web.TLSOptions        // HTTPS served here: certificate files or ACME
+	Files    web.AttachmentOptions // files on tickets: size limit
 
 	// Email is the support mailbox read over IMAP, and whose verdict on
 	// senders is trusted.
 	Email mail.InboundOptions
 
 	baseURL *url.URL
-	proxies []netip.Prefix
 }
 
 // defaultConfig holds the embedded defaults: `go run .` needs nothing else.
@@ -177,15 +184,9 @@ type Config struct {
 func defaultConfig() Config {
 	return Config{
 		Data: "data", Addr: "127.0.0.1:8080", Product: "safedesk", MasterKeyFile: os.Getenv("SAFEDESK_MASTER_KEY_FILE"),
-		CustomerIdle: 30 * time.Minute, CustomerLifetime: 24 * time.Hour,
-		APIRate: 10, APIBurst: 100,
-		StaffIdle: 15 * time.Minute, StaffLifetime: 12 * time.Hour, StaffSessions: "replace",
-		Backup:   backup.DefaultOptions(),
-		Email:    mail.DefaultInboundOptions(),
-		Security: defaultSecurity(),
-		Privacy: privacyConfig{RetainTickets: store.Period(730 * 24 * time.Hour), RetainSecurity: store.Period(90 * 24 * time.Hour),
-			Schedule: "30 3 * * *"},
-		Chat: chatConfig{HandoffTimeout: 3 * time.Minute, Retention: store.Period(90 * 24 * time.Hour)},
+		SMTPAuth: mail.Credentials{Password: os.Getenv("SAFEDESK_SMTP_PASSWORD")},
+		Sessions: web.DefaultSessionOptions(), Security: web.DefaultSecurityOptions(), Privacy: web.DefaultPrivacyConfig(),
+		Chat: web.DefaultChatOptions(), API: api.DefaultConfig(), Backup: backup.DefaultOptions(), Email: mail.DefaultInboundOptions(),
 	}
 }
 
@@ -195,25 +196,20 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the site (default http://ADDR)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load the sample knowledge base")
-	fs.StringVar(&c.SMTP, "smtp", c.SMTP, "mail relay: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, smtp+insecure://127.0.0.1:2525 (loopback only); empty: mail goes to the log (development)")
+	fs.StringVar(&c.SMTP, "smtp", c.SMTP, "mail relay: smtp://user@host:587 (STARTTLS), smtps://…:465, smtp+insecure://127.0.0.1:2525 (loopback only); empty: mail goes to the log (development)")
+	c.SMTPAuth.Flags(fs)
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender address of mail, e.g. support@example.com")
-	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	fs.StringVar(&c.Product, "product", c.Product, "the name shown to customers")
-	masterKeyFlag(fs, &c.MasterKeyFile, "master key file (default DATA/master.key)")
-	fs.DurationVar(&c.CustomerIdle, "customer-idle-timeout", c.CustomerIdle, "customer session idle timeout")
-	fs.DurationVar(&c.CustomerLifetime, "customer-max-lifetime", c.CustomerLifetime, "customer session absolute lifetime")
-	fs.StringVar(&c.WebhookAllowHosts, "webhook-allow-hosts", c.WebhookAllowHosts, "comma-separated webhook hosts (host or host:port) exempt from the private-address (SSRF) checks")
-	fs.Float64Var(&c.APIRate, "api-rate", c.APIRate, "API requests per second per token (sustained)")
-	fs.IntVar(&c.APIBurst, "api-burst", c.APIBurst, "API requests per token at once")
-	fs.DurationVar(&c.StaffIdle, "staff-idle-timeout", c.StaffIdle, "staff session idle timeout (only the person's own actions count)")
-	fs.DurationVar(&c.StaffLifetime, "staff-max-lifetime", c.StaffLifetime, "staff session absolute lifetime")
-	fs.StringVar(&c.StaffSessions, "staff-sessions", c.StaffSessions, "concurrent staff sessions: replace (a new sign-in ends the others) or block (refused while another lives)")
+	masterKey(defaultKeyHelp)(fs, c)
+	c.Sessions.Flags(fs)
+	c.Security.Flags(fs)
+	c.Privacy.Flags(fs)
+	c.Chat.Flags(fs)
+	c.API.Flags(fs)
 	c.Backup.Flags(fs)
-	c.Security.flags(fs)
 	c.TLS.Flags(fs)
+	c.Files.Flags(fs)
 	c.Email.Flags(fs)
-	c.Privacy.flags(fs)
-	c.Chat.flags(fs)
 	return fs
 }
 
@@ -222,10 +218,6 @@ func commandFlags(name string, c *Config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.Data, "data", c.Data, "data folder")
 	return fs
-}
-
-func masterKeyFlag(fs *flag.FlagSet, p *string, help string) {
-	fs.StringVar(p, "master-key-file", *p, help)
 }
 
 // Validate checks values and derives the parsed forms.
@@ -245,219 +237,19 @@ func (c *Config) Validate() error {
 	if err := c.TLS.CheckBaseURL(c.BaseURL); err != nil {
 		return asUsage(err)
 	}
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return usageError{fmt.Sprintf("--base-url %q: want an origin like https://help.example.com", c.BaseURL)}
+	u, err := web.ParseBaseURL(c.BaseURL)
+	if err != nil {
+		return asUsage(err)
 	}
-	if net.ParseIP(u.Hostname()) != nil {
-		return usageError{fmt.Sprintf("--base-url %q: use a domain name, not an IP address: passkeys (WebAuthn) do not work on IP addresses; on one machine use http://localhost:PORT", c.BaseURL)}
-	}
-	u.Path = ""
 	c.baseURL = u
-	if c.proxies, err = parsePrefixes("--trusted-proxies", c.TrustedProxies); err != nil {
-		return err
-	}
 	if c.SMTP != "" && c.MailFrom == "" {
 		return usageError{"--mail-from is required with --smtp"}
 	}
-	if !(c.APIRate > 0) || c.APIRate > 1e6 {
-		return usageError{"--api-rate must be a positive number of requests per second"}
-	}
-	if c.APIBurst < 1 || c.APIBurst > 1e6 {
-		return usageError{"--api-burst must be at least 1"}
-	}
-	if err := c.Security.validate(); err != nil {
-		return err
-	}
-	if c.CustomerIdle <= 0 || c.CustomerLifetime < c.CustomerIdle {
-		return usageError{"--customer-idle-timeout must be positive and no longer than --customer-max-lifetime"}
-	}
-	if c.StaffIdle <= 0 || c.StaffLifetime < c.StaffIdle {
-		return usageError{"--staff-idle-timeout must be positive and no longer than --staff-max-lifetime"}
-	}
-	if c.StaffSessions != store.SessionsReplace && c.StaffSessions != store.SessionsBlock {
-		return usageError{fmt.Sprintf("--staff-sessions %q: want replace or block", c.StaffSessions)}
-	}
-	if err := errors.Join(c.Backup.Validate(), c.Email.Validate(c.MailFrom)); err != nil {
-		return asUsage(err)
-	}
-	if err := c.Privacy.validate(); err != nil {
-		return err
-	}
-	return c.Chat.validate()
-}
-
-// parsePrefixes reads a comma-separated list of CIDRs or addresses.
-func parsePrefixes(flagName, s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range splitList(s) {
-		p, err := netip.ParsePrefix(f)
-		if err != nil {
-			a, aerr := netip.ParseAddr(f)
-			if aerr != nil {
-				return nil, usageError{fmt.Sprintf("%s %q: not a CIDR or address", flagName, f)}
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
+	emailValidate := func() error { return c.Email.Validate(c.MailFrom) }
+	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Files.Validate, emailValidate} {
+		if err := validate(); err != nil {
+			return asUsage(err)
 		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
-}
-
-// splitList splits a comma-separated flag value, dropping empty entries.
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// securityConfig holds the serve flags of rate limits, abuse detection and
-// audit checkpoints. Limits are written RATE/UNIT,BURST (security.ParseLimit).
-type securityConfig struct {
-	ClientLimit        string
-	SessionLimit       string
-	EmailCodeLimit     string
-	CodeClientLimit    string
-	VerifyClientLimit  string
-	VerifyAddressLimit string
-	AbuseExempt        string
-	CheckpointEvery    time.Duration // 0 is hourly
-
-	abuse web.AbuseConfig
-}
-
-// limitFlag is one limit flag: its name, help, default, value and where
-// the parsed value goes.
-type limitFlag struct {
-	name, help string
-	def        security.LimitConfig
-	val        *string
-	dst        *security.LimitConfig
-}
-
-func (c *securityConfig) limitFlags() []limitFlag {
-	a := &c.abuse
-	return []limitFlag{
-		{"client-limit", "requests per client address (an IPv6 /64) except /static/", security.ClientLimit, &c.ClientLimit, &a.ClientLimit},
-		{"session-limit", "requests per signed-in session except /static/", security.SessionLimit, &c.SessionLimit, &a.SessionLimit},
-		{"email-code-limit", "one-time codes sent to one email address", security.EmailCodeLimit, &c.EmailCodeLimit, &a.EmailCodeLimit},
-		{"code-client-limit", "one-time codes sent at one client's request", security.CodeClientLimit, &c.CodeClientLimit, &a.CodeClientLimit},
-		{"verify-client-limit", "one-time codes checked by one client", web.VerifyClientLimit, &c.VerifyClientLimit, &a.VerifyClientLimit},
-		{"verify-address-limit", "one-time codes checked for one email address", web.VerifyAddressLimit, &c.VerifyAddressLimit, &a.VerifyAddressLimit},
-	}
-}
-
-func defaultSecurity() securityConfig {
-	c := securityConfig{AbuseExempt: "127.0.0.0/8,::1/128", CheckpointEvery: time.Hour}
-	for _, l := range c.limitFlags() {
-		*l.val = l.def.String()
-	}
-	return c
-}
-
-func (c *securityConfig) flags(fs *flag.FlagSet) {
-	for _, l := range c.limitFlags() {
-		fs.StringVar(l.val, l.name, *l.val, l.help+": RATE/UNIT,BURST")
-	}
-	fs.StringVar(&c.AbuseExempt, "abuse-exempt", c.AbuseExempt, `comma-separated CIDRs never rate limited or blocked (but counted); "none" for none`)
-	fs.DurationVar(&c.CheckpointEvery, "audit-checkpoint-every", c.CheckpointEvery, "how often to sign a checkpoint of the audit log (also at every backup and at shutdown)")
-}
-
-// validate parses the flags into the web layer's AbuseConfig.
-func (c *securityConfig) validate() error {
-	for _, l := range c.limitFlags() {
-		lc, err := security.ParseLimit(*l.val)
-		if err != nil {
-			return usageError{fmt.Sprintf("--%s %q: %s", l.name, *l.val, strings.TrimPrefix(err.Error(), "security: "))}
-		}
-		*l.dst = lc
-	}
-	c.abuse.Exempt = []netip.Prefix{}
-	if strings.TrimSpace(c.AbuseExempt) != "none" {
-		exempt, err := parsePrefixes("--abuse-exempt", c.AbuseExempt)
-		if err != nil {
-			return err
-		}
-		c.abuse.Exempt = append(c.abuse.Exempt, exempt...)
-	}
-	if c.CheckpointEvery != 0 && c.CheckpointEvery < time.Minute {
-		return usageError{"--audit-checkpoint-every must be at least 1m"}
-	}
-	return nil
-}
-
-// privacyConfig is the retention schedule and periods, and what reply
-// notifications may carry.
-type privacyConfig struct {
-	RetainTickets  store.Period
-	RetainSecurity store.Period
-	Schedule       string
-	NotifyText     bool
-}
-
-func (c *privacyConfig) flags(fs *flag.FlagSet) {
-	fs.Var(&c.RetainTickets, "retain-tickets", "delete solved and closed tickets this long after their last change, and customers with nothing left this long after they last confirmed their email (like 730d, 26w, 8760h; off keeps them)")
-	fs.Var(&c.RetainSecurity, "retain-security-events", "delete security events and ended staff sessions (network addresses) after this long (like 90d; off keeps them)")
-	fs.StringVar(&c.Schedule, "retention-schedule", c.Schedule, "when to apply retention, a cron spec in UTC; expired sessions and codes go then too")
-	fs.BoolVar(&c.NotifyText, "notify-text", c.NotifyText, "put a staff reply's text into the email that announces it (off: emails only say there is a reply and link to the portal)")
-}
-
-func (c *privacyConfig) validate() error {
-	if _, err := cron.ParseStandard(c.Schedule); err != nil {
-		return usageError{fmt.Sprintf("--retention-schedule %q: %v", c.Schedule, err)}
-	}
-	if d := time.Duration(c.RetainTickets); d != 0 && d < 24*time.Hour {
-		return usageError{"--retain-tickets: keep tickets at least a day (or off)"}
-	}
-	if d := time.Duration(c.RetainSecurity); d != 0 && d < 24*time.Hour {
-		return usageError{"--retain-security-events: keep security events at least a day (or off)"}
-	}
-	return nil
-}
-
-// web is what the web layer needs.
-func (c privacyConfig) web() web.PrivacyConfig {
-	return web.PrivacyConfig{NotifyText: c.NotifyText,
-		Retention: store.Retention{ResolvedTickets: time.Duration(c.RetainTickets), SecurityEvents: time.Duration(c.RetainSecurity)}}
-}
-
-// chatConfig is the chat's settings: hand-off timing, business hours, the
-// assistant's extra vocabulary and how long transcripts are kept.
-type chatConfig struct {
-	HandoffTimeout time.Duration
-	BusinessHours  string
-	RulesFile      string
-	Retention      store.Period
-
-	hours *bot.Hours
-	rules *bot.Rules
-}
-
-func (c *chatConfig) flags(fs *flag.FlagSet) {
-	fs.DurationVar(&c.HandoffTimeout, "chat-handoff-timeout", c.HandoffTimeout, "how long a chat handed to a person waits for an agent before it becomes a ticket")
-	fs.StringVar(&c.BusinessHours, "business-hours", c.BusinessHours, `when agents answer chats, like "Mon-Fri 09:00-17:00 Europe/Berlin" or "Mon-Thu 09:00-17:00, Fri 09:00-15:00 Europe/Amsterdam"; outside them a hand-off becomes a ticket at once (empty: always)`)
-	fs.StringVar(&c.RulesFile, "chat-rules", c.RulesFile, "JSON file that extends the assistant's intent keywords, synonyms and stopwords (see bot/doc.go)")
-	fs.Var(&c.Retention, "chat-retention", "delete chat transcripts this long after their last message (like 90d)")
-}
-
-func (c *chatConfig) validate() error {
-	if c.HandoffTimeout < 10*time.Second || c.HandoffTimeout > 24*time.Hour {
-		return usageError{"--chat-handoff-timeout must be between 10s and 24h"}
-	}
-	h, err := bot.ParseHours(c.BusinessHours)
-	if err != nil {
-		return usageError{fmt.Sprintf("--business-hours: %v", err)}
-	}
-	c.hours = h
-	if c.rules, err = bot.LoadRules(c.RulesFile); err != nil {
-		return usageError{fmt.Sprintf("--chat-rules: %v", err)}
-	}
-	if r := time.Duration(c.Retention); r < 24*time.Hour {
-		return usageError{"--chat-retention must be at least a day"}
 	}
 	return nil
 }
@@ -568,7 +360,11 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		}
 		log.Info("demo knowledge base loaded", "created", created, "updated", updated)
 	}
-	mailer, err := mail.New(cfg.SMTP, cfg.MailFrom, log)
+	smtpURL, err := cfg.SMTPAuth.WithPassword(cfg.SMTP)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	mailer, err := mail.New(smtpURL, cfg.MailFrom, log)
 	if err != nil {
 		return usageError{err.Error()}
 	}
@@ -577,7 +373,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if cfg.SMTP == "" {
 		log.Warn("DEVELOPMENT MODE: no --smtp given, so mail (including sign-in codes) is written to this log, not sent")
 	}
-	sched := newScheduler(log)
+	sched := monitor.NewScheduler(log)
 	backups, err := startBackups(ctx, cfg, db, mailer, sched, log)
 	if err != nil {
 		return err
@@ -590,11 +386,12 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	wcfg := webConfig(cfg, db, backups, https, mailer.Describe())
 	mon, err := monitor.New(ctx, db, outbox, log, monitor.Options{
 		Site: mail.Site{Product: wcfg.Product, BaseURL: cfg.baseURL}, AuditKey: auditKey, ChatRetention: wcfg.ChatRetention,
+		Retention: cfg.Privacy.Retention,
 	})
 	if err != nil {
 		return err
 	}
-	stopEmail, err := startEmail(ctx, cfg, &wcfg, db, outbox, mon, sched, log)
+	inbox, stopEmail, err := startEmail(ctx, cfg, &wcfg, db, outbox, mon, log)
 	if err != nil {
 		return err
 	}
@@ -603,50 +400,49 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	if err := printSetupLinkIfNew(ctx, db, cfg.baseURL, log); err != nil {
+	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks(), inbox); err != nil {
 		return err
 	}
-	if err := scheduleServer(ctx, sched, cfg, db, mon, srv.Webhooks(), log); err != nil {
-		return err
-	}
-	defer finishServer(mon, log) // after the scheduler stops: last counts, shutdown checkpoint
+	defer mon.Shutdown() // after the scheduler stops: last counts, shutdown checkpoint
 	sched.Start()
 	defer func() { <-sched.Stop().Done() }()
-	return listen(ctx, cfg, srv, https, stdout, log)
+	return listen(ctx, cfg, db, srv, https, stdout, log)
 }
 
 // startEmail readies the email channel: mail about tickets threaded under
-// the support address and, with --imap, the mailbox read by the scheduler
-// every --imap-interval and woken at once by IDLE (Watch, stopped with
-// ctx; stop waits for it).
-func startEmail(ctx context.Context, cfg Config, wcfg *web.Config, db *store.DB, outbox *mail.Outbox, mon *monitor.Service, sched *cron.Cron, log *slog.Logger) (stop func(), err error) {
+// the support address and, with --imap, the mailbox (scheduleServer reads
+// it every --imap-interval) with its watcher, which runs the rounds and
+// wakes one as soon as IDLE says mail arrived (stopped with ctx; stop
+// waits for it).
+func startEmail(ctx context.Context, cfg Config, wcfg *web.Config, db *store.DB, outbox *mail.Outbox, mon *monitor.Service, log *slog.Logger) (inbox *mail.Inbox, stop func(), err error) {
 	threads := mail.NewThreads(db, outbox, mail.Site{Product: cfg.Product, BaseURL: cfg.baseURL}, cfg.Email.Support())
 	wcfg.Email = web.EmailConfig{Options: cfg.Email, Threads: threads}
 	if !cfg.Email.Enabled() {
-		return func() {}, nil
+		return nil, func() {}, nil
 	}
-	inbox, err := mail.NewInbox(cfg.Email, mail.InboxDeps{DB: db, Threads: threads, Log: log, Alert: mon.AlertNow})
+	inbox, err = mail.NewInbox(cfg.Email, mail.InboxDeps{DB: db, Threads: threads, Log: log, Alert: mon.AlertNow, FileMaxSize: cfg.Files.MaxSize})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	wcfg.Email.Inbox = inbox
-	if _, err := sched.AddFunc("@every "+cfg.Email.Interval.String(), func() { _ = inbox.Poll(ctx) }); err != nil { // Poll records and logs its failures
-		return nil, err
-	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		inbox.Watch(ctx)
 	}()
 	inbox.Wake() // the first round now, not after a whole interval
-	return func() { <-done }, nil
+	return inbox, func() { <-done }, nil
 }
 
-// listen serves HTTP (and the TLS side) until ctx ends.
-func listen(ctx context.Context, cfg Config, srv *web.Server, https *web.HTTPS, stdout io.Writer, log *slog.Logger) error {
+// listen serves HTTP (and the TLS side) until ctx ends. The owner setup
+// link, if one is due, is printed once the port is bound: it works then.
+func listen(ctx context.Context, cfg Config, db *store.DB, srv *web.Server, https *web.HTTPS, stdout io.Writer, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if err := logSetupLink(ctx, db, cfg.baseURL, log); err != nil {
+		return errors.Join(err, ln.Close())
 	}
 	stopTLS, err := https.Start(ctx) // SIGHUP reload, HTTP redirect
 	if err != nil {
@@ -663,14 +459,10 @@ func listen(ctx context.Context, cfg Config, srv *web.Server, https *web.HTTPS, 
 // webConfig is the web layer's configuration.
 func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTTPS, relay string) web.Config {
 	return web.Config{
-		BaseURL: cfg.baseURL, TrustedProxies: cfg.proxies, Product: cfg.Product, MailFrom: cfg.MailFrom,
-		CustomerIdle: cfg.CustomerIdle, CustomerLifetime: cfg.CustomerLifetime,
-		API:       api.Config{Rate: cfg.APIRate, Burst: cfg.APIBurst, AllowHosts: splitList(cfg.WebhookAllowHosts)},
-		StaffIdle: cfg.StaffIdle, StaffLifetime: cfg.StaffLifetime, StaffSessions: cfg.StaffSessions,
-		Backups: backups, Abuse: cfg.Security.abuse, MailRelay: relay,
-		TLS: https.Config(), Privacy: cfg.Privacy.web(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
-		ChatHandoffTimeout: cfg.Chat.HandoffTimeout, ChatHours: cfg.Chat.hours, ChatRules: cfg.Chat.rules,
-		ChatRetention: time.Duration(cfg.Chat.Retention),
+		BaseURL: cfg.baseURL, TrustedProxies: cfg.Security.Proxies(), Product: cfg.Product, MailFrom: cfg.MailFrom, MailRelay: relay,
+		SessionOptions: cfg.Sessions, Abuse: cfg.Security.Abuse(), Privacy: cfg.Privacy, ChatOptions: cfg.Chat, API: cfg.API,
+		Backups: backups, TLS: https.Config(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
+		Attachments: cfg.Files,
 	}
 }
 
@@ -678,8 +470,8 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 // server's database, or nil.
 func (c Config) doctorInput(db *store.DB) web.DoctorInput {
 	return web.DoctorInput{
-		Data: c.Data, MasterKeyFile: c.MasterKeyFile, Addr: c.Addr, BaseURL: c.baseURL, TrustedProxies: c.TrustedProxies,
-		TLS: c.TLS, SMTP: c.SMTP, Privacy: c.Privacy.web(), RetentionSchedule: c.Privacy.Schedule, Backup: c.Backup, DB: db, Email: c.Email,
+		Data: c.Data, MasterKeyFile: c.MasterKeyFile, Addr: c.Addr, BaseURL: c.baseURL, TrustedProxies: c.Security.TrustedProxies,
+		TLS: c.TLS, SMTP: c.SMTP, Privacy: c.Privacy, RetentionSchedule: c.Privacy.Schedule, Backup: c.Backup, DB: db, Email: c.Email,
 	}
 }
 
@@ -705,77 +497,38 @@ func (b backupMailer) Send(ctx context.Context, to, subject, text string) error 
 	return b.m.Send(ctx, mail.Message{Kind: "backup_alert", To: to, Subject: subject, Text: text})
 }
 
-// newScheduler is the one scheduler of background work, in UTC. Its
-// messages go to the application's log: a job that panics leaves an error
-// with its stack, a job skipped because its last run still lasts a
-// warning; the scheduler's own chatter is debug.
-func newScheduler(log *slog.Logger) *cron.Cron {
-	return cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cronLog{log, slog.LevelDebug}),
-		cron.WithChain(cron.Recover(cronLog{log, slog.LevelError}), cron.SkipIfStillRunning(cronLog{log, slog.LevelWarn})))
-}
-
-// cronLog is a cron.Logger over slog: Info at level, Error as an error.
-type cronLog struct {
-	log   *slog.Logger
-	level slog.Level
-}
-
-// Info logs the scheduler's message at the logger's level.
-func (c cronLog) Info(msg string, kv ...any) {
-	c.log.Log(context.Background(), c.level, "scheduler: "+msg, kv...)
-}
-
-// Error logs an error of the scheduler, such as a recovered panic.
-func (c cronLog) Error(err error, msg string, kv ...any) {
-	c.log.Error("scheduler: "+msg, append(kv, "err", err)...)
-}
-
-// after is a cron schedule that fires once, at a fixed time.
-type after time.Time
-
-// Next is the fixed time until it has passed, then never.
-func (a after) Next(t time.Time) time.Time {
-	if t.Before(time.Time(a)) {
-		return time.Time(a)
-	}
-	return time.Time{} // never again
-}
-
 // scheduleServer adds the server's background jobs to sched: traffic counts
 // and alerts every minute, the audit checkpoint, expired sessions, the chat
-// sweep, and retention on its schedule and once a minute after start (so
-// that a server restarted daily still applies it). Only retention stops
-// with ctx; the others finish their round, and the scheduler waits for
-// them at shutdown.
-func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store.DB, mon *monitor.Service, hooks *api.Deliverer, log *slog.Logger) error {
+// sweep, webhook delivery, the support mailbox (inbox, nil without
+// --imap), and retention on its schedule and once a minute after start (so
+// that a server restarted daily still applies it). Only retention and the
+// mailbox stop with ctx; the others finish their round, and the scheduler
+// waits for them at shutdown.
+func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *monitor.Service, hooks *api.Deliverer, inbox *mail.Inbox) error {
 	bg := context.Background()
-	checkpoint := func() {
-		if _, err := mon.Checkpoint(bg, store.CheckpointPeriodic); err != nil {
-			log.Error("audit checkpoint", "err", err)
-		}
-	}
-	expire := func() {
-		if n, err := db.DeleteExpiredSessions(bg); err != nil {
-			log.Error("expire sessions", "err", err)
-		} else if n > 0 {
-			log.Info("expired sessions removed", "count", n)
-		}
-	}
-	retention := func() { applyRetention(ctx, db, cfg.Privacy.web().Retention, log) }
-	sched.Schedule(after(time.Now().Add(time.Minute)), cron.FuncJob(retention))
-	for _, j := range []struct {
+	retention := func() { mon.ApplyRetention(ctx) }
+	sched.Schedule(monitor.Once(time.Now().Add(time.Minute)), cron.FuncJob(retention))
+	type job struct {
 		spec string
 		job  func()
-	}{
+	}
+	jobs := []job{
 		{"@every 1m", func() { mon.Minute(bg) }},
 		{"@hourly", func() { mon.Hour(bg) }}, // full audit verification, pruning
-		{"@every " + cmp.Or(cfg.Security.CheckpointEvery, time.Hour).String(), checkpoint},
-		{"@every 15m", expire},
-		{"@every 30s", func() { mon.SweepChats(bg) }},
-		{"@every 5s", func() { hooks.Deliver(bg) }}, // retries; new events are sent at once
-		{"@hourly", func() { hooks.Housekeep(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
+		{"@every " + cmp.Or(cfg.Security.CheckpointEvery, time.Hour).String(), func() { mon.PeriodicCheckpoint(bg) }},
+		{"@every 15m", func() { mon.ExpireSessions(bg) }},
+		{"@every 30s", func() { mon.SweepChats(bg) }}, // hand-offs whose time is up become tickets; old transcripts go
+		{"@every 5s", func() { hooks.Deliver(bg) }},   // retries; new events are sent at once
+		{"@hourly", func() { hooks.Housekeep(bg) }},
+		{"@hourly", func() { mon.PurgeUploads(bg) }}, // files staged by uploads a crash cut off
 		{cfg.Privacy.Schedule, retention},
-	} {
+	}
+	if inbox != nil {
+		// The round runs on the inbox's own goroutine (startEmail), one at
+		// a time; IDLE wakes it sooner.
+		jobs = append(jobs, job{"@every " + cfg.Email.Interval.String(), inbox.Wake})
+	}
+	for _, j := range jobs {
 		if _, err := sched.AddFunc(j.spec, j.job); err != nil {
 			return fmt.Errorf("schedule %q: %w", j.spec, err)
 		}
@@ -783,73 +536,59 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, db *store
 	return nil
 }
 
-// applyRetention runs the retention job and logs what it deleted.
-func applyRetention(ctx context.Context, db *store.DB, r store.Retention, log *slog.Logger) {
-	total, err := db.ApplyAllRetention(ctx, r)
-	if err != nil {
-		if ctx.Err() == nil {
-			log.Error("retention", "err", err)
+// sub is a command, or a subcommand such as `backup create`, that parses
+// --data and the flags that flags adds, takes args positional arguments
+// (-1: any number), and runs with the parsed Config. Wrong arguments are
+// answered with usage, or, when usage is "", by naming the first one.
+type sub struct {
+	flags        func(fs *flag.FlagSet, c *Config)
+	args         int
+	interspersed bool // the positional arguments may come before the flags
+	usage        string
+	run          func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error
+}
+
+// command is s as the command name.
+func (s sub) command(name string) command {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		cfg := defaultConfig()
+		fs := commandFlags(name, &cfg)
+		if s.flags != nil {
+			s.flags(fs, &cfg)
 		}
-		return
+		parse := parseFlags
+		if s.interspersed {
+			parse = parseInterspersed
+		}
+		if err := parse(fs, args, stderr); err != nil {
+			return err
+		}
+		if s.args >= 0 && fs.NArg() != s.args {
+			if s.usage == "" {
+				return usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
+			}
+			return usageError{s.usage}
+		}
+		return s.run(ctx, cfg, fs.Args(), stdout)
 	}
-	log.Info("retention applied", "tickets", total.Tickets, "customers", total.Customers, "security_events", total.SecurityEvents,
-		"staff_sessions", total.StaffSessions, "sessions", total.Sessions, "codes", total.Codes)
 }
 
-// finishServer runs at shutdown, after the scheduler has stopped: the last
-// traffic counts and alerts, and a checkpoint of the audit log.
-func finishServer(mon *monitor.Service, log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	mon.Minute(ctx)
-	if _, err := mon.Checkpoint(ctx, store.CheckpointShutdown); err != nil {
-		log.Error("audit checkpoint at shutdown", "err", err)
+// group is a command made of subcommands, like `backup create`; unknown,
+// when set, names an unknown subcommand before the usage.
+func group(name, usage string, unknown bool, subs map[string]sub) command {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		if len(args) == 0 {
+			return usageError{usage}
+		}
+		s, ok := subs[args[0]]
+		switch {
+		case !ok && unknown:
+			return usageError{fmt.Sprintf("unknown %s command %q\n%s", name, args[0], usage)}
+		case !ok:
+			return usageError{usage}
+		}
+		return s.command(name+" "+args[0])(ctx, args[1:], stdout, stderr)
 	}
-	mon.Wait()
-}
-
-// printSetupLinkIfNew prints an owner setup link on a first start (no staff
-// yet): shell access to the server is the root of trust.
-func printSetupLinkIfNew(ctx context.Context, db *store.DB, base *url.URL, log *slog.Logger) error {
-	n, err := db.CountStaff(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	token, err := db.CreateSetupLink(ctx, store.SystemActor)
-	if err != nil {
-		return err
-	}
-	log.Warn("no staff account yet: open this one-time link within 1 hour to create the owner account (run `safedesk setup-link` for a new one)",
-		"setup_link", setupURL(base, token))
-	return nil
-}
-
-func setupURL(base *url.URL, token string) string {
-	u := *base
-	u.Path = "/admin/setup"
-	u.RawQuery = url.Values{"token": {token}}.Encode()
-	return u.String()
-}
-
-// parseCommand parses the flags of a command: --data, and what add
-// registers on the Config.
-func parseCommand(name string, args []string, stderr io.Writer, add func(*flag.FlagSet, *Config)) (Config, *flag.FlagSet, error) {
-	cfg := defaultConfig()
-	fs := commandFlags(name, &cfg)
-	if add != nil {
-		add(fs, &cfg)
-	}
-	err := parseFlags(fs, args, stderr)
-	return cfg, fs, err
-}
-
-// dispatch runs the subcommand args[0] of a command from subs, or answers
-// with usage.
-func dispatch(ctx context.Context, subs map[string]command, usage string, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || subs[args[0]] == nil {
-		return usageError{usage}
-	}
-	return subs[args[0]](ctx, args[1:], stdout, stderr)
 }
 
 // withStore runs fn on the data folder's database.
@@ -861,16 +600,40 @@ func withStore(ctx context.Context, cfg Config, fn func(*store.DB) error) error 
 	return errors.Join(fn(db), db.Close())
 }
 
-// cmdSetupLink issues a fresh owner setup link from the command line.
-func cmdSetupLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseCommand("setup-link", args, stderr, func(fs *flag.FlagSet, c *Config) {
-		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the site")
-		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (to derive the default base URL)")
-	})
-	if err != nil {
-		return err
+// masterKey adds --master-key-file with help.
+func masterKey(help string) func(*flag.FlagSet, *Config) {
+	return func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, help)
 	}
-	if err := cfg.Validate(); err != nil {
+}
+
+const defaultKeyHelp = "master key file (default DATA/master.key)"
+
+// logSetupLink logs the owner setup link while there is no staff yet
+// (web.FirstSetupLink): a new link, or when the one printed before still
+// works, until when.
+func logSetupLink(ctx context.Context, db *store.DB, base *url.URL, log *slog.Logger) error {
+	first, err := web.FirstSetupLink(ctx, db, base)
+	switch {
+	case err != nil:
+		return err
+	case first.Link != "":
+		log.Warn("no staff account yet: open this one-time link within 1 hour to create the owner account (run `safedesk setup-link` for a new one)", "setup_link", first.Link)
+	case !first.LiveUntil.IsZero():
+		log.Warn("no staff account yet: the one-time owner setup link printed at "+first.LiveSince.UTC().Format(time.DateTime)+
+			" UTC still works until "+first.LiveUntil.UTC().Format(time.DateTime)+" UTC; lost it? run `safedesk setup-link` for a new one (it replaces that one)",
+			"setup_link_expires", first.LiveUntil.UTC())
+	}
+	return nil
+}
+
+// cmdSetupLink issues a fresh owner setup link from the command line. It
+// takes the server's flags and environment, so that the link carries the
+// server's base URL (--base-url, or what --addr and the TLS settings make
+// of it).
+func cmdSetupLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeConfig("setup-link", args, stderr)
+	if err != nil {
 		return err
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
@@ -878,34 +641,27 @@ func cmdSetupLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(stdout, "One-time owner setup link, valid for 1 hour (earlier unused links stop working):\n%s\n", setupURL(cfg.baseURL, token))
+		_, err = fmt.Fprintf(stdout, "One-time owner setup link, valid for 1 hour (an earlier unused link now says it was replaced):\n%s\n", web.SetupURL(cfg.baseURL, token))
 		return err
 	})
 }
 
 const kbUsage = "usage: safedesk kb import [--data DIR] FOLDER"
 
-func cmdKB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return dispatch(ctx, map[string]command{"import": kbImport}, kbUsage, args, stdout, stderr)
-}
-
-func kbImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := parseCommand("kb import", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{kbUsage}
+// kbImport imports a folder of Markdown articles.
+var kbImport = sub{args: 1, usage: kbUsage, run: func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+	if err := store.CheckArticleFolder(args[0]); err != nil {
+		return fmt.Errorf("kb import: %w", err)
 	}
 	return withStore(ctx, cfg, func(db *store.DB) error {
-		created, updated, err := db.ImportArticles(ctx, os.DirFS(fs.Arg(0)), store.SystemActor)
+		created, updated, err := db.ImportArticles(ctx, os.DirFS(args[0]), store.SystemActor)
 		if err != nil {
-			return err
+			return fmt.Errorf("kb import: %s", strings.TrimPrefix(err.Error(), "store: "))
 		}
 		_, err = fmt.Fprintf(stdout, "imported %d new and %d updated articles\n", created, updated)
 		return err
 	})
-}
+}}
 
 const tokenUsage = `usage: safedesk token create --scopes S1,S2 [--name N] [--ttl D] [--allow-from CIDRS] [--data DIR]
        safedesk token list [--data DIR]
@@ -916,55 +672,66 @@ const clientUsage = `usage: safedesk client create --scopes S1,S2 [--name N] [--
        safedesk client list [--data DIR]
        safedesk client revoke [--data DIR] ID`
 
-// cmdToken manages personal API tokens.
-func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	subs := map[string]command{"create": tokenCreate, "list": tokenList, "revoke": revoker("token", tokenUsage, (*store.DB).RevokeToken,
-		"no active personal token %d", "token %d revoked\n")}
-	return dispatch(ctx, subs, tokenUsage, args, stdout, stderr)
-}
-
-// cmdClient manages OAuth2 clients.
-func cmdClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	subs := map[string]command{"create": clientCreate, "list": clientList, "revoke": revoker("client", clientUsage, (*store.DB).RevokeClient,
-		"no active client %d", "client %d and its access tokens revoked\n")}
-	return dispatch(ctx, subs, clientUsage, args, stdout, stderr)
-}
-
-// grant is what `token create` and `client create` take.
-type grant struct {
-	scopes, name, allow string
-	ttl                 time.Duration
-}
-
-// flags adds the flags of create; what is "the token" or "the client".
-func (g *grant) flags(fs *flag.FlagSet, what, scopesHelp, allowHelp string) {
-	fs.StringVar(&g.scopes, "scopes", "", scopesHelp)
-	fs.StringVar(&g.name, "name", "command line", "a name to recognise "+what+" by")
-	fs.StringVar(&g.allow, "allow-from", "", "comma-separated addresses or CIDRs "+what+" "+allowHelp+"; empty: anywhere")
-}
-
-// parse reads the create flags, as usage errors naming the flags.
-func (g grant) parse(fs *flag.FlagSet, usage string) ([]string, []netip.Prefix, error) {
-	if fs.NArg() > 0 {
-		return nil, nil, usageError{usage}
+// tokenCommands manage personal API tokens; create prints the token once,
+// alone on its last line.
+func tokenCommands() map[string]sub {
+	var g api.Grant
+	return map[string]sub{
+		"create": {usage: tokenUsage, flags: func(fs *flag.FlagSet, _ *Config) {
+			g.Flags(fs, "the token", "comma-separated scopes (required)", "may be used from")
+			fs.DurationVar(&g.TTL, "ttl", 0, "lifetime, like 720h; 0: no expiry")
+		}, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return withGrant(ctx, cfg, g, func(db *store.DB, sc []string, from []netip.Prefix) error {
+				t, secret, err := db.CreateToken(ctx, store.NewToken{Name: g.Name, Scopes: sc, TTL: g.TTL, AllowFrom: from}, store.CLIActor)
+				return cliResult(err, func() error { return api.WriteTokenCreated(stdout, t, secret) })
+			})
+		}},
+		"list": {run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return withStore(ctx, cfg, func(db *store.DB) error {
+				ts, err := db.ListTokens(ctx)
+				return errors.Join(api.WriteTokens(stdout, ts, db.Now()), err)
+			})
+		}},
+		"revoke": revoker(tokenUsage, (*store.DB).RevokeToken, "no active personal token %d", "token %d revoked\n"),
 	}
-	if strings.TrimSpace(g.scopes) == "" {
-		return nil, nil, usageError{"--scopes is required, e.g. --scopes tickets:read,kb:read"}
+}
+
+// clientCommands manage OAuth2 clients; create prints client_id and
+// client_secret lines, the secret once.
+func clientCommands() map[string]sub {
+	var g api.Grant
+	return map[string]sub{
+		"create": {usage: clientUsage, flags: func(fs *flag.FlagSet, _ *Config) {
+			g.Flags(fs, "the client", "comma-separated scopes the client may ask for (required)", "may connect from")
+		}, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return withGrant(ctx, cfg, g, func(db *store.DB, sc []string, from []netip.Prefix) error {
+				c, secret, err := db.CreateClient(ctx, store.NewClient{Name: g.Name, Scopes: sc, AllowFrom: from}, store.CLIActor)
+				return cliResult(err, func() error { return api.WriteClientCreated(stdout, c, secret) })
+			})
+		}},
+		"list": {run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return withStore(ctx, cfg, func(db *store.DB) error {
+				cs, err := db.ListClients(ctx)
+				return errors.Join(api.WriteClients(stdout, cs), err)
+			})
+		}},
+		"revoke": revoker(clientUsage, (*store.DB).RevokeClient, "no active client %d", "client %d and its access tokens revoked\n"),
 	}
-	sc, err := store.ParseScopes(g.scopes)
+}
+
+// withGrant reads g's scopes and networks, as usage errors, then runs fn
+// on the data folder's database.
+func withGrant(ctx context.Context, cfg Config, g api.Grant, fn func(*store.DB, []string, []netip.Prefix) error) error {
+	sc, from, err := g.Parse()
 	if err != nil {
-		return nil, nil, usageError{"--scopes: " + strings.TrimPrefix(err.Error(), "store: ")}
+		return asUsage(err)
 	}
-	prefixes, err := store.ParseAllowFrom(g.allow)
-	if err != nil {
-		return nil, nil, usageError{"--allow-from: " + strings.TrimPrefix(err.Error(), "store: ")}
-	}
-	return sc, prefixes, nil
+	return withStore(ctx, cfg, func(db *store.DB) error { return fn(db, sc, from) })
 }
 
-// cliValidation turns a store validation error into a usage error that
-// names the flag.
-func cliValidation(err error) error {
+// cliResult is err, with a store validation error made a usage error that
+// names the flags, or, when err is nil, what print returns.
+func cliResult(err error, print func() error) error {
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
 		var parts []string
@@ -973,112 +740,18 @@ func cliValidation(err error) error {
 		}
 		return usageError{strings.Join(parts, "; ")}
 	}
-	return err
-}
-
-// tokenCreate prints the new token once, alone on its last line.
-func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var g grant
-	cfg, fs, err := parseCommand("token create", args, stderr, func(fs *flag.FlagSet, _ *Config) {
-		g.flags(fs, "the token", "comma-separated scopes (required)", "may be used from")
-		fs.DurationVar(&g.ttl, "ttl", 0, "lifetime, like 720h; 0: no expiry")
-	})
 	if err != nil {
 		return err
 	}
-	sc, prefixes, err := g.parse(fs, tokenUsage)
-	if err != nil {
-		return err
-	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		t, secret, err := db.CreateToken(ctx, store.NewToken{Name: g.name, Scopes: sc, TTL: g.ttl, AllowFrom: prefixes}, store.CLIActor)
-		if err := cliValidation(err); err != nil {
-			return err
-		}
-		expires := "never"
-		if !t.ExpiresAt.IsZero() {
-			expires = t.ExpiresAt.Format(time.RFC3339)
-		}
-		_, err = fmt.Fprintf(stdout, "token %d %q created: scopes %s; expires %s\nIt is shown only now and cannot be recovered; store it in a secret manager:\n%s\n",
-			t.ID, t.Name, strings.Join(t.Scopes, ","), expires, secret)
-		return err
-	})
-}
-
-func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseCommand("token list", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		ts, err := db.ListTokens(ctx)
-		for _, t := range ts {
-			state := "active"
-			switch {
-			case !t.RevokedAt.IsZero():
-				state = "revoked"
-			case !t.Active(db.Now()):
-				state = "expired"
-			}
-			fmt.Fprintf(stdout, "%d\t%s\t…%s\t%s\t%s\n", t.ID, state, t.Hint, strings.Join(t.Scopes, ","), t.Name)
-		}
-		return err
-	})
-}
-
-// clientCreate prints client_id and client_secret lines; the secret is
-// shown once.
-func clientCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var g grant
-	cfg, fs, err := parseCommand("client create", args, stderr, func(fs *flag.FlagSet, _ *Config) {
-		g.flags(fs, "the client", "comma-separated scopes the client may ask for (required)", "may connect from")
-	})
-	if err != nil {
-		return err
-	}
-	sc, prefixes, err := g.parse(fs, clientUsage)
-	if err != nil {
-		return err
-	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		c, secret, err := db.CreateClient(ctx, store.NewClient{Name: g.name, Scopes: sc, AllowFrom: prefixes}, store.CLIActor)
-		if err := cliValidation(err); err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "client %d %q created: scopes %s; the secret is shown only now\nclient_id %s\nclient_secret %s\n",
-			c.ID, c.Name, strings.Join(c.Scopes, ","), c.ClientID, secret)
-		return err
-	})
-}
-
-func clientList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseCommand("client list", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		cs, err := db.ListClients(ctx)
-		for _, c := range cs {
-			state := "active"
-			if !c.RevokedAt.IsZero() {
-				state = "revoked"
-			}
-			fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, state, c.ClientID, strings.Join(c.Scopes, ","), c.Name)
-		}
-		return err
-	})
+	return print()
 }
 
 // revoker is the revoke subcommand of token or client: revoke by the id
 // in the one argument, then say so (done) or that there is none (missing).
-func revoker(name, usage string, revoke func(*store.DB, context.Context, int64, store.Actor) error, missing, done string) command {
-	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		cfg, fs, err := parseCommand(name+" revoke", args, stderr, nil)
-		if err != nil {
-			return err
-		}
-		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-		if fs.NArg() != 1 || err != nil || id <= 0 {
+func revoker(usage string, revoke func(*store.DB, context.Context, int64, store.Actor) error, missing, done string) sub {
+	return sub{args: 1, usage: usage, run: func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+		id, err := strconv.ParseInt(args[0], 10, 64)
+		if err != nil || id <= 0 {
 			return usageError{usage}
 		}
 		return withStore(ctx, cfg, func(db *store.DB) error {
@@ -1090,7 +763,7 @@ func revoker(name, usage string, revoke func(*store.DB, context.Context, int64, 
 			_, err := fmt.Fprintf(stdout, done, id)
 			return err
 		})
-	}
+	}}
 }
 
 const backupUsage = `usage:
@@ -1100,252 +773,118 @@ const backupUsage = `usage:
   safedesk backup restore FILE --identity ID --data DIR [--force]
                                                           restore into DIR (which must hold master.key)`
 
-// cmdBackup dispatches the backup subcommands.
-func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	subs := map[string]command{"create": backupCreate, "list": backupList, "verify": backupVerify, "restore": backupRestore}
-	if len(args) > 0 && subs[args[0]] == nil {
-		return usageError{fmt.Sprintf("unknown backup command %q\n%s", args[0], backupUsage)}
-	}
-	return dispatch(ctx, subs, backupUsage, args, stdout, stderr)
-}
-
-func backupCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := parseCommand("backup create", args, stderr, func(fs *flag.FlagSet, c *Config) {
-		masterKeyFlag(fs, &c.MasterKeyFile, "master key file (default DATA/master.key)")
-		c.Backup.CreateFlags(fs)
-	})
-	if err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("backup create: unexpected argument %q", fs.Arg(0))}
-	}
-	if err := cfg.Backup.Validate(); err != nil {
-		return asUsage(err)
-	}
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		b, err := backup.New(ctx, cfg.Backup, backup.Deps{DB: db, DataDir: cfg.Data, KeyFile: cfg.MasterKeyFile})
-		if err != nil {
-			return err
-		}
-		m, err := b.Run(ctx, store.BackupSourceCLI, store.CLIActor)
-		if m.File == "" {
-			return err
-		}
-		st := b.Status()
-		fmt.Fprintf(stdout, "backup written: %d bytes encrypted, snapshot SHA-256 %s\n", m.EncryptedSize, m.SHA256)
-		if st.CopyTo != "" && err == nil {
-			fmt.Fprintf(stdout, "copied to %s\n", filepath.Join(st.CopyTo, m.File))
-		}
-		fmt.Fprintln(stdout, filepath.Join(st.Dir, m.File))
-		return err
-	})
-}
-
-func backupList(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := parseCommand("backup list", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("backup list: unexpected argument %q", fs.Arg(0))}
-	}
-	dir := filepath.Join(cfg.Data, "backups")
-	entries, err := backup.List(dir)
-	if err != nil {
-		return err
-	}
-	if len(entries) == 0 {
-		_, err := fmt.Fprintf(stdout, "no backups in %s\n", dir)
-		return err
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TAKEN (UTC)\tBYTES\tSNAPSHOT SHA-256\tFILE")
-	for _, e := range entries {
-		sum := "(no manifest)"
-		if e.Manifest != nil {
-			sum = e.Manifest.SHA256[:16] + "…"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", e.Created.Format(time.DateTime), e.Size, sum, e.Path)
-	}
-	return tw.Flush()
-}
-
-// parseDecrypt parses the flags of verify and restore, whose one
-// positional argument, the backup file, may come before them.
-func parseDecrypt(name string, args []string, usage string, stderr io.Writer, add func(*flag.FlagSet, *Config)) (Config, string, backup.Decrypt, error) {
+// backupCommands make, list, verify and restore backups; verify and
+// restore decrypt with d, away from the server.
+func backupCommands() map[string]sub {
 	var d backup.Decrypt
-	cfg := defaultConfig()
-	fs := commandFlags(name, &cfg)
-	add(fs, &cfg)
-	d.Flags(fs)
-	if err := parseInterspersed(fs, args, stderr); err != nil {
-		return cfg, "", d, err
-	}
-	if fs.NArg() != 1 {
-		return cfg, "", d, usageError{usage}
-	}
-	return cfg, fs.Arg(0), d, asUsage(d.Validate())
-}
-
-func backupVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, file, d, err := parseDecrypt("backup verify", args, "usage: safedesk backup verify FILE --identity ID [--data DIR]", stderr, func(fs *flag.FlagSet, c *Config) {
-		masterKeyFlag(fs, &c.MasterKeyFile, "master key that must open the backup's data keys (default DATA/master.key)")
-	})
-	if err != nil {
-		return err
-	}
-	rep, err := backup.VerifyFile(ctx, file, d, cfg.Data, cfg.MasterKeyFile)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "ok: %s\nsnapshot: %d bytes, SHA-256 %s\n", file, rep.Size, rep.SHA256)
-	if rep.SchemaVersion > 0 {
-		fmt.Fprintf(stdout, "schema %d, audit head %s\n", rep.SchemaVersion, rep.AuditHead)
-	}
-	checked := "audit chain and its signed checkpoints verify"
-	if !rep.Checkpoints {
-		checked = "audit chain verifies (checkpoints unchecked: no audit public key)"
-	}
-	_, err = fmt.Fprintf(stdout, "integrity check ok, %s, every data key opens with the master key\n", checked)
-	return err
-}
-
-func backupRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var force bool
-	cfg, file, d, err := parseDecrypt("backup restore", args, "usage: safedesk backup restore FILE --identity ID --data DIR [--force]", stderr, func(fs *flag.FlagSet, _ *Config) {
-		fs.BoolVar(&force, "force", false, "replace a database already in the folder (it is kept as a safety copy)")
-	})
-	if err != nil {
-		return err
+	decrypt := func(key func(*flag.FlagSet, *Config)) func(*flag.FlagSet, *Config) {
+		return func(fs *flag.FlagSet, c *Config) { key(fs, c); d.Flags(fs) }
 	}
-	res, err := backup.RestoreInto(ctx, file, d, cfg.Data, cfg.MasterKeyFile, force)
-	if res.DB == "" {
-		return err
+	return map[string]sub{
+		"create": {flags: func(fs *flag.FlagSet, c *Config) {
+			masterKey(defaultKeyHelp)(fs, c)
+			c.Backup.CreateFlags(fs)
+		}, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			if err := cfg.Backup.Validate(); err != nil {
+				return asUsage(err)
+			}
+			return withStore(ctx, cfg, func(db *store.DB) error {
+				return backup.CreateNow(ctx, cfg.Backup, backup.Deps{DB: db, DataDir: cfg.Data, KeyFile: cfg.MasterKeyFile}, stdout)
+			})
+		}},
+		"list": {flags: func(fs *flag.FlagSet, c *Config) { c.Backup.KeepFlag(fs) }, run: func(_ context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			if err := cfg.Backup.Validate(); err != nil {
+				return asUsage(err)
+			}
+			return backup.WriteDir(stdout, filepath.Join(cfg.Data, "backups"), cfg.Backup.Keep, time.Now())
+		}},
+		"verify": {args: 1, interspersed: true, usage: "usage: safedesk backup verify FILE --identity ID [--data DIR]",
+			flags: decrypt(masterKey("master key that must open the backup's data keys (default DATA/master.key)")),
+			run: func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+				if err := d.Validate(); err != nil {
+					return asUsage(err)
+				}
+				rep, err := backup.VerifyFile(ctx, args[0], d, cfg.Data, cfg.MasterKeyFile)
+				if err != nil {
+					return err
+				}
+				return rep.Write(stdout, args[0])
+			}},
+		"restore": {args: 1, interspersed: true, usage: "usage: safedesk backup restore FILE --identity ID --data DIR [--force]",
+			flags: decrypt(func(fs *flag.FlagSet, _ *Config) {
+				fs.BoolVar(&force, "force", false, "replace a database already in the folder (it is kept as a safety copy)")
+			}),
+			run: func(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+				if err := d.Validate(); err != nil {
+					return asUsage(err)
+				}
+				return backup.RestoreCLI(ctx, args[0], d, cfg.Data, cfg.MasterKeyFile, force, stdout)
+			}},
 	}
-	fmt.Fprintf(stdout, "restored %s into %s\n", filepath.Base(file), res.DB)
-	if res.SafetyCopy != "" {
-		fmt.Fprintf(stdout, "the database it replaced is kept as %s\n", res.SafetyCopy)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "start the server with: safedesk serve --data %s\n", cfg.Data)
-	return err
 }
 
 const keysUsage = "usage: safedesk keys rotate [--data DIR] [--master-key-file FILE]"
 
-// cmdKeys runs `safedesk keys rotate`.
-func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return dispatch(ctx, map[string]command{"rotate": keysRotate}, keysUsage, args, stdout, stderr)
-}
-
-func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, fs, err := parseCommand("keys rotate", args, stderr, func(fs *flag.FlagSet, c *Config) {
-		masterKeyFlag(fs, &c.MasterKeyFile, "master key file (default DATA/master.key)")
-	})
-	if err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{keysUsage}
-	}
-	if _, err := os.Stat(filepath.Join(cfg.Data, store.DBName)); err != nil {
-		return fmt.Errorf("no database in %s (pass --data)", cfg.Data)
-	}
-	// A running server keeps the old key in memory and would wrap new
-	// customer keys with it after the rotation: refuse to run beside one.
-	release, err := store.LockDir(cfg.Data, false)
-	if err != nil {
-		return err
-	}
-	defer release()
-	keyFile := store.MasterKeyPath(cfg.Data, cfg.MasterKeyFile)
-	return withStore(ctx, cfg, func(db *store.DB) error {
-		n, ring, err := db.RotateMasterKeyFile(ctx, keyFile, store.CLIActor)
+// keysRotate makes a new master key and re-wraps every data key under it.
+var keysRotate = sub{usage: keysUsage, flags: masterKey(defaultKeyHelp),
+	run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+		r, err := store.RotateDirKey(ctx, cfg.Data, cfg.MasterKeyFile, store.CLIActor)
 		if err != nil {
 			return err
 		}
-		fp := ring.Fingerprint()
 		_, err = fmt.Fprintf(stdout, "re-wrapped %d data keys under a new master key (fingerprint %x)\nnew key: %s\nprevious key: %s, kept until the next successful backup\n"+
-			"Backups made before now restore only with the previous key: store a copy of it with them, off this server.\n", n, fp[:], keyFile, keyFile+".prev")
+			"Backups made before now restore only with the previous key: store a copy of it with them, off this server.\n", r.Keys, r.Fingerprint[:], r.File, r.File+".prev")
 		return err
-	})
-}
+	}}
 
 const auditUsage = `usage:
-  safedesk audit verify [--data DIR] [--public-key FILE]
-      recompute the audit log's hash chain and check its signed checkpoints;
-      exit 0 with a count when intact, 1 naming the first bad entry otherwise
+  safedesk audit verify [--data DIR] [--public-key FILE]...
+      recompute the audit log's hash chain and check its signed checkpoints,
+      saying which key verified which range (one --public-key per key kept
+      off the server); exit 0 when intact, 1 naming the first bad entry
   safedesk audit public-key [--data DIR]
       print the checkpoint signing key's public half (PEM), to keep off the
       server and give to verify --public-key`
 
-// cmdAudit is `safedesk audit verify` and `safedesk audit public-key`.
-func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return dispatch(ctx, map[string]command{"verify": auditVerify, "public-key": auditPublicKey}, auditUsage, args, stdout, stderr)
-}
-
-// auditFlags parses the flags of the audit subcommands.
-func auditFlags(name string, args []string, stderr io.Writer, add func(*flag.FlagSet)) (Config, error) {
-	cfg, fs, err := parseCommand("audit "+name, args, stderr, func(fs *flag.FlagSet, c *Config) {
-		masterKeyFlag(fs, &c.MasterKeyFile, "master key file, beside which the signing key lives (default DATA/master.key)")
-		add(fs)
-	})
-	if err == nil && fs.NArg() > 0 {
-		err = usageError{auditUsage}
+// auditCommands verify the audit log of the database file, opened
+// read-only (no master key needed), and print the signing key's public
+// half.
+func auditCommands() map[string]sub {
+	var pubFiles []string
+	key := masterKey("master key file, beside which the signing key lives (default DATA/master.key)")
+	return map[string]sub{
+		"public-key": {usage: auditUsage, flags: key, run: func(_ context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			return store.WriteAuditPublicKey(cfg.Data, cfg.MasterKeyFile, stdout)
+		}},
+		"verify": {usage: auditUsage, flags: func(fs *flag.FlagSet, c *Config) {
+			key(fs, c)
+			fs.Func("public-key", "PEM public key kept off the server (from safedesk audit public-key) that anchors the checkpoints it signed; give one for each key the log was signed with (default: the signing key DATA/"+store.AuditKeyName+", which is on the server)",
+				func(f string) error { pubFiles = append(pubFiles, f); return nil })
+		}, run: func(ctx context.Context, cfg Config, _ []string, stdout io.Writer) error {
+			anchors, err := store.AuditAnchors(cfg.Data, cfg.MasterKeyFile, pubFiles)
+			if err != nil {
+				return err
+			}
+			rep, err := store.VerifyAuditFileAnchored(ctx, filepath.Join(cfg.Data, store.DBName), anchors)
+			var chain *security.ChainError
+			switch {
+			case errors.As(err, &chain):
+				fmt.Fprintf(stdout, "audit log BROKEN at seq %d: %s\n", chain.Seq, chain.Reason)
+				return fmt.Errorf("audit log does not verify: the first bad entry is seq %d (%s)", chain.Seq, chain.Reason)
+			case err != nil:
+				return err
+			case rep.Unchecked > 0 && rep.Checkpoints == 0:
+				return fmt.Errorf("%d signed checkpoints cannot be checked without the signing key: pass --public-key FILE (from `safedesk audit public-key`)", rep.Unchecked)
+			}
+			lines := []string{rep.Summary()}
+			for _, r := range rep.Ranges {
+				lines = append(lines, "  "+r.String())
+			}
+			_, err = fmt.Fprintln(stdout, strings.Join(lines, "\n"))
+			return err
+		}},
 	}
-	return cfg, err
-}
-
-func auditPublicKey(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := auditFlags("public-key", args, stderr, func(*flag.FlagSet) {})
-	if err != nil {
-		return err
-	}
-	return store.WriteAuditPublicKey(cfg.Data, cfg.MasterKeyFile, stdout)
-}
-
-// auditVerify verifies the audit log of the database file, opened
-// read-only (no master key needed).
-func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var pubFile string
-	cfg, err := auditFlags("verify", args, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&pubFile, "public-key", "", "PEM public key to check checkpoints with (default: from DATA/"+store.AuditKeyName+")")
-	})
-	if err != nil {
-		return err
-	}
-	pub, err := store.AuditPublicKey(cfg.Data, cfg.MasterKeyFile, pubFile)
-	if err != nil {
-		return err
-	}
-	rep, err := store.VerifyAuditFile(ctx, filepath.Join(cfg.Data, store.DBName), pub)
-	var chain *security.ChainError
-	switch {
-	case errors.As(err, &chain):
-		fmt.Fprintf(stdout, "audit log BROKEN at seq %d: %s\n", chain.Seq, chain.Reason)
-		return fmt.Errorf("audit log does not verify: the first bad entry is seq %d (%s)", chain.Seq, chain.Reason)
-	case err != nil:
-		return err
-	case rep.Unchecked > 0:
-		return fmt.Errorf("%d signed checkpoints cannot be checked without the signing key: pass --public-key FILE (from `safedesk audit public-key`)", rep.Unchecked)
-	}
-	_, err = fmt.Fprintln(stdout, auditSummary(rep))
-	return err
-}
-
-// auditSummary is the line of an intact audit log.
-func auditSummary(rep store.AuditReport) string {
-	line := fmt.Sprintf("audit log intact: %d entries", rep.Entries)
-	if rep.Entries > 0 {
-		line += fmt.Sprintf(", head seq %d hash %s", rep.HeadSeq, hex.EncodeToString(rep.HeadHash))
-	}
-	if rep.Checkpoints == 0 {
-		return line + "; no signed checkpoint yet"
-	}
-	return line + fmt.Sprintf("; %d signed checkpoints verified, the newest at seq %d (%s)", rep.Checkpoints, rep.Latest.Seq, rep.Latest.At.UTC().Format(time.RFC3339))
 }
 
 // cmdDoctor checks the deployment and prints one line per check; any FAIL

@@ -10,11 +10,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -23,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,8 +33,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/robfig/cron/v3"
 
 	"safedesk/backup"
 	"safedesk/security"
@@ -128,6 +129,8 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"a mailbox in the clear elsewhere", []string{"--imap", "imap+insecure://desk:pw@imap.example.com", "--mail-from", "s@example.com"}, nil, "loopback"},
 		{"a bad authserv-id", []string{"--mail-authserv-id", "mx.example.com; dmarc=pass"}, nil, "--mail-authserv-id"},
 		{"a tiny message size", []string{"--email-max-size", "1KB"}, nil, "--email-max-size"},
+		{"bad file size", []string{"--attachment-max-size", "lots"}, nil, "attachment-max-size"},
+		{"tiny file size", nil, map[string]string{"SAFEDESK_ATTACHMENT_MAX_SIZE": "12"}, "--attachment-max-size"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,8 +177,8 @@ func TestEnvironmentFallback(t *testing.T) {
 	if cfg.Addr != "127.0.0.1:7777" {
 		t.Fatalf("addr %q: the flag must win over the environment", cfg.Addr)
 	}
-	if cfg.StaffSessions != "block" {
-		t.Fatalf("staff sessions %q: the environment was ignored", cfg.StaffSessions)
+	if cfg.Sessions.StaffSessions != "block" {
+		t.Fatalf("staff sessions %q: the environment was ignored", cfg.Sessions.StaffSessions)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -201,13 +204,19 @@ func TestConfigDerivesParsedForms(t *testing.T) {
 		return cfg
 	}
 	cfg := parse("--abuse-exempt", "none", "--session-limit", "2/s,8", "--webhook-allow-hosts", " a.example, ,b.example:8443 ,")
-	if a := cfg.Security.abuse; len(a.Exempt) != 0 || a.SessionLimit.Burst != 8 || a.SessionLimit.Rate != 2 || a.ClientLimit != security.ClientLimit {
+	if a := cfg.Security.Abuse(); len(a.Exempt) != 0 || a.SessionLimit.Burst != 8 || a.SessionLimit.Rate != 2 || a.ClientLimit != security.ClientLimit {
 		t.Errorf("parsed %+v", a)
 	}
 	if got := webConfig(cfg, nil, nil, nil, "").API.AllowHosts; strings.Join(got, "|") != "a.example|b.example:8443" {
 		t.Errorf("webhook hosts %q", got)
 	}
-	if got := parse().Security.abuse.Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {
+	if got := webConfig(parse("--attachment-max-size", "5MiB"), nil, nil, nil, "").Attachments.MaxSize; got != 5<<20 {
+		t.Errorf("--attachment-max-size 5MiB is %d bytes", got)
+	}
+	if got := webConfig(parse(), nil, nil, nil, "").Attachments.MaxSize; got != 20<<20 {
+		t.Errorf("the default file size limit is %d bytes, want 20 MiB", got)
+	}
+	if got := parse().Security.Abuse().Exempt; len(got) != 2 || !got[0].Contains(netip.MustParseAddr("127.0.0.1")) {
 		t.Errorf("default exempt %v, want loopback", got)
 	}
 	cert, key, _ := testCertFiles(t, t.TempDir())
@@ -221,9 +230,6 @@ func TestConfigDerivesParsedForms(t *testing.T) {
 
 // TestExitCodes builds the binary and checks what a shell sees.
 func TestExitCodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	bin := filepath.Join(t.TempDir(), "safedesk")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -273,6 +279,98 @@ func TestSetupLinkCommand(t *testing.T) {
 	}
 	if !strings.Contains(out, "https://help.example.com/admin/setup?token=") {
 		t.Fatalf("output %q", out)
+	}
+}
+
+// TestSetupLinkTakesServersSettings is issue 12, item 16: setup-link
+// takes serve's flags and environment, so its link has the server's base
+// URL; stray arguments are usage errors.
+func TestSetupLinkTakesServersSettings(t *testing.T) {
+	dir, _ := dataFolder(t)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"ACME flags", []string{"--acme-domain", "help.example.com", "--addr", ":443"}, nil, "https://help.example.com/admin/setup?token="},
+		{"ACME environment", nil, map[string]string{"SAFEDESK_ACME_DOMAIN": "help.example.com", "SAFEDESK_ADDR": ":443"}, "https://help.example.com/admin/setup?token="},
+		{"ACME on another port", []string{"--acme-domain", "help.example.com"}, nil, "https://help.example.com:8080/admin/setup?token="},
+		{"TLS on a port", []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--addr", "0.0.0.0:8443"}, nil, "https://localhost:8443/admin/setup?token="},
+		{"base URL environment", nil, map[string]string{"SAFEDESK_BASE_URL": "https://desk.example.org"}, "https://desk.example.org/admin/setup?token="},
+		{"listen address", []string{"--addr", "0.0.0.0:9000"}, nil, "http://localhost:9000/admin/setup?token="},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			out, err := runCmd(t, append([]string{"setup-link", "--data", dir}, tt.args...)...)
+			if err != nil || !strings.Contains(out, tt.want) {
+				t.Fatalf("got %q, %v; want %s", out, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCommandsRefuseStrayArguments is issue 12, item 17: an argument a
+// command does not take is a usage error (exit 2), not ignored.
+func TestCommandsRefuseStrayArguments(t *testing.T) {
+	dir, _ := dataFolder(t)
+	for _, args := range [][]string{
+		{"setup-link", "--data", dir, "extra"}, {"version", "--json"}, {"version", "extra"}, {"help", "me"},
+		{"token", "list", "--data", dir, "extra"}, {"client", "list", "--data", dir, "extra"},
+		{"kb", "import", "--data", dir, "one", "two"}, {"serve", "--data", dir, "now"},
+	} {
+		out, err := runCmd(t, args...)
+		isUsage(t, err, args)
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: %q is more than one line", args, err)
+		}
+		if out != "" {
+			t.Errorf("%v printed %q", args, out)
+		}
+	}
+}
+
+// TestKBImportRefuses is issue 12, item 17: kb import of a missing folder,
+// of a file, of a folder without articles or with a badly named one fails
+// with one line saying what to give it, and imports nothing.
+func TestKBImportRefuses(t *testing.T) {
+	dir, _ := dataFolder(t)
+	articles := t.TempDir()
+	file := filepath.Join(articles, "shipping-times.md")
+	if err := os.WriteFile(file, []byte("# Shipping times\n\nParcels take three days.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badly := t.TempDir()
+	for name, text := range map[string]string{"good-one.md": "# Good\n\nText.\n", "Shipping Times.md": "# Bad\n\nText.\n"} {
+		if err := os.WriteFile(filepath.Join(badly, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct{ name, arg, want string }{
+		{"missing folder", filepath.Join(articles, "nope"), "there is no folder"},
+		{"a file", file, "is a file"},
+		{"no articles", t.TempDir(), "holds no .md files"},
+		{"a bad file name", badly, "Shipping Times.md: the file name is the article's slug, its address /kb/NAME: use lowercase letters, digits and single hyphens, at most 80, like shipping-times.md"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runCmd(t, "kb", "import", "--data", dir, tt.arg)
+			storetest.OneLine(t, err, tt.want)
+			var u usageError
+			if errors.As(err, &u) || out != "" {
+				t.Errorf("got %q and %v; want exit 1 and no output", out, err)
+			}
+		})
+	}
+	db, err := store.OpenDir(t.Context(), dir, "", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.GetArticle(t.Context(), "good-one", true); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an import that failed left an article: %v", err)
 	}
 }
 
@@ -485,6 +583,12 @@ func TestBackupCommands(t *testing.T) {
 		if err != nil || !strings.HasPrefix(out, "TAKEN (UTC)") || !strings.Contains(out, filepath.Dir(file)) {
 			t.Errorf("backup list = %q, %v", out, err)
 		}
+		if !strings.Contains(out, "KEPT BECAUSE") || !strings.Contains(out, "newest 1/3, daily ") {
+			t.Errorf("backup list does not say why the ladder keeps the backup: %q", out)
+		}
+		if _, err := runCmd(t, "backup", "list", "--data", dir, "--backup-keep", "7x"); err == nil {
+			t.Error("backup list took a bad --backup-keep")
+		}
 		if out, err := runCmd(t, "backup", "list", "--data", t.TempDir()); err != nil || !strings.HasPrefix(out, "no backups in ") {
 			t.Errorf("backup list of an empty folder = %q, %v", out, err)
 		}
@@ -530,11 +634,22 @@ func TestBackupCommands(t *testing.T) {
 		_, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target)
 		storetest.OneLine(t, err, "live database")
 	})
-	t.Run("--force keeps a safety copy and says where", func(t *testing.T) {
+	t.Run("--force keeps a safety copy and says where, and keeps erasures", func(t *testing.T) {
+		db := storetest.Open(t, target)
+		if _, err := db.EraseCustomer(t.Context(), 2, store.CLIActor); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
 		out, err := runCmd(t, "backup", "restore", "--force", file, "--identity", id, "--data", target)
 		matches, _ := filepath.Glob(filepath.Join(target, store.DBName) + ".pre-restore-*")
 		if err != nil || len(matches) != 1 || !strings.Contains(out, "the database it replaced is kept as "+matches[0]) {
 			t.Fatalf("safety copies %v; output %q, %v", matches, out, err)
+		}
+		if !strings.Contains(out, "erased again 1 customer that "+filepath.Join(target, store.ErasureJournalName)) || !strings.Contains(out, "\n  customer 2, erased ") {
+			t.Errorf("restore does not say whom it erased again: %q", out)
+		}
+		if _, err := storetest.Open(t, target).GetCustomer(t.Context(), 2); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the erased customer is back after the restore: %v", err)
 		}
 	})
 }
@@ -563,11 +678,11 @@ func readThroughServer(t *testing.T, db *store.DB, subjects []string) {
 	defer ts.Close()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	code, err := db.IssueCode(t.Context(), "c1@example.com", store.Actor{Type: store.ActorVisitor})
+	issued, err := db.IssueCode(t.Context(), store.CodeRequest{Email: "c1@example.com"}, store.Actor{Type: store.ActorVisitor})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.PostForm(ts.URL+"/verify", url.Values{"email": {"c1@example.com"}, "code": {code}})
+	resp, err := c.PostForm(ts.URL+"/verify", url.Values{"email": {"c1@example.com"}, "code": {issued.Code}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -672,7 +787,7 @@ func TestServeReadsMailbox(t *testing.T) {
 	stop, _, stderr := serveUntil(t, "--data", dir, "--mail-from", "Northwind <support@northwind.example>", "--imap", imap.URL(),
 		"--mail-authserv-id", "mx.google.com")
 	imap.Deliver(t, mailtest.Fixture(t, "gmail-new.eml"))
-	waitCount(t, dir, "SELECT COUNT(*) FROM tickets WHERE channel = 'email' AND sender_verified = 1", 1)
+	waitCount(t, dir, "SELECT COUNT(*) FROM tickets WHERE channel = 'email' AND confirmed = 1", 1)
 	waitCount(t, dir, "SELECT COUNT(*) FROM email_mailboxes WHERE ok_at IS NOT NULL", 1)
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -746,6 +861,82 @@ func waitCount(t *testing.T, dir, query string, want int) {
 		n := 0
 		return conn.QueryRow(query).Scan(&n) == nil && n >= want
 	})
+}
+
+// dialOnLink is the log of a server starting on addr: when the setup link
+// is logged it connects to addr, as a person opening the link would, and
+// records whether anything listened.
+type dialOnLink struct {
+	syncBuffer
+	addr     string
+	mu       sync.Mutex
+	answered []bool
+}
+
+func (d *dialOnLink) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("setup_link=")) {
+		conn, err := net.Dial("tcp", d.addr)
+		if err == nil {
+			conn.Close()
+		}
+		d.mu.Lock()
+		d.answered = append(d.answered, err == nil)
+		d.mu.Unlock()
+	}
+	return d.syncBuffer.Write(p)
+}
+
+// TestServeSetupLinkWorksWhenPrinted is issue 12, item 16: the server
+// listens before it prints the setup link, a restart keeps an unused link
+// working (it says until when, as only its hash is kept), and a link
+// replaced by setup-link says so.
+func TestServeSetupLinkWorksWhenPrinted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	start := func() *dialOnLink {
+		log := &dialOnLink{addr: addr}
+		ctx, cancel := context.WithCancel(t.Context())
+		var out syncBuffer
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"serve", "--data", dir, "--addr", addr, "--backup-schedule", "off"}, &out, log)
+		}()
+		waitFor(t, "the server serving", func() bool { return strings.Contains(out.String(), "safedesk: serving") })
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("serve: %v\n%s", err, log.String())
+		}
+		return log
+	}
+	first := start()
+	if len(first.answered) != 1 || !first.answered[0] {
+		t.Fatalf("the setup link was printed %d times, answered %v: want once, with the server listening\n%s", len(first.answered), first.answered, first.String())
+	}
+	token := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(first.String())
+	if token == nil {
+		t.Fatalf("no token in the log:\n%s", first.String())
+	}
+	second := start()
+	if len(second.answered) != 0 || !strings.Contains(second.String(), "still works until") {
+		t.Errorf("a restart printed a new link or did not mention the one that works:\n%s", second.String())
+	}
+	out, err := runCmd(t, "setup-link", "--data", dir, "--addr", addr)
+	if err != nil || !strings.Contains(out, "/admin/setup?token=") {
+		t.Fatalf("setup-link: %q, %v", out, err)
+	}
+	db, err := store.OpenDir(t.Context(), dir, "", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.GetInvite(t.Context(), "setup", token[1]); !errors.Is(err, store.ErrInviteReplaced) {
+		t.Errorf("the link kept over the restart, after setup-link: %v, want ErrInviteReplaced", err)
+	}
 }
 
 func TestServeFirstStartMakesBackupIdentity(t *testing.T) {
@@ -957,31 +1148,205 @@ func TestServeTLS(t *testing.T) {
 	}
 }
 
-// TestSchedulerLogs: the scheduler's recovered panics and skipped runs
-// reach the application's log.
-func TestSchedulerLogs(t *testing.T) {
-	logs := &syncBuffer{}
-	sched := newScheduler(slog.New(slog.NewTextHandler(logs, nil)))
-	release := make(chan struct{})
-	if _, err := sched.AddFunc("@every 1s", func() { panic("job exploded") }); err != nil {
+// mayImport is DESIGN.md's import rule: the top-level packages each of ours
+// may import (main may import anything). A package may also import its own
+// sub-packages and they each other, except upwards from a sub-package of
+// web to web itself.
+var mayImport = map[string][]string{
+	"web":       {"bot", "store", "backup", "security", "templates", "static"},
+	"templates": {"store", "security"},
+	"bot":       {"store", "security"},
+	"backup":    {"store", "security"},
+	"store":     {"security"},
+	"security":  {},
+	"static":    {},
+}
+
+// testHelpers are the test-only helper packages: they may import what
+// they help test, and only tests may import them.
+var testHelpers = []string{"safedesk/store/storetest", "safedesk/web/api/apitest"}
+
+// listedPackage is what `go list -json` says of a package that matters here.
+type listedPackage struct {
+	ImportPath  string
+	Imports     []string
+	TestImports []string // of the package's own _test.go files (not an external _test package)
+}
+
+// importViolations lists the import edges between our packages that the
+// rule does not allow.
+func importViolations(pkgs []listedPackage) []string {
+	const mod = "safedesk"
+	area := func(path string) string {
+		rest, _ := strings.CutPrefix(path, mod+"/")
+		top, _, _ := strings.Cut(rest, "/")
+		return top
+	}
+	var bad []string
+	check := func(from, to string, test bool) {
+		switch {
+		case to != mod && !strings.HasPrefix(to, mod+"/"):
+			return // not ours
+		case from == mod:
+			return // main imports anything
+		case slices.Contains(testHelpers, to) && !test && !slices.Contains(testHelpers, from):
+			bad = append(bad, from+" -> "+to+" (a test helper, outside tests)")
+		case slices.Contains(testHelpers, from):
+			return // a test helper imports what it helps test
+		case to == mod:
+			bad = append(bad, from+" -> main")
+		case area(from) == area(to):
+			if area(from) == "web" && to == mod+"/web" && from != to {
+				bad = append(bad, from+" -> "+to+" (up to web from its sub-package)")
+			}
+		case !slices.Contains(mayImport[area(from)], area(to)):
+			bad = append(bad, from+" -> "+to)
+		}
+	}
+	for _, p := range pkgs {
+		if p.ImportPath != mod && mayImport[area(p.ImportPath)] == nil {
+			bad = append(bad, p.ImportPath+" is a top-level package DESIGN.md does not know")
+		}
+		for _, to := range p.Imports {
+			check(p.ImportPath, to, false)
+		}
+		for _, to := range p.TestImports {
+			check(p.ImportPath, to, true)
+		}
+	}
+	return bad
+}
+
+// TestImportRules holds every package of the module to the import rule,
+// with `go list`; the rule itself is checked on made-up edges first.
+func TestImportRules(t *testing.T) {
+	for _, tt := range []struct {
+		from, to string
+		test     bool
+		ok       bool
+	}{
+		{"safedesk/web", "safedesk/backup", false, true},
+		{"safedesk/web/api", "safedesk/web/httpx", false, true},
+		{"safedesk/web/api", "safedesk/web", false, false},
+		{"safedesk/store", "safedesk/web", false, false},
+		{"safedesk/security", "safedesk/store", false, false},
+		{"safedesk/templates", "safedesk/bot", false, false},
+		{"safedesk/backup", "safedesk/web/mail", false, false},
+		{"safedesk/bot", "safedesk", false, false},
+		{"safedesk/web", "safedesk/store/storetest", true, true},
+		{"safedesk/web", "safedesk/store/storetest", false, false},
+		{"safedesk/store/storetest", "safedesk/store", false, true},
+	} {
+		pkgs := []listedPackage{{ImportPath: tt.from}}
+		if tt.test {
+			pkgs[0].TestImports = []string{tt.to}
+		} else {
+			pkgs[0].Imports = []string{tt.to}
+		}
+		if got := importViolations(pkgs); (len(got) == 0) != tt.ok {
+			t.Errorf("%s -> %s (test %v): violations %q, want allowed %v", tt.from, tt.to, tt.test, got, tt.ok)
+		}
+	}
+
+	out, err := exec.Command("go", "list", "-deps", "-json=ImportPath,Imports,TestImports,Module", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p struct {
+			listedPackage
+			Module *struct{ Path string }
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Module != nil && p.Module.Path == "safedesk" {
+			pkgs = append(pkgs, p.listedPackage)
+		}
+	}
+	if len(pkgs) < 10 {
+		t.Fatalf("go list found only %d of our packages", len(pkgs))
+	}
+	for _, v := range importViolations(pkgs) {
+		t.Errorf("import not allowed: %s", v)
+	}
+}
+
+// TestRestoredAuditLogVerifies follows the README's recovery: master key,
+// backup identity and audit public key kept off the server, the folder
+// lost. The restored folder's audit log verifies, saying which key
+// anchored which range, and the server signs checkpoints again.
+func TestRestoredAuditLogVerifies(t *testing.T) {
+	dir, _ := dataFolder(t)
+	file, _ := createBackup(t, dir) // signs a checkpoint first, making the signing key
+	offServer := t.TempDir()
+	writePub := func(data, name string) string {
+		t.Helper()
+		pub, err := runCmd(t, "audit", "public-key", "--data", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(offServer, name)
+		if err := os.WriteFile(p, []byte(pub), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	oldPub := writePub(dir, "old.pem")
+	id := filepath.Join(offServer, backup.IdentityName)
+	for _, name := range []string{store.MasterKeyName, backup.IdentityName} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(offServer, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	target := t.TempDir()
+	key, err := os.ReadFile(filepath.Join(offServer, store.MasterKeyName))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sched.AddFunc("@every 1s", func() { <-release }); err != nil {
+	if err := security.WriteFileAtomic(filepath.Join(target, store.MasterKeyName), key, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sched.Start()
-	waitFor(t, "a panic and a skipped run in the log", func() bool {
-		l := logs.String()
-		return strings.Contains(l, `level=ERROR msg="scheduler: panic"`) && strings.Contains(l, "job exploded") &&
-			strings.Contains(l, `level=WARN msg="scheduler: skip"`)
-	})
-	close(release)
-	<-sched.Stop().Done()
-	if strings.Contains(logs.String(), "level=INFO") {
-		t.Errorf("the scheduler's own chatter is above debug:\n%s", logs.String())
+	out, err := runCmd(t, "backup", "restore", file, "--identity", id, "--data", target, "--audit-public-key", oldPub)
+	if err != nil || !strings.Contains(out, "signed by a new "+store.AuditKeyName) ||
+		!strings.Contains(out, "safedesk audit public-key --data "+target) {
+		t.Fatalf("restore: %q, %v", out, err)
 	}
-	if next := after(time.Now().Add(time.Minute)).Next(time.Now().Add(2 * time.Minute)); !next.IsZero() {
-		t.Errorf("a one-off job would run again at %s", next)
+
+	out, err = runCmd(t, "audit", "verify", "--data", target)
+	if err != nil || !strings.HasPrefix(out, "audit log intact: ") {
+		t.Fatalf("verify with the new server's key: %q, %v", out, err)
 	}
-	var _ cron.Schedule = after{}
+	if !strings.Contains(out, "begun by a restore, verified with "+filepath.Join(target, store.AuditKeyName)) ||
+		!strings.Contains(out, "NOT ANCHORED") {
+		t.Errorf("verify does not say which key covered which range: %q", out)
+	}
+	out, err = runCmd(t, "audit", "verify", "--data", target, "--public-key", oldPub)
+	if err != nil || !strings.Contains(out, "verified with --public-key "+oldPub) {
+		t.Errorf("verify with the old public key: %q, %v", out, err)
+	}
+	newPub := writePub(target, "new.pem")
+	out, err = runCmd(t, "audit", "verify", "--data", target, "--public-key", oldPub, "--public-key", newPub)
+	if err != nil || strings.Contains(out, "NOT ANCHORED") || strings.Count(out, "verified with --public-key ") != 2 {
+		t.Errorf("verify with both public keys: %q, %v", out, err)
+	}
+
+	db := storetest.Open(t, target)
+	signer, err := store.AuditSigningKey(target, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordAudit(t.Context(), store.SystemActor, "test.entry", "test:1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Checkpoint(t.Context(), signer, store.CheckpointPeriodic); err != nil {
+		t.Errorf("the restored server cannot sign checkpoints: %v", err)
+	}
 }

@@ -245,10 +245,11 @@ func copyBackup(ctx context.Context, file, dir string, m *Manifest) error {
 	return commitPair(enc, man, filepath.Join(dir, m.File))
 }
 
-// asyncHash counts and hashes what is written to it on its own goroutine.
-// Write copies p into a buffer from a small free list, so the writer may
-// reuse p at once, and blocks only when the hasher is eight buffers behind.
-type asyncHash struct {
+// bgHash counts and hashes buffers on its own goroutine. A buffer handed
+// to it with hash comes back on its free list once hashed, for the writer
+// to reuse (take); the writer blocks only when the hasher is depth buffers
+// behind.
+type bgHash struct {
 	work chan []byte
 	free chan []byte
 	done chan struct{}
@@ -257,73 +258,73 @@ type asyncHash struct {
 	once sync.Once
 }
 
-func newAsyncHash() *asyncHash {
-	a := &asyncHash{work: make(chan []byte, 8), free: make(chan []byte, 9), done: make(chan struct{}), h: sha256.New()}
+func newBGHash(depth int) *bgHash {
+	b := &bgHash{work: make(chan []byte, depth), free: make(chan []byte, depth+1), done: make(chan struct{}), h: sha256.New()}
 	go func() {
-		defer close(a.done)
-		for b := range a.work {
-			a.h.Write(b)
-			a.n += int64(len(b))
+		defer close(b.done)
+		for buf := range b.work {
+			b.h.Write(buf)
+			b.n += int64(len(buf))
 			select {
-			case a.free <- b[:0]:
+			case b.free <- buf[:0]:
 			default:
 			}
 		}
 	}()
-	return a
+	return b
 }
 
-// Write hands a copy of p to the hashing goroutine.
-func (a *asyncHash) Write(p []byte) (int, error) {
-	var b []byte
+// hash hands buf to the hashing goroutine; the caller must not touch it
+// again.
+func (b *bgHash) hash(buf []byte) { b.work <- buf }
+
+// take returns a hashed buffer to reuse, or nil when none is free.
+func (b *bgHash) take() []byte {
 	select {
-	case b = <-a.free:
+	case buf := <-b.free:
+		return buf
 	default:
+		return nil
 	}
-	a.work <- append(b, p...)
-	return len(p), nil
 }
 
 // stop ends the hashing goroutine; it is safe to call more than once.
-func (a *asyncHash) stop() {
-	a.once.Do(func() { close(a.work) })
-	<-a.done
+func (b *bgHash) stop() {
+	b.once.Do(func() { close(b.work) })
+	<-b.done
 }
 
 // sum stops the hasher and returns the byte count and hex SHA-256.
-func (a *asyncHash) sum() (int64, string) {
-	a.stop()
-	return a.n, hex.EncodeToString(a.h.Sum(nil))
+func (b *bgHash) sum() (int64, string) {
+	b.stop()
+	return b.n, hex.EncodeToString(b.h.Sum(nil))
+}
+
+// asyncHash counts and hashes what is written to it on its own goroutine.
+// Write copies p, so the writer may reuse p at once.
+type asyncHash struct{ *bgHash }
+
+func newAsyncHash() asyncHash { return asyncHash{newBGHash(8)} }
+
+// Write hands a copy of p to the hashing goroutine.
+func (a asyncHash) Write(p []byte) (int, error) {
+	a.hash(append(a.take(), p...))
+	return len(p), nil
 }
 
 // pageSink gathers pages into 1 MiB chunks, writes each chunk to w and hands
 // the same chunk to a hashing goroutine: the plaintext is hashed without
 // being copied again, and a chunk is reused only once it has been hashed.
 type pageSink struct {
-	w    io.Writer
-	buf  []byte
-	work chan []byte
-	free chan []byte
-	done chan struct{}
-	h    hash.Hash
-	n    int64
-	once sync.Once
+	*bgHash
+	w   io.Writer
+	buf []byte
 }
 
 const sinkChunk = 1 << 20
 
 func newPageSink(w io.Writer) *pageSink {
-	p := &pageSink{w: w, buf: make([]byte, 0, sinkChunk), work: make(chan []byte, 3), free: make(chan []byte, 4),
-		done: make(chan struct{}), h: sha256.New()}
-	go func() {
-		defer close(p.done)
-		for b := range p.work {
-			p.h.Write(b)
-			p.n += int64(len(b))
-			p.free <- b[:0]
-		}
-	}()
-	return p
+	return &pageSink{bgHash: newBGHash(3), w: w, buf: make([]byte, 0, sinkChunk)}
 }
 
 // Write adds page to the current chunk, sending the chunk on when full.
@@ -345,22 +346,9 @@ func (p *pageSink) Flush() error {
 	if _, err := p.w.Write(p.buf); err != nil {
 		return err
 	}
-	p.work <- p.buf
-	select {
-	case p.buf = <-p.free:
-	default:
+	p.hash(p.buf)
+	if p.buf = p.take(); p.buf == nil {
 		p.buf = make([]byte, 0, sinkChunk)
 	}
 	return nil
-}
-
-func (p *pageSink) stop() {
-	p.once.Do(func() { close(p.work) })
-	<-p.done
-}
-
-// sum stops the hasher and returns the byte count and hex SHA-256.
-func (p *pageSink) sum() (int64, string) {
-	p.stop()
-	return p.n, hex.EncodeToString(p.h.Sum(nil))
 }

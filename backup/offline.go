@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -115,7 +116,10 @@ func recordOffline(ctx context.Context, dir, keyFile string, run store.BackupRun
 // beside a server, verifies the backup as VerifyFile does before touching
 // anything, keeps a database it replaces (force) as a safety copy, then
 // opens the restored database as the server will (running newer
-// migrations) and records the restore in its audit log. keyFile is the
+// migrations), erases again every customer that the data folder's erasure
+// journal (or, in a folder without one, the copy beside the backup)
+// records as erased after the backup was taken (RestoreResult.Reerased),
+// and records the restore in its audit log. keyFile is the
 // --master-key-file setting, which locates the audit signing key. The
 // result's DB is set once the database is in place, even when recording
 // the restore then fails.
@@ -148,12 +152,41 @@ func RestoreInto(ctx context.Context, file string, d Decrypt, dir, keyFile strin
 	if err != nil {
 		return RestoreResult{}, err
 	}
-	return res, recordRestore(ctx, file, res, rings)
+	if res.JournalFrom, err = adoptJournal(file, dir); err != nil {
+		return res, err
+	}
+	err = recordRestore(ctx, file, &res, rings, store.AuditKeyPath(dir, keyFile))
+	return res, err
 }
 
-// recordRestore opens the restored database as the server will and
-// records the restore in its audit log.
-func recordRestore(ctx context.Context, file string, res RestoreResult, rings []*security.Keyring) error {
+// adoptJournal copies the erasure journal kept beside the backup at file
+// into the data folder dir when dir has none, as on a new server, and
+// returns where it came from ("" when it copied nothing).
+func adoptJournal(file, dir string) (string, error) {
+	dst := filepath.Join(dir, store.ErasureJournalName)
+	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+		return "", nil // the folder's own journal: it knows best
+	}
+	src := filepath.Join(filepath.Dir(file), store.ErasureJournalName)
+	b, err := os.ReadFile(src)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("restored, but the erasure journal beside the backup: %w", err)
+	}
+	if err := security.WriteFileAtomic(dst, b, 0o600); err != nil {
+		return "", fmt.Errorf("restored, but the erasure journal beside the backup: %w", err)
+	}
+	return src, nil
+}
+
+// recordRestore opens the restored database as the server will, erases
+// again the customers the erasure journal says were erased after the
+// backup was taken, records the restore in its audit log, and begins a
+// new signed range of audit checkpoints with the signing key at keyPath
+// (made there when missing: backups never hold it).
+func recordRestore(ctx context.Context, file string, res *RestoreResult, rings []*security.Keyring, keyPath string) error {
 	i, err := store.MasterKeyInUse(ctx, res.DB, rings...)
 	if err != nil {
 		return err
@@ -165,7 +198,34 @@ func recordRestore(ctx context.Context, file string, res RestoreResult, rings []
 	if err != nil {
 		return fmt.Errorf("restored, but the database does not open: %w", err)
 	}
+	if _, err := os.Stat(db.ErasureJournal()); err == nil {
+		res.Journal = db.ErasureJournal()
+	}
+	res.Reerased, err = db.ReplayErasures(ctx, store.CLIActor)
+	if err != nil {
+		return errors.Join(fmt.Errorf("restored, but the erasure journal was not replayed (safedesk serve replays it at start): %w", err), db.Close())
+	}
 	err = db.RecordAudit(ctx, store.CLIActor, "backup.restored", "backup:"+filepath.Base(file),
-		map[string]any{"schema": res.Manifest.SchemaVersion, "safety_copy": filepath.Base(res.SafetyCopy)})
+		map[string]any{"schema": res.Manifest.SchemaVersion, "safety_copy": filepath.Base(res.SafetyCopy), "reerased": len(res.Reerased)})
+	if err == nil {
+		err = startSigningRange(ctx, db, res, keyPath)
+	}
 	return errors.Join(err, db.Close())
+}
+
+// startSigningRange begins the restored log's new signed range with the
+// signing key at keyPath, which it makes when missing.
+func startSigningRange(ctx context.Context, db *store.DB, res *RestoreResult, keyPath string) error {
+	_, err := os.Stat(keyPath)
+	res.SigningKeyMade = errors.Is(err, os.ErrNotExist)
+	key, err := security.LoadOrCreateSigningKey(keyPath)
+	if err != nil {
+		return fmt.Errorf("restored, but the audit signing key: %w", err)
+	}
+	res.SigningKey = key.Public().(ed25519.PublicKey)
+	res.SigningFrom, err = db.StartSigningRange(ctx, key, "restore", store.CLIActor)
+	if err != nil {
+		return fmt.Errorf("restored, but no new signed range of the audit log began: %w", err)
+	}
+	return nil
 }

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"filippo.io/age"
 
 	"safedesk/security"
 	"safedesk/store"
@@ -233,4 +236,134 @@ func TestBackupsAcrossKeyRotation(t *testing.T) {
 	}
 	_, err := VerifyFile(t.Context(), before, id, dir, "")
 	storetest.OneLine(t, err, "does not open with the master key")
+}
+
+// TestRestoreKeepsErasures: a customer erased after a backup was taken
+// stays erased when that backup is restored, by the command line's restore
+// or, for a database put back by hand, at the server's next start; the
+// restore names them, and the next backup removes the safety copy.
+func TestRestoreKeepsErasures(t *testing.T) {
+	dir, _ := dataFolder(t)
+	file := backupOf(t, dir)
+	id := Decrypt{Identity: filepath.Join(dir, IdentityName)}
+	erase := func(customer int64) {
+		t.Helper()
+		db := storetest.Open(t, dir)
+		if _, err := db.EraseCustomer(t.Context(), customer, store.CLIActor); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone := func(customer int64) bool {
+		t.Helper()
+		db := storetest.Open(t, dir)
+		defer db.Close()
+		_, err := db.GetCustomer(t.Context(), customer)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err != nil
+	}
+	erase(1)
+
+	res, err := RestoreInto(t.Context(), file, id, dir, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Reerased) != 1 || res.Reerased[0].CustomerID != 1 || !gone(1) || gone(2) {
+		t.Fatalf("restore erased again %+v; customer 1 gone %v, customer 2 gone %v", res.Reerased, gone(1), gone(2))
+	}
+	var out strings.Builder
+	if err := res.WriteReport(&out, file); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"erased again 1 customer that " + filepath.Join(dir, store.ErasureJournalName), "  customer 1, erased ",
+		"kept as " + res.SafetyCopy + "; the next successful backup removes it"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	t.Run("a database put back by hand is caught up at the server's start", func(t *testing.T) {
+		erase(2)
+		// Safety copies are named to the second: make room for this one.
+		if err := os.Remove(res.SafetyCopy); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Restore(t.Context(), file, id.mustIdentities(t), dir, true); err != nil {
+			t.Fatal(err)
+		}
+		if gone(2) {
+			t.Fatal("the test's premise: the plain restore brought customer 2 back")
+		}
+		db := storetest.Open(t, dir)
+		svc, err := New(t.Context(), DefaultOptions(), Deps{DB: db, DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if !gone(1) || !gone(2) {
+			t.Errorf("after the server's start: customer 1 gone %v, customer 2 gone %v", gone(1), gone(2))
+		}
+	})
+	t.Run("the next backup removes the safety copies", func(t *testing.T) {
+		if m, _ := filepath.Glob(filepath.Join(dir, DBName+".pre-restore-*")); len(m) == 0 {
+			t.Fatal("the test's premise: the restores kept safety copies")
+		}
+		backupOf(t, dir)
+		if m, _ := filepath.Glob(filepath.Join(dir, DBName+".pre-restore-*")); len(m) != 0 {
+			t.Errorf("safety copies left after a backup: %v", m)
+		}
+	})
+}
+
+func (d Decrypt) mustIdentities(t *testing.T) []age.Identity {
+	t.Helper()
+	ids, err := d.identities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// TestRestoreOnANewServerKeepsErasures: the data folder is lost. Restoring
+// an older backup onto a new server replays the copy of the erasure
+// journal that the newer backup left beside the backups.
+func TestRestoreOnANewServerKeepsErasures(t *testing.T) {
+	dir, _ := dataFolder(t)
+	older := damagedCopy(t, backupOf(t, dir), func(string) {}) // kept aside from the ladder
+	db := storetest.Open(t, dir)
+	if _, err := db.EraseCustomer(t.Context(), 3, store.CLIActor); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	newer := backupOf(t, dir)
+	beside := filepath.Join(filepath.Dir(newer), store.ErasureJournalName)
+	if err := os.Rename(beside, filepath.Join(filepath.Dir(older), store.ErasureJournalName)); err != nil {
+		t.Fatalf("no copy of the journal beside the backups: %v", err)
+	}
+
+	target := t.TempDir()
+	key, err := os.ReadFile(filepath.Join(dir, MasterKeyName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := security.WriteFileAtomic(filepath.Join(target, MasterKeyName), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := RestoreInto(t.Context(), older, Decrypt{Identity: filepath.Join(dir, IdentityName)}, target, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Reerased) != 1 || res.Reerased[0].CustomerID != 3 || res.JournalFrom == "" {
+		t.Fatalf("restore: %+v", res)
+	}
+	if _, err := storetest.Open(t, target).GetCustomer(t.Context(), 3); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the erased customer is back on the new server: %v", err)
+	}
 }

@@ -30,16 +30,20 @@ type Options struct {
 	DrillSchedule string
 }
 
+// DefaultKeep is the default retention ladder: the newest 3 backups, and
+// the newest of each of the last 7 days, 4 weeks and 12 months.
+const DefaultKeep = "3,7d,4w,12m"
+
 // DefaultOptions are the defaults: a daily backup at 03:00 UTC, a weekly
-// drill, and the ladder 7d,4w,12m.
+// drill, and the ladder DefaultKeep.
 func DefaultOptions() Options {
-	return Options{Schedule: "0 3 * * *", Keep: "7d,4w,12m", DrillSchedule: "0 4 * * 0"}
+	return Options{Schedule: "0 3 * * *", Keep: DefaultKeep, DrillSchedule: "0 4 * * 0"}
 }
 
 // Flags adds the server's backup flags.
 func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Schedule, "backup-schedule", o.Schedule, "when to back up, a cron spec in UTC (\"0 3 * * *\", \"@every 6h\"), or off")
-	fs.StringVar(&o.Keep, "backup-keep", o.Keep, "retention ladder: keep the newest backup of each of the last N days (d), ISO weeks (w) and months (m)")
+	o.KeepFlag(fs)
 	fs.StringVar(&o.CopyTo, "backup-copy-to", o.CopyTo, "second folder (a mounted volume, say) that receives a copy of each backup")
 	fs.StringVar(&o.Identity, "backup-identity", o.Identity, "age identity file that decrypts the backups: enables the weekly restore drill and verify from the admin panel (the server can then read its backups)")
 	fs.StringVar(&o.PassphraseFile, "backup-passphrase-file", o.PassphraseFile, "encrypt backups to the passphrase in this file (age scrypt) instead of backup-recipients.txt; the server can then read its backups")
@@ -49,8 +53,14 @@ func (o *Options) Flags(fs *flag.FlagSet) {
 // CreateFlags adds the flags of `safedesk backup create`.
 func (o *Options) CreateFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.CopyTo, "backup-copy-to", o.CopyTo, "second folder that receives a copy")
-	fs.StringVar(&o.Keep, "backup-keep", o.Keep, "retention ladder applied after the backup")
+	o.KeepFlag(fs)
 	fs.StringVar(&o.PassphraseFile, "backup-passphrase-file", o.PassphraseFile, "encrypt to the passphrase in this file instead of backup-recipients.txt")
+}
+
+// KeepFlag adds --backup-keep alone, for `safedesk backup list`, which
+// shows why the ladder keeps each backup.
+func (o *Options) KeepFlag(fs *flag.FlagSet) {
+	fs.StringVar(&o.Keep, "backup-keep", o.Keep, "retention ladder: always keep the newest N backups (a bare number), and the newest backup of each of the last N days (d), ISO weeks (w) and months (m)")
 }
 
 // Validate checks the settings and turns a Schedule of "off" into "". Its

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -15,10 +16,14 @@ func TestParseKeep(t *testing.T) {
 		wantErr bool
 	}{
 		{in: "7d,4w,12m", want: Policy{Days: 7, Weeks: 4, Months: 12}},
+		{in: "3,7d,4w,12m", want: Policy{Newest: 3, Days: 7, Weeks: 4, Months: 12}},
 		{in: " 12m , 7d ", want: Policy{Days: 7, Months: 12}},
 		{in: "30d", want: Policy{Days: 30}},
+		{in: "7", want: Policy{Newest: 7}},
 		{in: "", wantErr: true},
-		{in: "7", wantErr: true},
+		{in: "3,7d,5", wantErr: true},
+		{in: "0", wantErr: true},
+		{in: "+3", wantErr: true},
 		{in: "d", wantErr: true},
 		{in: "7x", wantErr: true},
 		{in: "0d", wantErr: true},
@@ -35,6 +40,9 @@ func TestParseKeep(t *testing.T) {
 	}
 	if got := (Policy{Days: 7, Weeks: 4, Months: 12}).String(); got != "7d,4w,12m" {
 		t.Errorf("String() = %q", got)
+	}
+	if got := (Policy{Newest: 3, Days: 7, Weeks: 4, Months: 12}).String(); got != DefaultKeep {
+		t.Errorf("String() = %q, want %q", got, DefaultKeep)
 	}
 }
 
@@ -105,6 +113,12 @@ func TestSelect(t *testing.T) {
 			times:  []time.Time{at("2023-01-01 02:00"), at("2023-01-02 02:00")},
 			policy: Policy{Days: 7, Weeks: 4, Months: 12}, now: "2025-06-15 12:00",
 			want: []string{"2023-01-02 02:00"},
+		},
+		{
+			name:   "the newest N are kept besides the ladder",
+			times:  []time.Time{at("2025-06-15 02:00"), at("2025-06-15 06:00"), at("2025-06-15 10:00"), at("2025-06-14 22:00")},
+			policy: Policy{Newest: 3, Days: 1}, now: "2025-06-15 12:00",
+			want: []string{"2025-06-15 10:00", "2025-06-15 06:00", "2025-06-15 02:00"},
 		},
 		{
 			name:   "a backup dated after now is kept",
@@ -214,3 +228,58 @@ func TestPruneAndList(t *testing.T) {
 }
 
 const sha0 = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// TestEvery4hKeepsThePreviousBackup: with backups every four hours, the
+// default ladder keeps the backup made just before, and a backup made by
+// hand before an upgrade survives the next scheduled runs; the ladder of
+// days alone (the old default) deleted both.
+func TestEvery4hKeepsThePreviousBackup(t *testing.T) {
+	manual := at("2025-06-15 09:12")
+	times := []time.Time{at("2025-06-15 00:00"), at("2025-06-15 04:00"), at("2025-06-15 08:00"), manual, at("2025-06-15 12:00")}
+	def, err := ParseKeep(DefaultKeep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := at("2025-06-15 12:00")
+	keep, _ := Select(entriesAt(times...), def, now)
+	var kept []time.Time
+	for _, e := range keep {
+		kept = append(kept, e.Created)
+	}
+	for _, want := range []time.Time{at("2025-06-15 12:00"), manual, at("2025-06-15 08:00")} {
+		if !slices.ContainsFunc(kept, want.Equal) {
+			t.Errorf("%s removed by %s; kept %v", want.Format(time.DateTime), DefaultKeep, kept)
+		}
+	}
+	if old, _ := Select(entriesAt(times...), Policy{Days: 7, Weeks: 4, Months: 12}, now); len(old) != 1 {
+		t.Errorf("the days-only ladder kept %d backups of one day, want 1 (the test's premise)", len(old))
+	}
+}
+
+func TestExplainSaysWhy(t *testing.T) {
+	// Friday 2026-12-04 and Saturday 2026-12-05 are in ISO week 49.
+	times := []time.Time{at("2026-11-20 03:00"), at("2026-12-04 03:00"), at("2026-12-05 03:00"), at("2026-12-05 15:00")}
+	p := Policy{Newest: 3, Days: 7, Weeks: 4, Months: 12}
+	got := map[string]string{}
+	for _, d := range Explain(entriesAt(times...), p, at("2026-12-05 16:00")) {
+		got[d.Created.Format("2006-01-02 15:04")] = strings.Join(d.Reasons, ", ")
+	}
+	want := map[string]string{
+		"2026-12-05 15:00": "newest 1/3, daily 2026-12-05, weekly 2026-W49, monthly 2026-12",
+		"2026-12-05 03:00": "newest 2/3",
+		"2026-12-04 03:00": "newest 3/3, daily 2026-12-04",
+		"2026-11-20 03:00": "weekly 2026-W47, monthly 2026-11",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s kept because %q, want %q", k, got[k], w)
+		}
+	}
+	var b strings.Builder
+	if err := WriteList(&b, entriesAt(times[0]), "1", at("2026-12-05 16:00")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "KEPT BECAUSE") || !strings.Contains(b.String(), "newest 1/1") {
+		t.Errorf("list:\n%s", b.String())
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"safedesk/security"
 	"safedesk/store"
 )
 
@@ -107,10 +108,20 @@ func New(ctx context.Context, o Options, d Deps) (*Service, error) {
 	return s, nil
 }
 
-// Prepare readies the data folder for a server: the backups folder exists
-// (so its free space can be shown), and the first start makes the backup
-// identity and says loudly to move it off the server.
+// Prepare readies the data folder for a server: a database older than the
+// erasure journal (put back by hand from a backup) has the erasures since
+// applied again, the backups folder exists (so its free space can be
+// shown), and the first start makes the backup identity and says loudly to
+// move it off the server.
 func (s *Service) Prepare() error {
+	redone, err := s.db.ReplayErasures(s.ctx, store.SystemActor)
+	for _, e := range redone {
+		s.log.Warn("customer erased again: the erasure journal records an erasure this database did not hold (was an older copy put back?)",
+			"customer", e.CustomerID, "erased_at", e.Erased.Format(time.RFC3339))
+	}
+	if err != nil {
+		return fmt.Errorf("erasure journal %s: %w", s.db.ErasureJournal(), err)
+	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return fmt.Errorf("backups folder: %w", err)
 	}
@@ -204,7 +215,8 @@ func (s *Service) Run(ctx context.Context, source string, a store.Actor) (Manife
 }
 
 // create makes a backup, copies it, applies the retention ladder to both
-// folders, and drops master.key.prev once a backup no longer needs it.
+// folders, and drops master.key.prev and the safety copies of restores
+// once a backup no longer needs them.
 func (s *Service) create(ctx context.Context, source string, a store.Actor) (Manifest, error) {
 	started, wallStart := s.db.Now(), time.Now()
 	var m Manifest
@@ -221,6 +233,8 @@ func (s *Service) create(ctx context.Context, source string, a store.Actor) (Man
 			s.prune(s.copyTo)
 		}
 		s.dropPreviousKey(wallStart)
+		s.dropSafetyCopies()
+		s.copyJournal()
 	}
 	s.record(ctx, run, err, a)
 	if err != nil {
@@ -298,6 +312,41 @@ func (s *Service) prune(dir string) {
 	}
 	if err != nil {
 		s.log.Error("retention ladder not fully applied", "dir", dir, "err", err)
+	}
+}
+
+// copyJournal puts a copy of the erasure journal beside the backups, and
+// in the second folder, so that a restore onto a new server replays it
+// (RestoreInto takes it from beside the backup): it holds customer ids and
+// times only. A failure is logged.
+func (s *Service) copyJournal() {
+	b, err := os.ReadFile(s.db.ErasureJournal())
+	if errors.Is(err, os.ErrNotExist) {
+		return // nobody erased yet
+	}
+	if err != nil {
+		s.log.Error("erasure journal not copied beside the backups", "err", err)
+		return
+	}
+	for _, dir := range []string{s.dir, s.copyTo} {
+		if dir == "" {
+			continue
+		}
+		if err := security.WriteFileAtomic(filepath.Join(dir, store.ErasureJournalName), b, 0o600); err != nil {
+			s.log.Error("erasure journal not copied beside the backups", "dir", dir, "err", err)
+		}
+	}
+}
+
+// dropSafetyCopies deletes the databases a restore kept aside, now that a
+// backup of the restored one exists; a failure is logged.
+func (s *Service) dropSafetyCopies() {
+	removed, err := removeSafetyCopies(s.dataDir)
+	for _, p := range removed {
+		s.log.Info("safety copy of the database a restore replaced removed: a backup of the restored database exists", "file", p)
+	}
+	if err != nil {
+		s.log.Error("safety copy not removed", "err", err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
 
 // benchDir holds the generated knowledge bases, built once per process.
@@ -97,7 +98,7 @@ func generatedKB(b *testing.B, n int, optimize bool) *store.DB {
 		if optimize {
 			// Merge the FTS5 index into one segment, as FTS5's 'optimize'
 			// command leaves it (a bulk import leaves many small ones).
-			if _, err := db.Writer().ExecContext(ctx, "INSERT INTO kb_fts(kb_fts) VALUES('optimize')"); err != nil {
+			if _, err := storetest.Raw(b, db).ExecContext(ctx, "INSERT INTO kb_fts(kb_fts) VALUES('optimize')"); err != nil {
 				kb.err = err
 				return
 			}

@@ -312,7 +312,7 @@ func (b *Bot) ticketStatus(ctx context.Context, customerID int64, r *Reply) erro
 		t, err := b.db.GetCustomerTicket(ctx, customerID, n)
 		if errors.Is(err, store.ErrNotFound) {
 			r.Text = fmt.Sprintf("I can't find request #%d among yours. Here are your most recent requests:", n)
-			ts, err = b.db.ListTickets(ctx, store.TicketFilter{CustomerID: customerID, Limit: maxTicketsShown, SenderVerified: true})
+			ts, err = b.db.ListTickets(ctx, store.TicketFilter{CustomerID: customerID, Confirmed: true, Limit: maxTicketsShown})
 		} else if err == nil {
 			ts = []store.Ticket{t}
 			r.Text = fmt.Sprintf("Here is request #%d:", n)
@@ -322,7 +322,7 @@ func (b *Bot) ticketStatus(ctx context.Context, customerID int64, r *Reply) erro
 		}
 	} else {
 		var err error
-		if ts, err = b.db.ListTickets(ctx, store.TicketFilter{CustomerID: customerID, Limit: maxTicketsShown, SenderVerified: true}); err != nil {
+		if ts, err = b.db.ListTickets(ctx, store.TicketFilter{CustomerID: customerID, Confirmed: true, Limit: maxTicketsShown}); err != nil {
 			return err
 		}
 		r.Text = "Here are your most recent requests:"

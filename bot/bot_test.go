@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"safedesk/security"
+	"safedesk/store/storetest"
 )
 
 func TestRespondPipeline(t *testing.T) {
@@ -254,7 +255,7 @@ func TestStemAgreesWithFTS5(t *testing.T) {
 		}
 	}
 	var n int
-	if err := db.Writer().QueryRow("SELECT COUNT(*) FROM kb_vocab").Scan(&n); err != nil {
+	if err := storetest.Raw(t, db).QueryRow("SELECT COUNT(*) FROM kb_vocab").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != len(mine) {

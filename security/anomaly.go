@@ -116,7 +116,8 @@ type AnomalyDetector struct {
 	mu      sync.Mutex
 	mean    [anomalyFeatures]atomic.Uint64 // float64 bits, written under mu
 	vari    [anomalyFeatures]atomic.Uint64
-	clients keyShards[anomalyState]
+	hash    keyHasher
+	clients keyedState[anomalyState]
 }
 
 type anomalyState struct {
@@ -132,9 +133,10 @@ func (s anomalyState) expiry() int64 { return s.forget }
 // rates have then decayed below 1/20000 of what they were.
 const anomalyIdleTaus = 10
 
-// newAnomalyDetector returns a detector reading clk; zero fields of cfg take
-// the values of DefaultAnomalyConfig. The guard makes its own (NewGuard).
-func newAnomalyDetector(cfg AnomalyConfig, clk abuseClock) *AnomalyDetector {
+// newAnomalyDetector returns a detector reading clk and keying clients with
+// h; zero fields of cfg take the values of DefaultAnomalyConfig. The guard
+// makes its own (NewGuard).
+func newAnomalyDetector(cfg AnomalyConfig, clk abuseClock, h keyHasher) *AnomalyDetector {
 	d := DefaultAnomalyConfig
 	if cfg.Window > 0 {
 		d.Window = cfg.Window
@@ -163,11 +165,12 @@ func newAnomalyDetector(cfg AnomalyConfig, clk abuseClock) *AnomalyDetector {
 		tau:  float64(d.Window),
 		gain: float64(time.Minute) / float64(d.Window),
 		idle: anomalyIdleTaus * int64(d.Window),
+		hash: h,
 	}
 	for i, f := range [anomalyFeatures]float64{d.RequestFloor, d.ErrorFloor, d.FailureFloor} {
 		a.floor2[i] = f * f
 	}
-	a.clients.init(d.MaxClients, d.Window)
+	a.clients = newKeyedState[anomalyState](d.MaxClients)
 	return a
 }
 
@@ -178,12 +181,12 @@ func (a *AnomalyDetector) Threshold() float64 { return a.cfg.Threshold }
 // move the averages; other kinds are ignored. It does not allocate for a
 // client already tracked.
 func (a *AnomalyDetector) Observe(client string, ev Event) {
-	a.observe(client, ev, a.clk.of(ev.Time))
+	a.observe(a.hash.key(client), ev, a.clk.of(ev.Time))
 }
 
 // observe records ev at reading now and returns the client's score and the
 // feature that produced it (-1 for an ignored event).
-func (a *AnomalyDetector) observe(client string, ev Event, now int64) (float64, int) {
+func (a *AnomalyDetector) observe(k stateKey, ev Event, now int64) (float64, int) {
 	var add [anomalyFeatures]float64
 	switch ev.Kind {
 	case EventRequest:
@@ -196,10 +199,12 @@ func (a *AnomalyDetector) observe(client string, ev Event, now int64) (float64, 
 	default:
 		return 0, -1
 	}
-	sh := a.clients.shard(client)
-	sh.mu.Lock()
-	a.clients.tidy(sh, now)
-	st, known := sh.m[client]
+	sh := a.clients.lock(k)
+	p := sh.get(k)
+	if p == nil {
+		p = a.clients.add(sh, k, anomalyState{}, now)
+	}
+	st := *p
 	st.decay(now, a.tau)
 	for i := range st.rate {
 		st.rate[i] += add[i]
@@ -209,11 +214,7 @@ func (a *AnomalyDetector) observe(client string, ev Event, now int64) (float64, 
 		st.feed = now + int64(a.cfg.BaselineEvery)
 	}
 	st.forget = st.last + a.idle
-	if known {
-		sh.m[client] = st
-	} else {
-		a.clients.put(sh, client, st, now)
-	}
+	*p = st
 	sh.mu.Unlock()
 	if feed {
 		a.feedBaseline(st.rate)
@@ -225,13 +226,15 @@ func (a *AnomalyDetector) observe(client string, ev Event, now int64) (float64, 
 // that is unknown or below the baseline.
 func (a *AnomalyDetector) Score(client string) float64 {
 	now := a.clk.ns()
-	sh := a.clients.shard(client)
-	sh.mu.Lock()
-	st, known := sh.m[client]
-	sh.mu.Unlock()
-	if !known {
+	k := a.hash.key(client)
+	sh := a.clients.lock(k)
+	p := sh.peek(k)
+	if p == nil {
+		sh.mu.Unlock()
 		return 0
 	}
+	st := *p
+	sh.mu.Unlock()
 	st.decay(now, a.tau)
 	z, _ := a.score(st.rate)
 	return z
@@ -240,7 +243,7 @@ func (a *AnomalyDetector) Score(client string) float64 {
 // Len is the number of clients tracked.
 func (a *AnomalyDetector) Len() int { return a.clients.len() }
 
-func (a *AnomalyDetector) forget(client string) { a.clients.forget(client) }
+func (a *AnomalyDetector) forget(k stateKey) { a.clients.forget(k) }
 
 // decay brings the rates forward to now; events arriving out of order are
 // counted as if they happened at the latest time seen.

@@ -17,7 +17,7 @@ type anomalySite struct {
 func newAnomalySite(t *testing.T) *anomalySite {
 	t.Helper()
 	clk := newGuardClock()
-	return &anomalySite{clk: clk, det: newAnomalyDetector(DefaultAnomalyConfig, newAbuseClock(clk.Now))}
+	return &anomalySite{clk: clk, det: newAnomalyDetector(DefaultAnomalyConfig, newAbuseClock(clk.Now), newKeyHasher())}
 }
 
 // run advances fake time by d in 100 ms ticks, calling subject at each tick
@@ -153,7 +153,7 @@ func TestAnomalyCounts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			det := newAnomalyDetector(AnomalyConfig{BaselineWeight: 1e-9}, newAbuseClock(newGuardClock().Now))
+			det := newAnomalyDetector(AnomalyConfig{BaselineWeight: 1e-9}, newAbuseClock(newGuardClock().Now), newKeyHasher())
 			for range 100 {
 				det.Observe("c", tt.ev)
 			}
@@ -166,7 +166,7 @@ func TestAnomalyCounts(t *testing.T) {
 
 func TestAnomalyMemoryBounded(t *testing.T) {
 	clk := newGuardClock()
-	det := newAnomalyDetector(AnomalyConfig{MaxClients: 640}, newAbuseClock(clk.Now))
+	det := newAnomalyDetector(AnomalyConfig{MaxClients: 640}, newAbuseClock(clk.Now), newKeyHasher())
 	for i := range 20000 {
 		det.Observe("10.1."+strconv.Itoa(i), Event{Status: 200})
 	}
@@ -183,7 +183,7 @@ func TestAnomalyMemoryBounded(t *testing.T) {
 }
 
 func BenchmarkAnomalyObserve(b *testing.B) {
-	det := newAnomalyDetector(DefaultAnomalyConfig, newAbuseClock(time.Now))
+	det := newAnomalyDetector(DefaultAnomalyConfig, newAbuseClock(time.Now), newKeyHasher())
 	keys := make([]string, 1024)
 	for i := range keys {
 		keys[i] = "198.51.100." + strconv.Itoa(i)

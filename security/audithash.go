@@ -24,9 +24,15 @@ type AuditRecord struct {
 	ActorID   string
 	Action    string
 	Target    string
-	ClientIP  string
-	Details   []byte
-	PrevHash  []byte
+	// ClientIP names the client the action came from, as stored: a keyed
+	// pseudonym of its address ("ip-" and 16 hex digits, see
+	// store.DB.ClientPseudonym) in entries written since safedesk stopped
+	// keeping addresses in the audit log, or the address itself in older
+	// entries, which keep it as they were hashed; "" when there was none.
+	// A target naming a client ("client:…") follows the same rule.
+	ClientIP string
+	Details  []byte
+	PrevHash []byte
 }
 
 // GenesisHash returns the PrevHash of the record with seq 1: 32 zero bytes.
@@ -46,7 +52,9 @@ func GenesisHash() []byte { return make([]byte, AuditHashSize) }
 //
 // where u64(x) is x as 8 bytes big-endian (two's complement for negative
 // values) and field(b) is u64(len(b)) followed by the bytes of b (strings as
-// their UTF-8 bytes, unchanged). Nil and empty Details hash alike. The time
+// their UTF-8 bytes, unchanged). ClientIP is hashed as stored, pseudonym or
+// (in older entries) address alike: the switch to pseudonyms changed what
+// is written, not the encoding, so every older hash still verifies. Nil and empty Details hash alike. The time
 // zone and monotonic reading of At do not matter, only the instant at
 // nanosecond precision, so At must be stored and reloaded without losing
 // precision, and must lie between the years 1678 and 2262.

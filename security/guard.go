@@ -124,10 +124,11 @@ func (d Decision) RetryAfterSeconds() int { return ceilSeconds(d.RetryAfter) }
 type Guard struct {
 	cfg      GuardConfig
 	clk      abuseClock
-	half     float64 // points half-life in nanoseconds
+	half     float64   // points half-life in nanoseconds
+	hash     keyHasher // shared by the anomaly detector and the throttle
 	anomaly  *AnomalyDetector
 	throttle *Limiter
-	clients  keyShards[guardState]
+	clients  keyedState[guardState]
 }
 
 type guardState struct {
@@ -139,6 +140,7 @@ type guardState struct {
 	anomalyNext int64  // when anomaly points may next be added
 	reason      string // why the latest throttle or block began
 	expire      int64  // when nothing of this state matters any more
+	client      string // the key, for Blocks
 }
 
 func (s guardState) expiry() int64 { return s.expire }
@@ -179,15 +181,16 @@ func NewGuard(cfg GuardConfig, now func() time.Time) *Guard {
 		cfg.Throttle.MaxKeys = cfg.MaxClients
 	}
 	clk := newAbuseClock(now)
-	g := &Guard{
+	h := newKeyHasher()
+	return &Guard{
 		cfg:      cfg,
 		clk:      clk,
 		half:     float64(cfg.PointsHalfLife),
-		anomaly:  newAnomalyDetector(cfg.Anomaly, clk), // the same readings as the guard's
-		throttle: newLimiter(cfg.Throttle, now),
+		hash:     h,
+		anomaly:  newAnomalyDetector(cfg.Anomaly, clk, h), // the same readings as the guard's
+		throttle: newLimiter(cfg.Throttle, now, h),
+		clients:  newKeyedState[guardState](cfg.MaxClients),
 	}
-	g.clients.init(cfg.MaxClients, time.Minute)
-	return g
 }
 
 // Check answers whether a request from client may be served: not when the
@@ -195,13 +198,15 @@ func NewGuard(cfg GuardConfig, now func() time.Time) *Guard {
 // It does not allocate for a client without a penalty, and for a client the
 // guard has never counted against it takes one shard lock and nothing else.
 func (g *Guard) Check(client string) Decision {
-	sh := g.clients.shard(client)
-	sh.mu.Lock()
-	st, known := sh.m[client]
-	sh.mu.Unlock()
-	if !known {
+	k := g.hash.key(client)
+	sh := g.clients.lock(k)
+	p := sh.get(k)
+	if p == nil {
+		sh.mu.Unlock()
 		return Decision{Allow: true} // most clients: no need to read the clock
 	}
+	st := *p
+	sh.mu.Unlock()
 	now := g.clk.ns()
 	switch {
 	case now >= st.blockEnd && now >= st.throttleEnd:
@@ -210,7 +215,7 @@ func (g *Guard) Check(client string) Decision {
 		return Decision{Blocked: true, Status: g.cfg.BlockStatus,
 			RetryAfter: time.Duration(st.blockEnd - now), Reason: st.reason}
 	}
-	if ok, wait := g.throttle.Allow(client); !ok {
+	if ok, wait := g.throttle.allowN(k, 1); !ok {
 		return Decision{Throttled: true, Status: http.StatusTooManyRequests, RetryAfter: wait, Reason: st.reason}
 	}
 	return Decision{Allow: true, Throttled: true}
@@ -225,18 +230,21 @@ func (g *Guard) Check(client string) Decision {
 // ignoring 429s sends many.
 func (g *Guard) Record(client string, ev Event) (Action, bool) {
 	now := g.clk.of(ev.Time)
-	z, feature := g.anomaly.observe(client, ev, now)
+	k := g.hash.key(client)
+	z, feature := g.anomaly.observe(k, ev, now)
 	pts := g.weigh(ev)
 	anomalous := feature >= 0 && z >= g.anomaly.cfg.Threshold
 	if pts == 0 && !anomalous {
 		return Action{}, false
 	}
 
-	sh := g.clients.shard(client)
-	sh.mu.Lock()
+	sh := g.clients.lock(k)
 	defer sh.mu.Unlock()
-	g.clients.tidy(sh, now)
-	st, known := sh.m[client]
+	var st guardState
+	p := sh.get(k)
+	if p != nil {
+		st = *p
+	}
 	reason := ""
 	if pts > 0 {
 		reason = g.reason(ev)
@@ -278,10 +286,11 @@ func (g *Guard) Record(client string, ev Event) (Action, bool) {
 		act.Until = g.clk.at(st.throttleEnd)
 	}
 	st.expire = g.expiry(st)
-	if known {
-		sh.m[client] = st
+	if p != nil {
+		*p = st
 	} else {
-		g.clients.put(sh, client, st, now)
+		st.client = strings.Clone(client) // once per client with points
+		g.clients.add(sh, k, st, now)
 	}
 	return act, ev.Kind != EventLimited || act.Kind != ActionEvent
 }

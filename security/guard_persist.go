@@ -1,6 +1,9 @@
 package security
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Block is a client's block as the integrator stores it, so that blocks
 // survive a restart.
@@ -15,16 +18,11 @@ type Block struct {
 func (g *Guard) Blocks() []Block {
 	now := g.clk.ns()
 	var out []Block
-	for i := range g.clients.shards {
-		sh := &g.clients.shards[i]
-		sh.mu.Lock()
-		for client, st := range sh.m {
-			if now < st.blockEnd {
-				out = append(out, Block{Client: client, Until: g.clk.at(st.blockEnd), Reason: st.reason, Level: st.level})
-			}
+	g.clients.lru.each(func(_ stateKey, st *guardState) {
+		if now < st.blockEnd {
+			out = append(out, Block{Client: st.client, Until: g.clk.at(st.blockEnd), Reason: st.reason, Level: st.level})
 		}
-		sh.mu.Unlock()
-	}
+	})
 	return out
 }
 
@@ -41,9 +39,13 @@ func (g *Guard) Restore(blocks []Block) {
 		if end <= now {
 			continue
 		}
-		sh := g.clients.shard(b.Client)
-		sh.mu.Lock()
-		st, known := sh.m[b.Client]
+		k := g.hash.key(b.Client)
+		sh := g.clients.lock(k)
+		var st guardState
+		p := sh.get(k)
+		if p != nil {
+			st = *p
+		}
 		if end > st.blockEnd {
 			st.blockEnd = end
 			st.reason = b.Reason
@@ -52,10 +54,11 @@ func (g *Guard) Restore(blocks []Block) {
 		st.throttleEnd = max(st.throttleEnd, st.blockEnd+int64(g.cfg.ThrottleFor))
 		st.at = max(st.at, now)
 		st.expire = g.expiry(st)
-		if known {
-			sh.m[b.Client] = st
+		if p != nil {
+			*p = st
 		} else {
-			g.clients.put(sh, b.Client, st, now)
+			st.client = strings.Clone(b.Client)
+			g.clients.add(sh, k, st, now)
 		}
 		sh.mu.Unlock()
 	}
@@ -66,14 +69,17 @@ func (g *Guard) Restore(blocks []Block) {
 // reports whether the client was blocked.
 func (g *Guard) Lift(client string) bool {
 	now := g.clk.ns()
-	sh := g.clients.shard(client)
-	sh.mu.Lock()
-	st, known := sh.m[client]
-	delete(sh.m, client)
+	k := g.hash.key(client)
+	sh := g.clients.lock(k)
+	var blocked bool
+	if p := sh.peek(k); p != nil {
+		blocked = now < p.blockEnd
+		sh.remove(k)
+	}
 	sh.mu.Unlock()
-	g.throttle.Forget(client)
-	g.anomaly.forget(client)
-	return known && now < st.blockEnd
+	g.throttle.keys.forget(k)
+	g.anomaly.forget(k)
+	return blocked
 }
 
 // Len is the number of clients with points or a penalty.

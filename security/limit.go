@@ -9,8 +9,10 @@ import (
 )
 
 // DefaultMaxKeys is how many keys a limiter, anomaly detector or guard keeps
-// when its configuration leaves the cap at zero. At roughly 100 bytes a key
-// it bounds each of them to about 10 MB.
+// when its configuration leaves the cap at zero. An entry costs its value
+// plus about 60 bytes (its hashed key, list links and index slot), so a
+// full limiter holds about 6 MB and a full anomaly detector about 11 MB
+// (measured: TestKeyedStateBytes).
 const DefaultMaxKeys = 100_000
 
 // LimitConfig describes one token bucket per key: Burst requests may be made
@@ -18,7 +20,7 @@ const DefaultMaxKeys = 100_000
 type LimitConfig struct {
 	Rate    float64 // tokens added per second; must be positive
 	Burst   int     // bucket size; at least 1
-	MaxKeys int     // keys kept before the least useful are dropped; 0 means DefaultMaxKeys
+	MaxKeys int     // keys kept; beyond, the least recently used go; 0 means DefaultMaxKeys
 }
 
 // The defaults below assume every request is counted, static assets
@@ -55,7 +57,7 @@ var (
 // panics if c.Rate is not a positive finite number or c.Burst is below 1, as
 // these are programming errors.
 func (c LimitConfig) NewLimiter(now func() time.Time) *Limiter {
-	return newLimiter(c, now)
+	return newLimiter(c, now, newKeyHasher())
 }
 
 // Quota describes a key's bucket for RateLimit response headers.
@@ -76,22 +78,23 @@ func (q Quota) ResetSeconds() int { return ceilSeconds(q.Reset) }
 // With T = 1/Rate and a bucket of Burst tokens, a request for n tokens at
 // time t is allowed when max(TAT, t) + n·T − t ≤ Burst·T, and then TAT moves
 // to max(TAT, t) + n·T. A bucket whose TAT is in the past is full and is the
-// same as no entry at all, which is what makes eviction safe: only full
-// buckets are dropped by the periodic sweep, and a shard at its cap drops the
-// bucket closest to full.
+// same as no entry at all. The buckets live in an LRU of at most MaxKeys:
+// full buckets are dropped first, and under a flood of new keys the least
+// recently used, which hands that key a full bucket again.
 type Limiter struct {
 	clk      abuseClock
 	burst    int
 	interval int64 // nanoseconds to earn one token
 	span     int64 // interval × burst
-	keys     keyShards[limiterTAT]
+	hash     keyHasher
+	keys     keyedState[limiterTAT]
 }
 
 type limiterTAT int64
 
 func (t limiterTAT) expiry() int64 { return int64(t) }
 
-func newLimiter(c LimitConfig, now func() time.Time) *Limiter {
+func newLimiter(c LimitConfig, now func() time.Time, h keyHasher) *Limiter {
 	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
 		panic("security: limiter rate must be positive and finite")
 	}
@@ -105,22 +108,27 @@ func newLimiter(c LimitConfig, now func() time.Time) *Limiter {
 		clk:      newAbuseClock(now),
 		burst:    c.Burst,
 		interval: max(1, int64(math.Round(float64(time.Second)/c.Rate))),
+		hash:     h,
+		keys:     newKeyedState[limiterTAT](c.MaxKeys),
 	}
 	l.span = l.interval * int64(c.Burst)
-	l.keys.init(c.MaxKeys, time.Minute)
 	return l
 }
 
 // Allow takes one token from key's bucket. When the bucket is empty it
 // returns false and how long until a token is available.
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
-	return l.AllowN(key, 1)
+	return l.allowN(l.hash.key(key), 1)
 }
 
 // AllowN takes n tokens from key's bucket, or none if there are fewer than n,
 // then returning false and how long until there will be n. A request for
 // more than the burst can never succeed: it returns false and -1.
 func (l *Limiter) AllowN(key string, n int) (ok bool, retryAfter time.Duration) {
+	return l.allowN(l.hash.key(key), n)
+}
+
+func (l *Limiter) allowN(k stateKey, n int) (bool, time.Duration) {
 	if n <= 0 {
 		return true, 0
 	}
@@ -128,22 +136,21 @@ func (l *Limiter) AllowN(key string, n int) (ok bool, retryAfter time.Duration) 
 		return false, -1
 	}
 	now := l.clk.ns()
-	sh := l.keys.shard(key)
-	sh.mu.Lock()
-	l.keys.tidy(sh, now)
-	tat, known := sh.m[key]
-	if !known {
-		tat = limiterTAT(now)
+	sh := l.keys.lock(k)
+	tat := limiterTAT(now)
+	p := sh.get(k)
+	if p != nil {
+		tat = *p
 	}
 	next := max(int64(tat), now) + int64(n)*l.interval
 	if wait := next - l.span - now; wait > 0 {
 		sh.mu.Unlock()
 		return false, time.Duration(wait)
 	}
-	if known {
-		sh.m[key] = limiterTAT(next)
+	if p != nil {
+		*p = limiterTAT(next)
 	} else {
-		l.keys.put(sh, key, limiterTAT(next), now)
+		l.keys.add(sh, k, limiterTAT(next), now)
 	}
 	sh.mu.Unlock()
 	return true, 0
@@ -152,13 +159,13 @@ func (l *Limiter) AllowN(key string, n int) (ok bool, retryAfter time.Duration) 
 // Status reports key's bucket without taking a token.
 func (l *Limiter) Status(key string) Quota {
 	now := l.clk.ns()
-	sh := l.keys.shard(key)
-	sh.mu.Lock()
-	tat, known := sh.m[key]
-	sh.mu.Unlock()
-	if !known {
-		tat = limiterTAT(now)
+	k := l.hash.key(key)
+	sh := l.keys.lock(k)
+	tat := limiterTAT(now)
+	if p := sh.peek(k); p != nil {
+		tat = *p
 	}
+	sh.mu.Unlock()
 	ahead := max(int64(tat), now) - now
 	return Quota{
 		Limit:     l.burst,
@@ -168,9 +175,10 @@ func (l *Limiter) Status(key string) Quota {
 }
 
 // Forget refills key's bucket, for example after a code was verified.
-func (l *Limiter) Forget(key string) { l.keys.forget(key) }
+func (l *Limiter) Forget(key string) { l.keys.forget(l.hash.key(key)) }
 
-// Len is the number of keys whose bucket is not known to be full.
+// Len is the number of keys held, at most MaxKeys; full buckets may be
+// among them until they are dropped.
 func (l *Limiter) Len() int { return l.keys.len() }
 
 // ceilSeconds rounds d up to whole seconds, as Retry-After wants.

@@ -2,8 +2,6 @@ package security
 
 import (
 	"hash/maphash"
-	"strings"
-	"sync"
 	"time"
 )
 
@@ -38,118 +36,69 @@ func (c abuseClock) at(ns int64) time.Time {
 	return c.epoch.Add(time.Duration(ns)).Round(0)
 }
 
-// keyShardCount is the number of independently locked shards; a power of two.
-const keyShardCount = 64
+// stateKey is what the limiter, the guard and the anomaly detector keep in
+// place of a caller's key (a client address, a hashed session token, an
+// email's blind index): a 128-bit hash of it under the process's random
+// seeds. No key string is copied or kept, every entry has the same small
+// size and holds no pointer, and two keys sharing an entry is a chance of
+// about 2⁻¹²⁸ per pair.
+type stateKey [2]uint64
+
+// keyHasher makes stateKeys. Components that share one (the guard with its
+// anomaly detector and throttle) hash a key once for all of them.
+type keyHasher struct{ seeds [2]maphash.Seed }
+
+func newKeyHasher() keyHasher {
+	return keyHasher{[2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+}
+
+func (h keyHasher) key(s string) stateKey {
+	return stateKey{maphash.String(h.seeds[0], s), maphash.String(h.seeds[1], s)}
+}
 
 // keyedEntry is a value kept per key. expiry is the clock reading after
 // which the entry holds nothing worth keeping (a full bucket, a client quiet
-// long enough that its averages have decayed away); entries with the
-// smallest expiry are the first to go when a shard is full.
+// long enough that its averages have decayed away): dropping it then is the
+// same as keeping it.
 type keyedEntry interface {
 	expiry() int64
 }
 
-type keyShard[V keyedEntry] struct {
-	mu    sync.Mutex
-	m     map[string]V
-	swept int64    // reading of the last sweep
-	_     [40]byte // keep neighbouring shards off this cache line
+// keyedState is per-key state in an LRU with a hard cap (see LRU): under a
+// flood of new keys the least recently used entries go, and entries that
+// have expired go first. Callers lock a shard (lock), then get, add or
+// remove entries of that shard.
+type keyedState[V keyedEntry] struct {
+	lru *LRU[stateKey, V]
 }
 
-// keyShards is a map from client keys to small values, split into shards
-// with a mutex each, bounded in size. Callers lock a shard, read or write
-// its map directly, and use put for new keys.
-type keyShards[V keyedEntry] struct {
-	seed     maphash.Seed
-	perShard int
-	every    int64 // sweep interval
-	shards   [keyShardCount]keyShard[V]
+func newKeyedState[V keyedEntry](maxKeys int) keyedState[V] {
+	return keyedState[V]{lru: NewLRU[stateKey, V](maxKeys)}
 }
 
-func (s *keyShards[V]) init(maxKeys int, sweepEvery time.Duration) {
-	s.seed = maphash.MakeSeed()
-	s.perShard = max(1, (maxKeys+keyShardCount-1)/keyShardCount)
-	s.every = int64(sweepEvery)
-	for i := range s.shards {
-		s.shards[i].m = make(map[string]V)
-	}
-}
-
-func (s *keyShards[V]) shard(key string) *keyShard[V] {
-	return &s.shards[maphash.String(s.seed, key)%keyShardCount]
-}
-
-// tidy drops expired entries when the shard's sweep is due. The caller holds
-// sh.mu; the cost is one comparison except once per sweep interval.
-func (s *keyShards[V]) tidy(sh *keyShard[V], now int64) {
-	if now-sh.swept < s.every {
-		return
-	}
-	sh.swept = now
-	for k, v := range sh.m {
-		if v.expiry() <= now {
-			delete(sh.m, k)
-		}
-	}
-}
-
-// put stores a key the caller found absent, evicting first when the shard is
-// full. The key is copied so that a caller's substring of a large buffer is
-// not retained. The caller holds sh.mu.
-func (s *keyShards[V]) put(sh *keyShard[V], key string, v V, now int64) {
-	if len(sh.m) >= s.perShard {
-		s.evict(sh, now)
-	}
-	sh.m[strings.Clone(key)] = v
-}
-
-// evict frees one place in a full shard at constant cost: it samples a few
-// entries (map iteration starts at a random place), drops every expired one
-// it meets, and failing that the sampled entry closest to expiry.
-func (s *keyShards[V]) evict(sh *keyShard[V], now int64) {
-	const sample = 8
-	var (
-		victim  string
-		soonest int64
-		n       int
-		freed   bool
-	)
-	for k, v := range sh.m {
-		e := v.expiry()
-		if e <= now {
-			delete(sh.m, k)
-			freed = true
-		} else if n == 0 || e < soonest {
-			victim, soonest = k, e
-		}
-		n++
-		if n == sample {
-			break
-		}
-	}
-	if !freed && n > 0 {
-		delete(sh.m, victim)
-	}
-}
-
-// len counts the keys held, locking each shard in turn.
-func (s *keyShards[V]) len() int {
-	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		n += len(sh.m)
-		sh.mu.Unlock()
-	}
-	return n
-}
-
-// forget removes key.
-func (s *keyShards[V]) forget(key string) bool {
-	sh := s.shard(key)
+// lock returns k's shard, locked.
+func (s keyedState[V]) lock(k stateKey) *lruShard[stateKey, V] {
+	sh := s.lru.shard(k)
 	sh.mu.Lock()
-	_, ok := sh.m[key]
-	delete(sh.m, key)
-	sh.mu.Unlock()
-	return ok
+	return sh
 }
+
+// add stores k, which the caller found absent in the locked shard sh,
+// first dropping the expired entries at the shard's old end: each entry is
+// dropped once, so the cost stays constant on average.
+func (s keyedState[V]) add(sh *lruShard[stateKey, V], k stateKey, v V, now int64) *V {
+	for i := sh.oldest(); i != 0 && sh.nodes[i].val.expiry() <= now; i = sh.oldest() {
+		sh.removeAt(i)
+	}
+	return sh.add(k, v)
+}
+
+// forget removes k and reports whether it was there.
+func (s keyedState[V]) forget(k stateKey) bool {
+	sh := s.lock(k)
+	defer sh.mu.Unlock()
+	return sh.remove(k)
+}
+
+// len is the number of entries.
+func (s keyedState[V]) len() int { return s.lru.Len() }

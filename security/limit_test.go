@@ -180,13 +180,38 @@ func TestLimiterMemoryBounded(t *testing.T) {
 			l.Allow("10.0." + strconv.Itoa(i))
 		}
 		clk.Advance(2 * time.Minute) // every bucket is full again
-		for i := range 600 {         // touches every shard, each then sweeps
+		for i := range 2000 {        // touches every shard (all but surely), each then sweeps
 			l.Allow("fresh-" + strconv.Itoa(i))
 		}
-		if n := l.Len(); n > 700 {
+		if n := l.Len(); n > 2100 {
 			t.Errorf("Len = %d, want the 20000 refilled buckets gone", n)
 		}
 	})
+}
+
+// TestLimiterFloodKeepsActiveClients: a flood of new keys, more than the
+// cap, drops the buckets nobody uses, not that of a client still sending.
+func TestLimiterFloodKeepsActiveClients(t *testing.T) {
+	clk := newGuardClock()
+	l := LimitConfig{Rate: 1.0 / 60, Burst: 5, MaxKeys: 640}.NewLimiter(clk.Now)
+	for range 5 {
+		l.Allow("scraper")
+	}
+	l.Allow("quiet")
+	for i := range 20000 {
+		l.Allow("2001:db8:" + strconv.Itoa(i) + "::")
+		if i%100 == 0 {
+			if ok, _ := l.Allow("scraper"); ok {
+				t.Fatalf("after %d new keys the scraper's empty bucket was dropped", i)
+			}
+		}
+	}
+	if q := l.Status("quiet"); q.Remaining != 5 {
+		t.Errorf("quiet client: %d remaining, want its bucket dropped (5)", q.Remaining)
+	}
+	if n := l.Len(); n > 640 {
+		t.Errorf("Len = %d, want at most 640", n)
+	}
 }
 
 func TestLimiterPanicsOnBadConfig(t *testing.T) {

@@ -91,11 +91,11 @@ func AuthenticateSender(m MailSender, trust MailTrust) SenderVerdict {
 	if len(m.From) != 1 {
 		return SenderVerdict{Reason: fmt.Sprintf("the message has %d From addresses, not one", len(m.From))}
 	}
-	_, domain, ok := strings.Cut(m.From[0], "@")
-	domain = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(domain)), ".")
-	if !ok || domain == "" {
-		return SenderVerdict{Reason: "the From address has no domain"}
+	from, err := CanonicalEmail(m.From[0])
+	if err != nil {
+		return SenderVerdict{Reason: "the From address is refused: " + strings.TrimPrefix(err.Error(), "security: ")}
 	}
+	_, domain, _ := strings.Cut(from, "@")
 	v := SenderVerdict{Domain: domain}
 	results, by, found := trustedResults(m.AuthResults, trust)
 	dmarc, dmarcSeen := dmarcFor(results, domain)

@@ -105,8 +105,8 @@ func isNoReplyAddress(addr string) bool {
 }
 
 // IsOwnAddress reports whether addr is one of own, or a plus address of
-// one (support+anything@example.com is support@example.com), ignoring
-// case.
+// one (support+anything@example.com is support@example.com), compared in
+// their canonical form (CanonicalEmail).
 func IsOwnAddress(addr string, own []string) bool {
 	local, domain := splitAddress(addr)
 	if domain == "" {
@@ -122,9 +122,10 @@ func IsOwnAddress(addr string, own []string) bool {
 }
 
 // splitAddress returns an address's local part without any +tag, and its
-// domain, both lower-cased; angle brackets are removed.
+// domain, in their canonical form (NormalizeEmail); angle brackets are
+// removed.
 func splitAddress(addr string) (local, domain string) {
-	addr = strings.ToLower(strings.Trim(strings.TrimSpace(addr), "<>"))
+	addr = NormalizeEmail(strings.Trim(strings.TrimSpace(addr), "<>"))
 	at := strings.LastIndexByte(addr, '@')
 	if at < 0 {
 		return addr, ""

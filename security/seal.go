@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Sealed field layout:
@@ -130,17 +129,13 @@ func NewBlindIndex(key []byte) (*BlindIndex, error) {
 	return &BlindIndex{key: append([]byte(nil), key...)}, nil
 }
 
-// Email returns the blind index of an email address, normalised first.
+// Email returns the blind index of an email address in its normal form
+// (NormalizeEmail).
 func (b *BlindIndex) Email(addr string) []byte {
 	m := hmac.New(sha256.New, b.key)
 	m.Write([]byte("email\x00"))
 	m.Write([]byte(NormalizeEmail(addr)))
 	return m.Sum(nil)
-}
-
-// NormalizeEmail trims and lower-cases an address, the form used for lookups.
-func NormalizeEmail(addr string) string {
-	return strings.ToLower(strings.TrimSpace(addr))
 }
 
 // Hash returns a keyed hash of data under a domain label, for values that

@@ -16,4 +16,63 @@
       ev.stopImmediatePropagation();
     }
   }, true);
+
+  // Files: drop or paste them onto a form's file field (data-dropzone), see
+  // what was chosen, and a progress bar while htmx sends a large upload.
+  // Without this script the file input works as it is.
+  function dropzone(el) { return el && el.closest ? el.closest("[data-dropzone]") : null; }
+  function fileInput(zone) { return zone ? zone.querySelector("input[type=file]") : null; }
+  function addFiles(input, files) {
+    if (!input || !files || !files.length || typeof DataTransfer === "undefined") { return; }
+    var dt = new DataTransfer();
+    Array.prototype.forEach.call(input.files, function (f) { dt.items.add(f); });
+    Array.prototype.forEach.call(files, function (f) { dt.items.add(f); });
+    input.files = dt.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  function sizeText(n) {
+    if (n >= 1048576) { return (n / 1048576).toFixed(1) + " MB"; }
+    return Math.max(1, Math.round(n / 1024)) + " KB";
+  }
+  document.addEventListener("change", function (ev) {
+    var zone = dropzone(ev.target);
+    var list = zone ? zone.querySelector("[data-file-list]") : null;
+    if (!list || ev.target.type !== "file") { return; }
+    list.textContent = "";
+    Array.prototype.forEach.call(ev.target.files, function (f) {
+      var li = document.createElement("li");
+      li.textContent = f.name + " (" + sizeText(f.size) + ")";
+      list.appendChild(li);
+    });
+    list.hidden = ev.target.files.length === 0;
+  });
+  document.addEventListener("dragover", function (ev) {
+    var zone = dropzone(ev.target);
+    if (zone) { ev.preventDefault(); zone.classList.add("dragging"); }
+  });
+  document.addEventListener("dragleave", function (ev) {
+    var zone = dropzone(ev.target);
+    if (zone) { zone.classList.remove("dragging"); }
+  });
+  document.addEventListener("drop", function (ev) {
+    var zone = dropzone(ev.target);
+    if (!zone) { return; }
+    ev.preventDefault();
+    zone.classList.remove("dragging");
+    addFiles(fileInput(zone), ev.dataTransfer && ev.dataTransfer.files);
+  });
+  document.addEventListener("paste", function (ev) {
+    var form = ev.target && ev.target.closest ? ev.target.closest("form[data-upload]") : null;
+    var files = ev.clipboardData ? ev.clipboardData.files : null;
+    if (!form || !files || !files.length) { return; } // plain text pastes as usual
+    ev.preventDefault();
+    addFiles(fileInput(form.querySelector("[data-dropzone]")), files);
+  });
+  document.addEventListener("htmx:xhr:progress", function (ev) {
+    var form = ev.target && ev.target.closest ? ev.target.closest("form[data-upload]") : null;
+    var bar = form ? form.querySelector("[data-upload-progress]") : null;
+    if (!bar || !ev.detail || !ev.detail.lengthComputable || !ev.detail.total) { return; }
+    bar.hidden = false;
+    bar.value = Math.round(ev.detail.loaded * 100 / ev.detail.total);
+  });
 })();

@@ -63,17 +63,20 @@ type Block struct {
 // Active reports whether the block is in force at now.
 func (b Block) Active(now time.Time) bool { return b.LiftedAt.IsZero() && now.Before(b.Until) }
 
-// BlockResult counts the sessions a block ended.
+// BlockResult counts the sessions of a block's client: the customer
+// sessions it ended, and the staff sessions it kept. A block never ends a
+// passkey-authenticated staff session, which anyone behind the same NAT or
+// mobile carrier address could otherwise end; it is recorded instead.
 type BlockResult struct {
 	StaffSessions    int64
 	CustomerSessions int64
 }
 
-// SaveBlock stores the block b and, with endSessions, ends every session
-// last used from its client: staff sessions are revoked and customer
-// sessions deleted. A critical security event and an audit entry
-// (security.blocked, by the system, naming the client) are written in the
-// same transaction.
+// SaveBlock stores the block b and, with endSessions, ends every customer
+// session last used from its client. The staff sessions last used from it
+// are kept and named in a warning security event (abuse.staff_kept). A
+// critical security event and an audit entry (security.blocked, by the
+// system, naming the client) are written in the same transaction.
 func (db *DB) SaveBlock(ctx context.Context, b Block, endSessions bool) (BlockResult, error) {
 	var res BlockResult
 	if _, err := ParseClientID(b.Client); err != nil {
@@ -93,7 +96,7 @@ func (db *DB) SaveBlock(ctx context.Context, b Block, endSessions bool) (BlockRe
 		}
 		var staff []int64
 		if endSessions {
-			if staff, err = db.endClientStaffSessions(ctx, tx, b.Client); err != nil {
+			if staff, err = db.clientStaffSessions(ctx, tx, b.Client); err != nil {
 				return err
 			}
 			res.CustomerSessions, err = changed(tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash IN
@@ -105,10 +108,14 @@ func (db *DB) SaveBlock(ctx context.Context, b Block, endSessions bool) (BlockRe
 		}
 		details := map[string]any{
 			"reason": b.Reason, "level": b.Level, "until": b.Until.UTC().Format(time.RFC3339),
-			"staff_sessions_ended": res.StaffSessions, "customer_sessions_ended": res.CustomerSessions,
+			"staff_sessions_kept": res.StaffSessions, "customer_sessions_ended": res.CustomerSessions,
 		}
 		if len(staff) > 0 {
 			details["staff"] = staff
+			if err := insertSecurityEvent(ctx, tx, SecurityEvent{At: now, Kind: "abuse.staff_kept", Severity: SeverityWarning,
+				ClientIP: b.Client, Actor: "-", Details: map[string]any{"staff": staff, "reason": b.Reason}}); err != nil {
+				return err
+			}
 		}
 		if err := insertSecurityEvent(ctx, tx, SecurityEvent{At: now, Kind: "abuse.blocked", Severity: SeverityCritical,
 			ClientIP: b.Client, Actor: "-", Details: details}); err != nil {
@@ -120,44 +127,28 @@ func (db *DB) SaveBlock(ctx context.Context, b Block, endSessions bool) (BlockRe
 	return res, err
 }
 
-// endClientStaffSessions revokes the live staff sessions last used from
-// client and returns whose they were. The client of a session is worked
-// out from its address here, as an IPv6 client is a prefix.
-func (db *DB) endClientStaffSessions(ctx context.Context, tx *sql.Tx, client string) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT token_hash, staff_id, client_ip FROM staff_sessions WHERE revoked_at IS NULL")
+// clientStaffSessions returns whose live staff sessions were last used
+// from client. The client of a session is worked out from its address here,
+// as an IPv6 client is a prefix.
+func (db *DB) clientStaffSessions(ctx context.Context, tx *sql.Tx, client string) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT staff_id, client_ip FROM staff_sessions WHERE revoked_at IS NULL")
 	if err != nil {
-		return nil, fmt.Errorf("store: end sessions: %w", err)
+		return nil, fmt.Errorf("store: block sessions: %w", err)
 	}
-	type live struct {
-		hash  []byte
-		staff int64
-	}
-	var hit []live
+	defer rows.Close()
+	var staff []int64
 	for rows.Next() {
-		var l live
+		var id int64
 		var ip string
-		if err := rows.Scan(&l.hash, &l.staff, &ip); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: end sessions: %w", err)
+		if err := rows.Scan(&id, &ip); err != nil {
+			return nil, fmt.Errorf("store: block sessions: %w", err)
 		}
 		if clientOfIP(ip) == client {
-			hit = append(hit, l)
+			staff = append(staff, id)
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: end sessions: %w", err)
-	}
-	var staff []int64
-	for _, l := range hit {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", l.hash); err != nil {
-			return nil, fmt.Errorf("store: end sessions: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE staff_sessions SET revoked_at = ?, revoke_reason = ? WHERE token_hash = ?",
-			nanos(db.now()), "ended: this network was blocked for abuse", l.hash); err != nil {
-			return nil, fmt.Errorf("store: end sessions: %w", err)
-		}
-		staff = append(staff, l.staff)
+		return nil, fmt.Errorf("store: block sessions: %w", err)
 	}
 	return staff, nil
 }

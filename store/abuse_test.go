@@ -92,7 +92,7 @@ func sessionLives(t *testing.T, db *store.DB, token string) bool {
 func TestBlocks(t *testing.T) {
 	ctx := context.Background()
 
-	t.Run("a block ends the client's staff and customer sessions in one audited transaction", func(t *testing.T) {
+	t.Run("a block ends the client's customer sessions and records its staff sessions in one audited transaction", func(t *testing.T) {
 		db, clk := newTestDB(t)
 		bad, good := "203.0.113.9", "198.51.100.4"
 		staffBad, tokStaffBad := staffSession(t, db, "a@example.com", bad)
@@ -106,23 +106,31 @@ func TestBlocks(t *testing.T) {
 			t.Fatal(err)
 		}
 		if res.StaffSessions != 1 || res.CustomerSessions != 1 {
-			t.Fatalf("ended %+v, want one of each", res)
+			t.Fatalf("got %+v, want one of each", res)
 		}
-		if sessionLives(t, db, tokStaffBad) || sessionLives(t, db, tokCustBad) {
-			t.Error("a session of the blocked client lives on")
+		if sessionLives(t, db, tokCustBad) {
+			t.Error("the customer session of the blocked client lives on")
+		}
+		// Anyone behind the same address could otherwise sign the staff out.
+		if !sessionLives(t, db, tokStaffBad) {
+			t.Error("a block ended a passkey-authenticated staff session")
 		}
 		if !sessionLives(t, db, tokStaffGood) || !sessionLives(t, db, tokCustGood) {
 			t.Error("a session of another client ended")
 		}
-		if s, err := db.GetStaffSession(ctx, store.TokenHash(tokStaffBad)); err != nil || s.Live() {
-			t.Errorf("staff session %+v, %v: want it revoked", s, err)
+		if s, err := db.GetStaffSession(ctx, store.TokenHash(tokStaffBad)); err != nil || !s.Live() {
+			t.Errorf("staff session %+v, %v: want it live", s, err)
+		}
+		kept, _ := db.ListSecurityEvents(ctx, store.EventFilter{Kind: "abuse.staff_kept"})
+		if len(kept) != 1 || kept[0].ClientIP != bad || kept[0].Severity != store.SeverityWarning {
+			t.Errorf("staff kept events %+v, want one warning about %s", kept, bad)
 		}
 		if n := countRows(t, db, "session_clients"); n != 1 {
 			t.Errorf("%d session_clients rows, want the other client's only", n)
 		}
 		es, _ := db.ListAudit(ctx, store.AuditFilter{Action: "security.blocked"})
-		if len(es) != 1 || es[0].Target != "client:"+bad || es[0].Actor.Type != store.ActorSystem || es[0].Actor.ClientIP != bad ||
-			es[0].Details["reason"] != "probe: .env" || es[0].Details["staff_sessions_ended"] != 1.0 {
+		if len(es) != 1 || es[0].Target != "client:"+db.ClientPseudonym(bad) || es[0].Actor.Type != store.ActorSystem || es[0].Actor.ClientIP != db.ClientPseudonym(bad) ||
+			es[0].Details["reason"] != "probe: .env" || es[0].Details["staff_sessions_kept"] != 1.0 {
 			t.Errorf("audit %+v", es)
 		}
 		if ids, _ := es[0].Details["staff"].([]any); len(ids) != 1 || ids[0] != float64(staffBad) {
@@ -139,14 +147,22 @@ func TestBlocks(t *testing.T) {
 
 	t.Run("an IPv6 block covers the client's /64", func(t *testing.T) {
 		db, clk := newTestDB(t)
-		_, tok := staffSession(t, db, "c@example.com", "2001:db8:1:2::77")
-		_, other := staffSession(t, db, "d@example.com", "2001:db8:1:3::77")
+		inside, _ := staffSession(t, db, "c@example.com", "2001:db8:1:2::77")
+		staffSession(t, db, "d@example.com", "2001:db8:1:3::77")
 		client := store.ClientID(netip.MustParseAddr("2001:db8:1:2::5"))
+		tok, other := customerSession(t, db, client), customerSession(t, db, store.ClientID(netip.MustParseAddr("2001:db8:1:3::78")))
 		if _, err := db.SaveBlock(ctx, store.Block{Client: client, Until: clk.Now().Add(time.Minute), Reason: "x"}, true); err != nil {
 			t.Fatal(err)
 		}
 		if sessionLives(t, db, tok) || !sessionLives(t, db, other) {
 			t.Error("the /64 block did not end exactly the sessions within it")
+		}
+		kept, _ := db.ListSecurityEvents(ctx, store.EventFilter{Kind: "abuse.staff_kept"})
+		if len(kept) != 1 {
+			t.Fatalf("staff kept events %+v, want one", kept)
+		}
+		if ids, _ := kept[0].Details["staff"].([]any); len(ids) != 1 || ids[0] != float64(inside) {
+			t.Errorf("staff kept events %+v, want staff %d only", kept, inside)
 		}
 	})
 
@@ -181,7 +197,7 @@ func TestBlocks(t *testing.T) {
 			t.Errorf("lifting twice: %v, want ErrNotFound", err)
 		}
 		es, _ := db.ListAudit(ctx, store.AuditFilter{Action: "security.block_lifted"})
-		if len(es) != 1 || es[0].Actor != owner || es[0].Target != "client:203.0.113.2" {
+		if len(es) != 1 || es[0].Actor != pseudonymous(db, owner) || es[0].Target != "client:"+db.ClientPseudonym("203.0.113.2") {
 			t.Errorf("audit %+v", es)
 		}
 		// A new block of a lifted client is in force again.
@@ -232,7 +248,7 @@ func TestRecordAuthFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	es, _ := db.ListAudit(ctx, store.AuditFilter{Action: "staff.sign_in_failed"})
-	if len(es) != 1 || es[0].Actor != visitor || es[0].Details["kind"] != "passkey.unknown_credential" || es[0].Details["reason"] != "x" {
+	if len(es) != 1 || es[0].Actor != pseudonymous(db, visitor) || es[0].Details["kind"] != "passkey.unknown_credential" || es[0].Details["reason"] != "x" {
 		t.Fatalf("audit %+v", es)
 	}
 	evs, _ := db.ListSecurityEvents(ctx, store.EventFilter{Kind: "passkey.unknown_credential"})
@@ -269,7 +285,7 @@ func TestStaffSessionEndsAreAudited(t *testing.T) {
 	}
 	up, _ := db.ListAudit(ctx, store.AuditFilter{Action: "staff.stepped_up"})
 	ended, _ := db.ListAudit(ctx, store.AuditFilter{Action: "session.ended"})
-	if len(up) != 1 || up[0].Target != store.StaffTarget(id) || up[0].Actor.ClientIP != "198.51.100.9" {
+	if len(up) != 1 || up[0].Target != store.StaffTarget(id) || up[0].Actor.ClientIP != db.ClientPseudonym("198.51.100.9") {
 		t.Errorf("step-up audit %+v", up)
 	}
 	if len(ended) != 1 || ended[0].Actor.Type != store.ActorStaff || ended[0].Details["reason"] != "signed out" {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +22,11 @@ const (
 	ActorToken    = "token"
 )
 
-// Actor is who did something: a type and an id (never an email address).
+// Actor is who did something: a type and an id (never an email address),
+// and the client it came from. ClientIP is the client's address as the
+// caller knows it; the audit log keeps only its ClientPseudonym, and an
+// entry read back carries that in ClientIP (entries written before
+// pseudonyms existed carry the address itself).
 type Actor struct {
 	Type     string
 	ID       string
@@ -69,7 +74,7 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, a Actor, action, targ
 	}
 	rec := security.AuditRecord{
 		Seq: prevSeq + 1, At: db.now().UTC(),
-		ActorType: a.Type, ActorID: a.ID, Action: action, Target: target, ClientIP: a.ClientIP,
+		ActorType: a.Type, ActorID: a.ID, Action: action, Target: db.auditTarget(target), ClientIP: db.ClientPseudonym(a.ClientIP),
 		Details: detailBytes, PrevHash: prevHash,
 	}
 	hash := security.HashAuditRecord(rec)
@@ -80,6 +85,52 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, a Actor, action, targ
 		return fmt.Errorf("store: append audit: %w", err)
 	}
 	return nil
+}
+
+// pseudonymPrefix starts every client pseudonym.
+const pseudonymPrefix = "ip-"
+
+// ClientPseudonym is how the audit log names a client: "ip-" and 16 hex
+// digits of an HMAC-SHA-256, under the client-pseudonym key (a wrapped
+// system key like the blind index's), of the client (store.ClientID: an
+// IPv4 address or an IPv6 /64), or of the text when it is no address.
+// Entries of one client carry one pseudonym, so they can still be grouped;
+// the address itself lives only in security events, which retention
+// deletes, and without the key a pseudonym cannot be tested against an
+// address. "" stays "", and a pseudonym stays as it is.
+func (db *DB) ClientPseudonym(client string) string {
+	if client == "" || IsClientPseudonym(client) {
+		return client
+	}
+	if id := clientOfIP(client); id != "" {
+		client = id
+	}
+	sum := db.pseudonyms.Hash("client-pseudonym", []byte(client))
+	return pseudonymPrefix + hex.EncodeToString(sum[:8])
+}
+
+// IsClientPseudonym reports whether s has the form of a ClientPseudonym.
+func IsClientPseudonym(s string) bool {
+	h, ok := strings.CutPrefix(s, pseudonymPrefix)
+	if !ok || len(h) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(h)
+	return err == nil
+}
+
+// auditTarget is target as the audit log keeps it: a client address
+// ("client:203.0.113.5", the target of blocks and lifts) becomes its
+// ClientPseudonym; anything else (an OAuth client is "client:17") stays.
+func (db *DB) auditTarget(target string) string {
+	c, ok := strings.CutPrefix(target, "client:")
+	if !ok {
+		return target
+	}
+	if _, err := ParseClientID(c); err != nil && clientOfIP(c) == "" {
+		return target
+	}
+	return "client:" + db.ClientPseudonym(c)
 }
 
 // RecordAudit appends an entry that records no other change (a sign-in

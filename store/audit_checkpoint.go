@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -78,14 +79,19 @@ func (db *DB) Checkpoint(ctx context.Context, key ed25519.PrivateKey, reason str
 			return nil
 		}
 		out = security.Checkpoint{Seq: seq, Hash: hash, At: db.now().UTC()}
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, at, reason, public_key, signature)
-			VALUES (?, ?, ?, ?, ?, ?)`, out.Seq, out.Hash, nanos(out.At), reason, []byte(pub), security.SignCheckpoint(key, out))
-		if err != nil {
-			return fmt.Errorf("store: checkpoint: %w", err)
-		}
-		return nil
+		return insertCheckpoint(ctx, tx, out, reason, key)
 	})
 	return out, err
+}
+
+// insertCheckpoint signs cp with key and stores it, inside tx.
+func insertCheckpoint(ctx context.Context, tx *sql.Tx, cp security.Checkpoint, reason string, key ed25519.PrivateKey) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, at, reason, public_key, signature)
+		VALUES (?, ?, ?, ?, ?, ?)`, cp.Seq, cp.Hash, nanos(cp.At), reason, []byte(key.Public().(ed25519.PublicKey)), security.SignCheckpoint(key, cp))
+	if err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	return nil
 }
 
 const checkpointColumns = "id, seq, hash, at, reason, public_key, signature"
@@ -183,51 +189,105 @@ type AuditReport struct {
 	Entries     int64               // entries verified
 	HeadSeq     int64               // the last entry's seq
 	HeadHash    []byte              // and its hash
-	Checkpoints int                 // signed checkpoints verified and held against the log
-	Unchecked   int                 // checkpoints ignored for want of a public key
+	Checkpoints int                 // signed checkpoints verified by a trusted key and held against the log
+	Unchecked   int                 // checkpoints verified only with the key the database records for them
 	Latest      security.Checkpoint // the newest checkpoint held against the log
+	Ranges      []AuditRange        // which key signed which stretch of the log, oldest first
 	At          time.Time           // when the verification ran
 }
 
-// VerifyAuditLog recomputes the whole hash chain and holds it against every
-// stored checkpoint, each of which must carry a valid signature by pub, and
-// against extra checkpoints the caller trusts (such as the newest one a
-// running server has seen, which catches checkpoints deleted since). The
-// first problem is returned as a *security.ChainError naming its seq: an
-// altered or missing entry, a forged or foreign checkpoint, or a log that
-// ends before a checkpoint's seq (truncation). With a nil pub the
-// checkpoints cannot be trusted and are ignored (Report.Unchecked).
+// Summary is the one line that says an intact log was verified: how many
+// entries, its head, and the newest signed checkpoint.
+func (r AuditReport) Summary() string {
+	line := fmt.Sprintf("audit log intact: %d entries", r.Entries)
+	if r.Entries > 0 {
+		line += fmt.Sprintf(", head seq %d hash %s", r.HeadSeq, hex.EncodeToString(r.HeadHash))
+	}
+	if r.Checkpoints == 0 {
+		return line + "; no signed checkpoint yet"
+	}
+	line += fmt.Sprintf("; %d signed checkpoints verified, the newest at seq %d (%s)", r.Checkpoints, r.Latest.Seq, r.Latest.At.UTC().Format(time.RFC3339))
+	if r.Unchecked > 0 {
+		line += fmt.Sprintf("; %d more only with keys the database records", r.Unchecked)
+	}
+	return line
+}
+
+// VerifyAuditLog is the running server's verification: VerifyAuditLogAnchored
+// with pub, this server's own signing key, as the one trusted key, and the
+// log's newest signed range must be pub's, since this server signs it. A
+// nil pub trusts no key, and then nothing is anchored.
 func (db *DB) VerifyAuditLog(ctx context.Context, pub ed25519.PublicKey, extra ...security.Checkpoint) (AuditReport, error) {
+	rep, err := db.VerifyAuditLogAnchored(ctx, serverAnchor(pub), extra...)
+	if err == nil {
+		err = ownsNewestRange(rep, pub)
+	}
+	return rep, err
+}
+
+// serverAnchor is the server's own key as the one trusted key; none when nil.
+func serverAnchor(pub ed25519.PublicKey) []AuditAnchor {
+	if pub == nil {
+		return nil
+	}
+	return []AuditAnchor{{Key: pub, Source: AuditKeyName}}
+}
+
+// ownsNewestRange fails with a *security.ChainError unless the newest
+// signed range of the log is pub's (or nothing is signed, or pub is nil).
+func ownsNewestRange(rep AuditReport, pub ed25519.PublicKey) error {
+	if pub == nil || len(rep.Ranges) == 0 {
+		return nil
+	}
+	if last := rep.Ranges[len(rep.Ranges)-1]; !bytes.Equal(last.Key, pub) {
+		return &security.ChainError{Seq: last.To, Reason: "checkpoint signed by a different key"}
+	}
+	return nil
+}
+
+// VerifyAuditLogAnchored recomputes the whole hash chain and holds it
+// against every stored checkpoint and against extra checkpoints the caller
+// trusts (such as the newest one a running server has seen, which catches
+// checkpoints deleted since).
+//
+// The log is divided into signed ranges (AuditRange): every checkpoint must
+// be signed by the key of the range it falls in, and its signature must
+// verify. A range whose key is one of anchors is anchored; the others are
+// checked only with the key the database records, which proves their
+// checkpoints consistent but not genuine (Report.Unchecked): a caller that
+// needs the log anchored checks Report.Checkpoints.
+//
+// The first problem is returned as a *security.ChainError naming its seq:
+// an altered or missing entry, a forged checkpoint or one signed by a key
+// that is not its range's, or a log that ends before a checkpoint's seq
+// (truncation).
+func (db *DB) VerifyAuditLogAnchored(ctx context.Context, anchors []AuditAnchor, extra ...security.Checkpoint) (AuditReport, error) {
 	rep := AuditReport{At: db.now().UTC()}
-	rows, err := db.read.QueryContext(ctx, "SELECT "+checkpointColumns+" FROM audit_checkpoints ORDER BY id")
+	ranges, err := signingRanges(ctx, db.read)
 	if err != nil {
-		return rep, fmt.Errorf("store: verify audit: %w", err)
+		return rep, err
 	}
-	var cps []security.Checkpoint
-	var bad error
-	for rows.Next() {
-		c, err := scanCheckpoint(rows)
-		if err != nil {
-			rows.Close()
-			return rep, err
-		}
-		switch {
-		case pub == nil:
-			rep.Unchecked++
-			continue
-		case !bytes.Equal(c.PublicKey, pub):
-			bad = firstChainError(bad, &security.ChainError{Seq: c.Seq, Reason: "checkpoint signed by a different key"})
-			continue
-		case !security.VerifyCheckpoint(pub, c.Checkpoint, c.Signature):
-			bad = firstChainError(bad, &security.ChainError{Seq: c.Seq, Reason: "checkpoint signature does not verify (forged or altered)"})
-			continue
-		}
-		cps = append(cps, c.Checkpoint)
+	checked, err := db.rangeCheckpoints(ctx, ranges)
+	if err != nil {
+		return rep, err
 	}
-	rows.Close()
-	rep.Checkpoints = len(cps)
-	if err := rows.Err(); err != nil {
-		return rep, fmt.Errorf("store: verify audit: %w", err)
+	cps, bad := checked.cps, checked.bad
+	for i := range ranges {
+		r := &ranges[i]
+		for _, a := range anchors {
+			if r.Checkpoints > 0 && bytes.Equal(a.Key, r.Key) {
+				r.Anchor = a.Source
+				break
+			}
+		}
+		if r.Anchor != "" {
+			rep.Checkpoints += r.Checkpoints
+		} else {
+			rep.Unchecked += r.Checkpoints
+		}
+		if r.Checkpoints > 0 {
+			rep.Ranges = append(rep.Ranges, *r)
+		}
 	}
 	for _, c := range extra {
 		if c.Seq > 0 {
@@ -242,8 +302,54 @@ func (db *DB) VerifyAuditLog(ctx context.Context, pub ed25519.PublicKey, extra .
 	v := security.NewChainVerifier(cps...)
 	rep.Entries, err = db.verifyChain(ctx, v)
 	rep.HeadSeq, rep.HeadHash = v.Head()
-	err = firstChainError(bad, err)
-	return rep, err
+	return rep, firstChainError(bad, err)
+}
+
+// rangeChecked is what rangeCheckpoints found.
+type rangeChecked struct {
+	cps []security.Checkpoint // the checkpoints that verify with their range's key
+	bad error                 // the first that does not, as a *security.ChainError
+}
+
+// rangeCheckpoints reads every checkpoint, in seq order, assigns each to
+// the range it falls in and checks it with the range's key, counting it
+// there when it verifies.
+func (db *DB) rangeCheckpoints(ctx context.Context, ranges []AuditRange) (rangeChecked, error) {
+	var out rangeChecked
+	rows, err := db.read.QueryContext(ctx, "SELECT "+checkpointColumns+" FROM audit_checkpoints ORDER BY seq, id")
+	if err != nil {
+		return out, fmt.Errorf("store: verify audit: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return out, err
+		}
+		i := len(ranges) - 1
+		for i > 0 && ranges[i].From > c.Seq {
+			i--
+		}
+		r := &ranges[i]
+		if r.Key == nil {
+			r.Key = c.PublicKey // the first range: the key of its first checkpoint
+		}
+		switch {
+		case !bytes.Equal(c.PublicKey, r.Key):
+			out.bad = firstChainError(out.bad, &security.ChainError{Seq: c.Seq, Reason: "checkpoint signed by a different key"})
+			continue
+		case !security.VerifyCheckpoint(c.PublicKey, c.Checkpoint, c.Signature):
+			out.bad = firstChainError(out.bad, &security.ChainError{Seq: c.Seq, Reason: "checkpoint signature does not verify (forged or altered)"})
+			continue
+		}
+		r.Checkpoints++
+		r.To = max(r.To, c.Seq)
+		out.cps = append(out.cps, c.Checkpoint)
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("store: verify audit: %w", err)
+	}
+	return out, nil
 }
 
 // firstChainError returns whichever of two errors names the earlier seq,
@@ -267,18 +373,33 @@ func firstChainError(a, b error) error {
 
 // CheckAuditLog returns a check of a database copy (a decrypted backup)
 // in the form backup.Check takes: its hash chain must verify and hold
-// against its checkpoints, signed by pub.
+// against its checkpoints, each signed by its range's key
+// (VerifyAuditLogAnchored), and when pub is given and its range is in the
+// copy, pub's signatures must verify. A backup may be older than the key
+// that checks it (one taken before a restore), so pub need not sign any.
 func CheckAuditLog(pub ed25519.PublicKey) func(ctx context.Context, snap *sql.DB) error {
 	return func(ctx context.Context, snap *sql.DB) error {
-		_, err := (&DB{read: snap, now: time.Now}).VerifyAuditLog(ctx, pub)
+		_, err := (&DB{read: snap, now: time.Now}).VerifyAuditLogAnchored(ctx, serverAnchor(pub))
 		return err
 	}
 }
 
-// VerifyAuditFile verifies the audit log of the database file at path,
-// opened read-only, as VerifyAuditLog does: `safedesk audit verify`, on the
-// live file or a copy. No master key is needed, and nothing is written.
+// VerifyAuditFile verifies the audit log of the live database file at
+// path, opened read-only, as VerifyAuditLog does with this server's key
+// pub: `safedesk doctor`.
 func VerifyAuditFile(ctx context.Context, path string, pub ed25519.PublicKey) (AuditReport, error) {
+	rep, err := VerifyAuditFileAnchored(ctx, path, serverAnchor(pub))
+	if err == nil {
+		err = ownsNewestRange(rep, pub)
+	}
+	return rep, err
+}
+
+// VerifyAuditFileAnchored verifies the audit log of the database file at
+// path, opened read-only, as VerifyAuditLogAnchored does: `safedesk audit
+// verify`, on the live file or a copy. No master key is needed, and
+// nothing is written.
+func VerifyAuditFileAnchored(ctx context.Context, path string, anchors []AuditAnchor) (AuditReport, error) {
 	if _, err := os.Stat(path); err != nil {
 		return AuditReport{}, fmt.Errorf("store: verify audit: %w", err)
 	}
@@ -291,5 +412,5 @@ func VerifyAuditFile(ctx context.Context, path string, pub ed25519.PublicKey) (A
 		return AuditReport{}, fmt.Errorf("store: verify audit: %w", err)
 	}
 	defer conn.Close()
-	return (&DB{read: conn, now: time.Now}).VerifyAuditLog(ctx, pub)
+	return (&DB{read: conn, now: time.Now}).VerifyAuditLogAnchored(ctx, anchors)
 }

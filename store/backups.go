@@ -224,25 +224,8 @@ func (db *DB) OpenSnapshotSource() (*sql.DB, error) {
 // before a rotation).
 func CheckWrappedKeys(rings ...*security.Keyring) func(ctx context.Context, snap *sql.DB) error {
 	return func(ctx context.Context, snap *sql.DB) error {
-		rows, err := snap.QueryContext(ctx, "SELECT id, wrapped FROM keys ORDER BY id")
+		keys, err := readWrappedKeys(ctx, snap)
 		if err != nil {
-			return fmt.Errorf("store: check keys: %w", err)
-		}
-		type wrappedKey struct {
-			id      int64
-			wrapped []byte
-		}
-		var keys []wrappedKey
-		for rows.Next() {
-			var k wrappedKey
-			if err := rows.Scan(&k.id, &k.wrapped); err != nil {
-				rows.Close()
-				return fmt.Errorf("store: check keys: %w", err)
-			}
-			keys = append(keys, k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return fmt.Errorf("store: check keys: %w", err)
 		}
 		var first error

@@ -57,7 +57,7 @@ func BenchmarkCreateTicket(b *testing.B) {
 // shape, on a database with the store's pragmas. Nothing else: no index, no
 // transaction around it, no sealing.
 func BenchmarkFloorInsert(b *testing.B) {
-	db, err := sql.Open("sqlite", store.DSN(filepath.Join(b.TempDir(), "floor.db"), false))
+	db, err := sql.Open("sqlite", store.DSN(filepath.Join(b.TempDir(), "floor.db")))
 	if err != nil {
 		b.Fatal(err)
 	}

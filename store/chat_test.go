@@ -70,7 +70,7 @@ func TestChatConversationLifecycle(t *testing.T) {
 		if got.ConsentVersion != "chat-test-1" || !got.ConsentAt.Equal(clk.Now()) || got.Status != store.ChatStatusBot {
 			t.Fatalf("got %+v", got)
 		}
-		if es, _ := db.ListAudit(ctx, store.AuditFilter{Action: "chat.consented"}); len(es) != 1 || es[0].Actor.ClientIP != "203.0.113.7" {
+		if es, _ := db.ListAudit(ctx, store.AuditFilter{Action: "chat.consented"}); len(es) != 1 || es[0].Actor.ClientIP != db.ClientPseudonym("203.0.113.7") {
 			t.Fatalf("audit %+v", es)
 		}
 	})
@@ -272,7 +272,7 @@ func TestChatProbesCloseTheConversation(t *testing.T) {
 		}
 	}
 	es, _ := db.ListAudit(ctx, store.AuditFilter{Action: "chat.probe"})
-	if len(es) != 3 || es[2].Details["closed"] != true || es[0].Actor.ClientIP != "203.0.113.7" {
+	if len(es) != 3 || es[2].Details["closed"] != true || es[0].Actor.ClientIP != db.ClientPseudonym("203.0.113.7") {
 		t.Fatalf("audit %+v", es)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +31,9 @@ type Customer struct {
 	CreatedAt  time.Time
 }
 
-// ValidateEmail checks an address the way the portal and API do.
+// ValidateEmail checks an address the way the portal and API do, by the
+// rules that compare addresses (security.CanonicalEmail), and explains a
+// refusal to the person who typed it; "" when the address is good.
 func ValidateEmail(addr string) string {
 	addr = strings.TrimSpace(addr)
 	switch {
@@ -41,8 +42,13 @@ func ValidateEmail(addr string) string {
 	case utf8.RuneCountInString(addr) > MaxEmailLen:
 		return fmt.Sprintf("An email address has at most %d characters.", MaxEmailLen)
 	}
-	a, err := mail.ParseAddress(addr)
-	if err != nil || a.Address != addr || a.Name != "" || !strings.Contains(addr[strings.LastIndexByte(addr, '@')+1:], ".") {
+	_, err := security.CanonicalEmail(addr)
+	switch {
+	case errors.Is(err, security.ErrEmailLocal):
+		return "Write the part before the @ in plain letters and digits (a to z, 0 to 9, and . _ + -): other alphabets are not accepted there."
+	case errors.Is(err, security.ErrEmailConfusable):
+		return "The domain mixes letters of different alphabets that look alike. Check how it is spelled."
+	case err != nil:
 		return "Enter an email address like name@example.com."
 	}
 	return ""

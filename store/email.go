@@ -28,8 +28,12 @@ import (
 //   - a reply joins its ticket only when it is authenticated and its sender
 //     is the ticket's customer; otherwise it is quarantined until a person
 //     accepts it (email_quarantine.go);
-//   - anything else opens a new ticket for the sender, marked "sender not
-//     verified" when the sender was not authenticated.
+//   - anything else opens a new ticket for the sender, unconfirmed ("sender
+//     not verified", Ticket.Confirmed) when the sender was not
+//     authenticated.
+//
+// The files that came with the message are linked to it, or held with the
+// held reply (email_files.go).
 
 // Channels of tickets and messages besides ChannelPortal and ChannelEmail
 // (privacy.go, the same words as the erasure request channels).
@@ -98,17 +102,19 @@ type InboundEmail struct {
 	// one may); AckMessageID is the Message-ID it will carry.
 	AutoReplyRefusal string
 	AckMessageID     string
-	// Attachments are the files that came with the message.
-	Attachments []AttachmentNote
+	// Upload holds the files of the message that were stored (staged),
+	// nil for none; NotStored names those that were not, and why.
+	Upload    *Upload
+	NotStored []AttachmentNote
 }
 
-// AttachmentNote names a file that came with an email, with why it was
-// not stored (Problem).
+// AttachmentNote names a file that came with an email but was not stored,
+// with why (Problem): too large, or of a type that is refused.
 type AttachmentNote struct {
 	Name        string `json:"name"`
 	ContentType string `json:"content_type"`
 	Size        int64  `json:"size"`
-	Problem     string `json:"problem,omitempty"`
+	Problem     string `json:"problem"`
 }
 
 // EmailResult says what ImportEmail did.
@@ -128,19 +134,19 @@ type EmailResult struct {
 // emailSealed is what email_messages and email_quarantine seal in one
 // value with the customer's key.
 type emailSealed struct {
-	Sender      string           `json:"sender"`
-	Verdict     string           `json:"verdict"`
-	FullText    string           `json:"full_text"`
-	HeaderID    string           `json:"message_id"`
-	Headers     string           `json:"headers"`
-	Attachments []AttachmentNote `json:"attachments,omitempty"`
-	Subject     string           `json:"subject,omitempty"` // quarantine only
-	Text        string           `json:"text,omitempty"`    // quarantine only
+	Sender    string           `json:"sender"`
+	Verdict   string           `json:"verdict"`
+	FullText  string           `json:"full_text"`
+	HeaderID  string           `json:"message_id"`
+	Headers   string           `json:"headers"`
+	NotStored []AttachmentNote `json:"not_stored,omitempty"`
+	Subject   string           `json:"subject,omitempty"` // quarantine only
+	Text      string           `json:"text,omitempty"`    // quarantine only
 }
 
 func (e *InboundEmail) sealed() emailSealed {
-	return emailSealed{Sender: security.NormalizeEmail(e.From), Verdict: e.Verdict, FullText: e.FullText,
-		HeaderID: e.MessageID, Headers: e.Headers, Attachments: e.Attachments}
+	return emailSealed{Sender: e.From, Verdict: e.Verdict, FullText: e.FullText,
+		HeaderID: e.MessageID, Headers: e.Headers, NotStored: e.NotStored}
 }
 
 func sealJSON(key *security.DataKey, v any, loc security.Location) ([]byte, error) {
@@ -194,11 +200,14 @@ func (db *DB) ImportEmail(ctx context.Context, e InboundEmail) (EmailResult, err
 	if msg := ValidateEmail(e.From); msg != "" {
 		return EmailResult{}, &ValidationError{Fields: map[string]string{"from": msg}}
 	}
-	removed := e.prepare()
+	removed, err := e.prepare()
+	if err != nil {
+		return EmailResult{}, err
+	}
 	msgIdx, contentIdx := db.emailIndex(e.MessageID), db.bidx.Hash("email-content", e.ContentHash)
 	var res EmailResult
 	var newKey *security.DataKey
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx *sql.Tx) error {
 		res, newKey = EmailResult{}, nil
 		var id int64
 		err := tx.QueryRowContext(ctx, "SELECT id FROM email_log WHERE msgid_index = ? AND content_index = ?", msgIdx, contentIdx).Scan(&id)
@@ -248,7 +257,7 @@ func (db *DB) importTicket(ctx context.Context, tx *sql.Tx, e *InboundEmail, msg
 	}
 	now := db.now()
 	t := Ticket{CustomerID: cid, Subject: e.Subject, Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now,
-		Channel: ChannelEmail, SenderUnverified: !e.Authenticated}
+		Channel: ChannelEmail, Confirmed: e.Authenticated}
 	first, err := db.insertTicket(ctx, tx, key, &t, Message{AuthorType: "customer", AuthorID: cid, Body: e.Text})
 	if err != nil {
 		return EmailResult{}, nil, err
@@ -256,8 +265,12 @@ func (db *DB) importTicket(ctx context.Context, tx *sql.Tx, e *InboundEmail, msg
 	if err := db.insertEmailMessage(ctx, tx, key, first.ID, e, msgIdx); err != nil {
 		return EmailResult{}, nil, err
 	}
-	if err := db.appendAudit(ctx, tx, emailActor(e.Authenticated, cid), "ticket.created", TicketTarget(t.ID),
-		map[string]any{"customer": cid, "channel": ChannelEmail, "sender_verified": e.Authenticated}); err != nil {
+	a := emailActor(e.Authenticated, cid)
+	if err := db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(t.ID),
+		map[string]any{"customer": cid, "channel": ChannelEmail, "confirmed": t.Confirmed}); err != nil {
+		return EmailResult{}, nil, err
+	}
+	if err := db.linkUpload(ctx, tx, e.Upload, key, t.ID, first.ID, a); err != nil {
 		return EmailResult{}, nil, err
 	}
 	res := EmailResult{Outcome: EmailTicket, TicketID: t.ID, MessageID: first.ID, CustomerID: cid}
@@ -308,8 +321,12 @@ func (db *DB) importReply(ctx context.Context, tx *sql.Tx, ticketID int64, e *In
 		WHERE id = ?`, nanos(m.CreatedAt), status, ticketID); err != nil {
 		return EmailResult{}, fmt.Errorf("store: import reply: %w", err)
 	}
-	if err := db.appendAudit(ctx, tx, emailActor(true, cid), "ticket.message_added", TicketTarget(ticketID),
+	a := emailActor(true, cid)
+	if err := db.appendAudit(ctx, tx, a, "ticket.message_added", TicketTarget(ticketID),
 		map[string]any{"message": m.ID, "internal": false, "author": "customer", "channel": ChannelEmail}); err != nil {
+		return EmailResult{}, err
+	}
+	if err := db.linkUpload(ctx, tx, e.Upload, key, ticketID, m.ID, a); err != nil {
 		return EmailResult{}, err
 	}
 	return EmailResult{Outcome: EmailReply, TicketID: ticketID, MessageID: m.ID, CustomerID: cid}, nil
@@ -367,10 +384,17 @@ func NormalizeMessageID(id string) string {
 	return strings.TrimSpace(strings.Trim(strings.TrimSpace(id), "<>"))
 }
 
-// prepare fits e to what a ticket holds: valid UTF-8 without NULs, secrets
-// redacted (subject, name, both texts, the headers), the subject and text
-// within their limits. It returns what was redacted.
-func (e *InboundEmail) prepare() security.KindSet {
+// prepare fits e to what a ticket holds: the From address in its canonical
+// form (security.CanonicalEmail), valid UTF-8 without NULs, secrets
+// redacted (subject, name, both texts, the headers, the names of files not
+// stored), the subject and text within their limits. It returns what was
+// redacted.
+func (e *InboundEmail) prepare() (security.KindSet, error) {
+	from, err := security.CanonicalEmail(e.From)
+	if err != nil {
+		return 0, fmt.Errorf("store: import email: %w", err)
+	}
+	e.From = from
 	var removed security.KindSet
 	clean := func(s string) string {
 		return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
@@ -389,7 +413,10 @@ func (e *InboundEmail) prepare() security.KindSet {
 	e.FullText = redactCustomerText(clean(e.FullText), &removed)
 	e.Headers = redactCustomerText(clean(e.Headers), &removed)
 	e.Verdict = clean(e.Verdict)
-	return removed
+	for i := range e.NotStored {
+		e.NotStored[i].Name = redactCustomerText(clean(e.NotStored[i].Name), &removed)
+	}
+	return removed, nil
 }
 
 // clip shortens s to at most max characters, ending with tail when cut.

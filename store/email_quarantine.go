@@ -44,7 +44,8 @@ type QuarantinedEmail struct {
 	FullText      string
 	Verdict       string
 	Headers       string
-	Attachments   []AttachmentNote
+	NotStored     []AttachmentNote // files that came with it but were not stored
+	Files         []Attachment     // files held with it, linked to its message when accepted
 	ReceivedAt    time.Time
 	Decision      string // "" while pending
 	DecidedAt     time.Time
@@ -78,6 +79,9 @@ func (db *DB) quarantine(ctx context.Context, tx *sql.Tx, key *security.DataKey,
 	if _, err := tx.ExecContext(ctx, `INSERT INTO email_quarantine (id, ticket_id, reason, authenticated, automatic, msgid_index, sealed, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, ticketID, reason, e.Authenticated, e.Automatic, msgIdx, sealed, nanos(db.now())); err != nil {
 		return EmailResult{}, fmt.Errorf("store: quarantine: %w", err)
+	}
+	if err := db.holdUpload(ctx, tx, e.Upload, key, id); err != nil {
+		return EmailResult{}, err
 	}
 	if err := db.appendAudit(ctx, tx, Actor{Type: ActorVisitor, ID: "email"}, "email.quarantined", TicketTarget(ticketID),
 		map[string]any{"quarantine": id, "reason": reason}); err != nil {
@@ -132,7 +136,10 @@ func (db *DB) ListQuarantine(ctx context.Context, f QuarantineFilter) ([]Quarant
 	for i, q := range qs {
 		s := opened[i]
 		q.Sender, q.Subject, q.Text, q.FullText = s.Sender, s.Subject, s.Text, s.FullText
-		q.Verdict, q.Headers, q.Attachments = s.Verdict, s.Headers, s.Attachments
+		q.Verdict, q.Headers, q.NotStored = s.Verdict, s.Headers, s.NotStored
+		if q.Files, err = db.heldFiles(ctx, db.read, q.ID); err != nil {
+			return nil, err
+		}
 		out = append(out, q)
 	}
 	return out, nil
@@ -159,8 +166,11 @@ func (db *DB) AcceptQuarantined(ctx context.Context, id int64, a Actor) (Message
 			return nil, err
 		}
 		e := InboundEmail{From: s.Sender, Verdict: s.Verdict, FullText: s.FullText, MessageID: s.HeaderID, Headers: s.Headers,
-			Attachments: s.Attachments, Authenticated: q.authenticated, Automatic: q.automatic}
+			NotStored: s.NotStored, Authenticated: q.authenticated, Automatic: q.automatic}
 		if err := db.insertEmailMessage(ctx, tx, key, m.ID, &e, q.msgIdx); err != nil {
+			return nil, err
+		}
+		if err := db.linkHeld(ctx, tx, id, m, a); err != nil {
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE email_quarantine SET message_id = ? WHERE id = ?", m.ID, id); err != nil {
@@ -183,11 +193,13 @@ func (db *DB) AcceptQuarantined(ctx context.Context, id int64, a Actor) (Message
 
 // DismissQuarantined decides that a pending quarantined reply stays out of
 // the conversation; it stays listed, decided, with its ticket, whose id it
-// returns. A reply already decided is ErrConflict.
+// returns. The files held with it are deleted. A reply already decided is
+// ErrConflict.
 func (db *DB) DismissQuarantined(ctx context.Context, id int64, a Actor) (ticketID int64, err error) {
-	err = db.decideQuarantined(ctx, id, QuarantineDismissed, a, func(_ *sql.Tx, q quarantineRow, _ *security.DataKey, _ emailSealed) (map[string]any, error) {
+	err = db.decideQuarantined(ctx, id, QuarantineDismissed, a, func(tx *sql.Tx, q quarantineRow, _ *security.DataKey, _ emailSealed) (map[string]any, error) {
 		ticketID = q.ticketID
-		return map[string]any{"quarantine": id}, nil
+		n, err := db.dropHeld(ctx, tx, id)
+		return map[string]any{"quarantine": id, "files_deleted": n}, err
 	})
 	return ticketID, err
 }
@@ -235,27 +247,6 @@ func (db *DB) decideQuarantined(ctx context.Context, id int64, decision string, 
 		}
 		return db.appendAudit(ctx, tx, a, "email.quarantine_"+decision, TicketTarget(q.ticketID), details)
 	})
-}
-
-// VerifyTicketSender confirms the sender of an email ticket that arrived
-// unauthenticated (a person checked it, say by phone), so that it joins
-// the customer's own views; audited as ticket.sender_verified. It reports
-// whether anything changed.
-func (db *DB) VerifyTicketSender(ctx context.Context, ticketID int64, a Actor) (bool, error) {
-	var changedNow bool
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		n, err := changed(tx.ExecContext(ctx, "UPDATE tickets SET sender_verified = 1 WHERE id = ? AND sender_verified = 0", ticketID))
-		if err != nil {
-			return fmt.Errorf("store: verify sender: %w", err)
-		}
-		if n == 0 {
-			var one int
-			return notFound(tx.QueryRowContext(ctx, "SELECT 1 FROM tickets WHERE id = ?", ticketID).Scan(&one))
-		}
-		changedNow = true
-		return db.appendAudit(ctx, tx, a, "ticket.sender_verified", TicketTarget(ticketID), nil)
-	})
-	return changedNow, err
 }
 
 // QuarantineReasonText says a reason in words for staff.

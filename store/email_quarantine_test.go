@@ -92,7 +92,7 @@ func hasAudit(t *testing.T, db *store.DB, action string) bool {
 func TestUnverifiedSender(t *testing.T) {
 	ctx := t.Context()
 	db, _ := newEmailDB(t)
-	known, err := db.CreateTicket(ctx, store.NewTicket{Email: "anna@example.com", Name: "Anna", Subject: "Earlier", Body: "An earlier request."}, customerActor)
+	known, err := db.CreateTicket(ctx, store.NewTicket{Email: "anna@example.com", Name: "Anna", Subject: "Earlier", Body: "An earlier request."}, store.SystemActor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,10 +106,10 @@ func TestUnverifiedSender(t *testing.T) {
 		t.Fatalf("got %+v: want a ticket of the claimed customer, never acknowledged", res)
 	}
 	tk, _ := db.GetTicket(ctx, res.TicketID)
-	if !tk.SenderUnverified {
-		t.Error("the ticket is not marked sender not verified")
+	if tk.Confirmed {
+		t.Error("the ticket is confirmed, want unconfirmed (sender not verified)")
 	}
-	own, err := db.ListTickets(ctx, store.TicketFilter{CustomerID: known.CustomerID, SenderVerified: true})
+	own, err := db.ListTickets(ctx, store.TicketFilter{CustomerID: known.CustomerID, Confirmed: true})
 	if err != nil || len(own) != 1 || own[0].ID != known.ID {
 		t.Errorf("the customer's own list: %+v, %v; want only their earlier ticket", own, err)
 	}
@@ -119,16 +119,16 @@ func TestUnverifiedSender(t *testing.T) {
 	if c, _ := db.GetCustomer(ctx, known.CustomerID); !c.VerifiedAt.IsZero() {
 		t.Error("the customer became verified")
 	}
-	if changed, err := db.VerifyTicketSender(ctx, res.TicketID, editor); err != nil || !changed {
+	if changed, err := db.ConfirmTicket(ctx, res.TicketID, editor); err != nil || !changed {
 		t.Fatal(changed, err)
 	}
 	if _, err := db.GetCustomerTicket(ctx, known.CustomerID, res.TicketID); err != nil {
-		t.Errorf("after a person verified the sender: %v", err)
+		t.Errorf("after a person confirmed the sender: %v", err)
 	}
-	if changed, err := db.VerifyTicketSender(ctx, res.TicketID, editor); err != nil || changed {
+	if changed, err := db.ConfirmTicket(ctx, res.TicketID, editor); err != nil || changed {
 		t.Errorf("twice: %v, %v", changed, err)
 	}
-	if _, err := db.VerifyTicketSender(ctx, 999, editor); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.ConfirmTicket(ctx, 999, editor); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a missing ticket: %v", err)
 	}
 }

@@ -50,7 +50,7 @@ func TestImportEmailNewTicket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk.Channel != store.ChannelEmail || tk.SenderUnverified || tk.Subject != "Grinder arrived cracked" {
+	if tk.Channel != store.ChannelEmail || !tk.Confirmed || tk.Subject != "Grinder arrived cracked" {
 		t.Errorf("ticket %+v: want an email ticket with a verified sender", tk)
 	}
 	msgs, err := db.ListMessages(ctx, tk.ID, true)

@@ -177,9 +177,9 @@ type EmailDetail struct {
 	Sender        string
 	Verdict       string
 	FullText      string
-	HeaderID      string // its Message-ID
-	Headers       string // the header section as received
-	Attachments   []AttachmentNote
+	HeaderID      string           // its Message-ID
+	Headers       string           // the header section as received
+	NotStored     []AttachmentNote // files that came with it but were not stored
 	At            time.Time
 }
 
@@ -215,7 +215,7 @@ func (db *DB) EmailDetails(ctx context.Context, ticketID int64) (map[int64]Email
 	out := make(map[int64]EmailDetail, len(ds))
 	for i, d := range ds {
 		s := opened[i]
-		d.Sender, d.Verdict, d.FullText, d.HeaderID, d.Headers, d.Attachments = s.Sender, s.Verdict, s.FullText, s.HeaderID, s.Headers, s.Attachments
+		d.Sender, d.Verdict, d.FullText, d.HeaderID, d.Headers, d.NotStored = s.Sender, s.Verdict, s.FullText, s.HeaderID, s.Headers, s.NotStored
 		out[d.MessageID] = d
 	}
 	return out, nil

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // EraseCustomer erases a customer by crypto-shredding, in one transaction:
@@ -14,30 +15,73 @@ import (
 // tickets, messages, pending codes) are deleted; a tombstone with a random
 // id remains; and the audit entry names only the customer's id and the
 // tombstone, never their address. It returns the tombstone id.
+//
+// The erasure is written to the erasure journal beside the database
+// (ErasureJournalName), synced, before it commits, so that a restore of an
+// older backup cannot bring the customer back (ReplayErasures). Without a
+// journal entry nothing is erased. If the erasure then fails to commit, the
+// journal says so; after a crash it does not, and the next replay completes
+// the erasure that was asked for.
 func (db *DB) EraseCustomer(ctx context.Context, id int64, a Actor) (string, error) {
+	var journalled bool
+	var e JournalEntry
+	res, err := db.eraseTx(ctx, id, a, func(c erasable) (int64, map[string]any, error) {
+		e = JournalEntry{CustomerID: id, Created: c.created, Erased: db.now().UTC()}
+		size, err := db.appendJournal(e.line(journalErased))
+		if err != nil {
+			return 0, nil, err
+		}
+		journalled = true
+		return size, map[string]any{}, nil
+	})
+	if err != nil && journalled {
+		_, jerr := db.appendJournal(e.line(journalFailed))
+		err = errors.Join(err, jerr)
+	}
+	return res, err
+}
+
+// erasable is the customer row an erasure removes.
+type erasable struct {
+	keyID      int64
+	emailIndex []byte
+	created    time.Time
+	tickets    int64
+}
+
+// eraseTx erases customer id in one transaction. prepare runs once the
+// customer is found, before anything is deleted; it returns the erasure
+// journal's offset to record with the erasure (-1: leave it) and details
+// for the audit entry. A missing customer is ErrNotFound.
+func (db *DB) eraseTx(ctx context.Context, id int64, a Actor, prepare func(erasable) (int64, map[string]any, error)) (string, error) {
 	tombstone := "tomb_" + rand.Text()
-	var keyID int64
+	var c erasable
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		var emailIndex []byte
-		err := tx.QueryRowContext(ctx, "SELECT key_id, email_index FROM customers WHERE id = ?", id).Scan(&keyID, &emailIndex)
+		var created int64
+		err := tx.QueryRowContext(ctx, "SELECT key_id, email_index, created_at FROM customers WHERE id = ?", id).Scan(&c.keyID, &c.emailIndex, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("store: erase: %w", err)
 		}
-		var tickets int64
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM tickets WHERE customer_id = ?", id).Scan(&tickets); err != nil {
+		c.created = fromNanos(created)
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM tickets WHERE customer_id = ?", id).Scan(&c.tickets); err != nil {
 			return fmt.Errorf("store: erase: %w", err)
+		}
+		offset, details, err := prepare(c)
+		if err != nil {
+			return err
 		}
 		steps := []struct {
 			query string
 			arg   any
 		}{
-			{"DELETE FROM verification_codes WHERE email_index = ?", emailIndex},
+			{"DELETE FROM verification_codes WHERE email_index = ?", c.emailIndex},
+			{"DELETE FROM verification_tries WHERE email_index = ?", c.emailIndex},
 			// Tickets and messages go with the customer (ON DELETE CASCADE).
 			{"DELETE FROM customers WHERE id = ?", id},
-			{"DELETE FROM keys WHERE id = ? AND purpose = '" + keyCustomer + "'", keyID},
+			{"DELETE FROM keys WHERE id = ? AND purpose = '" + keyCustomer + "'", c.keyID},
 		}
 		for _, st := range steps {
 			if _, err := tx.ExecContext(ctx, st.query, st.arg); err != nil {
@@ -48,58 +92,21 @@ func (db *DB) EraseCustomer(ctx context.Context, id int64, a Actor) (string, err
 			tombstone, nanos(db.now())); err != nil {
 			return fmt.Errorf("store: erase: %w", err)
 		}
-		return db.appendAudit(ctx, tx, a, "customer.erased", customerTarget(id),
-			map[string]any{"tombstone": tombstone, "tickets": tickets})
+		if offset >= 0 {
+			if err := setJournalOffset(ctx, tx, offset, db.now()); err != nil {
+				return err
+			}
+		}
+		details["tombstone"], details["tickets"] = tombstone, c.tickets
+		return db.appendAudit(ctx, tx, a, "customer.erased", customerTarget(id), details)
 	})
 	if err != nil {
 		return "", err
 	}
-	db.forget(keyID)
+	db.forget(c.keyID)
 	// secure_delete zeroes the freed pages in the database file; moving the
 	// WAL into it now keeps the old pages from lingering there. Readers may
 	// hold it back, which only delays it to the next checkpoint.
 	db.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	return tombstone, nil
-}
-
-// CustomerExport is everything held about one customer that they may see:
-// their profile and their tickets with the conversation, internal notes
-// excluded.
-type CustomerExport struct {
-	Customer Customer
-	Tickets  []TicketExport
-}
-
-// TicketExport is one ticket with its messages.
-type TicketExport struct {
-	Ticket   Ticket
-	Messages []Message
-}
-
-// ExportCustomer gathers a customer's data for an access request. The
-// caller records the export in the audit log.
-func (db *DB) ExportCustomer(ctx context.Context, id int64) (CustomerExport, error) {
-	c, err := db.GetCustomer(ctx, id)
-	if err != nil {
-		return CustomerExport{}, err
-	}
-	out := CustomerExport{Customer: c}
-	f := TicketFilter{CustomerID: id, Limit: 200}
-	for {
-		ts, err := db.ListTickets(ctx, f)
-		if err != nil {
-			return CustomerExport{}, err
-		}
-		for _, t := range ts {
-			msgs, err := db.ListMessages(ctx, t.ID, false)
-			if err != nil {
-				return CustomerExport{}, err
-			}
-			out.Tickets = append(out.Tickets, TicketExport{Ticket: t, Messages: msgs})
-		}
-		if len(ts) < f.Limit {
-			return out, nil
-		}
-		f.Before = ts[len(ts)-1].ID
-	}
 }

@@ -7,9 +7,10 @@ import (
 	"fmt"
 )
 
-// DSN exposes the connection string so that benchmarks can open a plain
-// database with exactly the store's pragmas.
-var DSN = dsn
+// Writer is the store's one writer connection pool, for the store's tests
+// that look beneath it (raw bytes, triggers, pragmas of that very
+// connection). Tests of other packages use storetest.Raw.
+func (db *DB) Writer() *sql.DB { return db.write }
 
 // WALPages runs fn with automatic checkpoints off on w, a one-connection
 // pool, and returns how many pages fn wrote to the write-ahead log: what a
@@ -40,3 +41,6 @@ func WALPages(ctx context.Context, w *sql.DB, fn func() error) (int, error) {
 func (db *DB) WALPages(ctx context.Context, fn func() error) (int, error) {
 	return WALPages(ctx, db.write, fn)
 }
+
+// ReaderDSN is the connection string of a reader of the database at path.
+func ReaderDSN(path string) string { return dsn(path, true) }

@@ -17,13 +17,15 @@ import (
 
 // Invite is a one-time enrolment link: the owner setup link or a staff invite.
 type Invite struct {
-	ID        int64
-	Kind      string // setup or invite
-	Email     string // empty for the setup link
-	Role      security.Role
-	CreatedBy int64
-	ExpiresAt time.Time
-	UsedAt    time.Time
+	ID         int64
+	Kind       string // setup or invite
+	Email      string // empty for the setup link
+	Role       security.Role
+	CreatedBy  int64
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UsedAt     time.Time
+	ReplacedAt time.Time // a setup link replaced by a newer one
 }
 
 // Invite lifetimes.
@@ -44,14 +46,17 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// ErrInviteReplaced refuses a setup link after a newer one was issued.
+var ErrInviteReplaced = errors.New("store: this link was replaced by a newer link")
+
 // CreateSetupLink issues a fresh owner setup token, valid for an hour, and
-// ends any earlier setup link that was not used.
+// ends any earlier setup link that was not used: it is replaced.
 func (db *DB) CreateSetupLink(ctx context.Context, a Actor) (string, error) {
 	token := newToken()
 	now := db.now()
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "UPDATE staff_invites SET expires_at = ? WHERE kind = 'setup' AND used_at IS NULL AND expires_at > ?",
-			nanos(now), nanos(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_invites SET expires_at = ?, replaced_at = ?
+			WHERE kind = 'setup' AND used_at IS NULL AND expires_at > ?`, nanos(now), nanos(now), nanos(now)); err != nil {
 			return fmt.Errorf("store: setup link: %w", err)
 		}
 		id, err := inserted(tx.ExecContext(ctx, `INSERT INTO staff_invites (token_hash, kind, role, expires_at, created_at)
@@ -105,20 +110,53 @@ func (db *DB) CreateInvite(ctx context.Context, email string, role security.Role
 	return token, err
 }
 
+// LiveSetupLink returns the newest setup link that is neither used nor
+// expired nor replaced, or ErrNotFound. Only its hash is stored, so the
+// link itself cannot be shown again.
+func (db *DB) LiveSetupLink(ctx context.Context) (Invite, error) {
+	var id int64
+	err := db.read.QueryRowContext(ctx, `SELECT id FROM staff_invites
+		WHERE kind = 'setup' AND used_at IS NULL AND expires_at > ? ORDER BY id DESC LIMIT 1`, nanos(db.now())).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Invite{}, ErrNotFound
+	}
+	if err != nil {
+		return Invite{}, fmt.Errorf("store: setup link: %w", err)
+	}
+	return db.scanInvite(ctx, db.read, "id = ?", id)
+}
+
 // GetInvite returns the live invite for token: ErrNotFound for an unknown
-// token, ErrInviteUsed or ErrInviteExpire for a dead one.
+// token, ErrInviteUsed, ErrInviteReplaced or ErrInviteExpire for a dead one.
 func (db *DB) GetInvite(ctx context.Context, kind, token string) (Invite, error) {
 	return db.getInvite(ctx, db.read, kind, token)
 }
 
 func (db *DB) getInvite(ctx context.Context, q querier, kind, token string) (Invite, error) {
+	inv, err := db.scanInvite(ctx, q, "token_hash = ? AND kind = ?", TokenHash(token), kind)
+	if err != nil {
+		return Invite{}, err
+	}
+	switch {
+	case !inv.UsedAt.IsZero():
+		return inv, ErrInviteUsed
+	case !inv.ReplacedAt.IsZero():
+		return inv, ErrInviteReplaced
+	case !inv.ExpiresAt.After(db.now()):
+		return inv, ErrInviteExpire
+	}
+	return inv, nil
+}
+
+// scanInvite reads the one invite matching where with args, or ErrNotFound.
+func (db *DB) scanInvite(ctx context.Context, q querier, where string, args ...any) (Invite, error) {
 	var inv Invite
 	var email []byte
 	var role string
-	var createdBy, used sql.NullInt64
-	var expires int64
-	err := q.QueryRowContext(ctx, `SELECT id, kind, email, role, created_by, expires_at, used_at FROM staff_invites
-		WHERE token_hash = ? AND kind = ?`, TokenHash(token), kind).Scan(&inv.ID, &inv.Kind, &email, &role, &createdBy, &expires, &used)
+	var createdBy, used, replaced sql.NullInt64
+	var expires, created int64
+	err := q.QueryRowContext(ctx, `SELECT id, kind, email, role, created_by, expires_at, used_at, replaced_at, created_at
+		FROM staff_invites WHERE `+where, args...).Scan(&inv.ID, &inv.Kind, &email, &role, &createdBy, &expires, &used, &replaced, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invite{}, ErrNotFound
 	}
@@ -126,16 +164,11 @@ func (db *DB) getInvite(ctx context.Context, q querier, kind, token string) (Inv
 		return Invite{}, fmt.Errorf("store: invite: %w", err)
 	}
 	inv.Role, inv.CreatedBy, inv.ExpiresAt, inv.UsedAt = security.Role(role), createdBy.Int64, fromNanos(expires), fromNullNanos(used)
+	inv.ReplacedAt, inv.CreatedAt = fromNullNanos(replaced), fromNanos(created)
 	if email != nil {
 		if inv.Email, err = db.systemKey.OpenString(email, security.Location{Table: "staff_invites", Column: "email", Row: inv.ID}); err != nil {
 			return Invite{}, err
 		}
-	}
-	switch {
-	case !inv.UsedAt.IsZero():
-		return inv, ErrInviteUsed
-	case !inv.ExpiresAt.After(db.now()):
-		return inv, ErrInviteExpire
 	}
 	return inv, nil
 }
@@ -200,4 +233,56 @@ func (db *DB) EnrollStaff(ctx context.Context, kind, token string, e Enrollment,
 		return Staff{}, err
 	}
 	return db.GetStaff(ctx, id)
+}
+
+// ListInvites returns the staff invites that can still be used (not the
+// owner setup link), newest first.
+func (db *DB) ListInvites(ctx context.Context) ([]Invite, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, email, role, created_by, expires_at FROM staff_invites
+		WHERE kind = 'invite' AND used_at IS NULL AND expires_at > ? ORDER BY id DESC`, nanos(db.now()))
+	if err != nil {
+		return nil, fmt.Errorf("store: list invites: %w", err)
+	}
+	defer rows.Close()
+	var out []Invite
+	for rows.Next() {
+		inv := Invite{Kind: "invite"}
+		var email []byte
+		var role string
+		var createdBy sql.NullInt64
+		var expires int64
+		if err := rows.Scan(&inv.ID, &email, &role, &createdBy, &expires); err != nil {
+			return nil, fmt.Errorf("store: list invites: %w", err)
+		}
+		inv.Role, inv.CreatedBy, inv.ExpiresAt = security.Role(role), createdBy.Int64, fromNanos(expires)
+		if inv.Email, err = db.systemKey.OpenString(email, security.Location{Table: "staff_invites", Column: "email", Row: inv.ID}); err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list invites: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeInvite ends a staff invite that can still be used, audited
+// (staff.invite_revoked): it is spent as if used, so its link answers as
+// a used one does. ErrNotFound when no such live invite exists (an unknown
+// id, the setup link, or an invite already used, revoked or expired).
+func (db *DB) RevokeInvite(ctx context.Context, id int64, a Actor) error {
+	now := db.now()
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var role string
+		err := tx.QueryRowContext(ctx, `UPDATE staff_invites SET used_at = ?
+			WHERE id = ? AND kind = 'invite' AND used_at IS NULL AND expires_at > ? RETURNING role`,
+			nanos(now), id, nanos(now)).Scan(&role)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: revoke invite: %w", err)
+		}
+		return db.appendAudit(ctx, tx, a, "staff.invite_revoked", "invite:"+strconv.FormatInt(id, 10), map[string]any{"role": role})
+	})
 }

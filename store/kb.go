@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -68,6 +70,11 @@ func ParseArticle(name string, content []byte) (Article, error) {
 		return Article{}, fmt.Errorf("store: %s: no \"# \" title heading", name)
 	}
 	if err := a.Validate(); err != nil {
+		var verr *ValidationError
+		if errors.As(err, &verr) && verr.Fields["slug"] != "" {
+			return Article{}, fmt.Errorf("store: %s: the file name is the article's slug, its address /kb/NAME: "+
+				"use lowercase letters, digits and single hyphens, at most 80, like shipping-times.md", name)
+		}
 		return Article{}, fmt.Errorf("store: %s: %w", name, err)
 	}
 	return a, nil
@@ -75,6 +82,26 @@ func ParseArticle(name string, content []byte) (Article, error) {
 
 // ImportArticles imports every *.md file of fsys, creating or updating
 // articles by slug, all in one transaction. It returns how many were created
+
+// CheckArticleFolder refuses what ImportArticles cannot read from a folder
+// on disk: a missing folder, a file, a folder without articles. Each error
+// is one line that says what to give instead.
+func CheckArticleFolder(dir string) error {
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("there is no folder %s", dir)
+	case err != nil:
+		return err
+	case !info.IsDir():
+		return fmt.Errorf("%s is a file; give the folder that holds the articles (one NAME.md each)", dir)
+	}
+	if names, err := filepath.Glob(filepath.Join(dir, "*.md")); err != nil || len(names) == 0 {
+		return fmt.Errorf("%s holds no .md files; each article is one Markdown file named like shipping-times.md", dir)
+	}
+	return nil
+}
+
 // and updated.
 func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created, updated int, err error) {
 	names, err := fs.Glob(fsys, "*.md")

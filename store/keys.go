@@ -15,15 +15,17 @@ const (
 	keyBlindIndex = "blind-index"
 	keySession    = "session"
 	keySystem     = "system"
+	keyPseudonym  = "client-pseudonym" // names client addresses in the audit log (ClientPseudonym)
 )
 
-// loadSystemKeys unwraps the system keys, creating each on first start. The
-// blind-index key lives in the database wrapped like any other key (rather than
-// derived from the master key) so that rotating the master key re-wraps it and
-// every stored index stays valid.
+// loadSystemKeys unwraps the system keys, creating each on first start (or,
+// for a key added in a later release, on the first start of that release).
+// The blind-index and pseudonym keys live in the database wrapped like any
+// other key (rather than derived from the master key) so that rotating the
+// master key re-wraps them and every stored index and pseudonym stays valid.
 func (db *DB) loadSystemKeys(ctx context.Context) error {
 	raw := map[string][]byte{}
-	for _, purpose := range []string{keyBlindIndex, keySession, keySystem} {
+	for _, purpose := range []string{keyBlindIndex, keySession, keySystem, keyPseudonym} {
 		var id int64
 		var wrapped []byte
 		err := db.write.QueryRowContext(ctx,
@@ -49,7 +51,7 @@ func (db *DB) loadSystemKeys(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		db.keys[id] = dk
+		db.keys.Put(id, dk)
 		switch purpose {
 		case keySession:
 			db.sessionKey = dk
@@ -62,7 +64,8 @@ func (db *DB) loadSystemKeys(ctx context.Context) error {
 		return err
 	}
 	db.bidx = bidx
-	return nil
+	db.pseudonyms, err = security.NewBlindIndex(raw[keyPseudonym])
+	return err
 }
 
 // createKey makes a new data key, stores it wrapped, and caches it unwrapped.
@@ -93,24 +96,21 @@ func (db *DB) newCustomerKey(ctx context.Context, tx *sql.Tx) (*security.DataKey
 	return security.NewDataKey32(id, raw)
 }
 
-func (db *DB) remember(k *security.DataKey) {
-	db.mu.Lock()
-	db.keys[k.ID()] = k
-	db.mu.Unlock()
-}
+// dataKeyCache bounds the unwrapped data keys kept in memory. Each customer
+// has one, and an unwrapped key with its AES-GCM tables takes about 0.9 KB
+// (heap profiles: 70 MB after 94,000 API tickets for new customers when the
+// cache had no bound, 9 MB for 10,000 keys), so 4,096 keys take under 4 MB.
+// That is far more customers than staff work on at once; a key that has
+// left the cache costs one indexed read and one unwrap.
+const dataKeyCache = 4096
 
-func (db *DB) forget(id int64) {
-	db.mu.Lock()
-	delete(db.keys, id)
-	db.mu.Unlock()
-}
+func (db *DB) remember(k *security.DataKey) { db.keys.Put(k.ID(), k) }
+
+func (db *DB) forget(id int64) { db.keys.Delete(id) }
 
 // dataKey returns the unwrapped key with this id, from the cache or the table.
 func (db *DB) dataKey(ctx context.Context, q querier, id int64) (*security.DataKey, error) {
-	db.mu.RLock()
-	k := db.keys[id]
-	db.mu.RUnlock()
-	if k != nil {
+	if k, ok := db.keys.Get(id); ok {
 		return k, nil
 	}
 	var wrapped []byte
@@ -121,7 +121,7 @@ func (db *DB) dataKey(ctx context.Context, q querier, id int64) (*security.DataK
 	if err != nil {
 		return nil, fmt.Errorf("store: key %d: %w", id, err)
 	}
-	k, err = db.ring.UnwrapKey(id, wrapped)
+	k, err := db.ring.UnwrapKey(id, wrapped)
 	if err != nil {
 		return nil, err
 	}
@@ -146,24 +146,43 @@ func (db *DB) EmailIndex(addr string) []byte { return db.bidx.Email(addr) }
 // CheckKeys opens every wrapped key with the master key, for backup verify
 // and doctor.
 func (db *DB) CheckKeys(ctx context.Context) (int, error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT id, wrapped FROM keys ORDER BY id")
+	keys, err := readWrappedKeys(ctx, db.read)
 	if err != nil {
 		return 0, fmt.Errorf("store: check keys: %w", err)
 	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var id int64
-		var wrapped []byte
-		if err := rows.Scan(&id, &wrapped); err != nil {
-			return n, fmt.Errorf("store: check keys: %w", err)
+	for i, k := range keys {
+		if _, err := db.ring.UnwrapRaw(k.id, k.wrapped); err != nil {
+			return i, fmt.Errorf("store: key %d: %w", k.id, err)
 		}
-		if _, err := db.ring.UnwrapRaw(id, wrapped); err != nil {
-			return n, fmt.Errorf("store: key %d: %w", id, err)
-		}
-		n++
 	}
-	return n, rows.Err()
+	return len(keys), nil
+}
+
+// wrappedKey is a row of the keys table: a data key wrapped by the master
+// key.
+type wrappedKey struct {
+	id      int64
+	wrapped []byte
+}
+
+// readWrappedKeys reads the whole keys table, in id order.
+func readWrappedKeys(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) ([]wrappedKey, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, wrapped FROM keys ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []wrappedKey
+	for rows.Next() {
+		var k wrappedKey
+		if err := rows.Scan(&k.id, &k.wrapped); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
 }
 
 // nextID returns the id the next row of an AUTOINCREMENT table will get.

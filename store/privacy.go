@@ -40,6 +40,12 @@ type SubjectExport struct {
 	Records  []SubjectRecord
 }
 
+// TicketExport is one ticket with its messages.
+type TicketExport struct {
+	Ticket   Ticket
+	Messages []Message
+}
+
 // ChatExport is one conversation with its messages.
 type ChatExport struct {
 	Conversation Conversation
@@ -48,8 +54,9 @@ type ChatExport struct {
 
 // SubjectRecord is one audit entry about the customer. Who acted is given
 // by kind only (the customer, staff, the system, an API client), never by
-// name or staff number; the network address only when it was the
-// customer's own.
+// name or staff number; the client only when it was the customer's own
+// (ClientIP as the audit log keeps it: a ClientPseudonym, or in older
+// entries the address).
 type SubjectRecord struct {
 	At       time.Time
 	Action   string
@@ -67,7 +74,7 @@ func (db *DB) ExportSubject(ctx context.Context, id int64, internalNotes bool) (
 	}
 	out := SubjectExport{Customer: c}
 	targets := []string{customerTarget(id)}
-	f := TicketFilter{CustomerID: id, Limit: 200}
+	f := TicketFilter{CustomerID: id, Confirmed: true, Limit: 200} // not what others filed under the address
 	for {
 		ts, err := db.ListTickets(ctx, f)
 		if err != nil {

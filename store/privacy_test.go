@@ -45,14 +45,15 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	if _, err := db.AddMessage(ctx, tk.ID, store.NewMessage{AuthorType: "staff", AuthorID: 1, Internal: true, Body: secrets["internal note"]}, editor); err != nil {
 		t.Fatal(err)
 	}
-	code, err := db.IssueCode(ctx, verifyEmail, customerActor)
+	issued, err := db.IssueCode(ctx, store.CodeRequest{Email: verifyEmail}, customerActor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CheckCode(ctx, verifyEmail, code, customerActor); err != nil {
+	code := issued.Code
+	if _, err := db.CheckCode(ctx, store.CodeCheck{Email: verifyEmail, Code: code}, customerActor); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CheckCode(ctx, email, code, customerActor); err == nil {
+	if _, err := db.CheckCode(ctx, store.CodeCheck{Email: email, Code: code}, customerActor); err == nil {
 		t.Fatal("a code for one address verified another")
 	}
 	saveArticle(t, db, "public-article", public, "Public text.", true)

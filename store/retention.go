@@ -168,6 +168,7 @@ func (db *DB) deleteIdleCustomers(ctx context.Context, tx *sql.Tx, cut int64) ([
 			arg   any
 		}{
 			{"DELETE FROM verification_codes WHERE email_index = ?", c.index},
+			{"DELETE FROM verification_tries WHERE email_index = ?", c.index},
 			{"DELETE FROM customers WHERE id = ?", c.id}, // sessions go too (customer_sessions)
 			{"DELETE FROM keys WHERE id = ? AND purpose = '" + keyCustomer + "'", c.keyID},
 		} {

@@ -52,38 +52,22 @@ func (db *DB) RotateMasterKey(ctx context.Context, next *security.Keyring, a Act
 
 // rewrapKeys re-wraps every row of the keys table from old to next inside tx.
 func rewrapKeys(ctx context.Context, tx *sql.Tx, old, next *security.Keyring) (int, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT id, wrapped FROM keys ORDER BY id")
+	keys, err := readWrappedKeys(ctx, tx)
 	if err != nil {
 		return 0, fmt.Errorf("store: rotate: %w", err)
 	}
-	type rewrapped struct {
-		id      int64
-		wrapped []byte
-	}
-	var out []rewrapped
-	for rows.Next() {
-		var id int64
-		var wrapped []byte
-		if err := rows.Scan(&id, &wrapped); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("store: rotate: %w", err)
-		}
-		raw, err := old.UnwrapRaw(id, wrapped)
+	out := make([]wrappedKey, 0, len(keys))
+	for _, k := range keys {
+		raw, err := old.UnwrapRaw(k.id, k.wrapped)
 		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("store: rotate: key %d: %w", id, err)
+			return 0, fmt.Errorf("store: rotate: key %d: %w", k.id, err)
 		}
-		w, err := next.WrapKey(id, raw)
+		w, err := next.WrapKey(k.id, raw)
 		clear(raw)
 		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("store: rotate: key %d: %w", id, err)
+			return 0, fmt.Errorf("store: rotate: key %d: %w", k.id, err)
 		}
-		out = append(out, rewrapped{id, w})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("store: rotate: %w", err)
+		out = append(out, wrappedKey{k.id, w})
 	}
 	for _, k := range out {
 		if _, err := tx.ExecContext(ctx, "UPDATE keys SET wrapped = ? WHERE id = ?", k.wrapped, k.id); err != nil {

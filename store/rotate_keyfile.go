@@ -158,3 +158,36 @@ func FinishKeyRotation(ctx context.Context, dbPath, keyFile string, log *slog.Lo
 	log.Warn("finished an interrupted master key rotation; the previous key is kept until the next successful backup", "key", keyFile, "previous", keyFile+".prev")
 	return nil
 }
+
+// KeyRotation is what RotateDirKey did.
+type KeyRotation struct {
+	Keys        int     // data keys re-wrapped
+	Fingerprint [8]byte // of the new master key
+	File        string  // the master key file; the old key is File+".prev"
+}
+
+// RotateDirKey rotates the master key of the data folder dir (keyFile, or
+// dir/master.key) as `safedesk keys rotate` does: it refuses a folder
+// without a database, and one a server has open, since a running server
+// keeps the old key in memory and would wrap new customer keys with it
+// after the rotation.
+func RotateDirKey(ctx context.Context, dir, keyFile string, a Actor) (KeyRotation, error) {
+	if _, err := os.Stat(filepath.Join(dir, DBName)); err != nil {
+		return KeyRotation{}, fmt.Errorf("no database in %s (pass --data)", dir)
+	}
+	release, err := LockDir(dir, false)
+	if err != nil {
+		return KeyRotation{}, err
+	}
+	defer release()
+	db, err := OpenDir(ctx, dir, keyFile, false, nil)
+	if err != nil {
+		return KeyRotation{}, err
+	}
+	r := KeyRotation{File: MasterKeyPath(dir, keyFile)}
+	n, ring, err := db.RotateMasterKeyFile(ctx, r.File, a)
+	if err == nil {
+		r.Keys, r.Fingerprint = n, ring.Fingerprint()
+	}
+	return r, errors.Join(err, db.Close())
+}

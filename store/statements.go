@@ -21,6 +21,8 @@ type statements struct {
 	articleCount *sql.Stmt
 	sessionFind  *sql.Stmt
 	tokenAuth    *sql.Stmt // store/tokens.go
+	fileChunks   *sql.Stmt // store/attachments_read.go
+	fileChunkIns *sql.Stmt // writer: store/attachments.go
 
 	// Writer connection: use only through tx.StmtContext.
 	customerByIndex  *sql.Stmt
@@ -70,6 +72,8 @@ func (db *DB) prepare(ctx context.Context) error {
 	s.articleCount = p(r, `SELECT COUNT(*) FROM kb_articles`)
 	s.sessionFind = p(r, `SELECT data, expiry FROM sessions WHERE token_hash = ?`)
 	s.tokenAuth = p(r, tokenAuthSQL)
+	s.fileChunks = p(r, `SELECT idx, data FROM attachment_chunks WHERE attachment_id = ? AND idx >= ? AND idx < ? ORDER BY idx`)
+	s.fileChunkIns = p(w, `INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES (?, ?, ?)`)
 
 	s.customerByIndex = p(w, `SELECT id, key_id FROM customers WHERE email_index = ?`)
 	// Both ids in one read; see nextID for why they are read before the INSERTs.
@@ -77,7 +81,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0) + 1,
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
 	s.messageID = p(w, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
-	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, created_at, updated_at, channel, sender_verified)
+	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, confirmed, created_at, updated_at, channel)
 		VALUES (?, ?, ?, 'open', 'normal', ?, ?, ?, ?)`)
 	s.insertMessage = p(w, `INSERT INTO messages (id, ticket_id, author_type, author_id, internal, body, created_at, channel)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -93,7 +97,7 @@ func (db *DB) prepare(ctx context.Context) error {
 
 func (s *statements) close() {
 	for _, st := range []*sql.Stmt{
-		s.getArticle, s.search, s.searchBare, s.newestFloor, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth,
+		s.getArticle, s.search, s.searchBare, s.newestFloor, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth, s.fileChunks, s.fileChunkIns,
 		s.customerByIndex, s.ticketMessageIDs, s.messageID, s.insertTicket, s.insertMessage, s.auditHead, s.auditInsert,
 	} {
 		if st != nil {

@@ -29,14 +29,17 @@ type Ticket struct {
 	Status     string
 	Priority   string
 	AssigneeID int64 // 0 when unassigned
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Confirmed is false while nobody has proven that the customer filed
+	// the ticket: someone who had not proven the address did (in the
+	// portal), or mail came in the customer's name from a sender that was
+	// not authenticated ("sender not verified", store/email.go). Such a
+	// ticket is in staff views, marked, but in none of the customer's own.
+	Confirmed bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Channel is how the ticket came in: ChannelEmail, ChannelPortal,
 	// ChannelChat or ChannelAPI.
 	Channel string
-	// SenderUnverified marks an email ticket whose sender was not
-	// authenticated and that no person has confirmed (store/email.go).
-	SenderUnverified bool
 	// DeliveryFailedAt is when mail to the customer about this ticket
 	// last bounced (zero when none did), with the bounce's status code.
 	DeliveryFailedAt time.Time
@@ -64,6 +67,8 @@ type Message struct {
 	// Redacted is what AddMessage removed from a customer's message; only
 	// AddMessage sets it.
 	Redacted security.KindSet
+	// Attachments are the message's files (ListMessages fills them).
+	Attachments []Attachment
 }
 
 // NewTicket is what a customer submits.
@@ -74,6 +79,8 @@ type NewTicket struct {
 	Body    string
 	// Channel is ChannelPortal when empty.
 	Channel string
+	// Upload holds staged files for the first message; nil for none.
+	Upload *Upload
 }
 
 // Validate checks every field and reports all problems at once.
@@ -114,8 +121,12 @@ func TicketTarget(id int64) string { return "ticket:" + strconv.FormatInt(id, 10
 
 // CreateTicket validates t and stores the customer (new or known by the
 // address), the ticket, its first message and the audit entry in one
-// transaction. Secrets in the customer's text are replaced by placeholders
-// first (see Ticket.Redacted).
+// transaction. The audit entry names a as who filed it. The ticket is
+// confirmed when a has proven the address (the customer themselves) or
+// acts for the business (staff, an API client, the system); a visitor's
+// ticket, or one a customer files for another address, is not. Secrets in
+// the customer's text are replaced by placeholders first (see
+// Ticket.Redacted).
 func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, error) {
 	if err := t.Validate(); err != nil {
 		return Ticket{}, err
@@ -130,15 +141,16 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 			return err
 		}
 		key = k
-		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now,
-			Channel: cmp.Or(t.Channel, ChannelPortal)}
+		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal",
+			Confirmed: filedByOwner(a, cid), CreatedAt: now, UpdatedAt: now, Channel: t.Channel}
 		if _, err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
-		if a.Type == "" || a.Type == ActorVisitor {
-			a.Type, a.ID = ActorCustomer, strconv.FormatInt(cid, 10)
+		if err := db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(out.ID),
+			map[string]any{"customer": cid, "confirmed": out.Confirmed}); err != nil {
+			return err
 		}
-		return db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(out.ID), map[string]any{"customer": cid})
+		return db.linkUpload(ctx, tx, t.Upload, key, out.ID, 0, a)
 	})
 	if err != nil {
 		return Ticket{}, err
@@ -160,7 +172,7 @@ func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKe
 	}
 	t.Channel = cmp.Or(t.Channel, ChannelPortal)
 	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
-		key.SealString(t.Subject, ticketLoc(t.ID)), nanos(t.CreatedAt), nanos(t.UpdatedAt), t.Channel, !t.SenderUnverified); err != nil {
+		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, nanos(t.CreatedAt), nanos(t.UpdatedAt), t.Channel); err != nil {
 		return Message{}, fmt.Errorf("store: create ticket: %w", err)
 	}
 	first.TicketID, first.Channel = t.ID, t.Channel
@@ -197,6 +209,8 @@ type NewMessage struct {
 	// Channel is where it was written; empty takes the ticket's channel
 	// (a staff reply in the panel).
 	Channel string
+	// Upload holds staged files for the message; nil for none.
+	Upload *Upload
 }
 
 // Validate checks the message body.
@@ -242,6 +256,10 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 		if err != nil {
 			return err
 		}
+		if err := db.linkUpload(ctx, tx, m.Upload, key, ticketID, out.ID, a); err != nil {
+			return err
+		}
+		out.Attachments = m.Upload.Files()
 		newStatus := status
 		if m.AuthorType == "customer" && (status == "solved" || status == "pending") {
 			newStatus = "open"
@@ -273,16 +291,16 @@ func (db *DB) GetTicket(ctx context.Context, id int64) (Ticket, error) {
 	return ts[0], nil
 }
 
-// GetCustomerTicket returns a ticket only when it belongs to customerID; a
-// ticket of someone else is ErrNotFound, exactly like one that does not
-// exist, and so is an email ticket whose sender is not verified (someone
-// may have written in the customer's name).
+// GetCustomerTicket returns a ticket only when it belongs to customerID and
+// is confirmed; a ticket of someone else, or one not yet confirmed (such as
+// mail whose sender was not authenticated), is ErrNotFound, exactly like
+// one that does not exist.
 func (db *DB) GetCustomerTicket(ctx context.Context, customerID, id int64) (Ticket, error) {
 	t, err := db.GetTicket(ctx, id)
 	if err != nil {
 		return Ticket{}, err
 	}
-	if t.CustomerID != customerID || t.SenderUnverified {
+	if t.CustomerID != customerID || customerID == 0 || !t.Confirmed {
 		return Ticket{}, ErrNotFound
 	}
 	return t, nil
@@ -294,15 +312,15 @@ func (db *DB) GetCustomerTicket(ctx context.Context, customerID, id int64) (Tick
 // other zero fields match everything.
 type TicketFilter struct {
 	CustomerID int64
-	Status     string
-	Priority   string
-	Assignee   int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
-	Channel    string
-	Before     int64 // cursor: only tickets with id < Before
-	Limit      int
-	// SenderVerified leaves out email tickets whose sender is not
-	// verified: the customer's own views show only what they surely wrote.
-	SenderVerified bool
+	// Confirmed keeps only confirmed tickets (Ticket.Confirmed): what a
+	// customer's own views show.
+	Confirmed bool
+	Status    string
+	Priority  string
+	Assignee  int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
+	Channel   string
+	Before    int64 // cursor: only tickets with id < Before
+	Limit     int
 
 	// AllCustomers lists every customer's tickets (staff and API views).
 	AllCustomers bool
@@ -312,7 +330,7 @@ type TicketFilter struct {
 const AssigneeNone = -1
 
 const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
-	COALESCE(t.assignee_id, 0), t.created_at, t.updated_at, t.channel, t.sender_verified, t.delivery_failed_at, t.delivery_status
+	COALESCE(t.assignee_id, 0), t.confirmed, t.created_at, t.updated_at, t.channel, t.delivery_failed_at, t.delivery_status
 	FROM tickets t JOIN customers c ON c.id = t.customer_id`
 
 // ErrNoCustomer is returned by ListTickets for a filter that names no
@@ -332,6 +350,9 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	if f.CustomerID != 0 {
 		where, args = append(where, "t.customer_id = ?"), append(args, f.CustomerID)
 	}
+	if f.Confirmed {
+		where = append(where, "t.confirmed = 1")
+	}
 	if f.Status != "" {
 		where, args = append(where, "t.status = ?"), append(args, f.Status)
 	}
@@ -340,9 +361,6 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	}
 	if f.Channel != "" {
 		where, args = append(where, "t.channel = ?"), append(args, f.Channel)
-	}
-	if f.SenderVerified {
-		where = append(where, "t.sender_verified = 1")
 	}
 	switch {
 	case f.Assignee == AssigneeNone:
@@ -378,14 +396,12 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 	for rows.Next() {
 		var s sealedTicket
 		var created, updated int64
-		var verified bool
 		var failed sql.NullInt64
-		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &created, &updated,
-			&s.t.Channel, &verified, &failed, &s.t.DeliveryStatus); err != nil {
+		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &s.t.Confirmed, &created, &updated,
+			&s.t.Channel, &failed, &s.t.DeliveryStatus); err != nil {
 			return nil, fmt.Errorf("store: tickets: %w", err)
 		}
 		s.t.CreatedAt, s.t.UpdatedAt, s.t.DeliveryFailedAt = fromNanos(created), fromNanos(updated), fromNullNanos(failed)
-		s.t.SenderUnverified = !verified
 		sealed = append(sealed, s)
 	}
 	if err := rows.Err(); err != nil {
@@ -454,7 +470,7 @@ func (db *DB) ListMessages(ctx context.Context, ticketID int64, withInternal boo
 		}
 		out = append(out, s.m)
 	}
-	return out, nil
+	return out, db.fillAttachments(ctx, ticketID, out, withInternal)
 }
 
 // CountOpenTickets returns how many tickets wait for staff (status open),

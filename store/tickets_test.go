@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,106 @@ func createTicket(t *testing.T, db *store.DB, email, subject string) store.Ticke
 		t.Fatalf("CreateTicket(%s, %s): %v", email, subject, err)
 	}
 	return tk
+}
+
+// ownTicket files a ticket as the customer of email after they verified
+// it, from customerActor's address: a confirmed ticket.
+func ownTicket(t *testing.T, db *store.DB, email, subject string) store.Ticket {
+	t.Helper()
+	c, err := check(db, email, issueCode(t, db, email))
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := store.Actor{Type: store.ActorCustomer, ID: strconv.FormatInt(c.ID, 10), ClientIP: customerActor.ClientIP}
+	tk, err := db.CreateTicket(t.Context(), store.NewTicket{Email: email, Subject: subject, Body: "Body of " + subject}, me)
+	if err != nil || !tk.Confirmed {
+		t.Fatalf("CreateTicket(%s, %s) as the customer: %+v, %v", email, subject, tk, err)
+	}
+	return tk
+}
+
+func TestTicketConfirmation(t *testing.T) {
+	ctx := t.Context()
+	confirmed := func(t *testing.T, db *store.DB, id int64) bool {
+		t.Helper()
+		tk, err := db.GetTicket(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk.Confirmed
+	}
+
+	t.Run("who files decides whether a ticket starts confirmed", func(t *testing.T) {
+		db, _ := newTestDB(t)
+		known := ownTicket(t, db, "known@example.com", "Own")
+		me := store.Actor{Type: store.ActorCustomer, ID: strconv.FormatInt(known.CustomerID, 10)}
+		for _, tt := range []struct {
+			name  string
+			email string
+			a     store.Actor
+			want  bool
+		}{
+			{"a visitor", "known@example.com", customerActor, false},
+			{"a customer for their own address", "known@example.com", me, true},
+			{"a customer for another address", "other@example.com", me, false},
+			{"staff", "known@example.com", editor, true},
+			{"an API token", "new@example.com", store.Actor{Type: store.ActorToken, ID: "1"}, true},
+		} {
+			tk, err := db.CreateTicket(ctx, store.NewTicket{Email: tt.email, Subject: tt.name, Body: "B"}, tt.a)
+			if err != nil || tk.Confirmed != tt.want || confirmed(t, db, tk.ID) != tt.want {
+				t.Errorf("%s: got %+v, %v; want confirmed %v", tt.name, tk, err, tt.want)
+			}
+		}
+	})
+
+	t.Run("the code sent for a ticket confirms it, no other code does", func(t *testing.T) {
+		db, _ := newTestDB(t)
+		first := createTicket(t, db, "a@example.com", "First")
+		second := createTicket(t, db, "a@example.com", "Second")
+		receipt, err := db.IssueCode(ctx, store.CodeRequest{Email: "a@example.com", Ticket: second.ID}, customerActor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := check(db, "a@example.com", issueCode(t, db, "a@example.com")); err != nil {
+			t.Fatal(err)
+		}
+		if confirmed(t, db, first.ID) || confirmed(t, db, second.ID) {
+			t.Fatal("a code asked for at /verify confirmed a ticket someone filed")
+		}
+		c, err := check(db, "a@example.com", receipt.Code)
+		if err != nil || c.ID != second.CustomerID {
+			t.Fatalf("receipt code: %+v, %v", c, err)
+		}
+		if confirmed(t, db, first.ID) || !confirmed(t, db, second.ID) {
+			t.Errorf("got first %v, second %v; want only the second confirmed", confirmed(t, db, first.ID), confirmed(t, db, second.ID))
+		}
+		es, err := db.ListAudit(ctx, store.AuditFilter{Action: "ticket.confirmed"})
+		if err != nil || len(es) != 1 || es[0].Target != store.TicketTarget(second.ID) || es[0].Actor.Type != store.ActorCustomer || es[0].Details["by"] != "code" {
+			t.Errorf("audit: got %+v, %v", es, err)
+		}
+	})
+
+	t.Run("staff confirm a ticket once, audited", func(t *testing.T) {
+		db, _ := newTestDB(t)
+		tk := createTicket(t, db, "a@example.com", "Planted or not")
+		if changed, err := db.ConfirmTicket(ctx, tk.ID, editor); err != nil || !changed || !confirmed(t, db, tk.ID) {
+			t.Fatalf("got %v, %v; want confirmed", changed, err)
+		}
+		if changed, err := db.ConfirmTicket(ctx, tk.ID, editor); err != nil || changed {
+			t.Errorf("again: got %v, %v; want no change", changed, err)
+		}
+		if _, err := db.ConfirmTicket(ctx, tk.ID+100, editor); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("missing ticket: got %v, want ErrNotFound", err)
+		}
+		es, err := db.ListAudit(ctx, store.AuditFilter{Action: "ticket.confirmed"})
+		if err != nil || len(es) != 1 || es[0].Actor != editor || es[0].Details["by"] != "staff" {
+			t.Errorf("audit: got %+v, %v; want one entry by the editor", es, err)
+		}
+		got, err := db.ListTickets(ctx, store.TicketFilter{CustomerID: tk.CustomerID, Confirmed: true})
+		if err != nil || len(got) != 1 {
+			t.Errorf("customer's list: got %+v, %v", got, err)
+		}
+	})
 }
 
 func setStatus(t *testing.T, db *store.DB, id int64, status string) {
@@ -201,8 +302,9 @@ func TestCreateTicket(t *testing.T) {
 func TestGetCustomerTicket(t *testing.T) {
 	ctx := t.Context()
 	db, _ := newTestDB(t)
-	mine := createTicket(t, db, "me@example.com", "Mine")
-	theirs := createTicket(t, db, "them@example.com", "Theirs")
+	mine := ownTicket(t, db, "me@example.com", "Mine")
+	theirs := ownTicket(t, db, "them@example.com", "Theirs")
+	planted := createTicket(t, db, "me@example.com", "Planted")
 
 	t.Run("returns the customer's own ticket", func(t *testing.T) {
 		got, err := db.GetCustomerTicket(ctx, mine.CustomerID, mine.ID)
@@ -222,13 +324,26 @@ func TestGetCustomerTicket(t *testing.T) {
 		}
 	})
 
-	t.Run("a customer's list holds only their tickets", func(t *testing.T) {
-		got, err := db.ListTickets(ctx, store.TicketFilter{CustomerID: mine.CustomerID})
+	t.Run("a ticket someone else filed under the address looks like a missing one", func(t *testing.T) {
+		if planted.CustomerID != mine.CustomerID || planted.Confirmed {
+			t.Fatalf("planted %+v: want customer %d's, unconfirmed", planted, mine.CustomerID)
+		}
+		if _, err := db.GetCustomerTicket(ctx, mine.CustomerID, planted.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("got %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("a customer's list holds only their confirmed tickets", func(t *testing.T) {
+		got, err := db.ListTickets(ctx, store.TicketFilter{CustomerID: mine.CustomerID, Confirmed: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 1 || got[0].ID != mine.ID {
 			t.Errorf("got %+v, want only ticket %d", got, mine.ID)
+		}
+		all, err := db.ListTickets(ctx, store.TicketFilter{CustomerID: mine.CustomerID})
+		if err != nil || len(all) != 2 || all[0].ID != planted.ID || all[0].Confirmed {
+			t.Errorf("staff's list: got %+v, %v; want the planted ticket marked and mine", all, err)
 		}
 	})
 }

@@ -54,6 +54,18 @@ func (t APIToken) Active(now time.Time) bool {
 	return t.RevokedAt.IsZero() && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
 }
 
+// State is the token's state at now, in one word: active, revoked or
+// expired.
+func (t APIToken) State(now time.Time) string {
+	switch {
+	case !t.RevokedAt.IsZero():
+		return "revoked"
+	case !t.Active(now):
+		return "expired"
+	}
+	return "active"
+}
+
 // NewToken is a personal API token to create.
 type NewToken struct {
 	Name      string

@@ -171,49 +171,60 @@ func activeWebhooks(ctx context.Context, tx *sql.Tx) ([]webhookTarget, error) {
 	return out, rows.Err()
 }
 
+// eventPayload is the JSON body of a webhook event.
 func eventPayload(name string, at int64, data map[string]any) ([]byte, error) {
-	b, err := json.Marshal(map[string]any{"type": name, "timestamp": fromNanos(at).Format(time.RFC3339Nano), "data": data})
-	if err != nil {
-		return nil, fmt.Errorf("store: fan out: %w", err)
-	}
-	return b, nil
+	return json.Marshal(map[string]any{"type": name, "timestamp": fromNanos(at).Format(time.RFC3339Nano), "data": data})
 }
 
 // auditEvents reads up to fanOutBatch audit entries after seq and returns
 // the events among them and the last seq read.
 func (db *DB) auditEvents(ctx context.Context, tx *sql.Tx, after int64) ([]sourceEvent, int64, bool, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT seq, at, action, target, details FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", after, fanOutBatch)
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("store: fan out: %w", err)
-	}
-	defer rows.Close()
-	var out []sourceEvent
-	last, n := after, 0
-	for rows.Next() {
-		var at int64
+	const q = "SELECT seq, at, action, target, details FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"
+	return readEvents(ctx, tx, q, after, func(rows *sql.Rows) (int64, *sourceEvent, error) {
+		var seq, at int64
 		var action, target string
 		var details []byte
-		if err := rows.Scan(&last, &at, &action, &target, &details); err != nil {
-			return nil, 0, false, fmt.Errorf("store: fan out: %w", err)
+		if err := rows.Scan(&seq, &at, &action, &target, &details); err != nil {
+			return 0, nil, err
 		}
-		n++
 		name, data, ok := webhookEvent(action, target, details)
 		if !ok {
-			continue
+			return seq, nil, nil
 		}
 		payload, err := eventPayload(name, at, data)
-		if err != nil {
-			return nil, 0, false, err
-		}
-		out = append(out, sourceEvent{seq: last, name: name, payload: payload})
-	}
-	return out, last, n == fanOutBatch, rows.Err()
+		return seq, &sourceEvent{seq: seq, name: name, payload: payload}, err
+	})
 }
 
 // securityAlerts reads up to fanOutBatch security events after id and
 // returns the critical ones as security.alert events, and the last id read.
 func securityAlerts(ctx context.Context, tx *sql.Tx, after int64) ([]sourceEvent, int64, bool, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT id, at, kind, severity, client_ip, details FROM security_events WHERE id > ? ORDER BY id LIMIT ?", after, fanOutBatch)
+	const q = "SELECT id, at, kind, severity, client_ip, details FROM security_events WHERE id > ? ORDER BY id LIMIT ?"
+	return readEvents(ctx, tx, q, after, func(rows *sql.Rows) (int64, *sourceEvent, error) {
+		var id, at int64
+		var kind, severity, clientIP, details string
+		if err := rows.Scan(&id, &at, &kind, &severity, &clientIP, &details); err != nil {
+			return 0, nil, err
+		}
+		if severity != SeverityCritical {
+			return id, nil, nil
+		}
+		var d map[string]any
+		if err := json.Unmarshal([]byte(details), &d); err != nil {
+			return 0, nil, fmt.Errorf("security event %d details: %w", id, err)
+		}
+		payload, err := eventPayload(EventSecurityAlert, at, map[string]any{
+			"event_id": id, "kind": kind, "client_ip": clientIP, "details": d})
+		return id, &sourceEvent{event: id, name: EventSecurityAlert, payload: payload}, err
+	})
+}
+
+// readEvents runs q, which selects up to fanOutBatch rows after the cursor
+// after, and turns each row into an event with scan, which returns the
+// row's cursor and its event (nil for a row that makes none). It returns
+// the events, the last cursor read and whether the batch was full.
+func readEvents(ctx context.Context, tx *sql.Tx, q string, after int64, scan func(*sql.Rows) (int64, *sourceEvent, error)) ([]sourceEvent, int64, bool, error) {
+	rows, err := tx.QueryContext(ctx, q, after, fanOutBatch)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("store: fan out: %w", err)
 	}
@@ -221,23 +232,14 @@ func securityAlerts(ctx context.Context, tx *sql.Tx, after int64) ([]sourceEvent
 	var out []sourceEvent
 	last, n := after, 0
 	for rows.Next() {
-		var at int64
-		var kind, severity, clientIP, details string
-		if err := rows.Scan(&last, &at, &kind, &severity, &clientIP, &details); err != nil {
+		cur, ev, err := scan(rows)
+		if err != nil {
 			return nil, 0, false, fmt.Errorf("store: fan out: %w", err)
 		}
-		n++
-		if severity != SeverityCritical {
-			continue
+		last, n = cur, n+1
+		if ev != nil {
+			out = append(out, *ev)
 		}
-		var d map[string]any
-		json.Unmarshal([]byte(details), &d)
-		payload, err := eventPayload(EventSecurityAlert, at, map[string]any{
-			"event_id": last, "kind": kind, "client_ip": clientIP, "details": d})
-		if err != nil {
-			return nil, 0, false, err
-		}
-		out = append(out, sourceEvent{event: last, name: EventSecurityAlert, payload: payload})
 	}
 	return out, last, n == fanOutBatch, rows.Err()
 }

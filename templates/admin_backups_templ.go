@@ -100,7 +100,7 @@ func nextLabel(now, t time.Time, spec string) string {
 	if t.IsZero() {
 		return spec
 	}
-	return dateTime(t) + " (in " + humanDuration(t.Sub(now).Round(time.Minute)) + ", " + spec + ")"
+	return dateTime(t) + " (in " + Duration(t.Sub(now).Round(time.Minute)) + ", " + spec + ")"
 }
 
 // AdminBackups is the backups page: the state of backups, the files, and

@@ -12,51 +12,19 @@ type AdminPage struct {
 	Title   string
 	Active  string // the nav key of the current section
 	Staff   store.Staff
+	Nav     []NavItem // the sections Staff's role may open, in order (the route table's)
 	Product string
 	Notice  string
+	// FileLimit is the largest file a form takes, for people ("20 MB").
+	FileLimit string
 }
 
-// NavItem is one entry of the staff panel's navigation, shown only to roles
-// holding Perm.
+// NavItem is one entry of the staff panel's navigation. web derives the
+// entries from its route table: the staff routes that carry a label.
 type NavItem struct {
-	Key   string
+	Key   string // the section, as AdminPage.Active names it
 	Label string
 	Href  string
-	Perm  security.Permission
-}
-
-// AdminNav is the staff panel's navigation, in order.
-var AdminNav = []NavItem{
-	{Key: "tickets", Label: "Tickets", Href: "/admin/tickets", Perm: security.PermTicketsRead},
-	{Key: "chats", Label: "Chats", Href: "/admin/chats", Perm: security.PermChatsHandle},
-	{Key: "email", Label: "Email", Href: "/admin/email", Perm: security.PermTicketsRead},
-	{Key: "kb", Label: "Knowledge base", Href: "/admin/kb", Perm: security.PermKBRead},
-	{Key: "staff", Label: "Staff", Href: "/admin/staff", Perm: security.PermStaffRead},
-	{Key: "audit", Label: "Audit", Href: "/admin/audit", Perm: security.PermAuditRead},
-	{Key: "security", Label: "Security", Href: "/admin/security", Perm: security.PermSecurityRead},
-	{Key: "backups", Label: "Backups", Href: "/admin/backups", Perm: security.PermBackupsManage},
-	{Key: "settings", Label: "Settings", Href: "/admin/settings", Perm: security.PermSettingsRead},
-	{Key: "api", Label: "API", Href: "/admin/api", Perm: security.PermTokensManage},
-}
-
-// HomeFor is the first section a role can open.
-func HomeFor(r security.Role) string {
-	for _, n := range AdminNav {
-		if r.Can(n.Perm) {
-			return n.Href
-		}
-	}
-	return "/admin/sessions"
-}
-
-func navFor(r security.Role) []NavItem {
-	var out []NavItem
-	for _, n := range AdminNav {
-		if r.Can(n.Perm) {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // Field is a form field carried through a step-up.
@@ -174,6 +142,8 @@ type AdminStaffListProps struct {
 	InviteLink  string
 	Errors      map[string]string
 	Roles       []security.Role
+	// Invites are the invitations not used yet, for those who manage staff.
+	Invites []store.Invite
 }
 
 // AdminSessionsProps is the person's own passkeys and sessions.
@@ -217,9 +187,9 @@ func ago(now, t time.Time) string {
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:
-		return humanDuration(d.Truncate(time.Minute)) + " ago"
+		return Duration(d.Truncate(time.Minute)) + " ago"
 	case d < 48*time.Hour:
-		return humanDuration(d.Truncate(time.Hour)) + " ago"
+		return Duration(d.Truncate(time.Hour)) + " ago"
 	}
 	return dateTime(t)
 }

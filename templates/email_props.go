@@ -100,22 +100,11 @@ func SkippedOutcome(e store.SkippedEmailEntry) string {
 	return e.Outcome
 }
 
-// FileList names an emailed message's files for people.
-func FileList(files []store.AttachmentNote) string {
+// HeldFiles names the files held with a reply for people.
+func HeldFiles(files []store.Attachment) string {
 	names := make([]string, len(files))
 	for i, f := range files {
-		names[i] = f.Name + " (" + formatBytes(f.Size) + ")"
+		names[i] = f.Name + " (" + store.FormatSize(f.Size) + ")"
 	}
 	return strings.Join(names, ", ")
-}
-
-// formatBytes writes a size for people: 12 bytes, 340 KB, 2.1 MB.
-func formatBytes(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1000*1000:
-		return fmt.Sprintf("%d KB", (n+500)/1000)
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }

@@ -21,6 +21,8 @@ type Page struct {
 	Product string
 	// Banner is the site-wide announcement set in the admin settings.
 	Banner string
+	// FileLimit is the largest file a form takes, for people ("20 MB").
+	FileLimit string
 }
 
 // HomeProps is the portal's front page.
@@ -171,26 +173,6 @@ func statusLabel(s string) string {
 		return "Closed"
 	}
 	return s
-}
-
-func humanDuration(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		n := int(d / (24 * time.Hour))
-		if n == 1 {
-			return "1 day"
-		}
-		return fmt.Sprintf("%d days", n)
-	case d%time.Hour == 0:
-		n := int(d / time.Hour)
-		if n == 1 {
-			return "1 hour"
-		}
-		return fmt.Sprintf("%d hours", n)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%d minutes", int(d/time.Minute))
-	}
-	return d.String()
 }
 
 // Article is a knowledge-base article as the templates see it.

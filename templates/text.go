@@ -34,11 +34,14 @@ func Duration(d time.Duration) string {
 }
 
 // plural says n units: "1 day", "3 days".
-func plural(n int64, unit string) string {
+func plural(n int64, unit string) string { return Count(n, unit, unit+"s") }
+
+// Count is n with its noun, one or many: "1 entry", "3 entries".
+func Count(n int64, one, many string) string {
 	if n == 1 {
-		return "1 " + unit
+		return "1 " + one
 	}
-	return strconv.FormatInt(n, 10) + " " + unit + "s"
+	return strconv.FormatInt(n, 10) + " " + many
 }
 
 // Clip shortens s for display on one line: runs of white space become one

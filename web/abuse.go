@@ -17,7 +17,8 @@ import (
 // each request it
 //
 //  1. refuses a client the guard has blocked (403) or throttled past its
-//     limit (429), with Retry-After;
+//     limit (429), with Retry-After, unless the request carries a live
+//     staff session (web/abuse_staff.go);
 //  2. matches the path against scanners' probe signatures;
 //  3. takes a token from the client's bucket and, with a session cookie,
 //     from the session's (not for /static/, whose assets are cacheable,
@@ -30,15 +31,20 @@ import (
 //
 // Findings escalate through security.Guard: a security event, then a
 // throttle, then blocks of growing length, which are stored (they survive
-// a restart), end the client's staff and customer sessions and mail the
-// owners and admins. Steps 1 to 5 for an allowed request allocate nothing.
+// a restart), end the client's customer sessions (staff sessions are kept
+// and recorded) and mail the owners and admins. Steps 1 to 5 for an allowed
+// request without a form body allocate nothing (step 4 parses a form, which
+// allocates).
 //
-// A client is an IPv4 address or an IPv6 /64 (store.ClientID). Clients in
+// A client is an IPv4 address or an IPv6 /64 (store.ClientID), or the text
+// of an unreadable forwarding hop; realClientIP decides it once per request
+// (web/client.go), with whether it is exempt. Clients in
 // AbuseConfig.Exempt, loopback by default, are counted but never limited:
 // behind a reverse proxy on the same host that is not listed in
 // --trusted-proxies, every visitor would otherwise share one address and a
-// single scanner could block the whole site. The dashboard warns when
-// most traffic arrives that way.
+// single scanner could block the whole site. That setup is a mistake all
+// the same: the server warns in its log, records it for doctor, and the
+// dashboard warns when most traffic arrives that way.
 
 // Limits of one-time codes at /verify, beside those of the security
 // package (EmailCodeLimit, CodeClientLimit) for sending them.
@@ -47,8 +53,8 @@ var (
 	// once, then one every two minutes. A person needs one or two.
 	VerifyClientLimit = security.LimitConfig{Rate: 30.0 / 3600, Burst: 10}
 
-	// VerifyAddressLimit applies per email address to checking codes, so
-	// that many clients together cannot stuff codes for one address.
+	// VerifyAddressLimit applies per email address and client to checking
+	// codes (the store bounds the tries of many clients together).
 	VerifyAddressLimit = security.LimitConfig{Rate: 10.0 / 3600, Burst: 10}
 )
 
@@ -57,10 +63,10 @@ var (
 type AbuseConfig struct {
 	ClientLimit        security.LimitConfig // every request of a client except /static/
 	SessionLimit       security.LimitConfig // every request carrying a session cookie, except /static/
-	EmailCodeLimit     security.LimitConfig // codes sent to one address
+	EmailCodeLimit     security.LimitConfig // codes sent to one address at one client's request
 	CodeClientLimit    security.LimitConfig // codes sent at one client's request
 	VerifyClientLimit  security.LimitConfig // codes checked by one client
-	VerifyAddressLimit security.LimitConfig // codes checked for one address
+	VerifyAddressLimit security.LimitConfig // codes checked for one address by one client
 
 	// Exempt lists networks whose clients are never limited, throttled or
 	// blocked. Nil means loopback (127.0.0.0/8 and ::1); empty means none.
@@ -80,16 +86,17 @@ type abuse struct {
 	client      *security.Limiter
 	session     *security.Limiter
 	codeSend    *security.Limiter // per client
-	codeAddr    *security.Limiter // per address (blind index)
+	codeAddr    *security.Limiter // per address (blind index) and client
 	checkClient *security.Limiter
-	checkAddr   *security.Limiter
+	checkAddr   *security.Limiter // per address and client
+	tickets     *security.Limiter // anonymous tickets per client (web/abuse_verify.go)
 	exempt      []netip.Prefix
 	cookies     []string // names of the session cookies
 	seed        maphash.Seed
-	keys        keyIntern
 
-	traffic *monitor.Traffic // counts per minute, which the monitor stores
-	share   exemptShare
+	traffic   *monitor.Traffic // counts per minute, which the monitor stores
+	share     exemptShare
+	forwarded forwardWatch // requests through a proxy that is not trusted
 }
 
 // newAbuse builds the limiters and the guard on the clock now; requests
@@ -116,12 +123,12 @@ func newAbuse(cfg AbuseConfig, now func() time.Time, traffic *monitor.Traffic, c
 		codeAddr:    pick(cfg.EmailCodeLimit, security.EmailCodeLimit),
 		checkClient: pick(cfg.VerifyClientLimit, VerifyClientLimit),
 		checkAddr:   pick(cfg.VerifyAddressLimit, VerifyAddressLimit),
+		tickets:     AnonymousTicketLimit.NewLimiter(now),
 		exempt:      cfg.Exempt,
 		traffic:     traffic,
 		cookies:     cookies,
 		seed:        maphash.MakeSeed(),
 	}
-	a.keys.init()
 	return a
 }
 
@@ -143,9 +150,11 @@ func (s *Server) restoreBlocks(ctx context.Context) error {
 	for _, b := range blocks {
 		addr, err := store.ParseClientID(b.Client)
 		if err != nil {
+			s.log.Warn("a stored block names no client address; not restored", "client", b.Client, "err", err)
 			continue
 		}
-		restore = append(restore, security.Block{Client: s.abuse.keys.get(clientKey(addr)), Until: b.Until, Reason: b.Reason, Level: b.Level})
+		k := clientKey(addr)
+		restore = append(restore, security.Block{Client: string(k[:]), Until: b.Until, Reason: b.Reason, Level: b.Level})
 	}
 	s.abuse.guard.Restore(restore)
 	return nil
@@ -170,15 +179,15 @@ func (s *Server) abuseCheck(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ip := info(r).ip
+		ri := info(r)
 		a.share.total.Add(1)
-		if !ip.IsValid() || a.isExempt(ip) {
+		if ri.exempt {
 			a.share.exempt.Add(1)
 			a.traffic.Served(s.db.Now(), serveStatus(w, r, next))
 			return
 		}
-		key := a.keys.get(clientKey(ip))
-		if d := a.guard.Check(key); !d.Allow {
+		key := string(ri.key[:])
+		if d := a.guard.Check(key); !d.Allow && !s.signedInStaff(r) {
 			if !d.Blocked {
 				// Over the throttle: a client that keeps ignoring 429s
 				// escalates to a block.
@@ -199,7 +208,8 @@ func (s *Server) abuseCheck(next http.Handler) http.Handler {
 				return
 			}
 			if v, ok := sessionCookie(r, a.cookies); ok {
-				if ok, wait := a.session.Allow(a.keys.get(a.sessionKey(v))); !ok {
+				sk := a.sessionKey(v)
+				if ok, wait := a.session.Allow(string(sk[:])); !ok {
 					s.rateLimited(w, r, key, wait)
 					return
 				}

@@ -19,12 +19,23 @@ import (
 
 // abuseAct carries out what the guard decided about a client: a security
 // event for a finding, another for a throttle, and for a block the stored
-// block with the end of the client's sessions (one transaction, audited)
-// and an alert to the owners and admins.
+// block with the end of the client's customer sessions (one transaction,
+// audited; staff sessions are kept and recorded) and an alert to the
+// owners and admins.
 func (s *Server) abuseAct(r *http.Request, ev security.Event, act security.Action) {
 	ctx := context.WithoutCancel(r.Context())
 	client := store.ClientID(info(r).ip)
+	if client == "" {
+		client = clientIP(r) // known only by an unreadable forwarding hop
+	}
 	switch {
+	case act.Kind.Has(security.ActionBlock) && !info(r).ip.IsValid():
+		// No address to store as blocked or sessions to end: the guard
+		// keeps the block in memory under the client's key.
+		s.abuseEvent(ctx, r, client, "abuse.blocked", store.SeverityCritical, act,
+			map[string]any{"until": act.Until.UTC().Format(time.RFC3339), "stored": false})
+		s.mon.AlertNow()
+		return
 	case act.Kind.Has(security.ActionBlock):
 		res, err := s.db.SaveBlock(ctx, store.Block{Client: client, Until: act.Until, Level: act.Level, Reason: act.Reason},
 			act.Kind.Has(security.ActionKillSessions))
@@ -33,7 +44,7 @@ func (s *Server) abuseAct(r *http.Request, ev security.Event, act security.Actio
 			return
 		}
 		s.log.Warn("client blocked", "client", client, "reason", act.Reason, "level", act.Level, "until", act.Until.UTC(),
-			"staff_sessions_ended", res.StaffSessions, "customer_sessions_ended", res.CustomerSessions)
+			"staff_sessions_kept", res.StaffSessions, "customer_sessions_ended", res.CustomerSessions)
 		s.mon.AlertNow()
 		return
 	case act.Kind.Has(security.ActionThrottle):
@@ -60,7 +71,7 @@ func (s *Server) abuseAct(r *http.Request, ev security.Event, act security.Actio
 func (s *Server) abuseEvent(ctx context.Context, r *http.Request, client, kind, severity string, act security.Action, extra map[string]any) {
 	details := map[string]any{
 		"reason": act.Reason, "points": math.Round(act.Points*10) / 10,
-		"method": r.Method, "path": templates.Clip(r.URL.Path, 200),
+		"method": r.Method, "path": templates.Clip(loggedPath(r), 200),
 	}
 	for k, v := range extra {
 		details[k] = v
@@ -81,12 +92,11 @@ func (s *Server) abuseEvent(ctx context.Context, r *http.Request, client, kind, 
 // anyway. Handlers of other features call it as their hook into abuse
 // detection.
 func (s *Server) abuseRecord(r *http.Request, ev security.Event) bool {
-	ip := info(r).ip
-	if !ip.IsValid() || s.abuse.isExempt(ip) {
+	ri := info(r)
+	if ri.exempt {
 		return false
 	}
-	key := s.abuse.keys.get(clientKey(ip))
-	act, ok := s.abuse.guard.Record(key, ev)
+	act, ok := s.abuse.guard.Record(string(ri.key[:]), ev)
 	if !ok {
 		return false
 	}

@@ -10,14 +10,20 @@ import (
 	"safedesk/templates"
 )
 
-// The limits of one-time codes, per client and per address, on top of the
-// store's own (CodesPerHour per address, CodeMaxAttempts per code). A
-// refusal counts against the client in the guard, so a client that keeps
-// stuffing codes ends up blocked.
+// The limits of one-time codes, per client and per address and client, on
+// top of the store's own (CodesPerHour per address, wrong tries per address
+// and client or session). None is keyed by the address alone, which anyone
+// who knows it could use up for its owner. A refusal counts against the
+// client in the guard, so a client that keeps stuffing codes ends up
+// blocked.
 
-// allowCodeSend takes a token from the client's and the address's code
-// sending buckets; when either is empty it returns false and how long to
-// wait.
+// AnonymousTicketLimit applies per client to tickets filed by visitors who
+// have not verified an address: five at once, then one every six minutes.
+var AnonymousTicketLimit = security.LimitConfig{Rate: 10.0 / 3600, Burst: 5}
+
+// allowCodeSend takes a token from the client's and the address and
+// client's code sending buckets; when either is empty it returns false and
+// how long to wait.
 func (s *Server) allowCodeSend(r *http.Request, email string) (bool, time.Duration) {
 	return s.allowCode(r, s.abuse.codeSend, s.abuse.codeAddr, email)
 }
@@ -28,15 +34,26 @@ func (s *Server) allowCodeCheck(r *http.Request, email string) (bool, time.Durat
 }
 
 func (s *Server) allowCode(r *http.Request, perClient, perAddr *security.Limiter, email string) (bool, time.Duration) {
-	if ok, wait := perAddr.Allow(string(s.db.EmailIndex(email))); !ok {
+	if ok, wait := perAddr.Allow(string(s.db.EmailIndex(email)) + string(info(r).key[:])); !ok {
 		s.abuseRecord(r, security.Event{Kind: security.EventLimited})
 		return false, wait
 	}
-	ip := info(r).ip
-	if !ip.IsValid() || s.abuse.isExempt(ip) {
+	return s.allowClient(r, perClient)
+}
+
+// allowAnonymousTicket takes a token from the client's bucket of tickets
+// filed without a verified session; a verified customer is not limited.
+func (s *Server) allowAnonymousTicket(r *http.Request) (bool, time.Duration) {
+	if s.customerID(r) != 0 {
 		return true, 0
 	}
-	if ok, wait := perClient.Allow(s.abuse.keys.get(clientKey(ip))); !ok {
+	return s.allowClient(r, s.abuse.tickets)
+}
+
+// allowClient takes a token from the client's bucket in l; exempt clients
+// are counted but not limited (reqInfo.allow).
+func (s *Server) allowClient(r *http.Request, l *security.Limiter) (bool, time.Duration) {
+	if ok, wait := info(r).allow(l); !ok {
 		s.abuseRecord(r, security.Event{Kind: security.EventLimited})
 		return false, wait
 	}

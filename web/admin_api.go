@@ -12,29 +12,12 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 )
 
 // The staff panel's API page (/admin/api): personal tokens, OAuth2 clients
 // and webhook delivery logs. Every route needs tokens:manage and a passkey
 // assertion in the last five minutes (step-up), viewing included: the page
 // is where credentials to the whole help desk are made.
-
-// apiAdminTable lists the API page's admin routes; apiRoutes registers them
-// behind adminPage, exactly like adminTable's.
-func (s *Server) apiAdminTable() []adminRoute {
-	m := security.PermTokensManage
-	return []adminRoute{
-		{pattern: "GET /admin/api", perm: m, h: s.requireStepUp(s.adminAPI)},
-		{pattern: "POST /admin/api/tokens", perm: m, h: s.requireStepUp(s.adminTokenCreatePost)},
-		{pattern: "POST /admin/api/tokens/{id}/revoke", perm: m, h: s.requireStepUp(s.adminTokenRevokePost)},
-		{pattern: "POST /admin/api/clients", perm: m, h: s.requireStepUp(s.adminClientCreatePost)},
-		{pattern: "POST /admin/api/clients/{id}/revoke", perm: m, h: s.requireStepUp(s.adminClientRevokePost)},
-		{pattern: "GET /admin/api/webhooks/{id}", perm: m, h: s.requireStepUp(s.adminWebhookLog)},
-		{pattern: "POST /admin/api/webhooks/{id}/enable", perm: m, h: s.requireStepUp(s.adminWebhookEnablePost)},
-		{pattern: "POST /admin/api/webhooks/{id}/disable", perm: m, h: s.requireStepUp(s.adminWebhookDisablePost)},
-	}
-}
 
 // scopePermissions is what a staff member must hold to hand out a scope: no
 // one can make a token that does more than they may do themselves.
@@ -162,7 +145,7 @@ func (s *Server) renderCreated(w http.ResponseWriter, r *http.Request, f templat
 // adminAPIAction runs a revoke or enable/disable on the path's id and goes
 // back to the page with a notice.
 func (s *Server) adminAPIAction(w http.ResponseWriter, r *http.Request, notice string, fn func(id int64, a store.Actor) error) {
-	id, err := httpx.PathID(r, "id")
+	id, err := pathID(r)
 	if err == nil {
 		err = fn(id, s.staffActor(r))
 	}
@@ -199,17 +182,12 @@ func (s *Server) setWebhookActive(w http.ResponseWriter, r *http.Request, active
 }
 
 func (s *Server) adminWebhookLog(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
+	h, err := byID(r, s.db.GetWebhook)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	h, err := s.db.GetWebhook(r.Context(), id)
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	log, err := s.db.ListDeliveryLog(r.Context(), id, 0, 200)
+	log, err := s.db.ListDeliveryLog(r.Context(), h.ID, 0, 200)
 	if err != nil {
 		s.serveError(w, r, err)
 		return

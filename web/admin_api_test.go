@@ -24,7 +24,7 @@ func TestAdminAPIPage(t *testing.T) {
 	t.Run("every route needs tokens:manage", func(t *testing.T) {
 		for _, role := range []security.Role{security.RoleAgent, security.RoleKBEditor, security.RoleAuditor} {
 			c, _, _ := env.member(role, string(role)+"@api.example")
-			for _, rt := range env.srv.apiAdminTable() {
+			for _, rt := range staffRoutes(env.srv, "/admin/api") {
 				method, path, _ := strings.Cut(rt.pattern, " ")
 				path = strings.ReplaceAll(path, "{id}", "1")
 				req, _ := http.NewRequest(method, env.http.URL+path, strings.NewReader(""))

@@ -127,7 +127,7 @@ func auditURL(form templates.AuditFilterForm, before int64) string {
 func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	form, f, errs := parseAuditFilter(q)
-	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	before := optionalInt(q.Get("before"))
 	s.renderAudit(w, r, form, f, errs, before)
 }
 
@@ -184,7 +184,7 @@ func (s *Server) adminAuditExportPost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	h.Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
+	cw := csv.NewWriter(s.longResponse(w)) // a long log outlasts the write timeout
 	cw.Write([]string{"seq", "at", "at_unix_nano", "actor_type", "actor_id", "client_ip", "action", "target", "details", "prev_hash", "hash"})
 	err := s.db.ExportAudit(r.Context(), f, func(e store.AuditEntry) error {
 		cw.Write([]string{

@@ -14,6 +14,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
 
 var auditRowRe = regexp.MustCompile(`<tr data-testid="audit-row"><td>(\d+)</td>`)
@@ -143,7 +144,7 @@ func TestAuditViewer(t *testing.T) {
 func countAudit(t *testing.T, env *testEnv) int {
 	t.Helper()
 	var n int
-	if err := env.db.Writer().QueryRow("SELECT COUNT(*) FROM audit_log").Scan(&n); err != nil {
+	if err := storetest.Raw(t, env.db).QueryRow("SELECT COUNT(*) FROM audit_log").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

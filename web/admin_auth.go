@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -182,9 +183,12 @@ var loginReasons = map[string]string{
 	"out":      "You are signed out.",
 }
 
-// safeNext keeps a post-sign-in redirect inside the admin panel.
+// safeNext keeps a post-sign-in redirect inside the admin panel. Control
+// characters are refused: browsers drop a TAB or newline from a URL, which
+// would turn "/admin\t//host" into another path than the one checked.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/admin") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+	if strings.HasPrefix(next, "/admin") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") &&
+		!strings.ContainsFunc(next, unicode.IsControl) {
 		return next
 	}
 	return "/admin/tickets"
@@ -195,10 +199,21 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
+	notice := loginReasons[r.URL.Query().Get("why")]
+	if n, err := s.db.CountStaff(r.Context()); err != nil {
+		s.serveError(w, r, err)
+		return
+	} else if n == 0 {
+		notice = noOwnerYet
+	}
 	s.render(w, r, http.StatusOK, templates.AdminLogin(templates.AdminLoginProps{
-		Product: s.cfg.Product, Next: safeNext(r.URL.Query().Get("next")), Notice: loginReasons[r.URL.Query().Get("why")],
+		Product: s.cfg.Product, Next: safeNext(r.URL.Query().Get("next")), Notice: notice,
 	}))
 }
+
+// noOwnerYet is the sign-in page's notice while nobody can sign in.
+const noOwnerYet = "Nobody can sign in yet: there is no owner account. On the server, run `safedesk setup-link` " +
+	"(with the server's flags or environment) to print a one-time link that creates it."
 
 // adminLoginBegin starts a username-less sign-in: any discoverable passkey
 // of this site, with user verification required.

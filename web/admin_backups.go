@@ -101,6 +101,14 @@ func backupRow(e backup.Entry) templates.AdminBackupFile {
 	return f
 }
 
+// backups is the backup service, errNotFound when this process makes none.
+func (s *Server) backups(*http.Request) (*backup.Service, error) {
+	if s.cfg.Backups == nil {
+		return nil, errNotFound
+	}
+	return s.cfg.Backups, nil
+}
+
 // adminBackupRunPost starts a backup now ("back up now").
 func (s *Server) adminBackupRunPost(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Backups == nil {
@@ -123,15 +131,12 @@ func (s *Server) adminBackupRunPost(w http.ResponseWriter, r *http.Request) {
 // and audited: the file is useless without the identity, but who took a
 // copy of the data, and when, is worth knowing.
 func (s *Server) adminBackupDownloadPost(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Backups == nil {
-		s.serveError(w, r, errNotFound)
+	b, err := withForm(r, s.backups)
+	if err != nil {
+		s.serveError(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
-		return
-	}
-	f, bf, err := s.cfg.Backups.Open(r.PostForm.Get("name"))
+	f, bf, err := b.Open(r.PostForm.Get("name"))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -145,7 +150,9 @@ func (s *Server) adminBackupDownloadPost(w http.ResponseWriter, r *http.Request)
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", bf.Name))
 	h.Set("Cache-Control", "no-store")
-	http.ServeContent(w, r, bf.Name, bf.Created, f)
+	// A backup takes longer to send than the write timeout allows a
+	// response: each chunk gets the whole timeout instead.
+	http.ServeContent(s.longResponse(w), r, bf.Name, bf.Created, f)
 }
 
 // adminBackupRestorePost is "restore" from the panel. It never replaces the
@@ -154,17 +161,14 @@ func (s *Server) adminBackupDownloadPost(w http.ResponseWriter, r *http.Request)
 // an identity) exactly as a restore would, and gives the commands for the
 // restore itself, which runs with the server stopped.
 func (s *Server) adminBackupRestorePost(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Backups == nil {
-		s.serveError(w, r, errNotFound)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	b, err := withForm(r, s.backups)
+	if err != nil {
+		s.serveError(w, r, err)
 		return
 	}
 	name := r.PostForm.Get("name")
 	p := templates.AdminBackupRestoreProps{AdminPage: s.adminPageProps(r, "Restore a backup", "backups")}
-	f, err := s.cfg.Backups.Verify(r.Context(), name, s.staffActor(r))
+	f, err := b.Verify(r.Context(), name, s.staffActor(r))
 	var failed *backup.CheckError
 	switch {
 	case errors.Is(err, backup.ErrNoIdentity):
@@ -181,6 +185,6 @@ func (s *Server) adminBackupRestorePost(w http.ResponseWriter, r *http.Request) 
 	default:
 		p.Checked, p.Verified = true, true
 	}
-	p.File, p.DataDir = backupRow(f), filepath.Dir(s.cfg.Backups.Status().Dir)
+	p.File, p.DataDir = backupRow(f), filepath.Dir(b.Status().Dir)
 	s.render(w, r, http.StatusOK, templates.AdminBackupRestore(p))
 }

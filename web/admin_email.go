@@ -27,18 +27,6 @@ type EmailConfig struct {
 	Threads *mail.Threads
 }
 
-// emailAdminRoutes are the panel's routes of the email channel.
-func (s *Server) emailAdminRoutes() []adminRoute {
-	return []adminRoute{
-		{pattern: "GET /admin/email", perm: security.PermTicketsRead, h: s.adminEmail},
-		{pattern: "POST /admin/email/quarantine/{id}/accept", perm: security.PermTicketsWrite, h: s.adminQuarantineAcceptPost},
-		{pattern: "POST /admin/email/quarantine/{id}/dismiss", perm: security.PermTicketsWrite, h: s.adminQuarantineDismissPost},
-		{pattern: "POST /admin/tickets/{id}/sender-verified", perm: security.PermTicketsWrite, h: s.adminTicketSenderVerifiedPost},
-		// A message's headers hold addresses: like revealing a customer.
-		{pattern: "POST /admin/tickets/{id}/headers/{mid}", perm: security.PermPIIReveal, h: s.requireStepUp(s.adminEmailHeadersPost)},
-	}
-}
-
 // initThreads sets up the mail about tickets: the configured Threads, or
 // one for --mail-from's address.
 func (s *Server) initThreads() {
@@ -119,9 +107,9 @@ func (s *Server) adminQuarantineDismissPost(w http.ResponseWriter, r *http.Reque
 // decideQuarantined runs a decision on the held reply in the path and goes
 // back to its ticket, saying done.
 func (s *Server) decideQuarantined(w http.ResponseWriter, r *http.Request, done string, decide func(context.Context, int64) (int64, error)) {
-	id, err := httpx.PathID(r, "id")
+	id, err := pathID(r)
 	if err != nil {
-		s.serveError(w, r, errNotFound)
+		s.serveError(w, r, err)
 		return
 	}
 	ticket, err := decide(r.Context(), id)
@@ -136,25 +124,6 @@ func (s *Server) decideQuarantined(w http.ResponseWriter, r *http.Request, done 
 	}
 	s.flash(r, done)
 	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(ticket, 10), http.StatusSeeOther)
-}
-
-// adminTicketSenderVerifiedPost records that a person confirmed the sender
-// of an email ticket that arrived unauthenticated.
-func (s *Server) adminTicketSenderVerifiedPost(w http.ResponseWriter, r *http.Request) {
-	t, err := s.adminTicket(r)
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	changed, err := s.db.VerifyTicketSender(r.Context(), t.ID, s.staffActor(r))
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	if changed {
-		s.flash(r, "Sender confirmed: the customer now sees this request in the help centre.")
-	}
-	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
 }
 
 // adminEmailHeadersPost shows the headers of one emailed message, after a
@@ -214,18 +183,13 @@ func (s *Server) emailView(r *http.Request, t store.Ticket) (templates.EmailView
 	return v, nil
 }
 
-// staffReplied mails a staff reply on an email ticket to the customer, with
-// its text, threaded (web/mail.Threads). Replies on other tickets are
-// announced by notifyCustomerReply.
-func (s *Server) staffReplied(ctx context.Context, t store.Ticket, m store.Message) error {
-	if t.Channel != store.ChannelEmail || m.Internal {
-		return nil
+// attachmentNames are the names of files, for a mail that names them.
+func attachmentNames(files []store.Attachment) []string {
+	names := make([]string, 0, len(files))
+	for _, f := range files {
+		names = append(names, f.Name)
 	}
-	c, err := s.db.GetCustomer(ctx, t.CustomerID)
-	if err != nil {
-		return err
-	}
-	return s.threads.SendStaffReply(ctx, t, c.Email, m.Body, nil)
+	return names
 }
 
 // emailProcessor names the mailbox provider on the privacy page: it

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 
@@ -50,6 +53,8 @@ func (s *Server) enrolError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, store.ErrInviteUsed):
 		status, msg = http.StatusGone, "This link has already been used. Each link works once: ask for a new one."
+	case errors.Is(err, store.ErrInviteReplaced):
+		status, msg = http.StatusGone, "This link was replaced by a newer link: use the newest one (run `safedesk setup-link` on the server for a fresh one)."
 	case errors.Is(err, store.ErrInviteExpire):
 		status, msg = http.StatusGone, "This link has expired. Ask for a new one (setup links last 1 hour, invites 24 hours)."
 	case !errors.Is(err, store.ErrNotFound):
@@ -63,8 +68,12 @@ func (s *Server) enrolError(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) enrolBegin(w http.ResponseWriter, r *http.Request) {
 	kind, token := enrolToken(r)
 	inv, err := s.db.GetInvite(r.Context(), kind, token)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInviteUsed), errors.Is(err, store.ErrInviteExpire):
 		jsonFail(w, http.StatusGone, "This link is no longer valid.")
+		return
+	case err != nil:
+		s.serveError(w, r, err) // logged: a fault, not a bad link
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -148,13 +157,9 @@ func (s *Server) enrolFinish(w http.ResponseWriter, r *http.Request) {
 // passkeyAddBegin registers another passkey for the signed-in staff member.
 func (s *Server) passkeyAddBegin(w http.ResponseWriter, r *http.Request) {
 	st := s.currentStaff(r)
-	u, err := s.loadWAUser(r, st)
+	u, err := withForm(r, func(r *http.Request) (*waUser, error) { return s.loadWAUser(r, st) })
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	opts, sess, err := s.wa.BeginRegistration(u, registrationOptions(u.creds)...)
@@ -198,4 +203,46 @@ func (s *Server) passkeyAddFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"redirect": "/admin/sessions"})
+}
+
+// SetupURL is the one-time owner setup link for token, on the site at base.
+func SetupURL(base *url.URL, token string) string {
+	u := *base
+	u.Path = "/admin/setup"
+	u.RawQuery = url.Values{"token": {token}}.Encode()
+	return u.String()
+}
+
+// FirstRun is what a start with no staff account says about the owner
+// setup link: a new Link, or, when one printed before is unused and still
+// valid, when it was made and until when it works (only its hash is
+// stored, so it cannot be printed again). Zero when there is staff.
+type FirstRun struct {
+	Link      string
+	LiveSince time.Time
+	LiveUntil time.Time
+}
+
+// FirstSetupLink issues an owner setup link when no staff account exists
+// yet, as on a first start. A link printed before (by an earlier start or
+// `safedesk setup-link`) that is unused and valid is kept: a restart must
+// not break the link someone is opening. Shell access to the server is the
+// root of trust: the link goes to its log.
+func FirstSetupLink(ctx context.Context, db *store.DB, base *url.URL) (FirstRun, error) {
+	n, err := db.CountStaff(ctx)
+	if err != nil || n > 0 {
+		return FirstRun{}, err
+	}
+	live, err := db.LiveSetupLink(ctx)
+	if err == nil {
+		return FirstRun{LiveSince: live.CreatedAt, LiveUntil: live.ExpiresAt}, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return FirstRun{}, err
+	}
+	token, err := db.CreateSetupLink(ctx, store.SystemActor)
+	if err != nil {
+		return FirstRun{}, err
+	}
+	return FirstRun{Link: SetupURL(base, token)}, nil
 }

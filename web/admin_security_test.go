@@ -114,7 +114,7 @@ func TestSecurityDashboard(t *testing.T) {
 			t.Errorf("the lifted client: %d", r.status)
 		}
 		es, _ := env.db.ListAudit(context.Background(), store.AuditFilter{Action: "security.block_lifted"})
-		if len(es) != 1 || es[0].Actor.Type != store.ActorStaff || es[0].Target != "client:"+scanner {
+		if len(es) != 1 || es[0].Actor.Type != store.ActorStaff || es[0].Target != "client:"+env.db.ClientPseudonym(scanner) {
 			t.Errorf("audit %+v", es)
 		}
 		if r := owner.post("/admin/security/blocks/lift", url.Values{"client": {"not an address"}}); r.status != http.StatusBadRequest {

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 	"safedesk/web/mail"
 )
 
@@ -25,11 +25,49 @@ func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	me := s.currentStaff(r)
-	s.render(w, r, status, templates.AdminStaffList(templates.AdminStaffListProps{
+	p := templates.AdminStaffListProps{
 		AdminPage: s.adminPageProps(r, "Staff", "staff"), Members: members, Roles: security.Roles,
 		CanManage: me.Role.Can(security.PermStaffManage), CanOwners: me.Role.Can(security.PermOwnersManage),
 		InviteEmail: email, InviteRole: role, InviteLink: link, Errors: errs,
-	}))
+	}
+	if p.CanManage {
+		if p.Invites, err = s.db.ListInvites(r.Context()); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, status, templates.AdminStaffList(p))
+}
+
+// adminStaffInviteRevokePost revokes an invite that was not used yet: its
+// link then answers as a used one. Only owners may revoke an owner's
+// invite, as only they may send one.
+func (s *Server) adminStaffInviteRevokePost(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.serveError(w, r, errNotFound)
+		return
+	}
+	invites, err := s.db.ListInvites(r.Context())
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(invites, func(inv store.Invite) bool { return inv.ID == id })
+	switch {
+	case i < 0:
+		s.flash(r, "That invitation was already used, revoked or expired.")
+	case invites[i].Role == security.RoleOwner && !s.currentStaff(r).Role.Can(security.PermOwnersManage):
+		s.serveError(w, r, errForbidden)
+		return
+	default:
+		if err := s.db.RevokeInvite(r.Context(), id, s.staffActor(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.serveError(w, r, err)
+			return
+		}
+		s.flash(r, "The invitation for "+invites[i].Email+" is revoked: its link no longer works.")
+	}
+	http.Redirect(w, r, "/admin/staff", http.StatusSeeOther)
 }
 
 // adminStaffInvitePost invites someone by email. Only owners may invite
@@ -64,11 +102,7 @@ func (s *Server) adminStaffInvitePost(w http.ResponseWriter, r *http.Request) {
 // targetStaff loads the staff member in the path and checks that the
 // signed-in person may manage them: admins manage everyone but owners.
 func (s *Server) targetStaff(r *http.Request) (store.Staff, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Staff{}, errNotFound
-	}
-	t, err := s.db.GetStaff(r.Context(), id)
+	t, err := byID(r, s.db.GetStaff)
 	if err != nil {
 		return store.Staff{}, err
 	}
@@ -82,13 +116,9 @@ func (s *Server) targetStaff(r *http.Request) (store.Staff, error) {
 // in the same transaction, so that the new role takes effect with a fresh
 // sign-in (and a fresh token).
 func (s *Server) adminStaffRolePost(w http.ResponseWriter, r *http.Request) {
-	t, err := s.targetStaff(r)
+	t, err := withForm(r, s.targetStaff)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	role := security.Role(r.PostForm.Get("role"))
@@ -188,13 +218,9 @@ func (s *Server) adminSessionRevokeAllPost(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
+	id, err := withForm(r, pathID)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	err = s.db.RenamePasskey(r.Context(), s.currentStaff(r).ID, id, r.PostForm.Get("name"), s.staffActor(r))
@@ -209,7 +235,7 @@ func (s *Server) adminPasskeyRenamePost(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) adminPasskeyRemovePost(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
+	id, err := pathID(r)
 	if err != nil {
 		s.serveError(w, r, err)
 		return

@@ -201,8 +201,9 @@ func TestSetupLinkSingleUseAndExpiry(t *testing.T) {
 	t.Run("a new link ends the unused one", func(t *testing.T) {
 		first, _ := env.db.CreateSetupLink(context.Background(), store.SystemActor)
 		env.db.CreateSetupLink(context.Background(), store.SystemActor)
-		if resp := env.client().get("/admin/setup?token=" + first); resp.status != http.StatusGone {
-			t.Fatalf("the older link: %d, want 410", resp.status)
+		resp := env.client().get("/admin/setup?token=" + first)
+		if resp.status != http.StatusGone || !strings.Contains(resp.body, "replaced by a newer link") || strings.Contains(resp.body, "expired") {
+			t.Fatalf("the older link: %d, want 410 saying it was replaced\n%s", resp.status, resp.body)
 		}
 	})
 	n, _ := env.db.CountStaff(context.Background())

@@ -10,7 +10,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 	"safedesk/web/mail"
 )
 
@@ -42,9 +41,9 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 	case "none":
 		filter.Assignee = store.AssigneeNone
 	default:
-		filter.Assignee, _ = strconv.ParseInt(f.Assignee, 10, 64)
+		filter.Assignee = optionalInt(f.Assignee)
 	}
-	filter.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+	filter.Before = optionalInt(q.Get("before"))
 	ts, next, notice, err := s.adminSearchTickets(r, filter, f.Q)
 	var verr *store.ValidationError
 	if err != nil && !errors.As(err, &verr) {
@@ -79,11 +78,7 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminTicket(r *http.Request) (store.Ticket, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Ticket{}, errNotFound
-	}
-	return s.db.GetTicket(r.Context(), id)
+	return byID(r, s.db.GetTicket)
 }
 
 func (s *Server) adminTicketView(w http.ResponseWriter, r *http.Request) {
@@ -126,15 +121,19 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	in, err := s.readForm(w, r) // files too (web/upload.go)
+	defer in.discard(s)
+	if err != nil {
+		s.failForm(w, r, err)
 		return
 	}
-	body, internal := r.PostForm.Get("body"), r.PostForm.Get("internal") != ""
-	m, err := s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body}, s.staffActor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		s.renderAdminTicket(w, r, http.StatusUnprocessableEntity, t, body, internal, verr.Fields)
+	body, internal := in.Values.Get("body"), in.Values.Get("internal") != ""
+	var m store.Message
+	if in.FileError == "" {
+		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body, Upload: in.Upload}, s.staffActor(r))
+	}
+	if status, errs := in.formErrors(err); status != 0 {
+		s.renderAdminTicket(w, r, status, t, body, internal, errs)
 		return
 	}
 	if err != nil {
@@ -159,41 +158,73 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
 }
 
-// notifyCustomerReply emails the customer that there is a reply. Like every
-// notification it carries no ticket text by default: the customer reads it
-// on the portal after verifying. A site that chose --notify-text
+// apiReplied tells the customer of ticket id about reply m made through the
+// API, exactly as adminTicketReplyPost does for one made in the panel.
+func (s *Server) apiReplied(r *http.Request, id int64, m store.Message) {
+	t, err := s.db.GetTicket(r.Context(), id)
+	if err == nil {
+		err = s.notifyCustomerReply(r, t, m)
+	}
+	if err != nil {
+		s.log.Error("reply notification", "ticket", id, "err", err, "request_id", info(r).id)
+	}
+}
+
+// notifyCustomerReply emails the customer that there is a reply, threaded
+// (web/mail.Threads) so that an answer by email finds the ticket. A ticket
+// that came by email gets the reply itself: its text and its files' names
+// (never the files), as any mail conversation. Any other notification
+// carries no ticket text by default: the customer reads it on the portal
+// after verifying. A site that chose --notify-text
 // (Config.Privacy.NotifyText) sends the reply's text, never the subject.
 func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, m store.Message) error {
-	if t.Channel == store.ChannelEmail {
-		return s.staffReplied(r.Context(), t, m) // the customer wrote by email: the reply goes back by email, with its text
-	}
-	c, err := s.db.GetCustomer(r.Context(), t.CustomerID)
+	ctx := r.Context()
+	c, err := s.db.GetCustomer(ctx, t.CustomerID)
 	if err != nil {
 		return err
+	}
+	if t.Channel == store.ChannelEmail {
+		return s.threads.SendStaffReply(ctx, t, c.Email, m.Body, attachmentNames(m.Attachments))
 	}
 	reply := ""
 	if s.cfg.Privacy.NotifyText {
 		reply = "Our reply:\n\n" + m.Body + "\n\n"
 	}
+	reply += attachmentCount(len(m.Attachments)) // never the files themselves
 	msg := mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
 		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
 			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)}
-	// Threaded too, so that an answer by email finds the ticket.
-	if msg, _, err = s.threads.Thread(r.Context(), t.ID, msg, false); err != nil {
+	if msg, _, err = s.threads.Thread(ctx, t.ID, msg, false); err != nil {
 		return err
 	}
 	s.mail.Send(msg)
 	return nil
 }
 
-func (s *Server) adminTicketUpdatePost(w http.ResponseWriter, r *http.Request) {
+// adminTicketConfirmPost records that the customer filed an unconfirmed
+// ticket (staff know, say from a call), so that it joins the customer's
+// own views. The store audits it.
+func (s *Server) adminTicketConfirmPost(w http.ResponseWriter, r *http.Request) {
 	t, err := s.adminTicket(r)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	changed, err := s.db.ConfirmTicket(r.Context(), t.ID, s.staffActor(r))
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if changed {
+		s.flash(r, "Ticket confirmed: the customer now sees it among their requests.")
+	}
+	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
+}
+
+func (s *Server) adminTicketUpdatePost(w http.ResponseWriter, r *http.Request) {
+	t, err := withForm(r, s.adminTicket)
+	if err != nil {
+		s.serveError(w, r, err)
 		return
 	}
 	var u store.TicketUpdate
@@ -239,26 +270,21 @@ func (s *Server) adminCustomerRevealPost(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) renderCustomer(w http.ResponseWriter, r *http.Request, reveal bool) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		s.serveError(w, r, errNotFound)
-		return
-	}
-	c, err := s.db.GetCustomer(r.Context(), id)
+	c, err := byID(r, s.db.GetCustomer)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: id, Limit: 200})
+	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: c.ID, Limit: 200})
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
 	props := templates.AdminCustomerProps{AdminPage: s.adminPageProps(r, "Customer", "tickets"), Customer: c, Tickets: ts,
 		Email: security.MaskEmail(c.Email), Name: maskName(c.Name), CanReveal: s.currentStaff(r).Role.Can(security.PermPIIReveal),
-		Erase: s.eraseForm(r, id)}
+		Erase: s.eraseForm(r, c.ID)}
 	if reveal {
-		if err := s.db.RecordAudit(r.Context(), s.staffActor(r), "customer.pii_revealed", "customer:"+strconv.FormatInt(id, 10), nil); err != nil {
+		if err := s.db.RecordAudit(r.Context(), s.staffActor(r), "customer.pii_revealed", "customer:"+strconv.FormatInt(c.ID, 10), nil); err != nil {
 			s.serveError(w, r, err)
 			return
 		}

@@ -16,6 +16,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/store/storetest"
 	"safedesk/web/api"
 	"safedesk/web/api/apitest"
 )
@@ -132,7 +133,7 @@ func BenchmarkTicketCreate(b *testing.B) {
 		tok := apitest.Token(b, db, store.ScopeTicketsWrite)
 		_, sdb := setup(b)
 		_, fdb := setup(b)
-		floor := fdb.Writer()
+		floor := storetest.Raw(b, fdb)
 		if _, err := floor.Exec(`CREATE TABLE bench_floor (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT NOT NULL,
 			subject TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL) STRICT`); err != nil {
 			b.Fatal(err)
@@ -213,7 +214,7 @@ func BenchmarkTicketCreate(b *testing.B) {
 	})
 	b.Run("floor", func(b *testing.B) {
 		_, db := setup(b)
-		w := db.Writer()
+		w := storetest.Raw(b, db)
 		if _, err := w.Exec(`CREATE TABLE bench_floor (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT NOT NULL,
 			subject TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL) STRICT`); err != nil {
 			b.Fatal(err)

@@ -69,6 +69,6 @@ func (s *Server) authFailed(r *http.Request, ev store.SecurityEvent, a store.Act
 // counts it like any failed sign-in: the API's hook into abuse detection.
 func (s *Server) apiAuthFailure(r *http.Request, kind string) {
 	s.authFailed(r, store.SecurityEvent{Kind: kind, Severity: store.SeverityWarning, ClientIP: clientIP(r), Actor: "-",
-		Details: map[string]any{"path": templates.Clip(r.URL.Path, 200)}},
+		Details: map[string]any{"path": templates.Clip(loggedPath(r), 200)}},
 		store.Actor{Type: store.ActorVisitor, ID: "-", ClientIP: clientIP(r)}, "api.auth_failed", "-")
 }

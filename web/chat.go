@@ -16,7 +16,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/monitor"
 )
 
 // ChatPolicyVersion names the consent text the visitor agrees to; it is
@@ -64,11 +63,12 @@ type chatState struct {
 
 func (s *Server) initChat() error {
 	c := &s.cfg
+	def := DefaultChatOptions()
 	if c.ChatHandoffTimeout <= 0 {
-		c.ChatHandoffTimeout = 3 * time.Minute
+		c.ChatHandoffTimeout = def.ChatHandoffTimeout
 	}
 	if c.ChatRetention <= 0 {
-		c.ChatRetention = monitor.DefaultChatRetention
+		c.ChatRetention = def.ChatRetention
 	}
 	b, err := bot.New(s.db, bot.Options{Rules: c.ChatRules, Product: c.Product, Now: s.db.Now})
 	if err != nil {
@@ -81,31 +81,6 @@ func (s *Server) initChat() error {
 		codes:   security.CodeClientLimit.NewLimiter(s.db.Now),
 	}
 	return nil
-}
-
-// chatRoutes registers the visitor's chat and the staff's chat pages.
-func (s *Server) chatRoutes(mux *http.ServeMux) {
-	portal := func(h http.HandlerFunc) http.Handler { return s.withCustomer(h) }
-	mux.Handle("GET /chat", portal(s.chatPage))
-	mux.Handle("POST /chat/consent", portal(s.chatConsentPost))
-	mux.Handle("POST /chat/messages", portal(s.chatMessagePost))
-	mux.Handle("POST /chat/handoff", portal(s.chatHandoffPost))
-	mux.Handle("POST /chat/restart", portal(s.chatRestartPost))
-	mux.Handle("GET /chat/poll", portal(s.chatPoll))
-}
-
-// chatAdminRoutes are the staff side of the chat, registered through the
-// admin route table (web/admin.go) like every other admin route.
-func (s *Server) chatAdminRoutes() []adminRoute {
-	return []adminRoute{
-		{pattern: "GET /admin/chats", perm: security.PermChatsHandle, h: s.adminChatList},
-		{pattern: "GET /admin/chats/insight", perm: security.PermReportsRead, h: s.adminChatInsight},
-		{pattern: "GET /admin/chats/{id}", perm: security.PermChatsHandle, h: s.adminChatView},
-		{pattern: "GET /admin/chats/{id}/poll", perm: security.PermChatsHandle, h: s.adminChatPoll, poll: true},
-		{pattern: "POST /admin/chats/{id}/take", perm: security.PermChatsHandle, h: s.adminChatTakePost},
-		{pattern: "POST /admin/chats/{id}/messages", perm: security.PermChatsHandle, h: s.adminChatReplyPost},
-		{pattern: "POST /admin/chats/{id}/close", perm: security.PermChatsHandle, h: s.adminChatClosePost},
-	}
 }
 
 // visitorHash is the stored form of a visitor token.
@@ -178,6 +153,20 @@ func (s *Server) fillChat(r *http.Request, p *templates.ChatPageProps, c store.C
 	return nil
 }
 
+// chatSince returns the conversation's messages after the id after, and
+// the state the page shows with them.
+func (s *Server) chatSince(r *http.Request, c store.Conversation, after int64) ([]store.ChatMessage, templates.ChatState, error) {
+	msgs, err := s.db.ListChatMessages(r.Context(), c.ID, after)
+	if err != nil {
+		return nil, templates.ChatState{}, err
+	}
+	st := s.chatStateOf(r, c, msgs)
+	if st.LastID == 0 {
+		st.LastID = after
+	}
+	return msgs, st, nil
+}
+
 func (s *Server) chatStateOf(r *http.Request, c store.Conversation, msgs []store.ChatMessage) templates.ChatState {
 	st := templates.ChatState{ID: c.ID, Status: c.Status, Closed: c.ClosedReason, TicketID: c.TicketID,
 		Deadline: c.HandoffDeadline, Step: s.customer.GetString(r.Context(), sessChatStep)}
@@ -192,17 +181,25 @@ func (s *Server) chatStateOf(r *http.Request, c store.Conversation, msgs []store
 
 // visitorLines renders messages for the visitor.
 func visitorLines(msgs []store.ChatMessage) []templates.ChatLine {
+	return chatLines(msgs, func(m store.ChatMessage) string {
+		switch m.Author {
+		case store.ChatAuthorVisitor:
+			return "You"
+		case store.ChatAuthorBot:
+			return "Assistant (automated)"
+		case store.ChatAuthorAgent:
+			return "Support team"
+		}
+		return ""
+	})
+}
+
+// chatLines renders messages, each under the name who gives its author.
+func chatLines(msgs []store.ChatMessage, who func(store.ChatMessage) string) []templates.ChatLine {
 	out := make([]templates.ChatLine, 0, len(msgs))
 	for _, m := range msgs {
 		l := chatLine(m)
-		switch m.Author {
-		case store.ChatAuthorVisitor:
-			l.Name = "You"
-		case store.ChatAuthorBot:
-			l.Name = "Assistant (automated)"
-		case store.ChatAuthorAgent:
-			l.Name = "Support team"
-		}
+		l.Name = who(m)
 		out = append(out, l)
 	}
 	return out
@@ -292,18 +289,10 @@ func (s *Server) chatRestartPost(w http.ResponseWriter, r *http.Request) {
 // chatMessagePost takes one visitor message through limits, verification
 // steps, the assistant, and storage, and answers with the new lines.
 func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
-		return
-	}
-	c, err := s.conversation(r)
-	if errors.Is(err, store.ErrNotFound) {
-		// No consent, no processing: nothing of the message is kept.
-		s.redirectChat(w, r)
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
+	// No consent (no conversation), no processing: nothing of the message
+	// is kept.
+	c, err := withForm(r, s.conversation)
+	if s.failed(w, r, err, s.redirectChat) {
 		return
 	}
 	text := strings.TrimSpace(r.PostForm.Get("message"))
@@ -340,8 +329,7 @@ func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
 // formAfter is the id of the newest message the page shows, which its
 // forms send along.
 func formAfter(r *http.Request) int64 {
-	n, _ := strconv.ParseInt(r.FormValue("after"), 10, 64)
-	return max(n, 0)
+	return optionalInt(r.FormValue("after"))
 }
 
 func (s *Server) redirectChat(w http.ResponseWriter, r *http.Request) {
@@ -358,27 +346,18 @@ func (s *Server) redirectChat(w http.ResponseWriter, r *http.Request) {
 // hand-off whose time is up.
 func (s *Server) chatPoll(w http.ResponseWriter, r *http.Request) {
 	c, err := s.conversation(r)
-	if errors.Is(err, store.ErrNotFound) {
-		s.redirectChat(w, r)
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
+	if s.failed(w, r, err, s.redirectChat) {
 		return
 	}
 	if c, err = s.mon.SettleHandoff(r.Context(), c); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	msgs, err := s.db.ListChatMessages(r.Context(), c.ID, after)
+	after := optionalInt(r.URL.Query().Get("after"))
+	msgs, st, err := s.chatSince(r, c, after)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
-	}
-	st := s.chatStateOf(r, c, msgs)
-	if st.LastID == 0 {
-		st.LastID = after
 	}
 	changed := r.URL.Query().Get("status") != c.Status
 	if len(msgs) == 0 && !changed {

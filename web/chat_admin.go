@@ -10,7 +10,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 )
 
 // maxAgentMessage caps a staff member's chat message, in characters.
@@ -82,10 +81,14 @@ func (s *Server) chatRows(r *http.Request, cs []store.Conversation, preview bool
 }
 
 // staffName is a staff member's name for the chat views; "an agent" when
-// the account is gone.
+// the account is gone, or cannot be read (which is logged: a transcript
+// still shows).
 func (s *Server) staffName(r *http.Request, id int64) string {
 	st, err := s.db.GetStaff(r.Context(), id)
 	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("chat: staff name", "staff", id, "err", err, "request_id", info(r).id)
+		}
 		return "an agent"
 	}
 	return st.Name
@@ -107,34 +110,30 @@ func (s *Server) maskTranscript(r *http.Request) func(string) string {
 // see personal data.
 func (s *Server) staffLines(r *http.Request, msgs []store.ChatMessage) []templates.ChatLine {
 	names := map[int64]string{}
-	mask := s.maskTranscript(r)
-	out := make([]templates.ChatLine, 0, len(msgs))
-	for _, m := range msgs {
-		l := chatLine(m)
-		l.Body = mask(l.Body)
+	lines := chatLines(msgs, func(m store.ChatMessage) string {
 		switch m.Author {
 		case store.ChatAuthorVisitor:
-			l.Name = "Customer"
+			return "Customer"
 		case store.ChatAuthorBot:
-			l.Name = "Assistant"
+			return "Assistant"
 		case store.ChatAuthorAgent:
 			if _, ok := names[m.StaffID]; !ok {
 				names[m.StaffID] = s.staffName(r, m.StaffID)
 			}
-			l.Name = names[m.StaffID]
+			return names[m.StaffID]
 		}
-		out = append(out, l)
+		return ""
+	})
+	mask := s.maskTranscript(r)
+	for i := range lines {
+		lines[i].Body = mask(lines[i].Body)
 	}
-	return out
+	return lines
 }
 
 // adminConversation loads the conversation in the path.
 func (s *Server) adminConversation(r *http.Request) (store.Conversation, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Conversation{}, errNotFound
-	}
-	return s.db.GetConversation(r.Context(), id)
+	return byID(r, s.db.GetConversation)
 }
 
 func (s *Server) adminChatView(w http.ResponseWriter, r *http.Request) {
@@ -195,13 +194,9 @@ func (s *Server) adminChatTakePost(w http.ResponseWriter, r *http.Request) {
 
 // adminChatReplyPost sends the agent's message to the visitor.
 func (s *Server) adminChatReplyPost(w http.ResponseWriter, r *http.Request) {
-	c, err := s.adminConversation(r)
+	c, err := withForm(r, s.adminConversation)
 	if err != nil {
 		s.serveError(w, r, err)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
 		return
 	}
 	st := s.currentStaff(r)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -11,17 +10,8 @@ import (
 
 // chatHandoffPost is the "talk to a person" button.
 func (s *Server) chatHandoffPost(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
-		return
-	}
-	c, err := s.conversation(r)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.redirectChat(w, r)
-			return
-		}
-		s.serveError(w, r, err)
+	c, err := withForm(r, s.conversation)
+	if s.failed(w, r, err, s.redirectChat) {
 		return
 	}
 	if !c.Open() {

@@ -19,7 +19,7 @@ const insightGaps = 30
 // drawn on the server as SVG, and the questions it could not answer,
 // grouped and ranked, to show where the knowledge base has gaps.
 func (s *Server) adminChatInsight(w http.ResponseWriter, r *http.Request) {
-	days, _ := strconv.Atoi(r.URL.Query().Get("days"))
+	days := int(optionalInt(r.URL.Query().Get("days")))
 	switch days {
 	case 7, 30, 90:
 	default:

@@ -13,6 +13,7 @@ import (
 	"safedesk/bot"
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
 
 // htmx sends a form as htmx does.
@@ -85,7 +86,7 @@ func (e *testEnv) chatMessages(t testing.TB) []store.ChatMessage {
 func countRows(t *testing.T, db *store.DB, table string) int {
 	t.Helper()
 	var n int
-	if err := db.Writer().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+	if err := storetest.Raw(t, db).QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -195,7 +196,7 @@ func TestChatRedactsSecretsBeforeStorage(t *testing.T) {
 		}
 	}
 	for _, col := range []string{"body", "extra"} {
-		rows, _ := env.db.Writer().Query("SELECT " + col + " FROM chat_messages")
+		rows, _ := storetest.Raw(t, env.db).Query("SELECT " + col + " FROM chat_messages")
 		for rows.Next() {
 			var b []byte
 			rows.Scan(&b)
@@ -297,8 +298,8 @@ func TestChatVerifiedCustomerSeesOnlyTheirOwn(t *testing.T) {
 	})
 	t.Run("the transcript is now sealed with Bob's key", func(t *testing.T) {
 		var keyID, bobKey int64
-		env.db.Writer().QueryRow("SELECT key_id FROM chat_conversations").Scan(&keyID)
-		env.db.Writer().QueryRow("SELECT key_id FROM customers WHERE id = ?", bob.CustomerID).Scan(&bobKey)
+		storetest.Raw(t, env.db).QueryRow("SELECT key_id FROM chat_conversations").Scan(&keyID)
+		storetest.Raw(t, env.db).QueryRow("SELECT key_id FROM customers WHERE id = ?", bob.CustomerID).Scan(&bobKey)
 		if keyID != bobKey {
 			t.Fatalf("conversation key %d, Bob's key %d", keyID, bobKey)
 		}

@@ -14,12 +14,12 @@ import (
 	"safedesk/templates"
 )
 
-// chatAllow applies the per-conversation and per-address message limits.
+// chatAllow applies the per-conversation and per-client message limits.
 func (s *Server) chatAllow(r *http.Request, c store.Conversation) (time.Duration, bool) {
 	if ok, wait := s.chat.visitor.Allow("c" + strconv.FormatInt(c.ID, 10)); !ok {
 		return wait, false
 	}
-	if ok, wait := s.chat.address.Allow(clientIP(r)); !ok {
+	if ok, wait := info(r).allow(s.chat.address); !ok {
 		return wait, false
 	}
 	return 0, true
@@ -53,15 +53,10 @@ func (s *Server) chatRespond(w http.ResponseWriter, r *http.Request, c store.Con
 		http.Redirect(w, r, "/chat#chat-composer", http.StatusSeeOther)
 		return
 	}
-	after := formAfter(r)
-	msgs, err := s.db.ListChatMessages(r.Context(), c.ID, after)
+	msgs, st, err := s.chatSince(r, c, formAfter(r))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
-	}
-	st := s.chatStateOf(r, c, msgs)
-	if st.LastID == 0 {
-		st.LastID = after
 	}
 	s.render(w, r, http.StatusOK, templates.ChatUpdate(templates.ChatUpdateProps{
 		Lines: visitorLines(msgs), State: st, Changed: true,

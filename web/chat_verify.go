@@ -8,7 +8,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/mail"
 )
 
 // chatSendCode starts verification inside the chat: the visitor typed an
@@ -28,34 +27,32 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, addr string
 	if msg := store.ValidateEmail(addr); msg != "" {
 		return say("That doesn't look like an email address. " + msg)
 	}
-	if ok, wait := s.chat.codes.Allow(clientIP(r)); !ok {
+	if ok, wait := info(r).allow(s.chat.codes); !ok {
 		return say("Several codes have been requested from your network already. Please try again in " +
 			templates.Duration(wait) + ", or talk to a person.")
 	}
-	code, err := s.db.IssueCode(ctx, addr, s.actor(r))
+	issued, err := s.db.IssueCode(ctx, store.CodeRequest{Email: addr}, s.actor(r))
 	if errors.Is(err, store.ErrRateLimited) {
 		s.customer.Put(ctx, sessPending, addr)
 		s.customer.Put(ctx, sessChatStep, "code")
+		if !issued.Revived.IsZero() {
+			return say("We've sent several codes to this address in the last hour, so we didn't send another. The newest one, from " +
+				issued.Revived.UTC().Format("15:04") + " UTC, works again for the next 10 minutes: type it here.")
+		}
 		return say("We've sent several codes to this address in the last hour. Type the newest one here, or try again later.")
 	}
 	if err != nil {
 		return nil, c, err
 	}
-	s.mail.Send(chatCodeMail(s, addr, code))
+	s.mail.Send(codeMail(s, addr, issued.Code, chatEnterCode))
 	s.customer.Put(ctx, sessPending, addr)
 	s.customer.Put(ctx, sessChatStep, "code")
 	return say("If " + masked + " is your address, a 6-digit code is on its way to it. Type the code here: it is valid for 10 minutes. " +
 		"Nobody from our team will ever ask you for it.")
 }
 
-// chatCodeMail is the verification mail for a chat: like the portal's, but
-// it says where to type the code.
-func chatCodeMail(s *Server, to, code string) mail.Message {
-	return mail.Message{Kind: "code", To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
-		"\n\nType it in the chat where you asked for it, or at " + s.site.Link("/verify") + " . It is valid for 10 minutes.\n\n" +
-		"Never share this code. Nobody from our team will ask you for it.\n" +
-		"If you did not ask for a code, you can ignore this email.\n\n" + s.cfg.Product + " support\n"}
-}
+// chatEnterCode is where the chat's code mail says to type the code.
+const chatEnterCode = "Type it in the chat where you asked for it, or at"
 
 // chatCheckCode checks a code typed in the chat. The code itself is never
 // stored: the transcript says a code was entered. On success the session is
@@ -72,12 +69,15 @@ func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code strin
 			{Author: store.ChatAuthorBot, Body: "Type your email address first, and I'll send you a code."}}, s.actor(r))
 		return added, c, err
 	}
-	cust, err := s.db.CheckCode(ctx, pending, code, s.actor(r))
-	if errors.Is(err, store.ErrCodeInvalid) {
+	cust, err := s.db.CheckCode(ctx, store.CodeCheck{Email: pending, Code: code, Session: s.customer.Token(ctx)}, s.actor(r))
+	if errors.Is(err, store.ErrCodeInvalid) || errors.Is(err, store.ErrRateLimited) {
 		s.abuseRecord(r, security.Event{Kind: security.EventVerifyFailed})
-		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor,
-			{Author: store.ChatAuthorBot, Body: "That code is wrong or has expired. Check the newest email from us and type its code, " +
-				"or type your email address again for a new one."}}, s.actor(r))
+		say := "That code is wrong or has expired. Check the newest email from us and type its code, " +
+			"or type your email address again for a new one."
+		if errors.Is(err, store.ErrRateLimited) {
+			say = "Too many wrong codes were typed for this address. Please wait 10 minutes, then type the newest code from us again."
+		}
+		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor, {Author: store.ChatAuthorBot, Body: say}}, s.actor(r))
 		return added, c, err
 	}
 	if err != nil {

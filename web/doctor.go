@@ -87,7 +87,7 @@ func Diagnose(ctx context.Context, in DoctorInput, now time.Time) []DoctorCheck 
 	}
 	checks = append(checks, d.audit(ctx), d.backupIdentity())
 	if db != nil {
-		checks = append(checks, d.backups(ctx, db), d.backupVerify(ctx, db))
+		checks = append(checks, d.backups(ctx, db), d.backupVerify(ctx, db), d.proxy(ctx, db))
 	}
 	checks = append(checks, d.smtp())
 	checks = append(checks, d.emailChecks(ctx)...) // web/doctor_email.go
@@ -227,7 +227,7 @@ func WriteVersion(w io.Writer, now time.Time) error {
 	}
 	built := "unknown"
 	if !b.Built.IsZero() {
-		built = fmt.Sprintf("%s, %s ago; from %s", b.Built.UTC().Format(time.RFC3339), days(b.Age(now)), b.BuiltFrom)
+		built = fmt.Sprintf("%s, %s ago; from %s", b.Built.UTC().Format(time.RFC3339), templates.Duration(b.Age(now)), b.BuiltFrom)
 	}
 	_, err := fmt.Fprintf(w, "module    %s\nversion   %s\nrevision  %s\nbuilt     %s\ngo        %s\ndependencies:\n",
 		b.Module, b.Version, rev, built, b.GoVersion)
@@ -238,23 +238,4 @@ func WriteVersion(w io.Writer, now time.Time) error {
 		_, err = fmt.Fprintf(w, "  %s %s\n", d.Path, d.Version)
 	}
 	return err
-}
-
-// count is n with its noun: "1 entry", "3 entries".
-func count(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// days says a duration in whole days, or hours under two days.
-func days(d time.Duration) string {
-	switch n := int(d / (24 * time.Hour)); {
-	case n >= 2:
-		return fmt.Sprintf("%d days", n)
-	case d >= time.Hour:
-		return fmt.Sprintf("%d hours", int(d/time.Hour))
-	}
-	return "less than an hour"
 }

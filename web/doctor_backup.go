@@ -9,6 +9,7 @@ import (
 
 	"safedesk/backup"
 	"safedesk/store"
+	"safedesk/templates"
 )
 
 // backupIdentity: the key that decrypts backups belongs off the server.
@@ -44,7 +45,7 @@ func (d *doctor) backups(ctx context.Context, db *store.DB) DoctorCheck {
 		return fail(name, err.Error(), "")
 	}
 	age := d.now.Sub(last.FinishedAt)
-	detail := fmt.Sprintf("the last backup (%s) is %s old", last.File, days(age))
+	detail := fmt.Sprintf("the last backup (%s) is %s old", last.File, templates.Duration(age))
 	if latest, err := db.LastBackupRun(ctx, store.BackupKindBackup, false); err == nil && !latest.OK && latest.ID > last.ID {
 		return warn(name, detail+"; the attempt after it failed: "+latest.Error, "see the admin backups page and the server log")
 	}
@@ -73,7 +74,7 @@ func (d *doctor) backupVerify(ctx context.Context, db *store.DB) DoctorCheck {
 			"run safedesk backup verify FILE --identity ID where the identity lives, or enable the restore drill")
 	}
 	age := d.now.Sub(newest.FinishedAt)
-	detail := fmt.Sprintf("the last %s passed %s ago (%s)", newest.Kind, days(age), newest.File)
+	detail := fmt.Sprintf("the last %s passed %s ago (%s)", newest.Kind, templates.Duration(age), newest.File)
 	if age > verifyWarnAge {
 		return warn(name, detail, "verify a recent backup (safedesk backup verify), or check the drill schedule")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/version"
 	"io/fs"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/templates"
 )
 
 // doctor runs the checks of one Diagnose.
@@ -49,7 +51,7 @@ func (d *doctor) tls() DoctorCheck {
 		}
 		left := cert.Leaf.NotAfter.Sub(d.now)
 		if left < certRenewWarn {
-			return warn(name, fmt.Sprintf("the certificate expires in %s (%s)", days(left), cert.Leaf.NotAfter.UTC().Format(time.DateOnly)),
+			return warn(name, fmt.Sprintf("the certificate expires in %s (%s)", templates.Duration(left), cert.Leaf.NotAfter.UTC().Format(time.DateOnly)),
 				"renew it, then send the server SIGHUP to load it, or use --acme-domain")
 		}
 		return pass(name, fmt.Sprintf("HTTPS served here with %s, valid until %s (TLS 1.2+, HTTP/2)", t.Cert, cert.Leaf.NotAfter.UTC().Format(time.DateOnly)))
@@ -168,13 +170,56 @@ func (d *doctor) audit(ctx context.Context) DoctorCheck {
 			"treat it as an incident: keep a copy of the database, compare with a backup (safedesk audit verify)")
 	case err != nil:
 		return fail(name, err.Error(), "run safedesk audit verify for details")
-	case rep.Unchecked > 0:
+	case rep.Unchecked > 0 && rep.Checkpoints == 0: // after a restore, the earlier key's range is checked by `audit verify --public-key`
 		return warn(name, fmt.Sprintf("%s chain correctly, but %s cannot be checked without the signing key",
-			count(rep.Entries, "entry", "entries"), count(int64(rep.Unchecked), "signed checkpoint", "signed checkpoints")),
+			templates.Count(rep.Entries, "entry", "entries"), templates.Count(int64(rep.Unchecked), "signed checkpoint", "signed checkpoints")),
 			"restore the audit signing key beside the master key")
 	}
-	return pass(name, fmt.Sprintf("%s chain correctly; %s verified", count(rep.Entries, "entry", "entries"),
-		count(int64(rep.Checkpoints), "signed checkpoint", "signed checkpoints")))
+	return pass(name, fmt.Sprintf("%s chain correctly; %s verified", templates.Count(rep.Entries, "entry", "entries"),
+		templates.Count(int64(rep.Checkpoints), "signed checkpoint", "signed checkpoints")))
+}
+
+// proxyWindow is how far back doctor looks for requests through a proxy
+// that is not trusted.
+const proxyWindow = 7 * 24 * time.Hour
+
+// proxy: a reverse proxy on this host is named in --trusted-proxies. The
+// server records requests that arrive from loopback with X-Forwarded-For
+// while loopback is no trusted proxy (forwardedKind): every visitor is then
+// one exempt client, never limited.
+func (d *doctor) proxy(ctx context.Context, db *store.DB) DoctorCheck {
+	const name = "proxy"
+	evs, err := db.ListSecurityEvents(ctx, store.EventFilter{Kind: forwardedKind, Since: d.now.Add(-proxyWindow), Limit: 1})
+	if err != nil {
+		return fail(name, err.Error(), "check the database")
+	}
+	trusted := strings.Trim(d.in.TrustedProxies, ", \t")
+	if len(evs) == 0 {
+		if trusted != "" {
+			return pass(name, "X-Forwarded-For is believed only from "+trusted)
+		}
+		return pass(name, "no request has arrived through a reverse proxy that --trusted-proxies does not name")
+	}
+	seen := fmt.Sprintf("requests arrived from loopback with X-Forwarded-For (the last at %s UTC; %v counted by then since the server started)",
+		evs[0].At.UTC().Format(time.DateTime), evs[0].Details["requests"])
+	if trustsLoopback(trusted) {
+		return pass(name, seen+"; loopback is now in --trusted-proxies ("+trusted+")")
+	}
+	return fail(name, seen+", but loopback is not in --trusted-proxies: every visitor shares the proxy's address, "+
+		"so one visitor throttles everyone and attackers are never limited or blocked",
+		"add --trusted-proxies 127.0.0.1/32,::1/128 (the proxy's address) and restart")
+}
+
+// trustsLoopback reports whether a --trusted-proxies setting covers
+// 127.0.0.1 or ::1.
+func trustsLoopback(proxies string) bool {
+	for _, p := range strings.Split(proxies, ",") {
+		pre, err := netip.ParsePrefix(strings.TrimSpace(p))
+		if err == nil && (pre.Contains(netip.MustParseAddr("127.0.0.1")) || pre.Contains(netip.IPv6Loopback())) {
+			return true
+		}
+	}
+	return false
 }
 
 // smtp: mail goes out over TLS, not to the log.
@@ -182,11 +227,11 @@ func (d *doctor) smtp() DoctorCheck {
 	const name = "smtp"
 	if d.in.SMTP == "" {
 		return fail(name, "development mode: mail, sign-in codes included, is written to the server log and never sent",
-			"set --smtp smtps://user:pass@mail.example.com:465 (or smtp://…:587 with STARTTLS) and --mail-from")
+			"set --smtp smtps://user@mail.example.com:465 (or smtp://…:587 with STARTTLS), --smtp-password-file and --mail-from")
 	}
 	u, err := url.Parse(d.in.SMTP)
 	if err != nil {
-		return fail(name, "--smtp is not a URL", "set --smtp smtps://user:pass@host:465")
+		return fail(name, "--smtp is not a URL", "set --smtp smtps://user@host:465 and --smtp-password-file")
 	}
 	relay := u.Scheme + "://" + u.Host // never the credentials
 	switch u.Scheme {
@@ -235,7 +280,7 @@ func (d *doctor) binary() DoctorCheck {
 		return warn(name, "built with "+b.GoVersion+"; the build time is unknown", "check for a newer release")
 	}
 	age := b.Age(d.now)
-	detail := fmt.Sprintf("built %s ago with %s; time from %s", days(age), b.GoVersion, b.BuiltFrom)
+	detail := fmt.Sprintf("built %s ago with %s; time from %s", templates.Duration(age), b.GoVersion, b.BuiltFrom)
 	if age > binaryWarnAge {
 		return warn(name, detail, "update: newer releases carry security fixes (see safedesk version)")
 	}

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -23,6 +21,9 @@ type PrivacyConfig struct {
 	// it. Off by default: notifications say only that there is a reply and
 	// link to the portal, where the customer confirms their address.
 	NotifyText bool
+	// Schedule is when the retention job runs, a cron spec in UTC (main
+	// schedules it; doctor and the settings page show it).
+	Schedule string
 }
 
 // settingExportNotes is the owner's choice to include internal notes in a
@@ -31,15 +32,6 @@ const settingExportNotes = "export_internal_notes"
 
 // confirmDelete is what a customer types to confirm erasure.
 const confirmDelete = "DELETE"
-
-// meRoutes registers a verified customer's rights over their own data: a
-// copy of everything held about them, and erasure.
-func (s *Server) meRoutes(mux *http.ServeMux) {
-	verified := func(h http.HandlerFunc) http.Handler { return s.withCustomer(s.requireCustomer(h)) }
-	mux.Handle("GET /me/export", verified(s.meExport))
-	mux.Handle("GET /me/delete", verified(s.meDelete))
-	mux.Handle("POST /me/delete", verified(s.meDeletePost))
-}
 
 // bindCustomerSession ties the session, just renewed at verification, to
 // its customer, so that erasing the customer by any route ends it. Every
@@ -55,42 +47,14 @@ func (s *Server) exportNotes(ctx context.Context) (bool, error) {
 }
 
 // meExport answers an access request: a JSON file of everything held about
-// the verified customer, recorded in the audit log before it is sent.
+// the verified customer (a ZIP of it and their files when they have
+// files), recorded in the audit log before it is sent.
 func (s *Server) meExport(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	id := s.customerID(r)
-	notes, err := s.exportNotes(ctx)
-	if err != nil {
-		s.serveError(w, r, err)
+	x, err := s.exportSubject(r.Context(), s.customerID(r), s.actor(r))
+	if s.failed(w, r, err, s.staleCustomer) {
 		return
 	}
-	x, err := s.db.ExportSubject(ctx, id, notes)
-	if errors.Is(err, store.ErrNotFound) {
-		s.staleCustomer(w, r)
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	now := s.db.Now()
-	body, err := json.MarshalIndent(s.subjectDocument(x, notes, now), "", "  ")
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	if err := s.db.RecordAudit(ctx, s.actor(r), "customer.exported", "customer:"+strconv.FormatInt(id, 10), map[string]any{
-		"tickets": len(x.Tickets), "chats": len(x.Chats), "internal_notes": notes,
-	}); err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="my-data-%s.json"`, now.UTC().Format("2006-01-02")))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	w.Write(append(body, '\n'))
+	s.sendExport(w, r, x, "my-data-"+x.at.UTC().Format(time.DateOnly))
 }
 
 // meDelete explains erasure and asks the customer to confirm it.
@@ -124,12 +88,7 @@ func (s *Server) meDeletePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := s.db.Now()
 	tomb, err := s.db.EraseCustomer(ctx, s.customerID(r), s.actor(r))
-	if errors.Is(err, store.ErrNotFound) {
-		s.staleCustomer(w, r)
-		return
-	}
-	if err != nil {
-		s.serveError(w, r, err)
+	if s.failed(w, r, err, s.staleCustomer) {
 		return
 	}
 	s.webhooks.Wake()
@@ -170,9 +129,9 @@ func (s *Server) backupNotice() templates.BackupNotice {
 	return templates.BackupNotice{Enabled: true, Ladder: ladder.Words, Longest: ladder.Longest, Schedule: st.Schedule, Copy: st.CopyTo != ""}
 }
 
-// ladder is a backup retention ladder ("7d,4w,12m") in words.
+// ladder is a backup retention ladder ("3,7d,4w,12m") in words.
 type ladder struct {
-	Words   string // "the newest backup of each of the last 7 days, 4 weeks and 12 months"
+	Words   string // "the newest 3 backups and the newest backup of each of the last 7 days, 4 weeks and 12 months"
 	Longest string // "about 12 months": how old the oldest kept backup can be
 }
 
@@ -182,8 +141,13 @@ func describeLadder(keep string) ladder {
 	var parts []string
 	var longest time.Duration
 	longestText := ""
+	newest := 0
 	for part := range strings.SplitSeq(keep, ",") {
 		part = strings.TrimSpace(part)
+		if n, err := strconv.Atoi(part); err == nil && n > 0 {
+			newest = n // a bare number: the newest n, whatever their age
+			continue
+		}
 		if len(part) < 2 {
 			continue
 		}
@@ -202,27 +166,28 @@ func describeLadder(keep string) ladder {
 		default:
 			return ladder{Words: keep, Longest: keep}
 		}
-		text := plural(n, unit)
+		text := templates.Count(int64(n), unit, unit+"s")
 		parts = append(parts, text)
 		if span > longest {
 			longest, longestText = span, "about "+text
 		}
 	}
-	if len(parts) == 0 {
+	switch {
+	case len(parts) == 0 && newest <= 1:
 		return ladder{Words: "only the newest backup", Longest: "until the next backup replaces it"}
+	case len(parts) == 0:
+		return ladder{Words: fmt.Sprintf("the newest %d backups", newest), Longest: fmt.Sprintf("%d more backups", newest)}
 	}
 	words := parts[0]
 	if len(parts) > 1 {
 		words = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 	}
-	return ladder{Words: "the newest backup of each of the last " + words, Longest: longestText}
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
+	l := ladder{Words: "the newest backup of each of the last " + words, Longest: longestText}
+	if newest > 1 {
+		l.Words = fmt.Sprintf("the newest %d backups and ", newest) + l.Words
+		l.Longest += fmt.Sprintf(" (or %d more backups, if those take longer)", newest)
 	}
-	return strconv.Itoa(n) + " " + unit + "s"
+	return l
 }
 
 // privacyProps describes, from the running configuration, what is stored,

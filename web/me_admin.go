@@ -12,7 +12,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 )
 
 // eraseForm is the erasure form of a customer's admin page, for staff who
@@ -31,20 +30,12 @@ func (s *Server) eraseForm(r *http.Request, id int64) *templates.AdminEraseForm 
 // (store.EraseCustomer), customer.erased webhooks fire, and the request goes
 // into the register of erasure requests.
 func (s *Server) adminCustomerErasePost(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
+	c, err := withForm(r, func(r *http.Request) (store.Customer, error) { return byID(r, s.db.GetCustomer) })
 	if err != nil {
-		s.serveError(w, r, errNotFound)
-		return
-	}
-	ctx := r.Context()
-	if _, err := s.db.GetCustomer(ctx, id); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
-		return
-	}
+	ctx, id := r.Context(), c.ID
 	form := templates.AdminEraseForm{CustomerID: id, Channels: store.ErasureChannels,
 		Channel: r.PostForm.Get("channel"), Received: strings.TrimSpace(r.PostForm.Get("received")),
 		Reference: r.PostForm.Get("reference"), Confirm: strings.TrimSpace(r.PostForm.Get("confirm"))}
@@ -82,6 +73,23 @@ func (s *Server) adminCustomerErasePost(w http.ResponseWriter, r *http.Request) 
 	}
 	s.flash(r, msg)
 	http.Redirect(w, r, "/admin/settings#erasures", http.StatusSeeOther)
+}
+
+// adminCustomerExportPost answers an access request that reached staff by
+// another channel (email, letter): the file the customer would download
+// at /me/export, behind step-up and audited as staff's export.
+func (s *Server) adminCustomerExportPost(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.serveError(w, r, errNotFound)
+		return
+	}
+	x, err := s.exportSubject(r.Context(), id, s.staffActor(r))
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.sendExport(w, r, x, fmt.Sprintf("customer-%d-%s", id, x.at.UTC().Format(time.DateOnly)))
 }
 
 // renderEraseForm shows the customer's page again, masked, with the
@@ -133,7 +141,7 @@ func retentionText(d time.Duration, after string) string {
 	if d <= 0 {
 		return "kept (no retention period set)"
 	}
-	return strings.TrimSpace(humanPeriod(d) + " " + after)
+	return strings.TrimSpace(templates.Duration(d) + " " + after)
 }
 
 // adminPrivacyPost changes the owner's privacy setting: whether customers'

@@ -1,10 +1,15 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
 	"time"
 
 	"safedesk/store"
+	"safedesk/templates"
 )
 
 // exportFormat names the layout of a customer's export; a change that
@@ -68,6 +73,7 @@ type exportMessage struct {
 	Intent    string          `json:"understood_as,omitempty"`
 	Outcome   string          `json:"assistant_action,omitempty"`
 	Article   string          `json:"cited_article,omitempty"`
+	Files     []exportFile    `json:"attachments,omitempty"`
 	CreatedAt string          `json:"created_at"`
 }
 
@@ -88,12 +94,16 @@ type exportConsent struct {
 	Chat    int64  `json:"chat_id"`
 }
 
+// exportRecord is an audit entry about the customer. Their own actions
+// carry the network they came from: a pseudonym of the address in records
+// since the audit log stopped keeping addresses, the address in older ones.
 type exportRecord struct {
-	At       string `json:"at"`
-	Action   string `json:"action"`
-	Target   string `json:"target"`
-	By       string `json:"by"`
-	ClientIP string `json:"network_address,omitempty"`
+	At        string `json:"at"`
+	Action    string `json:"action"`
+	Target    string `json:"target"`
+	By        string `json:"by"`
+	ClientIP  string `json:"network_address,omitempty"`
+	Pseudonym string `json:"network_pseudonym,omitempty"`
 }
 
 func exportTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -104,6 +114,68 @@ var (
 	chatAuthors   = map[string]string{store.ChatAuthorVisitor: "you", store.ChatAuthorAgent: "support",
 		store.ChatAuthorBot: "assistant", store.ChatAuthorSystem: "system"}
 )
+
+// subjectExport is an export made by exportSubject: the JSON document,
+// the files it lists (sent with it in a ZIP), and when it was made.
+type subjectExport struct {
+	doc   []byte
+	files []store.Attachment
+	at    time.Time
+}
+
+// exportSubject answers an access request of customer id: it builds the
+// one document that the portal (/me/export), the staff panel and the API
+// hand out, everything held about the customer (subjectDoc), and records
+// the export by a in the audit log before anything is sent. Internal notes
+// are in it when the owner's setting says so, whoever asks.
+func (s *Server) exportSubject(ctx context.Context, id int64, a store.Actor) (subjectExport, error) {
+	notes, err := s.exportNotes(ctx)
+	if err != nil {
+		return subjectExport{}, err
+	}
+	x, err := s.db.ExportSubject(ctx, id, notes)
+	if err != nil {
+		return subjectExport{}, err
+	}
+	out := subjectExport{files: exportedFiles(x), at: s.db.Now()}
+	body, err := json.MarshalIndent(s.subjectDocument(x, notes, out.at), "", "  ")
+	if err != nil {
+		return subjectExport{}, fmt.Errorf("web: export: %w", err)
+	}
+	if err := s.db.RecordAudit(ctx, a, "customer.exported", "customer:"+strconv.FormatInt(id, 10), map[string]any{
+		"tickets": len(x.Tickets), "chats": len(x.Chats), "internal_notes": notes, "files": len(out.files),
+	}); err != nil {
+		return subjectExport{}, err
+	}
+	out.doc = append(body, '\n')
+	return out, nil
+}
+
+// exportDocument is exportSubject for the API, whose access request
+// answers with the document alone: it lists the files, which the API
+// serves one by one.
+func (s *Server) exportDocument(ctx context.Context, id int64, a store.Actor) ([]byte, error) {
+	x, err := s.exportSubject(ctx, id, a)
+	return x.doc, err
+}
+
+// sendExport sends an export as a download named name plus its extension:
+// the JSON document alone, or a ZIP of it and the files (web/me_export_files.go).
+// A large one may take longer than the write timeout.
+func (s *Server) sendExport(w http.ResponseWriter, r *http.Request, x subjectExport, name string) {
+	if len(x.files) > 0 {
+		s.writeExportZip(w, r, x.doc, x.files, x.at, name+".zip")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".json"))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if _, err := s.longResponse(w).Write(x.doc); err != nil {
+		s.log.Warn("export not fully sent", "route", r.Pattern, "err", err, "request_id", info(r).id)
+	}
+}
 
 // subjectDocument builds the export file from the store's export.
 func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Time) subjectDoc {
@@ -124,7 +196,7 @@ func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Tim
 			CreatedAt: exportTime(t.Ticket.CreatedAt), UpdatedAt: exportTime(t.Ticket.UpdatedAt), Messages: []exportMessage{}}
 		for _, m := range t.Messages {
 			et.Messages = append(et.Messages, exportMessage{ID: m.ID, Author: ticketAuthors[m.AuthorType], Internal: m.Internal,
-				Body: m.Body, CreatedAt: exportTime(m.CreatedAt)})
+				Body: m.Body, Files: exportFiles(m.Attachments), CreatedAt: exportTime(m.CreatedAt)})
 		}
 		doc.Tickets = append(doc.Tickets, et)
 	}
@@ -145,7 +217,11 @@ func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Tim
 			GivenAt: exportTime(c.Conversation.ConsentAt), Chat: c.Conversation.ID})
 	}
 	for _, r := range x.Records {
-		doc.Records = append(doc.Records, exportRecord{At: exportTime(r.At), Action: r.Action, Target: r.Target, By: r.By, ClientIP: r.ClientIP})
+		rec := exportRecord{At: exportTime(r.At), Action: r.Action, Target: r.Target, By: r.By, ClientIP: r.ClientIP}
+		if store.IsClientPseudonym(r.ClientIP) {
+			rec.ClientIP, rec.Pseudonym = "", r.ClientIP
+		}
+		doc.Records = append(doc.Records, rec)
 	}
 	return doc
 }
@@ -158,20 +234,21 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 		if d <= 0 {
 			return "kept until you ask us to erase it"
 		}
-		return "deleted " + humanPeriod(d) + " after " + what
+		return "deleted " + templates.Duration(d) + " after " + what
 	}
 	a := exportAbout{
 		Purposes: []string{
 			"Your email address and name: to answer your requests and to let you prove they are yours.",
 			"Your requests, messages and chats: to help you.",
-			"Records of actions with their network address: to keep the service and your data secure.",
+			"Records of actions with the network address they came from: to keep the service and your data secure.",
 		},
 		Retention: map[string]string{
 			"requests":        keep(ret.ResolvedTickets, "a request is solved or closed and nothing more happens on it"),
 			"customer_record": keep(ret.ResolvedTickets, "you last confirmed your email, once no request or chat of yours is left"),
-			"chats":           "deleted " + humanPeriod(s.cfg.ChatRetention) + " after the last message; a chat that became a request is kept with it",
-			"security_events": keep(ret.SecurityEvents, "they happened"),
-			"audit_log":       "kept for the life of the service; it names you by number, never by address or name",
+			"chats":           "deleted " + templates.Duration(s.cfg.ChatRetention) + " after the last message; a chat that became a request is kept with it",
+			"security_events": keep(ret.SecurityEvents, "they happened") + "; they are the only records that keep network addresses",
+			"audit_log": "kept for the life of the service; it names you by number, never by email address or name, and the network " +
+				"address of your own actions only by a keyed pseudonym (older records may hold the address itself)",
 		},
 		Recipients:    []string{},
 		InternalNotes: notes,
@@ -185,16 +262,4 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 		a.Recipients = append(a.Recipients, "Our email relay ("+d+") carries the emails we send you.")
 	}
 	return a
-}
-
-// humanPeriod writes a period for people: "730 days", "12 hours".
-func humanPeriod(d time.Duration) string {
-	const day = 24 * time.Hour
-	switch {
-	case d >= day && d%day == 0:
-		return plural(int(d/day), "day")
-	case d >= time.Hour && d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
-	}
-	return plural(int(d.Round(time.Minute)/time.Minute), "minute")
 }

@@ -6,10 +6,10 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,8 +19,17 @@ import (
 
 // reqInfo travels in the request context: one allocation per request.
 type reqInfo struct {
-	id      string
-	ip      netip.Addr
+	id string
+	// The client, decided once by realClientIP (web/client.go): its
+	// address (invalid when a proxy named it unreadably, then hop is that
+	// text and unread is true), its key in every limiter and the abuse
+	// guard, and whether it is exempt from limits.
+	ip     netip.Addr
+	hop    string
+	unread bool
+	key    [16]byte
+	exempt bool
+
 	session bool         // the customer session is loaded
 	staff   *store.Staff // the signed-in staff member, inside adminPage
 }
@@ -34,15 +43,10 @@ func info(r *http.Request) *reqInfo {
 	return &reqInfo{}
 }
 
-// clientIP is the address of the client, from a trusted proxy's
-// X-Forwarded-For when the peer is one.
-func clientIP(r *http.Request) string {
-	ip := info(r).ip
-	if !ip.IsValid() {
-		return ""
-	}
-	return ip.String()
-}
+// clientIP names the client of r in logs and records: its address (from
+// a trusted proxy's X-Forwarded-For when the peer is one), or what stands
+// for it.
+func clientIP(r *http.Request) string { return info(r).clientLabel() }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
@@ -58,52 +62,14 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 	})
 }
 
-// realClientIP takes the client address from X-Forwarded-For only when the
-// direct peer is a trusted proxy: walking from the right, the first address
-// that is not a trusted proxy is the client.
+// realClientIP decides who the client is, once per request, for every
+// limiter, the abuse guard and the records (web/client.go): from
+// X-Forwarded-For only when the direct peer is a trusted proxy.
 func (s *Server) realClientIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ri := info(r)
-		ri.ip = s.peerClient(r)
+		s.resolveClient(r, info(r))
 		next.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) peerClient(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		a, _ := netip.ParseAddr(host)
-		return a.Unmap()
-	}
-	peer := ap.Addr().Unmap()
-	if !s.trusted(peer) {
-		return peer
-	}
-	hops := r.Header.Values("X-Forwarded-For")
-	client := peer
-	for i := len(hops) - 1; i >= 0; i-- {
-		// Walk the hops right to left without splitting (no allocation).
-		for rest := hops[i]; ; {
-			hop := rest
-			comma := strings.LastIndexByte(rest, ',')
-			if comma >= 0 {
-				hop, rest = rest[comma+1:], rest[:comma]
-			}
-			a, err := netip.ParseAddr(strings.TrimSpace(hop))
-			if err != nil {
-				return client // a malformed hop: trust nothing beyond it
-			}
-			client = a.Unmap()
-			if !s.trusted(client) {
-				return client
-			}
-			if comma < 0 {
-				break
-			}
-		}
-	}
-	return client
 }
 
 func (s *Server) trusted(a netip.Addr) bool {
@@ -146,16 +112,18 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps request bodies; a larger body fails to parse and the
-// handler answers 413.
+// limitBody caps request bodies (bodyLimit: larger for files); a larger
+// body fails to parse and the handler answers 413. A declared length over
+// the cap is refused before a byte of the body is read.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.cfg.MaxFormBytes {
-			s.serveError(w, r, &http.MaxBytesError{Limit: s.cfg.MaxFormBytes})
+		limit := s.bodyLimit(r)
+		if r.ContentLength > limit {
+			s.serveError(w, r, &http.MaxBytesError{Limit: limit})
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxFormBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -180,7 +148,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "request_id", info(r).id,
+				s.log.Error("panic", "method", r.Method, "path", loggedPath(r), "request_id", info(r).id,
 					"panic", security.RedactLog(fmt.Sprint(v)), "stack", string(debug.Stack()))
 				s.serveError(w, r, errors.New("web: panic"))
 			}
@@ -211,8 +179,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests writes one line per request: method, path (never the query,
-// which may hold search terms or addresses), status, time and request id.
+// logRequests writes one line per request: method, path as loggedPath
+// shows it (never the query, which may hold search terms, addresses or a
+// setup token), status, time, client and request id.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -221,7 +190,72 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return
 		}
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		s.log.Info("request", "method", r.Method, "path", loggedPath(r), "status", sw.status,
 			"ms", time.Since(start).Milliseconds(), "ip", clientIP(r), "request_id", info(r).id)
 	})
+}
+
+// secretWildcards name the route wildcards whose value is a live secret
+// (an invite token): logs show their name, never their value.
+var secretWildcards = []string{"token"}
+
+// maxLoggedSegment is the longest path segment that loggedPath shows of a
+// path no route has matched: the tokens we issue are longer.
+const maxLoggedSegment = 24
+
+// loggedPath is the path of r as logs and security events show it. For a
+// request a route has matched, it is the route's pattern with each
+// wildcard filled in from the path, except those holding a secret, which
+// keep their name ("/admin/invite/{token}/begin"). Any other path (no
+// route yet, or a catch-all such as "/admin/") shows each segment longer
+// than maxLoggedSegment as "{redacted}": a token mistyped into a path is
+// still a token.
+func loggedPath(r *http.Request) string {
+	_, pattern, _ := strings.Cut(r.Pattern, " ")
+	if pattern == "" {
+		pattern = r.Pattern
+	}
+	if i := strings.IndexByte(pattern, '/'); i > 0 {
+		pattern = pattern[i:] // without a host
+	}
+	if pattern == "" || strings.HasSuffix(pattern, "/") {
+		return redactSegments(r.URL.Path)
+	}
+	var b strings.Builder
+	for seg := range strings.SplitSeq(strings.TrimPrefix(pattern, "/"), "/") {
+		name, wild := strings.CutPrefix(seg, "{")
+		if !wild {
+			b.WriteString("/" + seg)
+			continue
+		}
+		name = strings.TrimSuffix(strings.TrimSuffix(name, "}"), "...")
+		switch {
+		case name == "$":
+			b.WriteString("/")
+		case slices.Contains(secretWildcards, name):
+			b.WriteString("/{" + name + "}")
+		default:
+			b.WriteString("/" + r.PathValue(name))
+		}
+	}
+	return b.String()
+}
+
+// redactSegments replaces each segment of path longer than
+// maxLoggedSegment with "{redacted}".
+func redactSegments(path string) string {
+	long := false
+	for seg := range strings.SplitSeq(path, "/") {
+		long = long || len(seg) > maxLoggedSegment
+	}
+	if !long {
+		return path
+	}
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if len(seg) > maxLoggedSegment {
+			segs[i] = "{redacted}"
+		}
+	}
+	return strings.Join(segs, "/")
 }

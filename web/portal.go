@@ -52,17 +52,19 @@ func (s *Server) kbSearch(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, templates.KBSearch(templates.KBSearchProps{Page: s.page(r, "Search"), Query: q, Results: results}))
 }
 
-// kbArticle serves an article. Pages for visitors without a verified session
-// are the same for everyone, so they are cached by the article's updated_at.
+// kbArticle serves an article. A visitor whose session has nothing to show
+// (no verified customer, no notice) gets the page every such visitor gets,
+// built from publicPage without their session and cached by the article's
+// updated_at; anyone else gets their own page, which is never cached.
 func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	art, err := s.db.GetArticle(r.Context(), r.PathValue("slug"), false)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	anonymous := s.customerID(r) == 0
+	shared := s.customerID(r) == 0 && !s.customer.Exists(r.Context(), sessNotice)
 	stamp := art.UpdatedAt.UnixNano()
-	if anonymous {
+	if shared {
 		if page, ok := s.kbCache.get(art.Slug, stamp); ok {
 			writeHTML(w, page)
 			return
@@ -73,11 +75,11 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	c := templates.KBArticle(templates.KBArticleProps{Page: s.page(r, art.Title), Article: art, HTML: body})
-	if !anonymous {
-		s.render(w, r, http.StatusOK, c)
+	if !shared {
+		s.render(w, r, http.StatusOK, templates.KBArticle(templates.KBArticleProps{Page: s.page(r, art.Title), Article: art, HTML: body}))
 		return
 	}
+	c := templates.KBArticle(templates.KBArticleProps{Page: s.publicPage(art.Title), Article: art, HTML: body})
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
 		s.serveError(w, r, err)

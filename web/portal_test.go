@@ -137,12 +137,18 @@ func TestTrustedProxies(t *testing.T) {
 		remote  string
 		xff     string
 		want    string
+		exempt  bool
 	}{
-		{"untrusted peer ignores the header", "", "203.0.113.7:1234", "198.51.100.1", "203.0.113.7"},
-		{"trusted peer uses the header", "127.0.0.1/32", "127.0.0.1:1234", "198.51.100.1", "198.51.100.1"},
-		{"spoofed left entries are ignored", "127.0.0.1/32", "127.0.0.1:1234", "6.6.6.6, 198.51.100.1", "198.51.100.1"},
-		{"chains of proxies", "127.0.0.1/32,10.0.0.0/8", "127.0.0.1:1234", "198.51.100.1, 10.1.2.3", "198.51.100.1"},
-		{"garbage stops the walk", "127.0.0.1/32", "127.0.0.1:1234", "198.51.100.1, nonsense", "127.0.0.1"},
+		{"untrusted peer ignores the header", "", "203.0.113.7:1234", "198.51.100.1", "203.0.113.7", false},
+		{"trusted peer uses the header", "127.0.0.1/32", "127.0.0.1:1234", "198.51.100.1", "198.51.100.1", false},
+		{"spoofed left entries are ignored", "127.0.0.1/32", "127.0.0.1:1234", "6.6.6.6, 198.51.100.1", "198.51.100.1", false},
+		{"chains of proxies", "127.0.0.1/32,10.0.0.0/8", "127.0.0.1:1234", "198.51.100.1, 10.1.2.3", "198.51.100.1", false},
+		{"garbage is a client of its own, never the proxy", "127.0.0.1/32", "127.0.0.1:1234", "198.51.100.1, nonsense", `forwarded:"nonsense"`, false},
+		{"a port is read off", "127.0.0.1/32", "127.0.0.1:1234", "203.0.113.5:1234", "203.0.113.5", false},
+		{"brackets are read off", "127.0.0.1/32", "127.0.0.1:1234", "[2001:db8::1]", "2001:db8::1", false},
+		{"bracketed address with a port", "127.0.0.1/32", "127.0.0.1:1234", "[2001:db8::1]:443", "2001:db8::1", false},
+		{"only the proxy: limited like anyone", "127.0.0.1/32", "127.0.0.1:1234", "", "127.0.0.1", false},
+		{"loopback without trusted proxies is exempt", "", "127.0.0.1:1234", "", "127.0.0.1", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,8 +163,10 @@ func TestTrustedProxies(t *testing.T) {
 			if tt.xff != "" {
 				r.Header.Set("X-Forwarded-For", tt.xff)
 			}
-			if got := s.peerClient(r).String(); got != tt.want {
-				t.Fatalf("client %s, want %s", got, tt.want)
+			ri := &reqInfo{}
+			s.resolveClient(r, ri)
+			if got := ri.clientLabel(); got != tt.want || ri.exempt != tt.exempt {
+				t.Fatalf("client %s (exempt %v), want %s (exempt %v)", got, ri.exempt, tt.want, tt.exempt)
 			}
 		})
 	}
@@ -197,5 +205,37 @@ func TestPanicShowsPlainPage(t *testing.T) {
 	}
 	if strings.Contains(logs, "alice.secret@example.org") {
 		t.Fatal("log holds the address in the clear")
+	}
+}
+
+// TestArticleCacheHoldsNothingOfAVisitor is issue 12, item 6: a visitor
+// with a notice waiting (a ticket just filed) and a verified customer open
+// an article, and each sees what is theirs; other visitors get the page
+// without their notice or address, from the cache.
+func TestArticleCacheHoldsNothingOfAVisitor(t *testing.T) {
+	env := newTestServer(t)
+	const article = "/kb/returns-and-refunds"
+	filer := env.client()
+	if r := filer.post("/tickets/new", ticketForm("hal@example.org", "Subject", "Body")); r.status != http.StatusSeeOther {
+		t.Fatalf("ticket: %d", r.status)
+	}
+	env.mail.next(t) // the receipt
+	if body := filer.get(article).body; !strings.Contains(body, `data-testid="notice"`) {
+		t.Errorf("the visitor who filed the ticket does not see their notice:\n%.600s", body)
+	}
+	customer, _ := env.signIn("ivy@example.org", "Subject", "Body")
+	if body := customer.get(article).body; !strings.Contains(body, `data-testid="nav-customer"`) {
+		t.Error("the customer's page does not name them")
+	}
+	for range 2 { // the first fills the cache, the second reads it
+		body := env.client().get(article).body
+		for _, leak := range []string{`data-testid="notice"`, "request #", `data-testid="nav-customer"`, "i***@example.org"} {
+			if strings.Contains(body, leak) {
+				t.Fatalf("another visitor's page holds %q", leak)
+			}
+		}
+		if !strings.Contains(body, `data-testid="article"`) {
+			t.Fatal("no article")
+		}
 	}
 }

@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -24,6 +26,59 @@ var (
 	errBadRequest  = errors.New("web: bad request")
 )
 
+// byID loads, with get, the row whose id is in the path; a path id that is
+// not a positive number is errNotFound.
+func byID[T any](r *http.Request, get func(context.Context, int64) (T, error)) (T, error) {
+	id, err := pathID(r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(r.Context(), id)
+}
+
+// pathID is the id in the path, errNotFound when it is not a positive
+// number.
+func pathID(r *http.Request) (int64, error) { return httpx.PathID(r, "id") }
+
+// optionalInt reads an optional numeric parameter (a cursor such as after
+// or before, an assignee, a number of days): absent, malformed or negative
+// is 0, which every caller reads as "none" or its default.
+func optionalInt(v string) int64 {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// withForm is the prelude of a form post about the object its path names:
+// load it, then parse the form (formError).
+func withForm[T any](r *http.Request, load func(*http.Request) (T, error)) (T, error) {
+	v, err := load(r)
+	if err != nil {
+		return v, err
+	}
+	if err := r.ParseForm(); err != nil {
+		return v, formError(err)
+	}
+	return v, nil
+}
+
+// failed answers err, if there is one: store.ErrNotFound with notFound,
+// anything else with serveError. It reports whether it answered.
+func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error, notFound http.HandlerFunc) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound):
+		notFound(w, r)
+	default:
+		s.serveError(w, r, err)
+	}
+	return true
+}
+
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // render writes a component with status. It renders into a buffer first, so a
@@ -33,7 +88,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	buf.Reset()
 	defer bufPool.Put(buf)
 	if err := c.Render(r.Context(), buf); err != nil {
-		s.log.Error("render", "path", r.URL.Path, "err", err, "request_id", info(r).id)
+		s.log.Error("render", "path", loggedPath(r), "err", err, "request_id", info(r).id)
 		if status != http.StatusInternalServerError {
 			s.serveError(w, r, err)
 		}
@@ -84,16 +139,23 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "600")
 	}
 	if status >= 500 {
-		s.log.Error("server error", "method", r.Method, "path", r.URL.Path, "err", err, "request_id", info(r).id)
+		s.log.Error("server error", "method", r.Method, "path", loggedPath(r), "err", err, "request_id", info(r).id)
 	}
 	s.render(w, r, status, templates.ErrorPage(templates.ErrorProps{
 		Page: s.page(r, title), Status: status, Message: msg, RequestID: info(r).id,
 	}))
 }
 
-// page fills the layout's props for r.
+// publicPage fills the layout's props with nothing of the visitor: the
+// props of a page that every visitor may be shown (the article cache).
+func (s *Server) publicPage(title string) templates.Page {
+	return templates.Page{Title: title, Product: s.cfg.Product, Banner: s.bannerText(), FileLimit: store.FormatSize(s.cfg.Attachments.MaxSize)}
+}
+
+// page fills the layout's props for r: publicPage and what the session
+// holds (the customer, a one-off notice, which it takes).
 func (s *Server) page(r *http.Request, title string) templates.Page {
-	p := templates.Page{Title: title, Product: s.cfg.Product, Banner: s.bannerText()}
+	p := s.publicPage(title)
 	if !info(r).session {
 		return p // an error raised before the session was loaded
 	}

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -19,9 +20,9 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"safedesk/backup"
-	"safedesk/bot"
 	"safedesk/store"
 	"safedesk/web/api"
+	"safedesk/web/httpx"
 	"safedesk/web/mail"
 	"safedesk/web/monitor"
 )
@@ -36,17 +37,21 @@ type Config struct {
 	// (mail.Sender.Describe); "" when mail only goes to the log.
 	MailRelay string
 
-	CustomerIdle     time.Duration
-	CustomerLifetime time.Duration
+	// Session timeouts and the staff's concurrent-session policy
+	// (web/options.go); zero fields take DefaultSessionOptions.
+	SessionOptions
 
-	// Staff sessions: NIST 800-63B AAL3 figures by default (15 min idle,
-	// 12 h absolute) and the concurrent-session policy.
-	StaffIdle     time.Duration
-	StaffLifetime time.Duration
-	StaffSessions string // store.SessionsReplace or store.SessionsBlock
-
-	// MaxFormBytes caps request bodies of forms; 1 MiB when zero.
+	// MaxFormBytes caps request bodies of forms; 1 MiB when zero. Files
+	// (multipart bodies on the upload routes) have their own limits.
 	MaxFormBytes int64
+	// WriteTimeout bounds the writing of a response (httpx.WriteTimeout,
+	// a minute, when zero); downloads that may take longer (backups,
+	// exports, the audit CSV) get as long for each chunk instead
+	// (longResponse).
+	WriteTimeout time.Duration
+
+	// Attachments limits files on tickets (web/upload.go).
+	Attachments AttachmentOptions
 
 	// TLS, when set, makes Run serve HTTPS itself (web/tls.go builds it:
 	// TLS 1.2 at least, HTTP/2). Sessions are then Secure and __Host-
@@ -74,16 +79,9 @@ type Config struct {
 	// reads no mailbox, and mail about tickets goes out as --mail-from.
 	Email EmailConfig
 
-	// Chat (web/chat*.go): how long a hand-off waits for an agent before it
-	// becomes a ticket (3 minutes when zero), when staff answer chats (nil:
-	// always), the assistant's vocabulary (nil: built in), and how long
-	// transcripts are kept after their last message, as the pages state it
-	// (monitor.DefaultChatRetention when zero; the monitor, which deletes
-	// them, takes the same figure).
-	ChatHandoffTimeout time.Duration
-	ChatHours          *bot.Hours
-	ChatRules          *bot.Rules
-	ChatRetention      time.Duration
+	// Chat (web/chat*.go, settings in web/options.go): hand-off timeout,
+	// business hours, the assistant's vocabulary, transcript retention.
+	ChatOptions
 }
 
 // Mailer sends mail without holding the request: *mail.Outbox.
@@ -113,6 +111,8 @@ type Server struct {
 	webhooks *api.Deliverer // webhook delivery, scheduled by main
 	chat     *chatState     // the assistant, chat limits and hand-off policy (web/chat*.go)
 	threads  *mail.Threads  // mail about tickets, threaded both ways (web/admin_email.go)
+	nav      []route        // the admin navigation: the labelled staff routes (web/routes.go)
+	uploads  *http.ServeMux // the routes that take files (web/upload.go)
 }
 
 // New builds the server and its route table. mon is the background work
@@ -127,27 +127,20 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 	if cfg.Product == "" {
 		cfg.Product = "safedesk"
 	}
-	if cfg.CustomerIdle == 0 {
-		cfg.CustomerIdle = 30 * time.Minute
-	}
-	if cfg.CustomerLifetime == 0 {
-		cfg.CustomerLifetime = 24 * time.Hour
-	}
+	def := DefaultSessionOptions()
+	cfg.CustomerIdle = cmp.Or(cfg.CustomerIdle, def.CustomerIdle)
+	cfg.CustomerLifetime = cmp.Or(cfg.CustomerLifetime, def.CustomerLifetime)
+	cfg.StaffIdle = cmp.Or(cfg.StaffIdle, def.StaffIdle)
+	cfg.StaffLifetime = cmp.Or(cfg.StaffLifetime, def.StaffLifetime)
 	if cfg.MaxFormBytes == 0 {
 		cfg.MaxFormBytes = 1 << 20
 	}
-	if cfg.StaffIdle == 0 {
-		cfg.StaffIdle = 15 * time.Minute
+	if cfg.Attachments.MaxSize == 0 {
+		cfg.Attachments.MaxSize = store.DefaultAttachmentMaxSize
 	}
-	if cfg.StaffLifetime == 0 {
-		cfg.StaffLifetime = 12 * time.Hour
-	}
-	switch cfg.StaffSessions {
-	case "":
-		cfg.StaffSessions = store.SessionsReplace
-	case store.SessionsReplace, store.SessionsBlock:
-	default:
-		return nil, fmt.Errorf("web: staff session policy %q: want replace or block", cfg.StaffSessions)
+	cfg.StaffSessions = cmp.Or(cfg.StaffSessions, def.StaffSessions)
+	if err := cfg.SessionOptions.Validate(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	wa, err := newWebAuthn(cfg)
 	if err != nil {
@@ -172,6 +165,7 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 		return nil, err
 	}
 	s.handler = s.routes()
+	s.nav = s.adminNav()
 	return s, nil
 }
 
@@ -186,11 +180,25 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		Handler:           s,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      s.writeTimeout(),
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+}
+
+// writeTimeout is Config.WriteTimeout or its default.
+func (s *Server) writeTimeout() time.Duration {
+	if s.cfg.WriteTimeout > 0 {
+		return s.cfg.WriteTimeout
+	}
+	return httpx.WriteTimeout
+}
+
+// longResponse is w for a download that may outlast the write timeout:
+// each chunk gets the whole timeout (httpx.LongResponse).
+func (s *Server) longResponse(w http.ResponseWriter) http.ResponseWriter {
+	return httpx.LongResponse(w, s.writeTimeout())
 }
 
 // Webhooks is the webhook deliverer, for main's scheduler to run
@@ -201,12 +209,15 @@ func (s *Server) Webhooks() *api.Deliverer { return s.webhooks }
 // Both answer to web's request context and abuse detection.
 func (s *Server) initAPI() {
 	s.webhooks = api.NewDeliverer(s.cfg.API, s.db, s.log, s.mon.AlertNow)
-	s.api = api.New(s.cfg.API, s.db, s.webhooks, api.Hooks{
-		ClientAddr:   func(r *http.Request) netip.Addr { return info(r).ip },
-		RequestID:    func(r *http.Request) string { return info(r).id },
-		AuthFailed:   s.apiAuthFailure,
-		Alerted:      s.mon.AlertNow,
-		StaffReplied: s.staffReplied,
+	apiCfg := s.cfg.API
+	apiCfg.AttachmentMaxSize = s.cfg.Attachments.MaxSize
+	s.api = api.New(apiCfg, s.db, s.webhooks, api.Hooks{
+		Client:        apiClient,
+		RequestID:     func(r *http.Request) string { return info(r).id },
+		AuthFailed:    s.apiAuthFailure,
+		Alerted:       s.mon.AlertNow,
+		ExportSubject: s.exportDocument,
+		Replied:       s.apiReplied,
 	}, s.log)
 }
 

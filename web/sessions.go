@@ -58,11 +58,12 @@ func (s *Server) customerID(r *http.Request) int64 {
 	return v
 }
 
-// requireCustomer sends a visitor who has not verified an address to /verify.
+// requireCustomer sends a visitor who has not verified an address to
+// /verify, and back here afterwards.
 func (s *Server) requireCustomer(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.customerID(r) == 0 {
-			http.Redirect(w, r, "/verify", http.StatusSeeOther)
+			s.toVerify(w, r)
 			return
 		}
 		next(w, r)

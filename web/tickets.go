@@ -1,14 +1,15 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/httpx"
 )
 
 func (s *Server) ticketNew(w http.ResponseWriter, r *http.Request) {
@@ -16,22 +17,37 @@ func (s *Server) ticketNew(w http.ResponseWriter, r *http.Request) {
 }
 
 // ticketCreatePost stores a new request. Invalid input comes back with 422
-// and everything typed. A visitor who has not verified this address gets a
-// code by email and goes on to /verify; a verified owner sees the ticket.
+// and everything typed. A verified owner sees the ticket. Anyone else's
+// ticket is unconfirmed (store.Ticket.Confirmed): its receipt mails a code
+// that confirms it, and the visitor goes on to /verify, then to the ticket.
+// Anonymous requests are limited per client, and mail per address
+// (store.CodesPerHour): past that the ticket is kept, staff see it, and no
+// receipt is sent.
 func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	in, err := s.readForm(w, r) // files too (web/upload.go)
+	defer in.discard(s)
+	if err != nil {
+		s.failForm(w, r, err)
 		return
 	}
 	form := templates.TicketForm{
-		Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"),
-		Subject: r.PostForm.Get("subject"), Body: r.PostForm.Get("body"),
+		Email: in.Values.Get("email"), Name: in.Values.Get("name"),
+		Subject: in.Values.Get("subject"), Body: in.Values.Get("body"),
 	}
-	t, err := s.db.CreateTicket(r.Context(), store.NewTicket{Email: form.Email, Name: form.Name, Subject: form.Subject, Body: form.Body}, s.actor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		form.Errors = verr.Fields
-		s.render(w, r, http.StatusUnprocessableEntity, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
+	if ok, wait := s.allowAnonymousTicket(r); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
+		form.Errors = map[string]string{"body": "We have received several requests from your network in the last hour. " +
+			"Please wait " + templates.Duration(wait) + " and send this again, or confirm your email address first."}
+		s.render(w, r, http.StatusTooManyRequests, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
+		return
+	}
+	var t store.Ticket
+	if in.FileError == "" {
+		t, err = s.db.CreateTicket(r.Context(), store.NewTicket{Email: form.Email, Name: form.Name, Subject: form.Subject, Body: form.Body, Upload: in.Upload}, s.actor(r))
+	}
+	if status, errs := in.formErrors(err); status != 0 {
+		form.Errors = errs
+		s.render(w, r, status, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
 		return
 	}
 	if err != nil {
@@ -39,30 +55,52 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if t.CustomerID == s.customerID(r) {
-		s.customer.Put(ctx, sessNotice, withRemoved(fmt.Sprintf("Thank you: request #%d is in. We will reply here and let you know by email.", t.ID), t.Redacted))
+	if t.Confirmed {
+		s.customer.Put(ctx, sessNotice, withRemoved(fmt.Sprintf("Thank you: request #%d is in. We will reply here and let you know by email.", t.ID), t.Redacted)+
+			strippedNotice(in.Upload.Files()))
 		http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 		return
 	}
-	notice := fmt.Sprintf("Thank you: request #%d is in. We emailed you a 6-digit code: enter it below to follow your request.", t.ID)
-	code, err := s.db.IssueCode(ctx, form.Email, s.actor(r))
-	switch {
-	case errors.Is(err, store.ErrRateLimited):
-		notice = fmt.Sprintf("Thank you: request #%d is in. Use the latest code we emailed you to follow it.", t.ID)
-		s.mail.Send(s.site.TicketReceived(form.Email, t.ID, ""))
-	case err != nil:
+	if err := s.sendReceipt(r, form.Email, t, strippedNotice(in.Upload.Files())); err != nil {
 		s.serveError(w, r, err)
 		return
-	default:
-		s.mail.Send(s.site.TicketReceived(form.Email, t.ID, code))
 	}
-	s.customer.Put(ctx, sessPending, form.Email)
-	s.customer.Put(ctx, sessNotice, withRemoved(notice, t.Redacted))
 	http.Redirect(w, r, "/verify", http.StatusSeeOther)
 }
 
+// sendReceipt mails the receipt of unconfirmed ticket id with the code that
+// confirms it, and sets the session up for /verify: the address, a notice,
+// and the ticket to open afterwards. Past the address's mail for the hour
+// nothing is mailed, and the notice says so.
+func (s *Server) sendReceipt(r *http.Request, email string, t store.Ticket, files string) error {
+	ctx := r.Context()
+	id := t.ID
+	issued, err := s.db.IssueCode(ctx, store.CodeRequest{Email: email, Ticket: id}, s.actor(r))
+	notice := fmt.Sprintf("Thank you: request #%d is in. We emailed you a 6-digit code: enter it below to follow your request.", id)
+	switch {
+	case errors.Is(err, store.ErrRateLimited):
+		// The newest code of the hour proves the address but was not
+		// sent for this request: staff confirm it.
+		notice = fmt.Sprintf("Thank you: request #%d is in. We have emailed this address several times in the last hour, "+
+			"so we sent no receipt this time; our team will check your request and answer by email.", id)
+		if !issued.Revived.IsZero() {
+			notice += " You can still confirm your address below with the newest code we sent, from " +
+				issued.Revived.UTC().Format("15:04") + " UTC: it works again for 10 minutes."
+		}
+		s.customer.Remove(ctx, sessNext)
+	case err != nil:
+		return err
+	default:
+		s.mail.Send(s.site.TicketReceived(email, id, issued.Code))
+		s.customer.Put(ctx, sessNext, ticketURL(id))
+	}
+	s.customer.Put(ctx, sessPending, email)
+	s.customer.Put(ctx, sessNotice, withRemoved(notice, t.Redacted)+files)
+	return nil
+}
+
 func (s *Server) ticketList(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: s.customerID(r), Limit: 200, SenderVerified: true})
+	ts, err := s.db.ListTickets(r.Context(), store.TicketFilter{CustomerID: s.customerID(r), Confirmed: true, Limit: 200})
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -73,11 +111,9 @@ func (s *Server) ticketList(w http.ResponseWriter, r *http.Request) {
 // ownTicket loads the ticket in the path if it belongs to the session's
 // customer. Someone else's ticket is 404, exactly like a missing one.
 func (s *Server) ownTicket(r *http.Request) (store.Ticket, error) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return store.Ticket{}, errNotFound
-	}
-	return s.db.GetCustomerTicket(r.Context(), s.customerID(r), id)
+	return byID(r, func(ctx context.Context, id int64) (store.Ticket, error) {
+		return s.db.GetCustomerTicket(ctx, s.customerID(r), id)
+	})
 }
 
 func (s *Server) ticketView(w http.ResponseWriter, r *http.Request) {
@@ -106,23 +142,28 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.serveError(w, r, formError(err))
+	in, err := s.readForm(w, r) // files too (web/upload.go)
+	defer in.discard(s)
+	if err != nil {
+		s.failForm(w, r, err)
 		return
 	}
-	body := r.PostForm.Get("body")
-	m, err := s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body, Channel: store.ChannelPortal}, s.actor(r))
-	var verr *store.ValidationError
-	if errors.As(err, &verr) {
-		s.renderTicket(w, r, http.StatusUnprocessableEntity, t, body, verr.Fields)
+	body := in.Values.Get("body")
+	var m store.Message
+	if in.FileError == "" {
+		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body,
+			Channel: store.ChannelPortal, Upload: in.Upload}, s.actor(r))
+	}
+	if status, errs := in.formErrors(err); status != 0 {
+		s.renderTicket(w, r, status, t, body, errs)
 		return
 	}
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	if m.Redacted != 0 {
-		s.customer.Put(r.Context(), sessNotice, withRemoved("Your reply is saved.", m.Redacted))
+	if files := strippedNotice(in.Upload.Files()); m.Redacted != 0 || files != "" {
+		s.customer.Put(r.Context(), sessNotice, withRemoved("Your reply is saved.", m.Redacted)+files)
 	}
 	http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 }

@@ -29,16 +29,17 @@ func (e *testEnv) signIn(email, subject, body string) (*client, string) {
 	if m.To != email || strings.Contains(m.Text, body) || strings.Contains(m.Text, subject) {
 		e.t.Fatalf("mail to %q carries the ticket text or goes to the wrong address:\n%s", m.To, m.Text)
 	}
+	// The code of the receipt confirms the ticket and leads to it.
 	resp = c.post("/verify", url.Values{"email": {email}, "code": {m.code(e.t)}})
-	if resp.status != http.StatusSeeOther || resp.header.Get("Location") != "/tickets" {
-		e.t.Fatalf("verify: %d %s\n%s", resp.status, resp.header.Get("Location"), resp.body)
+	path := resp.header.Get("Location")
+	if resp.status != http.StatusSeeOther || !regexp.MustCompile(`^/tickets/\d+$`).MatchString(path) {
+		e.t.Fatalf("verify: %d %s\n%s", resp.status, path, resp.body)
 	}
 	list := c.get("/tickets")
-	links := ticketLinkRe.FindAllStringSubmatch(list.body, -1)
-	if len(links) == 0 {
-		e.t.Fatalf("no ticket listed:\n%s", list.body)
+	if links := ticketLinkRe.FindAllStringSubmatch(list.body, -1); len(links) == 0 || "/tickets/"+links[0][1] != path {
+		e.t.Fatalf("the new ticket %s is not the first listed:\n%s", path, list.body)
 	}
-	return c, "/tickets/" + links[0][1]
+	return c, path
 }
 
 func TestCustomerFlow(t *testing.T) {
@@ -86,7 +87,7 @@ func TestCustomerFlow(t *testing.T) {
 		if resp := c.post("/verify/signout", nil); resp.status != http.StatusSeeOther {
 			t.Fatalf("sign out: %d", resp.status)
 		}
-		if resp := c.get(path); resp.status != http.StatusSeeOther || resp.header.Get("Location") != "/verify" {
+		if resp := c.get(path); resp.status != http.StatusSeeOther || resp.header.Get("Location") != "/verify?next="+url.QueryEscape(path) {
 			t.Fatalf("after sign out: %d %s", resp.status, resp.header.Get("Location"))
 		}
 	})

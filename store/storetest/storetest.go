@@ -4,6 +4,7 @@
 package storetest
 
 import (
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -14,8 +15,9 @@ import (
 
 // DataFolder makes a data folder as the server's first start leaves it
 // (database and master key) with one ticket from each of tickets
-// customers, c0@example.com, c1@example.com and so on, and returns the
-// folder and the tickets' subjects in that order.
+// customers, c0@example.com, c1@example.com and so on, filed for them (so
+// confirmed: they see them once verified), and returns the folder and the
+// tickets' subjects in that order.
 func DataFolder(t testing.TB, tickets int) (string, []string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
@@ -28,7 +30,7 @@ func DataFolder(t testing.TB, tickets int) (string, []string) {
 	for i := range tickets {
 		s := fmt.Sprintf("Order %d has not arrived", 1000+i)
 		if _, err := db.CreateTicket(t.Context(), store.NewTicket{Email: fmt.Sprintf("c%d@example.com", i), Name: "Customer", Subject: s, Body: "Where is it?"},
-			store.Actor{Type: store.ActorVisitor}); err != nil {
+			store.SystemActor); err != nil {
 			t.Fatal(err)
 		}
 		subjects = append(subjects, s)
@@ -45,6 +47,22 @@ func Open(t testing.TB, dir string) *store.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// Raw opens a second connection to db's file, with the store's settings
+// (store.DSN), for tests that must look beneath the store (the stored bytes,
+// triggers, the search index) or change it behind the store's back, and for
+// benchmarks that time a bare write beside the store's. Like the store's
+// writer it holds one connection; it is closed when the test ends.
+func Raw(t testing.TB, db *store.DB) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite", store.DSN(db.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetMaxOpenConns(1)
+	t.Cleanup(func() { raw.Close() })
+	return raw
 }
 
 // OneLine fails the test unless err is an error printed on one line that

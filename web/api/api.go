@@ -42,6 +42,13 @@ type Config struct {
 	Lookup     security.LookupFunc
 	// Delivery is the webhook delivery policy.
 	Delivery DeliveryPolicy
+
+	allowHosts string // --webhook-allow-hosts, split into AllowHosts by Validate
+
+	// AttachmentMaxSize is the largest file a message may carry
+	// (store.DefaultAttachmentMaxSize when zero); the web server sets it
+	// from its own attachment settings.
+	AttachmentMaxSize int64
 }
 
 func (c Config) withDefaults() Config {
@@ -58,12 +65,28 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Client is the HTTP layer's decision about who sent a request, made once
+// per request; every limit of the API consults it.
+type Client struct {
+	// Addr is the client's address (from a trusted proxy's X-Forwarded-For
+	// when the peer is one); invalid when a proxy named the client in a
+	// form that is no address.
+	Addr netip.Addr
+	// Label names the client in records: the address, or what stands for
+	// it.
+	Label string
+	// Key is the client's key in every limit.
+	Key string
+	// Exempt clients (a trusted network such as loopback) are counted but
+	// never limited.
+	Exempt bool
+}
+
 // Hooks is what the API takes from the HTTP layer that mounts it; every
-// one is required but StaffReplied.
+// one is required.
 type Hooks struct {
-	// ClientAddr is the client's address as the HTTP layer resolved it
-	// (from a trusted proxy's X-Forwarded-For when the peer is one).
-	ClientAddr func(*http.Request) netip.Addr
+	// Client is the client of a request as the HTTP layer decided it.
+	Client func(*http.Request) Client
 	// RequestID names the request in logs and in the answer to a fault.
 	RequestID func(*http.Request) string
 	// AuthFailed is called for every refused API token or OAuth2 client
@@ -74,10 +97,15 @@ type Hooks struct {
 	// Alerted is called after a security alert was recorded, so that the
 	// owners and admins are mailed now rather than at the next sweep.
 	Alerted func()
-	// StaffReplied is called after a staff reply (not a note) was added to
-	// ticket t, so that the customer of an email ticket gets it by mail;
-	// nil does nothing.
-	StaffReplied func(ctx context.Context, t store.Ticket, m store.Message) error
+	// ExportSubject answers an access request for the customer: the JSON
+	// document the portal's /me/export hands out, the export recorded as
+	// a's in the audit log. A missing customer is store.ErrNotFound.
+	ExportSubject func(ctx context.Context, customerID int64, a store.Actor) ([]byte, error)
+	// Replied is called after reply m to ticket id (not an internal note)
+	// was stored, so that its customer is told by mail exactly as after a
+	// reply in the staff panel: an email ticket's customer gets its text
+	// and its files' names, threaded.
+	Replied func(r *http.Request, id int64, m store.Message)
 }
 
 // Handler serves the API. It is safe for concurrent use.
@@ -145,6 +173,7 @@ func routeTable() []route {
 		{"GET", "/api/v1/tickets/{id}", store.ScopeTicketsRead, (*Handler).ticketGet},
 		{"PATCH", "/api/v1/tickets/{id}", store.ScopeTicketsWrite, (*Handler).ticketUpdate},
 		{"POST", "/api/v1/tickets/{id}/messages", store.ScopeTicketsWrite, (*Handler).messageCreate},
+		{"GET", "/api/v1/tickets/{id}/attachments/{aid}", store.ScopeTicketsRead, (*Handler).attachmentGet},
 
 		// Customers.
 		{"GET", "/api/v1/customers/{id}", store.ScopeCustomersRead, (*Handler).customerGet},
@@ -227,12 +256,18 @@ func pathMatches(pattern, path string) bool {
 	return true
 }
 
-// clientIP is the client's address as text, "" when unknown.
-func (h *Handler) clientIP(r *http.Request) string {
-	if a := h.hooks.ClientAddr(r); a.IsValid() {
-		return a.String()
+// clientIP names the client in records: its address as text, or what
+// stands for it; "" when unknown.
+func (h *Handler) clientIP(r *http.Request) string { return h.hooks.Client(r).Label }
+
+// allow takes a token for key from l: an exempt client is counted but
+// never refused.
+func allow(l *security.Limiter, key string, c Client) (bool, time.Duration) {
+	ok, wait := l.Allow(key)
+	if c.Exempt {
+		return true, 0
 	}
-	return ""
+	return ok, wait
 }
 
 // actor names the caller in the audit log.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
 
 // apiSamples is a request that succeeds for every API route, with the
@@ -18,27 +19,28 @@ var apiSamples = map[string]struct {
 	body   string
 	status int
 }{
-	"GET /api/v1/tickets":                  {"", 200},
-	"POST /api/v1/tickets":                 {`{"email":"new.person@example.com","name":"New Person","subject":"Hello","body":"Hi there."}`, 201},
-	"GET /api/v1/tickets/{id}":             {"", 200},
-	"PATCH /api/v1/tickets/{id}":           {`{"status":"pending","priority":"high"}`, 200},
-	"POST /api/v1/tickets/{id}/messages":   {`{"body":"We are on it.","internal":false}`, 201},
-	"GET /api/v1/customers/{id}":           {"", 200},
-	"GET /api/v1/customers/{id}/export":    {"", 200},
-	"DELETE /api/v1/customers/{id}":        {"", 204},
-	"GET /api/v1/kb/articles":              {"", 200},
-	"POST /api/v1/kb/articles":             {`{"slug":"brand-new-article","title":"New","body":"Text."}`, 201},
-	"GET /api/v1/kb/articles/{slug}":       {"", 200},
-	"PUT /api/v1/kb/articles/{slug}":       {`{"title":"Changed","body":"New text.","published":false}`, 200},
-	"DELETE /api/v1/kb/articles/{slug}":    {"", 204},
-	"GET /api/v1/audit":                    {"", 200},
-	"GET /api/v1/security/events":          {"", 200},
-	"GET /api/v1/webhooks":                 {"", 200},
-	"POST /api/v1/webhooks":                {`{"url":"https://receiver.example.com/in","events":["ticket.created","security.alert"]}`, 201},
-	"GET /api/v1/webhooks/{id}":            {"", 200},
-	"PATCH /api/v1/webhooks/{id}":          {`{"description":"CRM sync"}`, 200},
-	"DELETE /api/v1/webhooks/{id}":         {"", 204},
-	"GET /api/v1/webhooks/{id}/deliveries": {"", 200},
+	"GET /api/v1/tickets":                        {"", 200},
+	"POST /api/v1/tickets":                       {`{"email":"new.person@example.com","name":"New Person","subject":"Hello","body":"Hi there."}`, 201},
+	"GET /api/v1/tickets/{id}":                   {"", 200},
+	"PATCH /api/v1/tickets/{id}":                 {`{"status":"pending","priority":"high"}`, 200},
+	"POST /api/v1/tickets/{id}/messages":         {`{"body":"We are on it.","internal":false}`, 201},
+	"GET /api/v1/tickets/{id}/attachments/{aid}": {"", 200}, // the file, not JSON
+	"GET /api/v1/customers/{id}":                 {"", 200},
+	"GET /api/v1/customers/{id}/export":          {"", 200},
+	"DELETE /api/v1/customers/{id}":              {"", 204},
+	"GET /api/v1/kb/articles":                    {"", 200},
+	"POST /api/v1/kb/articles":                   {`{"slug":"brand-new-article","title":"New","body":"Text."}`, 201},
+	"GET /api/v1/kb/articles/{slug}":             {"", 200},
+	"PUT /api/v1/kb/articles/{slug}":             {`{"title":"Changed","body":"New text.","published":false}`, 200},
+	"DELETE /api/v1/kb/articles/{slug}":          {"", 204},
+	"GET /api/v1/audit":                          {"", 200},
+	"GET /api/v1/security/events":                {"", 200},
+	"GET /api/v1/webhooks":                       {"", 200},
+	"POST /api/v1/webhooks":                      {`{"url":"https://receiver.example.com/in","events":["ticket.created","security.alert"]}`, 201},
+	"GET /api/v1/webhooks/{id}":                  {"", 200},
+	"PATCH /api/v1/webhooks/{id}":                {`{"description":"CRM sync"}`, 200},
+	"DELETE /api/v1/webhooks/{id}":               {"", 204},
+	"GET /api/v1/webhooks/{id}/deliveries":       {"", 200},
 }
 
 // TestAPIScopeMatrix calls every route with a token of every scope: only
@@ -69,7 +71,7 @@ func TestAPIScopeMatrix(t *testing.T) {
 					if got.status != sample.status {
 						t.Fatalf("allowed: got %d, want %d: %s", got.status, sample.status, got.body)
 					}
-					if got.status != 204 {
+					if got.status != 204 && !strings.Contains(rt.Pattern, "/attachments/") {
 						got.json(t)
 					}
 					return
@@ -227,7 +229,7 @@ func TestAPIInternalErrorsLeakNothing(t *testing.T) {
 	tok := a.token(store.ScopeTicketsRead)
 	f := a.fixture()
 	// Break the schema under the server: reading tickets fails inside SQLite.
-	if _, err := a.db.Writer().Exec("ALTER TABLE tickets RENAME COLUMN subject TO subject_gone"); err != nil {
+	if _, err := storetest.Raw(t, a.db).Exec("ALTER TABLE tickets RENAME COLUMN subject TO subject_gone"); err != nil {
 		t.Fatal(err)
 	}
 	got := a.api("GET", "/api/v1/tickets/"+strconv.FormatInt(f.ticket, 10), tok, "")
@@ -256,11 +258,21 @@ func TestAPITicketFlow(t *testing.T) {
 	}
 	tk := got.json(t)
 	id := strconv.FormatInt(int64(tk["id"].(float64)), 10)
-	if got.header.Get("Location") != "/api/v1/tickets/"+id || tk["status"] != "open" || tk["assignee_id"] != nil {
+	// A ticket filed by staff through the API is confirmed: the customer sees it.
+	if got.header.Get("Location") != "/api/v1/tickets/"+id || tk["status"] != "open" || tk["assignee_id"] != nil || tk["confirmed"] != true {
 		t.Errorf("created %v at %q", tk, got.header.Get("Location"))
 	}
 	if got := a.api("POST", "/api/v1/tickets/"+id+"/messages", rw, `{"body":"Internal: check batch.","internal":true}`); got.status != 201 || got.json(t)["internal"] != true {
 		t.Fatalf("note: %d %s", got.status, got.body)
+	}
+	if got := a.api("POST", "/api/v1/tickets/"+id+"/messages", rw, `{"body":"We are on it."}`); got.status != 201 {
+		t.Fatalf("reply: %d %s", got.status, got.body)
+	}
+	a.mu.Lock()
+	replied := a.replied
+	a.mu.Unlock()
+	if want := []string{id + ":We are on it."}; !slices.Equal(replied, want) {
+		t.Errorf("customer told of %q, want only the reply %q", replied, want)
 	}
 	got = a.api("PATCH", "/api/v1/tickets/"+id, rw, `{"priority":"urgent","assignee_id":null}`)
 	if got.status != 200 || got.json(t)["priority"] != "urgent" {
@@ -268,7 +280,7 @@ func TestAPITicketFlow(t *testing.T) {
 	}
 	got = a.api("GET", "/api/v1/tickets/"+id, rw, "")
 	msgs, _ := got.json(t)["messages"].([]any)
-	if got.status != 200 || len(msgs) != 2 {
+	if got.status != 200 || len(msgs) != 3 {
 		t.Fatalf("get: %d %s", got.status, got.body)
 	}
 	for i := range 5 {
@@ -307,7 +319,7 @@ func TestAPITicketFlow(t *testing.T) {
 	})
 	t.Run("the audit log names the token", func(t *testing.T) {
 		entries, _ := a.db.ListAudit(context.Background(), store.AuditFilter{Action: "ticket.updated"})
-		if len(entries) != 1 || entries[0].Actor.Type != store.ActorToken || entries[0].Actor.ClientIP != "127.0.0.1" {
+		if len(entries) != 1 || entries[0].Actor.Type != store.ActorToken || entries[0].Actor.ClientIP != a.db.ClientPseudonym("127.0.0.1") {
 			t.Errorf("audit %+v", entries)
 		}
 	})

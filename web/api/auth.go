@@ -16,12 +16,16 @@ import (
 // limits are the API's rate limiters.
 type limits struct {
 	caller   *security.Limiter // per token, or per OAuth client for all its tokens
-	failures *security.Limiter // failed authentications per client address
+	failures *security.Limiter // failed authentications per client (Client.Key)
 	policy   string            // the RateLimit-Policy header value
 
-	mu      sync.Mutex
-	alerted map[int64]time.Time // token id → last address-refusal alert
+	mu      sync.Mutex                      // makes firstAlert's check and note one step
+	alerted *security.LRU[int64, time.Time] // token id → last address-refusal alert
 }
+
+// alertedTokens bounds the tokens whose last address alert is remembered;
+// beyond it the least recently alerted is forgotten (and may alert again).
+const alertedTokens = 10_000
 
 // failureLimit bounds failed authentications per client address: 20 at
 // once, then one every 6 seconds. Beyond it the answer is 429, without a
@@ -34,7 +38,7 @@ func newLimits(rate float64, burst int) *limits {
 		caller:   security.LimitConfig{Rate: rate, Burst: burst}.NewLimiter(nil),
 		failures: failureLimit.NewLimiter(nil),
 		policy:   fmt.Sprintf(`"caller";q=%d;w=%d`, burst, window),
-		alerted:  map[int64]time.Time{},
+		alerted:  security.NewLRU[int64, time.Time](alertedTokens),
 	}
 }
 
@@ -43,7 +47,8 @@ func newLimits(rate float64, burst int) *limits {
 // against the limit.
 func (h *Handler) auth(scope string, next handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if q := h.limits.failures.Status(h.clientIP(r)); q.Remaining <= 0 {
+		c := h.hooks.Client(r)
+		if q := h.limits.failures.Status(c.Key); q.Remaining <= 0 && !c.Exempt {
 			h.tooMany(w, r, q.Reset)
 			return
 		}
@@ -53,7 +58,7 @@ func (h *Handler) auth(scope string, next handlerFunc) http.Handler {
 			h.ServeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "Send an API token: Authorization: Bearer <token>."))
 			return
 		}
-		p, err := h.db.AuthenticateToken(r.Context(), token, h.hooks.ClientAddr(r))
+		p, err := h.db.AuthenticateToken(r.Context(), token, c.Addr)
 		if err != nil {
 			h.authFailed(w, r, p, err)
 			return
@@ -64,7 +69,7 @@ func (h *Handler) auth(scope string, next handlerFunc) http.Handler {
 		}
 		hd := w.Header()
 		hd.Set("RateLimit-Policy", h.limits.policy)
-		allowed, wait := h.limits.caller.Allow(key)
+		allowed, wait := allow(h.limits.caller, key, c)
 		q := h.limits.caller.Status(key)
 		hd.Set("RateLimit", fmt.Sprintf(`"caller";r=%d;t=%d`, q.Remaining, q.ResetSeconds()))
 		if !allowed {
@@ -108,7 +113,8 @@ func (h *Handler) authFailed(w http.ResponseWriter, r *http.Request, p store.Pri
 		h.ServeError(w, r, err)
 		return
 	}
-	if ok, wait := h.limits.failures.Allow(h.clientIP(r)); !ok {
+	c := h.hooks.Client(r)
+	if ok, wait := allow(h.limits.failures, c.Key, c); !ok {
 		h.tooMany(w, r, wait)
 		return
 	}
@@ -143,12 +149,9 @@ func (h *Handler) alertTokenAddress(r *http.Request, p store.Principal) {
 func (l *limits) firstAlert(token int64, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if last, seen := l.alerted[token]; seen && now.Sub(last) < time.Hour {
+	if last, seen := l.alerted.Get(token); seen && now.Sub(last) < time.Hour {
 		return false
 	}
-	if len(l.alerted) > 10000 {
-		clear(l.alerted)
-	}
-	l.alerted[token] = now
+	l.alerted.Put(token, now)
 	return true
 }

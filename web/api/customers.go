@@ -43,32 +43,27 @@ func (h *Handler) customerGet(w http.ResponseWriter, r *http.Request, p *store.P
 }
 
 // customerExport answers an access request: everything held about the
-// customer that they may see (internal notes are not theirs), as a
-// download. The export is audited.
+// customer, the same document the customer downloads from /me/export, as
+// a download. The export is audited.
 func (h *Handler) customerExport(w http.ResponseWriter, r *http.Request, p *store.Principal) {
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
 	}
-	x, err := h.db.ExportCustomer(r.Context(), id)
+	body, err := h.hooks.ExportSubject(r.Context(), id, h.actor(r, p))
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
 	}
-	if err := h.db.RecordAudit(r.Context(), h.actor(r, p), "customer.exported", "customer:"+strconv.FormatInt(id, 10),
-		map[string]any{"tickets": len(x.Tickets)}); err != nil {
-		h.ServeError(w, r, err)
-		return
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="customer-%d.json"`, id))
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if _, err := httpx.LongResponse(w, httpx.WriteTimeout).Write(body); err != nil {
+		h.log.Warn("export not fully sent", "route", r.Pattern, "err", err, "request_id", h.hooks.RequestID(r))
 	}
-	tickets := make([]ticketJSON, len(x.Tickets))
-	for i, t := range x.Tickets {
-		tickets[i] = newTicketWithMessages(t.Ticket, t.Messages)
-	}
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="customer-%d.json"`, id))
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{
-		"exported_at": jsonTime(h.db.Now()), "customer": newCustomerJSON(x.Customer), "tickets": tickets,
-	})
 }
 
 // customerErase erases a customer by crypto-shredding (store.EraseCustomer).

@@ -42,8 +42,11 @@ func (h *Handler) ServeError(w http.ResponseWriter, r *http.Request, err error) 
 	var ae *apiError
 	var verr *store.ValidationError
 	var maxErr *http.MaxBytesError
+	var attErr *store.AttachmentError
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &attErr):
+		ae = attachmentError(attErr)
 	case errors.As(err, &verr):
 		ae = &apiError{status: http.StatusUnprocessableEntity, code: "invalid", fields: verr.Fields}
 		names := make([]string, 0, len(verr.Fields))

@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +25,9 @@ import (
 // testAPI is the API handler and its webhook deliverer over a real store in
 // a temp folder. It stands in for the web server only where the API asks
 // it for something (Hooks): the client is 127.0.0.1, every request has the
-// id testRequestID, and refused credentials and alerts are counted.
+// id testRequestID, refused credentials, alerts and replies are recorded,
+// and an access request gets the store's export (web's document is tested
+// in web).
 type testAPI struct {
 	t        testing.TB
 	cfg      Config
@@ -36,6 +40,7 @@ type testAPI struct {
 	mu         sync.Mutex
 	authFailed []string // kinds, in order
 	alerts     int
+	replied    []string // "id:body" of each reply the customer is told about
 }
 
 const testRequestID = "REQ-7Q2XK"
@@ -65,14 +70,23 @@ func newTestAPI(t testing.TB, adjust ...func(*Config)) *testAPI {
 	log := slog.New(a.logs)
 	a.webhooks = NewDeliverer(cfg, a.db, log, func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() })
 	a.h = New(cfg, a.db, a.webhooks, Hooks{
-		ClientAddr: func(r *http.Request) netip.Addr { return netip.MustParseAddrPort(r.RemoteAddr).Addr() },
-		RequestID:  func(*http.Request) string { return testRequestID },
+		Client: func(r *http.Request) Client {
+			a := netip.MustParseAddrPort(r.RemoteAddr).Addr()
+			return Client{Addr: a, Label: a.String(), Key: a.String()}
+		},
+		RequestID: func(*http.Request) string { return testRequestID },
 		AuthFailed: func(_ *http.Request, kind string) {
 			a.mu.Lock()
 			a.authFailed = append(a.authFailed, kind)
 			a.mu.Unlock()
 		},
-		Alerted: func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() },
+		Alerted:       func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() },
+		ExportSubject: a.exportSubject,
+		Replied: func(_ *http.Request, id int64, m store.Message) {
+			a.mu.Lock()
+			a.replied = append(a.replied, fmt.Sprintf("%d:%s", id, m.Body))
+			a.mu.Unlock()
+		},
 	}, log)
 	t.Cleanup(func() {
 		a.webhooks.Stop()
@@ -135,14 +149,19 @@ func (a *testAPI) api(method, path, token, body string, header ...string) respon
 
 // fixture is one of each resource, for filling path parameters.
 type fixture struct {
-	ticket, customer, webhook int64
-	slug                      string
+	ticket, customer, webhook, attachment int64
+	slug                                  string
 }
 
 func (a *testAPI) fixture() fixture {
 	a.t.Helper()
 	ctx := context.Background()
-	tk, err := a.db.CreateTicket(ctx, store.NewTicket{Email: "fixture-" + randText() + "@example.com", Name: "Fix Ture", Subject: "Fixture ticket", Body: "Fixture body."}, testAdmin)
+	up := a.db.NewUpload(0)
+	defer up.Discard(ctx)
+	if _, err := up.Add(ctx, "fixture.txt", strings.NewReader("Fixture file.")); err != nil {
+		a.t.Fatal(err)
+	}
+	tk, err := a.db.CreateTicket(ctx, store.NewTicket{Email: "fixture-" + randText() + "@example.com", Name: "Fix Ture", Subject: "Fixture ticket", Body: "Fixture body.", Upload: up}, testAdmin)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -154,7 +173,7 @@ func (a *testAPI) fixture() fixture {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	return fixture{ticket: tk.ID, customer: tk.CustomerID, webhook: h.ID, slug: slug}
+	return fixture{ticket: tk.ID, customer: tk.CustomerID, webhook: h.ID, slug: slug, attachment: up.Files()[0].ID}
 }
 
 // path fills a route path's parameters from the fixture.
@@ -167,6 +186,7 @@ func (f fixture) path(pattern string) string {
 		id = f.webhook
 	}
 	p := strings.ReplaceAll(pattern, "{id}", strconv.FormatInt(id, 10))
+	p = strings.ReplaceAll(p, "{aid}", strconv.FormatInt(f.attachment, 10))
 	return strings.ReplaceAll(p, "{slug}", f.slug)
 }
 
@@ -199,4 +219,17 @@ func (l *logRecorder) logged(s string) bool {
 		}
 	}
 	return false
+}
+
+// exportSubject stands in for web's access-request document, which this
+// package cannot import: the store's export, audited as web's is.
+func (a *testAPI) exportSubject(ctx context.Context, id int64, act store.Actor) ([]byte, error) {
+	x, err := a.db.ExportSubject(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.db.RecordAudit(ctx, act, "customer.exported", "customer:"+strconv.FormatInt(id, 10), nil); err != nil {
+		return nil, err
+	}
+	return json.Marshal(x)
 }

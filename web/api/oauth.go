@@ -21,8 +21,9 @@ import (
 // OAuth2 client libraries parse.
 func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request, _ *store.Principal) {
 	w.Header().Set("Pragma", "no-cache")
-	ip := h.clientIP(r)
-	if q := h.limits.failures.Status(ip); q.Remaining <= 0 {
+	client := h.hooks.Client(r)
+	ip := client.Label
+	if q := h.limits.failures.Status(client.Key); q.Remaining <= 0 && !client.Exempt {
 		oauthTooMany(w, q.Reset)
 		return
 	}
@@ -31,9 +32,9 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request, _ *store.Pr
 		oauthError(w, problem.status, problem.code, problem.message)
 		return
 	}
-	c, err := h.db.AuthenticateClient(r.Context(), req.id, req.secret, h.hooks.ClientAddr(r))
+	c, err := h.db.AuthenticateClient(r.Context(), req.id, req.secret, client.Addr)
 	if errors.Is(err, store.ErrClientInvalid) {
-		if ok, wait := h.limits.failures.Allow(ip); !ok {
+		if ok, wait := allow(h.limits.failures, client.Key, client); !ok {
 			oauthTooMany(w, wait)
 			return
 		}
@@ -46,12 +47,12 @@ func (h *Handler) oauthToken(w http.ResponseWriter, r *http.Request, _ *store.Pr
 		h.oauthFault(w, r, err)
 		return
 	}
-	if ok, wait := h.limits.caller.Allow("c" + strconv.FormatInt(c.ID, 10)); !ok {
+	if ok, wait := allow(h.limits.caller, "c"+strconv.FormatInt(c.ID, 10), client); !ok {
 		oauthTooMany(w, wait)
 		return
 	}
 	a := store.Actor{Type: store.ActorToken, ID: "client:" + strconv.FormatInt(c.ID, 10), ClientIP: ip}
-	token, p, err := h.db.IssueAccessToken(r.Context(), c, req.scopes, h.cfg.AccessTokenTTL, h.hooks.ClientAddr(r), a)
+	token, p, err := h.db.IssueAccessToken(r.Context(), c, req.scopes, h.cfg.AccessTokenTTL, client.Addr, a)
 	switch {
 	case errors.Is(err, store.ErrScopeNotGranted):
 		oauthError(w, http.StatusBadRequest, "invalid_scope", "The scope asks for more than this client holds.")

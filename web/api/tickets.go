@@ -23,14 +23,12 @@ type ticketJSON struct {
 	Status     string `json:"status"`
 	Priority   string `json:"priority"`
 	AssigneeID *int64 `json:"assignee_id"`
+	Confirmed  bool   `json:"confirmed"`
 	CreatedAt  any    `json:"created_at"`
 	UpdatedAt  any    `json:"updated_at"`
 	// Channel is how the ticket came in: email, portal, chat or api.
-	Channel string `json:"channel"`
-	// SenderVerified is false for an email ticket whose sender was not
-	// authenticated and that no person has confirmed.
-	SenderVerified bool          `json:"sender_verified"`
-	Messages       []messageJSON `json:"messages,omitempty"`
+	Channel  string        `json:"channel"`
+	Messages []messageJSON `json:"messages,omitempty"`
 	// Redacted names what was removed from the customer's text before it
 	// was saved, such as "card_number"; only a created ticket has it.
 	Redacted []security.Kind `json:"redacted,omitempty"`
@@ -38,13 +36,14 @@ type ticketJSON struct {
 
 // messageJSON is a ticket message as the API shows it.
 type messageJSON struct {
-	ID         int64  `json:"id"`
-	TicketID   int64  `json:"ticket_id"`
-	AuthorType string `json:"author_type"`
-	AuthorID   *int64 `json:"author_id"`
-	Internal   bool   `json:"internal"`
-	Body       string `json:"body"`
-	CreatedAt  any    `json:"created_at"`
+	ID          int64            `json:"id"`
+	TicketID    int64            `json:"ticket_id"`
+	AuthorType  string           `json:"author_type"`
+	AuthorID    *int64           `json:"author_id"`
+	Internal    bool             `json:"internal"`
+	Body        string           `json:"body"`
+	Attachments []attachmentJSON `json:"attachments"`
+	CreatedAt   any              `json:"created_at"`
 	// Channel is where the message was written: email, portal, chat or
 	// api (a staff reply in the panel has its ticket's channel).
 	Channel string `json:"channel"`
@@ -55,7 +54,7 @@ type messageJSON struct {
 
 func newTicketJSON(t store.Ticket) ticketJSON {
 	out := ticketJSON{ID: t.ID, CustomerID: t.CustomerID, Subject: t.Subject, Status: t.Status, Priority: t.Priority,
-		CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt), Channel: t.Channel, SenderVerified: !t.SenderUnverified}
+		Confirmed: t.Confirmed, CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt), Channel: t.Channel}
 	if t.AssigneeID != 0 {
 		out.AssigneeID = &t.AssigneeID
 	}
@@ -74,8 +73,8 @@ func newTicketWithMessages(t store.Ticket, msgs []store.Message) ticketJSON {
 }
 
 func newMessageJSON(m store.Message) messageJSON {
-	out := messageJSON{ID: m.ID, TicketID: m.TicketID, AuthorType: m.AuthorType, Internal: m.Internal, Body: m.Body, CreatedAt: jsonTime(m.CreatedAt),
-		Channel: m.Channel, SenderAuthenticated: m.SenderAuthenticated}
+	out := messageJSON{ID: m.ID, TicketID: m.TicketID, AuthorType: m.AuthorType, Internal: m.Internal, Body: m.Body,
+		Attachments: newAttachmentsJSON(m.Attachments), CreatedAt: jsonTime(m.CreatedAt), Channel: m.Channel, SenderAuthenticated: m.SenderAuthenticated}
 	if m.AuthorID != 0 {
 		out.AuthorID = &m.AuthorID
 	}
@@ -204,19 +203,6 @@ func (h *Handler) ticketGet(w http.ResponseWriter, r *http.Request, p *store.Pri
 	httpx.WriteJSON(w, http.StatusOK, newTicketWithMessages(t, msgs))
 }
 
-// staffReplied tells the HTTP layer about a staff reply, so that the
-// customer of an email ticket gets it by mail.
-func (h *Handler) staffReplied(r *http.Request, ticketID int64, m store.Message) error {
-	if h.hooks.StaffReplied == nil || m.Internal {
-		return nil
-	}
-	t, err := h.db.GetTicket(r.Context(), ticketID)
-	if err != nil {
-		return err
-	}
-	return h.hooks.StaffReplied(r.Context(), t, m)
-}
-
 // optionalID is a JSON field that may be absent, null or a number.
 type optionalID struct {
 	set bool
@@ -279,9 +265,10 @@ func (h *Handler) ticketUpdate(w http.ResponseWriter, r *http.Request, p *store.
 	httpx.WriteJSON(w, http.StatusOK, newTicketJSON(t))
 }
 
-// messageCreateRequest is the body of POST /tickets/{id}/messages. API
-// messages are staff replies (visible to the customer) or, with internal,
-// staff notes.
+// messageCreateRequest is the body of POST /tickets/{id}/messages (JSON,
+// or multipart/form-data with files: messageRequest). API messages are
+// staff replies (visible to the customer, who is told by mail through the
+// Replied hook) or, with internal, staff notes.
 type messageCreateRequest struct {
 	Body     string `json:"body"`
 	Internal bool   `json:"internal"`
@@ -293,20 +280,22 @@ func (h *Handler) messageCreate(w http.ResponseWriter, r *http.Request, p *store
 		h.ServeError(w, r, err)
 		return
 	}
-	var req messageCreateRequest
-	if err := decodeJSON(r, &req); err != nil {
-		h.ServeError(w, r, err)
-		return
-	}
-	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body, Channel: store.ChannelAPI}, h.actor(r, p))
+	req, up, err := h.messageRequest(w, r, id)
+	defer h.discard(up)
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
 	}
-	h.webhooks.Wake()
-	if err := h.staffReplied(r, id, m); err != nil {
-		h.log.Error("reply not mailed", "ticket", id, "err", err) // the reply is saved: the customer reads it on the portal
+	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body,
+		Channel: store.ChannelAPI, Upload: up}, h.actor(r, p))
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
 	}
+	if !req.Internal {
+		h.hooks.Replied(r, id, m)
+	}
+	h.webhooks.Wake()
 	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(id, 10))
 	httpx.WriteJSON(w, http.StatusCreated, newMessageJSON(m))
 }

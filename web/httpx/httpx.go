@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 var (
@@ -45,3 +46,48 @@ func PathID(r *http.Request, name string) (int64, error) {
 	}
 	return id, nil
 }
+
+// WriteTimeout is how long the server gives a response to be written,
+// unless its Config says otherwise; a LongResponse gets as long for each
+// chunk.
+const WriteTimeout = 60 * time.Second
+
+// longChunk is the most a LongResponse writes under one deadline.
+const longChunk = 64 << 10
+
+// LongResponse wraps w for a response that may take longer than the
+// server's write timeout (a backup download, an export, the audit CSV):
+// before each chunk of at most 64 KiB it moves the connection's write
+// deadline to idle from now. A response that keeps moving finishes however
+// long it takes; one whose client stops reading for idle is cut, as any
+// response is.
+func LongResponse(w http.ResponseWriter, idle time.Duration) http.ResponseWriter {
+	return &longResponse{ResponseWriter: w, rc: http.NewResponseController(w), idle: idle}
+}
+
+type longResponse struct {
+	http.ResponseWriter
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+// Write writes p in chunks, each with a fresh write deadline.
+func (l *longResponse) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		// A writer without deadlines (a test recorder) has nothing to move.
+		if err := l.rc.SetWriteDeadline(time.Now().Add(l.idle)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return n, err
+		}
+		m, err := l.ResponseWriter.Write(p[:min(len(p), longChunk)])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[m:]
+	}
+	return n, nil
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (l *longResponse) Unwrap() http.ResponseWriter { return l.ResponseWriter }

@@ -31,6 +31,7 @@ type Inbox struct {
 	threads *Threads
 	log     *slog.Logger
 	alert   func() // mails the owners about a new critical security event
+	fileMax int64  // the largest file stored (--attachment-max-size)
 
 	mu       sync.Mutex  // one round at a time
 	failures int         // rounds failed in a row
@@ -50,6 +51,10 @@ type InboxDeps struct {
 	// Alert mails the owners and admins about new critical security
 	// events now (monitor.Service.AlertNow); nil waits for the minute.
 	Alert func()
+	// FileMaxSize is the largest file stored from a message
+	// (--attachment-max-size; store.DefaultAttachmentMaxSize when zero):
+	// a larger one is noted on the message, not stored.
+	FileMaxSize int64
 }
 
 // NewInbox returns the Inbox of validated options.
@@ -60,7 +65,8 @@ func NewInbox(opts InboundOptions, d InboxDeps) (*Inbox, error) {
 	if d.Alert == nil {
 		d.Alert = func() {}
 	}
-	return &Inbox{opts: opts, db: d.DB, threads: d.Threads, log: d.Log, alert: d.Alert, wake: make(chan struct{}, 1), now: time.Now}, nil
+	return &Inbox{opts: opts, db: d.DB, threads: d.Threads, log: d.Log, alert: d.Alert, fileMax: d.FileMaxSize,
+		wake: make(chan struct{}, 1), now: time.Now}, nil
 }
 
 // Mailbox names the mailbox without credentials.
@@ -199,9 +205,11 @@ func (in *Inbox) batch(ctx context.Context, sess *imapSession, pos store.MailPos
 // Import imports one message (raw, as fetched) read at pos: see the
 // comment on Inbox. A message that cannot be read is logged as such and
 // skipped; only a failure to store it is an error.
-func (in *Inbox) Import(ctx context.Context, pos store.MailPosition, raw []byte) error {
-	var files []store.AttachmentNote
-	p, err := ParseMessage(raw, func(a Attachment) error { return in.stageAttachment(ctx, &files, a) })
+func (in *Inbox) Import(ctx context.Context, pos store.MailPosition, raw []byte) (err error) {
+	up := in.db.NewUpload(in.fileMax)
+	defer func() { err = errors.Join(err, up.Discard(context.WithoutCancel(ctx))) }() // whatever the import did not take
+	var notStored []store.AttachmentNote
+	p, err := ParseMessage(raw, func(a Attachment) error { return stageAttachment(ctx, up, &notStored, a) })
 	if err != nil {
 		return in.skip(ctx, pos, int64(len(raw)), err.Error())
 	}
@@ -214,7 +222,7 @@ func (in *Inbox) Import(ctx context.Context, pos store.MailPosition, raw []byte)
 		References: p.References, ReplyTokens: ReplyTokens(p.Recipients, in.opts.support), FromName: p.FromName,
 		Subject: p.Subject, Text: p.Text, FullText: p.FullText, Headers: p.Headers,
 		Authenticated: verdict.Authenticated, Verdict: verdict.Reason, Automatic: security.IsAutomatic(p.Loop), AutoReply: security.IsAutoReply(p.Loop),
-		AutoReplyRefusal: security.AutoReplyRefusal(p.Loop, in.ownAddresses()), Attachments: files}
+		AutoReplyRefusal: security.AutoReplyRefusal(p.Loop, in.ownAddresses()), Upload: up, NotStored: notStored}
 	if len(p.From) > 0 {
 		e.From = p.From[0]
 	}
@@ -239,18 +247,38 @@ func (in *Inbox) Import(ctx context.Context, pos store.MailPosition, raw []byte)
 	return nil
 }
 
-// stageAttachment is where every file of an incoming message goes: the one
-// place that will hand it to the attachment store (issue 13), which is not
-// part of this build yet. Until then the file is not stored: its name,
-// type and size are noted on the message, "not stored yet", so that staff
-// know to open it in the mailbox.
-func (in *Inbox) stageAttachment(_ context.Context, files *[]store.AttachmentNote, a Attachment) error {
-	n, err := io.Copy(io.Discard, a.Body)
-	if err != nil {
+// stageAttachment hands one file of an incoming message to the attachment
+// store, as every upload: it checks the name and the type by content,
+// strips photo metadata and seals the file in chunks. ImportEmail then
+// links it to the message, or holds it with a held reply. A file the store
+// refuses (larger than --attachment-max-size, of a type it does not take,
+// one too many) is not stored: its name, size and why are noted on the
+// message for staff, who find it in the mailbox.
+func stageAttachment(ctx context.Context, up *store.Upload, notStored *[]store.AttachmentNote, a Attachment) error {
+	name := security.CleanFilename(a.Name)
+	body := &countingReader{r: a.Body}
+	_, err := up.Add(ctx, name, body)
+	var refused *store.AttachmentError
+	if !errors.As(err, &refused) {
 		return err
 	}
-	*files = append(*files, store.AttachmentNote{Name: a.Name, ContentType: a.ContentType, Size: n, Problem: "not stored yet"})
+	if _, err := io.Copy(io.Discard, body); err != nil { // the rest, for its size
+		return err
+	}
+	*notStored = append(*notStored, store.AttachmentNote{Name: name, ContentType: a.ContentType, Size: body.n, Problem: refused.Problem})
 	return nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // skip records a message that is not imported.

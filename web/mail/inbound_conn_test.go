@@ -143,7 +143,7 @@ func TestInboxVerifiesDKIM(t *testing.T) {
 	env.imap.Deliver(t, tampered)
 	env.poll(t)
 	ts := env.tickets(t)
-	if len(ts) != 2 || !ts[0].SenderUnverified || ts[1].SenderUnverified {
+	if len(ts) != 2 || ts[0].Confirmed || !ts[1].Confirmed {
 		t.Fatalf("tickets %+v: want the signed one verified, the tampered one not", ts)
 	}
 	msgs, _ := env.db.ListMessages(t.Context(), ts[1].ID, true)

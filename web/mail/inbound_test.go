@@ -101,7 +101,7 @@ func TestInboxImports(t *testing.T) {
 	env.poll(t)
 
 	ts := env.tickets(t)
-	if len(ts) != 1 || ts[0].Channel != store.ChannelEmail || ts[0].SenderUnverified || ts[0].Subject != "Grinder arrived cracked – order 10234" {
+	if len(ts) != 1 || ts[0].Channel != store.ChannelEmail || !ts[0].Confirmed || ts[0].Subject != "Grinder arrived cracked – order 10234" {
 		t.Fatalf("tickets %+v: want one email ticket from a verified sender", ts)
 	}
 	if !env.imap.Seen(t, uid) || env.imap.Count(t) != 1 {
@@ -139,12 +139,6 @@ func TestInboxImports(t *testing.T) {
 		ts := env.tickets(t)
 		if len(ts) != 3 || ts[1].Subject != "Photos of the damage" || ts[0].Subject != "Question about a wholesale order" {
 			t.Errorf("tickets %+v: want the two new messages only", ts)
-		}
-		msgs, _ := env.db.ListMessages(t.Context(), ts[1].ID, true)
-		details, _ := env.db.EmailDetails(t.Context(), ts[1].ID)
-		d := details[msgs[0].ID]
-		if len(d.Attachments) != 2 || d.Attachments[1].Name != "Rechnung März.pdf" || d.Attachments[1].Problem != "not stored yet" {
-			t.Errorf("attachments %+v", d.Attachments)
 		}
 	})
 	mb, err := env.inbox.Status(t.Context())
@@ -234,7 +228,7 @@ func TestInboxThreadsAndRefuses(t *testing.T) {
 		env.imap.Deliver(t, raw)
 		env.poll(t)
 		ts := env.tickets(t)
-		if len(ts) != 2 || !ts[0].SenderUnverified || ts[0].CustomerID != ticket.CustomerID {
+		if len(ts) != 2 || ts[0].Confirmed || ts[0].CustomerID != ticket.CustomerID {
 			t.Fatalf("tickets %+v", ts)
 		}
 		details, _ := env.db.EmailDetails(t.Context(), ts[0].ID)

@@ -54,6 +54,8 @@ type Sender struct {
 //	smtp+insecure://127.0.0.1:2525    no TLS (loopback testing only)
 //
 // The error for a malformed URL never repeats its user name or password.
+// The command line keeps the password out of the URL it shows
+// (Credentials.WithPassword).
 func New(rawURL, from string, log *slog.Logger) (*Sender, error) {
 	if rawURL == "" {
 		return &Sender{log: log}, nil
@@ -65,8 +67,16 @@ func New(rawURL, from string, log *slog.Logger) (*Sender, error) {
 	return &Sender{relay: r, log: log}, nil
 }
 
-// Send delivers m. A failure is an *Error, which is safe to log.
+// Send delivers m to the canonical form of its address
+// (security.CanonicalEmail), the one the blind index compares, so that no
+// mail goes to another mailbox than the one an address was checked for.
+// A failure is an *Error, which is safe to log.
 func (s *Sender) Send(ctx context.Context, m Message) error {
+	to, err := security.CanonicalEmail(m.To)
+	if err != nil {
+		return &Error{Kind: m.Kind, Step: "recipient address"}
+	}
+	m.To = to
 	if s.relay == nil {
 		s.log.WarnContext(ctx, "DEVELOPMENT MODE: no --smtp configured, mail written to the log instead of sent",
 			"kind", m.Kind, "to", security.MaskEmail(m.To), "subject", m.Subject, "text", m.Text, "reply_to", m.ReplyTo)

@@ -55,7 +55,7 @@ func TestParseFixtures(t *testing.T) {
 				}
 			}},
 		{file: "attachments.eml", from: "anna.berg@example.com", text: []string{"a photo of the hopper"},
-			notText: []string{"Kastanienallee"}, quoted: true, files: []string{"hopper.jpg", "Rechnung März.pdf"}},
+			notText: []string{"Kastanienallee"}, quoted: true, files: []string{"hopper.jpg", "Rechnung März.pdf", "label-printer-setup.exe"}},
 		{file: "html-only-script.eml", from: "orders@shop-partner.example",
 			text:        []string{"Dear team,", "12 grinders & 3 kettles", "our prices <https://shop-partner.example/prices>", "- Grinder G2", "Kind regards – José"},
 			notAnywhere: []string{"alert", "document.cookie", "evil.example", "<p", "color: red", "steal", "javascript:", "track.example", "Order\n"}},

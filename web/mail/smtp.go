@@ -30,7 +30,7 @@ func newRelay(rawURL, from string) (*relay, error) {
 	}
 	host := u.Hostname()
 	if host == "" {
-		return nil, errors.New("mail: --smtp needs a host, like smtp://user:pass@mail.example.com:587")
+		return nil, errors.New("mail: --smtp needs a host, like smtp://user@mail.example.com:587")
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		// A password with an unescaped / ? or # ends the host early.

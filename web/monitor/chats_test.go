@@ -39,11 +39,11 @@ func (f *fixture) handedOff(visitor string, customer int64) store.Conversation {
 func TestSweepChats(t *testing.T) {
 	f := newFixture(t, Options{ChatRetention: 24 * time.Hour})
 	ctx := context.Background()
-	code, err := f.db.IssueCode(ctx, "carol@example.com", store.SystemActor)
+	issued, err := f.db.IssueCode(ctx, store.CodeRequest{Email: "carol@example.com"}, store.SystemActor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	carol, err := f.db.CheckCode(ctx, "carol@example.com", code, store.SystemActor)
+	carol, err := f.db.CheckCode(ctx, store.CodeCheck{Email: "carol@example.com", Code: issued.Code}, store.SystemActor)
 	if err != nil {
 		t.Fatal(err)
 	}

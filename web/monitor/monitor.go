@@ -9,7 +9,12 @@
 //   - Checkpoint signs the head of the audit log (periodically, before a
 //     backup, at shutdown);
 //   - SweepChats settles chat hand-offs nobody answered in time and deletes
-//     old transcripts.
+//     old transcripts;
+//   - ApplyRetention and ExpireSessions delete what has outlived its
+//     period; Shutdown does the last round when the server stops.
+//
+// NewScheduler makes main's one cron scheduler, whose messages (a job that
+// panicked, a run skipped) go to the application's log.
 //
 // The security dashboard reads TrafficSince and AuditVerdict; chat handlers
 // call SettleHandoff and ChatToTicket, the same steps the sweep takes.
@@ -41,6 +46,8 @@ type Options struct {
 	// ChatRetention is how long chat transcripts are kept after their last
 	// message; DefaultChatRetention when zero.
 	ChatRetention time.Duration
+	// Retention is what ApplyRetention deletes (store.ApplyAllRetention).
+	Retention store.Retention
 }
 
 // DefaultChatRetention is the default of Options.ChatRetention.

@@ -9,9 +9,9 @@ ALTER TABLE tickets ADD COLUMN channel TEXT NOT NULL DEFAULT 'portal'
     CHECK (channel IN ('portal', 'email', 'chat', 'api'));
 ALTER TABLE messages ADD COLUMN channel TEXT NOT NULL DEFAULT 'portal'
     CHECK (channel IN ('portal', 'email', 'chat', 'api'));
--- An email ticket whose sender was not authenticated stays marked until a
--- person confirms the sender; a ticket whose mail bounced is marked too.
-ALTER TABLE tickets ADD COLUMN sender_verified INTEGER NOT NULL DEFAULT 1 CHECK (sender_verified IN (0, 1));
+-- An email ticket whose sender was not authenticated is an unconfirmed
+-- ticket (tickets.confirmed = 0, migration 0009: "sender not verified")
+-- until a person confirms it. A ticket whose mail bounced is marked.
 ALTER TABLE tickets ADD COLUMN delivery_failed_at INTEGER;
 ALTER TABLE tickets ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
 
@@ -67,13 +67,17 @@ CREATE INDEX email_log_by_outcome ON email_log(outcome, id);
 -- What an emailed message carried besides its text, sealed with the
 -- customer's key: the sender, the verdict on it, the whole text before
 -- quotes and signature were trimmed, its Message-ID (for our replies'
--- In-Reply-To) and its header section for staff who need the headers.
+-- In-Reply-To), its header section for staff who need the headers, and
+-- the files that were not stored (name and why). Of the raw message only
+-- the header section is kept: the body is kept as text with secrets
+-- redacted, the files in the attachment store; a copy of the raw body
+-- would keep the card numbers and passwords that redaction removed.
 CREATE TABLE email_messages (
     message_id    INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
     authenticated INTEGER NOT NULL CHECK (authenticated IN (0, 1)),
     automatic     INTEGER NOT NULL DEFAULT 0 CHECK (automatic IN (0, 1)),
     msgid_index   BLOB    NOT NULL,
-    sealed        BLOB    NOT NULL, -- JSON: sender, verdict, full text, Message-ID, headers, attachments
+    sealed        BLOB    NOT NULL, -- JSON: sender, verdict, full text, Message-ID, headers, files not stored
     at            INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX email_messages_by_msgid ON email_messages(msgid_index);
@@ -112,3 +116,11 @@ CREATE TABLE email_sent (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX email_sent_by_ticket ON email_sent(ticket_id, at);
 CREATE INDEX email_sent_automatic ON email_sent(address_index, at) WHERE automatic = 1;
+
+-- The files of a held reply wait with it, sealed under the customer's key,
+-- until a person accepts the reply (they are then linked to its message)
+-- or dismisses it (they are deleted). They are no staged upload: the hourly
+-- purge of staged files leaves them alone, and they go with their reply,
+-- whose ticket takes it along.
+ALTER TABLE attachments ADD COLUMN quarantine_id INTEGER REFERENCES email_quarantine(id) ON DELETE CASCADE;
+CREATE INDEX attachments_held ON attachments(quarantine_id) WHERE quarantine_id IS NOT NULL;

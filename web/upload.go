@@ -1,0 +1,239 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"safedesk/security"
+	"safedesk/store"
+	"safedesk/web/api"
+	"safedesk/web/httpx"
+)
+
+// AttachmentOptions are the settings of files on tickets.
+type AttachmentOptions struct {
+	// MaxSize is the largest file accepted, in bytes;
+	// store.DefaultAttachmentMaxSize (20 MiB) when zero.
+	MaxSize int64
+}
+
+// Flags binds --attachment-max-size.
+func (o *AttachmentOptions) Flags(fs *flag.FlagSet) {
+	if o.MaxSize == 0 {
+		o.MaxSize = store.DefaultAttachmentMaxSize
+	}
+	fs.Var((*byteSize)(&o.MaxSize), "attachment-max-size", fmt.Sprintf("largest file accepted on a ticket, like 20MiB or 512KiB (at most %d files per message)", store.MaxAttachments))
+}
+
+// Validate checks the limits; zero takes the default.
+func (o *AttachmentOptions) Validate() error {
+	if o.MaxSize != 0 && (o.MaxSize < 1<<10 || o.MaxSize > 1<<30) {
+		return errors.New("--attachment-max-size must be between 1KiB and 1GiB")
+	}
+	return nil
+}
+
+// byteSize is a flag of bytes: a number, optionally with KiB, MiB or GiB
+// (K, KB, M, MB, G, GB mean the same binary units).
+type byteSize int64
+
+// String writes the size in the largest whole binary unit.
+func (b *byteSize) String() string {
+	if b == nil {
+		return "0"
+	}
+	n := int64(*b)
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// Set reads a size (flag.Value).
+func (b *byteSize) Set(s string) error {
+	s = strings.TrimSpace(s)
+	num := strings.TrimRight(s, "KMGiBkmgb")
+	unit := strings.ToUpper(strings.TrimSpace(s[len(num):]))
+	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20,
+		"G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30}[unit]
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || mult == 0 || n < 0 || n > 1<<40/mult {
+		return errors.New("want a size like 20MiB, 512KiB or 1048576")
+	}
+	*b = byteSize(n * mult)
+	return nil
+}
+
+// bodyLimit is the largest body r may have: for a multipart body on an
+// upload route, the most files a message may carry at the largest size,
+// plus the form; otherwise MaxFormBytes.
+func (s *Server) bodyLimit(r *http.Request) int64 {
+	if r.Method != http.MethodPost || !httpx.IsMultipart(r) {
+		return s.cfg.MaxFormBytes
+	}
+	if _, pattern := s.uploads.Handler(r); pattern == "" {
+		return s.cfg.MaxFormBytes
+	}
+	const partOverhead = 16 << 10 // boundaries and part headers
+	return store.MaxAttachments*(s.cfg.Attachments.MaxSize+partOverhead) + s.cfg.MaxFormBytes
+}
+
+// formInput is a posted form read by readForm: urlencoded, or multipart
+// with files.
+type formInput struct {
+	Values url.Values
+	// Upload holds the files, staged; nil for a form without files.
+	Upload *store.Upload
+	// FileError says what is wrong with a file, for the person; Status is
+	// then 413 (too large) or 422.
+	FileError string
+	Status    int
+}
+
+// readForm reads the form of r. Files in the repeatable field
+// "attachments" stream into a store.Upload as they arrive (never into
+// memory or onto disk whole); a file refused leaves the rest of the form
+// readable for the 422 answer, and discards every file of the form, so
+// nothing half-written remains. The caller defers in.discard.
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (formInput, error) {
+	if !httpx.IsMultipart(r) {
+		if err := r.ParseForm(); err != nil {
+			return formInput{}, formError(err)
+		}
+		return formInput{Values: r.PostForm}, nil
+	}
+	in := formInput{Upload: s.db.NewUpload(s.cfg.Attachments.MaxSize)}
+	current := ""
+	values, err := httpx.ReadMultipart(w, r, "attachments", s.cfg.MaxFormBytes, func(name string, body io.Reader) error {
+		current = name
+		_, err := in.Upload.Add(r.Context(), name, body)
+		return err
+	})
+	in.Values = values
+	if err == nil && s.scanUploadFields(w, r, values) {
+		err = errBlocked
+	}
+	if err == nil {
+		return in, nil
+	}
+	in.discard(s)
+	var ae *store.AttachmentError
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		in.FileError, in.Status = ae.Message(), http.StatusUnprocessableEntity
+		if ae.TooLarge {
+			in.Status = http.StatusRequestEntityTooLarge
+		}
+	case current != "" && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, httpx.ErrTruncated)):
+		in.FileError, in.Status = (&store.AttachmentError{Name: current, Problem: "it did not arrive completely"}).Message(), http.StatusUnprocessableEntity
+	case errors.As(err, &maxErr):
+		return in, errTooLarge
+	case errors.Is(err, httpx.ErrTruncated), errors.Is(err, httpx.ErrTooManyParts), errors.Is(err, io.ErrUnexpectedEOF):
+		return in, fmt.Errorf("%w: %v", errBadRequest, err)
+	default:
+		return in, err
+	}
+	return in, nil
+}
+
+// errBlocked is a request the abuse guard answered already.
+var errBlocked = errors.New("web: blocked by the abuse guard")
+
+// failForm answers a form that could not be read, unless the abuse guard
+// already did.
+func (s *Server) failForm(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, errBlocked) {
+		s.serveError(w, r, err)
+	}
+}
+
+// discard removes the files no message took, even when the request was
+// cancelled; a failure is logged, and the scheduled purge retries.
+func (in formInput) discard(s *Server) {
+	if err := in.Upload.Discard(context.WithoutCancel(context.Background())); err != nil {
+		s.log.Error("discard staged attachments", "err", err)
+	}
+}
+
+// formErrors are the field errors and status of a form that comes back:
+// a refused file (413 or 422), or what the store refused (422). A form
+// that comes back cannot keep the files chosen, so the attachments field
+// says to choose them again. Status 0: nothing to show (err is nil or a
+// fault for serveError).
+func (in formInput) formErrors(err error) (int, map[string]string) {
+	const again = " Please choose your files again: a form sent back cannot keep them."
+	var verr *store.ValidationError
+	var ae *store.AttachmentError
+	switch {
+	case in.FileError != "":
+		return in.Status, map[string]string{"attachments": in.FileError + again}
+	case errors.As(err, &ae):
+		return http.StatusUnprocessableEntity, map[string]string{"attachments": ae.Message() + again}
+	case errors.As(err, &verr):
+		errs := maps.Clone(verr.Fields)
+		if len(in.Upload.Files()) > 0 {
+			errs["attachments"] = strings.TrimSpace(again)
+		}
+		return http.StatusUnprocessableEntity, errs
+	}
+	return 0, nil
+}
+
+// scanUploadFields runs the abuse guard's payload scan over the text fields
+// of a portal multipart form, as abuseCheck does for urlencoded ones (which
+// it can read before the handler). It reports whether the client was
+// blocked, in which case the answer is written.
+func (s *Server) scanUploadFields(w http.ResponseWriter, r *http.Request, values url.Values) bool {
+	ip := info(r).ip
+	if strings.HasPrefix(r.URL.Path, "/admin/") || api.Handles(r.URL.Path) || !ip.IsValid() || s.abuse.isExempt(ip) {
+		return false
+	}
+	sig, ok := scanValues(values)
+	return ok && s.abuseFinding(w, r, string(info(r).key[:]), security.Event{Kind: security.EventPayload, Sig: sig})
+}
+
+// strippedNotice tells the person which photos lost their hidden location
+// and camera data, or "" when none did.
+func strippedNotice(files []store.Attachment) string {
+	var names []string
+	for _, f := range files {
+		if f.Stripped {
+			names = append(names, f.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	them := "it"
+	if len(names) > 1 {
+		them = "them"
+	}
+	return " Location and camera data were removed from " + strings.Join(names, ", ") + " before we stored " + them + "."
+}
+
+// attachmentCount is what a notification says of a message's files: their
+// number at most ("The reply has 1 attachment."), never a name or a byte
+// of them.
+func attachmentCount(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "The reply has 1 attachment.\n\n"
+	}
+	return fmt.Sprintf("The reply has %d attachments.\n\n", n)
+}
