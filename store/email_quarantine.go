@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,6 +141,9 @@ func (db *DB) ListQuarantine(ctx context.Context, f QuarantineFilter) ([]Quarant
 		if q.Files, err = db.heldFiles(ctx, db.read, q.ID); err != nil {
 			return nil, err
 		}
+		for i := range q.Files {
+			q.Files[i].TicketID = q.TicketID
+		}
 		out = append(out, q)
 	}
 	return out, nil
@@ -247,6 +251,27 @@ func (db *DB) decideQuarantined(ctx context.Context, id int64, decision string, 
 		}
 		return db.appendAudit(ctx, tx, a, "email.quarantine_"+decision, TicketTarget(q.ticketID), details)
 	})
+}
+
+// exportEmail is what an access request holds of a ticket's mail: the
+// details of its emailed messages, and the replies held back that came
+// from the customer's address (unauthenticated) and were not accepted
+// (those became messages), with their files. Replies from other addresses
+// are not the customer's.
+func (db *DB) exportEmail(ctx context.Context, ticketID int64) (map[int64]EmailDetail, []QuarantinedEmail, error) {
+	details, err := db.EmailDetails(ctx, ticketID)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := db.ListQuarantine(ctx, QuarantineFilter{TicketID: ticketID, All: true, Limit: 200})
+	if err != nil {
+		return nil, nil, err
+	}
+	held := slices.DeleteFunc(all, func(q QuarantinedEmail) bool {
+		return q.Reason != QuarantineNotAuthenticated || q.Decision == QuarantineAccepted
+	})
+	slices.Reverse(held) // oldest first, as the conversation
+	return details, held, nil
 }
 
 // QuarantineReasonText says a reason in words for staff.

@@ -267,7 +267,8 @@ func TestBounceAndMailbox(t *testing.T) {
 	})
 }
 
-// TestEmailAfterErasure: erasing a customer removes their email with them;
+// TestEmailAfterErasure: erasing a customer removes their email with them,
+// the files of a held reply too;
 // the log keeps only keyed hashes, so the same message read again (a
 // renumbered mailbox) is not imported again.
 func TestEmailAfterErasure(t *testing.T) {
@@ -279,7 +280,7 @@ func TestEmailAfterErasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held := inbound(db, 2, marker+" held")
+	held := withFile(t, db, inbound(db, 2, marker+" held"), "held.txt", marker+" in a held file")
 	held.ReplyTokens, held.Authenticated = []string{db.ReplyToken(res.TicketID)}, false
 	if _, err := db.ImportEmail(ctx, held); err != nil {
 		t.Fatal(err)
@@ -287,7 +288,7 @@ func TestEmailAfterErasure(t *testing.T) {
 	if _, err := db.EraseCustomer(ctx, res.CustomerID, editor); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"email_messages", "email_quarantine", "email_sent"} {
+	for _, table := range []string{"email_messages", "email_quarantine", "email_sent", "attachments", "attachment_chunks"} {
 		var c int
 		if err := db.Writer().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&c); err != nil || c != 0 {
 			t.Errorf("%s: %d rows, %v; want none", table, c, err)

@@ -257,6 +257,9 @@ func TestEmailForgeries(t *testing.T) {
 	if resp := agent.post(ticketPath(fake.ID)+"/confirm", nil); resp.status != http.StatusSeeOther {
 		t.Fatalf("confirm: %d", resp.status)
 	}
+	if !auditHas(t, env.testEnv, "ticket.confirmed") {
+		t.Error("confirming the sender is not audited as the ticket's confirmation")
+	}
 	if list := customer.get("/tickets"); !strings.Contains(list.body, "Change my address") {
 		t.Error("once staff confirmed the sender, the customer should see it")
 	}
