@@ -105,6 +105,12 @@ func TestUnverifiedSender(t *testing.T) {
 	if res.Outcome != store.EmailTicket || res.Acknowledge || res.CustomerID != known.CustomerID {
 		t.Fatalf("got %+v: want a ticket of the claimed customer, never acknowledged", res)
 	}
+	// No mail at all goes to whoever a forger named: no acknowledgment, no
+	// code (the anonymous mail of store.CodesPerHour stays theirs).
+	var codes int
+	if err := db.Writer().QueryRowContext(ctx, "SELECT COUNT(*) FROM verification_codes").Scan(&codes); err != nil || codes != 0 {
+		t.Errorf("%d codes issued, %v", codes, err)
+	}
 	tk, _ := db.GetTicket(ctx, res.TicketID)
 	if tk.Confirmed {
 		t.Error("the ticket is confirmed, want unconfirmed (sender not verified)")
@@ -148,6 +154,14 @@ func TestAutomaticMailLimits(t *testing.T) {
 	}
 	if acks != store.AutoMailPerAddressHour {
 		t.Errorf("%d acknowledgments to one address in an hour, want %d", acks, store.AutoMailPerAddressHour)
+	}
+	// Acknowledgments go to senders that were authenticated: they are not
+	// the anonymous mail that store.CodesPerHour caps, and take none of
+	// the address's codes.
+	for i := range store.CodesPerHour {
+		if _, err := db.IssueCode(ctx, store.CodeRequest{Email: "anna@example.com"}, customerActor); err != nil {
+			t.Fatalf("code %d after the acknowledgments: %v", i+1, err)
+		}
 	}
 	clk.Advance(time.Hour + time.Second)
 	if res, err := db.ImportEmail(ctx, inbound(db, 9, "An hour later")); err != nil || !res.Acknowledge {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"crypto/rand"
+	"errors"
 	"crypto/sha256"
 	"strings"
 	"testing"
@@ -99,6 +100,36 @@ func TestImportEmailNewTicket(t *testing.T) {
 			t.Errorf("got %+v, %v", res, err)
 		}
 	})
+}
+
+// TestImportEmailLookalike: mail from an address that only looks like a
+// customer's (a Cyrillic а in the local part or the domain) never reaches that
+// customer: it is refused as an address, even with their reply token.
+func TestImportEmailLookalike(t *testing.T) {
+	ctx := t.Context()
+	db, _ := newEmailDB(t)
+	first, err := db.ImportEmail(ctx, inbound(db, 1, "First."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, from := range []string{"\u0430nna@example.com", "anna@ex\u0430mple.com"} {
+		e := inbound(db, uint32(2+i), "Send it elsewhere.")
+		e.From, e.ReplyTokens = from, []string{db.ReplyToken(first.TicketID)}
+		var verr *store.ValidationError
+		if _, err := db.ImportEmail(ctx, e); !errors.As(err, &verr) {
+			t.Errorf("%q: %v, want a refused address", from, err)
+		}
+	}
+	msgs, _ := db.ListMessages(ctx, first.TicketID, true)
+	held, _ := db.ListQuarantine(ctx, store.QuarantineFilter{All: true})
+	if ts, _ := db.ListTickets(ctx, store.TicketFilter{AllCustomers: true}); len(ts) != 1 || len(msgs) != 1 || len(held) != 0 {
+		t.Errorf("%d tickets, %d messages, %d held: want nothing stored", len(ts), len(msgs), len(held))
+	}
+	e := inbound(db, 5, "Second.")
+	e.From = "ANNA@EXAMPLE.COM"
+	if res, err := db.ImportEmail(ctx, e); err != nil || res.CustomerID != first.CustomerID {
+		t.Errorf("the same address in capitals: %+v, %v; want the same customer", res, err)
+	}
 }
 
 func TestImportEmailThreading(t *testing.T) {

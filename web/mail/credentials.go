@@ -62,20 +62,27 @@ func (c Credentials) password() (string, error) {
 	case c.PasswordFile == "":
 		return c.Password, nil
 	}
-	fi, err := os.Stat(c.PasswordFile)
+	return readPasswordFile("--smtp-password-file", c.PasswordFile, "SMTP")
+}
+
+// readPasswordFile reads the password of what ("SMTP") from path, given
+// by flag: the file must not be readable by group or others, and a
+// trailing newline is not part of the password.
+func readPasswordFile(flag, path, what string) (string, error) {
+	fi, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("mail: --smtp-password-file: %w", err)
+		return "", fmt.Errorf("mail: %s: %w", flag, err)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return "", fmt.Errorf("mail: %s has mode %04o: others may read the SMTP password; run: chmod 600 %s", c.PasswordFile, perm, c.PasswordFile)
+		return "", fmt.Errorf("mail: %s has mode %04o: others may read the %s password; run: chmod 600 %s", path, perm, what, path)
 	}
-	b, err := os.ReadFile(c.PasswordFile)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("mail: --smtp-password-file: %w", err)
+		return "", fmt.Errorf("mail: %s: %w", flag, err)
 	}
 	pass := strings.TrimRight(string(b), "\r\n")
 	if pass == "" {
-		return "", fmt.Errorf("mail: %s is empty: it should hold the SMTP password", c.PasswordFile)
+		return "", fmt.Errorf("mail: %s is empty: it should hold the %s password", path, what)
 	}
 	return pass, nil
 }

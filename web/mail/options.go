@@ -98,16 +98,16 @@ func (o *InboundOptions) Validate(mailFrom string) error {
 	return o.readPassword()
 }
 
-// readPassword takes the password from the file, else the environment,
-// else the URL.
+// readPassword takes the password from the file (mode 0600, as the SMTP
+// password's), else the environment, else the URL.
 func (o *InboundOptions) readPassword() error {
 	switch {
 	case o.PasswordFile != "":
-		b, err := os.ReadFile(o.PasswordFile)
+		pass, err := readPasswordFile("--imap-password-file", o.PasswordFile, "mailbox")
 		if err != nil {
-			return fmt.Errorf("mail: --imap-password-file: %w", err)
+			return err
 		}
-		o.server.password = strings.TrimRight(string(b), "\r\n")
+		o.server.password = pass
 	case os.Getenv(PasswordEnv) != "":
 		o.server.password = os.Getenv(PasswordEnv)
 	}
@@ -190,38 +190,39 @@ func parseIMAP(raw string) (imapServer, error) {
 	return s, nil
 }
 
-// ByteSize is a size flag: a number of bytes with an optional unit (KB,
-// MB, GB, KiB, MiB, GiB; K and M are binary).
+// ByteSize is a flag of bytes: a number, optionally with KiB, MiB or GiB
+// (K, KB, M, MB, G, GB mean the same binary units), for --email-max-size
+// and web's --attachment-max-size.
 type ByteSize int64
 
-// String writes the size in MiB when it is a whole number of them.
+// String writes the size in the largest whole binary unit.
 func (b *ByteSize) String() string {
 	if b == nil {
 		return "0"
 	}
-	if *b > 0 && *b%(1<<20) == 0 {
-		return strconv.FormatInt(int64(*b)>>20, 10) + "MiB"
+	n := int64(*b)
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.suffix
+		}
 	}
-	return strconv.FormatInt(int64(*b), 10)
+	return strconv.FormatInt(n, 10)
 }
 
-// Set parses a size such as 25MiB, 30MB or 26214400.
+// Set reads a size (flag.Value).
 func (b *ByteSize) Set(s string) error {
 	s = strings.TrimSpace(s)
-	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	num, unit := s, ""
-	if i >= 0 {
-		num, unit = s[:i], strings.ToLower(strings.TrimSpace(s[i:]))
+	num := strings.TrimRight(s, "KMGiBkmgb")
+	unit := strings.ToUpper(strings.TrimSpace(s[len(num):]))
+	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20,
+		"G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30}[unit]
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || mult == 0 || n < 0 || n > 1<<40/mult {
+		return errors.New("want a size like 20MiB, 512KiB or 1048576")
 	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f < 0 {
-		return fmt.Errorf("not a size: %q (like 25MiB)", s)
-	}
-	mult := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "kb": 1e3, "m": 1 << 20, "mib": 1 << 20, "mb": 1e6,
-		"g": 1 << 30, "gib": 1 << 30, "gb": 1e9}[unit]
-	if mult == 0 {
-		return fmt.Errorf("unknown unit %q (use KiB, MiB, GiB, KB, MB or GB)", unit)
-	}
-	*b = ByteSize(f * mult)
+	*b = ByteSize(n * mult)
 	return nil
 }

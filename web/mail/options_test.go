@@ -14,6 +14,10 @@ func TestInboundOptions(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte("file-s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	openFile := filepath.Join(t.TempDir(), "imap-password-open")
+	if err := os.WriteFile(openFile, []byte("open-s3cret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name     string
 		args     []string
@@ -54,6 +58,8 @@ func TestInboundOptions(t *testing.T) {
 					t.Errorf("parsed %+v", o.server)
 				}
 			}},
+		{name: "a password file others may read", mailFrom: "support@shop.example",
+			args: []string{"--imap", "imaps://desk@mail.shop.example", "--imap-password-file", openFile}, wantErr: "chmod 600"},
 		{name: "no password", mailFrom: "support@shop.example", args: []string{"--imap", "imaps://desk@mail.shop.example"}, wantErr: "no mailbox password"},
 		{name: "plain text beyond loopback", mailFrom: "support@shop.example", env: "x",
 			args: []string{"--imap", "imap+insecure://desk@mail.shop.example"}, wantErr: "loopback"},
@@ -98,13 +104,13 @@ func TestInboundOptions(t *testing.T) {
 }
 
 func TestByteSize(t *testing.T) {
-	for in, want := range map[string]int64{"25MiB": 25 << 20, "30MB": 30e6, "1048576": 1 << 20, "1.5 GiB": 3 << 29, "512k": 512 << 10} {
+	for in, want := range map[string]int64{"25MiB": 25 << 20, "30MB": 30 << 20, "1048576": 1 << 20, "2 GiB": 2 << 30, "512k": 512 << 10} {
 		var b ByteSize
 		if err := b.Set(in); err != nil || int64(b) != want {
 			t.Errorf("Set(%q) = %d, %v; want %d", in, b, err, want)
 		}
 	}
-	for _, bad := range []string{"", "MiB", "-3MB", "3 parsecs"} {
+	for _, bad := range []string{"", "MiB", "-3MB", "3 parsecs", "1.5GiB"} {
 		var b ByteSize
 		if err := b.Set(bad); err == nil {
 			t.Errorf("Set(%q) took it", bad)
