@@ -391,47 +391,17 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	inbox, stopEmail, err := startEmail(ctx, cfg, &wcfg, db, outbox, mon, log)
-	if err != nil {
-		return err
-	}
-	defer stopEmail()
 	srv, err := web.New(wcfg, db, outbox, mon, log)
 	if err != nil {
 		return err
 	}
-	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks(), inbox); err != nil {
+	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks(), srv.Inbox()); err != nil {
 		return err
 	}
 	defer mon.Shutdown() // after the scheduler stops: last counts, shutdown checkpoint
 	sched.Start()
 	defer func() { <-sched.Stop().Done() }()
 	return listen(ctx, cfg, db, srv, https, stdout, log)
-}
-
-// startEmail readies the email channel: mail about tickets threaded under
-// the support address and, with --imap, the mailbox (scheduleServer reads
-// it every --imap-interval) with its watcher, which runs the rounds and
-// wakes one as soon as IDLE says mail arrived (stopped with ctx; stop
-// waits for it).
-func startEmail(ctx context.Context, cfg Config, wcfg *web.Config, db *store.DB, outbox *mail.Outbox, mon *monitor.Service, log *slog.Logger) (inbox *mail.Inbox, stop func(), err error) {
-	threads := mail.NewThreads(db, outbox, mail.Site{Product: cfg.Product, BaseURL: cfg.baseURL}, cfg.Email.Support())
-	wcfg.Email = web.EmailConfig{Options: cfg.Email, Threads: threads}
-	if !cfg.Email.Enabled() {
-		return nil, func() {}, nil
-	}
-	inbox, err = mail.NewInbox(cfg.Email, mail.InboxDeps{DB: db, Threads: threads, Log: log, Alert: mon.AlertNow, FileMaxSize: cfg.Files.MaxSize})
-	if err != nil {
-		return nil, nil, err
-	}
-	wcfg.Email.Inbox = inbox
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		inbox.Watch(ctx)
-	}()
-	inbox.Wake() // the first round now, not after a whole interval
-	return inbox, func() { <-done }, nil
 }
 
 // listen serves HTTP (and the TLS side) until ctx ends. The owner setup
@@ -462,7 +432,7 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 		BaseURL: cfg.baseURL, TrustedProxies: cfg.Security.Proxies(), Product: cfg.Product, MailFrom: cfg.MailFrom, MailRelay: relay,
 		SessionOptions: cfg.Sessions, Abuse: cfg.Security.Abuse(), Privacy: cfg.Privacy, ChatOptions: cfg.Chat, API: cfg.API,
 		Backups: backups, TLS: https.Config(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
-		Attachments: cfg.Files,
+		Attachments: cfg.Files, Email: web.EmailConfig{Options: cfg.Email},
 	}
 }
 
@@ -500,10 +470,11 @@ func (b backupMailer) Send(ctx context.Context, to, subject, text string) error 
 // scheduleServer adds the server's background jobs to sched: traffic counts
 // and alerts every minute, the audit checkpoint, expired sessions, the chat
 // sweep, webhook delivery, the support mailbox (inbox, nil without
-// --imap), and retention on its schedule and once a minute after start (so
-// that a server restarted daily still applies it). Only retention and the
-// mailbox stop with ctx; the others finish their round, and the scheduler
-// waits for them at shutdown.
+// --imap: its watcher from the start, which runs the rounds, and a round
+// every --imap-interval), and retention on its schedule and once a minute
+// after start (so that a server restarted daily still applies it). Only
+// retention and the mailbox stop with ctx; the others finish their round,
+// and the scheduler waits for them all at shutdown.
 func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *monitor.Service, hooks *api.Deliverer, inbox *mail.Inbox) error {
 	bg := context.Background()
 	retention := func() { mon.ApplyRetention(ctx) }
@@ -524,8 +495,10 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *moni
 		{cfg.Privacy.Schedule, retention},
 	}
 	if inbox != nil {
-		// The round runs on the inbox's own goroutine (startEmail), one at
-		// a time; IDLE wakes it sooner.
+		// The watcher runs until ctx ends: it reads the mailbox at once,
+		// runs each round asked for, one at a time, and asks for one when
+		// IDLE says mail arrived.
+		sched.Schedule(monitor.Once(time.Now().Add(time.Second)), cron.FuncJob(func() { inbox.Watch(ctx) }))
 		jobs = append(jobs, job{"@every " + cfg.Email.Interval.String(), inbox.Wake})
 	}
 	for _, j := range jobs {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -15,30 +16,31 @@ import (
 	"safedesk/web/mail"
 )
 
-// EmailConfig is the email channel as the web layer sees it: the mailbox's
-// settings and the Inbox that reads it, for the panel, the settings page
-// and doctor, and the Threads that mail about tickets goes through.
+// EmailConfig is the email channel as the web layer sees it: the validated
+// --imap settings. With a mailbox, New makes the Inbox that reads it
+// (Server.Inbox, scheduled by main); without one, mail about tickets is
+// still threaded, under --mail-from's address.
 type EmailConfig struct {
-	// Options are the validated --imap settings.
 	Options mail.InboundOptions
-	// Inbox reads the mailbox; nil when none is read.
-	Inbox *mail.Inbox
-	// Threads threads mail about tickets; nil makes one over MailFrom.
-	Threads *mail.Threads
 }
 
-// initThreads sets up the mail about tickets: the configured Threads, or
-// one for --mail-from's address.
-func (s *Server) initThreads() {
-	s.threads = s.cfg.Email.Threads
-	if s.threads == nil {
-		support := s.cfg.Email.Options.Support()
-		if support == "" {
-			support = mailAddress(s.cfg.MailFrom)
-		}
-		s.threads = mail.NewThreads(s.db, s.mail, s.site, support)
+// initEmail sets up the mail about tickets, threaded both ways, and with a
+// mailbox the Inbox that reads it.
+func (s *Server) initEmail() error {
+	o := s.cfg.Email.Options
+	s.threads = mail.NewThreads(s.db, s.mail, s.site, cmp.Or(o.Support(), mailAddress(s.cfg.MailFrom)))
+	if !o.Enabled() {
+		return nil
 	}
+	var err error
+	s.inbox, err = mail.NewInbox(o, mail.InboxDeps{DB: s.db, Threads: s.threads, Log: s.log, Alert: s.mon.AlertNow,
+		FileMaxSize: s.cfg.Attachments.MaxSize})
+	return err
 }
+
+// Inbox reads the support mailbox; nil without --imap. main schedules its
+// rounds and runs its watcher (mail.Inbox.Watch).
+func (s *Server) Inbox() *mail.Inbox { return s.inbox }
 
 func (s *Server) adminEmail(w http.ResponseWriter, r *http.Request) {
 	held, err := s.db.ListQuarantine(r.Context(), store.QuarantineFilter{Limit: 100})
@@ -65,12 +67,12 @@ func (s *Server) adminEmail(w http.ResponseWriter, r *http.Request) {
 // mailboxStatus is how reading the mailbox goes.
 func (s *Server) mailboxStatus(ctx context.Context) (templates.MailboxStatus, error) {
 	o := s.cfg.Email.Options
-	m := templates.MailboxStatus{Configured: s.cfg.Email.Inbox != nil, Mailbox: o.Mailbox(), Support: s.threads.Support(),
+	m := templates.MailboxStatus{Configured: s.inbox != nil, Mailbox: o.Mailbox(), Support: s.threads.Support(),
 		Trust: o.Trust().String(), Interval: o.Interval}
-	if s.cfg.Email.Inbox == nil {
+	if s.inbox == nil {
 		return m, nil
 	}
-	st, err := s.cfg.Email.Inbox.Status(ctx)
+	st, err := s.inbox.Status(ctx)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:

@@ -38,13 +38,7 @@ func newEmailEnv(t *testing.T) *emailEnv {
 		t.Fatal(err)
 	}
 	env := newTestServerWith(t, func(c *Config) { c.Email.Options = opts })
-	threads := sendmail.NewThreads(env.db, env.outbox, env.srv.site, opts.Support())
-	inbox, err := sendmail.NewInbox(opts, sendmail.InboxDeps{DB: env.db, Threads: threads, Log: env.srv.log, Alert: env.mon.AlertNow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.srv.cfg.Email.Inbox = inbox
-	return &emailEnv{testEnv: env, imap: imap, inbox: inbox}
+	return &emailEnv{testEnv: env, imap: imap, inbox: env.srv.Inbox()}
 }
 
 // deliver puts raw into the mailbox and reads it.

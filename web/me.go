@@ -198,7 +198,7 @@ func (s *Server) privacyProps(r *http.Request) templates.PrivacyProps {
 		CustomerIdle: s.cfg.CustomerIdle, CustomerLifetime: s.cfg.CustomerLifetime, CodeTTL: store.CodeTTL,
 		TicketRetention: s.cfg.Privacy.Retention.ResolvedTickets, SecurityRetention: s.cfg.Privacy.Retention.SecurityEvents,
 		ChatRetention: s.cfg.ChatRetention, ChatConsentVersion: ChatPolicyVersion,
-		Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText, HTTPS: s.secure, EmailChannel: s.cfg.Email.Inbox != nil,
+		Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText, HTTPS: s.secure, EmailChannel: s.inbox != nil,
 	}
 	if d := s.cfg.MailRelay; d != "" {
 		what := "your email address and the emails we send you"

@@ -260,7 +260,7 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 	if d := s.cfg.MailRelay; d != "" {
 		a.Recipients = append(a.Recipients, "Our email relay ("+d+") carries the emails we send you.")
 	}
-	if s.cfg.Email.Inbox != nil {
+	if s.inbox != nil {
 		p := emailProcessor(s.cfg.Email.Options)
 		a.Recipients = append(a.Recipients, p.Name+": "+p.Purpose)
 	}

@@ -111,6 +111,7 @@ type Server struct {
 	webhooks *api.Deliverer // webhook delivery, scheduled by main
 	chat     *chatState     // the assistant, chat limits and hand-off policy (web/chat*.go)
 	threads  *mail.Threads  // mail about tickets, threaded both ways (web/admin_email.go)
+	inbox    *mail.Inbox    // reads the support mailbox, scheduled by main; nil without --imap
 	nav      []route        // the admin navigation: the labelled staff routes (web/routes.go)
 	uploads  *http.ServeMux // the routes that take files (web/upload.go)
 }
@@ -156,7 +157,9 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 	if err := s.initAbuse(context.Background()); err != nil {
 		return nil, err
 	}
-	s.initThreads()
+	if err := s.initEmail(); err != nil {
+		return nil, err
+	}
 	s.initAPI()
 	if err := s.initChat(); err != nil {
 		return nil, err

@@ -10,10 +10,11 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
-// Watch keeps an IDLE connection to the mailbox until ctx ends. When the
-// server says that new mail exists, it wakes Poll at once, from a goroutine
-// of its own so that the IDLE connection keeps listening; Poll does the
-// work, exactly as when the scheduler calls it. A server without IDLE is
+// Watch runs the rounds that Wake asks for, one at a time, and keeps an
+// IDLE connection to the mailbox, until ctx ends. It starts with a round.
+// When the server says that new mail exists, it wakes a round at once,
+// run from a goroutine of its own so that the IDLE connection keeps
+// listening; Poll does the work, exactly as when it is called directly. A server without IDLE is
 // left to the scheduled Poll. A lost connection is opened again after a
 // capped exponential backoff with jitter; its failures are not logged one
 // by one (Poll reports a failing mailbox).
@@ -21,6 +22,7 @@ func (in *Inbox) Watch(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { in.wakeLoop(ctx) })
+	in.Wake() // the first round now, not after a whole interval
 	failures := 0
 	for {
 		supported, err := in.idleOnce(ctx)
