@@ -39,6 +39,7 @@ import (
 	"safedesk/web/api"
 	"safedesk/web/mail"
 	"safedesk/web/monitor"
+	"safedesk/web/notify"
 )
 
 func main() {
@@ -170,6 +171,7 @@ type Config struct {
 	Backup   backup.Options        // schedule, ladder, copy, identity or passphrase, drill
 	TLS      web.TLSOptions        // HTTPS served here: certificate files or ACME
 	Files    web.AttachmentOptions // files on tickets: size limit
+	Notify   notify.Options        // staff notifications: due-time warning, daily digest
 
 	// Email is the support mailbox read over IMAP, and whose verdict on
 	// senders is trusted.
@@ -186,7 +188,8 @@ func defaultConfig() Config {
 		Data: "data", Addr: "127.0.0.1:8080", Product: "safedesk", MasterKeyFile: os.Getenv("SAFEDESK_MASTER_KEY_FILE"),
 		SMTPAuth: mail.Credentials{Password: os.Getenv("SAFEDESK_SMTP_PASSWORD")},
 		Sessions: web.DefaultSessionOptions(), Security: web.DefaultSecurityOptions(), Privacy: web.DefaultPrivacyConfig(),
-		Chat: web.DefaultChatOptions(), API: api.DefaultConfig(), Backup: backup.DefaultOptions(), Email: mail.DefaultInboundOptions(),
+		Chat: web.DefaultChatOptions(), API: api.DefaultConfig(), Backup: backup.DefaultOptions(), Notify: notify.DefaultOptions(),
+		Email: mail.DefaultInboundOptions(),
 	}
 }
 
@@ -209,6 +212,7 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	c.Backup.Flags(fs)
 	c.TLS.Flags(fs)
 	c.Files.Flags(fs)
+	c.Notify.Flags(fs)
 	c.Email.Flags(fs)
 	return fs
 }
@@ -246,7 +250,8 @@ func (c *Config) Validate() error {
 		return usageError{"--mail-from is required with --smtp"}
 	}
 	emailValidate := func() error { return c.Email.Validate(c.MailFrom) }
-	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Files.Validate, emailValidate} {
+	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Files.Validate,
+		c.Notify.Validate, emailValidate} {
 		if err := validate(); err != nil {
 			return asUsage(err)
 		}
@@ -395,7 +400,9 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks(), srv.Inbox()); err != nil {
+	cfg.Notify.Site = mail.Site{Product: wcfg.Product, BaseURL: cfg.baseURL}
+	staffMail := notify.New(db, outbox, log, cfg.Notify)
+	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks(), staffMail, srv.Inbox()); err != nil {
 		return err
 	}
 	defer mon.Shutdown() // after the scheduler stops: last counts, shutdown checkpoint
@@ -469,13 +476,15 @@ func (b backupMailer) Send(ctx context.Context, to, subject, text string) error 
 
 // scheduleServer adds the server's background jobs to sched: traffic counts
 // and alerts every minute, the audit checkpoint, expired sessions, the chat
-// sweep, webhook delivery, the support mailbox (inbox, nil without
-// --imap: its watcher from the start, which runs the rounds, and a round
-// every --imap-interval), and retention on its schedule and once a minute
-// after start (so that a server restarted daily still applies it). Only
-// retention and the mailbox stop with ctx; the others finish their round,
-// and the scheduler waits for them all at shutdown.
-func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *monitor.Service, hooks *api.Deliverer, inbox *mail.Inbox) error {
+// sweep, webhook delivery, staff notifications and their digest, the
+// support mailbox (inbox, nil without --imap: its watcher from the start,
+// which runs the rounds, and a round every --imap-interval), and retention
+// on its schedule and once a minute after start (so that a server
+// restarted daily still applies it). Only retention and the mailbox stop
+// with ctx; the others finish their round, and the scheduler waits for
+// them all at shutdown.
+func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *monitor.Service, hooks *api.Deliverer, staffMail *notify.Service,
+	inbox *mail.Inbox) error {
 	bg := context.Background()
 	retention := func() { mon.ApplyRetention(ctx) }
 	sched.Schedule(monitor.Once(time.Now().Add(time.Minute)), cron.FuncJob(retention))
@@ -492,6 +501,8 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *moni
 		{"@every 5s", func() { hooks.Deliver(bg) }},   // retries; new events are sent at once
 		{"@hourly", func() { hooks.Housekeep(bg) }},
 		{"@hourly", func() { mon.PurgeUploads(bg) }}, // files staged by uploads a crash cut off
+		{"@every 1m", func() { staffMail.Run(bg) }},  // staff notifications, grouped per minute
+		{cfg.Notify.DigestSchedule, func() { staffMail.Digest(bg) }},
 		{cfg.Privacy.Schedule, retention},
 	}
 	if inbox != nil {

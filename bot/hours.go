@@ -2,15 +2,18 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // business hours name a zone; a minimal server may have no zoneinfo
 )
 
-// Hours are the times when staff answer chats, such as
+// Hours are the business's hours, such as
 // "Mon-Fri 09:00-17:00 Europe/Berlin" or
-// "Mon-Thu 09:00-17:00, Fri 09:00-15:00 Europe/Amsterdam". Outside them a
-// hand-off becomes a ticket at once. The zero value (or nil) is always open.
+// "Mon-Thu 09:00-17:00, Fri 09:00-15:00 Europe/Amsterdam": when staff
+// answer chats (outside them a hand-off becomes a ticket at once) and the
+// clock that ticket due times count in (Add). The zero value (or nil) is
+// always open.
 type Hours struct {
 	loc   *time.Location
 	days  [7][]span // by time.Weekday
@@ -31,7 +34,10 @@ var weekdays = map[string]time.Weekday{
 // string or "always" means always open.
 func ParseHours(s string) (*Hours, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || strings.EqualFold(s, "always") || s == "24/7" {
+	if s == "" {
+		return &Hours{every: true, loc: time.UTC}, nil
+	}
+	if strings.EqualFold(s, "always") || s == "24/7" {
 		return &Hours{every: true, loc: time.UTC, text: "always"}, nil
 	}
 	h := &Hours{loc: time.UTC, text: s}
@@ -69,6 +75,9 @@ func ParseHours(s string) (*Hours, error) {
 	}
 	if len(days) > 0 {
 		return nil, fmt.Errorf("bot: business hours: days without times in %q", s)
+	}
+	for d := range h.days {
+		h.days[d] = mergeSpans(h.days[d])
 	}
 	return h, nil
 }
@@ -154,13 +163,71 @@ func (h *Hours) NextOpen(t time.Time) time.Time {
 	return time.Time{}
 }
 
-// String is the hours as written.
+// String is the hours as written: "always" when they never close, "" when
+// none were configured.
 func (h *Hours) String() string {
-	if h == nil || h.every {
-		return "always"
+	if h == nil {
+		return ""
 	}
 	return h.text
 }
 
 // Always reports whether the hours never close.
 func (h *Hours) Always() bool { return h == nil || h.every }
+
+// mergeSpans sorts a day's spans and joins those that overlap or touch,
+// so that no minute counts twice in Add.
+func mergeSpans(sp []span) []span {
+	slices.SortFunc(sp, func(a, b span) int { return a.from - b.from })
+	var out []span
+	for _, s := range sp {
+		if n := len(out); n > 0 && s.from <= out[n-1].to {
+			out[n-1].to = max(out[n-1].to, s.to)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Add returns the moment when d of business time has passed since t:
+// closed hours, nights and weekends do not count, and days are those of
+// the hours' time zone (daylight-saving changes included). With hours that
+// never close it is t.Add(d); with hours that are never open, the zero
+// time.
+func (h *Hours) Add(t time.Time, d time.Duration) time.Time {
+	if h.Always() {
+		return t.Add(d)
+	}
+	open := time.Duration(0)
+	for _, day := range h.days {
+		for _, sp := range day {
+			open += time.Duration(sp.to-sp.from) * time.Minute
+		}
+	}
+	if open == 0 {
+		return time.Time{}
+	}
+	lt := t.In(h.loc)
+	weeks := int(d/open) + 2 // whole weeks of open time, and the partial ones at both ends
+	for i := 0; i <= 7*weeks; i++ {
+		y, m, dd := lt.Date()
+		wd := time.Date(y, m, dd+i, 12, 0, 0, 0, h.loc).Weekday()
+		for _, sp := range h.days[wd] {
+			start := time.Date(y, m, dd+i, sp.from/60, sp.from%60, 0, 0, h.loc)
+			end := time.Date(y, m, dd+i, sp.to/60, sp.to%60, 0, 0, h.loc)
+			if !end.After(t) {
+				continue
+			}
+			if start.Before(t) {
+				start = t
+			}
+			avail := end.Sub(start)
+			if d <= avail {
+				return start.Add(d)
+			}
+			d -= avail
+		}
+	}
+	return time.Time{}
+}

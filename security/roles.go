@@ -42,6 +42,13 @@ const (
 	PermBackupsManage   Permission = "backups:manage"
 	PermTokensManage    Permission = "tokens:manage"
 	PermReportsRead     Permission = "reports:read"
+	// PermRepliesManage writes the team's saved replies: admins, and the
+	// knowledge-base editors who write the team's other texts. Agents use
+	// them (tickets:write) but do not change them.
+	PermRepliesManage Permission = "replies:manage"
+	// PermDashboardRead opens the team dashboard: each agent's figures are
+	// for those who run the team (owners, admins), not for every agent.
+	PermDashboardRead Permission = "dashboard:read"
 	// PermSelf is held by every role: a staff member's own passkeys,
 	// sessions and step-up.
 	PermSelf Permission = "self"
@@ -59,12 +66,12 @@ var grants = func() map[Role]map[Permission]bool {
 	admin := append(append([]Permission{}, agent...),
 		PermPIIReveal, PermCustomersErase, PermCustomersExport, PermKBWrite, PermStaffRead, PermStaffManage,
 		PermSettingsRead, PermSettingsManage, PermAuditRead, PermSecurityRead, PermSecurityManage,
-		PermBackupsManage, PermTokensManage)
+		PermBackupsManage, PermTokensManage, PermRepliesManage, PermDashboardRead)
 	return map[Role]map[Permission]bool{
 		RoleOwner:    set(append(append([]Permission{}, admin...), PermOwnersManage)...),
 		RoleAdmin:    set(admin...),
 		RoleAgent:    set(agent...),
-		RoleKBEditor: set(PermSelf, PermKBRead, PermKBWrite),
+		RoleKBEditor: set(PermSelf, PermKBRead, PermKBWrite, PermRepliesManage),
 		RoleAuditor:  set(PermSelf, PermAuditRead, PermSecurityRead, PermSettingsRead, PermStaffRead, PermReportsRead),
 	}
 }()

@@ -136,7 +136,8 @@ func (db *DB) ConvertConversationToTicket(ctx context.Context, id int64, subject
 			return "", nil, err
 		}
 		now := db.now()
-		t = Ticket{CustomerID: c.CustomerID, Subject: subject, Status: "open", Priority: "normal", Confirmed: true, CreatedAt: now, UpdatedAt: now, Channel: ChannelChat}
+		t = Ticket{CustomerID: c.CustomerID, Subject: subject, Status: "open", Priority: "normal", Confirmed: true, Channel: ChannelChat,
+			CreatedAt: now, UpdatedAt: now}
 		if _, err := db.insertTicket(ctx, tx, key, &t, Message{AuthorType: "system", Body: transcript}); err != nil {
 			return "", nil, err
 		}

@@ -42,9 +42,6 @@ const (
 	ChannelAPI  = "api"
 )
 
-// TicketChannels lists the channels of tickets and messages.
-var TicketChannels = []string{ChannelEmail, ChannelPortal, ChannelChat, ChannelAPI}
-
 // Outcomes of a message read from the mailbox (EmailResult.Outcome).
 const (
 	EmailTicket      = "ticket"      // a new ticket
@@ -293,9 +290,8 @@ func (db *DB) importTicket(ctx context.Context, tx *sql.Tx, e *InboundEmail, msg
 func (db *DB) importReply(ctx context.Context, tx *sql.Tx, ticketID int64, e *InboundEmail, msgIdx []byte) (EmailResult, error) {
 	var cid, keyID int64
 	var customerIndex []byte
-	var status string
-	if err := tx.QueryRowContext(ctx, `SELECT t.customer_id, c.key_id, c.email_index, t.status FROM tickets t
-		JOIN customers c ON c.id = t.customer_id WHERE t.id = ?`, ticketID).Scan(&cid, &keyID, &customerIndex, &status); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT t.customer_id, c.key_id, c.email_index FROM tickets t
+		JOIN customers c ON c.id = t.customer_id WHERE t.id = ?`, ticketID).Scan(&cid, &keyID, &customerIndex); err != nil {
 		return EmailResult{}, fmt.Errorf("store: import reply: %w", err)
 	}
 	key, err := db.dataKey(ctx, tx, keyID)
@@ -313,12 +309,11 @@ func (db *DB) importReply(ctx context.Context, tx *sql.Tx, ticketID int64, e *In
 	if err := db.insertEmailMessage(ctx, tx, key, m.ID, e, msgIdx); err != nil {
 		return EmailResult{}, err
 	}
-	if !e.Automatic && (status == "solved" || status == "pending") {
-		status = "open"
+	if err := db.customerWrote(ctx, tx, m, e.Automatic); err != nil {
+		return EmailResult{}, err
 	}
 	// The customer's mail arrives, so their address works again.
-	if _, err := tx.ExecContext(ctx, `UPDATE tickets SET updated_at = ?, status = ?, delivery_failed_at = NULL, delivery_status = ''
-		WHERE id = ?`, nanos(m.CreatedAt), status, ticketID); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE tickets SET delivery_failed_at = NULL, delivery_status = '' WHERE id = ?", ticketID); err != nil {
 		return EmailResult{}, fmt.Errorf("store: import reply: %w", err)
 	}
 	a := emailActor(true, cid)
@@ -330,6 +325,25 @@ func (db *DB) importReply(ctx context.Context, tx *sql.Tx, ticketID int64, e *In
 		return EmailResult{}, err
 	}
 	return EmailResult{Outcome: EmailReply, TicketID: ticketID, MessageID: m.ID, CustomerID: cid}, nil
+}
+
+// customerWrote moves ticket m.TicketID on for customer message m by mail,
+// inside tx, as AddMessage does for one written in the portal: a solved or
+// pending ticket opens again, and its due times follow; an automatic
+// message (out of office) changes no status.
+func (db *DB) customerWrote(ctx context.Context, tx *sql.Tx, m Message, automatic bool) error {
+	var status string
+	if err := tx.QueryRowContext(ctx, "SELECT status FROM tickets WHERE id = ?", m.TicketID).Scan(&status); err != nil {
+		return fmt.Errorf("store: customer reply: %w", err)
+	}
+	next := status
+	if !automatic && (status == "solved" || status == "pending") {
+		next = "open"
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE tickets SET updated_at = ?, status = ? WHERE id = ?", nanos(m.CreatedAt), next, m.TicketID); err != nil {
+		return fmt.Errorf("store: customer reply: %w", err)
+	}
+	return db.messageMoved(ctx, tx, m.TicketID, NewMessage{AuthorType: "customer"}, status, next)
 }
 
 // insertEmailMessage stores what an emailed message carried besides its

@@ -93,3 +93,59 @@ func TestEmailFiles(t *testing.T) {
 		t.Errorf("%d files stored, %v; want the dismissed reply's file deleted", left, err)
 	}
 }
+
+// TestEmailDueTimes: mail moves a ticket on as a reply in the portal does:
+// an email ticket is due for a first response, the customer's mail reopens
+// a solved ticket with a fresh target, and an out-of-office reply changes
+// nothing; an accepted held reply counts as the customer's message then.
+func TestEmailDueTimes(t *testing.T) {
+	ctx := t.Context()
+	db, clk := newEmailDB(t)
+	setTargets(t, db, store.DueTargets{"normal": {FirstResponse: 4 * time.Hour, Resolution: 24 * time.Hour}})
+	first, err := db.ImportEmail(ctx, inbound(db, 1, "First."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := dueOf(t, db, first.TicketID); !d.Equal(clk.Now().Add(4 * time.Hour)) {
+		t.Fatalf("a new email ticket is due %s, want in 4 hours", d)
+	}
+	solved := "solved"
+	solve := func() {
+		t.Helper()
+		if _, _, err := db.UpdateTicket(ctx, first.TicketID, store.TicketUpdate{Status: &solved}, staffActor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply := func(uid uint32, change func(*store.InboundEmail)) store.EmailResult {
+		t.Helper()
+		clk.Advance(time.Hour)
+		e := inbound(db, uid, "More "+strings.Repeat("x", int(uid)))
+		e.ReplyTokens = []string{db.ReplyToken(first.TicketID)}
+		change(&e)
+		res, err := db.ImportEmail(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	solve()
+	reply(2, func(e *store.InboundEmail) { e.Automatic, e.AutoReply = true, true })
+	if tk, _ := db.GetTicket(ctx, first.TicketID); tk.Status != "solved" || !tk.DueAt.IsZero() {
+		t.Errorf("after an out-of-office reply: %s, due %s; want it solved still", tk.Status, tk.DueAt)
+	}
+	reply(3, func(*store.InboundEmail) {})
+	if tk, _ := db.GetTicket(ctx, first.TicketID); tk.Status != "open" || !tk.DueAt.Equal(clk.Now().Add(4*time.Hour)) {
+		t.Errorf("after the customer's mail: %s, due %s; want open, due in 4 hours", tk.Status, tk.DueAt)
+	}
+	solve()
+	held := reply(4, func(e *store.InboundEmail) { e.Authenticated = false })
+	if tk, _ := db.GetTicket(ctx, first.TicketID); tk.Status != "solved" {
+		t.Errorf("a held reply moved the ticket to %s", tk.Status)
+	}
+	if _, err := db.AcceptQuarantined(ctx, held.QuarantineID, editor); err != nil {
+		t.Fatal(err)
+	}
+	if tk, _ := db.GetTicket(ctx, first.TicketID); tk.Status != "open" || tk.DueAt.IsZero() {
+		t.Errorf("after accepting the held reply: %s, due %s; want open and due", tk.Status, tk.DueAt)
+	}
+}

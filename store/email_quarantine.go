@@ -180,10 +180,8 @@ func (db *DB) AcceptQuarantined(ctx context.Context, id int64, a Actor) (Message
 		if _, err := tx.ExecContext(ctx, "UPDATE email_quarantine SET message_id = ? WHERE id = ?", m.ID, id); err != nil {
 			return nil, fmt.Errorf("store: accept quarantined: %w", err)
 		}
-		status := "open"
-		if _, err := tx.ExecContext(ctx, "UPDATE tickets SET updated_at = ?, status = CASE WHEN ? THEN status ELSE ? END WHERE id = ?",
-			nanos(m.CreatedAt), q.automatic, status, q.ticketID); err != nil {
-			return nil, fmt.Errorf("store: accept quarantined: %w", err)
+		if err := db.customerWrote(ctx, tx, m, q.automatic); err != nil {
+			return nil, err
 		}
 		if err := db.appendAudit(ctx, tx, a, "ticket.message_added", TicketTarget(q.ticketID),
 			map[string]any{"message": m.ID, "internal": false, "author": "customer", "channel": ChannelEmail, "quarantine": id}); err != nil {

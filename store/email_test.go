@@ -2,8 +2,8 @@ package store_test
 
 import (
 	"crypto/rand"
-	"errors"
 	"crypto/sha256"
+	"errors"
 	"strings"
 	"testing"
 	"time"

@@ -84,12 +84,15 @@ func (s *Sessions) Delete(token string) error {
 	return s.DeleteCtx(context.Background(), token)
 }
 
-// DeleteExpiredSessions removes sessions past their expiry and returns how
-// many went.
+// DeleteExpiredSessions removes sessions past their expiry, and remembered
+// customer devices past theirs, and returns how many sessions went.
 func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	res, err := db.write.ExecContext(ctx, "DELETE FROM sessions WHERE expiry <= ?", nanos(db.now()))
 	if err != nil {
 		return 0, fmt.Errorf("store: expire sessions: %w", err)
+	}
+	if _, err := db.write.ExecContext(ctx, "DELETE FROM customer_devices WHERE expires_at <= ?", nanos(db.now())); err != nil {
+		return 0, fmt.Errorf("store: expire devices: %w", err)
 	}
 	return res.RowsAffected()
 }

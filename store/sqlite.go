@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"safedesk/security"
@@ -55,6 +56,8 @@ type DB struct {
 	keys *security.LRU[int64, *security.DataKey] // unwrapped data keys by id (see dataKeyCache)
 
 	terms termCounts // for SearchArticles
+
+	cal atomic.Pointer[calendarBox] // the business hours of due times (store/due.go)
 
 	stmts statements
 }

@@ -358,9 +358,8 @@ func (db *DB) GetSetting(ctx context.Context, key, def string) (string, error) {
 // SetSetting changes a site setting, audited.
 func (db *DB) SetSetting(ctx context.Context, key, value string, a Actor) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, value, nanos(db.now())); err != nil {
-			return fmt.Errorf("store: set %s: %w", key, err)
+		if err := db.putSetting(ctx, tx, key, value); err != nil {
+			return err
 		}
 		return db.appendAudit(ctx, tx, a, "settings.changed", "setting:"+key, nil)
 	})

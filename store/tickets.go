@@ -35,11 +35,19 @@ type Ticket struct {
 	// not authenticated ("sender not verified", store/email.go). Such a
 	// ticket is in staff views, marked, but in none of the customer's own.
 	Confirmed bool
+	// Channel is where the ticket came from: portal, chat, api or email.
+	Channel   string
 	CreatedAt time.Time
 	UpdatedAt time.Time
-	// Channel is how the ticket came in: ChannelEmail, ChannelPortal,
-	// ChannelChat or ChannelAPI.
-	Channel string
+	// DueAt is when the next due-time target falls due (store/due.go);
+	// zero when nothing is due from the team.
+	DueAt time.Time
+	// FirstResponseAt is the first staff reply since the ticket was
+	// opened or reopened; SolvedAt when it was solved or closed. Zero when
+	// not (yet).
+	FirstResponseAt, SolvedAt time.Time
+	// Tags are the ticket's labels, sorted (store/tags.go).
+	Tags []string
 	// DeliveryFailedAt is when mail to the customer about this ticket
 	// last bounced (zero when none did), with the bounce's status code.
 	DeliveryFailedAt time.Time
@@ -77,10 +85,11 @@ type NewTicket struct {
 	Name    string
 	Subject string
 	Body    string
-	// Channel is ChannelPortal when empty.
-	Channel string
 	// Upload holds staged files for the first message; nil for none.
 	Upload *Upload
+	// Channel is where it came from; "" is the API's for a token's
+	// actor, else the portal's.
+	Channel string
 }
 
 // Validate checks every field and reports all problems at once.
@@ -142,7 +151,7 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 		}
 		key = k
 		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal",
-			Confirmed: filedByOwner(a, cid), CreatedAt: now, UpdatedAt: now, Channel: t.Channel}
+			Confirmed: filedByOwner(a, cid), Channel: t.channel(a), CreatedAt: now, UpdatedAt: now}
 		if _, err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
@@ -164,7 +173,8 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 
 // insertTicket stores t, open and of normal priority, with its first
 // message inside tx, both sealed with key and of t's channel (ChannelPortal
-// when unset). It sets t.ID and returns the first message.
+// when unset), and its due time. It sets t.ID and returns the first
+// message.
 func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKey, t *Ticket, first Message) (Message, error) {
 	// Both ids in one read (see nextID).
 	if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&t.ID, &first.ID); err != nil {
@@ -172,11 +182,18 @@ func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKe
 	}
 	t.Channel = cmp.Or(t.Channel, ChannelPortal)
 	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
-		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, nanos(t.CreatedAt), nanos(t.UpdatedAt), t.Channel); err != nil {
+		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, t.Channel, nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
 		return Message{}, fmt.Errorf("store: create ticket: %w", err)
 	}
 	first.TicketID, first.Channel = t.ID, t.Channel
-	return db.insertMessage(ctx, tx, key, first)
+	m, err := db.insertMessage(ctx, tx, key, first)
+	if err != nil {
+		return Message{}, err
+	}
+	if err := db.refreshDue(ctx, tx, t.ID); err != nil {
+		return Message{}, err
+	}
+	return m, tx.QueryRowContext(ctx, "SELECT due_at FROM tickets WHERE id = ?", t.ID).Scan((*nullTime)(&t.DueAt))
 }
 
 // insertMessage stores m inside tx with the id m.ID, or with the next
@@ -268,6 +285,9 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 			nanos(out.CreatedAt), newStatus, ticketID); err != nil {
 			return fmt.Errorf("store: add message: %w", err)
 		}
+		if err := db.messageMoved(ctx, tx, ticketID, m, status, newStatus); err != nil {
+			return err
+		}
 		return db.appendAudit(ctx, tx, a, "ticket.message_added", TicketTarget(ticketID),
 			map[string]any{"message": out.ID, "internal": m.Internal, "author": m.AuthorType})
 	})
@@ -321,6 +341,15 @@ type TicketFilter struct {
 	Channel   string
 	Before    int64 // cursor: only tickets with id < Before
 	Limit     int
+	// Tag keeps the tickets that carry this label.
+	Tag string
+	// DueBy keeps the tickets due at or before it, breached ones included.
+	DueBy time.Time
+	// ByDue lists the tickets that have a due time, soonest first, instead
+	// of newest first; After is its cursor: only tickets after the ticket
+	// with this id in that order (Before is not used).
+	ByDue bool
+	After int64
 
 	// AllCustomers lists every customer's tickets (staff and API views).
 	AllCustomers bool
@@ -330,7 +359,8 @@ type TicketFilter struct {
 const AssigneeNone = -1
 
 const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
-	COALESCE(t.assignee_id, 0), t.confirmed, t.created_at, t.updated_at, t.channel, t.delivery_failed_at, t.delivery_status
+	COALESCE(t.assignee_id, 0), t.confirmed, t.channel, t.created_at, t.updated_at, t.due_at, t.first_response_at, t.solved_at,
+	t.delivery_failed_at, t.delivery_status
 	FROM tickets t JOIN customers c ON c.id = t.customer_id`
 
 // ErrNoCustomer is returned by ListTickets for a filter that names no
@@ -368,14 +398,15 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	case f.Assignee > 0:
 		where, args = append(where, "t.assignee_id = ?"), append(args, f.Assignee)
 	}
-	if f.Before > 0 {
-		where, args = append(where, "t.id < ?"), append(args, f.Before)
+	where, args, order, err := db.workdayFilter(ctx, f, where, args)
+	if err != nil {
+		return nil, err
 	}
 	q := ticketSelect
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := db.read.QueryContext(ctx, q+" ORDER BY t.id DESC LIMIT ?", append(args, f.Limit)...)
+	rows, err := db.read.QueryContext(ctx, q+order+" LIMIT ?", append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list tickets: %w", err)
 	}
@@ -397,8 +428,9 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 		var s sealedTicket
 		var created, updated int64
 		var failed sql.NullInt64
-		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &s.t.Confirmed, &created, &updated,
-			&s.t.Channel, &failed, &s.t.DeliveryStatus); err != nil {
+		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &s.t.Confirmed,
+			&s.t.Channel, &created, &updated, (*nullTime)(&s.t.DueAt), (*nullTime)(&s.t.FirstResponseAt), (*nullTime)(&s.t.SolvedAt),
+			&failed, &s.t.DeliveryStatus); err != nil {
 			return nil, fmt.Errorf("store: tickets: %w", err)
 		}
 		s.t.CreatedAt, s.t.UpdatedAt, s.t.DeliveryFailedAt = fromNanos(created), fromNanos(updated), fromNullNanos(failed)
@@ -408,6 +440,14 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 		return nil, fmt.Errorf("store: tickets: %w", err)
 	}
 	rows.Close()
+	ids := make([]int64, len(sealed))
+	for i, s := range sealed {
+		ids[i] = s.t.ID
+	}
+	tags, err := db.ticketTags(ctx, db.read, ids)
+	if err != nil {
+		return nil, err
+	}
 	var out []Ticket
 	for _, s := range sealed {
 		key, err := db.dataKey(ctx, db.read, s.keyID)
@@ -417,6 +457,7 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 		if s.t.Subject, err = key.OpenString(s.subject, ticketLoc(s.t.ID)); err != nil {
 			return nil, err
 		}
+		s.t.Tags = tags[s.t.ID]
 		out = append(out, s.t)
 	}
 	return out, nil

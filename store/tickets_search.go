@@ -49,6 +49,7 @@ func (db *DB) UpdateTicket(ctx context.Context, id int64, u TicketUpdate, a Acto
 		var status, priority string
 		var assignee int64
 		err := tx.QueryRowContext(ctx, "SELECT status, priority, COALESCE(assignee_id, 0) FROM tickets WHERE id = ?", id).Scan(&status, &priority, &assignee)
+		from := status
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -86,7 +87,13 @@ func (db *DB) UpdateTicket(ctx context.Context, id int64, u TicketUpdate, a Acto
 			status, priority, assigneeArg, nanos(db.now()), id); err != nil {
 			return fmt.Errorf("store: update ticket: %w", err)
 		}
-		return db.appendAudit(ctx, tx, a, "ticket.updated", TicketTarget(id), map[string]any{"changed": changed})
+		if err := db.ticketMoved(ctx, tx, id, from, status); err != nil {
+			return err
+		}
+		if err := db.refreshDue(ctx, tx, id); err != nil {
+			return err
+		}
+		return db.appendAudit(ctx, tx, a, "ticket.updated", TicketTarget(id), updateDetails(changed, assignee))
 	})
 	if err != nil {
 		return Ticket{}, nil, err
@@ -126,7 +133,7 @@ func (db *DB) SearchTickets(ctx context.Context, f TicketFilter, q string) ([]Ti
 		}
 		for _, t := range batch {
 			scanned++
-			f.Before = t.ID
+			f.moveTo(t.ID)
 			if strings.Contains(strings.ToLower(t.Subject), needle) {
 				out = append(out, t)
 				if len(out) == want {
@@ -138,7 +145,7 @@ func (db *DB) SearchTickets(ctx context.Context, f TicketFilter, q string) ([]Ti
 			return out, 0, nil
 		}
 	}
-	return out, f.Before, nil
+	return out, f.cursorID(), nil
 }
 
 const searchScanCap = 2000

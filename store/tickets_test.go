@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,8 +150,9 @@ func TestCreateTicket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := store.Ticket{ID: tk.ID, CustomerID: tk.CustomerID, Subject: "Where is my order?", Status: "open", Priority: "normal", CreatedAt: clk.Now(), UpdatedAt: clk.Now(), Channel: store.ChannelPortal}
-		if got != want {
+		want := store.Ticket{ID: tk.ID, CustomerID: tk.CustomerID, Subject: "Where is my order?", Status: "open", Priority: "normal", Channel: "portal",
+			CreatedAt: clk.Now(), UpdatedAt: clk.Now()}
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("GetTicket:\ngot  %+v\nwant %+v", got, want)
 		}
 		c, err := db.GetCustomer(ctx, tk.CustomerID)

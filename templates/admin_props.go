@@ -66,6 +66,9 @@ type AdminStepUpProps struct {
 // AdminTicketFilter is the queue's filter form.
 type AdminTicketFilter struct {
 	Status, Priority, Assignee, Channel, Q string
+	Tag                                    string
+	DueSoon                                bool
+	Sort                                   string // "" newest first, "due" soonest due first
 }
 
 // AdminTicketRow is a ticket in the queue with who it is assigned to.
@@ -83,6 +86,9 @@ type AdminTicketListProps struct {
 	Staff   []store.Staff
 	NextURL string
 	CanEdit bool
+	Tags    []string // every tag in use, for the filter
+	Now     time.Time
+	Bulk    BulkTagForm
 }
 
 // AdminTicketViewProps is a ticket with its conversation, notes and controls.
@@ -97,6 +103,7 @@ type AdminTicketViewProps struct {
 	Internal bool
 	Errors   map[string]string
 	CanEdit  bool
+	Workday  TicketWorkday
 	// Email is what the page shows of the email channel.
 	Email EmailView
 }
@@ -113,6 +120,10 @@ type AdminCustomerProps struct {
 	// Erase is the erasure form (web/me_admin.go); nil for roles that
 	// may not erase.
 	Erase *AdminEraseForm
+	// Devices are those the customer stays signed in on; CanEndDevices
+	// lets the viewer sign them out.
+	Devices       []store.CustomerDevice
+	CanEndDevices bool
 }
 
 // AdminKBListProps lists articles including drafts.
@@ -144,6 +155,9 @@ type AdminStaffListProps struct {
 	Roles       []security.Role
 	// Invites are the invitations not used yet, for those who manage staff.
 	Invites []store.Invite
+	// MailProblems says, by staff id, why notifications do not reach
+	// someone (no address, a refused mail).
+	MailProblems map[int64]string
 }
 
 // AdminSessionsProps is the person's own passkeys and sessions.
@@ -165,6 +179,8 @@ type AdminSettingsProps struct {
 	// with the build (web/me_admin.go, web/doctor.go).
 	Privacy AdminPrivacySettings
 	Doctor  DoctorReport
+	// Due is the due-time targets section (web/due.go).
+	Due AdminDueForm
 	// Mailbox is how reading the support mailbox goes.
 	Mailbox MailboxStatus
 }

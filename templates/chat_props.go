@@ -19,6 +19,9 @@ type ChatState struct {
 	Deadline time.Time
 	LastID   int64  // the newest message shown
 	Step     string // "code" while the bot waits for a verification code
+	// NobodyFree is set once the visitor was told nobody can join (none
+	// available, or the wait is over): the chat waits for their address.
+	NobodyFree bool
 }
 
 // Waiting reports whether the conversation is in the staff queue.
@@ -139,6 +142,8 @@ type AdminChatListProps struct {
 	Rows     []AdminChatRow
 	Closed   []AdminChatRow
 	CanStats bool
+	// Availability marks the viewer available for chats, or away.
+	Availability *Availability
 }
 
 // AdminChatViewProps is one conversation for staff, with the live reply

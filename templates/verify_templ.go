@@ -197,14 +197,14 @@ func Verify(p VerifyProps) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</div><button type=\"submit\">Confirm</button></form><form method=\"post\" action=\"/verify\" class=\"inline\" hx-post=\"/verify\" hx-target=\"body\" hx-push-url=\"true\"><input type=\"hidden\" name=\"email\" value=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</div><label class=\"check\"><input type=\"checkbox\" name=\"remember\" value=\"1\" data-testid=\"remember\"> Keep me signed in on this device for 30 days (not on a shared computer)</label> <button type=\"submit\">Confirm</button></form><form method=\"post\" action=\"/verify\" class=\"inline\" hx-post=\"/verify\" hx-target=\"body\" hx-push-url=\"true\"><input type=\"hidden\" name=\"email\" value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var11 string
 				templ_7745c5c3_Var11, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Email).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/verify.templ`, Line: 30, Col: 54}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/verify.templ`, Line: 34, Col: 54}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var11)
 				if templ_7745c5c3_Err != nil {

@@ -103,6 +103,22 @@ var wantStaffRoutes = map[string]string{
 	"POST /admin/stepup/begin":                          everyone,
 	"POST /admin/stepup/finish":                         everyone,
 	"/admin/":                                           everyone,
+	"POST /admin/tickets/tags":                          frontline,
+	"GET /admin/tickets/{id}/presence":                  frontline,
+	"GET /admin/tickets/{id}/replies/{rid}":             frontline,
+	"POST /admin/tickets/{id}/tags":                     frontline,
+	"POST /admin/customers/{id}/devices/revoke":         frontline,
+	"GET /admin/dashboard":                              managers,
+	"GET /admin/replies":                                kbWriters,
+	"GET /admin/replies/new":                            kbWriters,
+	"POST /admin/replies/new":                           kbWriters,
+	"GET /admin/replies/{id}/edit":                      kbWriters,
+	"POST /admin/replies/{id}/edit":                     kbWriters,
+	"POST /admin/replies/{id}/delete":                   kbWriters,
+	"POST /admin/settings/due":                          managers,
+	"GET /admin/me/notifications":                       everyone,
+	"POST /admin/me/notifications":                      everyone,
+	"POST /admin/me/available":                          everyone,
 }
 
 // dangerousRoutes change who can do what, or reach data in bulk or in
@@ -125,6 +141,8 @@ var dangerousRoutes = []string{
 	"POST /admin/backups/restore",
 	"POST /admin/settings",
 	"POST /admin/settings/privacy",
+	"POST /admin/settings/due",
+	"GET /admin/dashboard",
 	"GET /admin/api",
 	"POST /admin/api/tokens",
 	"POST /admin/api/clients",
@@ -276,10 +294,10 @@ func TestAdminNavigationPerRole(t *testing.T) {
 	env := newTestServer(t)
 	env.owner()
 	want := map[security.Role][]string{
-		security.RoleOwner:    {"tickets", "chats", "email", "kb", "staff", "audit", "security", "backups", "settings", "api"},
-		security.RoleAdmin:    {"tickets", "chats", "email", "kb", "staff", "audit", "security", "backups", "settings", "api"},
+		security.RoleOwner:    {"tickets", "chats", "email", "dashboard", "kb", "replies", "staff", "audit", "security", "backups", "settings", "api"},
+		security.RoleAdmin:    {"tickets", "chats", "email", "dashboard", "kb", "replies", "staff", "audit", "security", "backups", "settings", "api"},
 		security.RoleAgent:    {"tickets", "chats", "email", "kb"},
-		security.RoleKBEditor: {"kb"},
+		security.RoleKBEditor: {"kb", "replies"},
 		security.RoleAuditor:  {"staff", "audit", "security", "settings"},
 	}
 	link := regexp.MustCompile(`href="/admin/([a-z]+)"`)
@@ -367,11 +385,13 @@ func TestRolePermissionsAreLeastPrivilege(t *testing.T) {
 		not  []security.Permission
 	}{
 		{security.RoleAgent, []security.Permission{security.PermTicketsWrite, security.PermCustomersRead},
-			[]security.Permission{security.PermPIIReveal, security.PermStaffManage, security.PermKBWrite, security.PermAuditRead, security.PermSettingsManage}},
-		{security.RoleKBEditor, []security.Permission{security.PermKBWrite},
+			[]security.Permission{security.PermPIIReveal, security.PermStaffManage, security.PermKBWrite, security.PermAuditRead, security.PermSettingsManage,
+				security.PermRepliesManage, security.PermDashboardRead}},
+		{security.RoleKBEditor, []security.Permission{security.PermKBWrite, security.PermRepliesManage},
 			[]security.Permission{security.PermTicketsRead, security.PermCustomersRead, security.PermStaffRead}},
 		{security.RoleAuditor, []security.Permission{security.PermAuditRead, security.PermSecurityRead},
-			[]security.Permission{security.PermTicketsWrite, security.PermKBWrite, security.PermStaffManage, security.PermSecurityManage, security.PermSettingsManage, security.PermPIIReveal}},
+			[]security.Permission{security.PermTicketsWrite, security.PermKBWrite, security.PermStaffManage, security.PermSecurityManage, security.PermSettingsManage, security.PermPIIReveal,
+				security.PermRepliesManage, security.PermDashboardRead}},
 		{security.RoleAdmin, []security.Permission{security.PermStaffManage, security.PermSettingsManage, security.PermPIIReveal},
 			[]security.Permission{security.PermOwnersManage}},
 		{security.RoleOwner, []security.Permission{security.PermOwnersManage, security.PermBackupsManage}, nil},

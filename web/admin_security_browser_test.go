@@ -1,14 +1,9 @@
 package web
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
-
-	"safedesk/store"
 )
 
 // TestBrowserSecurityDashboard opens the dashboard in Chromium: the charts
@@ -18,18 +13,7 @@ import (
 func TestBrowserSecurityDashboard(t *testing.T) {
 	env, _ := newSecurityEnv(t)
 	b := newBrowser(t, env)
-	token, err := env.db.CreateSetupLink(context.Background(), store.SystemActor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.open("/admin/setup?token=" + token)
-	b.waitPage("/admin/setup", "You are creating the owner account")
-	b.do("enrol the owner",
-		chromedp.SendKeys(chromedp.ID("name"), "Olive Owner"),
-		chromedp.SendKeys(chromedp.ID("email"), "olive@northwind.example"),
-		chromedp.Click(chromedp.CSS(`[data-passkey="register"]`)),
-	)
-	b.waitPage("/admin/tickets", "Tickets")
+	ownerInBrowser(t, env, b)
 
 	for range 30 {
 		env.clientFrom("198.51.100.150").get("/kb")

@@ -19,10 +19,12 @@ func (s *Server) adminSettings(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	s.renderSettings(w, r, http.StatusOK, banner, nil)
+	s.renderSettings(w, r, http.StatusOK, banner, nil, nil)
 }
 
-func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, banner string, errs map[string]string) {
+// renderSettings shows the settings page; due is the due-time section as
+// typed, or nil for the saved targets (web/due.go).
+func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, banner string, errs map[string]string, due *templates.AdminDueForm) {
 	privacy, err := s.adminPrivacy(r) // web/me_admin.go
 	if err != nil {
 		s.serveError(w, r, err)
@@ -33,10 +35,18 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		s.serveError(w, r, err)
 		return
 	}
+	if due == nil {
+		f, err := s.dueForm(r)
+		if err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		due = &f
+	}
 	s.render(w, r, status, templates.AdminSettings(templates.AdminSettingsProps{
 		AdminPage: s.adminPageProps(r, "Settings", "settings"), CanManage: s.currentStaff(r).Role.Can(security.PermSettingsManage),
 		Banner: banner, Facts: s.configFacts(), Errors: errs,
-		Privacy: privacy, Doctor: s.doctorReport(r.Context()), Mailbox: mailbox,
+		Privacy: privacy, Doctor: s.doctorReport(r.Context()), Due: *due, Mailbox: mailbox,
 	}))
 }
 
@@ -65,7 +75,7 @@ func (s *Server) adminSettingsPost(w http.ResponseWriter, r *http.Request) {
 	}
 	banner := strings.TrimSpace(r.PostForm.Get("banner"))
 	if utf8.RuneCountInString(banner) > 300 {
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, banner, map[string]string{"banner": "Keep the announcement under 300 characters."})
+		s.renderSettings(w, r, http.StatusUnprocessableEntity, banner, map[string]string{"banner": "Keep the announcement under 300 characters."}, nil)
 		return
 	}
 	if err := s.db.SetSetting(r.Context(), settingBanner, banner, s.staffActor(r)); err != nil {

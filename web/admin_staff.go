@@ -30,6 +30,10 @@ func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int,
 		CanManage: me.Role.Can(security.PermStaffManage), CanOwners: me.Role.Can(security.PermOwnersManage),
 		InviteEmail: email, InviteRole: role, InviteLink: link, Errors: errs,
 	}
+	if p.MailProblems, err = s.staffMailProblems(r.Context(), members); err != nil { // web/workday.go
+		s.serveError(w, r, err)
+		return
+	}
 	if p.CanManage {
 		if p.Invites, err = s.db.ListInvites(r.Context()); err != nil {
 			s.serveError(w, r, err)

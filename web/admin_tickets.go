@@ -1,10 +1,10 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"safedesk/security"
@@ -28,53 +28,6 @@ func (s *Server) staffNames(r *http.Request) ([]store.Staff, map[int64]string, e
 		}
 	}
 	return workers, names, nil
-}
-
-func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := templates.AdminTicketFilter{Status: q.Get("status"), Priority: q.Get("priority"), Assignee: q.Get("assignee"), Channel: q.Get("channel"), Q: q.Get("q")}
-	filter := store.TicketFilter{AllCustomers: true, Status: f.Status, Priority: f.Priority, Channel: f.Channel, Limit: 50}
-	switch f.Assignee {
-	case "":
-	case "me":
-		filter.Assignee = s.currentStaff(r).ID
-	case "none":
-		filter.Assignee = store.AssigneeNone
-	default:
-		filter.Assignee = optionalInt(f.Assignee)
-	}
-	filter.Before = optionalInt(q.Get("before"))
-	ts, next, notice, err := s.adminSearchTickets(r, filter, f.Q)
-	var verr *store.ValidationError
-	if err != nil && !errors.As(err, &verr) {
-		s.serveError(w, r, err)
-		return
-	}
-	workers, names, err := s.staffNames(r)
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	rows := make([]templates.AdminTicketRow, 0, len(ts))
-	masked := map[int64]string{}
-	for _, t := range ts {
-		row := templates.AdminTicketRow{Ticket: t, Assignee: "—", Customer: s.maskedCustomer(r, t.CustomerID, masked)}
-		if t.AssigneeID != 0 {
-			row.Assignee = names[t.AssigneeID]
-		}
-		rows = append(rows, row)
-	}
-	props := templates.AdminTicketListProps{AdminPage: s.adminPageProps(r, "Tickets", "tickets"), Filter: f, Rows: rows, Staff: workers,
-		CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite)}
-	if notice != "" {
-		props.Notice = notice
-	}
-	if next != 0 {
-		nq := url.Values{"status": {f.Status}, "priority": {f.Priority}, "assignee": {f.Assignee}, "channel": {f.Channel}, "q": {f.Q},
-			"before": {strconv.FormatInt(next, 10)}}
-		props.NextURL = "/admin/tickets?" + nq.Encode()
-	}
-	s.render(w, r, http.StatusOK, templates.AdminTicketList(props))
 }
 
 func (s *Server) adminTicket(r *http.Request) (store.Ticket, error) {
@@ -106,10 +59,16 @@ func (s *Server) renderAdminTicket(w http.ResponseWriter, r *http.Request, statu
 		s.serveError(w, r, err)
 		return
 	}
+	wd, err := s.ticketWorkday(r, t, names) // web/ticket_workday.go
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	s.render(w, r, status, templates.AdminTicketView(templates.AdminTicketViewProps{
 		AdminPage: s.adminPageProps(r, fmt.Sprintf("#%d %s", t.ID, t.Subject), "tickets"),
 		Ticket:    t, Customer: s.maskedCustomer(r, t.CustomerID, nil), Messages: msgs, Authors: names, Staff: workers,
-		Reply: reply, Internal: internal, Errors: errs, CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite), Email: email,
+		Reply: cmp.Or(reply, wd.Inserted), Internal: internal, Errors: errs, CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite),
+		Workday: wd, Email: email,
 	}))
 }
 
@@ -144,9 +103,8 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		if err := s.notifyCustomerReply(r, t, m); err != nil {
 			s.log.Error("reply notification", "ticket", t.ID, "err", err)
 		}
-		if t.Status == "open" {
-			pending := "pending"
-			if _, _, err := s.db.UpdateTicket(r.Context(), t.ID, store.TicketUpdate{Status: &pending}, s.staffActor(r)); err != nil {
+		if then := replyThen(r, t); then != "" {
+			if _, _, err := s.db.UpdateTicket(r.Context(), t.ID, store.TicketUpdate{Status: &then}, s.staffActor(r)); err != nil {
 				s.serveError(w, r, err)
 				return
 			}
@@ -282,7 +240,11 @@ func (s *Server) renderCustomer(w http.ResponseWriter, r *http.Request, reveal b
 	}
 	props := templates.AdminCustomerProps{AdminPage: s.adminPageProps(r, "Customer", "tickets"), Customer: c, Tickets: ts,
 		Email: security.MaskEmail(c.Email), Name: maskName(c.Name), CanReveal: s.currentStaff(r).Role.Can(security.PermPIIReveal),
-		Erase: s.eraseForm(r, c.ID)}
+		Erase: s.eraseForm(r, c.ID), CanEndDevices: s.currentStaff(r).Role.Can(security.PermTicketsWrite)}
+	if props.Devices, err = s.db.ListCustomerDevices(r.Context(), c.ID); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	if reveal {
 		if err := s.db.RecordAudit(r.Context(), s.staffActor(r), "customer.pii_revealed", "customer:"+strconv.FormatInt(c.ID, 10), nil); err != nil {
 			s.serveError(w, r, err)

@@ -169,7 +169,7 @@ func (s *Server) chatSince(r *http.Request, c store.Conversation, after int64) (
 
 func (s *Server) chatStateOf(r *http.Request, c store.Conversation, msgs []store.ChatMessage) templates.ChatState {
 	st := templates.ChatState{ID: c.ID, Status: c.Status, Closed: c.ClosedReason, TicketID: c.TicketID,
-		Deadline: c.HandoffDeadline, Step: s.customer.GetString(r.Context(), sessChatStep)}
+		Deadline: c.HandoffDeadline, Step: s.customer.GetString(r.Context(), sessChatStep), NobodyFree: c.TimeoutNotified}
 	if s.customerID(r) != 0 {
 		st.Verified = s.customer.GetString(r.Context(), sessMasked)
 	}

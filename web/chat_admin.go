@@ -30,8 +30,14 @@ func (s *Server) adminChatList(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
+	me := s.currentStaff(r)
+	prefs, err := s.db.GetStaffPrefs(ctx, me.ID)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	p := templates.AdminChatListProps{AdminPage: s.adminPageProps(r, "Chats", "chats"),
-		CanStats: s.currentStaff(r).Role.Can(security.PermReportsRead)}
+		CanStats: me.Role.Can(security.PermReportsRead), Availability: s.availability(me, prefs, "/admin/chats")}
 	if p.Rows, err = s.chatRows(r, live, true); err != nil {
 		s.serveError(w, r, err)
 		return

@@ -27,9 +27,10 @@ func (s *Server) chatHandoffPost(w http.ResponseWriter, r *http.Request) {
 }
 
 // handOff puts the conversation in the staff queue with pre (the visitor's
-// request) and tells the visitor what happens next. Outside business hours
-// a verified customer's chat becomes a ticket at once; an anonymous visitor
-// is asked for their address first. A hand-off nobody answers in time is
+// request) and tells the visitor at once what happens next. When nobody is
+// available (outside business hours, or no one who takes chats is signed in
+// and marked available) a verified customer's chat becomes a ticket at
+// once; an anonymous visitor is asked for their address first. A hand-off nobody answers in time is
 // settled by the monitor (monitor.SettleHandoff).
 func (s *Server) handOff(r *http.Request, c store.Conversation, pre []store.NewChatMessage) ([]store.ChatMessage, store.Conversation, error) {
 	ctx := r.Context()
@@ -41,8 +42,15 @@ func (s *Server) handOff(r *http.Request, c store.Conversation, pre []store.NewC
 	}
 	now := s.db.Now()
 	verified := c.CustomerID != 0
-	if !s.chat.hours.Open(now) {
-		note := "Our team answers chats " + s.chat.hours.String() + ", so nobody can join right now."
+	available, err := s.personAvailable(ctx, now) // web/workday.go
+	if err != nil {
+		return nil, c, err
+	}
+	if !available {
+		note := "Nobody from our team is available to chat right now."
+		if !s.chat.hours.Open(now) {
+			note = "Our team answers chats " + s.chat.hours.String() + ", so nobody can join right now."
+		}
 		if verified {
 			note += " I'll turn this chat into a request, and we'll answer by email."
 		} else {
@@ -60,7 +68,7 @@ func (s *Server) handOff(r *http.Request, c store.Conversation, pre []store.NewC
 		}
 		return added, c, err
 	}
-	note := fmt.Sprintf("I've asked a person from our team to join. If nobody is free within %s, "+
+	note := fmt.Sprintf("Someone from our team is available: I've asked them to join. If nobody joins within %s, "+
 		"I'll turn this chat into a request and we'll answer by email.", templates.Duration(s.chat.timeout))
 	if !verified {
 		note += " So that we can answer by email if needed, you can type your email address now to confirm it."

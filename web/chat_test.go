@@ -365,12 +365,13 @@ var requestRe = regexp.MustCompile(`request #(\d+)`)
 
 func TestChatHandoffTimesOutIntoATicket(t *testing.T) {
 	env := newTestServerWith(t, func(c *Config) { c.ChatHandoffTimeout = 2 * time.Minute })
+	env.availableAgent() // someone is there, so the chat waits for them
 	c := env.chatter()
 	c.ask("my grinder makes a grinding noise at fine settings")
 	env.verifyInChat(c, "carol@example.com")
 
 	resp := c.ask("I want to talk to a human")
-	if !strings.Contains(resp.body, "asked a person from our team") || !strings.Contains(resp.body, `hx-trigger="every 2s"`) {
+	if !strings.Contains(resp.body, "Someone from our team is available") || !strings.Contains(resp.body, `hx-trigger="every 2s"`) {
 		t.Fatalf("no hand-off:\n%s", resp.body)
 	}
 	queue, _ := env.db.ListConversations(context.Background(), store.ChatFilter{Statuses: []string{store.ChatStatusWaiting}})
@@ -406,6 +407,7 @@ func TestChatHandoffTimesOutIntoATicket(t *testing.T) {
 
 func TestChatHandoffAnonymousAsksForEmail(t *testing.T) {
 	env := newTestServer(t)
+	env.availableAgent()
 	c := env.chatter()
 	c.ask("my kettle leaks")
 	resp := c.htmx("/chat/handoff", url.Values{})

@@ -268,8 +268,9 @@ func (c *client) post(path string, form url.Values) response {
 
 // smtpSink is a real SMTP server on loopback that keeps what it receives.
 type smtpSink struct {
-	addr string
-	msgs chan sentMail
+	addr    string
+	msgs    chan sentMail
+	refused sync.Map // addresses the sink refuses for good (550), as a relay does an unknown mailbox
 }
 
 type sentMail struct {
@@ -344,6 +345,9 @@ func (s *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if _, ok := s.s.refused.Load(to); ok {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such mailbox"}
+	}
 	s.to = to
 	return nil
 }

@@ -232,8 +232,8 @@ type ChatOptions struct {
 	// ChatHandoffTimeout is how long a hand-off waits for an agent before
 	// it becomes a ticket (3 minutes when zero).
 	ChatHandoffTimeout time.Duration
-	// ChatHours is when staff answer chats (nil: always), parsed from
-	// --business-hours.
+	// ChatHours is when staff answer chats and the clock of ticket due
+	// times (nil or none configured: always), parsed from --business-hours.
 	ChatHours *bot.Hours
 	// ChatRules is the assistant's vocabulary (nil: built in), read from
 	// --chat-rules.
@@ -254,7 +254,7 @@ func DefaultChatOptions() ChatOptions {
 // Flags adds the chat flags.
 func (o *ChatOptions) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.ChatHandoffTimeout, "chat-handoff-timeout", o.ChatHandoffTimeout, "how long a chat handed to a person waits for an agent before it becomes a ticket")
-	fs.StringVar(&o.businessHours, "business-hours", o.businessHours, `when agents answer chats, like "Mon-Fri 09:00-17:00 Europe/Berlin" or "Mon-Thu 09:00-17:00, Fri 09:00-15:00 Europe/Amsterdam"; outside them a hand-off becomes a ticket at once (empty: always)`)
+	fs.StringVar(&o.businessHours, "business-hours", o.businessHours, `when agents answer chats, like "Mon-Fri 09:00-17:00 Europe/Berlin" or "Mon-Thu 09:00-17:00, Fri 09:00-15:00 Europe/Amsterdam"; outside them a hand-off becomes a ticket at once, and ticket due times count only these hours (empty: none configured; whether a person is offered then depends only on who is available)`)
 	fs.StringVar(&o.rulesFile, "chat-rules", o.rulesFile, "JSON file that extends the assistant's intent keywords, synonyms and stopwords (see bot/doc.go)")
 	fs.Var((*store.Period)(&o.ChatRetention), "chat-retention", "delete chat transcripts this long after their last message (like 90d)")
 }

@@ -79,6 +79,7 @@ func (s *Server) routeTable() []route {
 		pSettingsM   = security.PermSettingsManage
 		pBackups     = security.PermBackupsManage
 		pTokens      = security.PermTokensManage
+		pReplies     = security.PermRepliesManage
 	)
 	step := s.requireStepUp
 	return []route{
@@ -112,6 +113,9 @@ func (s *Server) routeTable() []route {
 		customer("GET /me/export", s.meExport),
 		customer("GET /me/delete", s.meDelete),
 		customer("POST /me/delete", s.meDeletePost),
+		// The devices the customer stays signed in on (web/devices.go).
+		customer("GET /me/devices", s.meDevices),
+		customer("POST /me/devices/{id}/revoke", s.meDeviceRevokePost),
 		// Chat, the visitor's side (web/chat*.go).
 		visitor("GET /chat", s.chatPage),
 		visitor("POST /chat/consent", s.chatConsentPost),
@@ -140,7 +144,11 @@ func (s *Server) routeTable() []route {
 		// Tickets and customers.
 		admin("GET /admin/tickets", pTicketsR, s.adminTicketList).inNav("Tickets"),
 		admin("GET /admin/live/queue", pTicketsR, s.adminLiveQueue).polled(),
+		admin("POST /admin/tickets/tags", pTicketsW, s.adminTicketTagsBulkPost),
 		admin("GET /admin/tickets/{id}", pTicketsR, s.adminTicketView),
+		admin("GET /admin/tickets/{id}/presence", pTicketsR, s.adminTicketPresence).polled(),
+		admin("GET /admin/tickets/{id}/replies/{rid}", pTicketsW, s.adminTicketReplyFill),
+		admin("POST /admin/tickets/{id}/tags", pTicketsW, s.adminTicketTagsPost),
 		admin("POST /admin/tickets/{id}/reply", pTicketsW, s.adminTicketReplyPost).withFiles(),
 		admin("POST /admin/tickets/{id}/update", pTicketsW, s.adminTicketUpdatePost),
 		admin("POST /admin/tickets/{id}/confirm", pTicketsW, s.adminTicketConfirmPost),
@@ -152,6 +160,7 @@ func (s *Server) routeTable() []route {
 		admin("POST /admin/customers/{id}/reveal", security.PermPIIReveal, step(s.adminCustomerRevealPost)),
 		admin("POST /admin/customers/{id}/erase", security.PermCustomersErase, step(s.adminCustomerErasePost)),
 		admin("POST /admin/customers/{id}/export", security.PermCustomersExport, step(s.adminCustomerExportPost)),
+		admin("POST /admin/customers/{id}/devices/revoke", pTicketsW, s.adminCustomerDevicesRevokePost),
 		// Chats: the queue, live take-over, and the insight report.
 		admin("GET /admin/chats", pChats, s.adminChatList).inNav("Chats"),
 		admin("GET /admin/chats/insight", security.PermReportsRead, s.adminChatInsight),
@@ -167,6 +176,8 @@ func (s *Server) routeTable() []route {
 		admin("POST /admin/email/quarantine/{id}/accept", pTicketsW, s.adminQuarantineAcceptPost),
 		admin("POST /admin/email/quarantine/{id}/dismiss", pTicketsW, s.adminQuarantineDismissPost),
 		admin("POST /admin/tickets/{id}/headers/{mid}", security.PermPIIReveal, step(s.adminEmailHeadersPost)),
+		// The team dashboard: volume, response times, backlog, per agent.
+		admin("GET /admin/dashboard", security.PermDashboardRead, s.adminDashboard).inNav("Dashboard"),
 		// Knowledge base.
 		admin("GET /admin/kb", pKBRead, s.adminKBList).inNav("Knowledge base"),
 		admin("GET /admin/kb/new", pKBWrite, s.adminKBNew),
@@ -175,6 +186,14 @@ func (s *Server) routeTable() []route {
 		admin("POST /admin/kb/{slug}/edit", pKBWrite, s.adminKBSavePost),
 		admin("POST /admin/kb/{slug}/delete", pKBWrite, s.adminKBDeletePost),
 		admin("POST /admin/kb/preview", pKBWrite, s.adminKBPreviewPost),
+		// Saved replies: written by admins and knowledge-base editors, used by
+		// agents through the ticket page's picker.
+		admin("GET /admin/replies", pReplies, s.adminReplyList).inNav("Saved replies"),
+		admin("GET /admin/replies/new", pReplies, s.adminReplyNew),
+		admin("POST /admin/replies/new", pReplies, s.adminReplySavePost),
+		admin("GET /admin/replies/{id}/edit", pReplies, s.adminReplyEdit),
+		admin("POST /admin/replies/{id}/edit", pReplies, s.adminReplySavePost),
+		admin("POST /admin/replies/{id}/delete", pReplies, s.adminReplyDeletePost),
 		// Staff.
 		admin("GET /admin/staff", pStaffRead, s.adminStaffList).inNav("Staff"),
 		admin("POST /admin/staff/invite", pStaffManage, step(s.adminStaffInvitePost)),
@@ -201,6 +220,7 @@ func (s *Server) routeTable() []route {
 		admin("GET /admin/settings", pSettingsR, s.adminSettings).inNav("Settings"),
 		admin("POST /admin/settings", pSettingsM, step(s.adminSettingsPost)),
 		admin("POST /admin/settings/privacy", security.PermOwnersManage, step(s.adminPrivacyPost)),
+		admin("POST /admin/settings/due", pSettingsM, step(s.adminDueTargetsPost)),
 		// API tokens, OAuth2 clients and webhooks: every page needs a fresh
 		// passkey, since it shows what reaches the data from outside.
 		admin("GET /admin/api", pTokens, step(s.adminAPI)).inNav("API"),
@@ -211,6 +231,11 @@ func (s *Server) routeTable() []route {
 		admin("GET /admin/api/webhooks/{id}", pTokens, step(s.adminWebhookLog)),
 		admin("POST /admin/api/webhooks/{id}/enable", pTokens, step(s.adminWebhookEnablePost)),
 		admin("POST /admin/api/webhooks/{id}/disable", pTokens, step(s.adminWebhookDisablePost)),
+		// The signed-in person's own notifications and availability for
+		// chats (web/workday.go): every role.
+		admin("GET /admin/me/notifications", pSelf, s.adminMyNotifications),
+		admin("POST /admin/me/notifications", pSelf, s.adminMyNotificationsPost),
+		admin("POST /admin/me/available", pSelf, s.adminAvailablePost),
 		// The signed-in person's own passkeys and sessions: every role.
 		admin("GET /admin/sessions", pSelf, s.adminSessions),
 		admin("POST /admin/sessions/{hash}/revoke", pSelf, s.adminSessionRevokePost),

@@ -114,6 +114,7 @@ type Server struct {
 	inbox    *mail.Inbox    // reads the support mailbox, scheduled by main; nil without --imap
 	nav      []route        // the admin navigation: the labelled staff routes (web/routes.go)
 	uploads  *http.ServeMux // the routes that take files (web/upload.go)
+	presence *presence      // who views or writes on which ticket (web/presence.go)
 }
 
 // New builds the server and its route table. mon is the background work
@@ -162,6 +163,9 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 	}
 	s.initAPI()
 	if err := s.initChat(); err != nil {
+		return nil, err
+	}
+	if err := s.initWorkday(context.Background()); err != nil {
 		return nil, err
 	}
 	if err := s.loadBanner(context.Background()); err != nil {

@@ -45,6 +45,11 @@ func (s *Server) withCustomer(h http.Handler) http.Handler {
 	return s.customer.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info(r).session = true
 		s.noteCustomerClient(r) // a block of the client ends the session (web/abuse_respond.go)
+		// A remembered device opens a session for its customer (web/devices.go).
+		if err := s.deviceSignIn(w, r); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
 		h.ServeHTTP(w, r)
 	}))
 }

@@ -122,6 +122,12 @@ func (s *Server) verifyPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
+	if r.PostForm.Get("remember") != "" {
+		if err := s.rememberDevice(w, r, c); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+	}
 	next, err := s.landing(r, c.ID)
 	if err != nil {
 		s.serveError(w, r, err)
@@ -215,6 +221,10 @@ func codeMail(s *Server, to, code, enter string) mail.Message {
 }
 
 func (s *Server) signoutPost(w http.ResponseWriter, r *http.Request) {
+	if err := s.forgetThisDevice(w, r); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	if err := s.customer.Destroy(r.Context()); err != nil {
 		s.serveError(w, r, err)
 		return

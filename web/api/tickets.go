@@ -27,7 +27,11 @@ type ticketJSON struct {
 	CreatedAt  any    `json:"created_at"`
 	UpdatedAt  any    `json:"updated_at"`
 	// Channel is how the ticket came in: email, portal, chat or api.
-	Channel  string        `json:"channel"`
+	Channel string `json:"channel"`
+	// DueAt is when the ticket's next due-time target falls due (null
+	// when nothing is due); Tags its labels.
+	DueAt    any           `json:"due_at"`
+	Tags     []string      `json:"tags"`
 	Messages []messageJSON `json:"messages,omitempty"`
 	// Redacted names what was removed from the customer's text before it
 	// was saved, such as "card_number"; only a created ticket has it.
@@ -54,7 +58,11 @@ type messageJSON struct {
 
 func newTicketJSON(t store.Ticket) ticketJSON {
 	out := ticketJSON{ID: t.ID, CustomerID: t.CustomerID, Subject: t.Subject, Status: t.Status, Priority: t.Priority,
-		Confirmed: t.Confirmed, CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt), Channel: t.Channel}
+		Confirmed: t.Confirmed, CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt), Channel: t.Channel,
+		DueAt: jsonTime(t.DueAt), Tags: t.Tags}
+	if out.Tags == nil {
+		out.Tags = []string{}
+	}
 	if t.AssigneeID != 0 {
 		out.AssigneeID = &t.AssigneeID
 	}
@@ -88,14 +96,24 @@ type ticketQuery struct {
 	q       string
 	cursor  int64
 	limit   int
+	tag     string
+	byDue   bool
 }
 
 // parseTicketQuery validates GET /tickets parameters; it is apart from the
 // handler so FuzzSearchQuery can drive it.
 func parseTicketQuery(r *http.Request) (ticketQuery, error) {
 	qs := r.URL.Query()
-	tq := ticketQuery{status: qs.Get("status"), channel: qs.Get("channel")}
+	tq := ticketQuery{status: qs.Get("status"), channel: qs.Get("channel"), tag: qs.Get("tag"), byDue: qs.Get("sort") == "due"}
 	fields := map[string]string{}
+	if s := qs.Get("sort"); s != "" && s != "due" && s != "newest" {
+		fields["sort"] = "Use newest or due."
+	}
+	if tq.tag != "" {
+		if _, problem := store.NormalizeTag(tq.tag); problem != "" {
+			fields["tag"] = problem
+		}
+	}
 	if tq.status != "" && !slices.Contains(store.TicketStatuses, tq.status) {
 		fields["status"] = "Use one of " + strings.Join(store.TicketStatuses, ", ") + "."
 	}
@@ -127,7 +145,13 @@ func (h *Handler) ticketList(w http.ResponseWriter, r *http.Request, p *store.Pr
 		h.ServeError(w, r, err)
 		return
 	}
-	ts, next, err := h.searchTickets(w, r, p, store.TicketFilter{AllCustomers: true, Status: tq.status, Channel: tq.channel, Before: tq.cursor, Limit: tq.limit}, tq.q)
+	f := store.TicketFilter{AllCustomers: true, Status: tq.status, Channel: tq.channel, Tag: tq.tag, ByDue: tq.byDue, Limit: tq.limit}
+	if tq.byDue {
+		f.After = tq.cursor
+	} else {
+		f.Before = tq.cursor
+	}
+	ts, next, err := h.searchTickets(w, r, p, f, tq.q)
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
@@ -224,6 +248,27 @@ type ticketUpdateRequest struct {
 	Status     *string    `json:"status"`
 	Priority   *string    `json:"priority"`
 	AssigneeID optionalID `json:"assignee_id"`
+	Tags       *[]string  `json:"tags"` // the ticket's labels, all of them
+}
+
+// tags are the labels asked for, folded (nil when the request sets none).
+func (req ticketUpdateRequest) tags() ([]string, error) {
+	if req.Tags == nil {
+		return nil, nil
+	}
+	tags, err := store.ParseTags(strings.Join(*req.Tags, ","), "tags")
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range *req.Tags {
+		if strings.Contains(t, ",") {
+			return nil, &store.ValidationError{Fields: map[string]string{"tags": "A tag cannot hold a comma."}}
+		}
+	}
+	if tags == nil {
+		tags = []string{}
+	}
+	return tags, nil
 }
 
 func (req ticketUpdateRequest) update() store.TicketUpdate {
@@ -249,7 +294,19 @@ func (h *Handler) ticketUpdate(w http.ResponseWriter, r *http.Request, p *store.
 		h.ServeError(w, r, &store.ValidationError{Fields: map[string]string{"assignee_id": "Use a staff id or null."}})
 		return
 	}
+	tags, err := req.tags()
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
 	t, changed, err := h.db.UpdateTicket(r.Context(), id, req.update(), h.actor(r, p))
+	if err == nil && tags != nil {
+		var tagged bool
+		if tagged, err = h.db.SetTicketTags(r.Context(), id, tags, h.actor(r, p)); tagged {
+			changed = append(changed, "tags")
+			t, err = h.db.GetTicket(r.Context(), id)
+		}
+	}
 	var verr *store.ValidationError
 	if errors.As(err, &verr) && verr.Fields["assignee"] != "" {
 		verr.Fields["assignee_id"] = verr.Fields["assignee"]

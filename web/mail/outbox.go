@@ -25,12 +25,21 @@ func NewOutbox(s *Sender, log *slog.Logger) *Outbox {
 }
 
 // Send starts sending m and returns at once.
-func (o *Outbox) Send(m Message) {
+func (o *Outbox) Send(m Message) { o.SendThen(m, nil) }
+
+// SendThen is Send for a caller that acts on the outcome: done, when not
+// nil, is called in the background with nil once m is sent, or with the
+// *Error that kept it back.
+func (o *Outbox) SendThen(m Message, done func(error)) {
 	o.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 		defer cancel()
-		if err := o.sender.Send(ctx, m); err != nil {
+		err := o.sender.Send(ctx, m)
+		if err != nil {
 			o.log.Error("mail not sent", "kind", m.Kind, "err", err) // an *Error: no recipient, subject or text
+		}
+		if done != nil {
+			done(err)
 		}
 	})
 }

@@ -3,27 +3,21 @@
 -- is sealed with the customer's key like the rest; the tables that outlive
 -- a ticket (the log of what was read) hold keyed hashes only.
 
--- Where a ticket and each message came from: email, portal, chat or api.
--- Staff messages written in the panel take their ticket's channel.
-ALTER TABLE tickets ADD COLUMN channel TEXT NOT NULL DEFAULT 'portal'
-    CHECK (channel IN ('portal', 'email', 'chat', 'api'));
+-- Where each message was written: email, portal, chat or api (the
+-- ticket's own channel is migration 0011's). Staff messages written in the
+-- panel take their ticket's channel; so do, for messages from before this
+-- migration, a ticket's first message and every message not a customer's.
 ALTER TABLE messages ADD COLUMN channel TEXT NOT NULL DEFAULT 'portal'
     CHECK (channel IN ('portal', 'email', 'chat', 'api'));
+UPDATE messages SET channel = (SELECT channel FROM tickets WHERE tickets.id = messages.ticket_id)
+    WHERE author_type <> 'customer' OR id = (SELECT MIN(id) FROM messages m WHERE m.ticket_id = messages.ticket_id);
+CREATE INDEX tickets_by_channel ON tickets(channel, id);
+
 -- An email ticket whose sender was not authenticated is an unconfirmed
 -- ticket (tickets.confirmed = 0, migration 0009: "sender not verified")
 -- until a person confirms it. A ticket whose mail bounced is marked.
 ALTER TABLE tickets ADD COLUMN delivery_failed_at INTEGER;
 ALTER TABLE tickets ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
-
--- Tickets made before this migration: from a chat hand-off, by an API
--- token, or else in the portal, as the audit log tells.
-UPDATE tickets SET channel = 'chat' WHERE 'ticket:' || id IN (SELECT target FROM audit_log
-    WHERE action = 'ticket.created' AND CAST(details AS TEXT) LIKE '%"from_chat":%');
-UPDATE tickets SET channel = 'api' WHERE 'ticket:' || id IN (SELECT target FROM audit_log
-    WHERE action = 'ticket.created' AND actor_type = 'token');
-UPDATE messages SET channel = (SELECT channel FROM tickets WHERE tickets.id = messages.ticket_id)
-    WHERE author_type <> 'customer' OR id = (SELECT MIN(id) FROM messages m WHERE m.ticket_id = messages.ticket_id);
-CREATE INDEX tickets_by_channel ON tickets(channel, id);
 
 -- The mailbox read over IMAP: where reading stands (UIDVALIDITY and the
 -- last UID done; a new UIDVALIDITY starts again from the first message,
