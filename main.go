@@ -178,6 +178,10 @@ type Config struct {
 	Notify   notify.Options        // staff notifications: due-time warning, daily digest
 	Log      web.LogOptions        // log format and level
 
+	// Email is the support mailbox read over IMAP, and whose verdict on
+	// senders is trusted.
+	Email mail.InboundOptions
+
 	baseURL    *url.URL
 	migrations fs.FS // tests only: store.Options.Migrations
 }
@@ -191,7 +195,7 @@ func defaultConfig() Config {
 		SMTPAuth: mail.Credentials{Password: os.Getenv("SAFEDESK_SMTP_PASSWORD")},
 		Sessions: web.DefaultSessionOptions(), Security: web.DefaultSecurityOptions(), Privacy: web.DefaultPrivacyConfig(),
 		Chat: web.DefaultChatOptions(), API: api.DefaultConfig(), Backup: backup.DefaultOptions(), Notify: notify.DefaultOptions(),
-		Log: web.DefaultLogOptions(),
+		Log: web.DefaultLogOptions(), Email: mail.DefaultInboundOptions(),
 	}
 }
 
@@ -216,6 +220,7 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	c.Files.Flags(fs)
 	c.Notify.Flags(fs)
 	c.Log.Flags(fs)
+	c.Email.Flags(fs)
 	return fs
 }
 
@@ -251,7 +256,9 @@ func (c *Config) Validate() error {
 	if c.SMTP != "" && c.MailFrom == "" {
 		return usageError{"--mail-from is required with --smtp"}
 	}
-	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Files.Validate, c.Notify.Validate, c.Log.Validate} {
+	emailValidate := func() error { return c.Email.Validate(c.MailFrom) }
+	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Files.Validate,
+		c.Notify.Validate, c.Log.Validate, emailValidate} {
 		if err := validate(); err != nil {
 			return asUsage(err)
 		}
@@ -422,7 +429,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	}
 	cfg.Notify.Site = mail.Site{Product: wcfg.Product, BaseURL: cfg.baseURL}
 	staffMail := notify.New(db, outbox, log, cfg.Notify)
-	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks(), staffMail); err != nil {
+	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks(), staffMail, srv.Inbox()); err != nil {
 		return err
 	}
 	defer mon.Shutdown() // after the scheduler stops: last counts, shutdown checkpoint
@@ -459,7 +466,7 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 		BaseURL: cfg.baseURL, TrustedProxies: cfg.Security.Proxies(), Product: cfg.Product, MailFrom: cfg.MailFrom, MailRelay: relay,
 		SessionOptions: cfg.Sessions, Abuse: cfg.Security.Abuse(), Privacy: cfg.Privacy, ChatOptions: cfg.Chat, API: cfg.API,
 		Backups: backups, TLS: https.Config(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
-		Attachments: cfg.Files,
+		Attachments: cfg.Files, Email: web.EmailConfig{Options: cfg.Email},
 	}
 }
 
@@ -468,7 +475,7 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 func (c Config) doctorInput(db *store.DB) web.DoctorInput {
 	return web.DoctorInput{
 		Data: c.Data, MasterKeyFile: c.MasterKeyFile, Addr: c.Addr, BaseURL: c.baseURL, TrustedProxies: c.Security.TrustedProxies,
-		TLS: c.TLS, SMTP: c.SMTP, Privacy: c.Privacy, RetentionSchedule: c.Privacy.Schedule, Backup: c.Backup, DB: db,
+		TLS: c.TLS, SMTP: c.SMTP, Privacy: c.Privacy, RetentionSchedule: c.Privacy.Schedule, Backup: c.Backup, DB: db, Email: c.Email,
 	}
 }
 
@@ -496,18 +503,23 @@ func (b backupMailer) Send(ctx context.Context, to, subject, text string) error 
 
 // scheduleServer adds the server's background jobs to sched: traffic counts
 // and alerts every minute, the audit checkpoint, expired sessions, the chat
-// sweep, webhook delivery, staff notifications and their digest, and retention on its schedule and once a minute
-// after start (so that a server restarted daily still applies it). Only
-// retention stops with ctx; the others finish their round, and the
-// scheduler waits for them at shutdown.
-func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *monitor.Service, hooks *api.Deliverer, staffMail *notify.Service) error {
+// sweep, webhook delivery, staff notifications and their digest, the
+// support mailbox (inbox, nil without --imap: its watcher from the start,
+// which runs the rounds, and a round every --imap-interval), and retention
+// on its schedule and once a minute after start (so that a server
+// restarted daily still applies it). Only retention and the mailbox stop
+// with ctx; the others finish their round, and the scheduler waits for
+// them all at shutdown.
+func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *monitor.Service, hooks *api.Deliverer, staffMail *notify.Service,
+	inbox *mail.Inbox) error {
 	bg := context.Background()
 	retention := func() { mon.ApplyRetention(ctx) }
 	sched.Schedule(monitor.Once(time.Now().Add(time.Minute)), cron.FuncJob(retention))
-	for _, j := range []struct {
+	type job struct {
 		spec string
 		job  func()
-	}{
+	}
+	jobs := []job{
 		{"@every 1m", func() { mon.Minute(bg) }},
 		{"@hourly", func() { mon.Hour(bg) }}, // full audit verification, pruning
 		{"@every " + cmp.Or(cfg.Security.CheckpointEvery, time.Hour).String(), func() { mon.PeriodicCheckpoint(bg) }},
@@ -519,7 +531,15 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *moni
 		{"@every 1m", func() { staffMail.Run(bg) }},  // staff notifications, grouped per minute
 		{cfg.Notify.DigestSchedule, func() { staffMail.Digest(bg) }},
 		{cfg.Privacy.Schedule, retention},
-	} {
+	}
+	if inbox != nil {
+		// The watcher runs until ctx ends: it reads the mailbox at once,
+		// runs each round asked for, one at a time, and asks for one when
+		// IDLE says mail arrived.
+		sched.Schedule(monitor.Once(time.Now().Add(time.Second)), cron.FuncJob(func() { inbox.Watch(ctx) }))
+		jobs = append(jobs, job{"@every " + cfg.Email.Interval.String(), inbox.Wake})
+	}
+	for _, j := range jobs {
 		if _, err := sched.AddFunc(j.spec, j.job); err != nil {
 			return fmt.Errorf("schedule %q: %w", j.spec, err)
 		}

@@ -41,6 +41,7 @@ import (
 	"safedesk/store/storetest"
 	"safedesk/web"
 	"safedesk/web/mail"
+	"safedesk/web/mail/mailtest"
 	"safedesk/web/monitor"
 )
 
@@ -124,6 +125,11 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"identity and passphrase", []string{"--backup-identity", "id.txt", "--backup-passphrase-file", "p"}, nil, "exclude each other"},
 		{"bad business hours", []string{"--business-hours", "sometimes"}, nil, "--business-hours"},
 		{"doctor with an argument", []string{"doctor", "now"}, nil, "unexpected argument"},
+		{"a mailbox without a support address", []string{"--imap", "imaps://desk@imap.example.com/INBOX"}, map[string]string{"SAFEDESK_IMAP_PASSWORD": "x"}, "--support-address"},
+		{"a mailbox without a password", []string{"--imap", "imaps://desk@imap.example.com/INBOX", "--mail-from", "s@example.com"}, nil, "no mailbox password"},
+		{"a mailbox in the clear elsewhere", []string{"--imap", "imap+insecure://desk:pw@imap.example.com", "--mail-from", "s@example.com"}, nil, "loopback"},
+		{"a bad authserv-id", []string{"--mail-authserv-id", "mx.example.com; dmarc=pass"}, nil, "--mail-authserv-id"},
+		{"a tiny message size", []string{"--email-max-size", "1KB"}, nil, "--email-max-size"},
 		{"bad file size", []string{"--attachment-max-size", "lots"}, nil, "attachment-max-size"},
 		{"tiny file size", nil, map[string]string{"SAFEDESK_ATTACHMENT_MAX_SIZE": "12"}, "--attachment-max-size"},
 	}
@@ -775,6 +781,26 @@ func TestDoctorCommand(t *testing.T) {
 			t.Errorf("doctor with --smtp:\n%s", out)
 		}
 	})
+}
+
+// TestServeReadsMailbox: serve with --imap reads the support mailbox
+// (woken at start, then by IDLE) and makes tickets of the mail in it; the
+// mailbox password, given in the environment, is in no log line.
+func TestServeReadsMailbox(t *testing.T) {
+	imap := mailtest.NewIMAPServer(t)
+	t.Setenv("SAFEDESK_IMAP_PASSWORD", mailtest.Password)
+	dir := t.TempDir()
+	stop, _, stderr := serveUntil(t, "--data", dir, "--mail-from", "Northwind <support@northwind.example>", "--imap", imap.URL(),
+		"--mail-authserv-id", "mx.google.com")
+	imap.Deliver(t, mailtest.Fixture(t, "gmail-new.eml"))
+	waitCount(t, dir, "SELECT COUNT(*) FROM tickets WHERE channel = 'email' AND confirmed = 1", 1)
+	waitCount(t, dir, "SELECT COUNT(*) FROM email_mailboxes WHERE ok_at IS NOT NULL", 1)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stderr.String(), mailtest.Password) {
+		t.Error("the mailbox password is in the log")
+	}
 }
 
 // serveUntil runs `safedesk serve` on a free port until the test stops it

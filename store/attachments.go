@@ -324,9 +324,10 @@ func (db *DB) deleteStaged(ctx context.Context, where string, arg any) error {
 
 // PurgeStagedAttachments deletes staged files older than StagedAttachmentTTL
 // that no message took (an upload cut off by a crash), and returns how many
-// went. main schedules it.
+// went; the files of a held email reply wait for its decision
+// (store/email_files.go). main schedules it.
 func (db *DB) PurgeStagedAttachments(ctx context.Context) (int64, error) {
-	n, err := changed(db.write.ExecContext(ctx, "DELETE FROM attachments WHERE message_id IS NULL AND created_at < ?",
+	n, err := changed(db.write.ExecContext(ctx, "DELETE FROM attachments WHERE message_id IS NULL AND quarantine_id IS NULL AND created_at < ?",
 		nanos(db.now().Add(-StagedAttachmentTTL))))
 	if err != nil {
 		return 0, fmt.Errorf("store: purge staged attachments: %w", err)
@@ -347,6 +348,27 @@ func (db *DB) linkUpload(ctx context.Context, tx *sql.Tx, u *Upload, key *securi
 			return fmt.Errorf("store: link attachments: %w", err)
 		}
 	}
+	return db.rekeyUpload(ctx, tx, u, key, func(f *Attachment, fileKey, name []byte) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE attachments SET ticket_id = ?, message_id = ?, batch = NULL, key_id = ?, file_key = ?, name = ?,
+			state = 'linked' WHERE id = ?`, ticketID, messageID, key.ID(), fileKey, name, f.ID); err != nil {
+			return fmt.Errorf("store: link attachments: %w", err)
+		}
+		f.TicketID, f.MessageID = ticketID, messageID
+		return db.auditUploaded(ctx, tx, a, *f)
+	})
+}
+
+// auditUploaded records that file f joined its message.
+func (db *DB) auditUploaded(ctx context.Context, tx *sql.Tx, a Actor, f Attachment) error {
+	return db.appendAudit(ctx, tx, a, "attachment.uploaded", TicketTarget(f.TicketID), map[string]any{
+		"attachment": f.ID, "message": f.MessageID, "size": f.Size, "content_type": f.ContentType, "metadata_removed": f.Stripped,
+	})
+}
+
+// rekeyUpload opens the file key of each staged file of u inside tx and
+// hands it to move sealed again under key, with the file's name, for the
+// row's new home.
+func (db *DB) rekeyUpload(ctx context.Context, tx *sql.Tx, u *Upload, key *security.DataKey, move func(f *Attachment, fileKey, name []byte) error) error {
 	for i := range u.files {
 		f := &u.files[i]
 		var keyID int64
@@ -367,17 +389,9 @@ func (db *DB) linkUpload(ctx context.Context, tx *sql.Tx, u *Upload, key *securi
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE attachments SET ticket_id = ?, message_id = ?, batch = NULL, key_id = ?, file_key = ?, name = ?,
-			state = 'linked' WHERE id = ?`, ticketID, messageID, key.ID(), key.Seal(raw, fileKeyLoc(f.ID)),
-			key.SealString(f.Name, fileNameLoc(f.ID)), f.ID); err != nil {
-			return fmt.Errorf("store: link attachments: %w", err)
-		}
-		if err := db.appendAudit(ctx, tx, a, "attachment.uploaded", TicketTarget(ticketID), map[string]any{
-			"attachment": f.ID, "message": messageID, "size": f.Size, "content_type": f.ContentType, "metadata_removed": f.Stripped,
-		}); err != nil {
+		if err := move(f, key.Seal(raw, fileKeyLoc(f.ID)), key.SealString(f.Name, fileNameLoc(f.ID))); err != nil {
 			return err
 		}
-		f.TicketID, f.MessageID = ticketID, messageID
 	}
 	return nil
 }

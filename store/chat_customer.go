@@ -136,9 +136,9 @@ func (db *DB) ConvertConversationToTicket(ctx context.Context, id int64, subject
 			return "", nil, err
 		}
 		now := db.now()
-		t = Ticket{CustomerID: c.CustomerID, Subject: subject, Status: "open", Priority: "normal", Confirmed: true, Channel: "chat",
+		t = Ticket{CustomerID: c.CustomerID, Subject: subject, Status: "open", Priority: "normal", Confirmed: true, Channel: ChannelChat,
 			CreatedAt: now, UpdatedAt: now}
-		if err := db.insertTicket(ctx, tx, key, &t, Message{AuthorType: "system", Body: transcript}); err != nil {
+		if _, err := db.insertTicket(ctx, tx, key, &t, Message{AuthorType: "system", Body: transcript}); err != nil {
 			return "", nil, err
 		}
 		if err := db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(t.ID),

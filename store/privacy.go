@@ -40,10 +40,14 @@ type SubjectExport struct {
 	Records  []SubjectRecord
 }
 
-// TicketExport is one ticket with its messages.
+// TicketExport is one ticket with its messages; for mail, what each
+// emailed message carried besides its text, and the replies from the
+// customer's address that are held back (exportEmail).
 type TicketExport struct {
 	Ticket   Ticket
 	Messages []Message
+	Email    map[int64]EmailDetail // by message id
+	Held     []QuarantinedEmail
 }
 
 // ChatExport is one conversation with its messages.
@@ -85,7 +89,11 @@ func (db *DB) ExportSubject(ctx context.Context, id int64, internalNotes bool) (
 			if err != nil {
 				return SubjectExport{}, err
 			}
-			out.Tickets = append(out.Tickets, TicketExport{Ticket: t, Messages: msgs})
+			te := TicketExport{Ticket: t, Messages: msgs}
+			if te.Email, te.Held, err = db.exportEmail(ctx, t.ID); err != nil {
+				return SubjectExport{}, err
+			}
+			out.Tickets = append(out.Tickets, te)
 			targets = append(targets, TicketTarget(t.ID))
 		}
 		if len(ts) < f.Limit {

@@ -30,7 +30,9 @@ type Ticket struct {
 	Priority   string
 	AssigneeID int64 // 0 when unassigned
 	// Confirmed is false while nobody has proven that the customer filed
-	// the ticket: someone who had not proven the address did. Such a
+	// the ticket: someone who had not proven the address did (in the
+	// portal), or mail came in the customer's name from a sender that was
+	// not authenticated ("sender not verified", store/email.go). Such a
 	// ticket is in staff views, marked, but in none of the customer's own.
 	Confirmed bool
 	// Channel is where the ticket came from: portal, chat, api or email.
@@ -46,6 +48,10 @@ type Ticket struct {
 	FirstResponseAt, SolvedAt time.Time
 	// Tags are the ticket's labels, sorted (store/tags.go).
 	Tags []string
+	// DeliveryFailedAt is when mail to the customer about this ticket
+	// last bounced (zero when none did), with the bounce's status code.
+	DeliveryFailedAt time.Time
+	DeliveryStatus   string
 	// Redacted is what CreateTicket removed from the customer's name,
 	// subject and message; only CreateTicket sets it.
 	Redacted security.KindSet
@@ -60,6 +66,12 @@ type Message struct {
 	Internal   bool // an internal note: never shown to the customer
 	Body       string
 	CreatedAt  time.Time
+	// Channel is where the message was written (ChannelEmail for mail);
+	// a staff message written in the panel has its ticket's channel.
+	Channel string
+	// SenderAuthenticated is set for a customer's email only: whether its
+	// sender passed authentication (store/email.go).
+	SenderAuthenticated *bool
 	// Redacted is what AddMessage removed from a customer's message; only
 	// AddMessage sets it.
 	Redacted security.KindSet
@@ -140,7 +152,7 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 		key = k
 		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal",
 			Confirmed: filedByOwner(a, cid), Channel: t.channel(a), CreatedAt: now, UpdatedAt: now}
-		if err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
+		if _, err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
 		if err := db.appendAudit(ctx, tx, a, "ticket.created", TicketTarget(out.ID),
@@ -160,25 +172,28 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 }
 
 // insertTicket stores t, open and of normal priority, with its first
-// message inside tx, both sealed with key, and its due time. It sets t.ID.
-func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKey, t *Ticket, first Message) error {
+// message inside tx, both sealed with key and of t's channel (ChannelPortal
+// when unset), and its due time. It sets t.ID and returns the first
+// message.
+func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKey, t *Ticket, first Message) (Message, error) {
 	// Both ids in one read (see nextID).
 	if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&t.ID, &first.ID); err != nil {
-		return fmt.Errorf("store: next ticket id: %w", err)
+		return Message{}, fmt.Errorf("store: next ticket id: %w", err)
 	}
-	t.Channel = cmp.Or(t.Channel, "portal")
+	t.Channel = cmp.Or(t.Channel, ChannelPortal)
 	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
 		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, t.Channel, nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
-		return fmt.Errorf("store: create ticket: %w", err)
+		return Message{}, fmt.Errorf("store: create ticket: %w", err)
 	}
-	first.TicketID = t.ID
-	if _, err := db.insertMessage(ctx, tx, key, first); err != nil {
-		return err
+	first.TicketID, first.Channel = t.ID, t.Channel
+	m, err := db.insertMessage(ctx, tx, key, first)
+	if err != nil {
+		return Message{}, err
 	}
 	if err := db.refreshDue(ctx, tx, t.ID); err != nil {
-		return err
+		return Message{}, err
 	}
-	return tx.QueryRowContext(ctx, "SELECT due_at FROM tickets WHERE id = ?", t.ID).Scan((*nullTime)(&t.DueAt))
+	return m, tx.QueryRowContext(ctx, "SELECT due_at FROM tickets WHERE id = ?", t.ID).Scan((*nullTime)(&t.DueAt))
 }
 
 // insertMessage stores m inside tx with the id m.ID, or with the next
@@ -194,8 +209,9 @@ func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, key *security.DataK
 	if m.AuthorID != 0 {
 		author = m.AuthorID
 	}
+	m.Channel = cmp.Or(m.Channel, ChannelPortal)
 	if _, err := tx.StmtContext(ctx, db.stmts.insertMessage).ExecContext(ctx, m.ID, m.TicketID, m.AuthorType, author, m.Internal,
-		key.SealString(m.Body, messageLoc(m.ID)), nanos(m.CreatedAt)); err != nil {
+		key.SealString(m.Body, messageLoc(m.ID)), nanos(m.CreatedAt), m.Channel); err != nil {
 		return Message{}, fmt.Errorf("store: add message: %w", err)
 	}
 	return m, nil
@@ -207,6 +223,9 @@ type NewMessage struct {
 	AuthorID   int64
 	Internal   bool
 	Body       string
+	// Channel is where it was written; empty takes the ticket's channel
+	// (a staff reply in the panel).
+	Channel string
 	// Upload holds staged files for the message; nil for none.
 	Upload *Upload
 }
@@ -236,9 +255,9 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 	var out Message
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var keyID int64
-		var status string
-		err := tx.QueryRowContext(ctx, `SELECT c.key_id, t.status FROM tickets t JOIN customers c ON c.id = t.customer_id
-			WHERE t.id = ?`, ticketID).Scan(&keyID, &status)
+		var status, channel string
+		err := tx.QueryRowContext(ctx, `SELECT c.key_id, t.status, t.channel FROM tickets t JOIN customers c ON c.id = t.customer_id
+			WHERE t.id = ?`, ticketID).Scan(&keyID, &status, &channel)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -249,7 +268,8 @@ func (db *DB) AddMessage(ctx context.Context, ticketID int64, m NewMessage, a Ac
 		if err != nil {
 			return err
 		}
-		out, err = db.insertMessage(ctx, tx, key, Message{TicketID: ticketID, AuthorType: m.AuthorType, AuthorID: m.AuthorID, Internal: m.Internal, Body: m.Body})
+		out, err = db.insertMessage(ctx, tx, key, Message{TicketID: ticketID, AuthorType: m.AuthorType, AuthorID: m.AuthorID, Internal: m.Internal, Body: m.Body,
+			Channel: cmp.Or(m.Channel, channel)})
 		if err != nil {
 			return err
 		}
@@ -292,8 +312,9 @@ func (db *DB) GetTicket(ctx context.Context, id int64) (Ticket, error) {
 }
 
 // GetCustomerTicket returns a ticket only when it belongs to customerID and
-// is confirmed; a ticket of someone else, or one not yet confirmed, is
-// ErrNotFound, exactly like one that does not exist.
+// is confirmed; a ticket of someone else, or one not yet confirmed (such as
+// mail whose sender was not authenticated), is ErrNotFound, exactly like
+// one that does not exist.
 func (db *DB) GetCustomerTicket(ctx context.Context, customerID, id int64) (Ticket, error) {
 	t, err := db.GetTicket(ctx, id)
 	if err != nil {
@@ -317,6 +338,7 @@ type TicketFilter struct {
 	Status    string
 	Priority  string
 	Assignee  int64 // 0: anyone; AssigneeNone: unassigned; otherwise a staff id
+	Channel   string
 	Before    int64 // cursor: only tickets with id < Before
 	Limit     int
 	// Tag keeps the tickets that carry this label.
@@ -337,7 +359,8 @@ type TicketFilter struct {
 const AssigneeNone = -1
 
 const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
-	COALESCE(t.assignee_id, 0), t.confirmed, t.channel, t.created_at, t.updated_at, t.due_at, t.first_response_at, t.solved_at
+	COALESCE(t.assignee_id, 0), t.confirmed, t.channel, t.created_at, t.updated_at, t.due_at, t.first_response_at, t.solved_at,
+	t.delivery_failed_at, t.delivery_status
 	FROM tickets t JOIN customers c ON c.id = t.customer_id`
 
 // ErrNoCustomer is returned by ListTickets for a filter that names no
@@ -365,6 +388,9 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	}
 	if f.Priority != "" {
 		where, args = append(where, "t.priority = ?"), append(args, f.Priority)
+	}
+	if f.Channel != "" {
+		where, args = append(where, "t.channel = ?"), append(args, f.Channel)
 	}
 	switch {
 	case f.Assignee == AssigneeNone:
@@ -401,11 +427,13 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 	for rows.Next() {
 		var s sealedTicket
 		var created, updated int64
+		var failed sql.NullInt64
 		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &s.t.Confirmed,
-			&s.t.Channel, &created, &updated, (*nullTime)(&s.t.DueAt), (*nullTime)(&s.t.FirstResponseAt), (*nullTime)(&s.t.SolvedAt)); err != nil {
+			&s.t.Channel, &created, &updated, (*nullTime)(&s.t.DueAt), (*nullTime)(&s.t.FirstResponseAt), (*nullTime)(&s.t.SolvedAt),
+			&failed, &s.t.DeliveryStatus); err != nil {
 			return nil, fmt.Errorf("store: tickets: %w", err)
 		}
-		s.t.CreatedAt, s.t.UpdatedAt = fromNanos(created), fromNanos(updated)
+		s.t.CreatedAt, s.t.UpdatedAt, s.t.DeliveryFailedAt = fromNanos(created), fromNanos(updated), fromNullNanos(failed)
 		sealed = append(sealed, s)
 	}
 	if err := rows.Err(); err != nil {
@@ -438,8 +466,10 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 // ListMessages returns a ticket's conversation in order. Internal notes are
 // included only when withInternal is set (staff views).
 func (db *DB) ListMessages(ctx context.Context, ticketID int64, withInternal bool) ([]Message, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT m.id, m.author_type, COALESCE(m.author_id, 0), m.internal, m.body, m.created_at, c.key_id
+	rows, err := db.read.QueryContext(ctx, `SELECT m.id, m.author_type, COALESCE(m.author_id, 0), m.internal, m.body, m.created_at, c.key_id,
+		m.channel, e.authenticated
 		FROM messages m JOIN tickets t ON t.id = m.ticket_id JOIN customers c ON c.id = t.customer_id
+		LEFT JOIN email_messages e ON e.message_id = m.id
 		WHERE m.ticket_id = ? AND (? OR m.internal = 0) ORDER BY m.id`, ticketID, withInternal)
 	if err != nil {
 		return nil, fmt.Errorf("store: list messages: %w", err)
@@ -455,8 +485,13 @@ func (db *DB) ListMessages(ctx context.Context, ticketID int64, withInternal boo
 	for rows.Next() {
 		s := sealedMessage{m: Message{TicketID: ticketID}}
 		var created int64
-		if err := rows.Scan(&s.m.ID, &s.m.AuthorType, &s.m.AuthorID, &s.m.Internal, &s.body, &created, &s.keyID); err != nil {
+		var authenticated sql.NullBool
+		if err := rows.Scan(&s.m.ID, &s.m.AuthorType, &s.m.AuthorID, &s.m.Internal, &s.body, &created, &s.keyID,
+			&s.m.Channel, &authenticated); err != nil {
 			return nil, fmt.Errorf("store: list messages: %w", err)
+		}
+		if authenticated.Valid {
+			s.m.SenderAuthenticated = &authenticated.Bool
 		}
 		s.m.CreatedAt = fromNanos(created)
 		sealed = append(sealed, s)

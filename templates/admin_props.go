@@ -65,10 +65,10 @@ type AdminStepUpProps struct {
 
 // AdminTicketFilter is the queue's filter form.
 type AdminTicketFilter struct {
-	Status, Priority, Assignee, Q string
-	Tag                           string
-	DueSoon                       bool
-	Sort                          string // "" newest first, "due" soonest due first
+	Status, Priority, Assignee, Channel, Q string
+	Tag                                    string
+	DueSoon                                bool
+	Sort                                   string // "" newest first, "due" soonest due first
 }
 
 // AdminTicketRow is a ticket in the queue with who it is assigned to.
@@ -104,6 +104,8 @@ type AdminTicketViewProps struct {
 	Errors   map[string]string
 	CanEdit  bool
 	Workday  TicketWorkday
+	// Email is what the page shows of the email channel.
+	Email EmailView
 }
 
 // AdminCustomerProps shows a customer, masked unless revealed.
@@ -184,6 +186,8 @@ type AdminSettingsProps struct {
 	Doctor  DoctorReport
 	// Due is the due-time targets section (web/due.go).
 	Due AdminDueForm
+	// Mailbox is how reading the support mailbox goes.
+	Mailbox MailboxStatus
 }
 
 // languageNames name store.Languages in the pickers.

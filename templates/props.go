@@ -136,6 +136,8 @@ type PrivacyProps struct {
 	Processors []Processor
 	// NotifyText: reply notifications carry the reply's text.
 	NotifyText bool
+	// EmailChannel: customers may write to the support address.
+	EmailChannel bool
 	// HTTPS: the site is served over TLS (directly or by a proxy).
 	HTTPS bool
 }

@@ -54,6 +54,10 @@ var wantStaffRoutes = map[string]string{
 	"POST /admin/chats/{id}/take":                       frontline,
 	"POST /admin/chats/{id}/messages":                   frontline,
 	"POST /admin/chats/{id}/close":                      frontline,
+	"GET /admin/email":                                  frontline,
+	"POST /admin/email/quarantine/{id}/accept":          frontline,
+	"POST /admin/email/quarantine/{id}/dismiss":         frontline,
+	"POST /admin/tickets/{id}/headers/{mid}":            managers,
 	"GET /admin/kb":                                     kbReaders,
 	"GET /admin/kb/new":                                 kbWriters,
 	"POST /admin/kb/new":                                kbWriters,
@@ -124,6 +128,7 @@ var dangerousRoutes = []string{
 	"POST /admin/customers/{id}/reveal",
 	"POST /admin/customers/{id}/erase",
 	"POST /admin/customers/{id}/export",
+	"POST /admin/tickets/{id}/headers/{mid}",
 	"POST /admin/staff/invite",
 	"POST /admin/staff/invites/{id}/revoke",
 	"POST /admin/staff/{id}/role",
@@ -289,9 +294,9 @@ func TestAdminNavigationPerRole(t *testing.T) {
 	env := newTestServer(t)
 	env.owner()
 	want := map[security.Role][]string{
-		security.RoleOwner:    {"tickets", "chats", "dashboard", "kb", "replies", "staff", "audit", "security", "backups", "settings", "api"},
-		security.RoleAdmin:    {"tickets", "chats", "dashboard", "kb", "replies", "staff", "audit", "security", "backups", "settings", "api"},
-		security.RoleAgent:    {"tickets", "chats", "kb"},
+		security.RoleOwner:    {"tickets", "chats", "email", "dashboard", "kb", "replies", "staff", "audit", "security", "backups", "settings", "api"},
+		security.RoleAdmin:    {"tickets", "chats", "email", "dashboard", "kb", "replies", "staff", "audit", "security", "backups", "settings", "api"},
+		security.RoleAgent:    {"tickets", "chats", "email", "kb"},
 		security.RoleKBEditor: {"kb", "replies"},
 		security.RoleAuditor:  {"staff", "audit", "security", "settings"},
 	}

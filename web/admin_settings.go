@@ -43,6 +43,11 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		s.serveError(w, r, err)
 		return
 	}
+	mailbox, err := s.mailboxStatus(r.Context()) // web/admin_email.go
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	if due == nil {
 		f, err := s.dueForm(r)
 		if err != nil {
@@ -54,7 +59,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 	s.render(w, r, status, templates.AdminSettings(templates.AdminSettingsProps{
 		AdminPage: s.adminPageProps(r, "Settings", "settings"), CanManage: s.currentStaff(r).Role.Can(security.PermSettingsManage),
 		Banner: f.banner, KBLanguage: f.kbLanguage, Facts: s.configFacts(), Errors: errs,
-		Privacy: privacy, Doctor: s.doctorReport(r.Context()), Due: *due,
+		Privacy: privacy, Doctor: s.doctorReport(r.Context()), Due: *due, Mailbox: mailbox,
 	}))
 }
 

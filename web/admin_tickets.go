@@ -54,6 +54,11 @@ func (s *Server) renderAdminTicket(w http.ResponseWriter, r *http.Request, statu
 		s.serveError(w, r, err)
 		return
 	}
+	email, err := s.emailView(r, t)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	wd, err := s.ticketWorkday(r, t, names) // web/ticket_workday.go
 	if err != nil {
 		s.serveError(w, r, err)
@@ -63,7 +68,7 @@ func (s *Server) renderAdminTicket(w http.ResponseWriter, r *http.Request, statu
 		AdminPage: s.adminPageProps(r, fmt.Sprintf("#%d %s", t.ID, t.Subject), "tickets"),
 		Ticket:    t, Customer: s.maskedCustomer(r, t.CustomerID, nil), Messages: msgs, Authors: names, Staff: workers,
 		Reply: cmp.Or(reply, wd.Inserted), Internal: internal, Errors: errs, CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite),
-		Workday: wd,
+		Workday: wd, Email: email,
 	}))
 }
 
@@ -95,7 +100,7 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !internal {
-		if err := s.notifyCustomerReply(r, t, body, len(m.Attachments)); err != nil {
+		if err := s.notifyCustomerReply(r, t, m); err != nil {
 			s.log.Error("reply notification", "ticket", t.ID, "err", err)
 		}
 		if then := replyThen(r, t); then != "" {
@@ -111,35 +116,46 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
 }
 
-// apiReplied tells the customer of ticket id about a reply made through the
+// apiReplied tells the customer of ticket id about reply m made through the
 // API, exactly as adminTicketReplyPost does for one made in the panel.
-func (s *Server) apiReplied(r *http.Request, id int64, body string, files int) {
+func (s *Server) apiReplied(r *http.Request, id int64, m store.Message) {
 	t, err := s.db.GetTicket(r.Context(), id)
 	if err == nil {
-		err = s.notifyCustomerReply(r, t, body, files)
+		err = s.notifyCustomerReply(r, t, m)
 	}
 	if err != nil {
 		s.log.Error("reply notification", "ticket", id, "err", err, "request_id", info(r).id)
 	}
 }
 
-// notifyCustomerReply emails the customer that there is a reply. Like every
-// notification it carries no ticket text by default: the customer reads it
-// on the portal after verifying. A site that chose --notify-text
+// notifyCustomerReply emails the customer that there is a reply, threaded
+// (web/mail.Threads) so that an answer by email finds the ticket. A ticket
+// that came by email gets the reply itself: its text and its files' names
+// (never the files), as any mail conversation. Any other notification
+// carries no ticket text by default: the customer reads it on the portal
+// after verifying. A site that chose --notify-text
 // (Config.Privacy.NotifyText) sends the reply's text, never the subject.
-func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, body string, files int) error {
-	c, err := s.db.GetCustomer(r.Context(), t.CustomerID)
+func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, m store.Message) error {
+	ctx := r.Context()
+	c, err := s.db.GetCustomer(ctx, t.CustomerID)
 	if err != nil {
 		return err
 	}
+	if t.Channel == store.ChannelEmail {
+		return s.threads.SendStaffReply(ctx, t, c.Email, m.Body, attachmentNames(m.Attachments))
+	}
 	reply := ""
 	if s.cfg.Privacy.NotifyText {
-		reply = "Our reply:\n\n" + body + "\n\n"
+		reply = "Our reply:\n\n" + m.Body + "\n\n"
 	}
-	reply += attachmentCount(files) // never the files themselves
-	s.mail.Send(mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
+	reply += attachmentCount(len(m.Attachments)) // never the files themselves
+	msg := mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
 		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
-			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)})
+			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)}
+	if msg, _, err = s.threads.Thread(ctx, t.ID, msg, false); err != nil {
+		return err
+	}
+	s.mail.Send(msg)
 	return nil
 }
 

@@ -8,8 +8,6 @@ import (
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-
-	"safedesk/store"
 )
 
 // TestBrowserStaffJourney walks the staff panel in real Chromium, one step
@@ -29,18 +27,7 @@ func TestBrowserStaffJourney(t *testing.T) {
 		run  func(t *testing.T, b *browser)
 	}{
 		{"owner setup from the printed link", func(t *testing.T, b *browser) {
-			token, err := env.db.CreateSetupLink(context.Background(), store.SystemActor)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.open("/admin/setup?token=" + token)
-			b.waitPage("/admin/setup", "You are creating the owner account")
-			b.do("fill in the setup form",
-				chromedp.SendKeys(chromedp.ID("name"), "Olive Owner"),
-				chromedp.SendKeys(chromedp.ID("email"), "olive@northwind.example"),
-				chromedp.SendKeys(chromedp.ID("passkey_name"), "Work laptop"),
-				chromedp.Click(chromedp.CSS(`[data-passkey="register"]`)),
-			)
+			b.enrolOwner(env) // web/email_browser_test.go
 			b.waitPage("/admin/tickets", "Kettle leaks")
 			if got := b.text(`[data-testid="me"]`); !strings.Contains(got, "Olive Owner") {
 				t.Errorf("signed in as %q, want Olive Owner", got)

@@ -16,6 +16,7 @@ import (
 	"safedesk/backup"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/mail"
 )
 
 // DoctorCheck is one deployment check of `safedesk doctor`, also shown on
@@ -64,6 +65,9 @@ type DoctorInput struct {
 	// MinGo is the oldest Go release that passes; "" is go.mod's
 	// toolchain line.
 	MinGo string
+
+	// Email is the email channel's settings, validated.
+	Email mail.InboundOptions
 }
 
 // Diagnose runs every deployment check as of now: the same checks, with the
@@ -87,7 +91,9 @@ func Diagnose(ctx context.Context, in DoctorInput, now time.Time) []DoctorCheck 
 	if db != nil {
 		checks = append(checks, d.backups(ctx, db), d.backupVerify(ctx, db), d.proxy(ctx, db))
 	}
-	return append(checks, d.smtp(), d.retention(), d.notifications(), d.binary(), d.service())
+	checks = append(checks, d.smtp())
+	checks = append(checks, d.emailChecks(ctx)...) // web/doctor_email.go
+	return append(checks, d.retention(), d.notifications(), d.binary(), d.service())
 }
 
 // Doctor gives the settings page the checks against the running server's

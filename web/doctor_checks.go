@@ -267,6 +267,9 @@ func (d *doctor) notifications() DoctorCheck {
 		return warn("notifications", "reply emails carry the reply's text (--notify-text), and email is seldom end-to-end encrypted",
 			"drop --notify-text: customers read replies on the portal")
 	}
+	if d.in.Email.Enabled() {
+		return pass("notifications", "emails about portal tickets carry no ticket text: they link to the portal; replies to requests sent by email carry their text, as the customer wrote by email")
+	}
 	return pass("notifications", "emails carry no ticket text: they link to the portal")
 }
 

@@ -155,6 +155,7 @@ func TestDiagnoseProductionSetup(t *testing.T) {
 	in.BaseURL, _ = url.Parse("https://help.example.com")
 	in.TLS = TLSOptions{Cert: cert, Key: key}
 	in.SMTP = "smtps://mailer:s3cret-pass@mail.example.com:465"
+	in.Email = tlsMailbox(t, "mx.google.com")
 	// This test is about the deployment; TestDoctorToolchain checks the Go
 	// release the binary was built with.
 	in.MinGo = runtime.Version()
@@ -169,9 +170,9 @@ func TestDiagnoseProductionSetup(t *testing.T) {
 				t.Errorf("%s: %s %s", name, c.Status, c.Detail)
 			}
 		}
-		want := 14 // the command line also opens the database: one check more
+		want := 17 // the command line also opens the database: one check more
 		if open == nil {
-			want = 15
+			want = 18
 		}
 		if len(got) != want {
 			t.Errorf("%d checks, want %d", len(got), want)

@@ -277,6 +277,7 @@ type sentMail struct {
 	From, To string
 	Subject  string
 	Text     string
+	Header   mail.Header
 }
 
 func newSMTPSink(t testing.TB) *smtpSink {
@@ -361,7 +362,7 @@ func (s *sinkSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	s.s.msgs <- sentMail{From: s.from, To: s.to, Subject: subject, Text: text}
+	s.s.msgs <- sentMail{From: s.from, To: s.to, Subject: subject, Text: text, Header: msg.Header}
 	return nil
 }
 

@@ -198,15 +198,21 @@ func (s *Server) privacyProps(r *http.Request) templates.PrivacyProps {
 		CustomerIdle: s.cfg.CustomerIdle, CustomerLifetime: s.cfg.CustomerLifetime, CodeTTL: store.CodeTTL,
 		TicketRetention: s.cfg.Privacy.Retention.ResolvedTickets, SecurityRetention: s.cfg.Privacy.Retention.SecurityEvents,
 		ChatRetention: s.cfg.ChatRetention, ChatConsentVersion: ChatPolicyVersion,
-		Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText, HTTPS: s.secure,
+		Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText, HTTPS: s.secure, EmailChannel: s.inbox != nil,
 	}
 	if d := s.cfg.MailRelay; d != "" {
 		what := "your email address and the emails we send you"
 		if !s.cfg.Privacy.NotifyText {
 			what = "your email address and our notifications, which hold no text of your requests"
 		}
+		if p.EmailChannel {
+			what += "; for requests you sent by email, the text of our replies"
+		}
 		p.Processors = append(p.Processors, templates.Processor{Name: "Our email relay (" + d + ")",
 			Purpose: "It carries the emails we send you: sign-in codes and notifications.", Data: what})
+	}
+	if p.EmailChannel {
+		p.Processors = append(p.Processors, emailProcessor(s.cfg.Email.Options))
 	}
 	return p
 }

@@ -59,9 +59,13 @@ type exportTicket struct {
 	Subject   string          `json:"subject"`
 	Status    string          `json:"status"`
 	Priority  string          `json:"priority"`
+	Channel   string          `json:"channel"`
 	CreatedAt string          `json:"created_at"`
 	UpdatedAt string          `json:"updated_at"`
 	Messages  []exportMessage `json:"messages"`
+	// Held are replies sent from the customer's address that were held
+	// back (web/me_export_email.go).
+	Held []exportHeld `json:"held_replies,omitempty"`
 }
 
 type exportMessage struct {
@@ -74,6 +78,7 @@ type exportMessage struct {
 	Outcome   string          `json:"assistant_action,omitempty"`
 	Article   string          `json:"cited_article,omitempty"`
 	Files     []exportFile    `json:"attachments,omitempty"`
+	Email     *exportEmail    `json:"email,omitempty"`
 	CreatedAt string          `json:"created_at"`
 }
 
@@ -192,13 +197,7 @@ func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Tim
 		doc.Customer.VerifiedAt = &v
 	}
 	for _, t := range x.Tickets {
-		et := exportTicket{ID: t.Ticket.ID, Subject: t.Ticket.Subject, Status: t.Ticket.Status, Priority: t.Ticket.Priority,
-			CreatedAt: exportTime(t.Ticket.CreatedAt), UpdatedAt: exportTime(t.Ticket.UpdatedAt), Messages: []exportMessage{}}
-		for _, m := range t.Messages {
-			et.Messages = append(et.Messages, exportMessage{ID: m.ID, Author: ticketAuthors[m.AuthorType], Internal: m.Internal,
-				Body: m.Body, Files: exportFiles(m.Attachments), CreatedAt: exportTime(m.CreatedAt)})
-		}
-		doc.Tickets = append(doc.Tickets, et)
+		doc.Tickets = append(doc.Tickets, exportTicketDoc(t))
 	}
 	for _, c := range x.Chats {
 		ec := exportChat{ID: c.Conversation.ID, Status: c.Conversation.Status, ConsentVersion: c.Conversation.ConsentVersion,
@@ -260,6 +259,10 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 	}
 	if d := s.cfg.MailRelay; d != "" {
 		a.Recipients = append(a.Recipients, "Our email relay ("+d+") carries the emails we send you.")
+	}
+	if s.inbox != nil {
+		p := emailProcessor(s.cfg.Email.Options)
+		a.Recipients = append(a.Recipients, p.Name+": "+p.Purpose)
 	}
 	return a
 }

@@ -51,16 +51,22 @@ func exportPath(a store.Attachment) string {
 }
 
 // exportedFiles are the files the export carries: those of the messages in
-// it, deleted ones excluded.
+// it and of the held replies, deleted ones excluded.
 func exportedFiles(x store.SubjectExport) []store.Attachment {
 	var out []store.Attachment
+	add := func(as []store.Attachment) {
+		for _, a := range as {
+			if !a.Deleted {
+				out = append(out, a)
+			}
+		}
+	}
 	for _, t := range x.Tickets {
 		for _, m := range t.Messages {
-			for _, a := range m.Attachments {
-				if !a.Deleted {
-					out = append(out, a)
-				}
-			}
+			add(m.Attachments)
+		}
+		for _, q := range t.Held {
+			add(q.Files)
 		}
 	}
 	return out

@@ -27,9 +27,9 @@ func (s *Server) adminTicketList(w http.ResponseWriter, r *http.Request) {
 // renderQueue shows the queue for the query q, with the bulk-tagging form
 // as typed.
 func (s *Server) renderQueue(w http.ResponseWriter, r *http.Request, status int, q url.Values, bulk templates.BulkTagForm) {
-	f := templates.AdminTicketFilter{Status: q.Get("status"), Priority: q.Get("priority"), Assignee: q.Get("assignee"), Q: q.Get("q"),
-		Tag: q.Get("tag"), DueSoon: q.Get("due") == "soon", Sort: q.Get("sort")}
-	filter := store.TicketFilter{AllCustomers: true, Status: f.Status, Priority: f.Priority, Tag: f.Tag, ByDue: f.Sort == "due", Limit: 50}
+	f := templates.AdminTicketFilter{Status: q.Get("status"), Priority: q.Get("priority"), Assignee: q.Get("assignee"), Channel: q.Get("channel"),
+		Q: q.Get("q"), Tag: q.Get("tag"), DueSoon: q.Get("due") == "soon", Sort: q.Get("sort")}
+	filter := store.TicketFilter{AllCustomers: true, Status: f.Status, Priority: f.Priority, Channel: f.Channel, Tag: f.Tag, ByDue: f.Sort == "due", Limit: 50}
 	now := s.db.Now()
 	if f.DueSoon {
 		filter.DueBy = now.Add(dueSoonWindow)
@@ -89,7 +89,8 @@ func (s *Server) renderQueue(w http.ResponseWriter, r *http.Request, status int,
 // when cursor is set.
 func queueQuery(f templates.AdminTicketFilter, cursor string, at int64) url.Values {
 	v := url.Values{}
-	for k, x := range map[string]string{"status": f.Status, "priority": f.Priority, "assignee": f.Assignee, "q": f.Q, "tag": f.Tag, "sort": f.Sort} {
+	for k, x := range map[string]string{"status": f.Status, "priority": f.Priority, "assignee": f.Assignee, "channel": f.Channel, "q": f.Q,
+		"tag": f.Tag, "sort": f.Sort} {
 		if x != "" {
 			v.Set(k, x)
 		}

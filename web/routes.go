@@ -171,6 +171,13 @@ func (s *Server) routeTable() []route {
 		admin("POST /admin/chats/{id}/take", pChats, s.adminChatTakePost),
 		admin("POST /admin/chats/{id}/messages", pChats, s.adminChatReplyPost),
 		admin("POST /admin/chats/{id}/close", pChats, s.adminChatClosePost),
+		// Email: the held replies of every ticket and the mailbox
+		// (web/admin_email.go). A message's headers hold addresses: seeing
+		// them is revealing a customer.
+		admin("GET /admin/email", pTicketsR, s.adminEmail).inNav("Email"),
+		admin("POST /admin/email/quarantine/{id}/accept", pTicketsW, s.adminQuarantineAcceptPost),
+		admin("POST /admin/email/quarantine/{id}/dismiss", pTicketsW, s.adminQuarantineDismissPost),
+		admin("POST /admin/tickets/{id}/headers/{mid}", security.PermPIIReveal, step(s.adminEmailHeadersPost)),
 		// The team dashboard: volume, response times, backlog, per agent.
 		admin("GET /admin/dashboard", security.PermDashboardRead, s.adminDashboard).inNav("Dashboard"),
 		// Knowledge base.

@@ -76,6 +76,10 @@ type Config struct {
 	// API configures the public API and its webhook delivery (web/api).
 	API api.Config
 
+	// Email is the email channel (web/admin_email.go); the zero value
+	// reads no mailbox, and mail about tickets goes out as --mail-from.
+	Email EmailConfig
+
 	// Chat (web/chat*.go, settings in web/options.go): hand-off timeout,
 	// business hours, the assistant's vocabulary, transcript retention.
 	ChatOptions
@@ -107,6 +111,8 @@ type Server struct {
 	api      *api.Handler   // the public API, mounted under /api/ and /oauth/
 	webhooks *api.Deliverer // webhook delivery, scheduled by main
 	chat     *chatState     // the assistant, chat limits and hand-off policy (web/chat*.go)
+	threads  *mail.Threads  // mail about tickets, threaded both ways (web/admin_email.go)
+	inbox    *mail.Inbox    // reads the support mailbox, scheduled by main; nil without --imap
 	nav      []route        // the admin navigation: the labelled staff routes (web/routes.go)
 	uploads  *http.ServeMux // the routes that take files (web/upload.go)
 	presence *presence      // who views or writes on which ticket (web/presence.go)
@@ -151,6 +157,9 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 	// move; scs would extend it on every request, polling included.
 	s.staff = s.newSessionManager("safedesk_staff", 0, cfg.StaffLifetime)
 	if err := s.initAbuse(context.Background()); err != nil {
+		return nil, err
+	}
+	if err := s.initEmail(); err != nil {
 		return nil, err
 	}
 	s.initAPI()

@@ -151,7 +151,8 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 	body := in.Values.Get("body")
 	var m store.Message
 	if in.FileError == "" {
-		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body, Upload: in.Upload}, s.actor(r))
+		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body,
+			Channel: store.ChannelPortal, Upload: in.Upload}, s.actor(r))
 	}
 	if status, errs := in.formErrors(err); status != 0 {
 		s.renderTicket(w, r, status, t, body, errs)

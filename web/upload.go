@@ -9,13 +9,13 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web/api"
 	"safedesk/web/httpx"
+	"safedesk/web/mail"
 )
 
 // AttachmentOptions are the settings of files on tickets.
@@ -30,7 +30,7 @@ func (o *AttachmentOptions) Flags(fs *flag.FlagSet) {
 	if o.MaxSize == 0 {
 		o.MaxSize = store.DefaultAttachmentMaxSize
 	}
-	fs.Var((*byteSize)(&o.MaxSize), "attachment-max-size", fmt.Sprintf("largest file accepted on a ticket, like 20MiB or 512KiB (at most %d files per message)", store.MaxAttachments))
+	fs.Var((*mail.ByteSize)(&o.MaxSize), "attachment-max-size", fmt.Sprintf("largest file accepted on a ticket, like 20MiB or 512KiB (at most %d files per message)", store.MaxAttachments))
 }
 
 // Validate checks the limits; zero takes the default.
@@ -38,42 +38,6 @@ func (o *AttachmentOptions) Validate() error {
 	if o.MaxSize != 0 && (o.MaxSize < 1<<10 || o.MaxSize > 1<<30) {
 		return errors.New("--attachment-max-size must be between 1KiB and 1GiB")
 	}
-	return nil
-}
-
-// byteSize is a flag of bytes: a number, optionally with KiB, MiB or GiB
-// (K, KB, M, MB, G, GB mean the same binary units).
-type byteSize int64
-
-// String writes the size in the largest whole binary unit.
-func (b *byteSize) String() string {
-	if b == nil {
-		return "0"
-	}
-	n := int64(*b)
-	for _, u := range []struct {
-		suffix string
-		size   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if n >= u.size && n%u.size == 0 {
-			return strconv.FormatInt(n/u.size, 10) + u.suffix
-		}
-	}
-	return strconv.FormatInt(n, 10)
-}
-
-// Set reads a size (flag.Value).
-func (b *byteSize) Set(s string) error {
-	s = strings.TrimSpace(s)
-	num := strings.TrimRight(s, "KMGiBkmgb")
-	unit := strings.ToUpper(strings.TrimSpace(s[len(num):]))
-	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20,
-		"G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30}[unit]
-	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-	if err != nil || mult == 0 || n < 0 || n > 1<<40/mult {
-		return errors.New("want a size like 20MiB, 512KiB or 1048576")
-	}
-	*b = byteSize(n * mult)
 	return nil
 }
 

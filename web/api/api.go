@@ -102,10 +102,11 @@ type Hooks struct {
 	// document the portal's /me/export hands out, the export recorded as
 	// a's in the audit log. A missing customer is store.ErrNotFound.
 	ExportSubject func(ctx context.Context, customerID int64, a store.Actor) ([]byte, error)
-	// Replied is called after a reply to ticket id (not an internal note)
+	// Replied is called after reply m to ticket id (not an internal note)
 	// was stored, so that its customer is told by mail exactly as after a
-	// reply in the staff panel.
-	Replied func(r *http.Request, id int64, body string, files int)
+	// reply in the staff panel: an email ticket's customer gets its text
+	// and its files' names, threaded.
+	Replied func(r *http.Request, id int64, m store.Message)
 	// SearchKB ranks the published articles' sections for q, best first,
 	// with the help centre's and the assistant's ranking (bot.Bot.Search).
 	SearchKB func(ctx context.Context, q string, limit int) ([]bot.Hit, error)

@@ -87,9 +87,9 @@ func newTestAPI(t testing.TB, adjust ...func(*Config)) *testAPI {
 		},
 		Alerted:       func() { a.mu.Lock(); a.alerts++; a.mu.Unlock() },
 		ExportSubject: a.exportSubject,
-		Replied: func(_ *http.Request, id int64, body string, _ int) {
+		Replied: func(_ *http.Request, id int64, m store.Message) {
 			a.mu.Lock()
-			a.replied = append(a.replied, fmt.Sprintf("%d:%s", id, body))
+			a.replied = append(a.replied, fmt.Sprintf("%d:%s", id, m.Body))
 			a.mu.Unlock()
 		},
 		SearchKB: assistant.Search,

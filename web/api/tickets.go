@@ -26,6 +26,8 @@ type ticketJSON struct {
 	Confirmed  bool   `json:"confirmed"`
 	CreatedAt  any    `json:"created_at"`
 	UpdatedAt  any    `json:"updated_at"`
+	// Channel is how the ticket came in: email, portal, chat or api.
+	Channel string `json:"channel"`
 	// DueAt is when the ticket's next due-time target falls due (null
 	// when nothing is due); Tags its labels.
 	DueAt    any           `json:"due_at"`
@@ -46,11 +48,18 @@ type messageJSON struct {
 	Body        string           `json:"body"`
 	Attachments []attachmentJSON `json:"attachments"`
 	CreatedAt   any              `json:"created_at"`
+	// Channel is where the message was written: email, portal, chat or
+	// api (a staff reply in the panel has its ticket's channel).
+	Channel string `json:"channel"`
+	// SenderAuthenticated says, for a customer's email only, whether its
+	// sender passed authentication (DMARC or aligned DKIM); null otherwise.
+	SenderAuthenticated *bool `json:"sender_authenticated"`
 }
 
 func newTicketJSON(t store.Ticket) ticketJSON {
 	out := ticketJSON{ID: t.ID, CustomerID: t.CustomerID, Subject: t.Subject, Status: t.Status, Priority: t.Priority,
-		Confirmed: t.Confirmed, CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt), DueAt: jsonTime(t.DueAt), Tags: t.Tags}
+		Confirmed: t.Confirmed, CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt), Channel: t.Channel,
+		DueAt: jsonTime(t.DueAt), Tags: t.Tags}
 	if out.Tags == nil {
 		out.Tags = []string{}
 	}
@@ -73,7 +82,7 @@ func newTicketWithMessages(t store.Ticket, msgs []store.Message) ticketJSON {
 
 func newMessageJSON(m store.Message) messageJSON {
 	out := messageJSON{ID: m.ID, TicketID: m.TicketID, AuthorType: m.AuthorType, Internal: m.Internal, Body: m.Body,
-		Attachments: newAttachmentsJSON(m.Attachments), CreatedAt: jsonTime(m.CreatedAt)}
+		Attachments: newAttachmentsJSON(m.Attachments), CreatedAt: jsonTime(m.CreatedAt), Channel: m.Channel, SenderAuthenticated: m.SenderAuthenticated}
 	if m.AuthorID != 0 {
 		out.AuthorID = &m.AuthorID
 	}
@@ -82,19 +91,20 @@ func newMessageJSON(m store.Message) messageJSON {
 
 // ticketQuery is the parsed query string of GET /tickets.
 type ticketQuery struct {
-	status string
-	q      string
-	cursor int64
-	limit  int
-	tag    string
-	byDue  bool
+	status  string
+	channel string
+	q       string
+	cursor  int64
+	limit   int
+	tag     string
+	byDue   bool
 }
 
 // parseTicketQuery validates GET /tickets parameters; it is apart from the
 // handler so FuzzSearchQuery can drive it.
 func parseTicketQuery(r *http.Request) (ticketQuery, error) {
 	qs := r.URL.Query()
-	tq := ticketQuery{status: qs.Get("status"), tag: qs.Get("tag"), byDue: qs.Get("sort") == "due"}
+	tq := ticketQuery{status: qs.Get("status"), channel: qs.Get("channel"), tag: qs.Get("tag"), byDue: qs.Get("sort") == "due"}
 	fields := map[string]string{}
 	if s := qs.Get("sort"); s != "" && s != "due" && s != "newest" {
 		fields["sort"] = "Use newest or due."
@@ -106,6 +116,9 @@ func parseTicketQuery(r *http.Request) (ticketQuery, error) {
 	}
 	if tq.status != "" && !slices.Contains(store.TicketStatuses, tq.status) {
 		fields["status"] = "Use one of " + strings.Join(store.TicketStatuses, ", ") + "."
+	}
+	if tq.channel != "" && !slices.Contains(store.TicketChannels, tq.channel) {
+		fields["channel"] = "Use one of " + strings.Join(store.TicketChannels, ", ") + "."
 	}
 	var err error
 	var verr *store.ValidationError
@@ -132,7 +145,7 @@ func (h *Handler) ticketList(w http.ResponseWriter, r *http.Request, p *store.Pr
 		h.ServeError(w, r, err)
 		return
 	}
-	f := store.TicketFilter{AllCustomers: true, Status: tq.status, Tag: tq.tag, ByDue: tq.byDue, Limit: tq.limit}
+	f := store.TicketFilter{AllCustomers: true, Status: tq.status, Channel: tq.channel, Tag: tq.tag, ByDue: tq.byDue, Limit: tq.limit}
 	if tq.byDue {
 		f.After = tq.cursor
 	} else {
@@ -182,7 +195,8 @@ func (h *Handler) ticketCreate(w http.ResponseWriter, r *http.Request, p *store.
 		h.ServeError(w, r, err)
 		return
 	}
-	t, err := h.db.CreateTicket(r.Context(), store.NewTicket{Email: req.Email, Name: req.Name, Subject: req.Subject, Body: req.Body}, h.actor(r, p))
+	t, err := h.db.CreateTicket(r.Context(), store.NewTicket{Email: req.Email, Name: req.Name, Subject: req.Subject, Body: req.Body,
+		Channel: store.ChannelAPI}, h.actor(r, p))
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
@@ -329,13 +343,14 @@ func (h *Handler) messageCreate(w http.ResponseWriter, r *http.Request, p *store
 		h.ServeError(w, r, err)
 		return
 	}
-	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body, Upload: up}, h.actor(r, p))
+	m, err := h.db.AddMessage(r.Context(), id, store.NewMessage{AuthorType: "staff", Internal: req.Internal, Body: req.Body,
+		Channel: store.ChannelAPI, Upload: up}, h.actor(r, p))
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
 	}
 	if !req.Internal {
-		h.hooks.Replied(r, id, req.Body, len(m.Attachments))
+		h.hooks.Replied(r, id, m)
 	}
 	h.webhooks.Wake()
 	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(id, 10))

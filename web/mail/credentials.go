@@ -43,7 +43,7 @@ func (c Credentials) WithPassword(rawURL string) (string, error) {
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "", parseError(rawURL)
+		return "", parseError("--smtp", rawURL)
 	}
 	if u.User == nil || u.User.Username() == "" {
 		return "", errors.New("mail: --smtp names no user for the password: write smtp://user@host:587")
@@ -64,20 +64,27 @@ func (c Credentials) password() (string, error) {
 	case c.PasswordFile == "":
 		return c.Password, nil
 	}
-	fi, err := os.Stat(c.PasswordFile)
+	return readPasswordFile("--smtp-password-file", c.PasswordFile, "SMTP")
+}
+
+// readPasswordFile reads the password of what ("SMTP") from path, given
+// by flag: the file must not be readable by group or others, and a
+// trailing newline is not part of the password.
+func readPasswordFile(flag, path, what string) (string, error) {
+	fi, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("mail: --smtp-password-file: %w", err)
+		return "", fmt.Errorf("mail: %s: %w", flag, err)
 	}
-	if perm := fi.Mode().Perm(); !security.PrivateFile(c.PasswordFile, perm) {
-		return "", fmt.Errorf("mail: %s has mode %04o: others may read the SMTP password; run: chmod 600 %s", c.PasswordFile, perm, c.PasswordFile)
+	if perm := fi.Mode().Perm(); !security.PrivateFile(path, perm) {
+		return "", fmt.Errorf("mail: %s has mode %04o: others may read the %s password; run: chmod 600 %s", path, perm, what, path)
 	}
-	b, err := os.ReadFile(c.PasswordFile)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("mail: --smtp-password-file: %w", err)
+		return "", fmt.Errorf("mail: %s: %w", flag, err)
 	}
 	pass := strings.TrimRight(string(b), "\r\n")
 	if pass == "" {
-		return "", fmt.Errorf("mail: %s is empty: it should hold the SMTP password", c.PasswordFile)
+		return "", fmt.Errorf("mail: %s is empty: it should hold the %s password", path, what)
 	}
 	return pass, nil
 }

@@ -1,7 +1,11 @@
-// Package mail sends safedesk's mail: one plain-text Message at a time,
-// through an SMTP relay (Sender, configured by the --smtp URL) or, with no
-// relay configured, into the server log for development. Outbox sends in
-// the background so that a slow relay never holds a request.
+// Package mail is safedesk's mail, out and in. Out: one plain-text Message
+// at a time, through an SMTP relay (Sender, configured by the --smtp URL)
+// or, with no relay configured, into the server log for development;
+// Outbox sends in the background so that a slow relay never holds a
+// request; Threads gives mail about a ticket its Message-ID, In-Reply-To,
+// References and a Reply-To that leads answers back to the ticket. In:
+// Inbox reads the support mailbox over IMAP (--imap), ParseMessage turns
+// each message into plain text, and the store files it (see Inbox).
 //
 // A failed send never reveals what was being sent: the error names the
 // kind of mail and the relay's SMTP status, not the recipient, the subject
@@ -23,6 +27,15 @@ type Message struct {
 	To      string
 	Subject string
 	Text    string
+
+	// Threading, on mail about a ticket (Threads): our Message-ID, the
+	// Message-IDs it answers (without angle brackets), the address replies
+	// go to, and Auto-Submitted on mail sent on our own (RFC 3834).
+	MessageID     string
+	InReplyTo     string
+	References    []string
+	ReplyTo       string
+	AutoSubmitted string
 }
 
 // Sender sends mail through an SMTP relay, or, when none is configured,
@@ -66,7 +79,7 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	m.To = to
 	if s.relay == nil {
 		s.log.WarnContext(ctx, "DEVELOPMENT MODE: no --smtp configured, mail written to the log instead of sent",
-			"kind", m.Kind, "to", security.MaskEmail(m.To), "subject", m.Subject, "text", m.Text)
+			"kind", m.Kind, "to", security.MaskEmail(m.To), "subject", m.Subject, "text", m.Text, "reply_to", m.ReplyTo)
 		return nil
 	}
 	return s.relay.send(ctx, m)

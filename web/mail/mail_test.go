@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime/quotedprintable"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"strings"
 	"sync"
@@ -198,11 +200,24 @@ func TestTicketReceived(t *testing.T) {
 // with refuse, or accepts everything when refuse is nil.
 func newTestRelay(t *testing.T, refuse *smtp.SMTPError) string {
 	t.Helper()
+	return startRelay(t, relayBackend{refuse: refuse})
+}
+
+// newCapturingRelay starts a real SMTP server on loopback that accepts
+// everything and passes each mail, whole, to the channel it returns.
+func newCapturingRelay(t *testing.T) (string, chan *netmail.Message) {
+	t.Helper()
+	got := make(chan *netmail.Message, 100)
+	return startRelay(t, relayBackend{got: got}), got
+}
+
+func startRelay(t *testing.T, b relayBackend) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := smtp.NewServer(relayBackend{refuse: refuse})
+	s := smtp.NewServer(b)
 	s.Domain = "localhost"
 	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
 	var wg sync.WaitGroup
@@ -215,16 +230,35 @@ func newTestRelay(t *testing.T, refuse *smtp.SMTPError) string {
 	return ln.Addr().String()
 }
 
-type relayBackend struct{ refuse *smtp.SMTPError }
+type relayBackend struct {
+	refuse *smtp.SMTPError
+	got    chan *netmail.Message // nil: discard
+}
 
 func (b relayBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return relaySession(b), nil }
 
-type relaySession struct{ refuse *smtp.SMTPError }
+type relaySession relayBackend
 
 func (relaySession) Reset()                               {}
 func (relaySession) Logout() error                        { return nil }
 func (relaySession) Mail(string, *smtp.MailOptions) error { return nil }
-func (relaySession) Data(r io.Reader) error               { _, err := io.Copy(io.Discard, r); return err }
+func (s relaySession) Data(r io.Reader) error {
+	if s.got == nil {
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}
+	m, err := netmail.ReadMessage(r)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(quotedprintable.NewReader(m.Body))
+	if err != nil {
+		return err
+	}
+	m.Body = bytes.NewReader(body)
+	s.got <- m
+	return nil
+}
 func (s relaySession) Rcpt(string, *smtp.RcptOptions) error {
 	if s.refuse != nil {
 		return s.refuse

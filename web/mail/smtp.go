@@ -26,7 +26,7 @@ type relay struct {
 func newRelay(rawURL, from string) (*relay, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, parseError(rawURL)
+		return nil, parseError("--smtp", rawURL)
 	}
 	host := u.Hostname()
 	if host == "" {
@@ -76,12 +76,12 @@ func newRelay(rawURL, from string) (*relay, error) {
 // parseError explains a URL that does not parse without quoting its user
 // name or password: url.Parse's error quotes the whole URL, and a typo in
 // the port would otherwise print the password to the journal.
-func parseError(rawURL string) error {
+func parseError(flag, rawURL string) error {
 	safe := withoutUserinfo(rawURL)
 	if _, err := url.Parse(safe); err != nil {
-		return fmt.Errorf("mail: --smtp: %w", err)
+		return fmt.Errorf("mail: %s: %w", flag, err)
 	}
-	return errors.New("mail: --smtp: the user name or password is malformed: percent-encode characters such as @ : / ? # %")
+	return fmt.Errorf("mail: %s: the user name or password is malformed: percent-encode characters such as @ : / ? # %%", flag)
 }
 
 // withoutUserinfo replaces everything up to the last @ after the scheme
@@ -109,6 +109,9 @@ func (r *relay) send(ctx context.Context, m Message) error {
 	}
 	msg.Subject(m.Subject)
 	msg.SetDate()
+	if err := setThreading(msg, m); err != nil {
+		return &Error{Kind: m.Kind, Step: "reply address"}
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	c, err := gomail.NewClient(r.host, r.opts...)
 	if err != nil {
@@ -116,6 +119,27 @@ func (r *relay) send(ctx context.Context, m Message) error {
 	}
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
 		return sendError(m.Kind, err)
+	}
+	return nil
+}
+
+// setThreading writes m's Message-ID, In-Reply-To, References, Reply-To and
+// Auto-Submitted, where set.
+func setThreading(msg *gomail.Msg, m Message) error {
+	if m.MessageID != "" {
+		msg.SetMessageIDWithValue(m.MessageID)
+	}
+	if m.InReplyTo != "" {
+		msg.SetGenHeaderPreformatted(gomail.HeaderInReplyTo, "<"+m.InReplyTo+">")
+	}
+	if len(m.References) > 0 {
+		msg.SetGenHeaderPreformatted(gomail.HeaderReferences, "<"+strings.Join(m.References, "> <")+">")
+	}
+	if m.AutoSubmitted != "" {
+		msg.SetGenHeader("Auto-Submitted", m.AutoSubmitted)
+	}
+	if m.ReplyTo != "" {
+		return msg.ReplyTo(m.ReplyTo)
 	}
 	return nil
 }

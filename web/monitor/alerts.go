@@ -191,6 +191,8 @@ var alertLabels = map[string]string{
 	"passkey.backup_eligible_changed": "passkey flags changed",
 	"audit.chain_broken":              "audit log tampering",
 	"token_address_refused":           "API token used from a refused address",
+	"mail.mailbox_failing":            "the support mailbox cannot be read",
+	"mail.too_large":                  "a customer's mail too large to import",
 }
 
 // alertLabel names an event kind for people.
