@@ -484,6 +484,7 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *moni
 		{"@hourly", func() { hooks.Housekeep(bg) }},
 		{"@hourly", func() { mon.PurgeUploads(bg) }}, // files staged by uploads a crash cut off
 		{cfg.Privacy.Schedule, retention},
+		{"@every 1s", func() { mon.CheckpointWAL(bg) }}, // the WAL into the database, off the request path
 	} {
 		if _, err := sched.AddFunc(j.spec, j.job); err != nil {
 			return fmt.Errorf("schedule %q: %w", j.spec, err)
