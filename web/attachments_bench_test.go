@@ -245,6 +245,12 @@ func BenchmarkAttachmentDownload(b *testing.B) {
 			b.Fatal(err)
 		}
 		tok := apitest.Token(b, db, store.ScopeTicketsRead)
+		// A file is downloaded after the background job has moved it from
+		// the write-ahead log into the database, as on the server a
+		// second after the upload.
+		if _, err := db.CheckpointWAL(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 		ts := httptest.NewServer(s)
 		defer ts.Close()
 		runDownloads(b, fmt.Sprintf("%s/api/v1/tickets/%d/attachments/%d", ts.URL, t.ID, up.Files()[0].ID), tok)
