@@ -531,6 +531,7 @@ func scheduleServer(ctx context.Context, sched *cron.Cron, cfg Config, mon *moni
 		{"@every 1m", func() { staffMail.Run(bg) }},  // staff notifications, grouped per minute
 		{cfg.Notify.DigestSchedule, func() { staffMail.Digest(bg) }},
 		{cfg.Privacy.Schedule, retention},
+		{"@every 1s", func() { mon.CheckpointWAL(bg) }}, // the WAL into the database, off the request path
 	}
 	if inbox != nil {
 		// The watcher runs until ctx ends: it reads the mailbox at once,

@@ -2,8 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -20,109 +18,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 )
-
-const benchBody = `Hello, my order 100234 arrived this morning but the grinder inside was damaged: the hopper lid is cracked and the burr carrier rattles when I shake the box. The outer carton looked fine, so it probably happened before packing. Could you send a replacement or tell me how to return it? I have photos of the box and the label if you need them. Thanks for your help, and sorry for the long message.`
-
-// BenchmarkCreateTicket measures the whole CreateTicket: validation, sealing,
-// one write transaction with the customer lookup, ticket, message and audit
-// entry. A small set of returning customers keeps their keys cached, as on a
-// busy site. It also reports the pages each ticket writes to the WAL.
-func BenchmarkCreateTicket(b *testing.B) {
-	db, _ := newTestDB(b)
-	ctx := context.Background()
-	emails := make([]string, 16)
-	for i := range emails {
-		emails[i] = fmt.Sprintf("customer%02d@example.com", i)
-		if _, err := db.CreateTicket(ctx, store.NewTicket{Email: emails[i], Name: "Returning Customer", Subject: "First", Body: "First ticket."}, customerActor); err != nil {
-			b.Fatal(err)
-		}
-	}
-	create := func(i int) error {
-		_, err := db.CreateTicket(ctx, store.NewTicket{Email: emails[i%len(emails)], Name: "Returning Customer", Subject: "Grinder arrived damaged", Body: benchBody}, customerActor)
-		return err
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if err := create(i); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	reportWALPages(b, db.WALPages, create)
-}
-
-// BenchmarkFloorInsert is the least any ticket write can cost: decode an
-// equivalent JSON payload and run one plain INSERT into a table of the same
-// shape, on a database with the store's pragmas. Nothing else: no index, no
-// transaction around it, no sealing.
-func BenchmarkFloorInsert(b *testing.B) {
-	db, err := sql.Open("sqlite", store.DSN(filepath.Join(b.TempDir(), "floor.db")))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, `CREATE TABLE tickets (
-		id          INTEGER PRIMARY KEY AUTOINCREMENT,
-		customer_id INTEGER NOT NULL,
-		email       TEXT    NOT NULL,
-		name        TEXT    NOT NULL,
-		subject     TEXT    NOT NULL,
-		body        TEXT    NOT NULL,
-		status      TEXT    NOT NULL DEFAULT 'open',
-		priority    TEXT    NOT NULL DEFAULT 'normal',
-		created_at  INTEGER NOT NULL,
-		updated_at  INTEGER NOT NULL
-	) STRICT`); err != nil {
-		b.Fatal(err)
-	}
-	payloads := make([][]byte, 16)
-	for i := range payloads {
-		if payloads[i], err = json.Marshal(store.NewTicket{Email: fmt.Sprintf("customer%02d@example.com", i), Name: "Returning Customer", Subject: "Grinder arrived damaged", Body: benchBody}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	insert := func(i int) error {
-		var t store.NewTicket
-		if err := json.Unmarshal(payloads[i%len(payloads)], &t); err != nil {
-			return err
-		}
-		now := time.Now().UnixNano()
-		_, err := db.ExecContext(ctx, `INSERT INTO tickets (customer_id, email, name, subject, body, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, i%len(payloads)+1, t.Email, t.Name, t.Subject, t.Body, now, now)
-		return err
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if err := insert(i); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	reportWALPages(b, func(ctx context.Context, fn func() error) (int, error) { return store.WALPages(ctx, db, fn) }, insert)
-}
-
-// reportWALPages runs op a fixed number of times more, after the timed loop,
-// and reports how many pages each run wrote to the write-ahead log.
-func reportWALPages(b *testing.B, count func(context.Context, func() error) (int, error), op func(i int) error) {
-	b.Helper()
-	const n = 500
-	pages, err := count(context.Background(), func() error {
-		for i := range n {
-			if err := op(i); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(pages)/n, "wal-pages/op")
-}
 
 // BenchmarkSearchArticles searches 10,000 generated articles with queries
 // that mix rare and common words, and reports the 95th percentile latency.

@@ -44,3 +44,9 @@ func (db *DB) WALPages(ctx context.Context, fn func() error) (int, error) {
 
 // ReaderDSN is the connection string of a reader of the database at path.
 func ReaderDSN(path string) string { return dsn(path, true) }
+
+// CheckpointWAL is (*DB).CheckpointWAL for the database at path, on a
+// connection of pool (a floor's, in benchmarks).
+func CheckpointWAL(ctx context.Context, pool *sql.DB, path string) (WALCheckpoint, error) {
+	return checkpointWAL(ctx, pool, path)
+}

@@ -20,7 +20,7 @@ func TestConnectionMemoryBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	const want = "cache_size=-2000 mmap_size=0 wal_autocheckpoint=1000 journal_size_limit=16777216"
+	const want = "cache_size=-2000 mmap_size=0 wal_autocheckpoint=16384 journal_size_limit=67108864"
 	for name, conn := range map[string]*sql.DB{"writer": db.Writer(), "reader": reader} {
 		var got []string
 		for _, setting := range strings.Fields(want) {

@@ -166,20 +166,22 @@ func OpenDirWith(ctx context.Context, dir, keyFile string, create bool, log *slo
 // (storetest.Raw).
 func DSN(path string) string { return dsn(path, false) }
 
+// busyTimeout is how long a connection waits for a lock before failing.
+const busyTimeout = 5 * time.Second
+
 // dsn builds the connection string: busy_timeout first so that every later
 // pragma already waits for a lock instead of failing.
 //
 // Memory is bounded per connection, whatever the size of the database: a
 // page cache of 2 MB (cache_size, in KiB when negative), so at most 10 MB
 // for the writer and the 4 readers of the default pool, and no memory-mapped
-// I/O (mapped pages would count in the process's resident memory). The WAL
-// is checkpointed every 1000 pages (4 MB) and, when a long read such as a
-// backup snapshot let it grow, cut back to 16 MB once a checkpoint resets
-// it. 100,000 API tickets kept the WAL under 6 MB and the process's memory
-// outside the Go heap at about 20 MB.
+// I/O (mapped pages would count in the process's resident memory). The
+// writer checkpoints the WAL itself only past walAutoCheckpoint pages, and
+// the file is cut back to walSizeLimit once a checkpoint has caught up:
+// checkpoints run in the background (see CheckpointWAL).
 func dsn(path string, readOnly bool) string {
 	v := url.Values{}
-	v.Add("_pragma", "busy_timeout(5000)")
+	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "synchronous(NORMAL)")
 	v.Add("_pragma", "foreign_keys(ON)")
@@ -187,8 +189,8 @@ func dsn(path string, readOnly bool) string {
 	v.Add("_pragma", "secure_delete(ON)")
 	v.Add("_pragma", "cache_size(-2000)")
 	v.Add("_pragma", "mmap_size(0)")
-	v.Add("_pragma", "wal_autocheckpoint(1000)")
-	v.Add("_pragma", "journal_size_limit(16777216)")
+	v.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint))
+	v.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	if readOnly {
 		v.Add("_pragma", "query_only(ON)")
 	} else {

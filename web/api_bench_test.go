@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 	"safedesk/store/storetest"
 	"safedesk/web/api"
 	"safedesk/web/api/apitest"
+	"safedesk/web/monitor"
 )
 
 // The API's request path measured end to end, through web's middleware
@@ -39,12 +41,30 @@ func benchServer(b *testing.B) (*Server, *store.DB) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
+	checkpointing(b, db)
 	base, _ := url.Parse("http://localhost:8080")
 	s := quietServer(b, Config{BaseURL: base, API: api.Config{Rate: 1e9, Burst: 1e9}}, db)
 	// Measure the request path alone, as before webhook delivery had its
 	// own rounds: a stopped deliverer ignores the requests' wakes.
 	s.Webhooks().Stop()
 	return s, db
+}
+
+// checkpointing copies db's write-ahead log into the database in the
+// background every second, as main schedules it, for the rest of the
+// benchmark: a write is timed with what it costs the server.
+func checkpointing(b *testing.B, db *store.DB) {
+	b.Helper()
+	sched := monitor.NewScheduler(slog.New(slog.DiscardHandler))
+	if _, err := sched.AddFunc("@every 1s", func() {
+		if _, err := db.CheckpointWAL(context.Background()); err != nil {
+			b.Error(err)
+		}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	sched.Start()
+	b.Cleanup(func() { <-sched.Stop().Done() })
 }
 
 // BenchmarkAPIGetTicket is a GET /api/v1/tickets/{id} round trip: through

@@ -34,20 +34,26 @@ var alertMailLimit = security.LimitConfig{Rate: 1.0 / 600, Burst: 3}
 // maxAlertLines bounds the events listed in one mail.
 const maxAlertLines = 30
 
+// alertDedupEntries bounds the kinds and clients remembered for AlertDedup:
+// a botnet that gets blocked from more addresses within the hour pushes
+// out the least recently alerted, which may then alert again (the mail
+// limit still holds).
+const alertDedupEntries = 1024
+
 // alerter is the state of the alert feed.
 type alerter struct {
-	mu      sync.Mutex           // one sweep at a time
-	cursor  int64                // the newest event already considered
-	sent    map[string]time.Time // kind and client → when last alerted
+	mu      sync.Mutex                       // one sweep at a time
+	cursor  int64                            // the newest event already considered
+	sent    *security.LRU[string, time.Time] // kind and client → when last alerted
 	pending []store.SecurityEvent
 	held    int // events beyond maxAlertLines, counted only
 	limit   *security.Limiter
 	running atomic.Bool
 }
 
-// init makes the dedup map and the mail limiter, on the clock now.
+// init makes the dedup LRU and the mail limiter, on the clock now.
 func (a *alerter) init(now func() time.Time) {
-	a.sent = map[string]time.Time{}
+	a.sent = security.NewLRU[string, time.Time](alertDedupEntries)
 	a.limit = alertMailLimit.NewLimiter(now)
 }
 
@@ -98,10 +104,10 @@ func (s *Service) sweepAlerts(ctx context.Context) error {
 		for _, e := range evs {
 			a.cursor = e.ID
 			key := e.Kind + "\x00" + e.ClientIP
-			if last, ok := a.sent[key]; ok && now.Sub(last) < AlertDedup {
+			if last, ok := a.sent.Get(key); ok && now.Sub(last) < AlertDedup {
 				continue
 			}
-			a.sent[key] = now
+			a.sent.Put(key, now)
 			if len(a.pending) < maxAlertLines {
 				a.pending = append(a.pending, e)
 			} else {
@@ -110,11 +116,6 @@ func (s *Service) sweepAlerts(ctx context.Context) error {
 		}
 		if len(evs) < 200 {
 			break
-		}
-	}
-	for k, t := range a.sent {
-		if now.Sub(t) >= AlertDedup {
-			delete(a.sent, k)
 		}
 	}
 	if len(a.pending) == 0 {

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +89,28 @@ func TestAlertNow(t *testing.T) {
 	msgs := f.mail.take()
 	if len(msgs) != 1 || msgs[0].To != "olive@northwind.example" || !strings.Contains(msgs[0].Subject, "possibly cloned passkey") {
 		t.Fatalf("mail %+v", msgs)
+	}
+}
+
+// TestAlertDedupBounded: blocks from more clients than the dedup memory
+// holds within the hour keep it at its cap, and a client pushed out of it
+// is alerted on again rather than forgotten.
+func TestAlertDedupBounded(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.staff(security.RoleOwner, "olive@northwind.example")
+	ctx := context.Background()
+	for i := range alertDedupEntries + 100 {
+		f.critical("abuse.blocked", fmt.Sprintf("198.18.%d.%d", i/256, i%256))
+	}
+	f.mon.Minute(ctx)
+	if n := f.mon.alerts.sent.Len(); n > alertDedupEntries {
+		t.Errorf("the alert dedup remembers %d clients, want at most %d", n, alertDedupEntries)
+	}
+	f.mail.take()
+	f.advance(10*time.Minute + time.Second)   // the mail limit allows one more
+	f.critical("abuse.blocked", "198.18.0.0") // the first, long pushed out
+	f.mon.Minute(ctx)
+	if msgs := f.mail.take(); len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "198.18.0.0") {
+		t.Errorf("mail %+v: want the pushed-out client alerted again", msgs)
 	}
 }

@@ -84,6 +84,15 @@ func (s *Service) PurgeUploads(ctx context.Context) {
 	}
 }
 
+// CheckpointWAL copies the database's write-ahead log into the database
+// file, off the request path (store.(*DB).CheckpointWAL). main runs it
+// every second.
+func (s *Service) CheckpointWAL(ctx context.Context) {
+	if _, err := s.db.CheckpointWAL(ctx); err != nil {
+		s.log.Error("WAL checkpoint", "err", err)
+	}
+}
+
 // PeriodicCheckpoint signs a periodic checkpoint; a failure is logged (and
 // a broken log alerted, see Checkpoint).
 func (s *Service) PeriodicCheckpoint(ctx context.Context) {
