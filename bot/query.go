@@ -58,7 +58,7 @@ func (r *retriever) parse(idx *index, text string) query {
 	q.asks, cue = askedFor(sentence(text))
 	seen := map[string]bool{}
 	for i := 0; i < len(toks); i++ {
-		g, n := r.phraseGroup(idx, toks, i)
+		g, n := r.phraseGroup(idx, toks, i, langs)
 		i += n - 1
 		single := false
 		if g.word == "" {
@@ -124,10 +124,14 @@ func (r *retriever) stopword(t string) bool {
 
 // phraseGroup finds the longest synonym phrase of the rules at toks[i] and
 // returns its group and how many tokens it takes, or an empty group.
-func (r *retriever) phraseGroup(idx *index, toks []string, i int) (group, int) {
+func (r *retriever) phraseGroup(idx *index, toks []string, i int, langs uint8) (group, int) {
 	for k := min(r.rules.maxPhrase, len(toks)-i); k >= 1; k-- {
 		key := strings.Join(toks[i:i+k], " ")
 		syn, ok := r.rules.synonyms[key]
+		if !ok && k > 1 {
+			syn = r.rules.stemSynonym(toks[i:i+k], langs)
+			ok = syn != nil
+		}
 		if !ok {
 			continue
 		}
@@ -177,7 +181,7 @@ func (r *retriever) wordGroup(idx *index, t string, langs uint8) group {
 	}
 	syn := r.rules.synonyms[t]
 	if syn == nil {
-		syn = r.rules.stemSynonyms[stemIn(langEN, t)]
+		syn = r.rules.stemSynonym([]string{t}, langs)
 	}
 	for _, ws := range syn {
 		g.alts = addSynonym(g.alts, idx, r.content(ws), synonymStrength)
