@@ -2,6 +2,7 @@ package bot
 
 import (
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,7 @@ type secEntry struct {
 	feats   intent
 	howTo   bool // the heading says how to do something ("How to start a return")
 	negated bool // the heading is about what is excluded
+	trouble bool // the heading asks about what went wrong ("Didn't get the email?", "Too late?")
 }
 
 // posting is one section a term occurs in, packed in 32 bits: the
@@ -132,7 +134,11 @@ func (b *builder) add(a store.Article, lang string) {
 			b.head[t] = true
 			b.vb.add(w, t)
 			sec.negated = sec.negated || negations[w]
+			sec.trouble = sec.trouble || negations[w] || troubles[w]
 		}
+		// A heading that is a question about what went wrong is an entry
+		// of troubleshooting; "Outside the EU" is not.
+		sec.trouble = sec.trouble && strings.HasSuffix(strings.TrimSpace(s.Heading), "?")
 		steps := 0
 		for _, bl := range s.Blocks {
 			toks := words(bl)

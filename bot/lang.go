@@ -142,6 +142,16 @@ var negations = wordSet(`not no outside except excluding without cannot cant isn
 	fuera excepto sin nunca nada nadie
 	niet geen buiten behalve zonder nooit niks niemand`)
 
+// troubles are words, besides the negations, that tell something went
+// wrong: in a question ("the button is gone", "already shipped") and in
+// the heading of the section that says what to do then ("Too late?",
+// "Lost your phone?").
+var troubles = wordSet(`late lost stolen missing gone disappeared stuck already anymore expired
+	spat verloren fehlt schon abgelaufen
+	tard perdu vole manque deja expire
+	tarde perdido robado falta caducado
+	laat kwijt verloren ontbreekt verlopen stil`)
+
 // negationTerms are the negations as the index keys them, in every
 // language.
 var negationTerms = func() map[string]bool {
