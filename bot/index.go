@@ -48,6 +48,7 @@ type secEntry struct {
 	anchor  string
 	heading string
 	feats   intent
+	asks    intent // the kind of answer its heading names ("How often", "El plazo de 60 minutos")
 	howTo   bool // the heading says how to do something ("How to start a return")
 	negated bool // the heading is about what is excluded
 	trouble bool // the heading asks about what went wrong ("Didn't get the email?", "Too late?")
@@ -128,6 +129,7 @@ func (b *builder) add(a store.Article, lang string) {
 		clear(b.tf)
 		clear(b.head)
 		htoks := words(s.Heading)
+		sec.asks, _ = askedFor(sentence(s.Heading))
 		sec.limit = float32(durationOf(htoks))
 		for _, w := range htoks {
 			t := b.term(lang, w)

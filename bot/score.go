@@ -42,6 +42,9 @@ type scoring struct {
 	// intent scales up a section that gives the kind of answer asked for
 	// (a duration, a price, steps…).
 	intent float64
+	// headIntent is added to a section whose heading names the kind of
+	// answer the question asks for ("How often", "À quelle fréquence").
+	headIntent float64
 	// howTo is added to a how-to heading for a question that asks how.
 	howTo float64
 	// within weighs the section's share of the words that tell its
@@ -65,7 +68,7 @@ type scoring struct {
 
 var defaultScoring = scoring{
 	head: 1.1, body: 1, context: 0.27, titleField: 0.27, bodyFloor: 0.54,
-	artCov: 1, artTitle: 0.6, intent: 0.4, howTo: 0.2, within: 0.135, negated: 0.5, negMatch: 0.3, overLimit: 0.3, lang: 0.2,
+	artCov: 1, artTitle: 0.6, intent: 0.4, headIntent: 0.2, howTo: 0.2, within: 0.135, negated: 0.5, negMatch: 0.3, overLimit: 0.3, lang: 0.2,
 	confArt: 0.45, confTitle: 0.5, confOwn: 0.45,
 }
 
@@ -158,6 +161,9 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 		}
 		if q.asks&s.feats != 0 {
 			h.rank += sc.intent * h.own
+		}
+		if q.asks&s.asks&^wantSteps != 0 {
+			h.rank += sc.headIntent
 		}
 		if q.asks&wantSteps != 0 && s.howTo {
 			h.rank += sc.howTo
