@@ -30,9 +30,6 @@ type scoring struct {
 	// How much a group of the question counts when it is found in the
 	// section's heading, in its text, or only elsewhere in its article.
 	head, body, context float64
-	// titleField is what a group found in the article's title counts in
-	// each of its sections.
-	titleField float64
 	// bodyFloor is what a word found once in a long text counts, relative
 	// to one found often in a short one.
 	bodyFloor float64
@@ -67,7 +64,7 @@ type scoring struct {
 }
 
 var defaultScoring = scoring{
-	head: 1.1, body: 1, context: 0.27, titleField: 0.27, bodyFloor: 0.54,
+	head: 1.1, body: 1, context: 0.27, bodyFloor: 0.54,
 	artCov: 1, artTitle: 0.6, intent: 0.4, headIntent: 0.2, howTo: 0.2, within: 0.135, negated: 0.5, negMatch: 0.3, overLimit: 0.3, lang: 0.2,
 	confArt: 0.45, confTitle: 0.5, confOwn: 0.45,
 }
@@ -141,11 +138,6 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 			}
 			within += disc[gi] * found
 			found = math.Max(found, per[anywhereAt(e.g, gi)]*sc.context)
-			if per != nil {
-				// The article's title is a field of each of its sections:
-				// a word of the title is what every section is about.
-				found = math.Max(found, per[titleAt(gi)]*sc.titleField)
-			}
 			h.own += g.weight * found
 		}
 		h.own /= q.total
