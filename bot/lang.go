@@ -149,7 +149,7 @@ var negations = wordSet(`not no outside except excluding without cannot cant isn
 var troubles = wordSet(`late lost stolen missing gone disappeared stuck already anymore expired
 	spat verloren fehlt schon abgelaufen
 	tard perdu vole manque deja expire
-	tarde perdido robado falta caducado
+	tarde ya perdido robado falta caducado
 	laat kwijt verloren ontbreekt verlopen stil`)
 
 // negationTerms are the negations as the index keys them, in every
@@ -308,21 +308,39 @@ var cues = func() []cue {
 	return out
 }()
 
+// insideLonger reports whether c's phrase is part of a longer phrase of
+// another kind among matched.
+func insideLonger(c cue, matched []cue) bool {
+	p := " " + strings.Join(c.words, " ") + " "
+	for _, o := range matched {
+		if o.in != c.in && len(o.words) > len(c.words) && strings.Contains(" "+strings.Join(o.words, " ")+" ", p) {
+			return true
+		}
+	}
+	return false
+}
+
 // askedFor returns the kinds of answer a question asks for, and the words
 // that said so: those of phrases of several words ("how long", "combien de
 // temps") name the kind of answer, not its topic, and are true; a cue of
 // one word ("cost", "combien") may name the topic too, and is false.
 func askedFor(sent string) (intent, map[string]bool) {
 	var in intent
-	cue := map[string]bool{}
+	var matched []cue
 	for _, c := range cues {
-		if !c.re.MatchString(sent) {
-			continue
+		if c.re.MatchString(sent) {
+			matched = append(matched, c)
+		}
+	}
+	said := map[string]bool{}
+	for _, c := range matched {
+		if insideLonger(c, matched) {
+			continue // "combien" of "tous les combien" asks how often, not how much
 		}
 		in |= c.in
 		for _, w := range c.words {
-			cue[w] = cue[w] || len(c.words) > 1
+			said[w] = said[w] || len(c.words) > 1
 		}
 	}
-	return in, cue
+	return in, said
 }
