@@ -2,7 +2,6 @@ package bot
 
 import (
 	"math"
-	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -305,64 +304,6 @@ func addAlt(alts []alt, idx *index, n alt) []alt {
 	return alts
 }
 
-// termsWithPrefix returns up to four of the index's terms longer than t
-// that start with it, for a stem of five letters or more.
-func (idx *index) termsWithPrefix(t string) []string {
-	if len(stemOf(t)) < 5 {
-		return nil
-	}
-	i := sort.SearchStrings(idx.stems, t)
-	var out []string
-	for ; i < len(idx.stems) && strings.HasPrefix(idx.stems[i], t) && len(out) < 4; i++ {
-		if idx.stems[i] != t {
-			out = append(out, idx.stems[i])
-		}
-	}
-	return out
-}
-
-// knows reports whether a section or a title has the term, or every term
-// of the phrase.
-func (idx *index) knows(a alt) bool {
-	if a.phrase == nil {
-		return idx.has(a.stem)
-	}
-	for _, t := range a.phrase {
-		if !idx.has(t) {
-			return false
-		}
-	}
-	return true
-}
-
-// altDF is the number of sections with the term, or the least of the
-// phrase's terms'.
-func (idx *index) altDF(a alt) int {
-	if a.phrase == nil {
-		return idx.df(a.stem)
-	}
-	n := len(idx.secs)
-	for _, t := range a.phrase {
-		n = min(n, idx.df(t))
-	}
-	return n
-}
-
-// has reports whether a section or a title has the stem.
-func (idx *index) has(st string) bool {
-	return len(idx.postings[st]) > 0 || len(idx.titles[st]) > 0
-}
-
-// df is the number of sections with the stem, or whose article has it in
-// the title.
-func (idx *index) df(st string) int {
-	n := len(idx.postings[st])
-	for _, a := range idx.titles[st] {
-		n += int(idx.arts[a].n)
-	}
-	return min(n, len(idx.secs))
-}
-
 // weigh sets each group's weight: the inverse frequency, over sections, of
 // its most common stem found with full strength (or of any, for a group
 // found only through synonyms or corrections); a word the knowledge base
@@ -408,58 +349,4 @@ func (r *retriever) weigh(idx *index, q *query) {
 	if q.total > 0 {
 		q.known /= q.total
 	}
-}
-
-// splitMixed splits a token of digits followed by letters or letters
-// followed by digits ("1kg", "v60") at the change, or returns nil.
-func splitMixed(t string) []string {
-	for i := 1; i < len(t); i++ {
-		a, b := t[i-1], t[i]
-		if isDigit(a) != isDigit(b) && isAlnum(a) && isAlnum(b) {
-			rest := splitMixed(t[i:])
-			if rest == nil {
-				rest = []string{t[i:]}
-			}
-			return append([]string{t[:i]}, rest...)
-		}
-	}
-	return nil
-}
-
-func isAlnum(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' }
-
-// particles are the separable prefixes of German and Dutch verbs, which a
-// sentence puts after the verb ("schicke ich es zurück", "stuur ik het
-// terug") while the knowledge base has the verb whole ("zurückschicken",
-// "terugsturen").
-var particles = wordSet(`zuruck ab an auf aus ein mit vor weg zu terug op aan af uit mee toe`)
-
-// joinParticles puts each separable particle of toks back on the verb
-// before it whose whole form (or, for a verb in the third person, its form
-// without the ending "t") the knowledge base or the synonyms have.
-func (r *retriever) joinParticles(idx *index, toks []string, langs uint8) []string {
-	known := func(c string) bool {
-		return addTerms(nil, idx, c, 1) != nil || r.rules.synonyms[c] != nil || r.rules.stemSynonym([]string{c}, langs) != nil
-	}
-	for j := 1; j < len(toks); j++ {
-		if !particles[toks[j]] {
-			continue
-		}
-		for i := j - 1; i >= 0; i-- {
-			v := toks[i]
-			if particles[v] || len(v) < 3 {
-				continue
-			}
-			c := toks[j] + v
-			if !known(c) {
-				c = strings.TrimSuffix(c, "t")
-			}
-			if known(c) {
-				toks = append(append(append([]string{}, toks[:i]...), c), append(toks[i+1:j:j], toks[j+1:]...)...)
-				j--
-				break
-			}
-		}
-	}
-	return toks
 }
