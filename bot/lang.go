@@ -280,6 +280,21 @@ var intentCues = map[intent][]string{
 		"hasta que hora", "hoe laat", "tot hoe laat"},
 }
 
+// cueWords are the words of intentCues.
+var cueWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, cs := range intentCues {
+		for _, c := range cs {
+			for _, w := range strings.Fields(c) {
+				if w != "*" {
+					m[w] = true
+				}
+			}
+		}
+	}
+	return m
+}()
+
 // cue is one phrase of intentCues, compiled.
 type cue struct {
 	in    intent

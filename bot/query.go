@@ -2,6 +2,7 @@ package bot
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -59,7 +60,12 @@ func (r *retriever) parse(idx *index, text string) query {
 		toks = r.joinParticles(idx, toks, langs)
 	}
 	var cue map[string]bool
-	q.asks, cue = askedFor(sentence(text))
+	sent := sentence(text)
+	if fixed, ok := r.fixCues(idx, toks, langs); ok {
+		sent = " " + strings.Join(fixed, " ") + " "
+		toks = fixed
+	}
+	q.asks, cue = askedFor(sent)
 	seen := map[string]bool{}
 	for i := 0; i < len(toks); i++ {
 		g, n := r.phraseGroup(idx, toks, i, langs)
@@ -110,6 +116,24 @@ func (r *retriever) parse(idx *index, text string) query {
 	}
 	r.weigh(idx, &q)
 	return q
+}
+
+// fixCues returns toks with the typos of words that ask for a kind of
+// answer corrected ("how ofen"), and whether there were any.
+func (r *retriever) fixCues(idx *index, toks []string, langs uint8) ([]string, bool) {
+	var fixed []string
+	for i, t := range toks {
+		if cueWords[t] || r.stopword(t) || idx.vocab.words[t] != nil {
+			continue
+		}
+		if c := idx.vocab.correct(t, langs); cueWords[c] {
+			if fixed == nil {
+				fixed = slices.Clone(toks)
+			}
+			fixed[i] = c
+		}
+	}
+	return fixed, fixed != nil
 }
 
 // stopword reports whether t is a stopword in English (the rules) or in any
