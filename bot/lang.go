@@ -262,7 +262,8 @@ const (
 // language, matched on the question's words (sentence()); a "*" stands for
 // any one word ("wie * ich": "wie schicke ich").
 var intentCues = map[intent][]string{
-	wantDuration: {"how long", "how many days", "how many weeks", "how many hours", "how soon", "when will", "when does",
+	wantDuration: {"how long", "how long does * take", "how long do * take", "how long will * take", "how long would * take",
+		"how long does it take", "how long will it take", "how long it takes", "how many days", "how many weeks", "how many hours", "how soon", "when will", "when does",
 		"when do", "how quickly", "how fast", "wie lange", "wie schnell", "wann", "dauert", "combien de temps",
 		"en combien de", "quand", "delai", "delais", "cuanto tarda", "cuanto tiempo", "cuando", "cuantos dias", "plazo",
 		"tarda", "hoe lang", "hoe snel", "wanneer", "hoeveel dagen", "levertijd", "duurt"},

@@ -69,6 +69,9 @@ func (r *retriever) parse(idx *index, text string) query {
 	seen := map[string]bool{}
 	for i := 0; i < len(toks); i++ {
 		g, n := r.phraseGroup(idx, toks, i, langs)
+		if n == 1 && cue[toks[i]] {
+			continue // "take" of "how long does it take" asks, a synonym or not
+		}
 		i += n - 1
 		single := false
 		if g.word == "" {
