@@ -45,6 +45,10 @@ type Rules struct {
 	// language (stemKey), so that "vouchers" and "called" find the
 	// synonyms of "voucher" and "call".
 	stemSynonyms map[string][][]string
+	// phraseStarts holds the first word of each synonym phrase, as
+	// stemKey keys it, so that a question's word that starts none is not
+	// looked up again with the words after it.
+	phraseStarts map[string]bool
 	maxPhrase    int
 	stop         map[string]bool
 	// weak words count for little in a search: common verbs and adjectives
@@ -175,7 +179,7 @@ func intentNames() string {
 }
 
 func compile(f rulesFile) (*Rules, error) {
-	r := &Rules{intents: map[Intent]*intentRule{}, synonyms: map[string][][]string{}, stemSynonyms: map[string][][]string{}, stop: map[string]bool{}, weak: map[string]bool{}}
+	r := &Rules{intents: map[Intent]*intentRule{}, synonyms: map[string][][]string{}, stemSynonyms: map[string][][]string{}, phraseStarts: map[string]bool{}, stop: map[string]bool{}, weak: map[string]bool{}}
 	for name, in := range f.Intents {
 		if !knownIntent(name) {
 			return nil, fmt.Errorf("bot: rules: unknown intent %q (known: %s)", name, intentNames())
@@ -270,6 +274,9 @@ func (r *Rules) addSynonyms(synonyms map[string][]string) error {
 		// language ("vouchers", "aduanas", "logged in"); where several
 		// share stems, the one that is its own stem wins, else the first.
 		for _, l := range languages {
+			if len(key) > 1 {
+				r.phraseStarts[stemKey(l, key[:1])] = true
+			}
 			st := stemKey(l, key)
 			if _, taken := r.stemSynonyms[st]; !taken || st == l+":"+strings.Join(key, " ") {
 				r.stemSynonyms[st] = out
@@ -298,6 +305,9 @@ func stemKey(lang string, ws []string) string {
 func (r *Rules) stemSynonym(ws []string, langs uint8) [][]string {
 	for _, l := range languages {
 		if l != langEN && langs&langBit(l) == 0 {
+			continue
+		}
+		if len(ws) > 1 && !r.phraseStarts[stemKey(l, ws[:1])] {
 			continue
 		}
 		if syn, ok := r.stemSynonyms[stemKey(l, ws)]; ok {
