@@ -29,8 +29,11 @@
 //     into sections by heading (index.go), every word stemmed (Snowball) in
 //     its article's language and keyed by that language. The question
 //     becomes groups of alternatives (query.go): each word's stems in every
-//     language, other forms of it, its synonyms from the rules (a synonym of
-//     several words is a phrase whose words must all be found), else the
+//     language, other forms of it, its synonyms from the rules (found by
+//     the words' stems in English and in the question's languages too; a
+//     synonym of several words is a phrase whose words must all be found;
+//     a German or Dutch verb's separable particle is put back on it,
+//     particles.go), else the
 //     knowledge base's word it is a typo of (one edit up to seven letters,
 //     two from eight) or the words it is part of (compounds). Groups weigh by
 //     how rare they are over sections. A section's score (retrieve.go) adds
@@ -38,7 +41,11 @@
 //     article's coverage and title, the words that tell its article's
 //     sections apart, and the kind of answer asked for (how long, how much,
 //     how often, what time, how to: a section that gives a duration, a
-//     price, a frequency, a time of day or steps). The confidence is how
+//     price, a frequency, a time of day or steps, or whose heading names
+//     it); a heading that asks about what went wrong ("Didn't get the
+//     email?") ranks up for a question that says something did, and an
+//     article in the question's language for a question whose words tell
+//     one. The confidence is how
 //     much of the question the best section and its article cover. Above
 //     the threshold the reply quotes that section and links it
 //     (/kb/{slug}#{anchor}), naming a second one that ranks nearly as well

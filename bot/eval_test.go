@@ -26,15 +26,19 @@ type evalItem struct {
 	Also []string `json:"also,omitempty"`
 	// Split is the half the question belongs to, fixed once: "tune" (the
 	// ranking's weights and the threshold were chosen on these) or "held"
-	// (held out: the targets are enforced on these).
+	// (held out: the targets are enforced on these); "dev" for the
+	// development set of testdata/dev.json, also used to choose.
 	Split string `json:"split"`
 }
 
 func loadEval(t *testing.T) []evalItem { return loadEvalTB(t) }
 
-func loadEvalTB(t testing.TB) []evalItem {
+func loadEvalTB(t testing.TB) []evalItem { return loadEvalFile(t, "testdata/eval.json") }
+
+// loadEvalFile reads labelled questions from a file.
+func loadEvalFile(t testing.TB, name string) []evalItem {
 	t.Helper()
-	b, err := os.ReadFile("testdata/eval.json")
+	b, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,24 +154,26 @@ func (c evalTally) String() string {
 
 // TestEvaluation runs the labelled questions (five languages, typos,
 // questions that must be declined) against the demo knowledge base and
-// reports the tuning and the held-out halves. On the held-out half it
+// reports the tuning and the held-out halves, and the development set
+// (testdata/dev.json). On the held-out half it
 // enforces: no answer for at least 90% of the questions the knowledge base
 // does not answer (the issue's target), the right section and the right
 // article at least as often as the ranking reaches (floors below the
 // issue's targets of 90% and 95%, which are not met: see the log), and
 // every sensitive and injection message handled safely, for a visitor who
 // has not verified and for a verified customer who is someone else. Only
-// the tuning half's misses are listed: the held-out half is not for tuning.
+// the tuning half's and the development set's misses are listed: the
+// held-out half is not for tuning.
 func TestEvaluation(t *testing.T) {
 	db := newTestStore(t)
 	b := newTestBot(t, db)
 	alice, bob := seedCustomers(t, db)
 	ctx := context.Background()
 	secrets := []string{alice.Subject, "alice@example.com", "Alice Liddell", "Alice's private text"}
-	tally := map[string]*evalTally{"tune": {}, "held": {}}
+	tally := map[string]*evalTally{"tune": {}, "held": {}, "dev": {}}
 	var falseProbes int
 	var misses []string
-	for _, it := range loadEval(t) {
+	for _, it := range append(loadEval(t), loadEvalFile(t, "testdata/dev.json")...) {
 		c := tally[it.Split]
 		if c == nil {
 			t.Fatalf("%q: unknown split %q", it.Q, it.Split)
@@ -212,31 +218,41 @@ func TestEvaluation(t *testing.T) {
 		default:
 			t.Fatalf("unknown kind %q", it.Kind)
 		}
-		if miss != "" && it.Split == "tune" {
+		if miss != "" && it.Split != "held" {
 			misses = append(misses, miss)
 		}
 	}
 	t.Logf("tuning half:   %v", *tally["tune"])
 	t.Logf("held-out half: %v", *tally["held"])
+	t.Logf("development:   %v", *tally["dev"])
 	for _, m := range misses {
-		t.Log("  tuning miss: " + m)
+		t.Log("  miss: " + m)
 	}
 	h := *tally["held"]
 	// The issue's targets on the held-out half: right section ≥ 90%, right
 	// article ≥ 95%, declined ≥ 90%. The last is met and enforced. The
-	// first two are NOT reached (74.5% and 85.5% when this was written):
+	// first two are NOT reached (79.3% and 87.6% when this was written):
 	// lexical retrieval over a small knowledge base misses paraphrases that
-	// share no word with the article. Their floors are what is reached,
-	// less a small margin, so that nothing regresses; the log says how far
-	// from the targets the ranking is.
-	const sectionFloor, articleFloor, declinedTarget = 72.0, 83.0, 90.0
+	// share no word with the article, and picks a neighbouring section of
+	// the right article when the words that tell them apart are not in the
+	// question. Their floors are what is reached, less a small margin, so
+	// that nothing regresses; the log says how far from the targets the
+	// ranking is.
+	const sectionFloor, articleFloor, declinedTarget = 78.0, 86.5, 90.0
 	sec, art, dec := h.pct(h.section, h.answerable), h.pct(h.article, h.answerable), h.pct(h.declined, h.unanswerable)
 	if sec < 90 || art < 95 {
 		t.Logf("NOT MET: the issue's targets on the held-out half are right section ≥ 90%% (%.1f%%) and right article ≥ 95%% (%.1f%%)", sec, art)
 	}
 	if sec < sectionFloor || art < articleFloor || dec < declinedTarget {
-		t.Errorf("held-out half below its floors (right section %.0f%%, right article %.0f%%, declined %.0f%%): %v",
+		t.Errorf("held-out half below its floors (right section %.1f%%, right article %.1f%%, declined %.0f%%): %v",
 			sectionFloor, articleFloor, declinedTarget, h)
+	}
+	// The development set (testdata/dev.json) was written for the third
+	// round without looking at the held-out half, to choose among general
+	// changes with more than the tuning half; its misses are listed, and
+	// its floors keep what it reached.
+	if d := *tally["dev"]; d.pct(d.section, d.answerable) < 80 || d.pct(d.article, d.answerable) < 91 || d.pct(d.declined, d.unanswerable) < 90 {
+		t.Errorf("development set below its floors (right section 80%%, right article 91%%, declined 90%%): %v", d)
 	}
 	if falseProbes > 0 {
 		t.Errorf("%d ordinary questions were refused as probes", falseProbes)

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,8 +48,10 @@ type secEntry struct {
 	anchor  string
 	heading string
 	feats   intent
-	howTo   bool // the heading says how to do something ("How to start a return")
-	negated bool // the heading is about what is excluded
+	asks    intent // the kind of answer its heading names ("How often", "El plazo de 60 minutos")
+	howTo   bool   // the heading says how to do something ("How to start a return")
+	negated bool   // the heading is about what is excluded
+	trouble bool   // the heading asks about what went wrong ("Didn't get the email?", "Too late?")
 }
 
 // posting is one section a term occurs in, packed in 32 bits: the
@@ -126,13 +129,18 @@ func (b *builder) add(a store.Article, lang string) {
 		clear(b.tf)
 		clear(b.head)
 		htoks := words(s.Heading)
+		sec.asks, _ = askedFor(sentence(s.Heading))
 		sec.limit = float32(durationOf(htoks))
 		for _, w := range htoks {
 			t := b.term(lang, w)
 			b.head[t] = true
 			b.vb.add(w, t)
 			sec.negated = sec.negated || negations[w]
+			sec.trouble = sec.trouble || negations[w] || troubles[w]
 		}
+		// A heading that is a question about what went wrong is an entry
+		// of troubleshooting; "Outside the EU" is not.
+		sec.trouble = sec.trouble && strings.HasSuffix(strings.TrimSpace(s.Heading), "?")
 		steps := 0
 		for _, bl := range s.Blocks {
 			toks := words(bl)
@@ -195,4 +203,62 @@ func buildIndex(arts []store.Article, siteLang string) *index {
 		b.add(a, normLang(a.Lang, siteLang))
 	}
 	return b.done()
+}
+
+// termsWithPrefix returns up to four of the index's terms longer than t
+// that start with it, for a stem of five letters or more.
+func (idx *index) termsWithPrefix(t string) []string {
+	if len(stemOf(t)) < 5 {
+		return nil
+	}
+	i := sort.SearchStrings(idx.stems, t)
+	var out []string
+	for ; i < len(idx.stems) && strings.HasPrefix(idx.stems[i], t) && len(out) < 4; i++ {
+		if idx.stems[i] != t {
+			out = append(out, idx.stems[i])
+		}
+	}
+	return out
+}
+
+// knows reports whether a section or a title has the term, or every term
+// of the phrase.
+func (idx *index) knows(a alt) bool {
+	if a.phrase == nil {
+		return idx.has(a.stem)
+	}
+	for _, t := range a.phrase {
+		if !idx.has(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// altDF is the number of sections with the term, or the least of the
+// phrase's terms'.
+func (idx *index) altDF(a alt) int {
+	if a.phrase == nil {
+		return idx.df(a.stem)
+	}
+	n := len(idx.secs)
+	for _, t := range a.phrase {
+		n = min(n, idx.df(t))
+	}
+	return n
+}
+
+// has reports whether a section or a title has the stem.
+func (idx *index) has(st string) bool {
+	return len(idx.postings[st]) > 0 || len(idx.titles[st]) > 0
+}
+
+// df is the number of sections with the stem, or whose article has it in
+// the title.
+func (idx *index) df(st string) int {
+	n := len(idx.postings[st])
+	for _, a := range idx.titles[st] {
+		n += int(idx.arts[a].n)
+	}
+	return min(n, len(idx.secs))
 }

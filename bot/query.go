@@ -2,7 +2,7 @@ package bot
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -46,6 +46,7 @@ type query struct {
 	known  float64 // share of the weight in groups the knowledge base has
 	asks   intent
 	lang   string  // the question's language, as far as its words tell
+	langs  uint8   // the languages its stopwords tell (allLangs when none)
 	after  float64 // a time the question says has passed ("after 8 months"), in minutes, or 0
 }
 
@@ -54,11 +55,23 @@ func (r *retriever) parse(idx *index, text string) query {
 	toks := words(text)
 	q := query{lang: detectLanguage(toks, r.rules.stop, idx.siteLang), after: durationOf(toks)}
 	langs := questionLangs(toks, r.rules.stop)
+	q.langs = langs
+	if langs&(langBit(langDE)|langBit(langNL)) != 0 {
+		toks = r.joinParticles(idx, toks, langs)
+	}
 	var cue map[string]bool
-	q.asks, cue = askedFor(sentence(text))
+	sent := sentence(text)
+	if fixed, ok := r.fixCues(idx, toks, langs); ok {
+		sent = " " + strings.Join(fixed, " ") + " "
+		toks = fixed
+	}
+	q.asks, cue = askedFor(sent)
 	seen := map[string]bool{}
 	for i := 0; i < len(toks); i++ {
-		g, n := r.phraseGroup(idx, toks, i)
+		g, n := r.phraseGroup(idx, toks, i, langs)
+		if n == 1 && cue[toks[i]] {
+			continue // "take" of "how long does it take" asks, a synonym or not
+		}
 		i += n - 1
 		single := false
 		if g.word == "" {
@@ -108,6 +121,24 @@ func (r *retriever) parse(idx *index, text string) query {
 	return q
 }
 
+// fixCues returns toks with the typos of words that ask for a kind of
+// answer corrected ("how ofen"), and whether there were any.
+func (r *retriever) fixCues(idx *index, toks []string, langs uint8) ([]string, bool) {
+	var fixed []string
+	for i, t := range toks {
+		if cueWords[t] || r.stopword(t) || idx.vocab.words[t] != nil {
+			continue
+		}
+		if c := idx.vocab.correct(t, langs); cueWords[c] {
+			if fixed == nil {
+				fixed = slices.Clone(toks)
+			}
+			fixed[i] = c
+		}
+	}
+	return fixed, fixed != nil
+}
+
 // stopword reports whether t is a stopword in English (the rules) or in any
 // other language the assistant reads.
 func (r *retriever) stopword(t string) bool {
@@ -124,10 +155,14 @@ func (r *retriever) stopword(t string) bool {
 
 // phraseGroup finds the longest synonym phrase of the rules at toks[i] and
 // returns its group and how many tokens it takes, or an empty group.
-func (r *retriever) phraseGroup(idx *index, toks []string, i int) (group, int) {
+func (r *retriever) phraseGroup(idx *index, toks []string, i int, langs uint8) (group, int) {
 	for k := min(r.rules.maxPhrase, len(toks)-i); k >= 1; k-- {
 		key := strings.Join(toks[i:i+k], " ")
 		syn, ok := r.rules.synonyms[key]
+		if !ok && k > 1 {
+			syn = r.rules.stemSynonym(toks[i:i+k], langs)
+			ok = syn != nil
+		}
 		if !ok {
 			continue
 		}
@@ -177,7 +212,7 @@ func (r *retriever) wordGroup(idx *index, t string, langs uint8) group {
 	}
 	syn := r.rules.synonyms[t]
 	if syn == nil {
-		syn = r.rules.stemSynonyms[stemIn(langEN, t)]
+		syn = r.rules.stemSynonym([]string{t}, langs)
 	}
 	for _, ws := range syn {
 		g.alts = addSynonym(g.alts, idx, r.content(ws), synonymStrength)
@@ -296,64 +331,6 @@ func addAlt(alts []alt, idx *index, n alt) []alt {
 	return alts
 }
 
-// termsWithPrefix returns up to four of the index's terms longer than t
-// that start with it, for a stem of five letters or more.
-func (idx *index) termsWithPrefix(t string) []string {
-	if len(stemOf(t)) < 5 {
-		return nil
-	}
-	i := sort.SearchStrings(idx.stems, t)
-	var out []string
-	for ; i < len(idx.stems) && strings.HasPrefix(idx.stems[i], t) && len(out) < 4; i++ {
-		if idx.stems[i] != t {
-			out = append(out, idx.stems[i])
-		}
-	}
-	return out
-}
-
-// knows reports whether a section or a title has the term, or every term
-// of the phrase.
-func (idx *index) knows(a alt) bool {
-	if a.phrase == nil {
-		return idx.has(a.stem)
-	}
-	for _, t := range a.phrase {
-		if !idx.has(t) {
-			return false
-		}
-	}
-	return true
-}
-
-// altDF is the number of sections with the term, or the least of the
-// phrase's terms'.
-func (idx *index) altDF(a alt) int {
-	if a.phrase == nil {
-		return idx.df(a.stem)
-	}
-	n := len(idx.secs)
-	for _, t := range a.phrase {
-		n = min(n, idx.df(t))
-	}
-	return n
-}
-
-// has reports whether a section or a title has the stem.
-func (idx *index) has(st string) bool {
-	return len(idx.postings[st]) > 0 || len(idx.titles[st]) > 0
-}
-
-// df is the number of sections with the stem, or whose article has it in
-// the title.
-func (idx *index) df(st string) int {
-	n := len(idx.postings[st])
-	for _, a := range idx.titles[st] {
-		n += int(idx.arts[a].n)
-	}
-	return min(n, len(idx.secs))
-}
-
 // weigh sets each group's weight: the inverse frequency, over sections, of
 // its most common stem found with full strength (or of any, for a group
 // found only through synonyms or corrections); a word the knowledge base
@@ -400,21 +377,3 @@ func (r *retriever) weigh(idx *index, q *query) {
 		q.known /= q.total
 	}
 }
-
-// splitMixed splits a token of digits followed by letters or letters
-// followed by digits ("1kg", "v60") at the change, or returns nil.
-func splitMixed(t string) []string {
-	for i := 1; i < len(t); i++ {
-		a, b := t[i-1], t[i]
-		if isDigit(a) != isDigit(b) && isAlnum(a) && isAlnum(b) {
-			rest := splitMixed(t[i:])
-			if rest == nil {
-				rest = []string{t[i:]}
-			}
-			return append([]string{t[:i]}, rest...)
-		}
-	}
-	return nil
-}
-
-func isAlnum(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' }

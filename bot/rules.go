@@ -41,9 +41,14 @@ type Rules struct {
 	// single spaces) to what it also searches for: words, and phrases
 	// whose words must all be found ("gift card").
 	synonyms map[string][][]string
-	// stemSynonyms holds the one-word synonyms by the word's stem, so that
-	// "vouchers" and "called" find the synonyms of "voucher" and "call".
+	// stemSynonyms holds the synonyms by their words' stems in each
+	// language (stemKey), so that "vouchers" and "called" find the
+	// synonyms of "voucher" and "call".
 	stemSynonyms map[string][][]string
+	// phraseStarts holds the first word of each synonym phrase, as
+	// stemKey keys it, so that a question's word that starts none is not
+	// looked up again with the words after it.
+	phraseStarts map[string]bool
 	maxPhrase    int
 	stop         map[string]bool
 	// weak words count for little in a search: common verbs and adjectives
@@ -174,7 +179,7 @@ func intentNames() string {
 }
 
 func compile(f rulesFile) (*Rules, error) {
-	r := &Rules{intents: map[Intent]*intentRule{}, synonyms: map[string][][]string{}, stemSynonyms: map[string][][]string{}, stop: map[string]bool{}, weak: map[string]bool{}}
+	r := &Rules{intents: map[Intent]*intentRule{}, synonyms: map[string][][]string{}, stemSynonyms: map[string][][]string{}, phraseStarts: map[string]bool{}, stop: map[string]bool{}, weak: map[string]bool{}}
 	for name, in := range f.Intents {
 		if !knownIntent(name) {
 			return nil, fmt.Errorf("bot: rules: unknown intent %q (known: %s)", name, intentNames())
@@ -265,13 +270,48 @@ func (r *Rules) addSynonyms(synonyms map[string][]string) error {
 		}
 		r.synonyms[strings.Join(key, " ")] = out
 		r.maxPhrase = max(r.maxPhrase, len(key))
-		// One-word synonyms are also found by stem; where several words
-		// share a stem, the word that is its own stem wins, else the first.
-		if len(key) == 1 {
-			st := stemIn(langEN, key[0])
-			if _, taken := r.stemSynonyms[st]; !taken || key[0] == st {
+		// Words and phrases are also found by their stems in every
+		// language ("vouchers", "aduanas", "logged in"); where several
+		// share stems, the one that is its own stem wins, else the first.
+		for _, l := range languages {
+			if len(key) > 1 {
+				r.phraseStarts[stemKey(l, key[:1])] = true
+			}
+			st := stemKey(l, key)
+			if _, taken := r.stemSynonyms[st]; !taken || st == l+":"+strings.Join(key, " ") {
 				r.stemSynonyms[st] = out
 			}
+		}
+	}
+	return nil
+}
+
+// stemKey is a word or phrase as stemSynonyms keys it in lang.
+func stemKey(lang string, ws []string) string {
+	var b strings.Builder
+	b.WriteString(lang)
+	b.WriteByte(':')
+	for i, w := range ws {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(stemIn(lang, w))
+	}
+	return b.String()
+}
+
+// stemSynonym returns the synonyms of ws found by stem in English or in
+// one of the languages of langs (the question's).
+func (r *Rules) stemSynonym(ws []string, langs uint8) [][]string {
+	for _, l := range languages {
+		if l != langEN && langs&langBit(l) == 0 {
+			continue
+		}
+		if len(ws) > 1 && !r.phraseStarts[stemKey(l, ws[:1])] {
+			continue
+		}
+		if syn, ok := r.stemSynonyms[stemKey(l, ws)]; ok {
+			return syn
 		}
 	}
 	return nil

@@ -39,18 +39,25 @@ type scoring struct {
 	// intent scales up a section that gives the kind of answer asked for
 	// (a duration, a price, steps…).
 	intent float64
+	// headIntent is added to a section whose heading names the kind of
+	// answer the question asks for ("How often", "À quelle fréquence").
+	headIntent float64
 	// howTo is added to a how-to heading for a question that asks how.
 	howTo float64
 	// within weighs the section's share of the words that tell its
 	// article's sections apart.
 	within float64
 	// negated scales a heading about what is excluded ("Outside the EU")
-	// for a question that negates nothing; negMatch is added to it for a
-	// question that does.
+	// for a question that negates nothing; negMatch is added to a heading
+	// that asks about what went wrong for a question that says something
+	// did.
 	negated, negMatch float64
 	// overLimit is taken from a section whose heading names a time limit
 	// ("the 60-minute window") for a question past it ("2 hours ago").
 	overLimit float64
+	// lang is added to a section of an article in the question's language,
+	// when its words tell one language.
+	lang float64
 	// The confidence: weights of the article's coverage, its title's, and
 	// the section's own.
 	confArt, confTitle, confOwn float64
@@ -58,7 +65,7 @@ type scoring struct {
 
 var defaultScoring = scoring{
 	head: 1.1, body: 1, context: 0.27, bodyFloor: 0.54,
-	artCov: 1, artTitle: 0.6, intent: 0.4, howTo: 0.2, within: 0.135, negated: 0.5, negMatch: 0.1, overLimit: 0.3,
+	artCov: 1, artTitle: 0.6, intent: 0.4, headIntent: 0.2, howTo: 0.2, within: 0.135, negated: 0.5, negMatch: 0.3, overLimit: 0.3, lang: 0.2,
 	confArt: 0.45, confTitle: 0.5, confOwn: 0.45,
 }
 
@@ -85,12 +92,18 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 	}
 	e := r.gather(idx, q)
 	defer e.release(idx)
-	negQ := false
+	negQ, troubleQ := false, false
 	for _, w := range words(text) {
 		negQ = negQ || negations[w]
+		troubleQ = troubleQ || negations[w] || troubles[w]
 	}
 	for _, ac := range r.rankArticles(q, e) {
-		out.hits = r.scoreArticle(idx, q, e, ac, negQ, out.hits)
+		out.hits = r.scoreArticle(idx, q, e, ac, negQ, troubleQ, out.hits)
+		if art := idx.arts[ac.art]; q.langs == langBit(art.lang) {
+			for i := len(out.hits) - int(art.n); i < len(out.hits); i++ {
+				out.hits[i].rank += r.sc.lang
+			}
+		}
 	}
 	sort.SliceStable(out.hits, func(i, j int) bool { return out.hits[i].rank > out.hits[j].rank })
 	if advice.MatchString(sentence(text)) {
@@ -105,7 +118,7 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 }
 
 // scoreArticle appends the hits of an article's sections.
-func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, negQ bool, hits []hit) []hit {
+func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, negQ, troubleQ bool, hits []hit) []hit {
 	sc := &r.sc
 	art := idx.arts[ac.art]
 	per := e.artRow(ac.art)
@@ -132,11 +145,17 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 		if discTotal > 0 {
 			h.rank += sc.within * within / discTotal
 		}
-		if negQ && s.negated {
+		if troubleQ && s.trouble {
+			// "the link is not arriving", "the button is gone": a
+			// heading about what went wrong ("Didn't get the email?",
+			// "Too late?") is the kind of section that answers.
 			h.rank += sc.negMatch
 		}
 		if q.asks&s.feats != 0 {
 			h.rank += sc.intent * h.own
+		}
+		if q.asks&s.asks&^wantSteps != 0 {
+			h.rank += sc.headIntent
 		}
 		if q.asks&wantSteps != 0 && s.howTo {
 			h.rank += sc.howTo

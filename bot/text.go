@@ -115,3 +115,21 @@ func clauses(text string) []string {
 	add(len(text))
 	return out
 }
+
+// splitMixed splits a token of digits followed by letters or letters
+// followed by digits ("1kg", "v60") at the change, or returns nil.
+func splitMixed(t string) []string {
+	for i := 1; i < len(t); i++ {
+		a, b := t[i-1], t[i]
+		if isDigit(a) != isDigit(b) && isAlnum(a) && isAlnum(b) {
+			rest := splitMixed(t[i:])
+			if rest == nil {
+				rest = []string{t[i:]}
+			}
+			return append([]string{t[:i]}, rest...)
+		}
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' }

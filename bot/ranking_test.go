@@ -1,0 +1,67 @@
+package bot
+
+import (
+	"context"
+	"testing"
+)
+
+// TestRankingCases checks, one question each, the general rules the third
+// round of issue 16 added to the ranking.
+func TestRankingCases(t *testing.T) {
+	b := newTestBot(t, newTestStore(t))
+	for _, tt := range []struct{ why, q, url string }{
+		// A German or Dutch verb's separable particle is put back on it.
+		{"separable verb (de)", "Wie schicke ich die Mühle zurück?", "/kb/ruecksendung-und-erstattung#so-starten-sie-eine-rucksendung"},
+		{"separable verb (nl)", "hoe stuur ik iets terug", "/kb/retourneren-en-terugbetaling#zo-meld-je-een-retour-aan"},
+		// A heading that asks about what went wrong answers a question
+		// that says something did.
+		{"trouble heading", "no reset email in my inbox", "/kb/reset-your-password#didnt-get-the-email"},
+		{"trouble heading (already)", "the order already shipped but i want to cancel it", "/kb/cancel-or-change-an-order#too-late"},
+		// A typo of a word that asks for a kind of answer, and a heading
+		// that names the kind of answer asked for ("How often").
+		{"typo in a cue, heading intent", "grinder burrs cleaning how ofen", "/kb/clean-your-grinder-burrs#how-often"},
+		// "take" of "how long does it take" is no topic.
+		{"how long does it take", "how long does shipping take", "/kb/shipping-times-and-costs#outside-the-eu"},
+		// Synonyms found by the stems of a phrase and in the question's
+		// language: "aduanas" is "aduana", "not pay" is "free".
+		{"stemmed synonym (es)", "¿Tengo que pagar aduanas si vivo en Suiza?", "/kb/envios-plazos-y-costes#fuera-de-la-ue"},
+		{"phrase synonym", "how much do i have to spend to not pay postage in the netherlands", "/kb/shipping-times-and-costs#netherlands-and-belgium"},
+		// Common verbs of other languages are stopwords, not unknown words.
+		{"Spanish stopwords", "hacen envios a mexico", "/kb/envios-plazos-y-costes#fuera-de-la-ue"},
+	} {
+		r, err := b.Respond(context.Background(), Input{Text: tt.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Source == nil || r.Source.URL() != tt.url {
+			t.Errorf("%s: %q: got %v (%s, %.2f), want %s", tt.why, tt.q, r.Source, r.Outcome, r.Confidence, tt.url)
+		}
+	}
+}
+
+// TestCueInsideLonger: "combien" of "tous les combien" asks how often, not
+// how much.
+func TestCueInsideLonger(t *testing.T) {
+	if in, _ := askedFor(sentence("tous les combien détartrer la bouilloire ?")); in != wantFrequency {
+		t.Errorf("asks %b, want only the frequency (%b)", in, wantFrequency)
+	}
+	if in, _ := askedFor(sentence("combien coûte la livraison ?")); in&wantPrice == 0 {
+		t.Errorf("asks %b, want the price", in)
+	}
+}
+
+// TestQuestionLanguagePreferred: of two articles that match a question
+// equally, the one in the question's language ranks first.
+func TestQuestionLanguagePreferred(t *testing.T) {
+	b := newTestBot(t, newTestStore(t))
+	rk, err := b.ret.rank(context.Background(), "ik wil een retour")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rk.hits) == 0 {
+		t.Fatal("no hits")
+	}
+	if a := rk.idx.arts[rk.idx.secs[rk.hits[0].sec].art]; a.lang != langNL {
+		t.Errorf("first hit %s is in %s, want nl", a.slug, a.lang)
+	}
+}
