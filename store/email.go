@@ -399,7 +399,8 @@ func NormalizeMessageID(id string) string {
 }
 
 // prepare fits e to what a ticket holds: the From address in its canonical
-// form (security.CanonicalEmail), valid UTF-8 without NULs, secrets
+// form (security.CanonicalEmail), no display name holding an address
+// (senderName), valid UTF-8 without NULs, secrets
 // redacted (subject, name, both texts, the headers, the names of files not
 // stored), the subject and text within their limits. It returns what was
 // redacted.
@@ -418,7 +419,7 @@ func (e *InboundEmail) prepare() (security.KindSet, error) {
 	if e.Subject == "" {
 		e.Subject = "(no subject)"
 	}
-	e.FromName = clip(redactCustomerText(strings.TrimSpace(clean(e.FromName)), &removed), MaxNameLen, "")
+	e.FromName = clip(redactCustomerText(senderName(clean(e.FromName)), &removed), MaxNameLen, "")
 	e.Text = strings.TrimSpace(redactCustomerText(clean(e.Text), &removed))
 	e.Text = clip(e.Text, MaxBodyLen, "\n\n[… the message goes on: staff see the whole text]")
 	if e.Text == "" {
@@ -431,6 +432,18 @@ func (e *InboundEmail) prepare() (security.KindSet, error) {
 		e.NotStored[i].Name = redactCustomerText(clean(e.NotStored[i].Name), &removed)
 	}
 	return removed, nil
+}
+
+// senderName is the display name of a From header as a customer's name:
+// none when it holds an address. "anna@example.com" <mallory@evil.example>
+// is a classic trick (a mail program shows only the name); the address that
+// really wrote stands instead, as staff see it everywhere.
+func senderName(name string) string {
+	name = strings.TrimSpace(name)
+	if strings.ContainsRune(security.Skeleton(name), '@') {
+		return ""
+	}
+	return name
 }
 
 // clip shortens s to at most max characters, ending with tail when cut.

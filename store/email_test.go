@@ -102,6 +102,32 @@ func TestImportEmailNewTicket(t *testing.T) {
 	})
 }
 
+// TestImportEmailDisplayName: a display name that holds an address, such
+// as "anna@example.com" <mallory@evil.example>, is not kept as the
+// sender's name (the address that wrote stands instead); an ordinary name
+// is.
+func TestImportEmailDisplayName(t *testing.T) {
+	ctx := t.Context()
+	db, _ := newEmailDB(t)
+	for i, tt := range []struct{ from, name, want string }{
+		{"anna@example.com", "Anna Berg", "Anna Berg"},
+		{"mallory@evil.example", "anna@example.com", ""},
+		{"mallory2@evil.example", "Anna Berg (anna\uFF20example.com)", ""},
+		{"mallory3@evil.example", " kate@example.com via Support ", ""},
+	} {
+		e := inbound(db, uint32(i+1), "Please change my address.")
+		e.From, e.FromName = tt.from, tt.name
+		res, err := db.ImportEmail(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.GetCustomer(ctx, res.CustomerID)
+		if err != nil || c.Name != tt.want {
+			t.Errorf("%q <%s>: name %q, %v; want %q", tt.name, tt.from, c.Name, err, tt.want)
+		}
+	}
+}
+
 // TestImportEmailLookalike: mail from an address that only looks like a
 // customer's (a Cyrillic а in the local part or the domain) never reaches that
 // customer: it is refused as an address, even with their reply token.
