@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,5 +97,35 @@ func drainMail(env *testEnv) []sentMail {
 		default:
 			return out
 		}
+	}
+}
+
+// TestEmailBounceShown: a delivery status notification about our mail
+// marks its ticket "delivery failed" for staff, with the status, and adds
+// nothing to the conversation; the customer's next mail clears the mark.
+func TestEmailBounceShown(t *testing.T) {
+	env := newEmailEnv(t)
+	env.deliver(customerMail("first-1", "Grinder arrived cracked", "The hopper is cracked.", true))
+	ack := env.mail.next(t)
+	ts, _ := env.db.ListTickets(t.Context(), store.TicketFilter{AllCustomers: true})
+	tk := ts[0]
+	env.imap.Deliver(t, mailtest.Fixture(t, "dsn-bounce.eml", "TOKEN", env.db.ReplyToken(tk.ID), "OURID",
+		sendmail.NormalizeID(ack.Header.Get("Message-Id")), "ID", strconv.FormatInt(tk.ID, 10)))
+	if err := env.inbox.Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	agent, _, _ := env.member(security.RoleAgent, "agnes@northwind.example")
+	page := agent.get(ticketPath(tk.ID)).body
+	notice := page[max(strings.Index(page, `data-testid="delivery-failed"`), 0):]
+	if !strings.Contains(notice, "(status 5.1.1): they may not receive replies") {
+		t.Errorf("the ticket page does not show the failed delivery:\n%.400s", notice)
+	}
+	if msgs, _ := env.db.ListMessages(t.Context(), tk.ID, true); len(msgs) != 1 {
+		t.Errorf("%d messages: the bounce joined the conversation", len(msgs))
+	}
+	env.deliver(customerMail("second-2", "Re: Grinder arrived cracked", "My mailbox works again.", true,
+		"In-Reply-To: "+ack.Header.Get("Message-Id")+"\n"))
+	if page := agent.get(ticketPath(tk.ID)).body; strings.Contains(page, `data-testid="delivery-failed"`) {
+		t.Error("the customer's own mail did not clear the mark")
 	}
 }
