@@ -99,6 +99,9 @@ type InboundEmail struct {
 	// one may); AckMessageID is the Message-ID it will carry.
 	AutoReplyRefusal string
 	AckMessageID     string
+	// Lookalike marks the first mail of an address that reads like
+	// another customer's (IsLookalikeSender).
+	Lookalike bool
 	// Upload holds the files of the message that were stored (staged),
 	// nil for none; NotStored names those that were not, and why.
 	Upload    *Upload
@@ -137,13 +140,14 @@ type emailSealed struct {
 	HeaderID  string           `json:"message_id"`
 	Headers   string           `json:"headers"`
 	NotStored []AttachmentNote `json:"not_stored,omitempty"`
+	Lookalike bool             `json:"lookalike,omitempty"`
 	Subject   string           `json:"subject,omitempty"` // quarantine only
 	Text      string           `json:"text,omitempty"`    // quarantine only
 }
 
 func (e *InboundEmail) sealed() emailSealed {
 	return emailSealed{Sender: e.From, Verdict: e.Verdict, FullText: e.FullText,
-		HeaderID: e.MessageID, Headers: e.Headers, NotStored: e.NotStored}
+		HeaderID: e.MessageID, Headers: e.Headers, NotStored: e.NotStored, Lookalike: e.Lookalike}
 }
 
 func sealJSON(key *security.DataKey, v any, loc security.Location) ([]byte, error) {

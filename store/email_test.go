@@ -252,3 +252,36 @@ func TestImportEmailThreading(t *testing.T) {
 		t.Errorf("In-Reply-To %q: want the customer's newest mail", thread.InReplyTo)
 	}
 }
+
+// TestLookalikeSender: an address that is no customer's yet but reads like
+// one (another domain that passes for theirs) is a look-alike sender, and
+// its mail is marked so for staff; the customer's own address, or one
+// that reads like nobody's, is not.
+func TestLookalikeSender(t *testing.T) {
+	ctx := t.Context()
+	db, _ := newEmailDB(t)
+	if _, err := db.ImportEmail(ctx, inbound(db, 1, "First.")); err != nil { // anna@example.com
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{
+		"anna@examp1e.com": true, "Anna@example.co": true, "anna@exarnple.com": true,
+		"anna@example.com": false, "ANNA@EXAMPLE.COM": false, "bob@example.com": false, "anna@sample.org": false, "not an address": false,
+	} {
+		if got, err := db.IsLookalikeSender(ctx, addr); err != nil || got != want {
+			t.Errorf("%s: %v, %v; want %v", addr, got, err, want)
+		}
+	}
+	e := inbound(db, 2, "Please send it to Hafenstrasse 1.")
+	e.From, e.Lookalike = "anna@examp1e.com", true
+	res, err := db.ImportEmail(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	details, err := db.EmailDetails(ctx, res.TicketID)
+	if err != nil || len(details) != 1 || !details[res.MessageID].Lookalike {
+		t.Errorf("details %+v, %v: want the mail marked", details, err)
+	}
+	if got, err := db.IsLookalikeSender(ctx, "anna@examp1e.com"); err != nil || got {
+		t.Errorf("a customer now: %v, %v; want no second mark", got, err)
+	}
+}
