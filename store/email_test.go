@@ -77,6 +77,10 @@ func TestImportEmailNewTicket(t *testing.T) {
 	if err != nil || mb.LastUID != 3 || mb.Imported != 1 {
 		t.Errorf("mailbox %+v, %v: want UID 3 done", mb, err)
 	}
+	audit, err := db.ListAudit(ctx, store.AuditFilter{Action: "ticket.created", Target: store.TicketTarget(tk.ID)})
+	if err != nil || len(audit) != 1 || audit[0].Actor.Type != store.ActorCustomer || audit[0].Details["channel"] != store.ChannelEmail {
+		t.Errorf("audit %+v, %v: want the ticket's creation by the customer, by email", audit, err)
+	}
 
 	t.Run("the same message again is a duplicate", func(t *testing.T) {
 		e.UID = 9 // delivered twice
