@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,5 +42,30 @@ func TestEmailLookalikeSender(t *testing.T) {
 		if strings.Contains(agent.get(ticketPath(tk.ID)).body, `data-testid="lookalike-sender"`) {
 			t.Errorf("ticket %q is marked as from a look-alike address", tk.Subject)
 		}
+	}
+}
+
+// TestEmailHeadersRevealed: the header section of a mail, kept instead of
+// the raw message, is shown to a role that may reveal personal data, with
+// the receiving server's verdict and with secrets removed, and the viewing
+// is audited; an agent may not see it.
+func TestEmailHeadersRevealed(t *testing.T) {
+	env := newEmailEnv(t)
+	env.deliver(customerMail("first-1", "Card 4111 1111 1111 1111 declined", "It was declined.", true))
+	ts, _ := env.db.ListTickets(t.Context(), store.TicketFilter{AllCustomers: true})
+	msgs, _ := env.db.ListMessages(t.Context(), ts[0].ID, true)
+	path := ticketPath(ts[0].ID) + "/headers/" + strconv.FormatInt(msgs[0].ID, 10)
+	agent, _, _ := env.member(security.RoleAgent, "agnes@northwind.example")
+	if resp := agent.post(path, nil); resp.status != http.StatusForbidden {
+		t.Errorf("an agent asked for the headers: %d", resp.status)
+	}
+	admin, _, _ := env.member(security.RoleAdmin, "adam@northwind.example")
+	resp := admin.post(path, nil)
+	if resp.status != http.StatusOK || !strings.Contains(resp.body, "Authentication-Results: mx.google.com") ||
+		!strings.Contains(resp.body, "Message-ID: &lt;first-1@mail.example.com&gt;") || strings.Contains(resp.body, "4111 1111") {
+		t.Errorf("headers: %d\n%s", resp.status, resp.body)
+	}
+	if !auditHas(t, env.testEnv, "customer.pii_revealed") {
+		t.Error("viewing the headers is not audited")
 	}
 }
