@@ -233,11 +233,11 @@ func TestChatToTicket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk.CustomerID != first.CustomerID || len(added) != 1 {
+	if tk.CustomerID != first.CustomerID || len(added) != 1 || tk.Channel != store.ChannelChat {
 		t.Fatalf("ticket %+v, added %d", tk, len(added))
 	}
 	msgs, err := db.ListMessages(ctx, tk.ID, false)
-	if err != nil || len(msgs) != 1 {
+	if err != nil || len(msgs) != 1 || msgs[0].Channel != store.ChannelChat {
 		t.Fatalf("ticket messages: %+v %v", msgs, err)
 	}
 	for _, want := range []string{"Customer: my kettle leaks", "Assistant (automated): not sure", "/kb/descale-your-electric-kettle"} {

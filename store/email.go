@@ -99,6 +99,9 @@ type InboundEmail struct {
 	// one may); AckMessageID is the Message-ID it will carry.
 	AutoReplyRefusal string
 	AckMessageID     string
+	// Lookalike marks the first mail of an address that reads like
+	// another customer's (IsLookalikeSender).
+	Lookalike bool
 	// Upload holds the files of the message that were stored (staged),
 	// nil for none; NotStored names those that were not, and why.
 	Upload    *Upload
@@ -137,13 +140,14 @@ type emailSealed struct {
 	HeaderID  string           `json:"message_id"`
 	Headers   string           `json:"headers"`
 	NotStored []AttachmentNote `json:"not_stored,omitempty"`
+	Lookalike bool             `json:"lookalike,omitempty"`
 	Subject   string           `json:"subject,omitempty"` // quarantine only
 	Text      string           `json:"text,omitempty"`    // quarantine only
 }
 
 func (e *InboundEmail) sealed() emailSealed {
 	return emailSealed{Sender: e.From, Verdict: e.Verdict, FullText: e.FullText,
-		HeaderID: e.MessageID, Headers: e.Headers, NotStored: e.NotStored}
+		HeaderID: e.MessageID, Headers: e.Headers, NotStored: e.NotStored, Lookalike: e.Lookalike}
 }
 
 func sealJSON(key *security.DataKey, v any, loc security.Location) ([]byte, error) {
@@ -399,7 +403,8 @@ func NormalizeMessageID(id string) string {
 }
 
 // prepare fits e to what a ticket holds: the From address in its canonical
-// form (security.CanonicalEmail), valid UTF-8 without NULs, secrets
+// form (security.CanonicalEmail), no display name holding an address
+// (senderName), valid UTF-8 without NULs, secrets
 // redacted (subject, name, both texts, the headers, the names of files not
 // stored), the subject and text within their limits. It returns what was
 // redacted.
@@ -418,7 +423,7 @@ func (e *InboundEmail) prepare() (security.KindSet, error) {
 	if e.Subject == "" {
 		e.Subject = "(no subject)"
 	}
-	e.FromName = clip(redactCustomerText(strings.TrimSpace(clean(e.FromName)), &removed), MaxNameLen, "")
+	e.FromName = clip(redactCustomerText(senderName(clean(e.FromName)), &removed), MaxNameLen, "")
 	e.Text = strings.TrimSpace(redactCustomerText(clean(e.Text), &removed))
 	e.Text = clip(e.Text, MaxBodyLen, "\n\n[… the message goes on: staff see the whole text]")
 	if e.Text == "" {
@@ -431,6 +436,18 @@ func (e *InboundEmail) prepare() (security.KindSet, error) {
 		e.NotStored[i].Name = redactCustomerText(clean(e.NotStored[i].Name), &removed)
 	}
 	return removed, nil
+}
+
+// senderName is the display name of a From header as a customer's name:
+// none when it holds an address. "anna@example.com" <mallory@evil.example>
+// is a classic trick (a mail program shows only the name); the address that
+// really wrote stands instead, as staff see it everywhere.
+func senderName(name string) string {
+	name = strings.TrimSpace(name)
+	if strings.ContainsRune(security.Skeleton(name), '@') {
+		return ""
+	}
+	return name
 }
 
 // clip shortens s to at most max characters, ending with tail when cut.

@@ -77,6 +77,10 @@ func TestImportEmailNewTicket(t *testing.T) {
 	if err != nil || mb.LastUID != 3 || mb.Imported != 1 {
 		t.Errorf("mailbox %+v, %v: want UID 3 done", mb, err)
 	}
+	audit, err := db.ListAudit(ctx, store.AuditFilter{Action: "ticket.created", Target: store.TicketTarget(tk.ID)})
+	if err != nil || len(audit) != 1 || audit[0].Actor.Type != store.ActorCustomer || audit[0].Details["channel"] != store.ChannelEmail {
+		t.Errorf("audit %+v, %v: want the ticket's creation by the customer, by email", audit, err)
+	}
 
 	t.Run("the same message again is a duplicate", func(t *testing.T) {
 		e.UID = 9 // delivered twice
@@ -100,6 +104,32 @@ func TestImportEmailNewTicket(t *testing.T) {
 			t.Errorf("got %+v, %v", res, err)
 		}
 	})
+}
+
+// TestImportEmailDisplayName: a display name that holds an address, such
+// as "anna@example.com" <mallory@evil.example>, is not kept as the
+// sender's name (the address that wrote stands instead); an ordinary name
+// is.
+func TestImportEmailDisplayName(t *testing.T) {
+	ctx := t.Context()
+	db, _ := newEmailDB(t)
+	for i, tt := range []struct{ from, name, want string }{
+		{"anna@example.com", "Anna Berg", "Anna Berg"},
+		{"mallory@evil.example", "anna@example.com", ""},
+		{"mallory2@evil.example", "Anna Berg (anna\uFF20example.com)", ""},
+		{"mallory3@evil.example", " kate@example.com via Support ", ""},
+	} {
+		e := inbound(db, uint32(i+1), "Please change my address.")
+		e.From, e.FromName = tt.from, tt.name
+		res, err := db.ImportEmail(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.GetCustomer(ctx, res.CustomerID)
+		if err != nil || c.Name != tt.want {
+			t.Errorf("%q <%s>: name %q, %v; want %q", tt.name, tt.from, c.Name, err, tt.want)
+		}
+	}
 }
 
 // TestImportEmailLookalike: mail from an address that only looks like a
@@ -224,5 +254,38 @@ func TestImportEmailThreading(t *testing.T) {
 	}
 	if d, _ := db.EmailDetails(ctx, first.TicketID); thread.InReplyTo != d[msgs[4].ID].HeaderID {
 		t.Errorf("In-Reply-To %q: want the customer's newest mail", thread.InReplyTo)
+	}
+}
+
+// TestLookalikeSender: an address that is no customer's yet but reads like
+// one (another domain that passes for theirs) is a look-alike sender, and
+// its mail is marked so for staff; the customer's own address, or one
+// that reads like nobody's, is not.
+func TestLookalikeSender(t *testing.T) {
+	ctx := t.Context()
+	db, _ := newEmailDB(t)
+	if _, err := db.ImportEmail(ctx, inbound(db, 1, "First.")); err != nil { // anna@example.com
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{
+		"anna@examp1e.com": true, "Anna@example.co": true, "anna@exarnple.com": true,
+		"anna@example.com": false, "ANNA@EXAMPLE.COM": false, "bob@example.com": false, "anna@sample.org": false, "not an address": false,
+	} {
+		if got, err := db.IsLookalikeSender(ctx, addr); err != nil || got != want {
+			t.Errorf("%s: %v, %v; want %v", addr, got, err, want)
+		}
+	}
+	e := inbound(db, 2, "Please send it to Hafenstrasse 1.")
+	e.From, e.Lookalike = "anna@examp1e.com", true
+	res, err := db.ImportEmail(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	details, err := db.EmailDetails(ctx, res.TicketID)
+	if err != nil || len(details) != 1 || !details[res.MessageID].Lookalike {
+		t.Errorf("details %+v, %v: want the mail marked", details, err)
+	}
+	if got, err := db.IsLookalikeSender(ctx, "anna@examp1e.com"); err != nil || got {
+		t.Errorf("a customer now: %v, %v; want no second mark", got, err)
 	}
 }

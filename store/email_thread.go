@@ -180,6 +180,7 @@ type EmailDetail struct {
 	HeaderID      string           // its Message-ID
 	Headers       string           // the header section as received
 	NotStored     []AttachmentNote // files that came with it but were not stored
+	Lookalike     bool             // the sender's address reads like another customer's
 	At            time.Time
 }
 
@@ -216,6 +217,7 @@ func (db *DB) EmailDetails(ctx context.Context, ticketID int64) (map[int64]Email
 	for i, d := range ds {
 		s := opened[i]
 		d.Sender, d.Verdict, d.FullText, d.HeaderID, d.Headers, d.NotStored = s.Sender, s.Verdict, s.FullText, s.HeaderID, s.Headers, s.NotStored
+		d.Lookalike = s.Lookalike
 		out[d.MessageID] = d
 	}
 	return out, nil

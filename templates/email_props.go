@@ -81,6 +81,15 @@ func (m MailboxStatus) TrustText() string {
 	return "the topmost Authentication-Results header of " + m.Trust
 }
 
+// DeliveryFailure says when mail to a ticket's customer came back, with
+// the status the bounce gave.
+func DeliveryFailure(t store.Ticket) string {
+	if t.DeliveryStatus == "" {
+		return dateTime(t.DeliveryFailedAt)
+	}
+	return dateTime(t.DeliveryFailedAt) + " (status " + t.DeliveryStatus + ")"
+}
+
 // QuarantineReason says why a reply is held.
 func QuarantineReason(q store.QuarantinedEmail) string { return store.QuarantineReasonText(q.Reason) }
 

@@ -26,11 +26,18 @@ type emailEnv struct {
 	*testEnv
 	imap  *mailtest.IMAPServer
 	inbox *sendmail.Inbox
+	opts  sendmail.InboundOptions
 }
 
 func newEmailEnv(t *testing.T) *emailEnv {
 	t.Helper()
-	t.Setenv(sendmail.PasswordEnv, mailtest.Password)
+	return newEmailEnvLogin(t, mailtest.Password)
+}
+
+// newEmailEnvLogin is newEmailEnv logging in to the mailbox with password.
+func newEmailEnvLogin(t *testing.T, password string) *emailEnv {
+	t.Helper()
+	t.Setenv(sendmail.PasswordEnv, password)
 	imap := mailtest.NewIMAPServer(t)
 	opts := sendmail.DefaultInboundOptions()
 	opts.IMAP, opts.AuthservID = imap.URL(), "mx.google.com"
@@ -38,7 +45,7 @@ func newEmailEnv(t *testing.T) *emailEnv {
 		t.Fatal(err)
 	}
 	env := newTestServerWith(t, func(c *Config) { c.Email.Options = opts })
-	return &emailEnv{testEnv: env, imap: imap, inbox: env.srv.Inbox()}
+	return &emailEnv{testEnv: env, imap: imap, inbox: env.srv.Inbox(), opts: opts}
 }
 
 // deliver puts raw into the mailbox and reads it.

@@ -259,7 +259,7 @@ func TestAPITicketFlow(t *testing.T) {
 	tk := got.json(t)
 	id := strconv.FormatInt(int64(tk["id"].(float64)), 10)
 	// A ticket filed by staff through the API is confirmed: the customer sees it.
-	if got.header.Get("Location") != "/api/v1/tickets/"+id || tk["status"] != "open" || tk["assignee_id"] != nil || tk["confirmed"] != true {
+	if got.header.Get("Location") != "/api/v1/tickets/"+id || tk["status"] != "open" || tk["assignee_id"] != nil || tk["confirmed"] != true || tk["channel"] != "api" {
 		t.Errorf("created %v at %q", tk, got.header.Get("Location"))
 	}
 	if got := a.api("POST", "/api/v1/tickets/"+id+"/messages", rw, `{"body":"Internal: check batch.","internal":true}`); got.status != 201 || got.json(t)["internal"] != true {
@@ -280,7 +280,7 @@ func TestAPITicketFlow(t *testing.T) {
 	}
 	got = a.api("GET", "/api/v1/tickets/"+id, rw, "")
 	msgs, _ := got.json(t)["messages"].([]any)
-	if got.status != 200 || len(msgs) != 3 {
+	if got.status != 200 || len(msgs) != 3 || got.json(t)["channel"] != "api" || msgs[0].(map[string]any)["channel"] != "api" {
 		t.Fatalf("get: %d %s", got.status, got.body)
 	}
 	for i := range 5 {

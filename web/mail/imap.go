@@ -21,6 +21,17 @@ import (
 // the mailbox; find the messages past the last UID done; fetch one at a
 // time without setting \Seen (BODY.PEEK), and set it only after the
 // message is committed. Nothing is ever deleted or moved.
+//
+// Libraries: go-imap v2 although it is a beta, because v1 is no longer
+// maintained; only its settled core is used (imapclient's Dial*, Login,
+// Select, UID SEARCH, FETCH of RFC822.SIZE and BODY.PEEK[], STORE +FLAGS,
+// IDLE and the unilateral-data handler; the tests run its imapserver with
+// imapmemserver). go-message, by the same maintainer, reads MIME as a
+// stream (a 25 MiB attachment is never held twice) in every charset of
+// golang.org/x/text; enmime would hold each part in memory. go-msgauth
+// parses Authentication-Results (authres) and re-verifies DKIM (dkim).
+// HTML-only mail becomes text with golang.org/x/net/html's tokenizer
+// (html.go): no markup is ever kept.
 
 // dialTimeout bounds connecting and the TLS handshake.
 const dialTimeout = 20 * time.Second

@@ -229,6 +229,9 @@ func (in *Inbox) Import(ctx context.Context, pos store.MailPosition, raw []byte)
 	if e.AutoReplyRefusal == "" {
 		e.AckMessageID = in.threads.NewMessageID()
 	}
+	if e.Lookalike, err = in.db.IsLookalikeSender(ctx, e.From); err != nil {
+		return err
+	}
 	res, err := in.db.ImportEmail(ctx, e)
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {

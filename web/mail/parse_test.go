@@ -161,3 +161,31 @@ func TestParseBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestParseCharsets: bodies and encoded subjects in the charsets mail
+// programs still send (Cyrillic KOI8-R, Japanese Shift_JIS and
+// ISO-2022-JP, Chinese GB2312 in an HTML-only mail) become UTF-8 text; a
+// charset nobody knows keeps its text as it came rather than losing it.
+func TestParseCharsets(t *testing.T) {
+	for _, tt := range []struct {
+		name, raw, subject, text string
+	}{
+		{"KOI8-R", "Subject: =?koi8-r?B?8NLJ18XU?=\r\nContent-Type: text/plain; charset=koi8-r\r\nContent-Transfer-Encoding: base64\r\n\r\n8NLJ18XU\r\n",
+			"Привет", "Привет"},
+		{"Shift_JIS", "Subject: =?Shift_JIS?B?grGC8YLJgr+CzQ==?=\r\nContent-Type: text/plain; charset=Shift_JIS\r\nContent-Transfer-Encoding: base64\r\n\r\ngrGC8YLJgr+CzQ==\r\n",
+			"こんにちは", "こんにちは"},
+		{"ISO-2022-JP", "Subject: =?ISO-2022-JP?B?GyRCJDMkcyRLJEEkTxsoQg==?=\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n\x1b$B$3$s$K$A$O\x1b(B\r\n",
+			"こんにちは", "こんにちは"},
+		{"GB2312 HTML only", "Subject: Order\r\nContent-Type: text/html; charset=gb2312\r\nContent-Transfer-Encoding: base64\r\n\r\nPHA+xOO6wzwvcD4=\r\n",
+			"Order", "你好"},
+		{"unknown charset", "Subject: Order\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\nBody text here\r\n",
+			"Order", "Body text here"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParseMessage([]byte("From: a@example.com\r\n"+tt.raw), nil)
+			if err != nil || p.Subject != tt.subject || p.Text != tt.text {
+				t.Errorf("subject %q, text %q, %v; want %q, %q", p.Subject, p.Text, err, tt.subject, tt.text)
+			}
+		})
+	}
+}
