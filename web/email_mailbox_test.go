@@ -38,6 +38,9 @@ func TestBrokenMailbox(t *testing.T) {
 	for _, m := range drainMail(env.testEnv) {
 		if strings.Contains(m.Subject, "support mailbox cannot be read") {
 			alerts++
+			if strings.HasSuffix(m.Subject, " from -") || strings.HasSuffix(m.Subject, " from ") {
+				t.Errorf("subject %q names a client the server's own event does not have", m.Subject)
+			}
 			if m.To != "olive@northwind.example" || strings.Contains(m.Text, "wrong-password") {
 				t.Errorf("alert to %s:\n%s", m.To, m.Text)
 			}

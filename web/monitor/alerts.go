@@ -161,7 +161,10 @@ func (s *Service) alertMail(evs []store.SecurityEvent, held int) (string, string
 	product := s.opts.Site.Product
 	subject := fmt.Sprintf("[%s] Security alert: %d events", product, len(evs)+held)
 	if len(evs) == 1 && held == 0 {
-		subject = fmt.Sprintf("[%s] Security alert: %s from %s", product, alertLabel(evs[0].Kind), orDash(evs[0].ClientIP))
+		subject = fmt.Sprintf("[%s] Security alert: %s", product, alertLabel(evs[0].Kind))
+		if evs[0].ClientIP != "" { // events of the server's own (a failing mailbox) have no client
+			subject += " from " + evs[0].ClientIP
+		}
 	}
 	fmt.Fprintf(&b, "Hello,\n\n%s raised these security alerts:\n\n", product)
 	for _, e := range evs {
