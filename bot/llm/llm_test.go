@@ -287,3 +287,25 @@ func TestAPIKeySent(t *testing.T) {
 		t.Errorf("Authorization = %q", got)
 	}
 }
+
+func TestRedactAddressesAndNames(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Send it to 12 rue de la Paix, Paris please", "Send it to [address removed], Paris please"},
+		{"Ich wohne in der Hauptstraße 5 in Berlin", "Ich wohne in der [address removed] in Berlin"},
+		{"Mijn adres is Kerkstraat 12a, 1017 GC Amsterdam", "Mijn adres is [address removed]"},
+		{"my address is 5 Elm Grove, Springfield. Is shipping free?", "my address is [address removed]. Is shipping free?"},
+		{"Deliver to Calle Mayor 3 in Madrid", "Deliver to [address removed] in Madrid"},
+		{"Do you ship to Germany in 3 days?", "Do you ship to Germany in 3 days?"},
+		{"I'm Looking for my invoice", "I'm Looking for my invoice"},
+		{"Hello, this is Zoë Müller-Lüdenscheidt. Where is invoice INV-2291?", "Hello, this is [name removed]. Where is invoice [order number removed]?"},
+		{"Where is my parcel? Regards, Jan de Vries", "Where is my parcel? Regards, [name removed]"},
+		{"Tracking number: 1Z999AA10123456784", "Tracking number: [order number removed]"},
+	} {
+		if got := Redact(tt.in, nil); got != tt.want {
+			t.Errorf("Redact(%q)\n = %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+	if got, want := Redact("Zoë here, ZOË wrote zoe@x.example", []string{"Zoë Müller", "zoe@x.example"}), "[personal detail removed] here, [personal detail removed] wrote [personal detail removed]"; got != want {
+		t.Errorf("known values: %q, want %q", got, want)
+	}
+}

@@ -28,30 +28,22 @@ var kindPlaceholders = map[security.Kind]string{
 }
 
 var (
-	// streetAddress finds a street with its number in the usual orders:
-	// "12 Baker Street", "12 rue de la Paix", "Hauptstraße 5", "Kerkstraat 12a",
-	// "Calle Mayor 3".
-	streetAddress = regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?,?\s+(?:[\p{L}'.-]+\s+){0,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|square|sq|close|crescent|terrace|parkway|highway|hwy)\b\.?` +
-		`|\b\d{1,5}[a-z]?,?\s+(?:rue|avenue|boulevard|chemin|allée|impasse|place|calle|avenida|via|viale|piazza)\s+(?:[\p{L}'-]+\s*){1,4}` +
-		`|(?:\b(?:calle|avenida|via|rue)\s+)?[\p{L}-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|straat|laan|gracht|plein|kade|dijk|singel)\s+\d{1,5}\s?[a-z]?\b` +
-		`|\b(?:calle|avenida|via)\s+(?:[\p{L}'-]+\s+){1,3}\d{1,5}\b`)
 	// postcode finds postcodes of the shapes that cannot be mistaken for an
 	// ordinary number: British, Dutch, Canadian (case matters here).
 	postcode = regexp.MustCompile(`\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|\b\d{4}\s?[A-Z]{2}\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b`)
 	// addressCue finds an address given in words ("I live at", "my address
-	// is", "deliver to"), up to the end of the sentence, when what follows
-	// holds a number.
-	addressCue = regexp.MustCompile(`(?i)\b(?:my (?:home |postal |delivery |shipping )?address(?: is|:)|i live (?:at|in)|deliver(?:ed)? (?:it )?to|ship(?:ped)? (?:it )?to|send (?:it )?to|meine adresse(?: ist|:)|mijn adres(?: is|:)|mon adresse(?: est|:)|mi dirección(?: es|:))\s+([^.!?\n]*\d[^.!?\n]*)`)
+	// is"), up to the end of the sentence, when what follows holds a number.
+	addressCue = regexp.MustCompile(`\b(?:my (?:home |postal |delivery |shipping )?address(?: is|:)|i live at|meine adresse(?: ist|:)|mijn adres(?: is|:)|mon adresse(?: est|:)|mi dirección(?: es|:))\s+([^.!?\n]*\d[^.!?\n]*)`)
 	// orderNumber finds an order, invoice or tracking number given with its
 	// word, and a standalone "#12345".
-	orderNumber = regexp.MustCompile(`(?i)\b(?:order|invoice|tracking|parcel|shipment|package|reference|ref|receipt|customer|account|bestellung|bestellnummer|rechnung|commande|facture|pedido|factura|bestelling|factuur)\s*(?:number|no\.?|nr\.?|num|n°|nummer|numéro|número|id|code)?\s*(?:is\s+|was\s+|ist\s+|est\s+|es\s+|:\s*|#\s*)?([A-Z0-9][A-Z0-9/_-]{3,})\b` +
-		`|#\s?\d{4,}\b|\b[A-Z]{2,4}-?\d{5,}\b`)
+	orderNumber = regexp.MustCompile(`\b(?:order|invoice|tracking|parcel|shipment|package|reference|ref|receipt|customer|account|bestellung|bestellnummer|rechnung|commande|facture|pedido|factura|bestelling|factuur)\s*(?:number|no\.?|nr\.?|num|n°|nummer|numéro|número|id|code)?\s*(?:is\s+|was\s+|ist\s+|est\s+|es\s+|:\s*|#\s*)?([a-z0-9][a-z0-9/_-]{3,})\b` +
+		`|#\s?\d{4,}\b|\b[a-z]{2,4}-?\d{5,}\b`)
 	// opaque is a long run of letters and digits: a key, token or
 	// reference of some kind, whatever its format.
 	opaque = regexp.MustCompile(`[A-Za-z0-9_-]{20,}`)
 	// nameCue finds a name the visitor gives: "my name is Ada Lovelace",
 	// "I'm Ada", "this is Ada", "call me Ada", and in the other languages.
-	nameCue = regexp.MustCompile(`(?i)\b(?:my name is|my name's|name:|call me|this is|i am|i'm|ich bin|mein name ist|ich heiße|je suis|je m'appelle|mon nom est|me llamo|soy|mi nombre es|ik ben|mijn naam is|ik heet)\s+`)
+	nameCue = regexp.MustCompile(`\b(?:my name is|my name's|name:|call me|this is|i am|i'm|ich bin|mein name ist|ich heiße|je suis|je m'appelle|mon nom est|me llamo|soy|mi nombre es|ik ben|mijn naam is|ik heet)\s+`)
 )
 
 // notNames are capitalised words after "I am" or "this is" that are not a
@@ -82,20 +74,38 @@ func Redact(question string, known []string) string {
 	}
 	b.WriteString(text[last:])
 	text = b.String()
-	text = addressCue.ReplaceAllStringFunc(text, func(m string) string {
-		sub := addressCue.FindStringSubmatchIndex(m)
-		return m[:sub[2]] + placeholderAddress
-	})
+	if !strings.ContainsAny(text, "0123456789") {
+		// Addresses, postcodes and order numbers all hold a digit.
+		return redactNames(text)
+	}
+	var spans [][2]int
+	for _, m := range addressCue.FindAllStringSubmatchIndex(asciiLower(text), -1) {
+		spans = append(spans, [2]int{m[2], m[3]})
+	}
+	text = replaceSpans(text, spans, placeholderAddress)
 	text = opaque.ReplaceAllStringFunc(text, func(t string) string {
 		if strings.ContainsAny(t, "0123456789") && strings.ContainsFunc(t, unicode.IsLetter) {
 			return placeholderKey
 		}
 		return t
 	})
-	text = streetAddress.ReplaceAllString(text, placeholderAddress)
+	text = replaceSpans(text, streets(text), placeholderAddress)
 	text = postcode.ReplaceAllString(text, placeholderAddress)
 	text = replaceGroupOr(orderNumber, text, placeholderOrder, func(v string) bool { return strings.ContainsAny(v, "0123456789") })
 	return redactNames(text)
+}
+
+// asciiLower lower-cases the ASCII letters of s, and only those, so that
+// offsets into it are offsets into s: the cue patterns are written in lower
+// case, which is faster than matching without regard to case.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // replaceGroupOr replaces re's first group where it matched (and keep
@@ -103,7 +113,7 @@ func Redact(question string, known []string) string {
 func replaceGroupOr(re *regexp.Regexp, text, with string, keep func(string) bool) string {
 	var b strings.Builder
 	last := 0
-	for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range re.FindAllStringSubmatchIndex(asciiLower(text), -1) {
 		st, en := m[0], m[1]
 		if m[2] >= 0 {
 			if !keep(text[m[2]:m[3]]) {
@@ -123,7 +133,7 @@ func replaceGroupOr(re *regexp.Regexp, text, with string, keep func(string) bool
 // sign-off at the end.
 func redactNames(text string) string {
 	var spans [][2]int
-	for _, m := range nameCue.FindAllStringIndex(text, -1) {
+	for _, m := range nameCue.FindAllStringIndex(asciiLower(text), -1) {
 		if en := nameAt(text, m[1]); en > m[1] {
 			spans = append(spans, [2]int{m[1], en})
 		}
@@ -131,34 +141,25 @@ func redactNames(text string) string {
 	if st, en := signedName(text); st >= 0 {
 		spans = append(spans, [2]int{st, en})
 	}
-	if len(spans) == 0 {
-		return text
-	}
-	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
-	var b strings.Builder
-	last := 0
-	for _, s := range spans {
-		if s[0] < last {
-			continue
-		}
-		b.WriteString(text[last:s[0]])
-		b.WriteString(placeholderName)
-		last = s[1]
-	}
-	b.WriteString(text[last:])
-	return b.String()
+	return replaceSpans(text, spans, placeholderName)
 }
 
-// nameAt returns the end of up to three capitalised words that start at i,
-// or i when the first is not one or is a word that is not a name.
+// nameAt returns the end of up to three capitalised words that start at i
+// (with particles such as "de" or "van" between them), or i when the first
+// is not one or is a word that is not a name.
 func nameAt(text string, i int) int {
 	end, pos := i, i
-	for range 3 {
+	for n := 0; n < 3; {
 		w, next := wordAt(text, pos)
 		r, _ := utf8.DecodeRuneInString(w)
-		if w == "" || !unicode.IsUpper(r) || notNames[strings.ToLower(w)] {
-			break
+		switch {
+		case n > 0 && particles[w] && strings.HasPrefix(text[next:], " "):
+			pos = next + 1
+			continue
+		case w == "" || !unicode.IsUpper(r) || notNames[strings.ToLower(w)]:
+			return end
 		}
+		n++
 		end = next
 		if !strings.HasPrefix(text[end:], " ") {
 			break
@@ -167,6 +168,9 @@ func nameAt(text string, i int) int {
 	}
 	return end
 }
+
+// particles join the parts of a name: "Jan de Vries", "Ludwig van Beethoven".
+var particles = setOf("de van von der den da di le la du del della ten ter", " ")
 
 // wordAt returns the word of letters (and ' or -) that starts at i, and
 // where it ends.
@@ -207,7 +211,7 @@ func signedName(text string) (int, int) {
 
 func isLetterBefore(s string, i int) bool {
 	r, _ := utf8.DecodeLastRuneInString(s[:i])
-	return unicode.IsLetter(r)
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 // replaceKnown replaces each known value, and each word of two letters or
@@ -233,20 +237,36 @@ func replaceKnown(text string, known []string) string {
 	}
 	// Longest first, so that "Ada Lovelace" goes before "Ada".
 	slices.SortFunc(parts, func(a, b string) int { return len(b) - len(a) })
-	for i, p := range parts {
-		parts[i] = regexp.QuoteMeta(p)
-	}
-	re, err := regexp.Compile(`(?i)(^|[^\p{L}\p{N}])(?:` + strings.Join(parts, "|") + `)($|[^\p{L}\p{N}])`)
-	if err != nil {
-		return text // quoted literals always compile
-	}
-	// A match consumes the character after it, so repeat for neighbours.
-	for range 3 {
-		next := re.ReplaceAllString(text, "${1}"+placeholderKnown+"${2}")
-		if next == text {
-			break
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(text); {
+		if i == 0 || !isLetterBefore(text, i) {
+			if n := knownAt(text, i, parts); n > 0 {
+				b.WriteString(text[last:i])
+				b.WriteString(placeholderKnown)
+				i += n
+				last = i
+				continue
+			}
 		}
-		text = next
+		_, n := utf8.DecodeRuneInString(text[i:])
+		i += n
 	}
-	return text
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// knownAt returns the length of the first of parts that text has at i as
+// a whole word (ignoring case), or 0.
+func knownAt(text string, i int, parts []string) int {
+	for _, p := range parts {
+		end := i + len(p)
+		if end > len(text) || !strings.EqualFold(text[i:end], p) {
+			continue
+		}
+		if r, _ := utf8.DecodeRuneInString(text[end:]); end == len(text) || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return len(p)
+		}
+	}
+	return 0
 }
