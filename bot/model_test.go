@@ -153,7 +153,9 @@ func TestModelCannotBeSteered(t *testing.T) {
 		t.Errorf("model %q: an answer citing an unsent section was shown", r.Model)
 	}
 	// Citing only what it was sent, the links and the script still go.
-	stub.SetAnswer(func(req llmtest.Request) llmtest.Reply { return llmtest.Reply{Content: llmtest.JSON(steered, req.IDs...)} })
+	stub.SetAnswer(func(req llmtest.Request) llmtest.Reply {
+		return llmtest.Reply{Content: llmtest.JSON(steered, req.IDs...)}
+	})
 	if r, err = b.Respond(ctx, Input{Text: shippingQ, UseModel: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +203,9 @@ func TestEvaluationWithModel(t *testing.T) {
 		func(r llmtest.Request) llmtest.Reply {
 			return llmtest.Reply{Content: llmtest.JSON("<b>Yes</b><script>x()</script>", r.IDs[0])}
 		},
-		func(r llmtest.Request) llmtest.Reply { return llmtest.Reply{Content: llmtest.JSON("Yes.", "made-up#section")} },
+		func(r llmtest.Request) llmtest.Reply {
+			return llmtest.Reply{Content: llmtest.JSON("Yes.", "made-up#section")}
+		},
 		func(r llmtest.Request) llmtest.Reply { return llmtest.Reply{Status: 500} },
 		func(r llmtest.Request) llmtest.Reply { return llmtest.Reply{Content: "Sure! Shipping takes 3 days."} },
 		func(r llmtest.Request) llmtest.Reply { return llmtest.Reply{Refusal: "no"} },
