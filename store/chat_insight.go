@@ -38,9 +38,9 @@ type ChatStats struct {
 	Outcomes map[string]int
 	// Model counts the answers a language model was asked for: "used" for
 	// those it wrote, and each reason its answer fell back.
-	Model map[string]int
-	Probes   int // probing attempts counted against these conversations
-	Days     []ChatDay
+	Model  map[string]int
+	Probes int // probing attempts counted against these conversations
+	Days   []ChatDay
 }
 
 // ChatDay is one day of ChatStats, for the chart.
