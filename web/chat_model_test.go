@@ -196,6 +196,12 @@ func TestChatModelDisclosed(t *testing.T) {
 	if err != nil || len(cs) != 1 || cs[0].ConsentVersion != ChatPolicyVersion+"+ai:"+host {
 		t.Fatalf("conversations %+v (%v), want consent version naming the host", cs, err)
 	}
+	if _, err := env.db.CreateTicket(context.Background(), store.NewTicket{Email: "eve@example.org", Subject: "kettle", Body: "b"}, store.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	if exp := env.verifyAs("eve@example.org").get("/me/export").body; !strings.Contains(exp, "The AI model that writes some chat answers ("+host+")") {
+		t.Error("the export's recipients do not name the model's host")
+	}
 	req := httptest.NewRequest("POST", "/chat/messages", strings.NewReader(url.Values{"message": {shippingQuestion}}.Encode()))
 	in, err := env.srv.botInput(req, store.Conversation{ConsentVersion: ChatPolicyVersion}, shippingQuestion)
 	if err != nil || in.UseModel {

@@ -112,14 +112,11 @@ func check(resp chatResponse, secs []Section, site *url.URL) (Answer, error) {
 	return a, nil
 }
 
-// fence finds a Markdown code fence around the JSON.
-var fence = regexp.MustCompile("(?s)^\\s*```[a-zA-Z]*\\s*\\n?(.*?)\\n?\\s*```\\s*$")
-
 // unfence removes a code fence, and any words before the first { or after
 // the last }, that some models put around JSON.
 func unfence(s string) string {
-	if m := fence.FindStringSubmatch(s); m != nil {
-		s = m[1]
+	if t := strings.TrimSpace(s); strings.HasPrefix(t, "```") && strings.HasSuffix(t, "```") && len(t) > 6 {
+		s = t[3 : len(t)-3] // the language word after the fence goes with the words before the {
 	}
 	if i, j := strings.IndexByte(s, '{'), strings.LastIndexByte(s, '}'); i >= 0 && j > i {
 		s = s[i : j+1]

@@ -79,7 +79,7 @@ func Redact(question string, known []string) string {
 		return redactNames(text)
 	}
 	var spans [][2]int
-	for _, m := range addressCue.FindAllStringSubmatchIndex(asciiLower(text), -1) {
+	for _, m := range addressCue.FindAllStringSubmatchIndex(cueText(text, addressWords), -1) {
 		spans = append(spans, [2]int{m[2], m[3]})
 	}
 	text = replaceSpans(text, spans, placeholderAddress)
@@ -91,8 +91,52 @@ func Redact(question string, known []string) string {
 	})
 	text = replaceSpans(text, streets(text), placeholderAddress)
 	text = postcode.ReplaceAllString(text, placeholderAddress)
-	text = replaceGroupOr(orderNumber, text, placeholderOrder, func(v string) bool { return strings.ContainsAny(v, "0123456789") })
+	if lower := asciiLower(text); anyIn(lower, orderWords) || strings.Contains(lower, "#") || digitRun(lower, 5) {
+		text = replaceGroupOr(orderNumber, text, placeholderOrder, func(v string) bool { return strings.ContainsAny(v, "0123456789") })
+	}
 	return redactNames(text)
+}
+
+// Words one of which each cue pattern needs: without any, the pattern is
+// not run (the patterns cost more than these lookups).
+var (
+	orderWords   = []string{"order", "invoice", "tracking", "parcel", "shipment", "package", "ref", "receipt", "customer", "account", "bestell", "rechnung", "commande", "facture", "pedido", "factura", "factuur"}
+	addressWords = []string{"address", "adres", "live at", "direcci"}
+	nameWords    = []string{"name", "call me", "this is", "i am", "i'm", "ich ", "je ", "me llamo", "soy ", "ik ", "mijn naam"}
+)
+
+// anyIn reports whether lower holds one of words.
+func anyIn(lower string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// cueText is text with its ASCII letters in lower case, or "" when it holds
+// none of words.
+func cueText(text string, words []string) string {
+	if lower := asciiLower(text); anyIn(lower, words) {
+		return lower
+	}
+	return ""
+}
+
+// digitRun reports whether s has n digits in a row.
+func digitRun(s string, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			if run++; run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 // asciiLower lower-cases the ASCII letters of s, and only those, so that
@@ -133,7 +177,7 @@ func replaceGroupOr(re *regexp.Regexp, text, with string, keep func(string) bool
 // sign-off at the end.
 func redactNames(text string) string {
 	var spans [][2]int
-	for _, m := range nameCue.FindAllStringIndex(asciiLower(text), -1) {
+	for _, m := range nameCue.FindAllStringIndex(cueText(text, nameWords), -1) {
 		if en := nameAt(text, m[1]); en > m[1] {
 			spans = append(spans, [2]int{m[1], en})
 		}
@@ -190,8 +234,11 @@ func wordAt(text string, i int) (string, int) {
 // "Thanks, Ada" or "Regards, Ada Lovelace"; -1 when there is none.
 func signedName(text string) (int, int) {
 	t := strings.TrimRight(text, " .!\n")
+	low := strings.ToLower(t)
+	if len(low) != len(t) {
+		low = asciiLower(t)
+	}
 	for _, cue := range []string{"thanks", "thank you", "regards", "cheers", "best", "greetings", "danke", "grüße", "gruß", "merci", "cordialement", "gracias", "saludos", "groeten", "groetjes", "bedankt"} {
-		low := strings.ToLower(t)
 		i := strings.LastIndex(low, cue)
 		if i < 0 || (i > 0 && isLetterBefore(low, i)) {
 			continue
