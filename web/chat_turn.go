@@ -150,9 +150,10 @@ func warningExtra(found []security.Finding) []byte {
 
 // chatProbe answers a probing message. A serious probe is refused, recorded
 // as a security event, counted against the client, and ends the
-// conversation at the chatProbeLimit-th attempt. Anything else (the bot has
-// no language model for a prompt injection to work on) is declined and
-// logged as a low-severity event, nothing more.
+// conversation at the chatProbeLimit-th attempt. Anything else (a prompt
+// injection: it never reaches the optional language model, and what the
+// server shows never depends on the model) is declined and logged as a
+// low-severity event, nothing more.
 func (s *Server) chatProbe(r *http.Request, c store.Conversation, reply bot.Reply, visitor, answer store.NewChatMessage) ([]store.ChatMessage, store.Conversation, error) {
 	ctx := r.Context()
 	msgs := []store.NewChatMessage{visitor, answer}
