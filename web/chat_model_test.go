@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http/httptest"
 	"net/url"
@@ -220,5 +221,27 @@ func TestChatWithoutModel(t *testing.T) {
 	}
 	if resp := env.chatter().ask(shippingQuestion); strings.Contains(resp.body, "ai-mark") {
 		t.Error("an answer is marked as written by a model")
+	}
+}
+
+// TestUnitCredentialForModelKey: the systemd unit passes the model's API
+// key file as a credential, like the other secret files.
+func TestUnitCredentialForModelKey(t *testing.T) {
+	var o ChatOptions
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.String("data", "data", "")
+	fs.String("master-key-file", "", "")
+	o.Flags(fs)
+	if err := fs.Parse([]string{"--llm-endpoint", "https://api.example.com/v1", "--llm-model", "m", "--llm-api-key-file", "/etc/safedesk/llm.key"}); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := WriteSystemdUnit(&b, "/usr/local/bin/safedesk", fs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nLoadCredential=llm-api-key:/etc/safedesk/llm.key\n", " --llm-api-key-file=%d/llm-api-key", " --llm-endpoint=https://api.example.com/v1"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("unit lacks %q:\n%s", want, b.String())
+		}
 	}
 }
