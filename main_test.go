@@ -1582,7 +1582,7 @@ var mayImport = map[string][]string{
 
 // testHelpers are the test-only helper packages: they may import what
 // they help test, and only tests may import them.
-var testHelpers = []string{"safedesk/store/storetest", "safedesk/web/api/apitest"}
+var testHelpers = []string{"safedesk/store/storetest", "safedesk/web/api/apitest", "safedesk/bot/llm/llmtest"}
 
 // listedPackage is what `go list -json` says of a package that matters here.
 type listedPackage struct {

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"safedesk/bot/llm"
 	"safedesk/security"
 	"safedesk/store"
 )
@@ -62,6 +63,9 @@ type Options struct {
 	MaxRunes  int     // 0: DefaultMaxRunes
 	Product   string  // the name the bot introduces itself with
 	Now       func() time.Time
+	// Model, when set, phrases answers to questions from the sections
+	// retrieval found (see model.go); nil: the bot quotes the section.
+	Model *llm.Client
 }
 
 // Bot answers chat messages from the knowledge base. It holds no
@@ -107,6 +111,12 @@ type Input struct {
 	// CustomerID is the customer the visitor has verified as, or 0. It comes
 	// from the session, never from the message.
 	CustomerID int64
+	// UseModel lets the language model (Options.Model) phrase the answer:
+	// the visitor consented to the notice that names it.
+	UseModel bool
+	// Known are the verified customer's own values (name, email address),
+	// removed from the question before it goes to the model.
+	Known []string
 }
 
 // TicketInfo is one of the verified customer's requests, for a status answer.
@@ -136,6 +146,11 @@ type Reply struct {
 	Tickets    []TicketInfo
 	Offers     []Offer
 	Confidence float64
+	// Model says whether the language model wrote Text: llm.Used, why its
+	// answer fell back (an llm.Reason), or "" when it was not asked.
+	Model string
+	// Cited are the sections the model's answer cites, linked under it.
+	Cited []Source
 }
 
 // Extra is the structured part of a reply, stored (sealed) with the message
@@ -146,17 +161,20 @@ type Extra struct {
 	Also    *Source      `json:"also,omitempty"`
 	Tickets []TicketInfo `json:"tickets,omitempty"`
 	Offers  []Offer      `json:"offers,omitempty"`
+	// Written marks an answer a language model wrote from Cited.
+	Written bool     `json:"written,omitempty"`
+	Cited   []Source `json:"cited,omitempty"`
 }
 
 // Extra returns the structured part of the bot's answer: its source, the
 // tickets and the offers. The warning goes with the visitor's own message.
 func (r Reply) Extra() Extra {
-	return Extra{Source: r.Source, Also: r.Also, Tickets: r.Tickets, Offers: r.Offers}
+	return Extra{Source: r.Source, Also: r.Also, Tickets: r.Tickets, Offers: r.Offers, Written: r.Model == llm.Used, Cited: r.Cited}
 }
 
 // Encode is the stored form of e; nil when e is empty.
 func (e Extra) Encode() []byte {
-	if e.Warning == "" && e.Source == nil && e.Also == nil && len(e.Tickets) == 0 && len(e.Offers) == 0 {
+	if e.Warning == "" && e.Source == nil && e.Also == nil && len(e.Tickets) == 0 && len(e.Offers) == 0 && len(e.Cited) == 0 {
 		return nil
 	}
 	b, _ := json.Marshal(e) // strings, numbers and times: it cannot fail
@@ -224,7 +242,7 @@ func (b *Bot) Respond(ctx context.Context, in Input) (Reply, error) {
 	case IntentAccount:
 		err = b.account(ctx, in.CustomerID, &r)
 	default:
-		err = b.answer(ctx, &r)
+		err = b.answer(ctx, in, &r)
 	}
 	if err != nil {
 		return b.Fallback(r), err
@@ -247,15 +265,19 @@ func (b *Bot) possessive(lang string) string {
 // Fallback turns r into the reply for when the bot itself failed: no answer,
 // an apology, and a person or a request.
 func (b *Bot) Fallback(r Reply) Reply {
-	r.Outcome, r.Source, r.Also, r.Tickets, r.Confidence = OutcomeError, nil, nil, nil, 0
+	r.Outcome, r.Source, r.Also, r.Tickets, r.Confidence, r.Cited = OutcomeError, nil, nil, nil, 0, nil
+	if r.Model == llm.Used {
+		r.Model = ""
+	}
 	r.Text = say(r.Lang, "fallback")
 	r.Offers = []Offer{OfferHuman, OfferTicket}
 	return r
 }
 
 // answer quotes the best section, naming a second one that is nearly as
-// good, or says it is not sure.
-func (b *Bot) answer(ctx context.Context, r *Reply) error {
+// good, or says it is not sure. With a language model, the model phrases
+// the answer from the sections found, if it can.
+func (b *Bot) answer(ctx context.Context, in Input, r *Reply) error {
 	m, err := b.ret.find(ctx, r.Message)
 	if err != nil {
 		return err
@@ -270,6 +292,9 @@ func (b *Bot) answer(ctx context.Context, r *Reply) error {
 	r.Outcome, r.Source, r.Also, r.Offers = OutcomeAnswered, &src, m.also, []Offer{OfferHuman}
 	r.Lang = src.Lang
 	r.Text = say(r.Lang, "answer", src.Title)
+	if b.opts.Model != nil && in.UseModel {
+		return b.phrase(ctx, in, m, r)
+	}
 	return nil
 }
 

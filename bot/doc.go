@@ -51,7 +51,15 @@
 //     (/kb/{slug}#{anchor}), naming a second one that ranks nearly as well
 //     as "also relevant"; below it the bot says it is not sure, links
 //     nothing and offers a person or a request. It never writes an answer
-//     of its own. The help-centre search (Search) ranks with the same code.
+//     of its own. The help-centre search (Search) ranks with the same code;
+//  7. optionally (Options.Model, off by default), for a question retrieval
+//     answered and a conversation whose consent covers it
+//     (Input.UseModel), a language model phrases the answer from the best
+//     sections (model.go). It gets only published sections and the
+//     question with personal data removed (bot/llm), and its answer is
+//     shown only if it cites sections it was given, as plain text;
+//     otherwise the quote stands and Reply.Model says why. Private intents
+//     never reach it.
 //
 // # Extending the vocabulary
 //

@@ -53,7 +53,8 @@ type match struct {
 	source     Source
 	also       *Source
 	confidence float64
-	ok         bool // confidence reached the threshold
+	ok         bool   // confidence reached the threshold
+	rk         ranked // the ranking, for more sections (modelSections)
 }
 
 // alsoRatio is how close the second section's rank must come to the best
@@ -68,7 +69,7 @@ func (r *retriever) find(ctx context.Context, text string) (match, error) {
 		return match{}, err
 	}
 	best := rk.hits[0]
-	m := match{confidence: best.conf, ok: best.conf >= r.threshold}
+	m := match{confidence: best.conf, ok: best.conf >= r.threshold, rk: rk}
 	if !m.ok {
 		return m, nil
 	}

@@ -90,6 +90,10 @@ type NewChatMessage struct {
 	Intent  string
 	Outcome string
 	Article string
+	// Model says, for a visitor message, whether a language model wrote
+	// the answer ("used") or why its answer fell back; "" when none was
+	// asked. The insight page counts it.
+	Model string
 }
 
 // Validate checks the author and the body.
@@ -108,7 +112,7 @@ func (m NewChatMessage) Validate() error {
 	if len(m.Extra) > 4*MaxChatMessageLen {
 		v.add("extra", "Too large.")
 	}
-	for _, s := range []string{m.Intent, m.Outcome, m.Article} {
+	for _, s := range []string{m.Intent, m.Outcome, m.Article, m.Model} {
 		if len(s) > 80 || !utf8.ValidString(s) {
 			v.add("meta", "Invalid label.")
 		}
@@ -231,9 +235,9 @@ func (db *DB) insertChatMessages(ctx context.Context, tx *sql.Tx, c Conversation
 			extra = key.Seal(m.Extra, chatLoc(id, "extra"))
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_messages
-			(id, conversation_id, author, staff_id, body, extra, intent, outcome, article, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, c.ID, m.Author, staff,
-			key.SealString(m.Body, chatLoc(id, "body")), extra, m.Intent, m.Outcome, m.Article, nanos(now)); err != nil {
+			(id, conversation_id, author, staff_id, body, extra, intent, outcome, article, model, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, c.ID, m.Author, staff,
+			key.SealString(m.Body, chatLoc(id, "body")), extra, m.Intent, m.Outcome, m.Article, m.Model, nanos(now)); err != nil {
 			return nil, fmt.Errorf("store: add chat message: %w", err)
 		}
 		out = append(out, ChatMessage{ID: id, ConversationID: c.ID, Author: m.Author, StaffID: m.StaffID, Body: m.Body,

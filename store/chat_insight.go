@@ -36,8 +36,11 @@ type ChatStats struct {
 	Tickets   int // turned into tickets
 	// Outcomes counts visitor messages by outcome.
 	Outcomes map[string]int
-	Probes   int // probing attempts counted against these conversations
-	Days     []ChatDay
+	// Model counts the answers a language model was asked for: "used" for
+	// those it wrote, and each reason its answer fell back.
+	Model  map[string]int
+	Probes int // probing attempts counted against these conversations
+	Days   []ChatDay
 }
 
 // ChatDay is one day of ChatStats, for the chart.
@@ -52,7 +55,7 @@ func (db *DB) ChatStats(ctx context.Context, from, to time.Time, loc *time.Locat
 	if loc == nil {
 		loc = time.UTC
 	}
-	st := ChatStats{From: from, To: to, Outcomes: map[string]int{}}
+	st := ChatStats{From: from, To: to, Outcomes: map[string]int{}, Model: map[string]int{}}
 	if err := db.countConversations(ctx, &st, loc); err != nil {
 		return st, fmt.Errorf("store: chat stats: %w", err)
 	}
@@ -114,21 +117,25 @@ func (db *DB) countConversations(ctx context.Context, st *ChatStats, loc *time.L
 	return rows.Err()
 }
 
-// countOutcomes counts the visitor messages of st's period by outcome.
+// countOutcomes counts the visitor messages of st's period by outcome, and
+// those a language model was asked about by what came of it.
 func (db *DB) countOutcomes(ctx context.Context, st *ChatStats) error {
-	rows, err := db.read.QueryContext(ctx, `SELECT outcome, COUNT(*) FROM chat_messages
-		WHERE author = 'visitor' AND created_at >= ? AND created_at < ? GROUP BY outcome`, nanos(st.From), nanos(st.To))
+	rows, err := db.read.QueryContext(ctx, `SELECT outcome, model, COUNT(*) FROM chat_messages
+		WHERE author = 'visitor' AND created_at >= ? AND created_at < ? GROUP BY outcome, model`, nanos(st.From), nanos(st.To))
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var o string
+		var o, m string
 		var n int
-		if err := rows.Scan(&o, &n); err != nil {
+		if err := rows.Scan(&o, &m, &n); err != nil {
 			return err
 		}
-		st.Outcomes[o] = n
+		st.Outcomes[o] += n
+		if m != "" {
+			st.Model[m] += n
+		}
 	}
 	return rows.Err()
 }

@@ -55,6 +55,16 @@ type ChatLine struct {
 	Offers             []string // verify, human, ticket
 	Intent             string   // staff views: what the assistant made of a visitor message
 	Outcome            string
+	// Written marks an answer a language model wrote from the Cited
+	// sections, which are linked under it.
+	Written bool
+	Cited   []ChatCite
+}
+
+// ChatCite is a section a model-written answer cites.
+type ChatCite struct {
+	Title string // the article's title and the section's heading
+	URL   string // /kb/{slug}#{anchor}
 }
 
 // ChatTicket is one of the customer's requests in a status answer.
@@ -85,6 +95,9 @@ type ChatPageProps struct {
 	RetentionDays int
 	Hours         string // when people answer, in words; "" for always
 	HandoffWait   time.Duration
+	// ModelHost is the host of the language model that phrases answers,
+	// "" when there is none; the consent notice names it.
+	ModelHost string
 }
 
 // ChatUpdateProps is the fragment that answers a message, a hand-off or a
@@ -194,6 +207,9 @@ type AdminChatInsightProps struct {
 	// question?", on their page or under an assistant's answer.
 	Feedback []store.ArticleStats
 	Outcomes []OutcomeCount
+	// Model counts the answers a language model wrote and those that fell
+	// back to the quote, by reason; empty when no model was asked.
+	Model []OutcomeCount
 }
 
 // OutcomeCount is the number of visitor messages with one outcome.

@@ -131,7 +131,10 @@ type PrivacyProps struct {
 	ChatRetention     time.Duration
 	// ChatConsentVersion names the chat notice a visitor agrees to.
 	ChatConsentVersion string
-	Backups            BackupNotice
+	// ChatModelHost is the host of the language model that phrases the
+	// assistant's answers, "" when there is none.
+	ChatModelHost string
+	Backups       BackupNotice
 	// Processors are the companies that receive personal data from us.
 	Processors []Processor
 	// NotifyText: reply notifications carry the reply's text.

@@ -13,13 +13,16 @@ import (
 	"unicode/utf8"
 
 	"safedesk/bot"
+	"safedesk/bot/llm"
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
 )
 
 // ChatPolicyVersion names the consent text the visitor agrees to; it is
-// stored with each conversation. Change it when the text changes.
+// stored with each conversation. Change it when the text changes. With a
+// language model the notice names its host, and the version says so
+// (chatState.policy).
 const ChatPolicyVersion = "chat-2026-03"
 
 // Chat limits.
@@ -59,6 +62,11 @@ type chatState struct {
 	hours     *bot.Hours
 	timeout   time.Duration
 	retention time.Duration
+	// modelHost is the language model's host, "" when there is none;
+	// policy is the consent version, which names it.
+	modelHost, policy string
+	// botTimeout bounds one answer, the model's included.
+	botTimeout time.Duration
 }
 
 func (s *Server) initChat() error {
@@ -70,12 +78,23 @@ func (s *Server) initChat() error {
 	if c.ChatRetention <= 0 {
 		c.ChatRetention = def.ChatRetention
 	}
-	b, err := bot.New(s.db, bot.Options{Rules: c.ChatRules, Product: c.Product, Now: s.db.Now})
+	opts := bot.Options{Rules: c.ChatRules, Product: c.Product, Now: s.db.Now}
+	policy, botTimeout := ChatPolicyVersion, chatBotTimeout
+	if c.ChatModel.Enabled() {
+		m, err := llm.New(c.ChatModel, c.BaseURL)
+		if err != nil {
+			return err
+		}
+		opts.Model = m
+		policy, botTimeout = ChatPolicyVersion+"+ai:"+c.ChatModel.Host(), chatBotTimeout+c.ChatModel.Timeout
+	}
+	b, err := bot.New(s.db, opts)
 	if err != nil {
 		return err
 	}
 	s.chat = &chatState{
 		bot: b, hours: c.ChatHours, timeout: c.ChatHandoffTimeout, retention: c.ChatRetention,
+		modelHost: c.ChatModel.Host(), policy: policy, botTimeout: botTimeout,
 		visitor: chatVisitorLimit.NewLimiter(s.db.Now),
 		address: chatAddressLimit.NewLimiter(s.db.Now),
 		codes:   security.CodeClientLimit.NewLimiter(s.db.Now),
@@ -135,6 +154,7 @@ func (s *Server) chatPageProps(r *http.Request) templates.ChatPageProps {
 	p := templates.ChatPageProps{
 		Page: s.page(r, "Chat"), RetentionDays: int(s.chat.retention / (24 * time.Hour)),
 		HandoffWait: s.chat.timeout, Composer: templates.ChatComposer{MaxRunes: s.chat.bot.MaxRunes()},
+		ModelHost: s.chat.modelHost,
 	}
 	if !s.chat.hours.Always() {
 		p.Hours = s.chat.hours.String()
@@ -220,6 +240,16 @@ func chatLine(m store.ChatMessage) templates.ChatLine {
 			l.AlsoTitle += ": " + x.Also.Section
 		}
 	}
+	if x.Written {
+		l.Written = true
+		for _, c := range x.Cited {
+			cite := templates.ChatCite{Title: c.Title, URL: c.URL()}
+			if c.Section != "" {
+				cite.Title += ": " + c.Section
+			}
+			l.Cited = append(l.Cited, cite)
+		}
+	}
 	for _, t := range x.Tickets {
 		l.Tickets = append(l.Tickets, templates.ChatTicket{ID: t.ID, Subject: t.Subject, Status: t.Status, UpdatedAt: t.UpdatedAt, LastBy: t.LastBy})
 	}
@@ -259,7 +289,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 	var raw [32]byte
 	rand.Read(raw[:])
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
-	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), ChatPolicyVersion, s.actor(r))
+	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), s.chat.policy, s.actor(r))
 	if err != nil {
 		s.serveError(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"safedesk/bot/llm"
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
@@ -60,7 +61,34 @@ func (s *Server) adminChatInsight(w http.ResponseWriter, r *http.Request) {
 	} {
 		p.Outcomes = append(p.Outcomes, templates.OutcomeCount{Label: o.label, Count: st.Outcomes[o.key]})
 	}
+	p.Model = modelCounts(st.Model, s.chat.modelHost != "")
 	s.render(w, r, http.StatusOK, templates.AdminChatInsight(p))
+}
+
+// modelCounts lists how many answers the language model wrote and how many
+// fell back to the quote, in all and by reason; nothing when no model is
+// configured and none was asked in the period.
+func modelCounts(counts map[string]int, enabled bool) []templates.OutcomeCount {
+	if !enabled && len(counts) == 0 {
+		return nil
+	}
+	fell := 0
+	var reasons []templates.OutcomeCount
+	for _, r := range llm.Reasons {
+		if n := counts[string(r)]; n > 0 {
+			fell += n
+			reasons = append(reasons, templates.OutcomeCount{Label: "Fell back: " + modelReasons[r], Count: n})
+		}
+	}
+	out := []templates.OutcomeCount{{Label: "Written by the AI model", Count: counts[llm.Used]}, {Label: "Fell back to quoting the article", Count: fell}}
+	return append(out, reasons...)
+}
+
+// modelReasons say why the model's answer fell back, for the insight page.
+var modelReasons = map[llm.Reason]string{
+	llm.ReasonTimeout: "too slow", llm.ReasonUnreachable: "not reachable", llm.ReasonStatus: "error or redirect",
+	llm.ReasonTooLarge: "answer too long", llm.ReasonBadJSON: "unreadable answer", llm.ReasonUnknownSource: "cited an article it was not given, or none",
+	llm.ReasonRefusal: "refused or empty", llm.ReasonNoSections: "no sections",
 }
 
 // rankGaps groups unanswered questions by their content words (stemmed),

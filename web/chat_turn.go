@@ -85,8 +85,12 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 	if addr, ok := bot.EmailMessage(text); ok && s.customerID(r) == 0 {
 		return s.chatSendCode(r, c, addr)
 	}
-	bctx, cancel := context.WithTimeout(ctx, chatBotTimeout)
-	reply, err := s.chat.bot.Respond(bctx, bot.Input{Text: text, CustomerID: s.customerID(r)})
+	in, err := s.botInput(r, c, text)
+	if err != nil {
+		return nil, c, err
+	}
+	bctx, cancel := context.WithTimeout(ctx, s.chat.botTimeout)
+	reply, err := s.chat.bot.Respond(bctx, in)
 	cancel()
 	if err != nil {
 		if errors.Is(err, bot.ErrEmpty) || errors.Is(err, bot.ErrTooLong) {
@@ -96,7 +100,7 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 		s.log.Error("chat assistant failed", "err", err, "conversation", c.ID, "request_id", info(r).id)
 	}
 	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: reply.Message,
-		Intent: string(reply.Intent), Outcome: string(reply.Outcome)}
+		Intent: string(reply.Intent), Outcome: string(reply.Outcome), Model: reply.Model}
 	if reply.Warning != "" {
 		visitor.Extra = bot.Extra{Warning: reply.Warning}.Encode()
 	}
@@ -116,6 +120,26 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 	return added, c, err
 }
 
+// botInput is what the assistant gets with a message: who the visitor
+// verified as and, where the conversation's consent covers the language
+// model, leave to use it, with the customer's own name and address for it
+// to remove from the question (they are never sent).
+func (s *Server) botInput(r *http.Request, c store.Conversation, text string) (bot.Input, error) {
+	in := bot.Input{Text: text, CustomerID: s.customerID(r)}
+	if s.chat.modelHost == "" || c.ConsentVersion != s.chat.policy {
+		return in, nil
+	}
+	in.UseModel = true
+	if in.CustomerID != 0 {
+		cust, err := s.db.GetCustomer(r.Context(), in.CustomerID)
+		if err != nil {
+			return in, err
+		}
+		in.Known = []string{cust.Name, cust.Email}
+	}
+	return in, nil
+}
+
 func warningExtra(found []security.Finding) []byte {
 	var kinds []security.Kind
 	for _, f := range found {
@@ -126,9 +150,10 @@ func warningExtra(found []security.Finding) []byte {
 
 // chatProbe answers a probing message. A serious probe is refused, recorded
 // as a security event, counted against the client, and ends the
-// conversation at the chatProbeLimit-th attempt. Anything else (the bot has
-// no language model for a prompt injection to work on) is declined and
-// logged as a low-severity event, nothing more.
+// conversation at the chatProbeLimit-th attempt. Anything else (a prompt
+// injection: it never reaches the optional language model, and what the
+// server shows never depends on the model) is declined and logged as a
+// low-severity event, nothing more.
 func (s *Server) chatProbe(r *http.Request, c store.Conversation, reply bot.Reply, visitor, answer store.NewChatMessage) ([]store.ChatMessage, store.Conversation, error) {
 	ctx := r.Context()
 	msgs := []store.NewChatMessage{visitor, answer}

@@ -197,7 +197,7 @@ func (s *Server) privacyProps(r *http.Request) templates.PrivacyProps {
 		Page: s.page(r, "Privacy"), BaseURL: s.cfg.BaseURL.String(), Contact: s.cfg.MailFrom,
 		CustomerIdle: s.cfg.CustomerIdle, CustomerLifetime: s.cfg.CustomerLifetime, CodeTTL: store.CodeTTL,
 		TicketRetention: s.cfg.Privacy.Retention.ResolvedTickets, SecurityRetention: s.cfg.Privacy.Retention.SecurityEvents,
-		ChatRetention: s.cfg.ChatRetention, ChatConsentVersion: ChatPolicyVersion,
+		ChatRetention: s.cfg.ChatRetention, ChatConsentVersion: s.chat.policy,
 		Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText, HTTPS: s.secure, EmailChannel: s.inbox != nil,
 	}
 	if d := s.cfg.MailRelay; d != "" {
@@ -214,5 +214,17 @@ func (s *Server) privacyProps(r *http.Request) templates.PrivacyProps {
 	if p.EmailChannel {
 		p.Processors = append(p.Processors, emailProcessor(s.cfg.Email.Options))
 	}
+	if h := s.chat.modelHost; h != "" {
+		p.ChatModelHost = h
+		p.Processors = append(p.Processors, modelProcessor(h))
+	}
 	return p
+}
+
+// modelProcessor names the language model's host on the privacy page and
+// in the export: it phrases some of the chat assistant's answers.
+func modelProcessor(host string) templates.Processor {
+	return templates.Processor{Name: "The AI model that writes some chat answers (" + host + ")",
+		Purpose: "For a chat question our help articles answer, it phrases the answer from those articles.",
+		Data:    "the question, with names, addresses, numbers and other personal data removed first, and the public article sections that match it; nothing about your account or requests"}
 }

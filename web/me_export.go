@@ -264,5 +264,9 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 		p := emailProcessor(s.cfg.Email.Options)
 		a.Recipients = append(a.Recipients, p.Name+": "+p.Purpose)
 	}
+	if h := s.chat.modelHost; h != "" {
+		p := modelProcessor(h)
+		a.Recipients = append(a.Recipients, p.Name+": "+p.Purpose+" It receives "+p.Data+".")
+	}
 	return a
 }

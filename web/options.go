@@ -13,6 +13,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"safedesk/bot"
+	"safedesk/bot/llm"
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/web/monitor"
@@ -242,6 +243,9 @@ type ChatOptions struct {
 	// message, as the pages state it (monitor.DefaultChatRetention when
 	// zero; the monitor, which deletes them, takes the same figure).
 	ChatRetention time.Duration
+	// ChatModel is the optional language model that phrases the
+	// assistant's answers (bot/llm); off unless --llm-endpoint is set.
+	ChatModel llm.Options
 
 	businessHours, rulesFile string
 }
@@ -257,10 +261,11 @@ func (o *ChatOptions) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.businessHours, "business-hours", o.businessHours, `when agents answer chats, like "Mon-Fri 09:00-17:00 Europe/Berlin" or "Mon-Thu 09:00-17:00, Fri 09:00-15:00 Europe/Amsterdam"; outside them a hand-off becomes a ticket at once, and ticket due times count only these hours (empty: none configured; whether a person is offered then depends only on who is available)`)
 	fs.StringVar(&o.rulesFile, "chat-rules", o.rulesFile, "JSON file that extends the assistant's intent keywords, synonyms and stopwords (see bot/doc.go)")
 	fs.Var((*store.Period)(&o.ChatRetention), "chat-retention", "delete chat transcripts this long after their last message (like 90d)")
+	o.ChatModel.Flags(fs)
 }
 
-// Validate checks the timeout and the retention, and reads the business
-// hours and the rules file.
+// Validate checks the timeout and the retention, reads the business hours
+// and the rules file, and checks the language model's settings.
 func (o *ChatOptions) Validate() error {
 	if o.ChatHandoffTimeout < 10*time.Second || o.ChatHandoffTimeout > 24*time.Hour {
 		return errors.New("--chat-handoff-timeout must be between 10s and 24h")
@@ -276,5 +281,5 @@ func (o *ChatOptions) Validate() error {
 	if o.ChatRetention < 24*time.Hour {
 		return errors.New("--chat-retention must be at least a day")
 	}
-	return nil
+	return o.ChatModel.Validate()
 }

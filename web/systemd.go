@@ -62,13 +62,13 @@ var sandbox = []string{
 // credentialFlag reports whether the flag named name points at a file
 // holding a secret, which the unit passes with LoadCredential=, and the
 // credential's name: master-key-file is "master.key" (the audit signing
-// key is read beside it), *-password-file and *-passphrase-file drop
-// "-file".
+// key is read beside it), *-password-file, *-passphrase-file and
+// *-api-key-file drop "-file".
 func credentialFlag(name string) (string, bool) {
 	switch {
 	case name == "master-key-file":
 		return "master.key", true
-	case strings.HasSuffix(name, "-password-file"), strings.HasSuffix(name, "-passphrase-file"):
+	case strings.HasSuffix(name, "-password-file"), strings.HasSuffix(name, "-passphrase-file"), strings.HasSuffix(name, "-api-key-file"):
 		return strings.TrimSuffix(name, "-file"), true
 	}
 	return "", false
