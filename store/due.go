@@ -119,10 +119,18 @@ func (db *DB) GetDueTargets(ctx context.Context) (DueTargets, error) {
 	return dueTargets(ctx, db.read)
 }
 
+// dueTargetsSQL reads the targets' setting (its key the one argument).
+const dueTargetsSQL = "SELECT value FROM settings WHERE key = ?"
+
 // dueTargets reads the targets with q (inside a transaction or not).
 func dueTargets(ctx context.Context, q querier) (DueTargets, error) {
+	return scanDueTargets(q.QueryRowContext(ctx, dueTargetsSQL, settingDueTargets))
+}
+
+// scanDueTargets parses the targets from a row of dueTargetsSQL.
+func scanDueTargets(row *sql.Row) (DueTargets, error) {
 	var raw string
-	err := q.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", settingDueTargets).Scan(&raw)
+	err := row.Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return DueTargets{}, nil
 	}

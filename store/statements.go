@@ -32,6 +32,7 @@ type statements struct {
 	insertMessage    *sql.Stmt
 	auditHead        *sql.Stmt
 	auditInsert      *sql.Stmt
+	dueTargets       *sql.Stmt
 }
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -81,14 +82,15 @@ func (db *DB) prepare(ctx context.Context) error {
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0) + 1,
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
 	s.messageID = p(w, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
-	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, confirmed, channel, created_at, updated_at, opened_at)
-		VALUES (?1, ?2, ?3, 'open', 'normal', ?4, ?5, ?6, ?7, ?6)`)
+	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, confirmed, channel, created_at, updated_at, opened_at, due_at)
+		VALUES (?1, ?2, ?3, 'open', 'normal', ?4, ?5, ?6, ?7, ?6, ?8)`)
 	s.insertMessage = p(w, `INSERT INTO messages (id, ticket_id, author_type, author_id, internal, body, created_at, channel)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	s.auditHead = p(w, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`)
 	s.auditInsert = p(w, `INSERT INTO audit_log
 		(seq, at, actor_type, actor_id, action, target, client_ip, details, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	s.dueTargets = p(w, dueTargetsSQL)
 	if err != nil {
 		return fmt.Errorf("store: prepare: %w", err)
 	}
@@ -98,7 +100,7 @@ func (db *DB) prepare(ctx context.Context) error {
 func (s *statements) close() {
 	for _, st := range []*sql.Stmt{
 		s.getArticle, s.search, s.searchBare, s.newestFloor, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth, s.fileChunks, s.fileChunkIns,
-		s.customerByIndex, s.ticketMessageIDs, s.messageID, s.insertTicket, s.insertMessage, s.auditHead, s.auditInsert,
+		s.customerByIndex, s.ticketMessageIDs, s.messageID, s.insertTicket, s.insertMessage, s.auditHead, s.auditInsert, s.dueTargets,
 	} {
 		if st != nil {
 			st.Close()
