@@ -32,7 +32,6 @@ type statements struct {
 	insertMessage    *sql.Stmt
 	auditHead        *sql.Stmt
 	auditInsert      *sql.Stmt
-	dueTargets       *sql.Stmt
 }
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -77,10 +76,12 @@ func (db *DB) prepare(ctx context.Context) error {
 	s.fileChunkIns = p(w, `INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES (?, ?, ?)`)
 
 	s.customerByIndex = p(w, `SELECT id, key_id FROM customers WHERE email_index = ?`)
-	// Both ids in one read; see nextID for why they are read before the INSERTs.
+	// Both ids and the due-time targets in one read; see nextID for why
+	// the ids are read before the INSERTs.
 	s.ticketMessageIDs = p(w, `SELECT
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0) + 1,
-		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
+		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1,
+		(SELECT value FROM settings WHERE key = '`+settingDueTargets+`')`)
 	s.messageID = p(w, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
 	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, confirmed, channel, created_at, updated_at, opened_at, due_at)
 		VALUES (?1, ?2, ?3, 'open', 'normal', ?4, ?5, ?6, ?7, ?6, ?8)`)
@@ -90,7 +91,6 @@ func (db *DB) prepare(ctx context.Context) error {
 	s.auditInsert = p(w, `INSERT INTO audit_log
 		(seq, at, actor_type, actor_id, action, target, client_ip, details, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	s.dueTargets = p(w, dueTargetsSQL)
 	if err != nil {
 		return fmt.Errorf("store: prepare: %w", err)
 	}
@@ -100,7 +100,7 @@ func (db *DB) prepare(ctx context.Context) error {
 func (s *statements) close() {
 	for _, st := range []*sql.Stmt{
 		s.getArticle, s.search, s.searchBare, s.newestFloor, s.snippet, s.termCount, s.articleCount, s.sessionFind, s.tokenAuth, s.fileChunks, s.fileChunkIns,
-		s.customerByIndex, s.ticketMessageIDs, s.messageID, s.insertTicket, s.insertMessage, s.auditHead, s.auditInsert, s.dueTargets,
+		s.customerByIndex, s.ticketMessageIDs, s.messageID, s.insertTicket, s.insertMessage, s.auditHead, s.auditInsert,
 	} {
 		if st != nil {
 			st.Close()

@@ -176,13 +176,14 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 // when unset), and its due time. It sets t.ID and t.DueAt and returns the
 // first message.
 func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKey, t *Ticket, first Message) (Message, error) {
-	// Both ids in one read (see nextID).
-	if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&t.ID, &first.ID); err != nil {
+	// Both ids and the due-time targets in one read (see nextID).
+	var raw sql.NullString
+	if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&t.ID, &first.ID, &raw); err != nil {
 		return Message{}, fmt.Errorf("store: next ticket id: %w", err)
 	}
 	// The due time is computed here, as refreshDue would compute it for the
-	// row just written: opened at its creation, open, normal, no response.
-	targets, err := scanDueTargets(tx.StmtContext(ctx, db.stmts.dueTargets).QueryRowContext(ctx, settingDueTargets))
+	// row written: opened at its creation, open, normal, no response yet.
+	targets, err := parseDueTargets(raw)
 	if err != nil {
 		return Message{}, err
 	}
