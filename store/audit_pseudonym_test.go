@@ -93,7 +93,14 @@ func TestAuditKeepsNoClientAddress(t *testing.T) {
 // dumpTable is every value of every row of table as text.
 func dumpTable(t *testing.T, db *store.DB, table string) string {
 	t.Helper()
-	rows, err := db.Writer().Query("SELECT * FROM " + table)
+	return dumpQuery(t, db, "SELECT * FROM "+table)
+}
+
+// dumpQuery is every value of every row of query as text: each value
+// followed by "|", each row by a new line.
+func dumpQuery(t *testing.T, db *store.DB, query string) string {
+	t.Helper()
+	rows, err := db.Writer().Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,16 +121,21 @@ func (db *DB) GetDueTargets(ctx context.Context) (DueTargets, error) {
 
 // dueTargets reads the targets with q (inside a transaction or not).
 func dueTargets(ctx context.Context, q querier) (DueTargets, error) {
-	var raw string
+	var raw sql.NullString
 	err := q.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", settingDueTargets).Scan(&raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		return DueTargets{}, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: due targets: %w", err)
 	}
+	return parseDueTargets(raw)
+}
+
+// parseDueTargets reads the targets' setting; none when it is not set.
+func parseDueTargets(raw sql.NullString) (DueTargets, error) {
+	if !raw.Valid {
+		return DueTargets{}, nil
+	}
 	var t DueTargets
-	if err := json.Unmarshal([]byte(raw), &t); err != nil {
+	if err := json.Unmarshal([]byte(raw.String), &t); err != nil {
 		return nil, fmt.Errorf("store: due targets: %w", err)
 	}
 	return t, nil

@@ -76,13 +76,15 @@ func (db *DB) prepare(ctx context.Context) error {
 	s.fileChunkIns = p(w, `INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES (?, ?, ?)`)
 
 	s.customerByIndex = p(w, `SELECT id, key_id FROM customers WHERE email_index = ?`)
-	// Both ids in one read; see nextID for why they are read before the INSERTs.
+	// Both ids and the due-time targets in one read; see nextID for why
+	// the ids are read before the INSERTs.
 	s.ticketMessageIDs = p(w, `SELECT
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0) + 1,
-		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
+		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1,
+		(SELECT value FROM settings WHERE key = '`+settingDueTargets+`')`)
 	s.messageID = p(w, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
-	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, confirmed, channel, created_at, updated_at, opened_at)
-		VALUES (?1, ?2, ?3, 'open', 'normal', ?4, ?5, ?6, ?7, ?6)`)
+	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, confirmed, channel, created_at, updated_at, opened_at, due_at)
+		VALUES (?1, ?2, ?3, 'open', 'normal', ?4, ?5, ?6, ?7, ?6, ?8)`)
 	s.insertMessage = p(w, `INSERT INTO messages (id, ticket_id, author_type, author_id, internal, body, created_at, channel)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	s.auditHead = p(w, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`)

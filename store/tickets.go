@@ -173,27 +173,31 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 
 // insertTicket stores t, open and of normal priority, with its first
 // message inside tx, both sealed with key and of t's channel (ChannelPortal
-// when unset), and its due time. It sets t.ID and returns the first
-// message.
+// when unset), and its due time. It sets t.ID and t.DueAt and returns the
+// first message.
 func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKey, t *Ticket, first Message) (Message, error) {
-	// Both ids in one read (see nextID).
-	if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&t.ID, &first.ID); err != nil {
+	// Both ids and the due-time targets in one read (see nextID).
+	var raw sql.NullString
+	if err := tx.StmtContext(ctx, db.stmts.ticketMessageIDs).QueryRowContext(ctx).Scan(&t.ID, &first.ID, &raw); err != nil {
 		return Message{}, fmt.Errorf("store: next ticket id: %w", err)
 	}
-	t.Channel = cmp.Or(t.Channel, ChannelPortal)
-	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
-		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, t.Channel, nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
-		return Message{}, fmt.Errorf("store: create ticket: %w", err)
-	}
-	first.TicketID, first.Channel = t.ID, t.Channel
-	m, err := db.insertMessage(ctx, tx, key, first)
+	// The due time is computed here, as refreshDue would compute it for the
+	// row written: opened at its creation, open, normal, no response yet.
+	targets, err := parseDueTargets(raw)
 	if err != nil {
 		return Message{}, err
 	}
-	if err := db.refreshDue(ctx, tx, t.ID); err != nil {
-		return Message{}, err
+	due := db.dueAt(targets, dueInput{status: "open", priority: "normal", opened: nanos(t.CreatedAt)})
+	t.Channel = cmp.Or(t.Channel, ChannelPortal)
+	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
+		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, t.Channel, nanos(t.CreatedAt), nanos(t.UpdatedAt), due); err != nil {
+		return Message{}, fmt.Errorf("store: create ticket: %w", err)
 	}
-	return m, tx.QueryRowContext(ctx, "SELECT due_at FROM tickets WHERE id = ?", t.ID).Scan((*nullTime)(&t.DueAt))
+	if n, ok := due.(int64); ok {
+		t.DueAt = fromNanos(n)
+	}
+	first.TicketID, first.Channel = t.ID, t.Channel
+	return db.insertMessage(ctx, tx, key, first)
 }
 
 // insertMessage stores m inside tx with the id m.ID, or with the next

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package storetest
+
+import "time"
+
+// ThreadCPU is 0 where the thread's CPU clock is not read (see the Linux
+// version).
+func ThreadCPU() time.Duration { return 0 }
