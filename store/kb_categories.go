@@ -263,3 +263,57 @@ func Slugify(name string) string {
 	}
 	return s
 }
+
+// MostViewedArticles returns the published articles that have been
+// viewed, most viewed first, at most limit: the home page's popular
+// articles, by real views only.
+func (db *DB) MostViewedArticles(ctx context.Context, limit int) ([]Article, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.slug, a.title, a.lang, COALESCE(a.category_id, 0) FROM kb_articles a
+		JOIN kb_counters c ON c.article_id = a.id WHERE a.published = 1 AND c.views > 0
+		ORDER BY c.views DESC, a.title COLLATE NOCASE LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: most viewed articles: %w", err)
+	}
+	defer rows.Close()
+	var out []Article
+	for rows.Next() {
+		a := Article{Published: true}
+		if err := rows.Scan(&a.ID, &a.Slug, &a.Title, &a.Lang, &a.CategoryID); err != nil {
+			return nil, fmt.Errorf("store: most viewed articles: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SitemapEntry is a public page of the knowledge base with the time it
+// last changed.
+type SitemapEntry struct {
+	Path      string // "/kb/SLUG" or "/kb/category/SLUG"
+	UpdatedAt time.Time
+}
+
+// Sitemap lists the published articles and the categories that hold at
+// least one; never a draft.
+func (db *DB) Sitemap(ctx context.Context) ([]SitemapEntry, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT '/kb/' || slug, updated_at FROM kb_articles WHERE published = 1
+		UNION ALL
+		SELECT '/kb/category/' || c.slug, MAX(c.updated_at, MAX(a.updated_at)) FROM kb_categories c
+			JOIN kb_articles a ON a.category_id = c.id AND a.published = 1 GROUP BY c.id
+		ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("store: sitemap: %w", err)
+	}
+	defer rows.Close()
+	var out []SitemapEntry
+	for rows.Next() {
+		var e SitemapEntry
+		var at int64
+		if err := rows.Scan(&e.Path, &at); err != nil {
+			return nil, fmt.Errorf("store: sitemap: %w", err)
+		}
+		e.UpdatedAt = fromNanos(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
