@@ -79,7 +79,7 @@ func articleHead(base *url.URL, art store.Article) templates.Head {
 func (s *Server) robots(w http.ResponseWriter, r *http.Request) {
 	var b bytes.Buffer
 	b.WriteString("User-agent: *\n")
-	for _, p := range []string{"/admin", "/api/", "/oauth/", "/tickets", "/me/", "/chat", "/verify", "/kb/search", "/brand/"} {
+	for _, p := range []string{"/admin", "/api/", "/oauth/", "/tickets", "/me/", "/chat", "/verify", "/kb/search"} {
 		b.WriteString("Disallow: " + p + "\n")
 	}
 	b.WriteString("\nSitemap: " + s.cfg.BaseURL.JoinPath("/sitemap.xml").String() + "\n")

@@ -72,6 +72,9 @@ func (s *Server) privacyNotice(ctx context.Context) (templates.PrivacyProps, err
 	if n.Controller == "" {
 		n.Controller = b.Name
 	}
+	if n.Contact == "" {
+		n.Contact = mailAddress(s.cfg.MailFrom) // until the owner names one
+	}
 	p := templates.PrivacyProps{
 		Notice: n, Site: b.Site, BaseURL: s.cfg.BaseURL.String(), Contact: s.cfg.MailFrom,
 		CustomerIdle: s.cfg.CustomerIdle, CustomerLifetime: s.cfg.CustomerLifetime, CodeTTL: store.CodeTTL,
