@@ -82,15 +82,20 @@ func (db *DB) SetKBLanguage(ctx context.Context, code string, a Actor) error {
 
 var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
+// checkSlug checks a slug: an article's or a category's address.
+func checkSlug(v *ValidationError, slug string) {
+	switch {
+	case slug == "":
+		v.add("slug", "Enter a slug.")
+	case len(slug) > 80 || !slugRe.MatchString(slug):
+		v.add("slug", "Use lowercase letters, digits and single hyphens (at most 80).")
+	}
+}
+
 // Validate checks slug, title and body.
 func (a Article) Validate() error {
 	var v ValidationError
-	switch {
-	case a.Slug == "":
-		v.add("slug", "Enter a slug.")
-	case len(a.Slug) > 80 || !slugRe.MatchString(a.Slug):
-		v.add("slug", "Use lowercase letters, digits and single hyphens (at most 80).")
-	}
+	checkSlug(&v, a.Slug)
 	checkText(&v, "title", a.Title, 200, true, "a title")
 	checkText(&v, "body", a.Body, 100000, true, "the article text")
 	checkText(&v, "category", a.CategoryName, 80, false, "a category")

@@ -33,12 +33,7 @@ const NoCategory int64 = -1
 // Validate checks the slug, name and description.
 func (c Category) Validate() error {
 	var v ValidationError
-	switch {
-	case c.Slug == "":
-		v.add("slug", "Enter a slug.")
-	case len(c.Slug) > 80 || !slugRe.MatchString(c.Slug):
-		v.add("slug", "Use lowercase letters, digits and single hyphens (at most 80).")
-	}
+	checkSlug(&v, c.Slug)
 	checkText(&v, "name", c.Name, 80, true, "a name")
 	checkText(&v, "description", c.Description, 300, false, "a description")
 	if c.Position < 0 || c.Position > 10000 {
@@ -152,19 +147,16 @@ func (db *DB) ListCategories(ctx context.Context) ([]Category, error) {
 
 // GetCategory returns a category by slug.
 func (db *DB) GetCategory(ctx context.Context, slug string) (Category, error) {
-	c, err := scanCategory(db.read.QueryRowContext(ctx, "SELECT "+categoryColumns+" FROM kb_categories c WHERE c.slug = ?", slug))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Category{}, ErrNotFound
-	}
-	if err != nil {
-		return Category{}, fmt.Errorf("store: get category: %w", err)
-	}
-	return c, nil
+	return db.getCategory(ctx, "c.slug = ?", slug)
 }
 
 // GetCategoryByID returns a category by id.
 func (db *DB) GetCategoryByID(ctx context.Context, id int64) (Category, error) {
-	c, err := scanCategory(db.read.QueryRowContext(ctx, "SELECT "+categoryColumns+" FROM kb_categories c WHERE c.id = ?", id))
+	return db.getCategory(ctx, "c.id = ?", id)
+}
+
+func (db *DB) getCategory(ctx context.Context, where string, arg any) (Category, error) {
+	c, err := scanCategory(db.read.QueryRowContext(ctx, "SELECT "+categoryColumns+" FROM kb_categories c WHERE "+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Category{}, ErrNotFound
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"net/url"
 	"strings"
@@ -80,7 +81,7 @@ func (n PrivacyNotice) Validate() error {
 	var v ValidationError
 	what := map[string]string{"address": "the postal address", "contact": "an email address or phone number for privacy questions"}
 	for _, f := range n.fields() {
-		checkText(&v, f.name, *f.value, f.max, f.required, cmpOr(what[f.name], "this text"))
+		checkText(&v, f.name, *f.value, f.max, f.required, cmp.Or(what[f.name], "this text"))
 	}
 	if n.AuthorityURL != "" {
 		if u, err := url.Parse(n.AuthorityURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -88,13 +89,6 @@ func (n PrivacyNotice) Validate() error {
 		}
 	}
 	return v.err()
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // settingPrivacyNotice holds the PrivacyNotice as JSON.

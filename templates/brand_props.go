@@ -81,13 +81,6 @@ func basisOf(n store.PrivacyNotice, field string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // fallback says what an empty field falls back to.
 func fallback(flag, value string) string {
 	if value == "" {

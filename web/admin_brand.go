@@ -44,8 +44,7 @@ func (s *Server) adminBrandPost(w http.ResponseWriter, r *http.Request) {
 	err := s.db.SaveBranding(r.Context(), b, s.staffActor(r))
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
-		form := s.brandFormOf(r, b, verr.Fields)
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, settingsForm{banner: s.bannerText(), brand: &form}, nil, nil)
+		s.renderBrandErrors(w, r, b, verr.Fields)
 		return
 	}
 	if err == nil {
@@ -76,8 +75,7 @@ func (s *Server) adminLogoPost(w http.ResponseWriter, r *http.Request) {
 			s.serveError(w, r, gerr)
 			return
 		}
-		form := s.brandFormOf(r, saved, map[string]string{"logo": string(bad)})
-		s.renderSettings(w, r, http.StatusUnprocessableEntity, settingsForm{banner: s.bannerText(), brand: &form}, nil, nil)
+		s.renderBrandErrors(w, r, saved, map[string]string{"logo": string(bad)})
 		return
 	}
 	if err == nil {
@@ -92,6 +90,13 @@ func (s *Server) adminLogoPost(w http.ResponseWriter, r *http.Request) {
 	}
 	s.flash(r, "Logo saved.")
 	http.Redirect(w, r, "/admin/settings#branding", http.StatusSeeOther)
+}
+
+// renderBrandErrors shows the settings page again with the branding
+// section as typed and what is wrong with it.
+func (s *Server) renderBrandErrors(w http.ResponseWriter, r *http.Request, b store.Branding, errs map[string]string) {
+	form := s.brandFormOf(r, b, errs)
+	s.renderSettings(w, r, http.StatusUnprocessableEntity, settingsForm{banner: s.bannerText(), brand: &form}, nil, nil)
 }
 
 // readLogoPart reads the "logo" file of a multipart form: at most one byte

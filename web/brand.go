@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -87,8 +88,8 @@ func (s *Server) loadBrand(ctx context.Context) error {
 		return err
 	}
 	o := s.cfg.Brand
-	b := &brand{Branding: store.Branding{Name: cmpOr(saved.Name, s.cfg.Product), Color: cmpOr(saved.Color, o.Color),
-		Site: cmpOr(saved.Site, o.Site), Hours: cmpOr(saved.Hours, o.Hours)}}
+	b := &brand{Branding: store.Branding{Name: cmp.Or(saved.Name, s.cfg.Product), Color: cmp.Or(saved.Color, o.Color),
+		Site: cmp.Or(saved.Site, o.Site), Hours: cmp.Or(saved.Hours, o.Hours)}}
 	b.css = brandCSS(b.Color)
 	img, err := s.db.GetBrandImage(ctx, store.ImageLogo)
 	switch {
@@ -119,13 +120,6 @@ func (s *Server) loadBrand(ctx context.Context) error {
 	s.site.Brand.Set(b.Name, b.Site)
 	s.kbCache.clear() // cached article pages carry the old brand
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func etag(b []byte) string {
