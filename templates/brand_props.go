@@ -52,7 +52,10 @@ type AdminNoticeForm struct {
 	CanManage bool
 	Notice    store.PrivacyNotice
 	Version   string // the chat consent version the notice gives
-	Errors    map[string]string
+	// Incomplete: the owner has not saved the notice yet, so it names no
+	// postal address.
+	Incomplete bool
+	Errors     map[string]string
 }
 
 // noticeBases are the purposes whose legal basis the owner words, with
