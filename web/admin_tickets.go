@@ -149,9 +149,9 @@ func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, m store.Me
 		reply = "Our reply:\n\n" + m.Body + "\n\n"
 	}
 	reply += attachmentCount(len(m.Attachments)) // never the files themselves
-	msg := mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
+	msg := mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.site.Name(), t.ID),
 		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
-			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)}
+			"We never ask for passwords or card numbers by email.\n\n%s", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.site.Signature())}
 	if msg, _, err = s.threads.Thread(ctx, t.ID, msg, false); err != nil {
 		return err
 	}

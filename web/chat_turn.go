@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"safedesk/bot"
@@ -126,7 +127,7 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 // to remove from the question (they are never sent).
 func (s *Server) botInput(r *http.Request, c store.Conversation, text string) (bot.Input, error) {
 	in := bot.Input{Text: text, CustomerID: s.customerID(r)}
-	if s.chat.modelHost == "" || c.ConsentVersion != s.chat.policy {
+	if s.chat.modelHost == "" || !strings.HasPrefix(c.ConsentVersion, s.chat.policy+".") { // consented to a notice naming the model (consentVersion)
 		return in, nil
 	}
 	in.UseModel = true

@@ -214,10 +214,10 @@ func revivedNotice(sent time.Time) string {
 // before the link to /verify: the portal's says "Enter it at", the chat's
 // (chatEnterCode) names the chat first.
 func codeMail(s *Server, to, code, enter string) mail.Message {
-	return mail.Message{Kind: "code", To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
+	return mail.Message{Kind: "code", To: to, Subject: "[" + s.site.Name() + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
 		"\n\n" + enter + " " + s.site.Link("/verify") + " . It is valid for 10 minutes.\n\n" +
 		"Never share this code. Nobody from our team will ask you for it.\n" +
-		"If you did not ask for a code, you can ignore this email.\n\n" + s.cfg.Product + " support\n"}
+		"If you did not ask for a code, you can ignore this email.\n\n" + s.site.Signature()}
 }
 
 func (s *Server) signoutPost(w http.ResponseWriter, r *http.Request) {
