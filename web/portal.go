@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // home is the front page, with the most viewed articles.
@@ -15,7 +16,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, templates.Home(templates.HomeProps{Page: s.page(r, "Help Centre"), Articles: arts}))
+	s.render(w, r, http.StatusOK, templates.Home(templates.HomeProps{Page: s.page(r, i18n.T(r.Context(), i18n.HelpCentre)), Articles: arts}))
 }
 
 func (s *Server) kbList(w http.ResponseWriter, r *http.Request) {
@@ -24,7 +25,7 @@ func (s *Server) kbList(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, templates.KBList(templates.KBListProps{Page: s.page(r, "Help articles"), Articles: arts}))
+	s.render(w, r, http.StatusOK, templates.KBList(templates.KBListProps{Page: s.page(r, i18n.T(r.Context(), i18n.HelpArticles)), Articles: arts}))
 }
 
 // kbSearch lists the articles and sections that match a query, with the
@@ -49,7 +50,7 @@ func (s *Server) kbSearch(w http.ResponseWriter, r *http.Request) {
 			results = append(results, sh)
 		}
 	}
-	s.render(w, r, http.StatusOK, templates.KBSearch(templates.KBSearchProps{Page: s.page(r, "Search"), Query: q, Results: results}))
+	s.render(w, r, http.StatusOK, templates.KBSearch(templates.KBSearchProps{Page: s.page(r, i18n.T(r.Context(), i18n.SearchHeading)), Query: q, Results: results}))
 }
 
 // kbFeedbackPost counts an answer to "did this answer your question?" on
@@ -71,7 +72,7 @@ func (s *Server) kbFeedbackPost(w http.ResponseWriter, r *http.Request) {
 	}
 	p := templates.KBFeedbackProps{Slug: art.Slug, Title: art.Title, Helpful: helpful}
 	if !isHTMX(r) {
-		p.Page = s.page(r, "Thank you")
+		p.Page = s.page(r, i18n.T(r.Context(), i18n.ThankYou))
 	}
 	s.render(w, r, http.StatusOK, templates.KBFeedbackThanks(p))
 }
@@ -94,8 +95,9 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	}
 	shared := s.customerID(r) == 0 && !s.customer.Exists(r.Context(), sessNotice)
 	stamp := art.UpdatedAt.UnixNano()
+	lang := i18n.From(r.Context()).Lang // the page's words, not the article's
 	if shared {
-		if page, ok := s.kbCache.get(art.Slug, stamp); ok {
+		if page, ok := s.kbCache.get(art.Slug, lang, stamp); ok {
 			writeHTML(w, page)
 			return
 		}
@@ -110,6 +112,12 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
+	if art.Lang == "" {
+		if art.Lang, err = s.db.KBLanguage(r.Context()); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+	}
 	p := templates.KBArticleProps{Article: art, HTML: body}
 	for _, l := range related {
 		p.Related = append(p.Related, templates.ArticleLink{Slug: l.Slug, Title: l.Title})
@@ -120,13 +128,14 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Page = s.publicPage(art.Title)
+	p.Page.Path = "/kb/" + art.Slug // never a query: the page is everyone's
 	c := templates.KBArticle(p)
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	s.kbCache.put(art.Slug, stamp, buf.Bytes())
+	s.kbCache.put(art.Slug, lang, stamp, buf.Bytes())
 	writeHTML(w, buf.Bytes())
 }
 

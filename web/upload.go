@@ -188,16 +188,3 @@ func strippedNotice(files []store.Attachment) string {
 	}
 	return " Location and camera data were removed from " + strings.Join(names, ", ") + " before we stored " + them + "."
 }
-
-// attachmentCount is what a notification says of a message's files: their
-// number at most ("The reply has 1 attachment."), never a name or a byte
-// of them.
-func attachmentCount(n int) string {
-	switch n {
-	case 0:
-		return ""
-	case 1:
-		return "The reply has 1 attachment.\n\n"
-	}
-	return fmt.Sprintf("The reply has %d attachments.\n\n", n)
-}
