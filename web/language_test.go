@@ -189,3 +189,18 @@ func TestMailSpeaksTheTicketsLanguage(t *testing.T) {
 		t.Errorf("reply notification not in Spanish: %q\n%s", m.Subject, m.Text)
 	}
 }
+
+// TestFormErrorsInTheVisitorsLanguage: what the store refuses comes back
+// in the visitor's words.
+func TestFormErrorsInTheVisitorsLanguage(t *testing.T) {
+	e := newTestServer(t)
+	req, _ := http.NewRequest("POST", e.http.URL+"/tickets/new", strings.NewReader(ticketForm("not an address", "", "Hallo").Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept-Language", "de")
+	r := e.client().do(req)
+	for _, want := range []string{"Bitte korrigieren Sie die markierten Felder.", "Bitte füllen Sie dieses Feld aus.", "Geben Sie eine gültige E-Mail-Adresse ein"} {
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, want) {
+			t.Errorf("want %q in the 422 answer; got %d", want, r.status)
+		}
+	}
+}

@@ -164,7 +164,7 @@ func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) {
 		domain = strings.TrimRight(s.cfg.MailFrom[at+1:], ">")
 	}
 	s.render(w, r, http.StatusOK, templates.Security(templates.SecurityProps{
-		Page: s.page(r, "Security"), BaseURL: s.cfg.BaseURL.String(), MailDomain: domain,
+		Page: s.page(r, i18n.T(r.Context(), i18n.FooterSecurity)), BaseURL: s.cfg.BaseURL.String(), MailDomain: domain,
 	}))
 }
 

@@ -168,6 +168,18 @@ func TestCatalogKeysUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// This package's own code uses keys too (Duration).
+	for _, f := range []string{"locale.go", "dates.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if regexp.MustCompile(`\b` + n + `\b`).Match(b) {
+				used[n] = true
+			}
+		}
+	}
 	for _, n := range names {
 		if !used[n] {
 			t.Errorf("%s is in the catalog but used nowhere", n)

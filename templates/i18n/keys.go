@@ -214,5 +214,42 @@ const (
 	ChatNotEmail
 	ChatCodeWrong
 
+	// Security, the customer's data, devices (catalog_me.go).
+	SecRecognise
+	SecOnlyAtHTML
+	SecMailFromHTML
+	SecNoText
+	SecNeverHTML
+	SecCodes
+	SecProtect
+	SecEncrypted
+	SecProve
+	SecPasskeys
+	SecChatRemoves
+	SecReport
+	SecReportHTML
+	YourDataDownload
+	YourDataDownloadNote
+	EraseTitle
+	EraseIntro
+	EraseKey
+	EraseSignedOut
+	EraseRecord
+	DownloadFirstHTML
+	TypeDeleteHTML
+	EraseButton
+	EraseConfirmError
+	ErasedTitle
+	ErasedText
+	ErasedReferenceHTML
+	DevicesTitle
+	DevicesIntro
+	NoDevices
+	ThisDevice
+	DeviceSince
+	DeviceUntil
+	DeviceSignOut
+	DeviceRevoked
+
 	keyCount // not a key: the number of keys
 )
