@@ -145,7 +145,7 @@
       var span = document.createElement("span");
       span.className = "local-time";
       span.setAttribute("data-testid", "local-time");
-      span.textContent = " (" + label + ": " + fmt.format(at) + ")";
+      span.textContent = " (" + label + " " + fmt.format(at) + ")";
       el.insertAdjacentElement("afterend", span);
     });
   }
