@@ -3,12 +3,9 @@ package web
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-
-	"safedesk/store"
 )
 
 // TestBrowserLanguageAndTimeZone: in real Chromium, a visitor in New York
@@ -17,16 +14,7 @@ import (
 // <html lang="de">, and app.js shows their own time beside the business's
 // (13:00 CET is 07:00 in New York).
 func TestBrowserLanguageAndTimeZone(t *testing.T) {
-	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := newTestServerWith(t, func(c *Config) { c.Zone = berlin })
-	env.clock.advance(time.Until(time.Date(2026, 12, 7, 12, 0, 5, 0, time.UTC)))
-	if err := env.db.SaveArticle(context.Background(), store.Article{Slug: "winter-hours", Title: "Winter hours", Body: "We open late.",
-		Published: true, Lang: "en"}, store.SystemActor); err != nil {
-		t.Fatal(err)
-	}
+	env := berlinInWinter(t, "en")
 	b := newBrowser(t, env)
 	step, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
 	defer cancel()

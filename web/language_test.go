@@ -129,16 +129,7 @@ func TestArticleCacheKeysByLanguage(t *testing.T) {
 // TestTimeZone: with --timezone Europe/Berlin, 12:00 UTC in winter shows
 // as 13:00, in the page's language, in a <time> with the exact moment.
 func TestTimeZone(t *testing.T) {
-	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newTestServerWith(t, func(c *Config) { c.Zone = berlin })
-	e.clock.advance(time.Until(time.Date(2026, 12, 7, 12, 0, 5, 0, time.UTC)))
-	if err := e.db.SaveArticle(context.Background(), store.Article{Slug: "winter-hours", Title: "Winter hours", Body: "We open late.",
-		Published: true, Lang: "de"}, store.SystemActor); err != nil {
-		t.Fatal(err)
-	}
+	e := berlinInWinter(t, "de")
 	r := e.client().getIn("/kb/winter-hours", "de")
 	if !strings.Contains(r.body, `<time datetime="2026-12-07T13:00:`) || !strings.Contains(r.body, "7. Dez. 2026, 13:00 CET</time>") {
 		t.Errorf("want 13:00 CET in German: %s", between(r.body, "Aktualisiert", "</p>"))
@@ -149,6 +140,24 @@ func TestTimeZone(t *testing.T) {
 	if r := e.client().getIn("/kb/winter-hours", "en"); !strings.Contains(r.body, "7 Dec 2026, 1:00 pm CET</time>") {
 		t.Errorf("want 1:00 pm CET in English: %s", between(r.body, "Updated", "</p>"))
 	}
+}
+
+// berlinInWinter is a server of a business in Berlin (--timezone) whose
+// clock says 7 December 2026, 12:00 UTC (13:00 in Berlin), with the
+// article winter-hours in lang, updated then.
+func berlinInWinter(t *testing.T, lang string) *testEnv {
+	t.Helper()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTestServerWith(t, func(c *Config) { c.Zone = berlin })
+	e.clock.advance(time.Until(time.Date(2026, 12, 7, 12, 0, 5, 0, time.UTC)))
+	if err := e.db.SaveArticle(context.Background(), store.Article{Slug: "winter-hours", Title: "Winter hours", Body: "We open late.",
+		Published: true, Lang: lang}, store.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 // between is the part of s from after to the next until, for messages.
