@@ -90,7 +90,7 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 	if in.FileError == "" {
 		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body, Upload: in.Upload}, s.staffActor(r))
 	}
-	if status, errs := in.formErrors(err); status != 0 {
+	if status, errs := in.formErrors(r.Context(), err); status != 0 {
 		s.renderAdminTicket(w, r, status, t, body, internal, errs)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"safedesk/store"
+	"safedesk/templates/i18n"
 )
 
 // getIn is get with an Accept-Language header.
@@ -211,5 +212,22 @@ func TestFormErrorsInTheVisitorsLanguage(t *testing.T) {
 		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, want) {
 			t.Errorf("want %q in the 422 answer; got %d", want, r.status)
 		}
+	}
+}
+
+// TestStrippedNoticeCounts: the notice about photos that lost their
+// location data says "it" or "them", in the visitor's language.
+func TestStrippedNoticeCounts(t *testing.T) {
+	de := i18n.With(context.Background(), i18n.New("de", nil))
+	one := []store.Attachment{{Name: "a.jpg", Stripped: true}}
+	two := append(one, store.Attachment{Name: "b.jpg", Stripped: true}, store.Attachment{Name: "c.pdf"})
+	if got := strippedNotice(de, one); got != " Standort- und Kameradaten wurden aus a.jpg entfernt, bevor wir die Datei gespeichert haben." {
+		t.Errorf("one: %q", got)
+	}
+	if got := strippedNotice(de, two); !strings.Contains(got, "aus a.jpg, b.jpg entfernt, bevor wir die Dateien") {
+		t.Errorf("two: %q", got)
+	}
+	if got := strippedNotice(context.Background(), two); got != " Location and camera data were removed from a.jpg, b.jpg before we stored them." {
+		t.Errorf("English: %q", got)
 	}
 }

@@ -47,7 +47,7 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 		t, err = s.db.CreateTicket(r.Context(), store.NewTicket{Email: form.Email, Name: form.Name, Subject: form.Subject, Body: form.Body,
 			Upload: in.Upload, Lang: i18n.From(r.Context()).Lang}, s.actor(r))
 	}
-	if status, errs := in.formErrors(err); status != 0 {
+	if status, errs := in.formErrors(r.Context(), err); status != 0 {
 		form.Errors = localFields(r.Context(), errs)
 		s.render(w, r, status, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, i18n.T(r.Context(), i18n.ContactSupport)), Form: form}))
 		return
@@ -59,11 +59,11 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if t.Confirmed {
 		s.customer.Put(ctx, sessNotice, withRemoved(i18n.T(ctx, i18n.NoticeTicketIn, t.ID), t.Redacted)+
-			strippedNotice(in.Upload.Files()))
+			strippedNotice(r.Context(), in.Upload.Files()))
 		http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 		return
 	}
-	if err := s.sendReceipt(r, form.Email, t, strippedNotice(in.Upload.Files())); err != nil {
+	if err := s.sendReceipt(r, form.Email, t, strippedNotice(r.Context(), in.Upload.Files())); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -155,7 +155,7 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body,
 			Channel: store.ChannelPortal, Upload: in.Upload}, s.actor(r))
 	}
-	if status, errs := in.formErrors(err); status != 0 {
+	if status, errs := in.formErrors(r.Context(), err); status != 0 {
 		s.renderTicket(w, r, status, t, body, localFields(r.Context(), errs))
 		return
 	}
@@ -163,7 +163,7 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if files := strippedNotice(in.Upload.Files()); m.Redacted != 0 || files != "" {
+	if files := strippedNotice(r.Context(), in.Upload.Files()); m.Redacted != 0 || files != "" {
 		s.customer.Put(r.Context(), sessNotice, withRemoved(i18n.T(r.Context(), i18n.NoticeReplySaved), m.Redacted)+files)
 	}
 	http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)

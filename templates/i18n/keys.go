@@ -117,6 +117,8 @@ const (
 	SendingFiles
 	DeletedOn
 	PreviewOf
+	FilesAgain
+	StrippedCount
 	SecondsCount
 	MinutesCount
 	HoursCount
