@@ -68,6 +68,14 @@ const (
 	BackToArticle
 	NoResultsHTML
 	ResultsCount
+	MetaHomeDescription
+	BrowseByTopic
+	ArticlesCount
+	NoTopicArticles
+	CrumbHome
+	OnThisPage
+	SupportHours
+	BackToSite
 
 	// Requests, email confirmation, files (catalog_tickets.go).
 	FormErrors

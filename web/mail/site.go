@@ -4,15 +4,60 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"safedesk/templates/i18n"
 )
 
 // Site is what mail says about its sender: the product's name and the
-// base URL that links point under.
+// base URL that links point under. Brand, when set, holds the name and
+// website the owner set in the panel, which win over Product; copies of a
+// Site share it.
 type Site struct {
 	Product string
 	BaseURL *url.URL
+	Brand   *Brand
+}
+
+// Brand is the business's name and website as the panel's settings last
+// set them; safe for concurrent use.
+type Brand struct{ v atomic.Pointer[brandValue] }
+
+type brandValue struct{ name, site string }
+
+// Set records the business's name ("" for Site.Product) and website ("" for
+// none).
+func (b *Brand) Set(name, site string) { b.v.Store(&brandValue{name, site}) }
+
+// Name is the business's name: the panel's, else Product.
+func (s Site) Name() string {
+	if s.Brand != nil {
+		if v := s.Brand.v.Load(); v != nil && v.name != "" {
+			return v.name
+		}
+	}
+	return s.Product
+}
+
+// Signature closes a customer's mail: the business's name and, when set,
+// its website.
+func (s Site) Signature() string {
+	sig := s.Name() + " support\n"
+	if s.Brand != nil {
+		if v := s.Brand.v.Load(); v != nil && v.site != "" {
+			sig += v.site + "\n"
+		}
+	}
+	return sig
+}
+
+// EndSentence ends s with a full stop unless it ends with one already, so
+// that "Nordic Brew Co." never becomes "Nordic Brew Co..".
+func EndSentence(s string) string {
+	if strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
 }
 
 // Link is the absolute URL of path under the base URL.
@@ -32,8 +77,20 @@ func (s Site) letter(l i18n.Locale, paragraphs ...string) string {
 			b.WriteString(p + "\n\n")
 		}
 	}
-	b.WriteString(l.T(i18n.MailSignature, s.Product) + "\n")
+	b.WriteString(s.signature(l))
 	return b.String()
+}
+
+// signature closes a customer's mail in l's language: the business's
+// name and, when set, its website (Signature in English).
+func (s Site) signature(l i18n.Locale) string {
+	sig := l.T(i18n.MailSignature, s.Name()) + "\n"
+	if s.Brand != nil {
+		if v := s.Brand.v.Load(); v != nil && v.site != "" {
+			sig += v.site + "\n"
+		}
+	}
+	return sig
 }
 
 // TicketReceived confirms request id to the address it came from, in l's
@@ -45,7 +102,7 @@ func (s Site) TicketReceived(l i18n.Locale, to string, id int64, code string) Me
 		follow = l.T(i18n.ReceivedCode, s.Link("/verify")) + "\n\n    " + code + "\n\n" + l.T(i18n.ReceivedCodeValid)
 	}
 	text := s.letter(l, l.T(i18n.ReceivedIntro, id), follow, l.T(i18n.ReceivedIgnore))
-	return Message{Kind: "ticket_received", To: to, Subject: l.T(i18n.ReceivedSubject, s.Product, id), Text: text}
+	return Message{Kind: "ticket_received", To: to, Subject: l.T(i18n.ReceivedSubject, s.Name(), id), Text: text}
 }
 
 // Code is the mail with a one-time code, in l's language; inChat says to
@@ -57,7 +114,7 @@ func (s Site) Code(l i18n.Locale, to, code string, inChat bool) Message {
 	}
 	text := s.letter(l, l.T(i18n.CodeIntro)+"\n\n    "+code, l.T(enter, s.Link("/verify")),
 		l.T(i18n.CodeNeverShare)+"\n"+l.T(i18n.CodeIgnore))
-	return Message{Kind: "code", To: to, Subject: l.T(i18n.CodeSubject, s.Product, code), Text: text}
+	return Message{Kind: "code", To: to, Subject: l.T(i18n.CodeSubject, s.Name(), code), Text: text}
 }
 
 // ReplyNotice tells the customer, in l's language, that request id has a
@@ -73,7 +130,7 @@ func (s Site) ReplyNotice(l i18n.Locale, to string, id int64, link, reply string
 	}
 	text := s.letter(l, l.T(i18n.ReplyIntro, id), reply, count,
 		l.T(i18n.ReplyReadAt, link)+"\n"+l.T(i18n.MailConfirmNote)+".", l.T(i18n.MailNeverAsk))
-	return Message{Kind: "reply", To: to, Subject: l.T(i18n.ReplySubject, s.Product, id), Text: text}
+	return Message{Kind: "reply", To: to, Subject: l.T(i18n.ReplySubject, s.Name(), id), Text: text}
 }
 
 // staffReply is the text of a staff reply mailed on an email ticket: the
@@ -84,15 +141,15 @@ func (s Site) staffReply(l i18n.Locale, id int64, body string, files []string) s
 	if len(files) > 0 {
 		b.WriteString(l.T(i18n.StaffReplyFiles, strings.Join(files, ", ")) + "\n\n")
 	}
-	fmt.Fprintf(&b, "-- \n%s\n%s.\n%s\n%s\n", l.T(i18n.StaffReplyFooter, id, s.Link(fmt.Sprintf("/tickets/%d", id))),
-		l.T(i18n.MailConfirmNote), l.T(i18n.MailNeverAsk), l.T(i18n.MailSignature, s.Product))
+	fmt.Fprintf(&b, "-- \n%s\n%s.\n%s\n%s", l.T(i18n.StaffReplyFooter, id, s.Link(fmt.Sprintf("/tickets/%d", id))),
+		l.T(i18n.MailConfirmNote), l.T(i18n.MailNeverAsk), s.signature(l))
 	return b.String()
 }
 
 // acknowledgment is the text of the automatic reply to a new email
 // ticket: no text of the request.
 func (s Site) acknowledgment(l i18n.Locale, id int64) string {
-	return s.letter(l, l.T(i18n.AckIntro, s.Product, id),
+	return s.letter(l, l.T(i18n.AckIntro, EndSentence(s.Name()), id),
 		l.T(i18n.AckAdd)+"\n"+l.T(i18n.AckFollow, s.Link("/tickets"))+" "+l.T(i18n.MailConfirmNote)+".",
 		l.T(i18n.AckAutomatic)+" "+l.T(i18n.MailNeverAsk))
 }
