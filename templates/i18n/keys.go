@@ -261,5 +261,35 @@ const (
 	DeviceSignOut
 	DeviceRevoked
 
+	// The privacy notice's fixed words (catalog_privacy.go).
+	PrivIntro
+	PrivWhatWeStore
+	PrivColWhat
+	PrivColWhy
+	PrivColHowLong
+	PrivBackups
+	PrivEmails
+	PrivChat
+	PrivWhoElse
+	PrivNoTrackers
+	PrivHTTPS
+	PrivRights
+	PrivRightsText
+	PrivConfirmFirstHTML
+	PrivElseHTML
+	PrivResponsible
+	PrivController
+	PrivQuestionsHTML
+	PrivQuestionsNoContactHTML
+	PrivDPOHTML
+	PrivWhyMayUse
+	PrivColFor
+	PrivColBasis
+	PrivForTickets
+	PrivForEmail
+	PrivForSecurity
+	PrivComplain
+	PrivComplainText
+
 	keyCount // not a key: the number of keys
 )
