@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -50,14 +51,14 @@ type MailboxStatus struct {
 }
 
 // Health is the mailbox's state in a few words.
-func (m MailboxStatus) Health() string {
+func (m MailboxStatus) Health(ctx context.Context) string {
 	switch {
 	case !m.Configured:
 		return "no mailbox is read (--imap is not set)"
 	case !m.Polled:
 		return "not read yet"
 	case !m.State.FailingSince.IsZero():
-		return "failing since " + dateTime(m.State.FailingSince) + ": " + m.State.Error
+		return "failing since " + dateTime(ctx, m.State.FailingSince) + ": " + m.State.Error
 	}
 	return "working"
 }
@@ -83,11 +84,11 @@ func (m MailboxStatus) TrustText() string {
 
 // DeliveryFailure says when mail to a ticket's customer came back, with
 // the status the bounce gave.
-func DeliveryFailure(t store.Ticket) string {
+func DeliveryFailure(ctx context.Context, t store.Ticket) string {
 	if t.DeliveryStatus == "" {
-		return dateTime(t.DeliveryFailedAt)
+		return dateTime(ctx, t.DeliveryFailedAt)
 	}
-	return dateTime(t.DeliveryFailedAt) + " (status " + t.DeliveryStatus + ")"
+	return dateTime(ctx, t.DeliveryFailedAt) + " (status " + t.DeliveryStatus + ")"
 }
 
 // QuarantineReason says why a reply is held.
