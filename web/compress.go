@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 
@@ -67,7 +69,7 @@ func (s *Server) compressPublic(h http.Handler) http.Handler {
 			w.Write(body)
 			return
 		}
-		packed, err := compress(enc, body)
+		packed, err := s.packed.get(enc, body)
 		if err != nil {
 			s.log.Error("compress page", "path", loggedPath(r), "err", err, "request_id", info(r).id)
 			w.WriteHeader(bw.status)
@@ -79,6 +81,43 @@ func (s *Server) compressPublic(h http.Handler) http.Handler {
 		w.WriteHeader(bw.status)
 		w.Write(packed)
 	})
+}
+
+// packCache keeps the compressed forms of the pages served most: the
+// public pages are the same for every visitor without a session, so most
+// requests compress nothing. It is bounded: when full, it starts over.
+type packCache struct {
+	mu sync.Mutex
+	m  map[packKey][]byte
+}
+
+type packKey struct {
+	enc string
+	sum [sha256.Size]byte
+}
+
+const packCacheSize = 256
+
+// get is body in the content coding enc, from the cache or compressed now.
+func (c *packCache) get(enc string, body []byte) ([]byte, error) {
+	k := packKey{enc: enc, sum: sha256.Sum256(body)}
+	c.mu.Lock()
+	out, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return out, nil
+	}
+	out, err := compress(enc, body)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= packCacheSize {
+		c.m = make(map[packKey][]byte, packCacheSize)
+	}
+	c.m[k] = out
+	c.mu.Unlock()
+	return out, nil
 }
 
 // compress is body in the content coding enc (br or gzip), at a level

@@ -105,6 +105,7 @@ type Server struct {
 	secure   bool // served over HTTPS (directly or behind a proxy)
 
 	kbCache kbCache
+	packed  packCache // compressed public pages (web/compress.go)
 	banner  atomic.Pointer[string]
 
 	abuse    *abuse         // rate limits and the abuse guard (web/abuse*.go)
