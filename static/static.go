@@ -95,7 +95,13 @@ func newAsset(name string, b []byte) (*asset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static: %w", err)
 	}
-	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+	// The smallest window that holds the whole file: the best compression
+	// without brotli's default 4 MB window, which costs tens of MB to build.
+	lgwin := 16
+	for lgwin < 24 && 1<<lgwin-16 < len(b) {
+		lgwin++
+	}
+	bw := brotli.NewWriterOptions(&br, brotli.WriterOptions{Quality: brotli.BestCompression, LGWin: lgwin})
 	for _, w := range []interface {
 		Write([]byte) (int, error)
 		Close() error

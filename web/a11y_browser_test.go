@@ -211,7 +211,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	b.waitFor("composer", `document.querySelector("#chat-message")`)
 	b.do("ask", chromedp.SendKeys(chromedp.ID("chat-message"), "How do I descale my machine?"),
 		chromedp.Click(chromedp.CSS(`[data-testid="send"]`)))
-	b.waitFor("an answer", `document.querySelector('[data-testid="msg-bot"]')`)
+	b.waitFor("an answer", `document.querySelectorAll('[data-testid="msg-bot"]').length >= 2`)
 
 	shots := screenshotDir(t)
 	t.Logf("screenshots in %s", shots)
