@@ -175,6 +175,7 @@ type Config struct {
 	Backup   backup.Options        // schedule, ladder, copy, identity or passphrase, drill
 	TLS      web.TLSOptions        // HTTPS served here: certificate files or ACME
 	Files    web.AttachmentOptions // files on tickets: size limit
+	Brand    web.BrandOptions      // brand colour, website, support hours, logo (the admin settings win)
 	Notify   notify.Options        // staff notifications: due-time warning, daily digest
 	Log      web.LogOptions        // log format and level
 
@@ -218,6 +219,7 @@ func (c *Config) flagSet(name string) *flag.FlagSet {
 	c.Backup.Flags(fs)
 	c.TLS.Flags(fs)
 	c.Files.Flags(fs)
+	c.Brand.Flags(fs)
 	c.Notify.Flags(fs)
 	c.Log.Flags(fs)
 	c.Email.Flags(fs)
@@ -257,7 +259,7 @@ func (c *Config) Validate() error {
 		return usageError{"--mail-from is required with --smtp"}
 	}
 	emailValidate := func() error { return c.Email.Validate(c.MailFrom) }
-	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Files.Validate,
+	for _, validate := range []func() error{c.Security.Validate, c.API.Validate, c.Sessions.Validate, c.Backup.Validate, c.Privacy.Validate, c.Chat.Validate, c.Files.Validate, c.Brand.Validate,
 		c.Notify.Validate, c.Log.Validate, emailValidate} {
 		if err := validate(); err != nil {
 			return asUsage(err)
@@ -417,7 +419,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	}
 	wcfg := webConfig(cfg, db, backups, https, mailer.Describe())
 	mon, err := monitor.New(ctx, db, outbox, log, monitor.Options{
-		Site: mail.Site{Product: wcfg.Product, BaseURL: cfg.baseURL}, AuditKey: auditKey, ChatRetention: wcfg.ChatRetention,
+		Site: wcfg.Site, AuditKey: auditKey, ChatRetention: wcfg.ChatRetention,
 		Retention: cfg.Privacy.Retention,
 	})
 	if err != nil {
@@ -427,7 +429,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	cfg.Notify.Site = mail.Site{Product: wcfg.Product, BaseURL: cfg.baseURL}
+	cfg.Notify.Site = wcfg.Site
 	staffMail := notify.New(db, outbox, log, cfg.Notify)
 	if err := scheduleServer(ctx, sched, cfg, mon, srv.Webhooks(), staffMail, srv.Inbox()); err != nil {
 		return err
@@ -466,7 +468,10 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 		BaseURL: cfg.baseURL, TrustedProxies: cfg.Security.Proxies(), Product: cfg.Product, MailFrom: cfg.MailFrom, MailRelay: relay,
 		SessionOptions: cfg.Sessions, Abuse: cfg.Security.Abuse(), Privacy: cfg.Privacy, ChatOptions: cfg.Chat, API: cfg.API,
 		Backups: backups, TLS: https.Config(), Doctor: web.NewDoctor(cfg.doctorInput(db)),
-		Attachments: cfg.Files, Email: web.EmailConfig{Options: cfg.Email},
+		Attachments: cfg.Files, Email: web.EmailConfig{Options: cfg.Email}, Brand: cfg.Brand,
+		// One Site for every service that mails customers, so that the name
+		// and website set in the admin settings reach all of them.
+		Site: mail.Site{Product: cfg.Product, BaseURL: cfg.baseURL, Brand: new(mail.Brand)},
 	}
 }
 

@@ -27,9 +27,15 @@ type Article struct {
 	// language (KBLanguage). Saved, "" keeps the language the article has
 	// (a client that does not know about languages must not reset it), and
 	// SiteLanguage makes it the site's again.
-	Lang      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Lang string
+	// CategoryID is the article's category (Category), 0 for none. Saved,
+	// 0 keeps the category the article has and NoCategory takes it out.
+	CategoryID int64
+	// CategoryName is the category a Markdown file names in its front
+	// matter, for ImportArticles, which creates missing categories.
+	CategoryName string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Languages are the languages an article may be written in, by code: the
@@ -76,24 +82,30 @@ func (db *DB) SetKBLanguage(ctx context.Context, code string, a Actor) error {
 
 var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
+// checkSlug checks a slug: an article's or a category's address.
+func checkSlug(v *ValidationError, slug string) {
+	switch {
+	case slug == "":
+		v.add("slug", "Enter a slug.")
+	case len(slug) > 80 || !slugRe.MatchString(slug):
+		v.add("slug", "Use lowercase letters, digits and single hyphens (at most 80).")
+	}
+}
+
 // Validate checks slug, title and body.
 func (a Article) Validate() error {
 	var v ValidationError
-	switch {
-	case a.Slug == "":
-		v.add("slug", "Enter a slug.")
-	case len(a.Slug) > 80 || !slugRe.MatchString(a.Slug):
-		v.add("slug", "Use lowercase letters, digits and single hyphens (at most 80).")
-	}
+	checkSlug(&v, a.Slug)
 	checkText(&v, "title", a.Title, 200, true, "a title")
 	checkText(&v, "body", a.Body, 100000, true, "the article text")
+	checkText(&v, "category", a.CategoryName, 80, false, "a category")
 	if a.Lang != "" && a.Lang != SiteLanguage && !ValidLanguage(a.Lang) {
 		v.add("lang", "Choose one of the languages offered.")
 	}
 	return v.err()
 }
 
-//go:embed demo/*.md
+//go:embed demo/*.md demo/categories.txt
 var demoFS embed.FS
 
 // DemoArticles is the sample knowledge base that --demo loads.
@@ -104,16 +116,17 @@ func DemoArticles() fs.FS {
 
 // ParseArticle reads a Markdown file: the file name is the slug, the first
 // "# " heading the title, the rest the body. The file may start with a
-// front matter block that names its language:
+// front matter block that names its language and its category:
 //
 //	---
 //	lang: de
+//	category: Orders and shipping
 //	---
 func ParseArticle(name string, content []byte) (Article, error) {
 	slug := strings.TrimSuffix(path.Base(name), path.Ext(name))
 	text := strings.ReplaceAll(string(content), "\r\n", "\n")
 	a := Article{Slug: slug, Published: true}
-	text, a.Lang = frontMatter(text)
+	text, a.Lang, a.CategoryName = frontMatter(text)
 	lines := strings.Split(text, "\n")
 	for i, line := range lines {
 		if t, ok := strings.CutPrefix(line, "# "); ok {
@@ -137,22 +150,26 @@ func ParseArticle(name string, content []byte) (Article, error) {
 }
 
 // frontMatter splits a leading "---" block off text and returns the rest
-// and the block's lang value.
-func frontMatter(text string) (rest, lang string) {
+// and the block's lang and category values.
+func frontMatter(text string) (rest, lang, category string) {
 	body, ok := strings.CutPrefix(text, "---\n")
 	if !ok {
-		return text, ""
+		return text, "", ""
 	}
 	block, rest, ok := strings.Cut(body, "\n---\n")
 	if !ok {
-		return text, ""
+		return text, "", ""
 	}
 	for _, line := range strings.Split(block, "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "lang" {
+		k, v, _ := strings.Cut(line, ":")
+		switch strings.TrimSpace(k) {
+		case "lang":
 			lang = strings.TrimSpace(v)
+		case "category":
+			category = strings.TrimSpace(v)
 		}
 	}
-	return rest, lang
+	return rest, lang, category
 }
 
 // ImportArticles imports every *.md file of fsys, creating or updating
@@ -195,7 +212,14 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 		}
 		arts = append(arts, art)
 	}
+	order, descs, err := readCategories(fsys)
+	if err != nil {
+		return 0, 0, err
+	}
 	err = db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.importCategories(ctx, tx, arts, descs, order); err != nil {
+			return err
+		}
 		for _, art := range arts {
 			isNew, edited, err := db.upsertArticle(ctx, tx, art)
 			if err != nil {
@@ -224,6 +248,28 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 	return created, updated, nil
 }
 
+// readCategories reads the optional categories.txt of an article folder:
+// one category a line, "Name: short description", in the order the home
+// page shows them.
+func readCategories(fsys fs.FS) (order []string, descs map[string]string, err error) {
+	b, err := fs.ReadFile(fsys, "categories.txt")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: import: %w", err)
+	}
+	descs = map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, desc, _ := strings.Cut(line, ":")
+		if name = strings.TrimSpace(name); name != "" && !strings.HasPrefix(name, "#") {
+			order = append(order, name)
+			descs[name] = strings.TrimSpace(desc)
+		}
+	}
+	return order, descs, nil
+}
+
 // upsertArticle creates the article or updates the one with its slug. It
 // reports whether the article is new, and whether anything changed at all: an
 // identical article is left alone, updated_at included.
@@ -231,13 +277,16 @@ func (db *DB) upsertArticle(ctx context.Context, tx *sql.Tx, art Article) (isNew
 	now := nanos(db.now())
 	// An empty Lang keeps the stored language: a client that does not know
 	// about languages (the API) must not reset it. SiteLanguage stores ''.
+	// Likewise a CategoryID of 0 keeps the category; NoCategory clears it.
 	n, err := changed(tx.ExecContext(ctx, `UPDATE kb_articles SET title = ?1, body = ?2, published = ?3,
-			lang = CASE ?5 WHEN '' THEN lang WHEN ?7 THEN '' ELSE ?5 END, updated_at = ?4
+			lang = CASE ?5 WHEN '' THEN lang WHEN ?7 THEN '' ELSE ?5 END,
+			category_id = CASE WHEN ?8 = 0 THEN category_id WHEN ?8 < 0 THEN NULL ELSE ?8 END, updated_at = ?4
 		WHERE slug = ?6 AND (title != ?1 OR body != ?2 OR published != ?3
-			OR (?5 = ?7 AND lang != '') OR (?5 NOT IN ('', ?7) AND lang != ?5))`,
-		art.Title, art.Body, art.Published, now, art.Lang, art.Slug, SiteLanguage))
+			OR (?5 = ?7 AND lang != '') OR (?5 NOT IN ('', ?7) AND lang != ?5)
+			OR (?8 > 0 AND category_id IS NOT ?8) OR (?8 < 0 AND category_id IS NOT NULL))`,
+		art.Title, art.Body, art.Published, now, art.Lang, art.Slug, SiteLanguage, art.CategoryID))
 	if err != nil {
-		return false, false, fmt.Errorf("store: save article: %w", err)
+		return false, false, articleSaveError(err)
 	}
 	if n > 0 {
 		return false, true, nil
@@ -246,12 +295,27 @@ func (db *DB) upsertArticle(ctx context.Context, tx *sql.Tx, art Article) (isNew
 	if lang == SiteLanguage {
 		lang = ""
 	}
-	n, err = changed(tx.ExecContext(ctx, `INSERT INTO kb_articles (slug, title, body, published, lang, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`, art.Slug, art.Title, art.Body, art.Published, lang, now, now))
+	var category any // NULL
+	if art.CategoryID > 0 {
+		category = art.CategoryID
+	}
+	n, err = changed(tx.ExecContext(ctx, `INSERT INTO kb_articles (slug, title, body, published, lang, category_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`, art.Slug, art.Title, art.Body, art.Published, lang, category, now, now))
 	if err != nil {
-		return false, false, fmt.Errorf("store: save article: %w", err)
+		return false, false, articleSaveError(err)
 	}
 	return n > 0, n > 0, nil
+}
+
+// articleSaveError names a category that does not exist as the field's
+// error, and wraps anything else.
+func articleSaveError(err error) error {
+	if violates(err, foreignKeyViolation) {
+		var v ValidationError
+		v.add("category", "Choose one of the categories offered.")
+		return &v
+	}
+	return fmt.Errorf("store: save article: %w", err)
 }
 
 // SaveArticle creates or updates an article by slug, with its audit entry.
@@ -293,7 +357,7 @@ func (db *DB) DeleteArticle(ctx context.Context, slug string, a Actor) error {
 func (db *DB) GetArticle(ctx context.Context, slug string, withDrafts bool) (Article, error) {
 	var art Article
 	var created, updated int64
-	err := db.stmts.getArticle.QueryRowContext(ctx, slug).Scan(&art.ID, &art.Slug, &art.Title, &art.Body, &art.Published, &art.Lang, &created, &updated)
+	err := db.stmts.getArticle.QueryRowContext(ctx, slug).Scan(&art.ID, &art.Slug, &art.Title, &art.Body, &art.Published, &art.Lang, &art.CategoryID, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !art.Published && !withDrafts) {
 		return Article{}, ErrNotFound
 	}
@@ -306,7 +370,7 @@ func (db *DB) GetArticle(ctx context.Context, slug string, withDrafts bool) (Art
 
 // ListArticles returns articles by title; drafts only when withDrafts is set.
 func (db *DB) ListArticles(ctx context.Context, withDrafts bool) ([]Article, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, slug, title, body, published, lang, created_at, updated_at
+	rows, err := db.read.QueryContext(ctx, `SELECT id, slug, title, body, published, lang, COALESCE(category_id, 0), created_at, updated_at
 		FROM kb_articles WHERE published = 1 OR ? ORDER BY title COLLATE NOCASE`, withDrafts)
 	if err != nil {
 		return nil, fmt.Errorf("store: list articles: %w", err)
@@ -316,7 +380,7 @@ func (db *DB) ListArticles(ctx context.Context, withDrafts bool) ([]Article, err
 	for rows.Next() {
 		var art Article
 		var created, updated int64
-		if err := rows.Scan(&art.ID, &art.Slug, &art.Title, &art.Body, &art.Published, &art.Lang, &created, &updated); err != nil {
+		if err := rows.Scan(&art.ID, &art.Slug, &art.Title, &art.Body, &art.Published, &art.Lang, &art.CategoryID, &created, &updated); err != nil {
 			return nil, fmt.Errorf("store: list articles: %w", err)
 		}
 		art.CreatedAt, art.UpdatedAt = fromNanos(created), fromNanos(updated)

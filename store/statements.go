@@ -46,7 +46,7 @@ func (db *DB) prepare(ctx context.Context) error {
 	}
 	r, w := db.read, db.write
 	s := &db.stmts
-	s.getArticle = p(r, `SELECT id, slug, title, body, published, lang, created_at, updated_at FROM kb_articles WHERE slug = ?`)
+	s.getArticle = p(r, `SELECT id, slug, title, body, published, lang, COALESCE(category_id, 0), created_at, updated_at FROM kb_articles WHERE slug = ?`)
 	// Rank inside the FTS table first, then join: a JOIN filter in the same
 	// statement as MATCH makes SQLite score every row the filter touches.
 	// ORDER BY rank hands the sorting to FTS5, which keeps the match

@@ -17,6 +17,8 @@ type AdminPage struct {
 	Notice  string
 	// FileLimit is the largest file a form takes, for people ("20 MB").
 	FileLimit string
+	// Brand is how the business presents itself: its logo in the header.
+	Brand Brand
 }
 
 // NavItem is one entry of the staff panel's navigation. web derives the
@@ -143,6 +145,8 @@ type AdminKBEditProps struct {
 	// Questions are customers' questions the assistant could not answer,
 	// attached from the insight page's "write an article for this".
 	Questions []string
+	// Categories are the categories the article may belong to.
+	Categories []store.Category
 }
 
 // AdminStaffListProps is the staff page.
@@ -188,6 +192,10 @@ type AdminSettingsProps struct {
 	Due AdminDueForm
 	// Mailbox is how reading the support mailbox goes.
 	Mailbox MailboxStatus
+	// Brand and Notice are the branding and privacy-notice sections
+	// (web/admin_brand.go, web/privacy_notice.go).
+	Brand  AdminBrandForm
+	Notice AdminNoticeForm
 }
 
 // languageNames name store.Languages in the pickers.

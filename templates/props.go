@@ -26,11 +26,25 @@ type Page struct {
 	Banner string
 	// FileLimit is the largest file a form takes, for people ("20 MB").
 	FileLimit string
+	// Brand is how the business presents itself (templates/brand.templ).
+	Brand Brand
+	// Head holds what a page adds to the document's head: its meta
+	// description and canonical link.
+	Head Head
 }
 
-// HomeProps is the portal's front page.
+// HomeProps is the portal's front page: the categories as cards, then
+// the most viewed articles.
 type HomeProps struct {
 	Page
+	Categories []store.Category
+	Articles   []store.Article
+}
+
+// KBCategoryProps is a category's page with its published articles.
+type KBCategoryProps struct {
+	Page
+	Category store.Category
 	Articles []store.Article
 }
 
@@ -47,6 +61,11 @@ type KBArticleProps struct {
 	Article store.Article
 	HTML    string
 	Related []ArticleLink // up to three articles about the same things
+	// Category is the article's category; the zero Category for none.
+	Category store.Category
+	// Contents lists the article's sections for a long article; nil for a
+	// short one.
+	Contents []store.Section
 }
 
 // ArticleLink names an article.
@@ -123,6 +142,11 @@ type TicketViewProps struct {
 // configuration.
 type PrivacyProps struct {
 	Page
+	// Notice is the owner's part: the controller, contacts, legal bases,
+	// the supervisory authority. Notice.Controller is never empty.
+	Notice store.PrivacyNotice
+	// Site is the business's own website; "" for none.
+	Site             string
 	BaseURL          string
 	Contact          string // the address our mail comes from; "" when unset
 	CustomerIdle     time.Duration

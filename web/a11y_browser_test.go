@@ -201,6 +201,11 @@ func TestBrowserAccessibility(t *testing.T) {
 		t.Fatalf("articles: %v (%d)", err, len(arts))
 	}
 	slug := arts[0].Slug
+	cats, err := env.db.ListCategories(ctx)
+	if err != nil || len(cats) == 0 {
+		t.Fatalf("categories: %v (%d)", err, len(cats))
+	}
+	kbPages := map[string]string{"GET /kb/{slug}": "/kb/" + slug, "GET /kb/category/{slug}": "/kb/category/" + cats[0].Slug}
 
 	// A visitor's chat, with an answer from the assistant.
 	b.open("/chat")
@@ -252,7 +257,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			t.Fatalf("a pale input border: %q (%v), want #planted reported", bad, err)
 		}
 	})
-	anon, _, _ := axePages(env.srv, map[string]string{"GET /kb/{slug}": "/kb/" + slug})
+	anon, _, _ := axePages(env.srv, kbPages)
 	for _, theme := range []string{"light", "dark"} {
 		b.setTheme(theme)
 		b.axeCheck(string(src), theme, anon)
@@ -292,6 +297,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	_, signedIn, missing := axePages(env.srv, map[string]string{
 		"GET /kb/{slug}":               "/kb/" + slug,
+		"GET /kb/category/{slug}":      kbPages["GET /kb/category/{slug}"],
 		"GET /tickets/{id}":            ticket,
 		"GET /admin/tickets/{id}":      "/admin" + ticket,
 		"GET /admin/customers/{id}":    "/admin/customers/" + strconv.FormatInt(tk.CustomerID, 10),

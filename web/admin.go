@@ -28,7 +28,8 @@ func (s *Server) requireStepUpJSON(h http.HandlerFunc) http.HandlerFunc {
 // adminPageProps fills the admin layout's props.
 func (s *Server) adminPageProps(r *http.Request, title, active string) templates.AdminPage {
 	st := s.currentStaff(r)
-	p := templates.AdminPage{Title: title, Active: active, Staff: st, Nav: s.navFor(st.Role), Product: s.cfg.Product,
+	b := s.brandProps()
+	p := templates.AdminPage{Title: title, Active: active, Staff: st, Nav: s.navFor(st.Role), Product: b.Name, Brand: b,
 		FileLimit: store.FormatSize(s.cfg.Attachments.MaxSize)}
 	if info(r).staff != nil {
 		p.Notice = s.staff.PopString(r.Context(), sessAdminNotice)

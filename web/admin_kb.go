@@ -75,12 +75,18 @@ func (s *Server) renderKBEditWith(w http.ResponseWriter, r *http.Request, status
 		s.serveError(w, r, err)
 		return
 	}
+	cats, err := s.db.ListCategories(r.Context())
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	title := "Edit article"
 	if isNew {
 		title = "New article"
 	}
 	s.render(w, r, status, templates.AdminKBEdit(templates.AdminKBEditProps{
 		AdminPage: s.adminPageProps(r, title, "kb"), Article: art, IsNew: isNew, Preview: preview, Errors: errs, Questions: questions,
+		Categories: cats,
 	}))
 }
 
@@ -95,6 +101,7 @@ func (s *Server) adminKBSavePost(w http.ResponseWriter, r *http.Request) {
 	art := store.Article{
 		Slug: strings.TrimSpace(r.PostForm.Get("slug")), Title: strings.TrimSpace(r.PostForm.Get("title")),
 		Body: r.PostForm.Get("body"), Published: r.PostForm.Get("published") != "", Lang: r.PostForm.Get("lang"),
+		CategoryID: formCategory(r.PostForm.Get("category")),
 	}
 	isNew := oldSlug == ""
 	if isNew || art.Slug != oldSlug {
@@ -121,6 +128,18 @@ func (s *Server) adminKBSavePost(w http.ResponseWriter, r *http.Request) {
 	}
 	s.flash(r, "Article saved.")
 	http.Redirect(w, r, "/admin/kb/"+art.Slug+"/edit", http.StatusSeeOther)
+}
+
+// formCategory reads the editor's category: "none" takes the article out
+// of its category, an id puts it in one, and anything else keeps it.
+func formCategory(v string) int64 {
+	if v == "none" {
+		return store.NoCategory
+	}
+	if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+		return id
+	}
+	return 0
 }
 
 func (s *Server) adminKBDeletePost(w http.ResponseWriter, r *http.Request) {

@@ -24,8 +24,13 @@ func (s *Server) adminSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 // settingsForm is what the settings form edits: the announcement and the
-// site's language ("" for the saved one).
-type settingsForm struct{ banner, kbLanguage string }
+// site's language ("" for the saved one); and the branding and privacy
+// notice sections as typed, or nil for the saved ones.
+type settingsForm struct {
+	banner, kbLanguage string
+	brand              *templates.AdminBrandForm
+	notice             *templates.AdminNoticeForm
+}
 
 // renderSettings shows the settings page; due is the due-time section as
 // typed, or nil for the saved targets (web/due.go).
@@ -48,6 +53,22 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		s.serveError(w, r, err)
 		return
 	}
+	if f.brand == nil {
+		b, err := s.brandForm(r)
+		if err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		f.brand = &b
+	}
+	if f.notice == nil {
+		n, err := s.noticeForm(r)
+		if err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		f.notice = &n
+	}
 	if due == nil {
 		f, err := s.dueForm(r)
 		if err != nil {
@@ -59,7 +80,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 	s.render(w, r, status, templates.AdminSettings(templates.AdminSettingsProps{
 		AdminPage: s.adminPageProps(r, "Settings", "settings"), CanManage: s.currentStaff(r).Role.Can(security.PermSettingsManage),
 		Banner: f.banner, KBLanguage: f.kbLanguage, Facts: s.configFacts(), Errors: errs,
-		Privacy: privacy, Doctor: s.doctorReport(r.Context()), Due: *due, Mailbox: mailbox,
+		Privacy: privacy, Doctor: s.doctorReport(r.Context()), Due: *due, Mailbox: mailbox, Brand: *f.brand, Notice: *f.notice,
 	}))
 }
 

@@ -18,8 +18,9 @@ import (
 	"safedesk/templates"
 )
 
-// ChatPolicyVersion names the consent text the visitor agrees to; it is
-// stored with each conversation. Change it when the text changes.
+// ChatPolicyVersion names the chat's consent text; the version stored
+// with each conversation is it and a digest of the privacy notice
+// (consentVersion). Change it when the consent text changes.
 const ChatPolicyVersion = "chat-2026-03"
 
 // Chat limits.
@@ -259,7 +260,12 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 	var raw [32]byte
 	rand.Read(raw[:])
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
-	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), ChatPolicyVersion, s.actor(r))
+	version, err := s.consentVersion(ctx)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), version, s.actor(r))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -267,7 +273,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 	s.customer.Put(ctx, sessChatToken, token)
 	s.customer.Remove(ctx, sessChatStep)
 	s.customer.Remove(ctx, sessChatPending)
-	greeting := "Hello! I'm " + s.cfg.Product + "'s automated assistant, not a person. Ask me anything about our service " +
+	greeting := "Hello! I'm " + s.currentBrand().Name + "'s automated assistant, not a person. Ask me anything about our service " +
 		"and I'll answer from our help articles. Choose “Talk to a person” whenever you like."
 	if _, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{{Author: store.ChatAuthorBot, Body: greeting}}, s.actor(r)); err != nil {
 		s.serveError(w, r, err)

@@ -23,11 +23,11 @@ import (
 // answer is the page every visitor gets. Static files are compressed by
 // static.Set.
 
-// compressible is the one decision whether an HTML answer may be
-// compressed: a GET of a route marked compressed (the caller), from a
-// request that carries no session or device cookie, answered 200 with
-// HTML that sets no cookie and holds no hidden form field (where tokens
-// travel).
+// compressible is the one decision whether an answer may be compressed:
+// a GET of a route marked compressed (the caller), from a request that
+// carries no session or device cookie, answered 200 with HTML (or the
+// brand stylesheet, the sitemap) that sets no cookie and holds no hidden
+// form field (where tokens travel).
 func (s *Server) compressible(r *http.Request, h http.Header, status int, body []byte) bool {
 	if r.Method != http.MethodGet || status != http.StatusOK {
 		return false
@@ -37,11 +37,21 @@ func (s *Server) compressible(r *http.Request, h http.Header, status int, body [
 			return false
 		}
 	}
-	if len(h.Values("Set-Cookie")) > 0 || h.Get("Content-Encoding") != "" ||
-		!strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+	if len(h.Values("Set-Cookie")) > 0 || h.Get("Content-Encoding") != "" || !compressibleType(h.Get("Content-Type")) {
 		return false
 	}
 	return !bytes.Contains(body, []byte(`type="hidden"`))
+}
+
+// compressibleType reports whether a Content-Type is text worth
+// compressing: a page, a stylesheet, the sitemap.
+func compressibleType(ct string) bool {
+	for _, t := range []string{"text/html", "text/css", "application/xml", "text/xml"} {
+		if strings.HasPrefix(ct, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // compressPublic serves h, the handler of a public page, compressed with

@@ -101,7 +101,7 @@ func (s *Server) meDeletePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, templates.MeDeleted(templates.MeDeletedProps{
-		Page:      templates.Page{Title: "Your data is erased", Product: s.cfg.Product, Banner: s.bannerText()},
+		Page:      s.publicPage("Your data is erased"),
 		Reference: tomb, Backups: s.backupNotice(),
 	}))
 }
@@ -190,29 +190,16 @@ func describeLadder(keep string) ladder {
 	return l
 }
 
-// privacyProps describes, from the running configuration, what is stored,
-// for how long and who else receives it.
-func (s *Server) privacyProps(r *http.Request) templates.PrivacyProps {
-	p := templates.PrivacyProps{
-		Page: s.page(r, "Privacy"), BaseURL: s.cfg.BaseURL.String(), Contact: s.cfg.MailFrom,
-		CustomerIdle: s.cfg.CustomerIdle, CustomerLifetime: s.cfg.CustomerLifetime, CodeTTL: store.CodeTTL,
-		TicketRetention: s.cfg.Privacy.Retention.ResolvedTickets, SecurityRetention: s.cfg.Privacy.Retention.SecurityEvents,
-		ChatRetention: s.cfg.ChatRetention, ChatConsentVersion: ChatPolicyVersion,
-		Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText, HTTPS: s.secure, EmailChannel: s.inbox != nil,
+// privacyProps is the privacy page: the owner's part of the notice and
+// what the running configuration generates (web/privacy_notice.go).
+func (s *Server) privacyProps(r *http.Request) (templates.PrivacyProps, error) {
+	p, err := s.privacyNotice(r.Context())
+	if err != nil {
+		return p, err
 	}
-	if d := s.cfg.MailRelay; d != "" {
-		what := "your email address and the emails we send you"
-		if !s.cfg.Privacy.NotifyText {
-			what = "your email address and our notifications, which hold no text of your requests"
-		}
-		if p.EmailChannel {
-			what += "; for requests you sent by email, the text of our replies"
-		}
-		p.Processors = append(p.Processors, templates.Processor{Name: "Our email relay (" + d + ")",
-			Purpose: "It carries the emails we send you: sign-in codes and notifications.", Data: what})
+	if p.ChatConsentVersion, err = s.consentVersion(r.Context()); err != nil {
+		return p, err
 	}
-	if p.EmailChannel {
-		p.Processors = append(p.Processors, emailProcessor(s.cfg.Email.Options))
-	}
-	return p
+	p.Page = s.page(r, "Privacy")
+	return p, nil
 }

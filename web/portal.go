@@ -8,14 +8,28 @@ import (
 	"safedesk/templates"
 )
 
-// home is the front page, with the most viewed articles.
+// home is the front page: the categories as cards, with their article
+// counts, then the most viewed articles.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	arts, err := s.db.PopularArticles(r.Context(), 8)
+	cats, err := s.db.ListCategories(r.Context())
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, templates.Home(templates.HomeProps{Page: s.page(r, "Help Centre"), Articles: arts}))
+	arts, err := s.db.MostViewedArticles(r.Context(), 8)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	p := templates.HomeProps{Page: s.page(r, "Help Centre"), Articles: arts}
+	for _, c := range cats {
+		if c.Articles > 0 {
+			p.Categories = append(p.Categories, c)
+		}
+	}
+	p.Head = templates.Head{Canonical: s.cfg.BaseURL.JoinPath("/").String(),
+		Description: "Help articles, a chat assistant and support from " + s.currentBrand().Name}
+	s.render(w, r, http.StatusOK, templates.Home(p))
 }
 
 func (s *Server) kbList(w http.ResponseWriter, r *http.Request) {
@@ -110,16 +124,23 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	p := templates.KBArticleProps{Article: art, HTML: body}
+	p, err := s.articleProps(r, art, body)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	for _, l := range related {
 		p.Related = append(p.Related, templates.ArticleLink{Slug: l.Slug, Title: l.Title})
 	}
+	head := articleHead(s.cfg.BaseURL, art)
 	if !shared {
 		p.Page = s.page(r, art.Title)
+		p.Head = head
 		s.render(w, r, http.StatusOK, templates.KBArticle(p))
 		return
 	}
 	p.Page = s.publicPage(art.Title)
+	p.Head = head
 	c := templates.KBArticle(p)
 	var buf bytes.Buffer
 	if err := c.Render(withAssets(r.Context()), &buf); err != nil {
@@ -146,7 +167,12 @@ func writeHTML(w http.ResponseWriter, page []byte) {
 // privacy is the privacy notice, generated from the configuration
 // (web/me.go builds its props).
 func (s *Server) privacy(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, templates.Privacy(s.privacyProps(r)))
+	p, err := s.privacyProps(r)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, templates.Privacy(p))
 }
 
 func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) {

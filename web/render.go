@@ -156,7 +156,8 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 // publicPage fills the layout's props with nothing of the visitor: the
 // props of a page that every visitor may be shown (the article cache).
 func (s *Server) publicPage(title string) templates.Page {
-	return templates.Page{Title: title, Product: s.cfg.Product, Banner: s.bannerText(), FileLimit: store.FormatSize(s.cfg.Attachments.MaxSize)}
+	b := s.brandProps()
+	return templates.Page{Title: title, Product: b.Name, Brand: b, Banner: s.bannerText(), FileLimit: store.FormatSize(s.cfg.Attachments.MaxSize)}
 }
 
 // page fills the layout's props for r: publicPage and what the session

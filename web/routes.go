@@ -93,12 +93,20 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /readyz", access: open, h: http.HandlerFunc(s.readyz)},
 		// Static assets, embedded into the binary.
 		{pattern: "GET /static/", access: open, h: http.StripPrefix("/static/", static.Assets().Handler())},
+		// The branding (web/brand.go) and what search engines read
+		// (web/portal_kb.go): no session, the same for everyone.
+		route{pattern: "GET /brand.css", access: open, h: http.HandlerFunc(s.brandStylesheet)}.compressed(),
+		{pattern: "GET /favicon.ico", access: open, h: http.HandlerFunc(s.favicon)},
+		{pattern: "GET /brand/logo.png", access: open, h: http.HandlerFunc(s.brandLogo)},
+		{pattern: "GET /robots.txt", access: open, h: http.HandlerFunc(s.robots)},
+		route{pattern: "GET /sitemap.xml", access: open, h: http.HandlerFunc(s.sitemap)}.compressed(),
 
 		// Portal: public pages. Those marked compressed are compressed for a
 		// visitor without a session (web/compress.go).
 		visitor("GET /{$}", s.home).compressed(),
 		visitor("GET /kb", s.kbList).compressed(),
 		visitor("GET /kb/search", s.kbSearch).compressed(),
+		visitor("GET /kb/category/{slug}", s.kbCategory).compressed(),
 		visitor("GET /kb/{slug}", s.kbArticle).compressed(),
 		visitor("POST /kb/{slug}/feedback", s.kbFeedbackPost),
 		visitor("GET /privacy", s.privacy).compressed(),
@@ -194,6 +202,11 @@ func (s *Server) routeTable() []route {
 		admin("POST /admin/kb/{slug}/edit", pKBWrite, s.adminKBSavePost),
 		admin("POST /admin/kb/{slug}/delete", pKBWrite, s.adminKBDeletePost),
 		admin("POST /admin/kb/preview", pKBWrite, s.adminKBPreviewPost),
+		// Categories of the knowledge base (web/admin_kb_categories.go).
+		admin("GET /admin/kb/categories", pKBRead, s.adminKBCategories),
+		admin("POST /admin/kb/categories", pKBWrite, s.adminKBCategorySavePost),
+		admin("POST /admin/kb/categories/{id}/save", pKBWrite, s.adminKBCategorySavePost),
+		admin("POST /admin/kb/categories/{id}/delete", pKBWrite, s.adminKBCategoryDeletePost),
 		// Saved replies: written by admins and knowledge-base editors, used by
 		// agents through the ticket page's picker.
 		admin("GET /admin/replies", pReplies, s.adminReplyList).inNav("Saved replies"),
@@ -229,6 +242,12 @@ func (s *Server) routeTable() []route {
 		admin("POST /admin/settings", pSettingsM, step(s.adminSettingsPost)),
 		admin("POST /admin/settings/privacy", security.PermOwnersManage, step(s.adminPrivacyPost)),
 		admin("POST /admin/settings/due", pSettingsM, step(s.adminDueTargetsPost)),
+		// Branding (web/admin_brand.go) and the owner's part of the privacy
+		// notice (web/privacy_notice.go).
+		admin("POST /admin/settings/brand", pSettingsM, step(s.adminBrandPost)),
+		admin("POST /admin/settings/logo", pSettingsM, step(s.adminLogoPost)).withFiles(),
+		admin("POST /admin/settings/logo/remove", pSettingsM, step(s.adminLogoRemovePost)),
+		admin("POST /admin/settings/privacy-notice", security.PermOwnersManage, step(s.adminPrivacyNoticePost)),
 		// API tokens, OAuth2 clients and webhooks: every page needs a fresh
 		// passkey, since it shows what reaches the data from outside.
 		admin("GET /admin/api", pTokens, step(s.adminAPI)).inNav("API"),
@@ -337,6 +356,9 @@ func (s *Server) guard(rt route) http.Handler {
 			return s.adminPoll(rt.perm, rt.h.ServeHTTP)
 		}
 		return s.adminPage(rt.perm, rt.h.ServeHTTP)
+	}
+	if rt.packed {
+		return s.compressPublic(rt.h) // open: no session at all
 	}
 	return rt.h // open, and the API, which checks its tokens itself
 }

@@ -80,6 +80,14 @@ type Config struct {
 	// reads no mailbox, and mail about tickets goes out as --mail-from.
 	Email EmailConfig
 
+	// Brand is the branding the flags set (web/brand.go); the admin
+	// settings win over it.
+	Brand BrandOptions
+	// Site is what mail says about the sender; its Brand, shared with the
+	// other services that mail customers, follows the admin settings. The
+	// zero value makes one from Product and BaseURL.
+	Site mail.Site
+
 	// Chat (web/chat*.go, settings in web/options.go): hand-off timeout,
 	// business hours, the assistant's vocabulary, transcript retention.
 	ChatOptions
@@ -107,6 +115,7 @@ type Server struct {
 	kbCache kbCache
 	packed  packCache // compressed public pages (web/compress.go)
 	banner  atomic.Pointer[string]
+	brand   atomic.Pointer[brand] // the branding in force (web/brand.go)
 
 	abuse    *abuse         // rate limits and the abuse guard (web/abuse*.go)
 	api      *api.Handler   // the public API, mounted under /api/ and /oauth/
@@ -150,8 +159,14 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Site.BaseURL == nil {
+		cfg.Site = mail.Site{Product: cfg.Product, BaseURL: cfg.BaseURL}
+	}
+	if cfg.Site.Brand == nil {
+		cfg.Site.Brand = new(mail.Brand)
+	}
 	s := &Server{cfg: cfg, db: db, mail: mailer, mon: mon, log: log, wa: wa, secure: cfg.BaseURL.Scheme == "https" || cfg.TLS != nil,
-		site: mail.Site{Product: cfg.Product, BaseURL: cfg.BaseURL}}
+		site: cfg.Site}
 	s.customer = s.newSessionManager("safedesk_customer", cfg.CustomerIdle, cfg.CustomerLifetime)
 	// The staff idle timeout is enforced by checkStaffSession from
 	// staff_sessions.last_seen_at, which only the person's own requests
@@ -171,6 +186,9 @@ func New(cfg Config, db *store.DB, mailer Mailer, mon *monitor.Service, log *slo
 		return nil, err
 	}
 	if err := s.loadBanner(context.Background()); err != nil {
+		return nil, err
+	}
+	if err := s.loadBrand(context.Background()); err != nil {
 		return nil, err
 	}
 	s.handler = s.routes()

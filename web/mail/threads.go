@@ -97,7 +97,7 @@ func (t *Threads) SendStaffReply(ctx context.Context, tk store.Ticket, to, body 
 		fmt.Fprintf(&b, "Attached in the help centre: %s\n\n", strings.Join(files, ", "))
 	}
 	fmt.Fprintf(&b, "-- \nTo answer, reply to this email. Your request #%d is also at %s\n(you will be asked to confirm your email address).\n"+
-		"We never ask for passwords or card numbers by email.\n%s support\n", tk.ID, t.site.Link(fmt.Sprintf("/tickets/%d", tk.ID)), t.site.Product)
+		"We never ask for passwords or card numbers by email.\n%s", tk.ID, t.site.Link(fmt.Sprintf("/tickets/%d", tk.ID)), t.site.Signature())
 	m, _, err := t.Thread(ctx, tk.ID, Message{Kind: "reply", To: to, Subject: ReplySubject(tk.Subject, tk.ID), Text: b.String()}, false)
 	if err != nil {
 		return err
@@ -111,11 +111,11 @@ func (t *Threads) SendStaffReply(ctx context.Context, tk store.Ticket, to, body 
 // automatic mail) in the import's transaction. It is an automatic reply
 // (Auto-Submitted: auto-replied) and holds no text of the request.
 func (t *Threads) SendAcknowledgment(ctx context.Context, tk store.Ticket, to, messageID string) error {
-	text := fmt.Sprintf("Hello,\n\nthank you for writing to %s. Your message is request #%d; we will answer by email.\n\n"+
+	text := fmt.Sprintf("Hello,\n\nthank you for writing to %s Your message is request #%d; we will answer by email.\n\n"+
 		"To add anything, reply to this email: your reply finds your request by itself.\n"+
 		"You can also follow it at %s (you will be asked to confirm your email address).\n\n"+
-		"This is an automatic reply. We never ask for passwords or card numbers by email.\n\n%s support\n",
-		t.site.Product, tk.ID, t.site.Link("/tickets"), t.site.Product)
+		"This is an automatic reply. We never ask for passwords or card numbers by email.\n\n%s",
+		EndSentence(t.site.Name()), tk.ID, t.site.Link("/tickets"), t.site.Signature())
 	m, ok, err := t.Thread(ctx, tk.ID, Message{Kind: "acknowledgment", To: to, Subject: ReplySubject(tk.Subject, tk.ID), Text: text, MessageID: messageID}, true)
 	if err != nil || !ok {
 		return err

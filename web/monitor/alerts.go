@@ -158,7 +158,7 @@ func (s *Service) alertRecipients(ctx context.Context) ([]string, error) {
 // alertMail writes the subject and text of an alert about evs.
 func (s *Service) alertMail(evs []store.SecurityEvent, held int) (string, string) {
 	var b strings.Builder
-	product := s.opts.Site.Product
+	product := s.opts.Site.Name()
 	subject := fmt.Sprintf("[%s] Security alert: %d events", product, len(evs)+held)
 	if len(evs) == 1 && held == 0 {
 		subject = fmt.Sprintf("[%s] Security alert: %s from %s", product, alertLabel(evs[0].Kind), orDash(evs[0].ClientIP))

@@ -203,7 +203,7 @@ func (s *Service) delivered(staffID int64, ids []int64, err error) {
 
 // message is the mail to st listing lines.
 func (s *Service) message(st store.Staff, lines []string, digest bool) mail.Message {
-	product := s.opts.Site.Product
+	product := s.opts.Site.Name()
 	subject := fmt.Sprintf("[%s] %s", product, strings.SplitN(lines[0], ":", 2)[0])
 	if len(lines) > 1 {
 		subject = fmt.Sprintf("[%s] %d updates for you", product, len(lines))

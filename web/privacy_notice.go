@@ -1,0 +1,130 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"safedesk/security"
+	"safedesk/store"
+	"safedesk/templates"
+)
+
+// noticeForm is the privacy notice section of the settings page as saved.
+func (s *Server) noticeForm(r *http.Request) (templates.AdminNoticeForm, error) {
+	n, _, err := s.db.GetPrivacyNotice(r.Context())
+	if err != nil {
+		return templates.AdminNoticeForm{}, err
+	}
+	v, err := s.consentVersion(r.Context())
+	if err != nil {
+		return templates.AdminNoticeForm{}, err
+	}
+	return templates.AdminNoticeForm{CanManage: s.currentStaff(r).Role.Can(security.PermOwnersManage), Notice: n, Version: v}, nil
+}
+
+// adminPrivacyNoticePost saves the owner's part of the privacy notice;
+// the chat's consent version follows from it (consentVersion).
+func (s *Server) adminPrivacyNoticePost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.serveError(w, r, formError(err))
+		return
+	}
+	f := r.PostForm
+	n := store.PrivacyNotice{
+		Controller: f.Get("controller"), Address: f.Get("address"), Contact: f.Get("contact"), DPO: f.Get("dpo"),
+		Authority: f.Get("authority"), AuthorityURL: f.Get("authority_url"),
+		BasisTickets: f.Get("basis_tickets"), BasisChat: f.Get("basis_chat"), BasisEmail: f.Get("basis_email"),
+		BasisBackups: f.Get("basis_backups"), BasisSecurity: f.Get("basis_security"),
+	}
+	err := s.db.SavePrivacyNotice(r.Context(), n, s.staffActor(r))
+	var verr *store.ValidationError
+	if errors.As(err, &verr) {
+		form, ferr := s.noticeForm(r)
+		if ferr != nil {
+			s.serveError(w, r, ferr)
+			return
+		}
+		form.Notice, form.Errors = n, verr.Fields
+		s.renderSettings(w, r, http.StatusUnprocessableEntity, settingsForm{banner: s.bannerText(), notice: &form}, nil, nil)
+		return
+	}
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.flash(r, "Privacy notice saved. New chats ask for consent to this version.")
+	http.Redirect(w, r, "/admin/settings#privacy-notice", http.StatusSeeOther)
+}
+
+// privacyNotice is the privacy page's content without the page: the
+// owner's part and what the configuration generates.
+func (s *Server) privacyNotice(ctx context.Context) (templates.PrivacyProps, error) {
+	n, _, err := s.db.GetPrivacyNotice(ctx)
+	if err != nil {
+		return templates.PrivacyProps{}, err
+	}
+	b := s.currentBrand()
+	if n.Controller == "" {
+		n.Controller = b.Name
+	}
+	if n.Contact == "" {
+		n.Contact = mailAddress(s.cfg.MailFrom) // until the owner names one
+	}
+	p := templates.PrivacyProps{
+		Notice: n, Site: b.Site, BaseURL: s.cfg.BaseURL.String(), Contact: s.cfg.MailFrom,
+		CustomerIdle: s.cfg.CustomerIdle, CustomerLifetime: s.cfg.CustomerLifetime, CodeTTL: store.CodeTTL,
+		TicketRetention: s.cfg.Privacy.Retention.ResolvedTickets, SecurityRetention: s.cfg.Privacy.Retention.SecurityEvents,
+		ChatRetention: s.cfg.ChatRetention, Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText,
+		HTTPS: s.secure, EmailChannel: s.inbox != nil,
+	}
+	if host := relayHost(s.cfg.MailRelay); host != "" {
+		what := "your email address and the emails we send you"
+		if !s.cfg.Privacy.NotifyText {
+			what = "your email address and our notifications, which hold no text of your requests"
+		}
+		if p.EmailChannel {
+			what += "; for requests you sent by email, the text of our replies"
+		}
+		p.Processors = append(p.Processors, templates.Processor{Name: "Our email relay (" + host + ")",
+			Purpose: "It carries the emails we send you: sign-in codes and notifications.", Data: what})
+	}
+	if p.EmailChannel {
+		p.Processors = append(p.Processors, emailProcessor(s.cfg.Email.Options))
+	}
+	return p, nil
+}
+
+// relayHost is the mail relay's host name alone: never its scheme, port
+// or user.
+func relayHost(relay string) string {
+	if relay == "" {
+		return ""
+	}
+	if u, err := url.Parse(relay); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "our provider"
+}
+
+// consentVersion names the privacy notice a chat visitor agrees to:
+// ChatPolicyVersion and a digest of everything the notice says (the
+// owner's part and the generated part), so that any change to it, by the
+// owner or by the configuration, makes a new version, and new chats ask
+// for consent to it.
+func (s *Server) consentVersion(ctx context.Context) (string, error) {
+	p, err := s.privacyNotice(ctx)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return ChatPolicyVersion + "." + hex.EncodeToString(sum[:4]), nil
+}

@@ -1,0 +1,102 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"safedesk/security"
+	"safedesk/store"
+)
+
+func TestPrivacyNoticeNamesTheRelayByHost(t *testing.T) {
+	e := newTestServerWith(t, func(c *Config) { c.Product = "Nordic Brew Co." })
+	page := e.client().get("/privacy")
+	if page.status != 200 {
+		t.Fatal(page.status)
+	}
+	_, port, _ := strings.Cut(strings.TrimPrefix(e.srv.cfg.MailRelay, "smtp+insecure://"), ":")
+	for _, leak := range []string{"smtp+insecure://", "smtp://", ":" + port, "run by"} {
+		if strings.Contains(page.body, leak) {
+			t.Errorf("the privacy page shows %q", leak)
+		}
+	}
+	for _, want := range []string{
+		"Our email relay (127.0.0.1)",
+		`data-testid="controller-name">Nordic Brew Co.</strong>`, // the business name, one full stop
+		`data-testid="legal-bases"`, store.DefaultPrivacyNotice().BasisTickets,
+		`data-testid="complaint"`, store.DefaultPrivacyNotice().AuthorityURL,
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the privacy page lacks %q", want)
+		}
+	}
+	if strings.Contains(page.body, "Co..") {
+		t.Error(`the privacy page says "Co.."`)
+	}
+}
+
+func noticeForm(address, contact string) url.Values {
+	return url.Values{"controller": {"Nordic Brew B.V."}, "address": {address}, "contact": {contact}, "dpo": {"dpo@nordicbrew.example"},
+		"basis_chat": {"Your consent (GDPR Art. 6(1)(a))."}, "authority": {"Autoriteit Persoonsgegevens"},
+		"authority_url": {"https://autoriteitpersoonsgegevens.nl"}}
+}
+
+func TestConsentVersionFollowsTheNotice(t *testing.T) {
+	e := newTestServer(t)
+	before, err := e.srv.consentVersion(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := brandOwner(e)
+
+	resp := c.post("/admin/settings/privacy-notice", noticeForm("", "privacy@nordicbrew.example"))
+	if resp.status != http.StatusUnprocessableEntity || !strings.Contains(resp.body, `id="address-error"`) ||
+		!strings.Contains(resp.body, `value="Nordic Brew B.V."`) || !strings.Contains(resp.body, `aria-describedby="address-error"`) {
+		t.Fatalf("a notice without an address: %d, want 422 with the error at the field and the rest as typed", resp.status)
+	}
+	if resp := c.post("/admin/settings/privacy-notice", noticeForm("Oudegracht 1\r\n3511 AB Utrecht", "privacy@nordicbrew.example")); resp.status != http.StatusSeeOther {
+		t.Fatalf("notice: %d\n%s", resp.status, resp.body)
+	}
+	page := e.client().get("/privacy")
+	for _, want := range []string{"Nordic Brew B.V.", "Oudegracht 1<br> 3511 AB Utrecht", "privacy@nordicbrew.example", "dpo@nordicbrew.example",
+		"Your consent (GDPR Art. 6(1)(a)).", `href="https://autoriteitpersoonsgegevens.nl"`, "Autoriteit Persoonsgegevens"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the privacy page lacks %q", want)
+		}
+	}
+	after, err := e.srv.consentVersion(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after == before || !strings.HasPrefix(after, ChatPolicyVersion+".") || !strings.Contains(page.body, after) {
+		t.Fatalf("consent version %q → %q: want a new one, shown on the privacy page", before, after)
+	}
+	// A new chat records the new version.
+	v := e.client()
+	if resp := v.post("/chat/consent", url.Values{"consent": {"yes"}}); resp.status != http.StatusSeeOther {
+		t.Fatalf("consent: %d", resp.status)
+	}
+	cs, err := e.db.ListConversations(t.Context(), store.ChatFilter{})
+	if err != nil || len(cs) != 1 || cs[0].ConsentVersion != after {
+		t.Fatalf("conversations %+v (%v), want consent version %s", cs, err, after)
+	}
+	entries, err := e.db.ListAudit(t.Context(), store.AuditFilter{Limit: 50})
+	if err != nil || !hasAudit(entries, "settings.changed", "setting:privacy_notice") {
+		t.Errorf("the notice change is not audited (%v)", err)
+	}
+}
+
+func TestPrivacyNoticeIsTheOwners(t *testing.T) {
+	e := newTestServer(t)
+	e.owner()
+	c, d, _ := e.member(security.RoleAdmin, "admin@northwind.example")
+	e.stepUp(c, d)
+	if resp := c.post("/admin/settings/privacy-notice", noticeForm("Street 1", "x@example.org")); resp.status != http.StatusForbidden {
+		t.Fatalf("an admin edits the notice: %d, want 403", resp.status)
+	}
+	if page := c.get("/admin/settings"); strings.Contains(page.body, `data-testid="notice-form"`) {
+		t.Fatal("an admin is shown the notice's form")
+	}
+}
