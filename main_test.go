@@ -124,6 +124,8 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"bad schedule", []string{"--backup-schedule", "whenever"}, nil, "--backup-schedule"},
 		{"identity and passphrase", []string{"--backup-identity", "id.txt", "--backup-passphrase-file", "p"}, nil, "exclude each other"},
 		{"bad business hours", []string{"--business-hours", "sometimes"}, nil, "--business-hours"},
+		{"bad time zone", []string{"--timezone", "Mars/Olympus_Mons"}, nil, "--timezone"},
+		{"bad time zone from the environment", nil, map[string]string{"SAFEDESK_TIMEZONE": "CEST"}, "--timezone"},
 		{"doctor with an argument", []string{"doctor", "now"}, nil, "unexpected argument"},
 		{"a mailbox without a support address", []string{"--imap", "imaps://desk@imap.example.com/INBOX"}, map[string]string{"SAFEDESK_IMAP_PASSWORD": "x"}, "--support-address"},
 		{"a mailbox without a password", []string{"--imap", "imaps://desk@imap.example.com/INBOX", "--mail-from", "s@example.com"}, nil, "no mailbox password"},

@@ -32,15 +32,22 @@ var weekdays = map[string]time.Weekday{
 // ranges, where DAYS is a day ("Sat"), a range ("Mon-Fri") or a list
 // ("Mon,Wed"), followed by an IANA time zone (UTC when left out). An empty
 // string or "always" means always open.
-func ParseHours(s string) (*Hours, error) {
+func ParseHours(s string) (*Hours, error) { return ParseHoursIn(s, time.UTC) }
+
+// ParseHoursIn is ParseHours with zone, the business's time zone, for
+// hours that name none.
+func ParseHoursIn(s string, zone *time.Location) (*Hours, error) {
+	if zone == nil {
+		zone = time.UTC
+	}
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return &Hours{every: true, loc: time.UTC}, nil
+		return &Hours{every: true, loc: zone}, nil
 	}
 	if strings.EqualFold(s, "always") || s == "24/7" {
-		return &Hours{every: true, loc: time.UTC, text: "always"}, nil
+		return &Hours{every: true, loc: zone, text: "always"}, nil
 	}
-	h := &Hours{loc: time.UTC, text: s}
+	h := &Hours{loc: zone, text: s}
 	fields := strings.Fields(strings.ReplaceAll(s, ",", " , "))
 	if last := fields[len(fields)-1]; strings.Contains(last, "/") || last == "UTC" {
 		loc, err := time.LoadLocation(last)

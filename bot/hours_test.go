@@ -48,3 +48,30 @@ func TestHoursAddAcrossWeekend(t *testing.T) {
 		t.Errorf("overlapping spans counted twice: %s", got)
 	}
 }
+
+// TestHoursInBusinessZone: hours that name no zone count in the business's
+// (--timezone); hours that name one keep theirs.
+func TestHoursInBusinessZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ParseHoursIn("Mon-Fri 09:00-17:00", berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Monday 7 December 2026, 08:30 UTC is 09:30 in Berlin.
+	if at := time.Date(2026, 12, 7, 8, 30, 0, 0, time.UTC); !h.Open(at) {
+		t.Errorf("closed at %v: the hours did not count in Berlin's zone", at)
+	}
+	if at := time.Date(2026, 12, 7, 16, 30, 0, 0, time.UTC); h.Open(at) {
+		t.Errorf("open at %v (17:30 in Berlin)", at)
+	}
+	own, err := ParseHoursIn("Mon-Fri 09:00-17:00 UTC", berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at := time.Date(2026, 12, 7, 16, 30, 0, 0, time.UTC); !own.Open(at) {
+		t.Errorf("hours naming UTC closed at %v", at)
+	}
+}

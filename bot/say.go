@@ -22,10 +22,10 @@ var sentences = map[string]map[string]string{
 	},
 	"abuse": {
 		langEN: "I'm an automated assistant and I'd like to help. If you'd rather talk to a person, choose “Talk to a person” and someone from our team will take over.",
-		langDE: "Ich bin ein automatischer Assistent und möchte gern helfen. Wenn Sie lieber mit einem Menschen sprechen, wählen Sie „Talk to a person“, dann übernimmt jemand aus unserem Team.",
-		langFR: "Je suis un assistant automatique et j'aimerais vous aider. Si vous préférez parler à une personne, choisissez « Talk to a person » et quelqu'un de notre équipe prendra le relais.",
-		langES: "Soy un asistente automático y me gustaría ayudarle. Si prefiere hablar con una persona, elija «Talk to a person» y alguien de nuestro equipo le atenderá.",
-		langNL: "Ik ben een automatische assistent en help u graag. Wilt u liever een mens spreken, kies dan „Talk to a person” en iemand van ons team neemt het over.",
+		langDE: "Ich bin ein automatischer Assistent und möchte gern helfen. Wenn Sie lieber mit einem Menschen sprechen, wählen Sie „Mit einem Menschen sprechen“, dann übernimmt jemand aus unserem Team.",
+		langFR: "Je suis un assistant automatique et j'aimerais vous aider. Si vous préférez parler à une personne, choisissez « Parler à une personne » et quelqu'un de notre équipe prendra le relais.",
+		langES: "Soy un asistente automático y me gustaría ayudarle. Si prefiere hablar con una persona, elija «Hablar con una persona» y alguien de nuestro equipo le atenderá.",
+		langNL: "Ik ben een automatische assistent en help u graag. Wilt u liever een mens spreken, kies dan ‘Met een medewerker praten’ en iemand van ons team neemt het over.",
 	},
 	"handoff": {
 		langEN: "Of course: I'll ask a person from our team to join this conversation.",
@@ -85,10 +85,10 @@ var sentences = map[string]map[string]string{
 	},
 	"privateAccount": {
 		langEN: "I can't see or change orders, payments or account settings from this chat, but a person from our team can: choose “Talk to a person”.",
-		langDE: "Ich kann Bestellungen, Zahlungen oder Kontoeinstellungen in diesem Chat weder sehen noch ändern, aber jemand aus unserem Team kann es: Wählen Sie „Talk to a person“.",
-		langFR: "Je ne peux ni voir ni modifier les commandes, paiements ou réglages du compte dans ce chat, mais une personne de notre équipe le peut : choisissez « Talk to a person ».",
-		langES: "Desde este chat no puedo ver ni cambiar pedidos, pagos ni ajustes de la cuenta, pero una persona de nuestro equipo sí: elija «Talk to a person».",
-		langNL: "Ik kan in deze chat geen bestellingen, betalingen of accountinstellingen zien of wijzigen, maar iemand van ons team wel: kies „Talk to a person”.",
+		langDE: "Ich kann Bestellungen, Zahlungen oder Kontoeinstellungen in diesem Chat weder sehen noch ändern, aber jemand aus unserem Team kann es: Wählen Sie „Mit einem Menschen sprechen“.",
+		langFR: "Je ne peux ni voir ni modifier les commandes, paiements ou réglages du compte dans ce chat, mais une personne de notre équipe le peut : choisissez « Parler à une personne ».",
+		langES: "Desde este chat no puedo ver ni cambiar pedidos, pagos ni ajustes de la cuenta, pero una persona de nuestro equipo sí: elija «Hablar con una persona».",
+		langNL: "Ik kan in deze chat geen bestellingen, betalingen of accountinstellingen zien of wijzigen, maar iemand van ons team wel: kies ‘Met een medewerker praten’.",
 	},
 	"gatedTickets": {
 		langEN: "I can tell you about your requests once you've confirmed your email address: type it here and I'll send you a 6-digit code. Until then I can't see or share anything about any request or account.",

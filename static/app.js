@@ -121,6 +121,37 @@
   });
   // While the person types a reply, the ticket page's presence polls say
   // so (writing=1), and stop saying it ten seconds after the last key.
+  // Times: the server writes them in the business's time zone (the html
+  // element's data-zone). A visitor whose own zone shows another clock gets
+  // their own time beside each <time>, labelled in the page's language.
+  function localTimes(root) {
+    var html = document.documentElement;
+    var zone = html.getAttribute("data-zone");
+    if (!zone || typeof Intl === "undefined" || !root.querySelectorAll) { return; }
+    var mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!mine || mine === zone) { return; }
+    var opts = { day: "numeric", month: "short", hour: "numeric", minute: "2-digit" };
+    var fmt, theirs, label = html.getAttribute("data-local-label") || "";
+    try {
+      fmt = new Intl.DateTimeFormat(html.lang || undefined, Object.assign({ timeZone: mine, timeZoneName: "short" }, opts));
+      theirs = new Intl.DateTimeFormat("en", Object.assign({ timeZone: zone }, opts));
+    } catch (e) { return; }
+    var plain = new Intl.DateTimeFormat("en", Object.assign({ timeZone: mine }, opts));
+    Array.prototype.forEach.call(root.querySelectorAll("time[datetime]"), function (el) {
+      if (el.hasAttribute("data-local")) { return; }
+      var at = new Date(el.getAttribute("datetime"));
+      if (isNaN(at.getTime()) || plain.format(at) === theirs.format(at)) { return; }
+      el.setAttribute("data-local", "");
+      var span = document.createElement("span");
+      span.className = "local-time";
+      span.setAttribute("data-testid", "local-time");
+      span.textContent = " (" + label + " " + fmt.format(at) + ")";
+      el.insertAdjacentElement("afterend", span);
+    });
+  }
+  localTimes(document);
+  document.addEventListener("htmx:load", function (ev) { localTimes(ev.target || document); });
+
   var writingTimer;
   document.addEventListener("input", function (ev) {
     var writing = document.getElementById("writing");

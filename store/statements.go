@@ -81,8 +81,8 @@ func (db *DB) prepare(ctx context.Context) error {
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0) + 1,
 		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
 	s.messageID = p(w, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1`)
-	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, confirmed, channel, created_at, updated_at, opened_at)
-		VALUES (?1, ?2, ?3, 'open', 'normal', ?4, ?5, ?6, ?7, ?6)`)
+	s.insertTicket = p(w, `INSERT INTO tickets (id, customer_id, subject, status, priority, confirmed, channel, created_at, updated_at, opened_at, lang)
+		VALUES (?1, ?2, ?3, 'open', 'normal', ?4, ?5, ?6, ?7, ?6, ?8)`)
 	s.insertMessage = p(w, `INSERT INTO messages (id, ticket_id, author_type, author_id, internal, body, created_at, channel)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	s.auditHead = p(w, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`)

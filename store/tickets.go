@@ -36,7 +36,11 @@ type Ticket struct {
 	// ticket is in staff views, marked, but in none of the customer's own.
 	Confirmed bool
 	// Channel is where the ticket came from: portal, chat, api or email.
-	Channel   string
+	Channel string
+	// Lang is the language the ticket was filed in (one of Languages),
+	// which mail to the customer about it speaks; "" when it came without
+	// one (the site's language applies).
+	Lang      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// DueAt is when the next due-time target falls due (store/due.go);
@@ -90,6 +94,8 @@ type NewTicket struct {
 	// Channel is where it came from; "" is the API's for a token's
 	// actor, else the portal's.
 	Channel string
+	// Lang is the language it was filed in ("" for none: the site's).
+	Lang string
 }
 
 // Validate checks every field and reports all problems at once.
@@ -101,6 +107,9 @@ func (t NewTicket) Validate() error {
 	checkText(&v, "name", t.Name, MaxNameLen, false, "your name")
 	checkText(&v, "subject", t.Subject, MaxSubjectLen, true, "a subject")
 	checkText(&v, "body", t.Body, MaxBodyLen, true, "a message")
+	if t.Lang != "" && !ValidLanguage(t.Lang) {
+		v.add("lang", "Choose one of the languages offered.")
+	}
 	return v.err()
 }
 
@@ -151,7 +160,7 @@ func (db *DB) CreateTicket(ctx context.Context, t NewTicket, a Actor) (Ticket, e
 		}
 		key = k
 		out = Ticket{CustomerID: cid, Subject: strings.TrimSpace(t.Subject), Status: "open", Priority: "normal",
-			Confirmed: filedByOwner(a, cid), Channel: t.channel(a), CreatedAt: now, UpdatedAt: now}
+			Confirmed: filedByOwner(a, cid), Channel: t.channel(a), Lang: t.Lang, CreatedAt: now, UpdatedAt: now}
 		if _, err := db.insertTicket(ctx, tx, key, &out, Message{AuthorType: "customer", AuthorID: cid, Body: t.Body}); err != nil {
 			return err
 		}
@@ -182,7 +191,7 @@ func (db *DB) insertTicket(ctx context.Context, tx *sql.Tx, key *security.DataKe
 	}
 	t.Channel = cmp.Or(t.Channel, ChannelPortal)
 	if _, err := tx.StmtContext(ctx, db.stmts.insertTicket).ExecContext(ctx, t.ID, t.CustomerID,
-		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, t.Channel, nanos(t.CreatedAt), nanos(t.UpdatedAt)); err != nil {
+		key.SealString(t.Subject, ticketLoc(t.ID)), t.Confirmed, t.Channel, nanos(t.CreatedAt), nanos(t.UpdatedAt), t.Lang); err != nil {
 		return Message{}, fmt.Errorf("store: create ticket: %w", err)
 	}
 	first.TicketID, first.Channel = t.ID, t.Channel
@@ -360,7 +369,7 @@ const AssigneeNone = -1
 
 const ticketSelect = `SELECT t.id, t.customer_id, c.key_id, t.subject, t.status, t.priority,
 	COALESCE(t.assignee_id, 0), t.confirmed, t.channel, t.created_at, t.updated_at, t.due_at, t.first_response_at, t.solved_at,
-	t.delivery_failed_at, t.delivery_status
+	t.delivery_failed_at, t.delivery_status, t.lang
 	FROM tickets t JOIN customers c ON c.id = t.customer_id`
 
 // ErrNoCustomer is returned by ListTickets for a filter that names no
@@ -430,7 +439,7 @@ func (db *DB) scanTickets(ctx context.Context, rows *sql.Rows) ([]Ticket, error)
 		var failed sql.NullInt64
 		if err := rows.Scan(&s.t.ID, &s.t.CustomerID, &s.keyID, &s.subject, &s.t.Status, &s.t.Priority, &s.t.AssigneeID, &s.t.Confirmed,
 			&s.t.Channel, &created, &updated, (*nullTime)(&s.t.DueAt), (*nullTime)(&s.t.FirstResponseAt), (*nullTime)(&s.t.SolvedAt),
-			&failed, &s.t.DeliveryStatus); err != nil {
+			&failed, &s.t.DeliveryStatus, &s.t.Lang); err != nil {
 			return nil, fmt.Errorf("store: tickets: %w", err)
 		}
 		s.t.CreatedAt, s.t.UpdatedAt, s.t.DeliveryFailedAt = fromNanos(created), fromNanos(updated), fromNullNanos(failed)

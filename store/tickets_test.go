@@ -565,3 +565,25 @@ func TestReadAfterRestart(t *testing.T) {
 		t.Errorf("ListMessages: got %+v, %v; want the first message", ms, err)
 	}
 }
+
+// TestTicketLanguage: a ticket keeps the language it was filed in, for the
+// mail about it; none is the site's (""), and a language the site does
+// not speak is refused.
+func TestTicketLanguage(t *testing.T) {
+	ctx := t.Context()
+	db, _ := newTestDB(t)
+	for _, lang := range []string{"nl", ""} {
+		tk, err := db.CreateTicket(ctx, store.NewTicket{Email: "jan@example.nl", Subject: "Bestelling", Body: "Waar blijft mijn pakket?", Lang: lang}, customerActor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.GetTicket(ctx, tk.ID); err != nil || got.Lang != lang {
+			t.Errorf("lang %q: got %q, %v", lang, got.Lang, err)
+		}
+	}
+	_, err := db.CreateTicket(ctx, store.NewTicket{Email: "jan@example.nl", Subject: "Bestelling", Body: "Waar?", Lang: "pt"}, customerActor)
+	var verr *store.ValidationError
+	if !errors.As(err, &verr) || verr.Fields["lang"] == "" {
+		t.Errorf("an unknown language: %v, want a validation error on lang", err)
+	}
+}

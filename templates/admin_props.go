@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"time"
 
 	"safedesk/security"
@@ -221,7 +222,7 @@ func staffName(names map[int64]string, id int64) string {
 	return "Support team"
 }
 
-func ago(now, t time.Time) string {
+func ago(ctx context.Context, now, t time.Time) string {
 	d := now.Sub(t)
 	switch {
 	case t.IsZero():
@@ -233,5 +234,5 @@ func ago(now, t time.Time) string {
 	case d < 48*time.Hour:
 		return Duration(d.Truncate(time.Hour)) + " ago"
 	}
-	return dateTime(t)
+	return dateTime(ctx, t)
 }

@@ -1,11 +1,13 @@
 package templates
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
 
 	"safedesk/store"
+	"safedesk/templates/i18n"
 )
 
 // ChatState is where a conversation stands, for the pieces of the chat page
@@ -105,29 +107,28 @@ func chatPollURL(s ChatState) string {
 	return fmt.Sprintf("/chat/poll?after=%d&status=%s", s.LastID, s.Status)
 }
 
-func chatTime(t time.Time) string { return t.UTC().Format("15:04") }
+// chatTime is t's time of day in ctx's language and the business's zone.
+func chatTime(ctx context.Context, t time.Time) string { return i18n.From(ctx).Clock(t) }
 
-func ticketStatusText(t ChatTicket) string {
-	s := statusLabel(t.Status)
+func ticketStatusText(ctx context.Context, t ChatTicket) string {
+	s := statusLabel(ctx, t.Status)
 	switch t.LastBy {
 	case "staff":
-		s += " · last reply from our team"
+		s += " · " + i18n.T(ctx, i18n.ChatLastReplyTeam)
 	case "customer":
-		s += " · waiting for our reply"
+		s += " · " + i18n.T(ctx, i18n.ChatWaitingOnUs)
 	}
 	return s
 }
 
 func ticketLink(id int64) string { return "/tickets/" + strconv.FormatInt(id, 10) }
 
-func waitMinutes(d time.Duration) string {
+// waitMinutes says how long a hand-off waits, in ctx's language.
+func waitMinutes(ctx context.Context, d time.Duration) string {
 	if d <= 0 {
-		return "a few minutes"
+		return i18n.T(ctx, i18n.ChatFewMinutes)
 	}
-	if m := int(d.Round(time.Minute) / time.Minute); m > 1 {
-		return strconv.Itoa(m) + " minutes"
-	}
-	return "a minute"
+	return i18n.From(ctx).Duration(d.Round(time.Minute))
 }
 
 // AdminChatRow is one conversation in the staff queue.

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -50,14 +51,14 @@ type MailboxStatus struct {
 }
 
 // Health is the mailbox's state in a few words.
-func (m MailboxStatus) Health() string {
+func (m MailboxStatus) Health(ctx context.Context) string {
 	switch {
 	case !m.Configured:
 		return "no mailbox is read (--imap is not set)"
 	case !m.Polled:
 		return "not read yet"
 	case !m.State.FailingSince.IsZero():
-		return "failing since " + dateTime(m.State.FailingSince) + ": " + m.State.Error
+		return "failing since " + dateTime(ctx, m.State.FailingSince) + ": " + m.State.Error
 	}
 	return "working"
 }

@@ -3,6 +3,7 @@
 package templates
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 
 	"safedesk/store"
+	"safedesk/templates/i18n"
 )
 
 // Page is what every page's layout needs.
@@ -31,6 +33,9 @@ type Page struct {
 	// Head holds what a page adds to the document's head: its meta
 	// description and canonical link.
 	Head Head
+	// Path is the page's own address (path and query), where the
+	// language switcher comes back to.
+	Path string
 }
 
 // HomeProps is the portal's front page: the categories as cards, then
@@ -215,35 +220,34 @@ func errAttrs(errs map[string]string, field string, hints ...string) templ.Attri
 
 func ticketURL(id int64) string { return fmt.Sprintf("/tickets/%d", id) }
 
-func dateTime(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
+// dateTime is t in ctx's language and the business's zone (i18n.Locale).
+func dateTime(ctx context.Context, t time.Time) string { return i18n.From(ctx).DateTime(t) }
 
-func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// isoTime is t for a <time datetime>, in the business's zone.
+func isoTime(ctx context.Context, t time.Time) string { return i18n.From(ctx).ISO(t) }
 
-func author(m store.Message) string {
+// author names who wrote m, for the customer.
+func author(ctx context.Context, m store.Message) string {
 	switch m.AuthorType {
 	case "customer":
-		return "You"
+		return i18n.T(ctx, i18n.AuthorYou)
 	case "staff":
-		return "Support team"
+		return i18n.T(ctx, i18n.AuthorSupport)
 	case "bot":
-		return "Assistant (automated)"
+		return i18n.T(ctx, i18n.AuthorBot)
 	default:
-		return "System"
+		return i18n.T(ctx, i18n.AuthorSystem)
 	}
 }
 
-func statusLabel(s string) string {
-	switch s {
-	case "open":
-		return "Open"
-	case "pending":
-		return "Waiting for you"
-	case "solved":
-		return "Solved"
-	case "closed":
-		return "Closed"
+// statusLabel is a ticket status in the customer's words.
+func statusLabel(ctx context.Context, s string) string {
+	k, ok := map[string]i18n.Key{"open": i18n.StatusOpen, "pending": i18n.StatusPending,
+		"solved": i18n.StatusSolved, "closed": i18n.StatusClosed}[s]
+	if !ok {
+		return s
 	}
-	return s
+	return i18n.T(ctx, k)
 }
 
 // Article is a knowledge-base article as the templates see it.

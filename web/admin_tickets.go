@@ -10,7 +10,6 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/mail"
 )
 
 // staffNames maps staff ids to names for showing authors and assignees.
@@ -91,7 +90,7 @@ func (s *Server) adminTicketReplyPost(w http.ResponseWriter, r *http.Request) {
 	if in.FileError == "" {
 		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "staff", AuthorID: s.currentStaff(r).ID, Internal: internal, Body: body, Upload: in.Upload}, s.staffActor(r))
 	}
-	if status, errs := in.formErrors(err); status != 0 {
+	if status, errs := in.formErrors(r.Context(), err); status != 0 {
 		s.renderAdminTicket(w, r, status, t, body, internal, errs)
 		return
 	}
@@ -146,12 +145,14 @@ func (s *Server) notifyCustomerReply(r *http.Request, t store.Ticket, m store.Me
 	}
 	reply := ""
 	if s.cfg.Privacy.NotifyText {
-		reply = "Our reply:\n\n" + m.Body + "\n\n"
+		reply = m.Body
 	}
-	reply += attachmentCount(len(m.Attachments)) // never the files themselves
-	msg := mail.Message{Kind: "reply", To: c.Email, Subject: fmt.Sprintf("[%s] New reply to your request #%d", s.cfg.Product, t.ID),
-		Text: fmt.Sprintf("Hello,\n\nthere is a new reply to your request #%d.\n\n%sRead it and answer at %s\n(you will be asked to confirm your email address).\n\n"+
-			"We never ask for passwords or card numbers by email.\n\n%s support\n", t.ID, reply, s.site.Link(ticketURL(t.ID)), s.cfg.Product)}
+	l, err := s.ticketLocale(ctx, t)
+	if err != nil {
+		return err
+	}
+	// The number of files at most, never the files themselves.
+	msg := s.site.ReplyNotice(l, c.Email, t.ID, s.site.Link(ticketURL(t.ID)), reply, len(m.Attachments))
 	if msg, _, err = s.threads.Thread(ctx, t.ID, msg, false); err != nil {
 		return err
 	}

@@ -1,11 +1,11 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +16,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // ChatPolicyVersion names the chat's consent text; the version stored
@@ -134,7 +135,7 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) chatPageProps(r *http.Request) templates.ChatPageProps {
 	p := templates.ChatPageProps{
-		Page: s.page(r, "Chat"), RetentionDays: int(s.chat.retention / (24 * time.Hour)),
+		Page: s.page(r, i18n.T(r.Context(), i18n.NavChat)), RetentionDays: int(s.chat.retention / (24 * time.Hour)),
 		HandoffWait: s.chat.timeout, Composer: templates.ChatComposer{MaxRunes: s.chat.bot.MaxRunes()},
 	}
 	if !s.chat.hours.Always() {
@@ -149,7 +150,7 @@ func (s *Server) fillChat(r *http.Request, p *templates.ChatPageProps, c store.C
 	if err != nil {
 		return err
 	}
-	p.Lines = visitorLines(msgs)
+	p.Lines = visitorLines(r.Context(), msgs)
 	p.State = s.chatStateOf(r, c, msgs)
 	return nil
 }
@@ -181,15 +182,15 @@ func (s *Server) chatStateOf(r *http.Request, c store.Conversation, msgs []store
 }
 
 // visitorLines renders messages for the visitor.
-func visitorLines(msgs []store.ChatMessage) []templates.ChatLine {
+func visitorLines(ctx context.Context, msgs []store.ChatMessage) []templates.ChatLine {
 	return chatLines(msgs, func(m store.ChatMessage) string {
 		switch m.Author {
 		case store.ChatAuthorVisitor:
-			return "You"
+			return i18n.T(ctx, i18n.AuthorYou)
 		case store.ChatAuthorBot:
-			return "Assistant (automated)"
+			return i18n.T(ctx, i18n.AuthorBot)
 		case store.ChatAuthorAgent:
-			return "Support team"
+			return i18n.T(ctx, i18n.AuthorSupport)
 		}
 		return ""
 	})
@@ -246,14 +247,13 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 		wait := until.Sub(s.db.Now())
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 		p := s.chatPageProps(r)
-		p.ConsentError = "This chat was ended after repeated attempts to get information we can't share. You can start a new one in " +
-			templates.Duration(wait) + ", or send us a request."
+		p.ConsentError = i18n.T(ctx, i18n.ChatBlocked, i18n.From(ctx).Duration(wait))
 		s.render(w, r, http.StatusTooManyRequests, templates.ChatPage(p))
 		return
 	}
 	if r.PostForm.Get("consent") != "yes" {
 		p := s.chatPageProps(r)
-		p.ConsentError = "Please tick the box to agree before you start the chat."
+		p.ConsentError = i18n.T(ctx, i18n.ChatConsentError)
 		s.render(w, r, http.StatusUnprocessableEntity, templates.ChatPage(p))
 		return
 	}
@@ -273,8 +273,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 	s.customer.Put(ctx, sessChatToken, token)
 	s.customer.Remove(ctx, sessChatStep)
 	s.customer.Remove(ctx, sessChatPending)
-	greeting := "Hello! I'm " + s.currentBrand().Name + "'s automated assistant, not a person. Ask me anything about our service " +
-		"and I'll answer from our help articles. Choose “Talk to a person” whenever you like."
+	greeting := i18n.T(ctx, i18n.ChatGreeting, s.currentBrand().Name)
 	if _, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{{Author: store.ChatAuthorBot, Body: greeting}}, s.actor(r)); err != nil {
 		s.serveError(w, r, err)
 		return
@@ -311,23 +310,22 @@ func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
 	comp := templates.ChatComposer{Text: text, MaxRunes: s.chat.bot.MaxRunes()}
 	switch {
 	case !c.Open():
-		comp.Error = "This conversation has ended. Start a new one to keep chatting."
+		comp.Error = i18n.T(r.Context(), i18n.ChatEndedError)
 		s.chatRefuse(w, r, http.StatusConflict, c, comp)
 		return
 	case text == "":
-		comp.Error = "Type a message first."
+		comp.Error = i18n.T(r.Context(), i18n.ChatEmptyMessage)
 		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
 		return
 	case !utf8.ValidString(text) || utf8.RuneCountInString(text) > s.chat.bot.MaxRunes():
-		comp.Error = fmt.Sprintf("Please keep messages under %d characters (this one has %d), or send us a request for longer questions.",
-			s.chat.bot.MaxRunes(), utf8.RuneCountInString(text))
+		comp.Error = i18n.T(r.Context(), i18n.ChatTooLong, s.chat.bot.MaxRunes(), utf8.RuneCountInString(text))
 		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
 		return
 	}
 	if wait, ok := s.chatAllow(r, c); !ok {
 		secs := int(wait/time.Second) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		comp.Error = "You're sending messages faster than we can read them. Please wait " + templates.Duration(wait) + "."
+		comp.Error = i18n.T(r.Context(), i18n.ChatTooFast, i18n.From(r.Context()).Duration(wait))
 		s.chatRefuse(w, r, http.StatusTooManyRequests, c, comp)
 		return
 	}
@@ -377,7 +375,7 @@ func (s *Server) chatPoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, templates.ChatUpdate(templates.ChatUpdateProps{
-		Lines: visitorLines(msgs), State: st, Poll: true, Changed: changed,
+		Lines: visitorLines(r.Context(), msgs), State: st, Poll: true, Changed: changed,
 		Composer: templates.ChatComposer{MaxRunes: s.chat.bot.MaxRunes()},
 	}))
 }

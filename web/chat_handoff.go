@@ -1,11 +1,10 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 
 	"safedesk/store"
-	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // chatHandoffPost is the "talk to a person" button.
@@ -18,7 +17,7 @@ func (s *Server) chatHandoffPost(w http.ResponseWriter, r *http.Request) {
 		s.chatRespond(w, r, c)
 		return
 	}
-	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: "I'd like to talk to a person.", Intent: "human", Outcome: store.ChatOutcomeHandoff}
+	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: i18n.T(r.Context(), i18n.ChatWantPerson), Intent: "human", Outcome: store.ChatOutcomeHandoff}
 	if _, c, err = s.handOff(r, c, []store.NewChatMessage{visitor}); err != nil {
 		s.serveError(w, r, err)
 		return
@@ -34,9 +33,10 @@ func (s *Server) chatHandoffPost(w http.ResponseWriter, r *http.Request) {
 // settled by the monitor (monitor.SettleHandoff).
 func (s *Server) handOff(r *http.Request, c store.Conversation, pre []store.NewChatMessage) ([]store.ChatMessage, store.Conversation, error) {
 	ctx := r.Context()
+	l := i18n.From(ctx)
 	a := s.actor(r)
 	if c.Status == store.ChatStatusWaiting || c.Status == store.ChatStatusAgent {
-		msgs := append(pre, store.NewChatMessage{Author: store.ChatAuthorSystem, Body: "A person from our team has already been asked to join."})
+		msgs := append(pre, store.NewChatMessage{Author: store.ChatAuthorSystem, Body: l.T(i18n.ChatAlreadyAsked)})
 		added, err := s.db.AddChatMessages(ctx, c.ID, msgs, a)
 		return added, c, err
 	}
@@ -47,15 +47,14 @@ func (s *Server) handOff(r *http.Request, c store.Conversation, pre []store.NewC
 		return nil, c, err
 	}
 	if !available {
-		note := "Nobody from our team is available to chat right now."
+		note := l.T(i18n.ChatNobodyNow)
 		if !s.chat.hours.Open(now) {
-			note = "Our team answers chats " + s.chat.hours.String() + ", so nobody can join right now."
+			note = l.T(i18n.ChatOutsideHours, s.chat.hours.String())
 		}
 		if verified {
-			note += " I'll turn this chat into a request, and we'll answer by email."
+			note += " " + l.T(i18n.ChatWillTicket)
 		} else {
-			note += " Type your email address here: once you've confirmed it with the code we send, " +
-				"I'll turn this chat into a request and we'll answer by email."
+			note += " " + l.T(i18n.ChatTicketAfterCode)
 		}
 		c, added, err := s.db.HandOffConversation(ctx, c.ID, now, append(pre, store.NewChatMessage{Author: store.ChatAuthorSystem, Body: note}), a)
 		if err != nil {
@@ -68,10 +67,9 @@ func (s *Server) handOff(r *http.Request, c store.Conversation, pre []store.NewC
 		}
 		return added, c, err
 	}
-	note := fmt.Sprintf("Someone from our team is available: I've asked them to join. If nobody joins within %s, "+
-		"I'll turn this chat into a request and we'll answer by email.", templates.Duration(s.chat.timeout))
+	note := l.T(i18n.ChatAgentAsked, l.Duration(s.chat.timeout))
 	if !verified {
-		note += " So that we can answer by email if needed, you can type your email address now to confirm it."
+		note += " " + l.T(i18n.ChatOfferEmail)
 	}
 	c, added, err := s.db.HandOffConversation(ctx, c.ID, now.Add(s.chat.timeout), append(pre, store.NewChatMessage{Author: store.ChatAuthorSystem, Body: note}), a)
 	return added, c, err

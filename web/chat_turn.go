@@ -12,6 +12,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // chatAllow applies the per-conversation and per-client message limits.
@@ -59,7 +60,7 @@ func (s *Server) chatRespond(w http.ResponseWriter, r *http.Request, c store.Con
 		return
 	}
 	s.render(w, r, http.StatusOK, templates.ChatUpdate(templates.ChatUpdateProps{
-		Lines: visitorLines(msgs), State: st, Changed: true,
+		Lines: visitorLines(r.Context(), msgs), State: st, Changed: true,
 		Composer: templates.ChatComposer{MaxRunes: s.chat.bot.MaxRunes()},
 	}))
 }
@@ -144,8 +145,7 @@ func (s *Server) chatProbe(r *http.Request, c store.Conversation, reply bot.Repl
 	last := c.Probes+1 >= chatProbeLimit
 	if last {
 		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorSystem,
-			Body: "This conversation has ended after repeated attempts to get information we can't share. " +
-				"If you need help with your own account, send us a request."})
+			Body: i18n.T(ctx, i18n.ChatProbeEnded)})
 	}
 	c, added, err := s.db.RecordChatProbe(ctx, c.ID, store.ChatProbe{Category: reply.Probe.Category, Rule: reply.Probe.Rule},
 		chatProbeLimit, msgs, s.actor(r))

@@ -7,7 +7,7 @@ import (
 	"safedesk/bot"
 	"safedesk/security"
 	"safedesk/store"
-	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // chatSendCode starts verification inside the chat: the visitor typed an
@@ -16,6 +16,7 @@ import (
 // address, and the bot's answer shows no more.
 func (s *Server) chatSendCode(r *http.Request, c store.Conversation, addr string) ([]store.ChatMessage, store.Conversation, error) {
 	ctx := r.Context()
+	l := i18n.From(ctx)
 	masked := security.MaskEmail(addr)
 	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: "[email address entered: " + masked + "]",
 		Intent: "verify", Outcome: store.ChatOutcomeVerify}
@@ -25,34 +26,28 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, addr string
 		return added, c, err
 	}
 	if msg := store.ValidateEmail(addr); msg != "" {
-		return say("That doesn't look like an email address. " + msg)
+		return say(l.T(i18n.ChatNotEmail) + " " + localFields(ctx, map[string]string{"email": msg})["email"])
 	}
 	if ok, wait := info(r).allow(s.chat.codes); !ok {
-		return say("Several codes have been requested from your network already. Please try again in " +
-			templates.Duration(wait) + ", or talk to a person.")
+		return say(l.T(i18n.ChatCodesNetwork, l.Duration(wait)))
 	}
 	issued, err := s.db.IssueCode(ctx, store.CodeRequest{Email: addr}, s.actor(r))
 	if errors.Is(err, store.ErrRateLimited) {
 		s.customer.Put(ctx, sessPending, addr)
 		s.customer.Put(ctx, sessChatStep, "code")
 		if !issued.Revived.IsZero() {
-			return say("We've sent several codes to this address in the last hour, so we didn't send another. The newest one, from " +
-				issued.Revived.UTC().Format("15:04") + " UTC, works again for the next 10 minutes: type it here.")
+			return say(l.T(i18n.ChatCodeRevived, l.Clock(issued.Revived)+" "+l.ZoneName(issued.Revived)))
 		}
-		return say("We've sent several codes to this address in the last hour. Type the newest one here, or try again later.")
+		return say(l.T(i18n.ChatCodesTooMany))
 	}
 	if err != nil {
 		return nil, c, err
 	}
-	s.mail.Send(codeMail(s, addr, issued.Code, chatEnterCode))
+	s.mail.Send(s.site.Code(l, addr, issued.Code, true))
 	s.customer.Put(ctx, sessPending, addr)
 	s.customer.Put(ctx, sessChatStep, "code")
-	return say("If " + masked + " is your address, a 6-digit code is on its way to it. Type the code here: it is valid for 10 minutes. " +
-		"Nobody from our team will ever ask you for it.")
+	return say(l.T(i18n.ChatCodeSent, masked))
 }
-
-// chatEnterCode is where the chat's code mail says to type the code.
-const chatEnterCode = "Type it in the chat where you asked for it, or at"
 
 // chatCheckCode checks a code typed in the chat. The code itself is never
 // stored: the transcript says a code was entered. On success the session is
@@ -66,16 +61,15 @@ func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code strin
 	if pending == "" {
 		s.customer.Remove(ctx, sessChatStep)
 		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor,
-			{Author: store.ChatAuthorBot, Body: "Type your email address first, and I'll send you a code."}}, s.actor(r))
+			{Author: store.ChatAuthorBot, Body: i18n.T(ctx, i18n.ChatEmailFirst)}}, s.actor(r))
 		return added, c, err
 	}
 	cust, err := s.db.CheckCode(ctx, store.CodeCheck{Email: pending, Code: code, Session: s.customer.Token(ctx)}, s.actor(r))
 	if errors.Is(err, store.ErrCodeInvalid) || errors.Is(err, store.ErrRateLimited) {
 		s.abuseRecord(r, security.Event{Kind: security.EventVerifyFailed})
-		say := "That code is wrong or has expired. Check the newest email from us and type its code, " +
-			"or type your email address again for a new one."
+		say := i18n.T(ctx, i18n.ChatCodeWrong)
 		if errors.Is(err, store.ErrRateLimited) {
-			say = "Too many wrong codes were typed for this address. Please wait 10 minutes, then type the newest code from us again."
+			say = i18n.T(ctx, i18n.ChatCodeLocked)
 		}
 		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor, {Author: store.ChatAuthorBot, Body: say}}, s.actor(r))
 		return added, c, err
@@ -97,7 +91,7 @@ func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code strin
 	if c, err = s.db.LinkConversation(ctx, c.ID, cust.ID, s.actor(r)); err != nil {
 		return nil, c, err
 	}
-	msgs := []store.NewChatMessage{visitor, {Author: store.ChatAuthorBot, Body: "Thank you: you're confirmed as " + masked + "."}}
+	msgs := []store.NewChatMessage{visitor, {Author: store.ChatAuthorBot, Body: i18n.T(ctx, i18n.ChatConfirmed, masked)}}
 	switch bot.Intent(s.customer.PopString(ctx, sessChatPending)) {
 	case bot.IntentTicketStatus:
 		reply, err := s.chat.bot.Status(ctx, cust.ID)

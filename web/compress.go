@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +41,26 @@ func (s *Server) compressible(r *http.Request, h http.Header, status int, body [
 	if len(h.Values("Set-Cookie")) > 0 || h.Get("Content-Encoding") != "" || !compressibleType(h.Get("Content-Type")) {
 		return false
 	}
-	return !bytes.Contains(body, []byte(`type="hidden"`))
+	return !hasHiddenField(body)
+}
+
+// publicHidden are the hidden fields a public page may carry: none holds a
+// secret (the language switcher's "next" is the page's own address).
+var publicHidden = map[string]bool{"next": true}
+
+var hiddenInput = regexp.MustCompile(`<input\b[^>]*\btype="hidden"[^>]*>`)
+var inputName = regexp.MustCompile(`\bname="([^"]*)"`)
+
+// hasHiddenField reports whether page holds a hidden form field other than
+// publicHidden: where a token would travel.
+func hasHiddenField(page []byte) bool {
+	for _, tag := range hiddenInput.FindAll(page, -1) {
+		m := inputName.FindSubmatch(tag)
+		if m == nil || !publicHidden[string(m[1])] {
+			return true
+		}
+	}
+	return false
 }
 
 // compressibleType reports whether a Content-Type is text worth

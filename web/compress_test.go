@@ -188,6 +188,12 @@ func TestCompressibleRefusesTokens(t *testing.T) {
 	if env.srv.compressible(req, html, 200, []byte(`<input type="hidden" name="csrf" value="x">`)) {
 		t.Error("a page with a hidden token field is compressible")
 	}
+	if !env.srv.compressible(req, html, 200, []byte(`<input type="hidden" name="next" value="/kb">`)) {
+		t.Error("a page with the language switcher's next field is not compressible")
+	}
+	if env.srv.compressible(req, html, 200, []byte(`<input type="hidden" name="next" value="/kb"><input name="token" type="hidden" value="x">`)) {
+		t.Error("a page with a hidden token after the switcher's field is compressible")
+	}
 	withCookie := http.Header{"Content-Type": html["Content-Type"], "Set-Cookie": {"safedesk_customer=x"}}
 	if env.srv.compressible(req, withCookie, 200, []byte("<p>hello</p>")) {
 		t.Error("a page that sets a cookie is compressible")

@@ -8,6 +8,7 @@ import (
 
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // Customers follow their requests without typing a code for every reply:
@@ -115,7 +116,7 @@ func (s *Server) meDevices(w http.ResponseWriter, r *http.Request) {
 	}
 	current, _ := s.thisDevice(r)
 	s.render(w, r, http.StatusOK, templates.MeDevices(templates.MeDevicesProps{
-		Page: s.page(r, "Your devices"), Devices: devices, Current: current.ID,
+		Page: s.page(r, i18n.T(r.Context(), i18n.DevicesTitle)), Devices: devices, Current: current.ID,
 	}))
 }
 
@@ -137,7 +138,7 @@ func (s *Server) meDeviceRevokePost(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther) // this session was the device's: it has ended
 		return
 	}
-	s.customer.Put(r.Context(), sessNotice, "That device no longer stays signed in.")
+	s.customer.Put(r.Context(), sessNotice, i18n.T(r.Context(), i18n.DeviceRevoked))
 	http.Redirect(w, r, "/me/devices", http.StatusSeeOther)
 }
 

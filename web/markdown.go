@@ -77,8 +77,10 @@ func RenderMarkdown(src string) (string, error) {
 }
 
 // kbCache keeps rendered article pages for visitors without a session. An
-// entry is keyed by slug and stamped with the article's updated_at, so an edit
-// (even from another process, such as `safedesk kb import`) misses the cache.
+// entry is keyed by slug and the language of the page around the article
+// (the visitor's), and stamped with the article's updated_at, so an edit
+// (even from another process, such as `safedesk kb import`) misses the
+// cache. It holds nothing of any visitor: only the language they chose.
 type kbCache struct {
 	mu      sync.RWMutex
 	entries map[string]kbEntry
@@ -89,9 +91,9 @@ type kbEntry struct {
 	page    []byte
 }
 
-func (c *kbCache) get(slug string, updated int64) ([]byte, bool) {
+func (c *kbCache) get(slug, lang string, updated int64) ([]byte, bool) {
 	c.mu.RLock()
-	e, ok := c.entries[slug]
+	e, ok := c.entries[lang+"/"+slug]
 	c.mu.RUnlock()
 	if !ok || e.updated != updated {
 		return nil, false
@@ -99,12 +101,12 @@ func (c *kbCache) get(slug string, updated int64) ([]byte, bool) {
 	return e.page, true
 }
 
-func (c *kbCache) put(slug string, updated int64, page []byte) {
+func (c *kbCache) put(slug, lang string, updated int64, page []byte) {
 	c.mu.Lock()
 	if c.entries == nil || len(c.entries) > 5000 {
 		c.entries = map[string]kbEntry{}
 	}
-	c.entries[slug] = kbEntry{updated: updated, page: page}
+	c.entries[lang+"/"+slug] = kbEntry{updated: updated, page: page}
 	c.mu.Unlock()
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // PrivacyConfig is what the privacy features need from the command line.
@@ -64,7 +65,7 @@ func (s *Server) meDelete(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderMeDelete(w http.ResponseWriter, r *http.Request, status int, confirm string, errs map[string]string) {
 	s.render(w, r, status, templates.MeDelete(templates.MeDeleteProps{
-		Page: s.page(r, "Erase your data"), Confirm: confirm, Errors: errs, Backups: s.backupNotice(),
+		Page: s.page(r, i18n.T(r.Context(), i18n.EraseTitle)), Confirm: confirm, Errors: errs, Backups: s.backupNotice(),
 	}))
 }
 
@@ -81,7 +82,7 @@ func (s *Server) meDeletePost(w http.ResponseWriter, r *http.Request) {
 	confirm := strings.TrimSpace(r.PostForm.Get("confirm"))
 	if confirm != confirmDelete {
 		s.renderMeDelete(w, r, http.StatusUnprocessableEntity, confirm, map[string]string{
-			"confirm": "Type DELETE in capital letters to confirm. Nothing has been erased.",
+			"confirm": i18n.T(r.Context(), i18n.EraseConfirmError),
 		})
 		return
 	}
@@ -101,7 +102,7 @@ func (s *Server) meDeletePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, templates.MeDeleted(templates.MeDeletedProps{
-		Page:      s.publicPage("Your data is erased"),
+		Page:      s.publicPage(i18n.T(r.Context(), i18n.ErasedTitle)),
 		Reference: tomb, Backups: s.backupNotice(),
 	}))
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	_ "time/tzdata" // --timezone names a zone; a minimal server may have no zoneinfo
 
 	"github.com/robfig/cron/v3"
 
@@ -242,13 +243,18 @@ type ChatOptions struct {
 	// message, as the pages state it (monitor.DefaultChatRetention when
 	// zero; the monitor, which deletes them, takes the same figure).
 	ChatRetention time.Duration
+	// Zone is the business's time zone (--timezone, an IANA name; UTC by
+	// default): every time the portal, the chat, customer mail and the
+	// admin panel show is in it, and so are business hours that name no
+	// zone of their own.
+	Zone *time.Location
 
-	businessHours, rulesFile string
+	businessHours, rulesFile, timezone string
 }
 
 // DefaultChatOptions are the defaults of ChatOptions.
 func DefaultChatOptions() ChatOptions {
-	return ChatOptions{ChatHandoffTimeout: 3 * time.Minute, ChatRetention: monitor.DefaultChatRetention}
+	return ChatOptions{ChatHandoffTimeout: 3 * time.Minute, ChatRetention: monitor.DefaultChatRetention, timezone: "UTC"}
 }
 
 // Flags adds the chat flags.
@@ -257,6 +263,7 @@ func (o *ChatOptions) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.businessHours, "business-hours", o.businessHours, `when agents answer chats, like "Mon-Fri 09:00-17:00 Europe/Berlin" or "Mon-Thu 09:00-17:00, Fri 09:00-15:00 Europe/Amsterdam"; outside them a hand-off becomes a ticket at once, and ticket due times count only these hours (empty: none configured; whether a person is offered then depends only on who is available)`)
 	fs.StringVar(&o.rulesFile, "chat-rules", o.rulesFile, "JSON file that extends the assistant's intent keywords, synonyms and stopwords (see bot/doc.go)")
 	fs.Var((*store.Period)(&o.ChatRetention), "chat-retention", "delete chat transcripts this long after their last message (like 90d)")
+	fs.StringVar(&o.timezone, "timezone", o.timezone, "the business's time zone, an IANA name like Europe/Berlin: times on the portal, in the chat, in customer mail and in the admin panel are shown in it, and business hours that name no zone count in it")
 }
 
 // Validate checks the timeout and the retention, and reads the business
@@ -265,7 +272,12 @@ func (o *ChatOptions) Validate() error {
 	if o.ChatHandoffTimeout < 10*time.Second || o.ChatHandoffTimeout > 24*time.Hour {
 		return errors.New("--chat-handoff-timeout must be between 10s and 24h")
 	}
-	h, err := bot.ParseHours(o.businessHours)
+	zone, err := time.LoadLocation(o.timezone)
+	if err != nil || o.timezone == "" || o.timezone == "Local" {
+		return fmt.Errorf("--timezone %q: not a time zone; want an IANA name like Europe/Berlin or UTC", o.timezone)
+	}
+	o.Zone = zone
+	h, err := bot.ParseHoursIn(o.businessHours, zone)
 	if err != nil {
 		return fmt.Errorf("--business-hours: %v", err)
 	}

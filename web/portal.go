@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // home is the front page: the categories as cards, with their article
@@ -21,7 +22,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	p := templates.HomeProps{Page: s.page(r, "Help Centre"), Articles: arts}
+	p := templates.HomeProps{Page: s.page(r, i18n.T(r.Context(), i18n.HelpCentre)), Articles: arts}
 	for _, c := range cats {
 		if c.Articles > 0 {
 			p.Categories = append(p.Categories, c)
@@ -38,7 +39,7 @@ func (s *Server) kbList(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, templates.KBList(templates.KBListProps{Page: s.page(r, "Help articles"), Articles: arts}))
+	s.render(w, r, http.StatusOK, templates.KBList(templates.KBListProps{Page: s.page(r, i18n.T(r.Context(), i18n.HelpArticles)), Articles: arts}))
 }
 
 // kbSearch lists the articles and sections that match a query, with the
@@ -63,7 +64,7 @@ func (s *Server) kbSearch(w http.ResponseWriter, r *http.Request) {
 			results = append(results, sh)
 		}
 	}
-	s.render(w, r, http.StatusOK, templates.KBSearch(templates.KBSearchProps{Page: s.page(r, "Search"), Query: q, Results: results}))
+	s.render(w, r, http.StatusOK, templates.KBSearch(templates.KBSearchProps{Page: s.page(r, i18n.T(r.Context(), i18n.SearchHeading)), Query: q, Results: results}))
 }
 
 // kbFeedbackPost counts an answer to "did this answer your question?" on
@@ -85,7 +86,7 @@ func (s *Server) kbFeedbackPost(w http.ResponseWriter, r *http.Request) {
 	}
 	p := templates.KBFeedbackProps{Slug: art.Slug, Title: art.Title, Helpful: helpful}
 	if !isHTMX(r) {
-		p.Page = s.page(r, "Thank you")
+		p.Page = s.page(r, i18n.T(r.Context(), i18n.ThankYou))
 	}
 	s.render(w, r, http.StatusOK, templates.KBFeedbackThanks(p))
 }
@@ -108,8 +109,9 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	}
 	shared := s.customerID(r) == 0 && !s.customer.Exists(r.Context(), sessNotice)
 	stamp := art.UpdatedAt.UnixNano()
+	lang := i18n.From(r.Context()).Lang // the page's words, not the article's
 	if shared {
-		if page, ok := s.kbCache.get(art.Slug, stamp); ok {
+		if page, ok := s.kbCache.get(art.Slug, lang, stamp); ok {
 			writeHTML(w, page)
 			return
 		}
@@ -123,6 +125,12 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.serveError(w, r, err)
 		return
+	}
+	if art.Lang == "" {
+		if art.Lang, err = s.db.KBLanguage(r.Context()); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
 	}
 	p, err := s.articleProps(r, art, body)
 	if err != nil {
@@ -141,13 +149,14 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Page = s.publicPage(art.Title)
 	p.Head = head
+	p.Page.Path = "/kb/" + art.Slug // never a query: the page is everyone's
 	c := templates.KBArticle(p)
 	var buf bytes.Buffer
 	if err := c.Render(withAssets(r.Context()), &buf); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	s.kbCache.put(art.Slug, stamp, buf.Bytes())
+	s.kbCache.put(art.Slug, lang, stamp, buf.Bytes())
 	writeHTML(w, buf.Bytes())
 }
 
@@ -181,7 +190,7 @@ func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) {
 		domain = strings.TrimRight(s.cfg.MailFrom[at+1:], ">")
 	}
 	s.render(w, r, http.StatusOK, templates.Security(templates.SecurityProps{
-		Page: s.page(r, "Security"), BaseURL: s.cfg.BaseURL.String(), MailDomain: domain,
+		Page: s.page(r, i18n.T(r.Context(), i18n.FooterSecurity)), BaseURL: s.cfg.BaseURL.String(), MailDomain: domain,
 	}))
 }
 

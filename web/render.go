@@ -13,6 +13,7 @@ import (
 	"safedesk/static"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 	"safedesk/web/api"
 	"safedesk/web/httpx"
 )
@@ -122,34 +123,38 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		s.api.ServeError(w, r, err) // the API answers errors in JSON
 		return
 	}
-	status, title, msg := http.StatusInternalServerError, "Something went wrong",
-		"We could not complete your request. Please try again in a moment."
+	status, title, msg := http.StatusInternalServerError, i18n.ErrServerTitle, i18n.ErrServer
 	var maxErr *http.MaxBytesError
 	var verr *store.ValidationError
 	switch {
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
-		status, title, msg = http.StatusNotFound, "Page not found", "There is nothing here. The link may be mistyped or out of date."
+		status, title, msg = http.StatusNotFound, i18n.ErrNotFoundTitle, i18n.ErrNotFound
 	case errors.Is(err, errTooLarge), errors.As(err, &maxErr):
-		status, title, msg = http.StatusRequestEntityTooLarge, "Too much text", "What you sent is larger than we accept. Please shorten it and try again."
+		status, title, msg = http.StatusRequestEntityTooLarge, i18n.ErrTooLargeTitle, i18n.ErrTooLarge
 	case errors.Is(err, errCrossOrigin):
-		status, title, msg = http.StatusForbidden, "Request refused", "This form was sent from another site, so we did not act on it."
+		status, title, msg = http.StatusForbidden, i18n.ErrCrossOriginTitle, i18n.ErrCrossOrigin
 	case errors.Is(err, errForbidden):
-		status, title, msg = http.StatusForbidden, "Not allowed", "You do not have access to this page."
+		status, title, msg = http.StatusForbidden, i18n.ErrForbiddenTitle, i18n.ErrForbidden
 	case errors.Is(err, errBadRequest):
-		status, title, msg = http.StatusBadRequest, "Bad request", "We could not read that request."
+		status, title, msg = http.StatusBadRequest, i18n.ErrBadRequestTitle, i18n.ErrBadRequest
 	case errors.As(err, &verr):
-		status, title, msg = http.StatusUnprocessableEntity, "Check what you entered", "Something in what you sent is not valid. Please go back, correct it and try again."
+		status, title, msg = http.StatusUnprocessableEntity, i18n.ErrInvalidTitle, i18n.ErrInvalid
 	case errors.Is(err, store.ErrConflict):
-		status, title, msg = http.StatusConflict, "Conflict", "This changed while you were working on it. Reload and try again."
+		status, title, msg = http.StatusConflict, i18n.ErrConflictTitle, i18n.ErrConflict
 	case errors.Is(err, store.ErrRateLimited):
-		status, title, msg = http.StatusTooManyRequests, "Too many attempts", "Please wait a while before trying again."
+		status, title, msg = http.StatusTooManyRequests, i18n.ErrRateTitle, i18n.ErrRate
 		w.Header().Set("Retry-After", "600")
 	}
 	if status >= 500 {
 		s.log.Error("server error", "method", r.Method, "path", loggedPath(r), "err", err, "request_id", info(r).id)
 	}
+	l := i18n.From(r.Context())
+	page := s.page(r, l.T(title))
+	// The switcher goes home from an error page: the page must not name
+	// the address asked for (someone else's ticket reads like none).
+	page.Path = ""
 	s.render(w, r, status, templates.ErrorPage(templates.ErrorProps{
-		Page: s.page(r, title), Status: status, Message: msg, RequestID: info(r).id,
+		Page: page, Status: status, Message: l.T(msg), RequestID: info(r).id,
 	}))
 }
 
@@ -160,10 +165,12 @@ func (s *Server) publicPage(title string) templates.Page {
 	return templates.Page{Title: title, Product: b.Name, Brand: b, Banner: s.bannerText(), FileLimit: store.FormatSize(s.cfg.Attachments.MaxSize)}
 }
 
-// page fills the layout's props for r: publicPage and what the session
-// holds (the customer, a one-off notice, which it takes).
+// page fills the layout's props for r: publicPage, the page's address
+// and what the session holds (the customer, a one-off notice, which it
+// takes).
 func (s *Server) page(r *http.Request, title string) templates.Page {
 	p := s.publicPage(title)
+	p.Path = r.URL.RequestURI()
 	if !info(r).session {
 		return p // an error raised before the session was loaded
 	}

@@ -111,6 +111,7 @@ func (s *Server) routeTable() []route {
 		visitor("POST /kb/{slug}/feedback", s.kbFeedbackPost),
 		visitor("GET /privacy", s.privacy).compressed(),
 		visitor("GET /security", s.securityPage).compressed(),
+		visitor("POST /language", s.languagePost),
 		// Portal: tickets and verification.
 		visitor("GET /tickets/new", s.ticketNew),
 		visitor("POST /tickets/new", s.ticketCreatePost).withFiles(),
@@ -327,7 +328,8 @@ func (s *Server) routes() http.Handler {
 		}
 	}
 	return s.chain(mux,
-		s.requestID, // first, so that even a panic's error page names the request
+		s.requestID,  // first, so that even a panic's error page names the request
+		s.withLocale, // the panel's English and the business's zone; portal routes speak the visitor's language
 		s.recoverPanics,
 		s.logRequests,
 		s.realClientIP,
@@ -344,11 +346,11 @@ func (s *Server) guard(rt route) http.Handler {
 	switch rt.access {
 	case portal:
 		if rt.packed {
-			return s.compressPublic(s.withCustomer(rt.h))
+			return s.compressPublic(s.withLanguage(s.withCustomer(rt.h)))
 		}
-		return s.withCustomer(rt.h)
+		return s.withLanguage(s.withCustomer(rt.h))
 	case verified:
-		return s.withCustomer(s.requireCustomer(rt.h.ServeHTTP))
+		return s.withLanguage(s.withCustomer(s.requireCustomer(rt.h.ServeHTTP)))
 	case staffGate:
 		return s.staff.LoadAndSave(rt.h)
 	case staff:

@@ -10,10 +10,11 @@ import (
 
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 func (s *Server) ticketNew(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support")}))
+	s.render(w, r, http.StatusOK, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, i18n.T(r.Context(), i18n.ContactSupport))}))
 }
 
 // ticketCreatePost stores a new request. Invalid input comes back with 422
@@ -36,18 +37,19 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 	}
 	if ok, wait := s.allowAnonymousTicket(r); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
-		form.Errors = map[string]string{"body": "We have received several requests from your network in the last hour. " +
-			"Please wait " + templates.Duration(wait) + " and send this again, or confirm your email address first."}
-		s.render(w, r, http.StatusTooManyRequests, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
+		l := i18n.From(r.Context())
+		form.Errors = map[string]string{"body": l.T(i18n.TicketRateLimited, l.Duration(wait))}
+		s.render(w, r, http.StatusTooManyRequests, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, l.T(i18n.ContactSupport)), Form: form}))
 		return
 	}
 	var t store.Ticket
 	if in.FileError == "" {
-		t, err = s.db.CreateTicket(r.Context(), store.NewTicket{Email: form.Email, Name: form.Name, Subject: form.Subject, Body: form.Body, Upload: in.Upload}, s.actor(r))
+		t, err = s.db.CreateTicket(r.Context(), store.NewTicket{Email: form.Email, Name: form.Name, Subject: form.Subject, Body: form.Body,
+			Upload: in.Upload, Lang: i18n.From(r.Context()).Lang}, s.actor(r))
 	}
-	if status, errs := in.formErrors(err); status != 0 {
-		form.Errors = errs
-		s.render(w, r, status, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, "Contact support"), Form: form}))
+	if status, errs := in.formErrors(r.Context(), err); status != 0 {
+		form.Errors = localFields(r.Context(), errs)
+		s.render(w, r, status, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, i18n.T(r.Context(), i18n.ContactSupport)), Form: form}))
 		return
 	}
 	if err != nil {
@@ -56,12 +58,12 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if t.Confirmed {
-		s.customer.Put(ctx, sessNotice, withRemoved(fmt.Sprintf("Thank you: request #%d is in. We will reply here and let you know by email.", t.ID), t.Redacted)+
-			strippedNotice(in.Upload.Files()))
+		s.customer.Put(ctx, sessNotice, withRemoved(i18n.T(ctx, i18n.NoticeTicketIn, t.ID), t.Redacted)+
+			strippedNotice(r.Context(), in.Upload.Files()))
 		http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 		return
 	}
-	if err := s.sendReceipt(r, form.Email, t, strippedNotice(in.Upload.Files())); err != nil {
+	if err := s.sendReceipt(r, form.Email, t, strippedNotice(r.Context(), in.Upload.Files())); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -76,22 +78,21 @@ func (s *Server) sendReceipt(r *http.Request, email string, t store.Ticket, file
 	ctx := r.Context()
 	id := t.ID
 	issued, err := s.db.IssueCode(ctx, store.CodeRequest{Email: email, Ticket: id}, s.actor(r))
-	notice := fmt.Sprintf("Thank you: request #%d is in. We emailed you a 6-digit code: enter it below to follow your request.", id)
+	l := i18n.From(ctx)
+	notice := l.T(i18n.NoticeTicketCode, id)
 	switch {
 	case errors.Is(err, store.ErrRateLimited):
 		// The newest code of the hour proves the address but was not
 		// sent for this request: staff confirm it.
-		notice = fmt.Sprintf("Thank you: request #%d is in. We have emailed this address several times in the last hour, "+
-			"so we sent no receipt this time; our team will check your request and answer by email.", id)
+		notice = l.T(i18n.NoticeTicketNoReceipt, id)
 		if !issued.Revived.IsZero() {
-			notice += " You can still confirm your address below with the newest code we sent, from " +
-				issued.Revived.UTC().Format("15:04") + " UTC: it works again for 10 minutes."
+			notice += " " + l.T(i18n.NoticeRevived, l.Clock(issued.Revived)+" "+l.ZoneName(issued.Revived))
 		}
 		s.customer.Remove(ctx, sessNext)
 	case err != nil:
 		return err
 	default:
-		s.mail.Send(s.site.TicketReceived(email, id, issued.Code))
+		s.mail.Send(s.site.TicketReceived(l, email, id, issued.Code))
 		s.customer.Put(ctx, sessNext, ticketURL(id))
 	}
 	s.customer.Put(ctx, sessPending, email)
@@ -105,7 +106,7 @@ func (s *Server) ticketList(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, templates.TicketList(templates.TicketListProps{Page: s.page(r, "My tickets"), Tickets: ts}))
+	s.render(w, r, http.StatusOK, templates.TicketList(templates.TicketListProps{Page: s.page(r, i18n.T(r.Context(), i18n.NavMyTickets)), Tickets: ts}))
 }
 
 // ownTicket loads the ticket in the path if it belongs to the session's
@@ -154,16 +155,16 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 		m, err = s.db.AddMessage(r.Context(), t.ID, store.NewMessage{AuthorType: "customer", AuthorID: t.CustomerID, Body: body,
 			Channel: store.ChannelPortal, Upload: in.Upload}, s.actor(r))
 	}
-	if status, errs := in.formErrors(err); status != 0 {
-		s.renderTicket(w, r, status, t, body, errs)
+	if status, errs := in.formErrors(r.Context(), err); status != 0 {
+		s.renderTicket(w, r, status, t, body, localFields(r.Context(), errs))
 		return
 	}
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	if files := strippedNotice(in.Upload.Files()); m.Redacted != 0 || files != "" {
-		s.customer.Put(r.Context(), sessNotice, withRemoved("Your reply is saved.", m.Redacted)+files)
+	if files := strippedNotice(r.Context(), in.Upload.Files()); m.Redacted != 0 || files != "" {
+		s.customer.Put(r.Context(), sessNotice, withRemoved(i18n.T(r.Context(), i18n.NoticeReplySaved), m.Redacted)+files)
 	}
 	http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 }

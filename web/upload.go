@@ -13,6 +13,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/templates/i18n"
 	"safedesk/web/api"
 	"safedesk/web/httpx"
 	"safedesk/web/mail"
@@ -138,8 +139,8 @@ func (in formInput) discard(s *Server) {
 // that comes back cannot keep the files chosen, so the attachments field
 // says to choose them again. Status 0: nothing to show (err is nil or a
 // fault for serveError).
-func (in formInput) formErrors(err error) (int, map[string]string) {
-	const again = " Please choose your files again: a form sent back cannot keep them."
+func (in formInput) formErrors(ctx context.Context, err error) (int, map[string]string) {
+	again := " " + i18n.T(ctx, i18n.FilesAgain)
 	var verr *store.ValidationError
 	var ae *store.AttachmentError
 	switch {
@@ -170,9 +171,9 @@ func (s *Server) scanUploadFields(w http.ResponseWriter, r *http.Request, values
 	return ok && s.abuseFinding(w, r, string(info(r).key[:]), security.Event{Kind: security.EventPayload, Sig: sig})
 }
 
-// strippedNotice tells the person which photos lost their hidden location
-// and camera data, or "" when none did.
-func strippedNotice(files []store.Attachment) string {
+// strippedNotice tells the person, in their language, which photos lost
+// their hidden location and camera data, or "" when none did.
+func strippedNotice(ctx context.Context, files []store.Attachment) string {
 	var names []string
 	for _, f := range files {
 		if f.Stripped {
@@ -182,22 +183,5 @@ func strippedNotice(files []store.Attachment) string {
 	if len(names) == 0 {
 		return ""
 	}
-	them := "it"
-	if len(names) > 1 {
-		them = "them"
-	}
-	return " Location and camera data were removed from " + strings.Join(names, ", ") + " before we stored " + them + "."
-}
-
-// attachmentCount is what a notification says of a message's files: their
-// number at most ("The reply has 1 attachment."), never a name or a byte
-// of them.
-func attachmentCount(n int) string {
-	switch n {
-	case 0:
-		return ""
-	case 1:
-		return "The reply has 1 attachment.\n\n"
-	}
-	return fmt.Sprintf("The reply has %d attachments.\n\n", n)
+	return " " + i18n.N(ctx, i18n.StrippedCount, len(names), strings.Join(names, ", "))
 }

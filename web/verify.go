@@ -13,7 +13,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
-	"safedesk/web/mail"
+	"safedesk/templates/i18n"
 )
 
 const (
@@ -35,7 +35,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	pending := s.customer.GetString(r.Context(), sessPending)
 	s.render(w, r, http.StatusOK, templates.Verify(templates.VerifyProps{
-		Page: s.page(r, "Confirm your email"), Email: pending, CodeStep: pending != "",
+		Page: s.page(r, i18n.T(r.Context(), i18n.ConfirmEmailTitle)), Email: pending, CodeStep: pending != "",
 	}))
 }
 
@@ -88,9 +88,9 @@ func (s *Server) verifyPost(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	code := strings.TrimSpace(r.PostForm.Get("code"))
 	ctx := r.Context()
-	props := templates.VerifyProps{Page: s.page(r, "Confirm your email"), Email: email, Code: code}
+	props := templates.VerifyProps{Page: s.page(r, i18n.T(r.Context(), i18n.ConfirmEmailTitle)), Email: email, Code: code}
 	if msg := store.ValidateEmail(email); msg != "" {
-		props.Errors = map[string]string{"email": msg}
+		props.Errors = localFields(ctx, map[string]string{"email": msg})
 		s.render(w, r, http.StatusUnprocessableEntity, templates.Verify(props))
 		return
 	}
@@ -111,7 +111,7 @@ func (s *Server) verifyPost(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrCodeInvalid):
 		s.codeFailed(r)
 		props.CodeStep = true
-		props.Errors = map[string]string{"code": "That code is wrong or has expired. Check the newest email from us, or ask for a new code."}
+		props.Errors = map[string]string{"code": i18n.T(ctx, i18n.CodeWrong)}
 		s.render(w, r, http.StatusUnprocessableEntity, templates.Verify(props))
 		return
 	case err != nil:
@@ -185,39 +185,28 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request, email string) 
 	issued, err := s.db.IssueCode(ctx, store.CodeRequest{Email: email}, s.actor(r))
 	switch {
 	case errors.Is(err, store.ErrRateLimited) && !issued.Revived.IsZero():
-		s.customer.Put(ctx, sessNotice, revivedNotice(issued.Revived))
+		s.customer.Put(ctx, sessNotice, revivedNotice(i18n.From(ctx), issued.Revived))
 	case errors.Is(err, store.ErrRateLimited):
 		w.Header().Set("Retry-After", "3600")
 		s.render(w, r, http.StatusTooManyRequests, templates.Verify(templates.VerifyProps{
-			Page: s.page(r, "Confirm your email"), Email: email, CodeStep: true,
-			Errors: map[string]string{"code": "We have sent several codes to this address in the last hour. Use the newest one, or try again later."},
+			Page: s.page(r, i18n.T(r.Context(), i18n.ConfirmEmailTitle)), Email: email, CodeStep: true,
+			Errors: map[string]string{"code": i18n.T(ctx, i18n.CodesTooMany)},
 		}))
 		return
 	case err != nil:
 		s.serveError(w, r, err)
 		return
 	default:
-		s.mail.Send(codeMail(s, email, issued.Code, "Enter it at"))
+		s.mail.Send(s.site.Code(i18n.From(ctx), email, issued.Code, false))
 	}
 	s.customer.Put(ctx, sessPending, email)
 	http.Redirect(w, r, "/verify", http.StatusSeeOther)
 }
 
 // revivedNotice tells the person that no new code was sent and which
-// earlier one works again.
-func revivedNotice(sent time.Time) string {
-	return "We have sent several codes to this address in the last hour, so we did not send another. " +
-		"The newest one, from " + sent.UTC().Format("15:04") + " UTC, works again for the next 10 minutes: look for it in your inbox (and spam folder)."
-}
-
-// codeMail is the mail with a one-time code; enter says where to type it,
-// before the link to /verify: the portal's says "Enter it at", the chat's
-// (chatEnterCode) names the chat first.
-func codeMail(s *Server, to, code, enter string) mail.Message {
-	return mail.Message{Kind: "code", To: to, Subject: "[" + s.cfg.Product + "] Your code: " + code, Text: "Hello,\n\nyour code to confirm this email address is:\n\n    " + code +
-		"\n\n" + enter + " " + s.site.Link("/verify") + " . It is valid for 10 minutes.\n\n" +
-		"Never share this code. Nobody from our team will ask you for it.\n" +
-		"If you did not ask for a code, you can ignore this email.\n\n" + s.cfg.Product + " support\n"}
+// earlier one works again, in l's language and the business's zone.
+func revivedNotice(l i18n.Locale, sent time.Time) string {
+	return l.T(i18n.CodeRevived, l.Clock(sent)+" "+l.ZoneName(sent))
 }
 
 func (s *Server) signoutPost(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"safedesk/templates/i18n"
 )
 
 func TestNew(t *testing.T) {
@@ -186,13 +188,18 @@ func TestDevelopmentMode(t *testing.T) {
 func TestTicketReceived(t *testing.T) {
 	base, _ := url.Parse("https://help.example.com/ignored")
 	site := Site{Product: "Northwind", BaseURL: base}
-	withCode := site.TicketReceived("a@example.org", 42, "123456")
+	withCode := site.TicketReceived(i18n.New("en", nil), "a@example.org", 42, "123456")
 	if withCode.Subject != "[Northwind] We received your request #42" || !strings.Contains(withCode.Text, "https://help.example.com/verify") ||
 		!strings.Contains(withCode.Text, "123456") || withCode.Kind != "ticket_received" {
 		t.Errorf("with a code: %+v", withCode)
 	}
-	if m := site.TicketReceived("a@example.org", 42, ""); !strings.Contains(m.Text, "https://help.example.com/tickets") || strings.Contains(m.Text, "code") {
+	if m := site.TicketReceived(i18n.New("en", nil), "a@example.org", 42, ""); !strings.Contains(m.Text, "https://help.example.com/tickets") || strings.Contains(m.Text, "code") {
 		t.Errorf("without a code: %+v", m)
+	}
+	de := site.TicketReceived(i18n.New("de", nil), "a@example.org", 42, "123456")
+	if de.Subject != "[Northwind] Wir haben Ihre Anfrage #42 erhalten" || !strings.HasPrefix(de.Text, "Guten Tag,\n\nwir haben Ihre Anfrage #42 erhalten.") ||
+		!strings.Contains(de.Text, "123456") || !strings.Contains(de.Text, "Ihr Support-Team von Northwind") {
+		t.Errorf("in German: %+v", de)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"safedesk/store"
+	"safedesk/templates/i18n"
 )
 
 // Queue sends mail without holding the caller: *Outbox.
@@ -87,18 +88,16 @@ func (t *Threads) Thread(ctx context.Context, ticketID int64, m Message, automat
 	return m, true, nil
 }
 
-// SendStaffReply mails a staff reply on an email ticket to the customer:
-// its text, the names of its files (never the files: they wait in the
-// help centre), threaded as an answer to the customer's newest mail.
+// SendStaffReply mails a staff reply on an email ticket to the customer,
+// in the ticket's language: its text, the names of its files (never the
+// files: they wait in the help centre), threaded as an answer to the
+// customer's newest mail.
 func (t *Threads) SendStaffReply(ctx context.Context, tk store.Ticket, to, body string, files []string) error {
-	var b strings.Builder
-	b.WriteString(strings.TrimSpace(body) + "\n\n")
-	if len(files) > 0 {
-		fmt.Fprintf(&b, "Attached in the help centre: %s\n\n", strings.Join(files, ", "))
+	l, err := t.locale(ctx, tk)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(&b, "-- \nTo answer, reply to this email. Your request #%d is also at %s\n(you will be asked to confirm your email address).\n"+
-		"We never ask for passwords or card numbers by email.\n%s", tk.ID, t.site.Link(fmt.Sprintf("/tickets/%d", tk.ID)), t.site.Signature())
-	m, _, err := t.Thread(ctx, tk.ID, Message{Kind: "reply", To: to, Subject: ReplySubject(tk.Subject, tk.ID), Text: b.String()}, false)
+	m, _, err := t.Thread(ctx, tk.ID, Message{Kind: "reply", To: to, Subject: ReplySubject(tk.Subject, tk.ID), Text: t.site.staffReply(l, tk.ID, body, files)}, false)
 	if err != nil {
 		return err
 	}
@@ -109,19 +108,30 @@ func (t *Threads) SendStaffReply(ctx context.Context, tk store.Ticket, to, body 
 // SendAcknowledgment confirms a new email ticket to its sender, once:
 // ImportEmail recorded messageID (and counted it against the limits of
 // automatic mail) in the import's transaction. It is an automatic reply
-// (Auto-Submitted: auto-replied) and holds no text of the request.
+// (Auto-Submitted: auto-replied), in the ticket's language, and holds no
+// text of the request.
 func (t *Threads) SendAcknowledgment(ctx context.Context, tk store.Ticket, to, messageID string) error {
-	text := fmt.Sprintf("Hello,\n\nthank you for writing to %s Your message is request #%d; we will answer by email.\n\n"+
-		"To add anything, reply to this email: your reply finds your request by itself.\n"+
-		"You can also follow it at %s (you will be asked to confirm your email address).\n\n"+
-		"This is an automatic reply. We never ask for passwords or card numbers by email.\n\n%s",
-		EndSentence(t.site.Name()), tk.ID, t.site.Link("/tickets"), t.site.Signature())
-	m, ok, err := t.Thread(ctx, tk.ID, Message{Kind: "acknowledgment", To: to, Subject: ReplySubject(tk.Subject, tk.ID), Text: text, MessageID: messageID}, true)
+	l, err := t.locale(ctx, tk)
+	if err != nil {
+		return err
+	}
+	m, ok, err := t.Thread(ctx, tk.ID, Message{Kind: "acknowledgment", To: to, Subject: ReplySubject(tk.Subject, tk.ID),
+		Text: t.site.acknowledgment(l, tk.ID), MessageID: messageID}, true)
 	if err != nil || !ok {
 		return err
 	}
 	t.out.Send(m)
 	return nil
+}
+
+// locale is the language mail about tk speaks: the ticket's, else the
+// site's (store.KBLanguage).
+func (t *Threads) locale(ctx context.Context, tk store.Ticket) (i18n.Locale, error) {
+	if tk.Lang != "" {
+		return i18n.New(tk.Lang, nil), nil
+	}
+	lang, err := t.db.KBLanguage(ctx)
+	return i18n.New(lang, nil), err
 }
 
 // replyPrefix matches the reply prefixes of common mail programs.

@@ -6,6 +6,7 @@ import (
 
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // SweepChats settles hand-offs whose time is up for visitors who left the
@@ -76,6 +77,10 @@ func (s *Service) ChatToTicket(ctx context.Context, c store.Conversation, a stor
 	if err != nil {
 		return c, err
 	}
-	s.mail.Send(s.opts.Site.TicketReceived(cust.Email, t.ID, ""))
+	lang, err := s.db.KBLanguage(ctx) // the chat kept no language: the site's
+	if err != nil {
+		return c, err
+	}
+	s.mail.Send(s.opts.Site.TicketReceived(i18n.New(lang, nil), cust.Email, t.ID, ""))
 	return s.db.GetConversation(ctx, c.ID)
 }
