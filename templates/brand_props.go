@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
+
 	"safedesk/store"
 )
 
@@ -52,7 +54,10 @@ type AdminNoticeForm struct {
 	CanManage bool
 	Notice    store.PrivacyNotice
 	Version   string // the chat consent version the notice gives
-	Errors    map[string]string
+	// Incomplete: the owner has not saved the notice yet, so it names no
+	// postal address.
+	Incomplete bool
+	Errors     map[string]string
 }
 
 // noticeBases are the purposes whose legal basis the owner words, with
@@ -89,8 +94,9 @@ func fallback(flag, value string) string {
 	return "Empty: " + value + " (" + flag + ")."
 }
 
-// describedBy lists the ids of a field's hint and error.
-func describedBy(id, hint string, errs map[string]string) string {
+// describedBy is a field's aria-describedby: the ids of its hint and its
+// error, or no attribute when it has neither.
+func describedBy(id, hint string, errs map[string]string) templ.Attributes {
 	var ids []string
 	if hint != "" {
 		ids = append(ids, id+"-hint")
@@ -98,7 +104,10 @@ func describedBy(id, hint string, errs map[string]string) string {
 	if hasErr(errs, id) {
 		ids = append(ids, id+"-error")
 	}
-	return strings.Join(ids, " ")
+	if len(ids) == 0 {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-describedby": strings.Join(ids, " ")}
 }
 
 // AdminKBCategoriesProps is the knowledge base's categories page: each

@@ -207,7 +207,7 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 		notice = noOwnerYet
 	}
 	s.render(w, r, http.StatusOK, templates.AdminLogin(templates.AdminLoginProps{
-		Product: s.cfg.Product, Next: safeNext(r.URL.Query().Get("next")), Notice: notice,
+		Product: s.currentBrand().Name, Next: safeNext(r.URL.Query().Get("next")), Notice: notice,
 	}))
 }
 

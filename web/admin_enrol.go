@@ -44,7 +44,7 @@ func (s *Server) enrolPage(w http.ResponseWriter, r *http.Request) {
 	}
 	begin, finish := enrolPaths(kind, token)
 	s.render(w, r, http.StatusOK, templates.AdminEnrol(templates.AdminEnrolProps{
-		Product: s.cfg.Product, Kind: kind, Email: inv.Email, Role: inv.Role.Label(), BeginURL: begin, FinishURL: finish,
+		Product: s.currentBrand().Name, Kind: kind, Email: inv.Email, Role: inv.Role.Label(), BeginURL: begin, FinishURL: finish,
 	}))
 }
 
@@ -61,7 +61,7 @@ func (s *Server) enrolError(w http.ResponseWriter, r *http.Request, err error) {
 		s.serveError(w, r, err)
 		return
 	}
-	s.render(w, r, status, templates.AdminMessage(templates.AdminMessageProps{Product: s.cfg.Product, Title: "Link not usable", Message: msg}))
+	s.render(w, r, status, templates.AdminMessage(templates.AdminMessageProps{Product: s.currentBrand().Name, Title: "Link not usable", Message: msg}))
 }
 
 // enrolBegin validates the form and starts a passkey registration.

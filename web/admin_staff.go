@@ -97,9 +97,9 @@ func (s *Server) adminStaffInvitePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	link := s.site.Link("/admin/invite/" + token)
-	s.mail.Send(mail.Message{Kind: "invite", To: email, Subject: fmt.Sprintf("[%s] You are invited to the support team", s.cfg.Product),
+	s.mail.Send(mail.Message{Kind: "invite", To: email, Subject: fmt.Sprintf("[%s] You are invited to the support team", s.site.Name()),
 		Text: fmt.Sprintf("Hello,\n\n%s invited you to join %s as %s.\n\nOpen this link within 24 hours to create your account with a passkey:\n\n%s\n\n"+
-			"The link works once. There is no password: your device signs you in.\n", s.currentStaff(r).Name, s.cfg.Product, role.Label(), link)})
+			"The link works once. There is no password: your device signs you in.\n", s.currentStaff(r).Name, s.site.Name(), role.Label(), link)})
 	s.renderStaff(w, r, http.StatusOK, "", "agent", link, nil)
 }
 

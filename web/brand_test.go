@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -229,5 +230,37 @@ func TestBrandInCustomerMail(t *testing.T) {
 	}
 	if strings.Contains(m.Text, "Co..") || strings.Contains(m.Subject, "Co..") {
 		t.Fatal(`the mail says "Co.."`)
+	}
+}
+
+func TestBrandOptionsValidate(t *testing.T) {
+	dir := t.TempDir()
+	logo, notImage := dir+"/logo.jpg", dir+"/logo.svg"
+	if err := os.WriteFile(logo, photoWithGPS(t, "FlagLogo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(notImage, []byte("<svg/>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		o       BrandOptions
+		wantErr string
+	}{
+		{BrandOptions{Color: "#FFD400", Site: "https://shop.example", Logo: logo}, ""},
+		{BrandOptions{Color: "yellow"}, "--brand-color"},
+		{BrandOptions{Site: "shop.example"}, "--brand-site"},
+		{BrandOptions{Logo: notImage}, "--logo"},
+		{BrandOptions{Logo: dir + "/missing.png"}, "--logo"},
+	} {
+		err := tc.o.Validate()
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("Validate(%+v) = %v, want an error naming %q", tc.o, err, tc.wantErr)
+		}
+	}
+	// The --logo file is the logo until one is uploaded.
+	e := newTestServerWith(t, func(c *Config) { c.Brand = BrandOptions{Logo: logo} })
+	resp := e.client().get("/brand/logo.png")
+	if resp.status != 200 || strings.Contains(resp.body, "FlagLogo") {
+		t.Fatalf("--logo: %d, or its EXIF survived", resp.status)
 	}
 }

@@ -186,7 +186,7 @@ func (s *Server) sendExport(w http.ResponseWriter, r *http.Request, x subjectExp
 func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Time) subjectDoc {
 	doc := subjectDoc{
 		Format: exportFormat, ExportedAt: exportTime(now),
-		Site:  exportSite{Name: s.cfg.Product, URL: s.cfg.BaseURL.String(), Contact: s.cfg.MailFrom},
+		Site:  exportSite{Name: s.site.Name(), URL: s.cfg.BaseURL.String(), Contact: s.cfg.MailFrom},
 		About: s.exportAbout(notes),
 		Customer: exportCustomer{ID: x.Customer.ID, Email: x.Customer.Email, Name: x.Customer.Name,
 			CreatedAt: exportTime(x.Customer.CreatedAt)},

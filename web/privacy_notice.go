@@ -16,7 +16,7 @@ import (
 
 // noticeForm is the privacy notice section of the settings page as saved.
 func (s *Server) noticeForm(r *http.Request) (templates.AdminNoticeForm, error) {
-	n, _, err := s.db.GetPrivacyNotice(r.Context())
+	n, saved, err := s.db.GetPrivacyNotice(r.Context())
 	if err != nil {
 		return templates.AdminNoticeForm{}, err
 	}
@@ -24,7 +24,7 @@ func (s *Server) noticeForm(r *http.Request) (templates.AdminNoticeForm, error) 
 	if err != nil {
 		return templates.AdminNoticeForm{}, err
 	}
-	return templates.AdminNoticeForm{CanManage: s.currentStaff(r).Role.Can(security.PermOwnersManage), Notice: n, Version: v}, nil
+	return templates.AdminNoticeForm{CanManage: s.currentStaff(r).Role.Can(security.PermOwnersManage), Notice: n, Version: v, Incomplete: !saved}, nil
 }
 
 // adminPrivacyNoticePost saves the owner's part of the privacy notice;

@@ -50,6 +50,9 @@ func TestConsentVersionFollowsTheNotice(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := brandOwner(e)
+	if page := c.get("/admin/settings"); !strings.Contains(page.body, `data-testid="notice-incomplete"`) {
+		t.Error("the settings page does not say the notice lacks the owner's part")
+	}
 
 	resp := c.post("/admin/settings/privacy-notice", noticeForm("", "privacy@nordicbrew.example"))
 	if resp.status != http.StatusUnprocessableEntity || !strings.Contains(resp.body, `id="address-error"`) ||
@@ -58,6 +61,9 @@ func TestConsentVersionFollowsTheNotice(t *testing.T) {
 	}
 	if resp := c.post("/admin/settings/privacy-notice", noticeForm("Oudegracht 1\r\n3511 AB Utrecht", "privacy@nordicbrew.example")); resp.status != http.StatusSeeOther {
 		t.Fatalf("notice: %d\n%s", resp.status, resp.body)
+	}
+	if page := c.get("/admin/settings"); strings.Contains(page.body, `data-testid="notice-incomplete"`) {
+		t.Error("the settings page still calls a completed notice incomplete")
 	}
 	page := e.client().get("/privacy")
 	for _, want := range []string{"Nordic Brew B.V.", "Oudegracht 1<br> 3511 AB Utrecht", "privacy@nordicbrew.example", "dpo@nordicbrew.example",
