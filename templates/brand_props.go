@@ -1,12 +1,14 @@
 package templates
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
 
 	"safedesk/store"
+	"safedesk/templates/i18n"
 )
 
 // Brand is how the business presents itself, as set in the admin
@@ -65,6 +67,17 @@ type AdminNoticeForm struct {
 var noticeBases = []struct{ Field, Label string }{
 	{"basis_tickets", "Requests (tickets)"}, {"basis_chat", "The chat"}, {"basis_email", "Emails and sign-in codes"},
 	{"basis_backups", "Backups"}, {"basis_security", "Security records"},
+}
+
+// basisLabel is a purpose's name on the portal, in ctx's language (label
+// is the panel's, in English).
+func basisLabel(ctx context.Context, field, label string) string {
+	k, ok := map[string]i18n.Key{"basis_tickets": i18n.PrivForTickets, "basis_chat": i18n.PrivChat, "basis_email": i18n.PrivForEmail,
+		"basis_backups": i18n.PrivBackups, "basis_security": i18n.PrivForSecurity}[field]
+	if !ok {
+		return label
+	}
+	return i18n.T(ctx, k)
 }
 
 // basisOf is the notice's legal basis for a purpose's form field.

@@ -28,14 +28,14 @@ type Page struct {
 	Banner string
 	// FileLimit is the largest file a form takes, for people ("20 MB").
 	FileLimit string
+	// Path is the page's own address (path and query), where the
+	// language switcher comes back to.
+	Path string
 	// Brand is how the business presents itself (templates/brand.templ).
 	Brand Brand
 	// Head holds what a page adds to the document's head: its meta
 	// description and canonical link.
 	Head Head
-	// Path is the page's own address (path and query), where the
-	// language switcher comes back to.
-	Path string
 }
 
 // HomeProps is the portal's front page: the categories as cards, then

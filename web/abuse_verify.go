@@ -8,6 +8,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // The limits of one-time codes, per client and per address and client, on
@@ -77,7 +78,7 @@ func (s *Server) codeLimited(w http.ResponseWriter, r *http.Request, email strin
 	secs := max(1, int((wait+time.Second-1)/time.Second))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	s.render(w, r, http.StatusTooManyRequests, templates.Verify(templates.VerifyProps{
-		Page: s.page(r, "Confirm your email"), Email: email, CodeStep: codeStep,
+		Page: s.page(r, i18n.T(r.Context(), i18n.ConfirmEmailTitle)), Email: email, CodeStep: codeStep,
 		Errors: map[string]string{"code": "Too many attempts. Please wait " + templates.Duration(wait) + " before trying again."},
 	}))
 }

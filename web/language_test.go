@@ -33,6 +33,8 @@ func TestAcceptLanguage(t *testing.T) {
 		"/verify":      "E-Mail-Adresse bestätigen",
 		"/chat":        "Bevor Sie beginnen",
 		"/nowhere":     "Seite nicht gefunden",
+		"/privacy":     "Wer für Ihre Daten verantwortlich ist",
+		"/security":    "So erkennen Sie echte Nachrichten von uns",
 	} {
 		r := c.getIn(path, "de-DE,de;q=0.9,en;q=0.5")
 		if !strings.Contains(r.body, `<html lang="de"`) || !strings.Contains(r.body, want) {

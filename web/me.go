@@ -201,6 +201,6 @@ func (s *Server) privacyProps(r *http.Request) (templates.PrivacyProps, error) {
 	if p.ChatConsentVersion, err = s.consentVersion(r.Context()); err != nil {
 		return p, err
 	}
-	p.Page = s.page(r, "Privacy")
+	p.Page = s.page(r, i18n.T(r.Context(), i18n.FooterPrivacy))
 	return p, nil
 }

@@ -22,14 +22,15 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	p := templates.HomeProps{Page: s.page(r, i18n.T(r.Context(), i18n.HelpCentre)), Articles: arts}
+	l := i18n.From(r.Context())
+	p := templates.HomeProps{Page: s.page(r, l.T(i18n.HelpCentre)), Articles: arts}
 	for _, c := range cats {
 		if c.Articles > 0 {
 			p.Categories = append(p.Categories, c)
 		}
 	}
 	p.Head = templates.Head{Canonical: s.cfg.BaseURL.JoinPath("/").String(),
-		Description: "Help articles, a chat assistant and support from " + s.currentBrand().Name}
+		Description: l.T(i18n.MetaHomeDescription, s.currentBrand().Name)}
 	s.render(w, r, http.StatusOK, templates.Home(p))
 }
 
@@ -148,8 +149,8 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Page = s.publicPage(art.Title)
-	p.Head = head
 	p.Page.Path = "/kb/" + art.Slug // never a query: the page is everyone's
+	p.Head = head
 	c := templates.KBArticle(p)
 	var buf bytes.Buffer
 	if err := c.Render(withAssets(r.Context()), &buf); err != nil {

@@ -22,7 +22,6 @@ var layoutTexts = map[Key]Text{
 	LanguageLabel:  {"Language:", "Sprache:", "Langue :", "Idioma:", "Taal:"},
 	LocalTimeLabel: {"your time:", "Ihre Zeit:", "votre heure :", "su hora:", "uw tijd:"},
 	Breadcrumb:     {"Breadcrumb", "Navigationspfad", "Fil d'Ariane", "Ruta de navegación", "Kruimelpad"},
-	CrumbHome:      {"Home", "Startseite", "Accueil", "Inicio", "Startpagina"},
 	BackToHelpCentre: {"Back to the help centre", "Zurück zum Hilfe-Center", "Retour au centre d'aide",
 		"Volver al centro de ayuda", "Terug naar het helpcentrum"},
 

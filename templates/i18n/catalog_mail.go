@@ -62,11 +62,13 @@ var mailTexts = map[Key]Text{
 	StaffReplyFooter: {"To answer, reply to this email. Your request #%d is also at %s", "Antworten Sie einfach auf diese E-Mail. Ihre Anfrage #%d finden Sie auch hier: %s",
 		"Pour nous répondre, répondez à cet e-mail. Votre demande n° %d se trouve aussi sur %s", "Para contestar, responda a este correo. Su solicitud n.º %d también está en %s",
 		"Beantwoord deze e-mail om te reageren. Uw verzoek #%d staat ook op %s"},
-	AckIntro: {"thank you for writing to %s. Your message is request #%d; we will answer by email.",
-		"vielen Dank für Ihre Nachricht an %s. Sie ist jetzt Anfrage #%d; wir antworten per E-Mail.",
-		"merci d'avoir écrit à %s. Votre message est devenu la demande n° %d ; nous vous répondrons par e-mail.",
-		"Gracias por escribir a %s. Su mensaje es la solicitud n.º %d; le responderemos por correo electrónico.",
-		"Bedankt voor uw bericht aan %s. Uw bericht is verzoek #%d; we antwoorden per e-mail."},
+	// AckIntro's first argument is the business's name ending a
+	// sentence (mail.EndSentence: "Nordic Brew Co." keeps one full stop).
+	AckIntro: {"thank you for writing to %s Your message is request #%d; we will answer by email.",
+		"vielen Dank für Ihre Nachricht an %s Sie ist jetzt Anfrage #%d; wir antworten per E-Mail.",
+		"merci d'avoir écrit à %s Votre message est devenu la demande n° %d ; nous vous répondrons par e-mail.",
+		"Gracias por escribir a %s Su mensaje es la solicitud n.º %d; le responderemos por correo electrónico.",
+		"Bedankt voor uw bericht aan %s Uw bericht is verzoek #%d; we antwoorden per e-mail."},
 	AckAdd: {"To add anything, reply to this email: your reply finds your request by itself.",
 		"Wenn Sie etwas ergänzen möchten, antworten Sie auf diese E-Mail: Ihre Antwort wird Ihrer Anfrage automatisch zugeordnet.",
 		"Pour ajouter quelque chose, répondez à cet e-mail : votre réponse rejoindra d'elle-même votre demande.",

@@ -27,6 +27,7 @@ var sameAsEnglish = map[Key][]string{
 	StatusOpen:       {"nl"},
 	MinutesCount:     {"fr"},
 	AuthorSystem:     {"de"},
+	ArticlesCount:    {"fr"},
 }
 
 // keyNames reads the names of the keys, in order, from keys.go.

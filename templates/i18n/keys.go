@@ -18,7 +18,6 @@ const (
 	LanguageLabel
 	LocalTimeLabel
 	Breadcrumb
-	CrumbHome
 	BackToHelpCentre
 	ErrServerTitle
 	ErrServer
@@ -69,6 +68,14 @@ const (
 	BackToArticle
 	NoResultsHTML
 	ResultsCount
+	MetaHomeDescription
+	BrowseByTopic
+	ArticlesCount
+	NoTopicArticles
+	CrumbHome
+	OnThisPage
+	SupportHours
+	BackToSite
 
 	// Requests, email confirmation, files (catalog_tickets.go).
 	FormErrors
@@ -253,6 +260,36 @@ const (
 	DeviceUntil
 	DeviceSignOut
 	DeviceRevoked
+
+	// The privacy notice's fixed words (catalog_privacy.go).
+	PrivIntro
+	PrivWhatWeStore
+	PrivColWhat
+	PrivColWhy
+	PrivColHowLong
+	PrivBackups
+	PrivEmails
+	PrivChat
+	PrivWhoElse
+	PrivNoTrackers
+	PrivHTTPS
+	PrivRights
+	PrivRightsText
+	PrivConfirmFirstHTML
+	PrivElseHTML
+	PrivResponsible
+	PrivController
+	PrivQuestionsHTML
+	PrivQuestionsNoContactHTML
+	PrivDPOHTML
+	PrivWhyMayUse
+	PrivColFor
+	PrivColBasis
+	PrivForTickets
+	PrivForEmail
+	PrivForSecurity
+	PrivComplain
+	PrivComplainText
 
 	keyCount // not a key: the number of keys
 )

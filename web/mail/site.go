@@ -39,14 +39,25 @@ func (s Site) Name() string {
 	return s.Product
 }
 
-// website is the business's website as the panel set it, or "".
-func (s Site) website() string {
+// Signature closes a customer's mail: the business's name and, when set,
+// its website.
+func (s Site) Signature() string {
+	sig := s.Name() + " support\n"
 	if s.Brand != nil {
-		if v := s.Brand.v.Load(); v != nil {
-			return v.site
+		if v := s.Brand.v.Load(); v != nil && v.site != "" {
+			sig += v.site + "\n"
 		}
 	}
-	return ""
+	return sig
+}
+
+// EndSentence ends s with a full stop unless it ends with one already, so
+// that "Nordic Brew Co." never becomes "Nordic Brew Co..".
+func EndSentence(s string) string {
+	if strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
 }
 
 // Link is the absolute URL of path under the base URL.
@@ -66,11 +77,20 @@ func (s Site) letter(l i18n.Locale, paragraphs ...string) string {
 			b.WriteString(p + "\n\n")
 		}
 	}
-	b.WriteString(l.T(i18n.MailSignature, s.Name()) + "\n")
-	if site := s.website(); site != "" {
-		b.WriteString(site + "\n")
-	}
+	b.WriteString(s.signature(l))
 	return b.String()
+}
+
+// signature closes a customer's mail in l's language: the business's
+// name and, when set, its website (Signature in English).
+func (s Site) signature(l i18n.Locale) string {
+	sig := l.T(i18n.MailSignature, s.Name()) + "\n"
+	if s.Brand != nil {
+		if v := s.Brand.v.Load(); v != nil && v.site != "" {
+			sig += v.site + "\n"
+		}
+	}
+	return sig
 }
 
 // TicketReceived confirms request id to the address it came from, in l's
@@ -121,16 +141,15 @@ func (s Site) staffReply(l i18n.Locale, id int64, body string, files []string) s
 	if len(files) > 0 {
 		b.WriteString(l.T(i18n.StaffReplyFiles, strings.Join(files, ", ")) + "\n\n")
 	}
-	fmt.Fprintf(&b, "-- \n%s\n%s.\n%s\n%s\n", l.T(i18n.StaffReplyFooter, id, s.Link(fmt.Sprintf("/tickets/%d", id))),
-		l.T(i18n.MailConfirmNote), l.T(i18n.MailNeverAsk), l.T(i18n.MailSignature, s.Name()))
+	fmt.Fprintf(&b, "-- \n%s\n%s.\n%s\n%s", l.T(i18n.StaffReplyFooter, id, s.Link(fmt.Sprintf("/tickets/%d", id))),
+		l.T(i18n.MailConfirmNote), l.T(i18n.MailNeverAsk), s.signature(l))
 	return b.String()
 }
 
 // acknowledgment is the text of the automatic reply to a new email
 // ticket: no text of the request.
 func (s Site) acknowledgment(l i18n.Locale, id int64) string {
-	// The catalog ends the name's sentence: "Nordic Brew Co." stays so.
-	return s.letter(l, l.T(i18n.AckIntro, strings.TrimSuffix(s.Name(), "."), id),
+	return s.letter(l, l.T(i18n.AckIntro, EndSentence(s.Name()), id),
 		l.T(i18n.AckAdd)+"\n"+l.T(i18n.AckFollow, s.Link("/tickets"))+" "+l.T(i18n.MailConfirmNote)+".",
 		l.T(i18n.AckAutomatic)+" "+l.T(i18n.MailNeverAsk))
 }
