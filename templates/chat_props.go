@@ -240,3 +240,15 @@ type ChartLabel struct {
 	X, Y int
 	Text string
 }
+
+// chatAvatar is the icon beside a chat line: the assistant, a person from
+// the team, or none (the visitor's own lines and notices).
+func chatAvatar(author string) string {
+	switch author {
+	case store.ChatAuthorBot:
+		return "bot"
+	case store.ChatAuthorAgent:
+		return "headset"
+	}
+	return ""
+}

@@ -5,7 +5,10 @@ package templates
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"safedesk/store"
 	"safedesk/templates/i18n"
@@ -199,6 +202,24 @@ type ErrorProps struct {
 func fieldErr(errs map[string]string, field string) string { return errs[field] }
 
 func hasErr(errs map[string]string, field string) bool { return errs[field] != "" }
+
+// errAttrs ties a form control to its error message (fieldError) when the
+// field has one: aria-invalid, and aria-describedby naming the message
+// (after the ids of any hints the control is always described by).
+func errAttrs(errs map[string]string, field string, hints ...string) templ.Attributes {
+	ids := strings.Join(hints, " ")
+	if hasErr(errs, field) {
+		ids = strings.TrimSpace(ids + " " + field + "-error")
+	}
+	a := templ.Attributes{}
+	if ids != "" {
+		a["aria-describedby"] = ids
+	}
+	if hasErr(errs, field) {
+		a["aria-invalid"] = "true"
+	}
+	return a
+}
 
 func ticketURL(id int64) string { return fmt.Sprintf("/tickets/%d", id) }
 

@@ -153,7 +153,7 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	p.Head = head
 	c := templates.KBArticle(p)
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	if err := c.Render(withAssets(r.Context()), &buf); err != nil {
 		s.serveError(w, r, err)
 		return
 	}

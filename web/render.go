@@ -10,6 +10,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"safedesk/static"
 	"safedesk/store"
 	"safedesk/templates"
 	"safedesk/templates/i18n"
@@ -80,6 +81,12 @@ func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error, notFo
 	return true
 }
 
+// withAssets is ctx carrying the hashed names of the static files, which
+// templates read through templates.Asset.
+func withAssets(ctx context.Context) context.Context {
+	return templates.WithAssets(ctx, static.Assets().Path)
+}
+
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // render writes a component with status. It renders into a buffer first, so a
@@ -88,7 +95,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	if err := c.Render(r.Context(), buf); err != nil {
+	if err := c.Render(withAssets(r.Context()), buf); err != nil {
 		s.log.Error("render", "path", loggedPath(r), "err", err, "request_id", info(r).id)
 		if status != http.StatusInternalServerError {
 			s.serveError(w, r, err)

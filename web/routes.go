@@ -33,6 +33,7 @@ type route struct {
 	poll    bool   // staff: a background request, not the person's activity
 	nav     string // staff: the route's label in the admin navigation; "" for none
 	files   bool   // takes files (multipart, field "attachments"): a larger body limit (web/upload.go)
+	packed  bool   // a public page every visitor gets: its HTML may be compressed (web/compress.go)
 }
 
 // visitor is a route that anyone may call; signIn one on the staff session
@@ -51,6 +52,10 @@ func (rt route) polled() route { rt.poll = true; return rt }
 
 // withFiles marks a route that takes files.
 func (rt route) withFiles() route { rt.files = true; return rt }
+
+// compressed marks a public page whose HTML may be compressed: one that
+// holds nothing of the visitor and no token (BREACH; web/compress.go).
+func (rt route) compressed() route { rt.packed = true; return rt }
 
 // inNav puts a staff route into the admin navigation under label.
 func (rt route) inNav(label string) route { rt.nav = label; return rt }
@@ -87,24 +92,25 @@ func (s *Server) routeTable() []route {
 		{pattern: "GET /healthz", access: open, h: http.HandlerFunc(s.healthz)},
 		{pattern: "GET /readyz", access: open, h: http.HandlerFunc(s.readyz)},
 		// Static assets, embedded into the binary.
-		{pattern: "GET /static/", access: open, h: http.StripPrefix("/static/", static.Handler())},
+		{pattern: "GET /static/", access: open, h: http.StripPrefix("/static/", static.Assets().Handler())},
 		// The branding (web/brand.go) and what search engines read
 		// (web/portal_kb.go): no session, the same for everyone.
-		{pattern: "GET /brand.css", access: open, h: http.HandlerFunc(s.brandStylesheet)},
+		route{pattern: "GET /brand.css", access: open, h: http.HandlerFunc(s.brandStylesheet)}.compressed(),
 		{pattern: "GET /favicon.ico", access: open, h: http.HandlerFunc(s.favicon)},
 		{pattern: "GET /brand/logo.png", access: open, h: http.HandlerFunc(s.brandLogo)},
 		{pattern: "GET /robots.txt", access: open, h: http.HandlerFunc(s.robots)},
-		{pattern: "GET /sitemap.xml", access: open, h: http.HandlerFunc(s.sitemap)},
+		route{pattern: "GET /sitemap.xml", access: open, h: http.HandlerFunc(s.sitemap)}.compressed(),
 
-		// Portal: public pages.
-		visitor("GET /{$}", s.home),
-		visitor("GET /kb", s.kbList),
-		visitor("GET /kb/search", s.kbSearch),
-		visitor("GET /kb/category/{slug}", s.kbCategory),
-		visitor("GET /kb/{slug}", s.kbArticle),
+		// Portal: public pages. Those marked compressed are compressed for a
+		// visitor without a session (web/compress.go).
+		visitor("GET /{$}", s.home).compressed(),
+		visitor("GET /kb", s.kbList).compressed(),
+		visitor("GET /kb/search", s.kbSearch).compressed(),
+		visitor("GET /kb/category/{slug}", s.kbCategory).compressed(),
+		visitor("GET /kb/{slug}", s.kbArticle).compressed(),
 		visitor("POST /kb/{slug}/feedback", s.kbFeedbackPost),
-		visitor("GET /privacy", s.privacy),
-		visitor("GET /security", s.securityPage),
+		visitor("GET /privacy", s.privacy).compressed(),
+		visitor("GET /security", s.securityPage).compressed(),
 		visitor("POST /language", s.languagePost),
 		// Portal: tickets and verification.
 		visitor("GET /tickets/new", s.ticketNew),
@@ -339,6 +345,9 @@ func (s *Server) routes() http.Handler {
 func (s *Server) guard(rt route) http.Handler {
 	switch rt.access {
 	case portal:
+		if rt.packed {
+			return s.compressPublic(s.withLanguage(s.withCustomer(rt.h)))
+		}
 		return s.withLanguage(s.withCustomer(rt.h))
 	case verified:
 		return s.withLanguage(s.withCustomer(s.requireCustomer(rt.h.ServeHTTP)))
@@ -349,6 +358,9 @@ func (s *Server) guard(rt route) http.Handler {
 			return s.adminPoll(rt.perm, rt.h.ServeHTTP)
 		}
 		return s.adminPage(rt.perm, rt.h.ServeHTTP)
+	}
+	if rt.packed {
+		return s.compressPublic(rt.h) // open: no session at all
 	}
 	return rt.h // open, and the API, which checks its tokens itself
 }

@@ -113,6 +113,7 @@ type Server struct {
 	secure   bool // served over HTTPS (directly or behind a proxy)
 
 	kbCache kbCache
+	packed  packCache // compressed public pages (web/compress.go)
 	banner  atomic.Pointer[string]
 	brand   atomic.Pointer[brand] // the branding in force (web/brand.go)
 
