@@ -90,36 +90,64 @@ func newAsset(name string, b []byte) (*asset, error) {
 	ext := path.Ext(name)
 	a := &asset{name: name, hashed: strings.TrimSuffix(name, ext) + "." + tag + ext,
 		ctype: mime.TypeByExtension(ext), plain: b, tag: tag}
-	var gz, br bytes.Buffer
-	gw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	gz, err := Compress("gzip", b, true)
 	if err != nil {
-		return nil, fmt.Errorf("static: %w", err)
+		return nil, fmt.Errorf("static: compress %s: %w", name, err)
 	}
-	// The smallest window that holds the whole file: the best compression
-	// without brotli's default 4 MB window, which costs tens of MB to build.
-	lgwin := 16
-	for lgwin < 24 && 1<<lgwin-16 < len(b) {
-		lgwin++
+	br, err := Compress("br", b, true)
+	if err != nil {
+		return nil, fmt.Errorf("static: compress %s: %w", name, err)
 	}
-	bw := brotli.NewWriterOptions(&br, brotli.WriterOptions{Quality: brotli.BestCompression, LGWin: lgwin})
-	for _, w := range []interface {
-		Write([]byte) (int, error)
-		Close() error
-	}{gw, bw} {
-		if _, err := w.Write(b); err != nil {
-			return nil, fmt.Errorf("static: compress %s: %w", name, err)
-		}
-		if err := w.Close(); err != nil {
-			return nil, fmt.Errorf("static: compress %s: %w", name, err)
-		}
+	if len(gz) < len(b) {
+		a.gzip = gz
 	}
-	if gz.Len() < len(b) {
-		a.gzip = gz.Bytes()
-	}
-	if br.Len() < len(b) {
-		a.br = br.Bytes()
+	if len(br) < len(b) {
+		a.br = br
 	}
 	return a, nil
+}
+
+// Compress is b in the content coding enc ("br" or "gzip"): with best, at
+// the highest level (files compressed once), otherwise at a level quick
+// enough for a page built per request. Brotli's window is the smallest that
+// holds b, not its default 4 MB one, which costs tens of MB to build.
+func Compress(enc string, b []byte, best bool) ([]byte, error) {
+	var out bytes.Buffer
+	var zw interface {
+		Write([]byte) (int, error)
+		Close() error
+	}
+	switch enc {
+	case "br":
+		lgwin := 16
+		for lgwin < 24 && 1<<lgwin-16 < len(b) {
+			lgwin++
+		}
+		quality := 5
+		if best {
+			quality = brotli.BestCompression
+		}
+		zw = brotli.NewWriterOptions(&out, brotli.WriterOptions{Quality: quality, LGWin: lgwin})
+	case "gzip":
+		level := gzip.DefaultCompression
+		if best {
+			level = gzip.BestCompression
+		}
+		gw, err := gzip.NewWriterLevel(&out, level)
+		if err != nil {
+			return nil, err
+		}
+		zw = gw
+	default:
+		return nil, fmt.Errorf("static: no content coding %q", enc)
+	}
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // Path is the address of the embedded file name under its hashed name

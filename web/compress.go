@@ -2,15 +2,12 @@ package web
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/andybalholm/brotli"
 
 	"safedesk/static"
 )
@@ -137,7 +134,7 @@ func (c *packCache) get(enc string, body []byte) ([]byte, error) {
 	if ok {
 		return out, nil
 	}
-	out, err := compress(enc, body)
+	out, err := static.Compress(enc, body, false)
 	if err != nil {
 		return nil, err
 	}
@@ -148,30 +145,6 @@ func (c *packCache) get(enc string, body []byte) ([]byte, error) {
 	c.m[k] = out
 	c.mu.Unlock()
 	return out, nil
-}
-
-// compress is body in the content coding enc (br or gzip), at a level
-// quick enough for a page built per request.
-func compress(enc string, body []byte) ([]byte, error) {
-	var out bytes.Buffer
-	var zw interface {
-		Write([]byte) (int, error)
-		Close() error
-	}
-	if enc == "br" {
-		// A 256 KB window holds any page, at a fraction of the memory of
-		// brotli's default 4 MB one.
-		zw = brotli.NewWriterOptions(&out, brotli.WriterOptions{Quality: 5, LGWin: 18})
-	} else {
-		zw = gzip.NewWriter(&out)
-	}
-	if _, err := zw.Write(body); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
 }
 
 // bufferedWriter holds a page's status and body until the handler is done,
