@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"safedesk/security"
 	"safedesk/static"
 )
 
@@ -25,8 +26,9 @@ import (
 // a GET of a route marked compressed (the caller), from a request that
 // carries no session or device cookie, answered 200 with HTML (or the
 // brand stylesheet, the sitemap) that sets no cookie and holds no hidden
-// form field (where tokens travel).
-func (s *Server) compressible(r *http.Request, h http.Header, status int, body []byte) bool {
+// form field (where tokens travel). The body's part is publicBody, which
+// packCache.get asks only of a page it has not compressed before.
+func (s *Server) compressible(r *http.Request, h http.Header, status int) bool {
 	if r.Method != http.MethodGet || status != http.StatusOK {
 		return false
 	}
@@ -35,10 +37,7 @@ func (s *Server) compressible(r *http.Request, h http.Header, status int, body [
 			return false
 		}
 	}
-	if len(h.Values("Set-Cookie")) > 0 || h.Get("Content-Encoding") != "" || !compressibleType(h.Get("Content-Type")) {
-		return false
-	}
-	return !hasHiddenField(body)
+	return len(h.Values("Set-Cookie")) == 0 && h.Get("Content-Encoding") == "" && compressibleType(h.Get("Content-Type"))
 }
 
 // publicHidden are the hidden fields a public page may carry: none holds a
@@ -48,16 +47,16 @@ var publicHidden = map[string]bool{"next": true}
 var hiddenInput = regexp.MustCompile(`<input\b[^>]*\btype="hidden"[^>]*>`)
 var inputName = regexp.MustCompile(`\bname="([^"]*)"`)
 
-// hasHiddenField reports whether page holds a hidden form field other than
+// publicBody reports whether page holds no hidden form field other than
 // publicHidden: where a token would travel.
-func hasHiddenField(page []byte) bool {
+func publicBody(page []byte) bool {
 	for _, tag := range hiddenInput.FindAll(page, -1) {
 		m := inputName.FindSubmatch(tag)
 		if m == nil || !publicHidden[string(m[1])] {
-			return true
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // compressibleType reports whether a Content-Type is text worth
@@ -91,14 +90,15 @@ func (s *Server) compressPublic(h http.Handler) http.Handler {
 		bw := &bufferedWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(bw, r)
 		body := bw.buf.Bytes()
-		if !s.compressible(r, w.Header(), bw.status, body) {
-			w.WriteHeader(bw.status)
-			w.Write(body)
-			return
+		var packed []byte
+		ok := s.compressible(r, w.Header(), bw.status)
+		if ok {
+			var err error
+			if packed, ok, err = s.packed.get(enc, body); err != nil {
+				s.log.Error("compress page", "path", loggedPath(r), "err", err, "request_id", info(r).id)
+			}
 		}
-		packed, err := s.packed.get(enc, body)
-		if err != nil {
-			s.log.Error("compress page", "path", loggedPath(r), "err", err, "request_id", info(r).id)
+		if !ok {
 			w.WriteHeader(bw.status)
 			w.Write(body)
 			return
@@ -112,10 +112,12 @@ func (s *Server) compressPublic(h http.Handler) http.Handler {
 
 // packCache keeps the compressed forms of the pages served most: the
 // public pages are the same for every visitor without a session, so most
-// requests compress nothing. It is bounded: when full, it starts over.
+// requests compress nothing. A body is scanned for hidden fields
+// (publicBody) only before it is first compressed: a cached body passed.
+// Search pages make as many bodies as queries, so it is bounded (an LRU).
 type packCache struct {
-	mu sync.Mutex
-	m  map[packKey][]byte
+	once sync.Once
+	lru  *security.LRU[packKey, []byte]
 }
 
 type packKey struct {
@@ -125,26 +127,24 @@ type packKey struct {
 
 const packCacheSize = 256
 
-// get is body in the content coding enc, from the cache or compressed now.
-func (c *packCache) get(enc string, body []byte) ([]byte, error) {
+// get is body in the content coding enc and true, for an answer that
+// compressible allowed: false when the body is not public (publicBody) or
+// could not be compressed.
+func (c *packCache) get(enc string, body []byte) ([]byte, bool, error) {
+	c.once.Do(func() { c.lru = security.NewLRU[packKey, []byte](packCacheSize) })
 	k := packKey{enc: enc, sum: sha256.Sum256(body)}
-	c.mu.Lock()
-	out, ok := c.m[k]
-	c.mu.Unlock()
-	if ok {
-		return out, nil
+	if out, ok := c.lru.Get(k); ok {
+		return out, true, nil
+	}
+	if !publicBody(body) {
+		return nil, false, nil
 	}
 	out, err := static.Compress(enc, body, false)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= packCacheSize {
-		c.m = make(map[packKey][]byte, packCacheSize)
-	}
-	c.m[k] = out
-	c.mu.Unlock()
-	return out, nil
+	c.lru.Put(k, out)
+	return out, true, nil
 }
 
 // bufferedWriter holds a page's status and body until the handler is done,
