@@ -62,10 +62,17 @@ const settingKBLanguage = "kb_language"
 // KBLanguage is the site's language: the language of every article whose
 // own Lang is empty. English unless set.
 func (db *DB) KBLanguage(ctx context.Context) (string, error) {
+	if l := db.siteLang.Load(); l != nil { // every portal request without a usable Accept-Language asks
+		return *l, nil
+	}
 	l, err := db.GetSetting(ctx, settingKBLanguage, "en")
-	if err != nil || !ValidLanguage(l) {
+	if err != nil {
 		return "en", err
 	}
+	if !ValidLanguage(l) {
+		l = "en"
+	}
+	db.siteLang.Store(&l)
 	return l, nil
 }
 
@@ -77,7 +84,11 @@ func (db *DB) SetKBLanguage(ctx context.Context, code string, a Actor) error {
 		return v.err()
 	}
 	defer db.articlesChanged()
-	return db.SetSetting(ctx, settingKBLanguage, code, a)
+	if err := db.SetSetting(ctx, settingKBLanguage, code, a); err != nil {
+		return err
+	}
+	db.siteLang.Store(&code)
+	return nil
 }
 
 var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)

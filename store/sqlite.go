@@ -56,6 +56,8 @@ type DB struct {
 
 	cal atomic.Pointer[calendarBox] // the business hours of due times (store/due.go)
 
+	siteLang atomic.Pointer[string] // the site's language once read (KBLanguage); this process is the only writer
+
 	stmts statements
 
 	schema int // the newest migration this DB was opened with
