@@ -198,7 +198,7 @@ func (s *Server) privacyProps(r *http.Request) (templates.PrivacyProps, error) {
 	if err != nil {
 		return p, err
 	}
-	if p.ChatConsentVersion, err = s.consentVersion(r.Context()); err != nil {
+	if p.ChatConsentVersion, err = s.noticeVersion(p); err != nil {
 		return p, err
 	}
 	p.Page = s.page(r, i18n.T(r.Context(), i18n.FooterPrivacy))

@@ -126,6 +126,11 @@ func (s *Server) consentVersion(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return s.noticeVersion(p)
+}
+
+// noticeVersion is consentVersion of p, the notice as privacyNotice made it.
+func (s *Server) noticeVersion(p templates.PrivacyProps) (string, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return "", err
