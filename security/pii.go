@@ -105,6 +105,21 @@ func Redact(text string) (string, []Finding) {
 	return piiRewrite(text, secrets), secrets
 }
 
+// RedactAll replaces every finding of Scan, email addresses and phone
+// numbers too, with its placeholder ("[email address removed]"): for text
+// that leaves the server, such as a question sent to a language model.
+func RedactAll(text string) string {
+	var b strings.Builder
+	last := 0
+	for _, f := range Scan(text) {
+		b.WriteString(text[last:f.Start])
+		b.WriteString(piiPlaceholders[f.Kind])
+		last = f.End
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
 // RedactLog is Redact for log lines: it also masks email addresses
 // (see MaskEmail) and all but the last two digits of phone numbers.
 func RedactLog(text string) string {
@@ -192,7 +207,7 @@ var (
 	piiPlaceholders = map[Kind]string{
 		KindCard: "[card number removed]", KindIBAN: "[IBAN removed]", KindSSN: "[SSN removed]",
 		KindPassword: "[password removed]", KindOTP: "[code removed]", KindAPIKey: "[API key removed]",
-		KindPrivateKey: "[private key removed]",
+		KindPrivateKey: "[private key removed]", KindEmail: "[email address removed]", KindPhone: "[phone number removed]",
 	}
 	piiNouns = map[Kind]string{
 		KindCard: "card number", KindIBAN: "bank account number", KindSSN: "Social Security number",

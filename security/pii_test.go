@@ -292,3 +292,16 @@ func BenchmarkRedact(b *testing.B) {
 }
 
 func (f found) String() string { return fmt.Sprintf("%s:%q", f.kind, f.text) }
+
+// TestRedactAll: text leaving the server keeps no address or phone number
+// either, only placeholders; Redact keeps both for staff.
+func TestRedactAll(t *testing.T) {
+	in := "I am anna@example.com, +49 30 1234567, card 4111 1111 1111 1111"
+	want := "I am [email address removed], [phone number removed], card [card number removed]"
+	if got := RedactAll(in); got != want {
+		t.Errorf("RedactAll = %q, want %q", got, want)
+	}
+	if got, _ := Redact(in); !strings.Contains(got, "example.com") {
+		t.Errorf("Redact = %q: it keeps the address for staff", got)
+	}
+}

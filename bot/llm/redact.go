@@ -19,14 +19,6 @@ const (
 	placeholderKey     = "[key removed]"
 )
 
-// kindPlaceholders name each kind of security.Scan's findings.
-var kindPlaceholders = map[security.Kind]string{
-	security.KindCard: "[card number removed]", security.KindIBAN: "[IBAN removed]", security.KindSSN: "[SSN removed]",
-	security.KindPassword: "[password removed]", security.KindOTP: "[code removed]", security.KindAPIKey: "[API key removed]",
-	security.KindPrivateKey: "[private key removed]", security.KindEmail: "[email address removed]",
-	security.KindPhone: "[phone number removed]",
-}
-
 var (
 	// postcode finds postcodes of the shapes that cannot be mistaken for an
 	// ordinary number: British, Dutch, Canadian (case matters here).
@@ -64,16 +56,7 @@ func setOf(words, sep string) map[string]bool {
 // of known (the verified customer's own name and address, and each part of
 // the name), wherever it appears.
 func Redact(question string, known []string) string {
-	text := replaceKnown(question, known)
-	var b strings.Builder
-	last := 0
-	for _, f := range security.Scan(text) {
-		b.WriteString(text[last:f.Start])
-		b.WriteString(kindPlaceholders[f.Kind])
-		last = f.End
-	}
-	b.WriteString(text[last:])
-	text = b.String()
+	text := security.RedactAll(replaceKnown(question, known))
 	if !strings.ContainsAny(text, "0123456789") {
 		// Addresses, postcodes and order numbers all hold a digit.
 		return redactNames(text)
