@@ -17,6 +17,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/store/storetest"
 )
 
 // benchDir holds the generated knowledge bases, built once per process.
@@ -136,7 +137,7 @@ func benchmarkTurn(b *testing.B, n int) {
 }
 
 // turnTimes measures each call's wall time and, where the system tells it,
-// the CPU time of its thread (see threadCPU).
+// the CPU time of its thread (storetest.ThreadCPU).
 type turnTimes struct {
 	wall, cpu  []time.Duration
 	t0         time.Time
@@ -146,13 +147,12 @@ type turnTimes struct {
 
 func newTurnTimes(n int) *turnTimes {
 	runtime.LockOSThread() // released when the benchmark's goroutine ends
-	_, ok := threadCPU()
-	return &turnTimes{wall: make([]time.Duration, 0, n), cpu: make([]time.Duration, 0, n), cpuMeasure: ok}
+	return &turnTimes{wall: make([]time.Duration, 0, n), cpu: make([]time.Duration, 0, n), cpuMeasure: storetest.ThreadCPUMeasured}
 }
 
 func (m *turnTimes) start() {
 	if m.cpuMeasure {
-		m.c0, _ = threadCPU()
+		m.c0 = storetest.ThreadCPU()
 	}
 	m.t0 = time.Now()
 }
@@ -160,8 +160,7 @@ func (m *turnTimes) start() {
 func (m *turnTimes) stop() {
 	m.wall = append(m.wall, time.Since(m.t0))
 	if m.cpuMeasure {
-		c, _ := threadCPU()
-		m.cpu = append(m.cpu, c-m.c0)
+		m.cpu = append(m.cpu, storetest.ThreadCPU()-m.c0)
 	}
 }
 

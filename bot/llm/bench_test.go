@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"safedesk/store/storetest"
 )
 
 // BenchmarkEnvelope measures what the envelope adds to a turn when the
@@ -36,7 +38,7 @@ func BenchmarkEnvelope(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		start := time.Now()
-		startCPU, cpuOK := threadCPU()
+		startCPU := storetest.ThreadCPU()
 		if _, err := c.body(req); err != nil {
 			b.Fatal(err)
 		}
@@ -48,8 +50,8 @@ func BenchmarkEnvelope(b *testing.B) {
 			b.Fatal(err)
 		}
 		times = append(times, time.Since(start))
-		if end, ok := threadCPU(); ok && cpuOK {
-			cpu = append(cpu, end-startCPU)
+		if storetest.ThreadCPUMeasured {
+			cpu = append(cpu, storetest.ThreadCPU()-startCPU)
 		}
 	}
 	b.ReportMetric(p99ms(times), "p99-ms")

@@ -6,6 +6,9 @@ import (
 	"unsafe"
 )
 
+// ThreadCPUMeasured says whether ThreadCPU reads the thread's clock here.
+const ThreadCPUMeasured = true
+
 // clockThreadCPU is CLOCK_THREAD_CPUTIME_ID.
 const clockThreadCPU = 3
 

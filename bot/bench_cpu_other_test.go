@@ -1,8 +1,0 @@
-//go:build !linux
-
-package bot
-
-import "time"
-
-// threadCPU is not measured outside Linux.
-func threadCPU() (time.Duration, bool) { return 0, false }
