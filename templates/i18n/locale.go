@@ -20,23 +20,22 @@ import (
 
 	"github.com/a-h/templ"
 	"golang.org/x/text/language"
+
+	"safedesk/store"
 )
 
 // Default is the language used when nothing else decides: English.
 const Default = "en"
 
 // Languages are the codes of the languages the catalogs hold, in the
-// order the switcher offers them: store.Languages.
-var Languages = []string{"en", "de", "fr", "es", "nl"}
+// order the switcher offers them: the site's languages (store.Languages).
+var Languages = store.Languages
 
 // Names are the languages' own names, for the switcher.
 var Names = map[string]string{"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "nl": "Nederlands"}
 
 // Supported reports whether code is one of Languages.
-func Supported(code string) bool {
-	_, ok := Names[code]
-	return ok
-}
+func Supported(code string) bool { return store.ValidLanguage(code) }
 
 // Locale is a language and the business's time zone: how a page, a chat or
 // a mail speaks and shows times.
