@@ -480,7 +480,7 @@ func webConfig(cfg Config, db *store.DB, backups *backup.Service, https *web.HTT
 func (c Config) doctorInput(db *store.DB) web.DoctorInput {
 	return web.DoctorInput{
 		Data: c.Data, MasterKeyFile: c.MasterKeyFile, Addr: c.Addr, BaseURL: c.baseURL, TrustedProxies: c.Security.TrustedProxies,
-		TLS: c.TLS, SMTP: c.SMTP, Privacy: c.Privacy, RetentionSchedule: c.Privacy.Schedule, Backup: c.Backup, DB: db, Email: c.Email,
+		TLS: c.TLS, SMTP: c.SMTP, Privacy: c.Privacy, RetentionSchedule: c.Privacy.Schedule, Backup: c.Backup, DB: db, Email: c.Email, LLM: c.Chat.ChatModel,
 	}
 }
 

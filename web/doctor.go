@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"safedesk/backup"
+	"safedesk/bot/llm"
 	"safedesk/store"
 	"safedesk/templates"
 	"safedesk/web/mail"
@@ -68,6 +69,8 @@ type DoctorInput struct {
 
 	// Email is the email channel's settings, validated.
 	Email mail.InboundOptions
+	// LLM is the optional language model's settings, validated.
+	LLM llm.Options
 }
 
 // Diagnose runs every deployment check as of now: the same checks, with the
@@ -93,6 +96,7 @@ func Diagnose(ctx context.Context, in DoctorInput, now time.Time) []DoctorCheck 
 	}
 	checks = append(checks, d.smtp())
 	checks = append(checks, d.emailChecks(ctx)...) // web/doctor_email.go
+	checks = append(checks, d.model(ctx))          // web/doctor_llm.go
 	return append(checks, d.retention(), d.notifications(), d.binary(), d.service())
 }
 

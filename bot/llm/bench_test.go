@@ -39,7 +39,7 @@ func BenchmarkEnvelope(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		startCPU := storetest.ThreadCPU()
-		if _, err := c.body(req); err != nil {
+		if _, err := c.body(req, false); err != nil {
 			b.Fatal(err)
 		}
 		resp = chatResponse{}

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"safedesk/security"
@@ -58,6 +59,11 @@ type Client struct {
 	key      string
 	maxBytes int64
 	site     *url.URL // this help centre, whose /kb/ links an answer may keep
+	// plain is set once the endpoint refused a request for its
+	// response_format (some OpenAI-compatible servers reject the field):
+	// from then on it is not sent, and the system prompt alone asks for
+	// JSON, which check verifies all the same.
+	plain atomic.Bool
 }
 
 // errOtherHost refuses a connection to anything but the endpoint.
@@ -102,22 +108,42 @@ func (c *Client) Answer(ctx context.Context, req Request) (Answer, error) {
 	if len(req.Sections) == 0 {
 		return Answer{}, failf(ReasonNoSections, "no sections to answer from")
 	}
-	body, err := c.body(req)
-	if err != nil {
-		return Answer{}, err
-	}
-	raw, err := c.post(ctx, body)
+	raw, err := c.ask(ctx, req)
 	if err != nil {
 		return Answer{}, err
 	}
 	return check(raw, req.Sections, c.site)
 }
 
+// ask sends req. An endpoint that answers 400 or 422 to a request with a
+// response_format is asked once more without it, and never with it again.
+func (c *Client) ask(ctx context.Context, req Request) (chatResponse, error) {
+	plain := c.plain.Load()
+	body, err := c.body(req, plain)
+	if err != nil {
+		return chatResponse{}, err
+	}
+	raw, err := c.post(ctx, body)
+	var f *failure
+	if plain || !errors.As(err, &f) || f.status != http.StatusBadRequest && f.status != http.StatusUnprocessableEntity {
+		return raw, err
+	}
+	if body, err = c.body(req, true); err != nil {
+		return chatResponse{}, err
+	}
+	raw, err = c.post(ctx, body)
+	if err == nil {
+		c.plain.Store(true)
+	}
+	return raw, err
+}
+
 // body builds the request body: the server's fixed instructions and the
 // sections in the system message, the redacted question, wrapped and
-// labelled as untrusted, in the user message.
-func (c *Client) body(req Request) ([]byte, error) {
-	b, err := json.Marshal(chatRequest{
+// labelled as untrusted, in the user message; plain leaves out the
+// response_format.
+func (c *Client) body(req Request, plain bool) ([]byte, error) {
+	cr := chatRequest{
 		Model: c.model,
 		Messages: []chatMessage{
 			{Role: "system", Content: systemPrompt(req.Lang, req.Sections)},
@@ -126,7 +152,11 @@ func (c *Client) body(req Request) ([]byte, error) {
 		Temperature:    0.2,
 		MaxTokens:      500,
 		ResponseFormat: &responseFormat{Type: "json_object"},
-	})
+	}
+	if plain {
+		cr.ResponseFormat = nil
+	}
+	b, err := json.Marshal(cr)
 	if err != nil {
 		return nil, fmt.Errorf("llm: request: %w", err)
 	}
@@ -152,7 +182,7 @@ func (c *Client) post(ctx context.Context, body []byte) (chatResponse, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return out, failf(ReasonStatus, "status %d", resp.StatusCode)
+		return out, &failure{reason: ReasonStatus, status: resp.StatusCode, msg: fmt.Sprintf("status %d", resp.StatusCode)}
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes+1))
 	if err != nil {
