@@ -37,7 +37,7 @@ func TestDoctorModel(t *testing.T) {
 
 	stub.SetAnswer(func(r llmtest.Request) llmtest.Reply {
 		if bytes.Contains(r.Body, []byte(`"response_format"`)) {
-			return llmtest.Reply{Status: http.StatusBadRequest}
+			return llmtest.Reply{Status: http.StatusBadRequest, Raw: `{"error":"unknown field: response_format"}`}
 		}
 		return llmtest.Good(r)
 	})

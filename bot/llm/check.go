@@ -35,7 +35,7 @@ var Reasons = []Reason{ReasonTimeout, ReasonUnreachable, ReasonStatus, ReasonToo
 // failure is an error with its Reason.
 type failure struct {
 	reason Reason
-	status int // the HTTP status of a ReasonStatus failure, if any
+	format bool // a ReasonStatus failure whose error names response_format
 	msg    string
 }
 

@@ -115,8 +115,9 @@ func (c *Client) Answer(ctx context.Context, req Request) (Answer, error) {
 	return check(raw, req.Sections, c.site)
 }
 
-// ask sends req. An endpoint that answers 400 or 422 to a request with a
-// response_format is asked once more without it, and never with it again.
+// ask sends req. An endpoint that refuses a request for its
+// response_format (400 or 422 naming the field) is asked once more without
+// it, and never with it again.
 func (c *Client) ask(ctx context.Context, req Request) (chatResponse, error) {
 	plain := c.plain.Load()
 	body, err := c.body(req, plain)
@@ -125,7 +126,7 @@ func (c *Client) ask(ctx context.Context, req Request) (chatResponse, error) {
 	}
 	raw, err := c.post(ctx, body)
 	var f *failure
-	if plain || !errors.As(err, &f) || f.status != http.StatusBadRequest && f.status != http.StatusUnprocessableEntity {
+	if plain || !errors.As(err, &f) || !f.format {
 		return raw, err
 	}
 	if body, err = c.body(req, true); err != nil {
@@ -182,7 +183,14 @@ func (c *Client) post(ctx context.Context, body []byte) (chatResponse, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return out, &failure{reason: ReasonStatus, status: resp.StatusCode, msg: fmt.Sprintf("status %d", resp.StatusCode)}
+		f := &failure{reason: ReasonStatus, msg: fmt.Sprintf("status %d", resp.StatusCode)}
+		if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnprocessableEntity {
+			// The error's text, capped, only to tell whether the field
+			// was the problem; it is not logged.
+			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+			f.format = bytes.Contains(bytes.ToLower(msg), []byte("response_format"))
+		}
+		return out, f
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes+1))
 	if err != nil {

@@ -39,13 +39,18 @@ func TestRetryWithoutResponseFormat(t *testing.T) {
 	}
 
 	// Any other refusal is not retried: one request, a status fallback.
-	other := llmtest.NewStub(t, func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Status: http.StatusInternalServerError} })
-	c = newClient(t, other)
-	if _, err := c.Answer(context.Background(), selfTestRequest); ReasonOf(err) != ReasonStatus {
-		t.Fatalf("reason %q, want %q", ReasonOf(err), ReasonStatus)
-	}
-	if n := len(other.Requests()); n != 1 {
-		t.Fatalf("%d requests to a failing server, want 1", n)
+	for _, rep := range []llmtest.Reply{
+		{Status: http.StatusInternalServerError},
+		{Status: http.StatusBadRequest, Raw: `{"error":{"message":"context length exceeded"}}`},
+	} {
+		other := llmtest.NewStub(t, func(llmtest.Request) llmtest.Reply { return rep })
+		c = newClient(t, other)
+		if _, err := c.Answer(context.Background(), selfTestRequest); ReasonOf(err) != ReasonStatus {
+			t.Fatalf("reason %q, want %q", ReasonOf(err), ReasonStatus)
+		}
+		if n := len(other.Requests()); n != 1 {
+			t.Fatalf("%d requests to a server answering %d %s, want 1", n, rep.Status, rep.Raw)
+		}
 	}
 }
 
