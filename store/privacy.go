@@ -38,6 +38,8 @@ type SubjectExport struct {
 	Tickets  []TicketExport
 	Chats    []ChatExport
 	Records  []SubjectRecord
+	// Devices are the live devices the customer stays signed in on.
+	Devices []CustomerDevice
 }
 
 // TicketExport is one ticket with its messages; for mail, what each
@@ -114,6 +116,9 @@ func (db *DB) ExportSubject(ctx context.Context, id int64, internalNotes bool) (
 		targets = append(targets, ChatTarget(conv.ID))
 	}
 	if out.Records, err = db.subjectRecords(ctx, id, targets); err != nil {
+		return SubjectExport{}, err
+	}
+	if out.Devices, err = db.ListCustomerDevices(ctx, id); err != nil {
 		return SubjectExport{}, err
 	}
 	return out, nil

@@ -30,6 +30,15 @@ type subjectDoc struct {
 	Chats      []exportChat    `json:"chats"`
 	Consents   []exportConsent `json:"consents"`
 	Records    []exportRecord  `json:"records"`
+	Devices    []exportDevice  `json:"devices"`
+}
+
+// exportDevice is a device the customer stays signed in on (/me/devices).
+type exportDevice struct {
+	Device     string `json:"device"`
+	CreatedAt  string `json:"created_at"`
+	LastUsedAt string `json:"last_used_at"`
+	ExpiresAt  string `json:"expires_at"`
 }
 
 type exportSite struct {
@@ -55,14 +64,17 @@ type exportCustomer struct {
 }
 
 type exportTicket struct {
-	ID        int64           `json:"id"`
-	Subject   string          `json:"subject"`
-	Status    string          `json:"status"`
-	Priority  string          `json:"priority"`
-	Channel   string          `json:"channel"`
-	CreatedAt string          `json:"created_at"`
-	UpdatedAt string          `json:"updated_at"`
-	Messages  []exportMessage `json:"messages"`
+	ID        int64  `json:"id"`
+	Subject   string `json:"subject"`
+	Status    string `json:"status"`
+	Priority  string `json:"priority"`
+	Channel   string `json:"channel"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
+	// Tags are the labels staff put on the ticket, exported with the
+	// internal notes (both are staff's own working data about it).
+	Tags     []string        `json:"tags,omitempty"`
+	Messages []exportMessage `json:"messages"`
 	// Held are replies sent from the customer's address that were held
 	// back (web/me_export_email.go).
 	Held []exportHeld `json:"held_replies,omitempty"`
@@ -191,13 +203,22 @@ func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Tim
 		Customer: exportCustomer{ID: x.Customer.ID, Email: x.Customer.Email, Name: x.Customer.Name,
 			CreatedAt: exportTime(x.Customer.CreatedAt)},
 		Tickets: []exportTicket{}, Chats: []exportChat{}, Consents: []exportConsent{}, Records: []exportRecord{},
+		Devices: []exportDevice{},
 	}
 	if !x.Customer.VerifiedAt.IsZero() {
 		v := exportTime(x.Customer.VerifiedAt)
 		doc.Customer.VerifiedAt = &v
 	}
 	for _, t := range x.Tickets {
-		doc.Tickets = append(doc.Tickets, exportTicketDoc(t))
+		et := exportTicketDoc(t)
+		if notes {
+			et.Tags = t.Ticket.Tags
+		}
+		doc.Tickets = append(doc.Tickets, et)
+	}
+	for _, d := range x.Devices {
+		doc.Devices = append(doc.Devices, exportDevice{Device: d.Device, CreatedAt: exportTime(d.CreatedAt),
+			LastUsedAt: exportTime(d.LastUsedAt), ExpiresAt: exportTime(d.ExpiresAt)})
 	}
 	for _, c := range x.Chats {
 		ec := exportChat{ID: c.Conversation.ID, Status: c.Conversation.Status, ConsentVersion: c.Conversation.ConsentVersion,
