@@ -39,14 +39,22 @@ func (in *Inbox) Watch(ctx context.Context) {
 		} else {
 			failures = 0
 		}
-		d := min(time.Second<<min(failures, 10), maxBackoff)
-		d += time.Duration(rand.Int64N(int64(d)/2 + 1))
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(d):
+		case <-time.After(idleBackoff(in.idleRetry, failures, rand.Int64N)):
 		}
 	}
+}
+
+// idleBackoff is the wait before opening the IDLE connection again after
+// failures lost connections in a row: base, doubled for each failure,
+// capped at maxBackoff, plus a random part of up to half of that (from
+// random, rand.Int64N) so that many servers behind one provider do not
+// come back in step.
+func idleBackoff(base time.Duration, failures int, random func(int64) int64) time.Duration {
+	d := min(base<<min(failures, 10), maxBackoff)
+	return d + time.Duration(random(int64(d)/2+1))
 }
 
 // Wake asks for a round now; rounds asked for while one runs become one.
@@ -93,7 +101,8 @@ func (in *Inbox) idleOnce(ctx context.Context) (supported bool, err error) {
 	}
 	in.idle.Store(true)
 	defer in.idle.Store(false)
-	in.Wake() // whatever arrived while nothing listened
+	in.reached.Store(true) // a round held back by failures may run now
+	in.Wake()              // whatever arrived while nothing listened
 	select {
 	case <-ctx.Done():
 		return true, cmd.Close()

@@ -37,6 +37,13 @@ type Inbox struct {
 	failures int         // rounds failed in a row
 	nextTry  time.Time   // no round before, after failures
 	idle     atomic.Bool // an IDLE connection is up (Watch)
+	// reached is set when an IDLE connection has just logged in and
+	// selected the mailbox: the next round runs even if failed rounds
+	// hold them back, since the mailbox is evidently reachable again.
+	reached atomic.Bool
+	// idleRetry is the first wait before Watch opens a lost IDLE
+	// connection again (idleBackoff).
+	idleRetry time.Duration
 
 	wake      chan struct{}
 	now       func() time.Time
@@ -66,7 +73,7 @@ func NewInbox(opts InboundOptions, d InboxDeps) (*Inbox, error) {
 		d.Alert = func() {}
 	}
 	return &Inbox{opts: opts, db: d.DB, threads: d.Threads, log: d.Log, alert: d.Alert, fileMax: d.FileMaxSize,
-		wake: make(chan struct{}, 1), now: time.Now}, nil
+		wake: make(chan struct{}, 1), now: time.Now, idleRetry: time.Second}, nil
 }
 
 // Mailbox names the mailbox without credentials.
@@ -81,11 +88,12 @@ func (in *Inbox) Status(ctx context.Context) (store.Mailbox, error) {
 const maxBackoff = 15 * time.Minute
 
 // Poll reads the new messages of the mailbox, unless failures hold it
-// back for now. Its error is also recorded for the settings page.
+// back for now (and no IDLE connection has logged in since). Its error is also recorded for the settings page.
 func (in *Inbox) Poll(ctx context.Context) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.now().Before(in.nextTry) {
+	lifted := in.reached.Swap(false)
+	if in.now().Before(in.nextTry) && !lifted {
 		return nil
 	}
 	err := in.round(ctx)

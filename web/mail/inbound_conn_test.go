@@ -74,11 +74,14 @@ func TestInboxIdle(t *testing.T) {
 }
 
 // waitFor waits until cond holds, for at most ten seconds.
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t *testing.T, cond func() bool, what ...any) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
+			if len(what) > 0 {
+				t.Fatalf("timed out: "+what[0].(string), what[1:]...)
+			}
 			t.Fatal("timed out")
 		}
 		time.Sleep(10 * time.Millisecond)
