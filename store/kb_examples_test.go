@@ -279,3 +279,40 @@ func TestImportSectionExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoArticlesHaveExamples checks the sample knowledge base gives every
+// section example questions, as an editor would, and that they import as
+// written (no personal data to remove, none refused).
+func TestDemoArticlesHaveExamples(t *testing.T) {
+	db, _ := newTestDB(t)
+	ctx := t.Context()
+	if _, _, err := db.ImportArticles(ctx, store.DemoArticles(), editor); err != nil {
+		t.Fatal(err)
+	}
+	arts, err := db.ListArticles(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range arts {
+		exs, err := db.SectionExamples(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		per := map[string]int{}
+		for _, ex := range exs {
+			per[ex.Anchor]++
+			if strings.Contains(ex.Question, "removed]") {
+				t.Errorf("%s: example %q lost personal data it should not hold", a.Slug, ex.Question)
+			}
+		}
+		secs := store.Sections(a.Body)
+		if secs[0].Anchor != "" {
+			secs = append([]store.Section{{}}, secs...) // the top is a section for examples
+		}
+		for _, s := range secs {
+			if n := per[s.Anchor]; n < 2 || n > 6 {
+				t.Errorf("%s#%s has %d example questions, want 2 to 6", a.Slug, s.Anchor, n)
+			}
+		}
+	}
+}
