@@ -43,9 +43,10 @@ const (
 // question never needs.
 var longNumber = regexp.MustCompile(`#?\d(?:[ -]?\d){3,}`)
 
-// cleanExample is question as it is saved: personal data removed
-// (security.RedactAll, then long numbers), white space made single.
-func cleanExample(question string) string {
+// CleanExample is question as AddSectionExample saves it: personal data
+// removed (security.RedactAll, then numbers of four digits or more), white
+// space made single.
+func CleanExample(question string) string {
 	text := security.RedactAll(strings.Join(strings.Fields(question), " "))
 	return longNumber.ReplaceAllString(text, "[number removed]")
 }
@@ -93,7 +94,7 @@ func hasAnchor(secs []Section, anchor string) bool {
 // (folded: case, accents and punctuation do not count). Audited without
 // the question's text.
 func (db *DB) AddSectionExample(ctx context.Context, articleID int64, anchor, question string, a Actor) (SectionExample, error) {
-	ex := SectionExample{ArticleID: articleID, Anchor: anchor, Question: cleanExample(question), Created: db.now()}
+	ex := SectionExample{ArticleID: articleID, Anchor: anchor, Question: CleanExample(question), Created: db.now()}
 	defer db.articlesChanged()
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var slug, body string

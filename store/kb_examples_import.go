@@ -24,7 +24,7 @@ func parseExamples(body string, lines []string) ([]SectionExample, error) {
 	for _, line := range lines {
 		anchor, question, _ := strings.Cut(line, ":")
 		anchor = strings.TrimPrefix(strings.TrimSpace(anchor), "#")
-		ex := SectionExample{Anchor: anchor, Question: cleanExample(question)}
+		ex := SectionExample{Anchor: anchor, Question: CleanExample(question)}
 		if err := checkExample(ex.Question, anchor, secs); err != nil {
 			return nil, exampleLineError(line, err)
 		}

@@ -203,6 +203,10 @@ func (s *Server) routeTable() []route {
 		admin("POST /admin/kb/{slug}/edit", pKBWrite, s.adminKBSavePost),
 		admin("POST /admin/kb/{slug}/delete", pKBWrite, s.adminKBDeletePost),
 		admin("POST /admin/kb/preview", pKBWrite, s.adminKBPreviewPost),
+		// Example questions of an article's sections (web/admin_kb_examples.go).
+		admin("POST /admin/kb/{slug}/examples", pKBWrite, s.adminKBExampleAddPost),
+		admin("POST /admin/kb/{slug}/examples/{id}/delete", pKBWrite, s.adminKBExampleDeletePost),
+		admin("POST /admin/kb/examples", pKBWrite, s.adminKBExampleFromChatPost),
 		// Categories of the knowledge base (web/admin_kb_categories.go).
 		admin("GET /admin/kb/categories", pKBRead, s.adminKBCategories),
 		admin("POST /admin/kb/categories", pKBWrite, s.adminKBCategorySavePost),
