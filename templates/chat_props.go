@@ -202,6 +202,8 @@ type ChatGap struct {
 	// one the assistant quoted, or else the one its search ranks first;
 	// "" for none.
 	Section string
+	// SectionLabel names Section for people ("Article › Heading").
+	SectionLabel string
 }
 
 // SectionOption is a section "this is answered by…" can add a question to:

@@ -197,6 +197,10 @@ func (s *Server) offerExamples(ctx context.Context, p *templates.AdminChatInsigh
 	if len(p.Sections) > maxSectionOptions {
 		p.Sections = p.Sections[:maxSectionOptions]
 	}
+	labels := map[string]string{}
+	for _, o := range p.Sections {
+		labels[o.Value] = o.Label
+	}
 	marked := map[int64]bool{}
 	for _, m := range unhelpful {
 		marked[m.ID] = true
@@ -210,6 +214,7 @@ func (s *Server) offerExamples(ctx context.Context, p *templates.AdminChatInsigh
 		if p.Gaps[i].Section, err = s.proposeSection(ctx, m, q, marked[m.ID]); err != nil {
 			return err
 		}
+		p.Gaps[i].SectionLabel = labels[p.Gaps[i].Section]
 	}
 	return nil
 }

@@ -138,6 +138,9 @@ func TestInsightAnsweredBy(t *testing.T) {
 	if section != quoted[1]+"#"+quoted[2] {
 		t.Errorf("proposed %q, the assistant quoted %s#%s", section, quoted[1], quoted[2])
 	}
+	if !strings.Contains(page.body, `data-testid="proposed-section">Descale your electric kettle › `) {
+		t.Errorf("the proposed section is not named for people")
+	}
 	if strings.Contains(question, "7946") || !strings.Contains(question, "how do i descale my kettle") {
 		t.Errorf("the question offered is %q", question)
 	}
