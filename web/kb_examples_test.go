@@ -94,7 +94,7 @@ func TestEditorExampleQuestions(t *testing.T) {
 		t.Errorf("audit: %+v %v", entries, err)
 	}
 
-	id := regexp.MustCompile(`/admin/kb/` + slug + `/examples/(\d+)/delete`).FindAllStringSubmatch(exampleSection(t, page.body, "opening-hours"), -1)
+	id := regexp.MustCompile(`/admin/kb/`+slug+`/examples/(\d+)/delete`).FindAllStringSubmatch(exampleSection(t, page.body, "opening-hours"), -1)
 	if len(id) == 0 {
 		t.Fatal("no remove button")
 	}
