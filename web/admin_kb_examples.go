@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -103,7 +104,7 @@ func (s *Server) adminKBExampleDeletePost(w http.ResponseWriter, r *http.Request
 		s.serveError(w, r, err)
 		return
 	}
-	if !hasExample(exs, id) {
+	if !slices.ContainsFunc(exs, func(ex store.SectionExample) bool { return ex.ID == id }) {
 		s.serveError(w, r, store.ErrNotFound) // another article's: not through this one's page
 		return
 	}
@@ -113,15 +114,6 @@ func (s *Server) adminKBExampleDeletePost(w http.ResponseWriter, r *http.Request
 	}
 	s.flash(r, "Example question removed.")
 	http.Redirect(w, r, "/admin/kb/"+art.Slug+"/edit#examples", http.StatusSeeOther)
-}
-
-func hasExample(exs []store.SectionExample, id int64) bool {
-	for _, ex := range exs {
-		if ex.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // adminKBExampleFromChatPost is the insight page's "this is answered by…":

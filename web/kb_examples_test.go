@@ -83,7 +83,7 @@ func TestEditorExampleQuestions(t *testing.T) {
 		t.Fatalf("duplicate: %d", r.status)
 	}
 	reach := exampleSection(t, r.body, "ways-to-reach-us")
-	if !strings.Contains(reach, `data-testid="example-error"`) || !strings.Contains(reach, "already has that example") ||
+	if !strings.Contains(reach, `data-testid="example-ways-to-reach-us-error"`) || !strings.Contains(reach, "already has that example") ||
 		!strings.Contains(html.UnescapeString(reach), `value="Open on Easter Monday?? Mail ada@example.org!"`) {
 		t.Errorf("the refusal is not shown under the section with the text kept:\n%s", reach)
 	}

@@ -29,14 +29,20 @@ type exampleRequest struct {
 	Question string `json:"question"`
 }
 
-// exampleList lists an article's example questions, by section.
-func (h *Handler) exampleList(w http.ResponseWriter, r *http.Request, p *store.Principal) {
+// articleExamples is the article the path names, drafts included, with
+// its example questions.
+func (h *Handler) articleExamples(r *http.Request) (store.Article, []store.SectionExample, error) {
 	art, err := h.db.GetArticle(r.Context(), r.PathValue("slug"), true)
 	if err != nil {
-		h.ServeError(w, r, err)
-		return
+		return art, nil, err
 	}
 	exs, err := h.db.SectionExamples(r.Context(), art.ID)
+	return art, exs, err
+}
+
+// exampleList lists an article's example questions, by section.
+func (h *Handler) exampleList(w http.ResponseWriter, r *http.Request, p *store.Principal) {
+	_, exs, err := h.articleExamples(r)
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
@@ -77,12 +83,7 @@ func (h *Handler) exampleDelete(w http.ResponseWriter, r *http.Request, p *store
 		h.ServeError(w, r, err)
 		return
 	}
-	art, err := h.db.GetArticle(r.Context(), r.PathValue("slug"), true)
-	if err != nil {
-		h.ServeError(w, r, err)
-		return
-	}
-	exs, err := h.db.SectionExamples(r.Context(), art.ID)
+	_, exs, err := h.articleExamples(r)
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
