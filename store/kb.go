@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -125,64 +124,6 @@ func DemoArticles() fs.FS {
 	return sub
 }
 
-// ParseArticle reads a Markdown file: the file name is the slug, the first
-// "# " heading the title, the rest the body. The file may start with a
-// front matter block that names its language and its category:
-//
-//	---
-//	lang: de
-//	category: Orders and shipping
-//	---
-func ParseArticle(name string, content []byte) (Article, error) {
-	slug := strings.TrimSuffix(path.Base(name), path.Ext(name))
-	text := strings.ReplaceAll(string(content), "\r\n", "\n")
-	a := Article{Slug: slug, Published: true}
-	text, a.Lang, a.CategoryName = frontMatter(text)
-	lines := strings.Split(text, "\n")
-	for i, line := range lines {
-		if t, ok := strings.CutPrefix(line, "# "); ok {
-			a.Title = strings.TrimSpace(t)
-			a.Body = strings.TrimSpace(strings.Join(append(append([]string{}, lines[:i]...), lines[i+1:]...), "\n"))
-			break
-		}
-	}
-	if a.Title == "" {
-		return Article{}, fmt.Errorf("store: %s: no \"# \" title heading", name)
-	}
-	if err := a.Validate(); err != nil {
-		var verr *ValidationError
-		if errors.As(err, &verr) && verr.Fields["slug"] != "" {
-			return Article{}, fmt.Errorf("store: %s: the file name is the article's slug, its address /kb/NAME: "+
-				"use lowercase letters, digits and single hyphens, at most 80, like shipping-times.md", name)
-		}
-		return Article{}, fmt.Errorf("store: %s: %w", name, err)
-	}
-	return a, nil
-}
-
-// frontMatter splits a leading "---" block off text and returns the rest
-// and the block's lang and category values.
-func frontMatter(text string) (rest, lang, category string) {
-	body, ok := strings.CutPrefix(text, "---\n")
-	if !ok {
-		return text, "", ""
-	}
-	block, rest, ok := strings.Cut(body, "\n---\n")
-	if !ok {
-		return text, "", ""
-	}
-	for _, line := range strings.Split(block, "\n") {
-		k, v, _ := strings.Cut(line, ":")
-		switch strings.TrimSpace(k) {
-		case "lang":
-			lang = strings.TrimSpace(v)
-		case "category":
-			category = strings.TrimSpace(v)
-		}
-	}
-	return rest, lang, category
-}
-
 // ImportArticles imports every *.md file of fsys, creating or updating
 // articles by slug, all in one transaction. It returns how many were created
 
@@ -207,21 +148,9 @@ func CheckArticleFolder(dir string) error {
 
 // and updated.
 func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created, updated int, err error) {
-	names, err := fs.Glob(fsys, "*.md")
+	arts, examples, err := readArticleFiles(fsys)
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: import: %w", err)
-	}
-	var arts []Article
-	for _, n := range names {
-		b, err := fs.ReadFile(fsys, n)
-		if err != nil {
-			return 0, 0, fmt.Errorf("store: import: %w", err)
-		}
-		art, err := ParseArticle(n, b)
-		if err != nil {
-			return 0, 0, err
-		}
-		arts = append(arts, art)
+		return 0, 0, err
 	}
 	order, descs, err := readCategories(fsys)
 	if err != nil {
@@ -231,7 +160,8 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 		if err := db.importCategories(ctx, tx, arts, descs, order); err != nil {
 			return err
 		}
-		for _, art := range arts {
+		added := 0
+		for i, art := range arts {
 			isNew, edited, err := db.upsertArticle(ctx, tx, art)
 			if err != nil {
 				return err
@@ -242,8 +172,17 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 			case edited:
 				updated++
 			}
+			n, err := db.importExamples(ctx, tx, art.Slug, examples[i])
+			if err != nil {
+				return fmt.Errorf("store: %s.md: %w", art.Slug, err)
+			}
+			added += n
 		}
-		return db.appendAudit(ctx, tx, a, "kb.imported", "kb", map[string]any{"created": created, "updated": updated})
+		details := map[string]any{"created": created, "updated": updated}
+		if added > 0 {
+			details["examples"] = added
+		}
+		return db.appendAudit(ctx, tx, a, "kb.imported", "kb", details)
 	})
 	if err != nil {
 		return 0, 0, err
@@ -300,7 +239,7 @@ func (db *DB) upsertArticle(ctx context.Context, tx *sql.Tx, art Article) (isNew
 		return false, false, articleSaveError(err)
 	}
 	if n > 0 {
-		return false, true, nil
+		return false, true, reanchorExamples(ctx, tx, art.Slug, art.Body)
 	}
 	lang := art.Lang
 	if lang == SiteLanguage {

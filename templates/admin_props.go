@@ -148,6 +148,26 @@ type AdminKBEditProps struct {
 	Questions []string
 	// Categories are the categories the article may belong to.
 	Categories []store.Category
+	// Examples are the article's sections with their example questions,
+	// the top first; none for an article not saved yet.
+	Examples []KBExampleSection
+	// ExampleForm is an example question the editor refused, shown again
+	// under its section with the reason.
+	ExampleForm ExampleForm
+}
+
+// KBExampleSection is one section of an article with its example
+// questions, in the article editor.
+type KBExampleSection struct {
+	Anchor   string // "" for the article's top
+	Heading  string // "" for the article's top
+	Examples []store.SectionExample
+}
+
+// ExampleForm is an example question that was refused: the section it was
+// for, the text and why.
+type ExampleForm struct {
+	Anchor, Question, Error string
 }
 
 // AdminStaffListProps is the staff page.

@@ -194,6 +194,22 @@ type ChatGap struct {
 	Last     time.Time
 	// WriteURL opens the article editor with the group's questions attached.
 	WriteURL string
+	// Example is the question with personal data removed, as "this is
+	// answered by…" adds it to a section; "" when it cannot be one (too
+	// long).
+	Example string
+	// Section is the section that control proposes ("slug#anchor"): the
+	// one the assistant quoted, or else the one its search ranks first;
+	// "" for none.
+	Section string
+	// SectionLabel names Section for people ("Article › Heading").
+	SectionLabel string
+}
+
+// SectionOption is a section "this is answered by…" can add a question to:
+// its value ("slug#anchor") and its label ("Article › Heading").
+type SectionOption struct {
+	Value, Label string
 }
 
 // AdminChatInsightProps is the insight page: deflection, hand-offs and the
@@ -211,6 +227,10 @@ type AdminChatInsightProps struct {
 	// Model counts the answers a language model wrote and those that fell
 	// back to the quote, by reason; empty when no model was asked.
 	Model []OutcomeCount
+	// Sections are the sections a question may be added to as an example
+	// ("this is answered by…"); empty when the staff member may not edit
+	// articles, which hides the control.
+	Sections []SectionOption
 }
 
 // OutcomeCount is the number of visitor messages with one outcome.

@@ -70,24 +70,35 @@ func (s *Server) renderKBEdit(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *Server) renderKBEditWith(w http.ResponseWriter, r *http.Request, status int, art store.Article, isNew bool, errs map[string]string, questions []string) {
-	preview, err := RenderMarkdown(art.Body)
+	p, err := s.kbEditProps(r, art, isNew)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
+	p.Errors, p.Questions = errs, questions
+	s.render(w, r, status, templates.AdminKBEdit(p))
+}
+
+// kbEditProps is the article editor for art: its preview, the categories
+// and, for a saved article, its sections' example questions.
+func (s *Server) kbEditProps(r *http.Request, art store.Article, isNew bool) (templates.AdminKBEditProps, error) {
+	preview, err := RenderMarkdown(art.Body)
+	if err != nil {
+		return templates.AdminKBEditProps{}, err
+	}
 	cats, err := s.db.ListCategories(r.Context())
 	if err != nil {
-		s.serveError(w, r, err)
-		return
+		return templates.AdminKBEditProps{}, err
 	}
 	title := "Edit article"
 	if isNew {
 		title = "New article"
 	}
-	s.render(w, r, status, templates.AdminKBEdit(templates.AdminKBEditProps{
-		AdminPage: s.adminPageProps(r, title, "kb"), Article: art, IsNew: isNew, Preview: preview, Errors: errs, Questions: questions,
-		Categories: cats,
-	}))
+	p := templates.AdminKBEditProps{AdminPage: s.adminPageProps(r, title, "kb"), Article: art, IsNew: isNew, Preview: preview, Categories: cats}
+	if !isNew && art.ID != 0 {
+		p.Examples, err = s.exampleSections(r.Context(), art)
+	}
+	return p, err
 }
 
 // adminKBSavePost creates or updates an article. Renaming the slug moves

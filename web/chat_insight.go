@@ -51,8 +51,15 @@ func (s *Server) adminChatInsight(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
+	gaps, firsts := s.rankGaps(append(unsure, unhelpful...))
 	p := templates.AdminChatInsightProps{AdminPage: s.adminPageProps(r, "Chat insight", "chats"), Days: days, Stats: st,
-		Gaps: s.rankGaps(append(unsure, unhelpful...)), Chart: chatChart(st.Days), Feedback: feedback}
+		Gaps: gaps, Chart: chatChart(st.Days), Feedback: feedback}
+	if s.currentStaff(r).Role.Can(security.PermKBWrite) {
+		if err := s.offerExamples(ctx, &p, firsts, unhelpful); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+	}
 	for _, o := range []struct{ key, label string }{
 		{store.ChatOutcomeAnswered, "Answered from an article"}, {store.ChatOutcomeUnsure, "Not sure: offered a person"},
 		{store.ChatOutcomeGated, "Private: asked to verify"}, {store.ChatOutcomePrivate, "Private: answered for the customer"},
@@ -96,11 +103,13 @@ var modelReasons = map[llm.Reason]string{
 // part, and ranks the groups by how often they were asked. Addresses and
 // phone numbers are masked: the page is about topics, not people. Each
 // group links to the article editor with its questions (by id) attached.
-func (s *Server) rankGaps(msgs []store.ChatMessage) []templates.ChatGap {
+// With each group it returns the question that stands for it (the first).
+func (s *Server) rankGaps(msgs []store.ChatMessage) ([]templates.ChatGap, []store.ChatMessage) {
 	type gap struct {
 		g     templates.ChatGap
 		words map[string]bool
 		ids   []string
+		first store.ChatMessage
 	}
 	var groups []*gap
 	seen := map[int64]bool{}
@@ -122,7 +131,7 @@ func (s *Server) rankGaps(msgs []store.ChatMessage) []templates.ChatGap {
 			}
 		}
 		if into == nil {
-			into = &gap{g: templates.ChatGap{Question: templates.Clip(security.RedactLog(m.Body), 200), Last: m.CreatedAt}, words: words}
+			into = &gap{g: templates.ChatGap{Question: templates.Clip(security.RedactLog(m.Body), 200), Last: m.CreatedAt}, words: words, first: m}
 			groups = append(groups, into)
 		}
 		into.g.Count++
@@ -133,16 +142,18 @@ func (s *Server) rankGaps(msgs []store.ChatMessage) []templates.ChatGap {
 			into.ids = append(into.ids, strconv.FormatInt(m.ID, 10))
 		}
 	}
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].g.Count > groups[j].g.Count })
+	if len(groups) > insightGaps {
+		groups = groups[:insightGaps]
+	}
 	out := make([]templates.ChatGap, 0, len(groups))
+	firsts := make([]store.ChatMessage, 0, len(groups))
 	for _, g := range groups {
 		g.g.WriteURL = "/admin/kb/new?questions=" + strings.Join(g.ids, ",")
 		out = append(out, g.g)
+		firsts = append(firsts, g.first)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
-	if len(out) > insightGaps {
-		out = out[:insightGaps]
-	}
-	return out
+	return out, firsts
 }
 
 // similar reports whether two questions' word sets overlap by at least

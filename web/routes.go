@@ -203,6 +203,10 @@ func (s *Server) routeTable() []route {
 		admin("POST /admin/kb/{slug}/edit", pKBWrite, s.adminKBSavePost),
 		admin("POST /admin/kb/{slug}/delete", pKBWrite, s.adminKBDeletePost),
 		admin("POST /admin/kb/preview", pKBWrite, s.adminKBPreviewPost),
+		// Example questions of an article's sections (web/admin_kb_examples.go).
+		admin("POST /admin/kb/{slug}/examples", pKBWrite, s.adminKBExampleAddPost),
+		admin("POST /admin/kb/{slug}/examples/{id}/delete", pKBWrite, s.adminKBExampleDeletePost),
+		admin("POST /admin/kb/examples", pKBWrite, s.adminKBExampleFromChatPost),
 		// Categories of the knowledge base (web/admin_kb_categories.go).
 		admin("GET /admin/kb/categories", pKBRead, s.adminKBCategories),
 		admin("POST /admin/kb/categories", pKBWrite, s.adminKBCategorySavePost),
@@ -293,6 +297,9 @@ func (s *Server) routeTable() []route {
 		s.apiRoute("GET /api/v1/kb/articles/{slug}", store.ScopeKBRead),
 		s.apiRoute("PUT /api/v1/kb/articles/{slug}", store.ScopeKBWrite),
 		s.apiRoute("DELETE /api/v1/kb/articles/{slug}", store.ScopeKBWrite),
+		s.apiRoute("GET /api/v1/kb/articles/{slug}/examples", store.ScopeKBRead),
+		s.apiRoute("POST /api/v1/kb/articles/{slug}/examples", store.ScopeKBWrite),
+		s.apiRoute("DELETE /api/v1/kb/articles/{slug}/examples/{id}", store.ScopeKBWrite),
 		s.apiRoute("GET /api/v1/audit", store.ScopeAuditRead),
 		s.apiRoute("GET /api/v1/security/events", store.ScopeSecurityRead),
 		s.apiRoute("GET /api/v1/webhooks", store.ScopeWebhooksWrite),

@@ -190,6 +190,9 @@ func routeTable() []route {
 		{"GET", "/api/v1/kb/articles/{slug}", store.ScopeKBRead, (*Handler).articleGet},
 		{"PUT", "/api/v1/kb/articles/{slug}", store.ScopeKBWrite, (*Handler).articlePut},
 		{"DELETE", "/api/v1/kb/articles/{slug}", store.ScopeKBWrite, (*Handler).articleDelete},
+		{"GET", "/api/v1/kb/articles/{slug}/examples", store.ScopeKBRead, (*Handler).exampleList},
+		{"POST", "/api/v1/kb/articles/{slug}/examples", store.ScopeKBWrite, (*Handler).exampleCreate},
+		{"DELETE", "/api/v1/kb/articles/{slug}/examples/{id}", store.ScopeKBWrite, (*Handler).exampleDelete},
 
 		// Audit and security.
 		{"GET", "/api/v1/audit", store.ScopeAuditRead, (*Handler).auditList},

@@ -155,8 +155,8 @@ func (a *testAPI) api(method, path, token, body string, header ...string) respon
 
 // fixture is one of each resource, for filling path parameters.
 type fixture struct {
-	ticket, customer, webhook, attachment int64
-	slug                                  string
+	ticket, customer, webhook, attachment, example int64
+	slug                                           string
 }
 
 func (a *testAPI) fixture() fixture {
@@ -175,11 +175,19 @@ func (a *testAPI) fixture() fixture {
 	if err := a.db.SaveArticle(ctx, store.Article{Slug: slug, Title: "Fixture", Body: "Fixture article.", Published: true}, testAdmin); err != nil {
 		a.t.Fatal(err)
 	}
+	art, err := a.db.GetArticle(ctx, slug, true)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	ex, err := a.db.AddSectionExample(ctx, art.ID, "", "what is the fixture", testAdmin)
+	if err != nil {
+		a.t.Fatal(err)
+	}
 	h, _, err := a.db.CreateWebhook(ctx, store.NewWebhook{URL: "https://" + apitest.PublicHost + "/hook", Events: []string{store.EventTicketCreated}}, testAdmin)
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	return fixture{ticket: tk.ID, customer: tk.CustomerID, webhook: h.ID, slug: slug, attachment: up.Files()[0].ID}
+	return fixture{ticket: tk.ID, customer: tk.CustomerID, webhook: h.ID, slug: slug, attachment: up.Files()[0].ID, example: ex.ID}
 }
 
 // path fills a route path's parameters from the fixture.
@@ -190,6 +198,8 @@ func (f fixture) path(pattern string) string {
 		id = f.customer
 	case strings.HasPrefix(pattern, "/api/v1/webhooks/"):
 		id = f.webhook
+	case strings.Contains(pattern, "/examples/"):
+		id = f.example
 	}
 	p := strings.ReplaceAll(pattern, "{id}", strconv.FormatInt(id, 10))
 	p = strings.ReplaceAll(p, "{aid}", strconv.FormatInt(f.attachment, 10))
