@@ -47,6 +47,7 @@ type secEntry struct {
 	limit   float32 // a time limit its heading names ("in the first 30 days"), in minutes, or 0
 	anchor  string
 	heading string
+	headN   int8 // the heading's distinct words that are not stopwords
 	feats   intent
 	asks    intent // the kind of answer its heading names ("How often", "El plazo de 60 minutos")
 	howTo   bool   // the heading says how to do something ("How to start a return")
@@ -133,6 +134,9 @@ func (b *builder) add(a store.Article, lang string) {
 		sec.limit = float32(durationOf(htoks))
 		for _, w := range htoks {
 			t := b.term(lang, w)
+			if !b.head[t] && !builtin.stop[w] && !stopIn[lang][w] && sec.headN < 127 {
+				sec.headN++
+			}
 			b.head[t] = true
 			b.vb.add(w, t)
 			sec.negated = sec.negated || negations[w]

@@ -48,6 +48,7 @@ type query struct {
 	lang   string  // the question's language, as far as its words tell
 	langs  uint8   // the languages its stopwords tell (allLangs when none)
 	after  float64 // a time the question says has passed ("after 8 months"), in minutes, or 0
+	top    int     // the heaviest group the knowledge base has, or -1
 }
 
 // parse turns a question into weighted groups over idx.
@@ -375,5 +376,11 @@ func (r *retriever) weigh(idx *index, q *query) {
 	}
 	if q.total > 0 {
 		q.known /= q.total
+	}
+	q.top = -1
+	for i, g := range q.groups {
+		if g.known && (q.top < 0 || g.weight > q.groups[q.top].weight) {
+			q.top = i
+		}
 	}
 }

@@ -1,0 +1,344 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"safedesk/security"
+)
+
+// trainItem is one question of the tuning half or the development set as
+// the ranking sees it: the features of the sections it ranked, which of
+// them answer it, and each one's confidence.
+type trainItem struct {
+	answerable bool
+	feats      []features
+	right      []bool
+	conf       []float64
+	fold       int
+}
+
+// trainFolds is the number of folds of the cross-validation.
+const trainFolds = 5
+
+// trainingSet ranks the tuning half and the development set (never a
+// held-out question) with b and returns their features.
+func trainingSet(t testing.TB, b *Bot) []trainItem {
+	t.Helper()
+	var out []trainItem
+	for _, it := range append(loadEvalTB(t), loadEvalFile(t, "testdata/dev.json")...) {
+		if it.Split == "held" || it.Kind != "answerable" && it.Kind != "unanswerable" {
+			continue
+		}
+		msg, _ := security.Redact(it.Q)
+		rk, err := b.ret.rank(context.Background(), msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := fnv.New32a()
+		h.Write([]byte(it.Q))
+		ti := trainItem{answerable: it.Kind == "answerable", fold: int(h.Sum32() % trainFolds)}
+		for _, hit := range rk.hits {
+			src := rk.name(hit)
+			ti.feats = append(ti.feats, hit.f)
+			ti.right = append(ti.right, ti.answerable && it.rightSection(&src))
+			ti.conf = append(ti.conf, hit.conf)
+		}
+		out = append(out, ti)
+	}
+	return out
+}
+
+// trainScore is what weights w reach on items: right sections among the
+// answerable ones (answered with at least the threshold's confidence, and
+// regardless of it), and declined among the others.
+type trainScore struct{ answerable, right, rightAny, unanswerable, declined int }
+
+func (s trainScore) String() string {
+	return fmt.Sprintf("section %5.1f%% (any confidence %5.1f%%), declined %5.1f%%",
+		100*float64(s.right)/float64(max(s.answerable, 1)), 100*float64(s.rightAny)/float64(max(s.answerable, 1)),
+		100*float64(s.declined)/float64(max(s.unanswerable, 1)))
+}
+
+func (s *trainScore) add(o trainScore) {
+	s.answerable += o.answerable
+	s.right += o.right
+	s.rightAny += o.rightAny
+	s.unanswerable += o.unanswerable
+	s.declined += o.declined
+}
+
+// top is the section weights w rank first (the first of equals, as the
+// ranking's stable sort keeps them), or -1.
+func (ti trainItem) top(w *features) int {
+	best, bestS := -1, math.Inf(-1)
+	for i := range ti.feats {
+		if s := ti.feats[i].dot(w); s > bestS {
+			best, bestS = i, s
+		}
+	}
+	return best
+}
+
+func evalWeights(items []trainItem, w *features, threshold float64) trainScore {
+	var s trainScore
+	for _, ti := range items {
+		top := ti.top(w)
+		if !ti.answerable {
+			s.unanswerable++
+			if top < 0 || ti.conf[top] < threshold {
+				s.declined++
+			}
+			continue
+		}
+		s.answerable++
+		if top >= 0 && ti.right[top] {
+			s.rightAny++
+			if ti.conf[top] >= threshold {
+				s.right++
+			}
+		}
+	}
+	return s
+}
+
+// The model learns a correction to the hand weights: the rank is
+// alpha·(hand rank) + v·features, with an L2 penalty lambda on v only, so
+// that a strong penalty gives back the hand weights' ranking and the
+// cross-validation chooses how far to move from it. Its parameters are
+// alpha then v.
+const nParams = nFeatures + 1
+
+type params [nParams]float64
+
+// weightsOf turns the parameters into the ranking's weights.
+func weightsOf(p params, prior *features) features {
+	var w features
+	for k := range nFeatures {
+		w[k] = p[0]*prior[k] + p[k+1]
+	}
+	return w
+}
+
+// expand is a section's features as the parameters see them.
+func expand(f *features, prior *features) params {
+	var x params
+	x[0] = f.dot(prior)
+	copy(x[1:], f[:])
+	return x
+}
+
+// logitLoss is the conditional logit's loss of p on items (the mean of
+// -log of the probability of the right sections) with the penalty, and its
+// gradient and an approximation of its Hessian (the covariance of the
+// features under the model, which is never negative).
+func logitLoss(items [][]params, right [][]bool, p *params, lambda float64) (float64, params, [nParams][nParams]float64) {
+	var loss float64
+	var g params
+	var h [nParams][nParams]float64
+	n := 0
+	sc := []float64{}
+	for qi, xs := range items {
+		n++
+		sc = sc[:0]
+		m := math.Inf(-1)
+		for i := range xs {
+			s := dotp(&xs[i], p)
+			sc = append(sc, s)
+			m = math.Max(m, s)
+		}
+		var z, zr float64
+		for i := range sc {
+			sc[i] = math.Exp(sc[i] - m)
+			z += sc[i]
+			if right[qi][i] {
+				zr += sc[i]
+			}
+		}
+		loss += math.Log(z) - math.Log(zr)
+		var mu, mr params
+		for i := range sc {
+			for k := range nParams {
+				mu[k] += sc[i] / z * xs[i][k]
+				if right[qi][i] {
+					mr[k] += sc[i] / zr * xs[i][k]
+				}
+			}
+		}
+		for k := range nParams {
+			g[k] += mu[k] - mr[k]
+		}
+		for i := range sc {
+			for a := range nParams {
+				da := sc[i] / z * (xs[i][a] - mu[a])
+				for b := range nParams {
+					h[a][b] += da * (xs[i][b] - mu[b])
+				}
+			}
+		}
+	}
+	nf := float64(max(n, 1))
+	loss /= nf
+	for k := range nParams {
+		g[k] /= nf
+		for b := range nParams {
+			h[k][b] /= nf
+		}
+		h[k][k] += 1e-6
+		if k > 0 {
+			loss += lambda / 2 * p[k] * p[k]
+			g[k] += lambda * p[k]
+			h[k][k] += lambda
+		}
+	}
+	return loss, g, h
+}
+
+func dotp(a, b *params) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func anyTrue(bs []bool) bool {
+	for _, b := range bs {
+		if b {
+			return true
+		}
+	}
+	return false
+}
+
+// trainWeights fits the model by Newton steps with a backtracking line
+// search, from the hand weights, on the answerable items that have a right
+// section among those ranked.
+func trainWeights(items []trainItem, prior *features, lambda float64) features {
+	var xs [][]params
+	var right [][]bool
+	for _, ti := range items {
+		if !ti.answerable || !anyTrue(ti.right) {
+			continue
+		}
+		x := make([]params, len(ti.feats))
+		for i := range ti.feats {
+			x[i] = expand(&ti.feats[i], prior)
+		}
+		xs, right = append(xs, x), append(right, ti.right)
+	}
+	p := params{1}
+	for range 100 {
+		loss, g, h := logitLoss(xs, right, &p, lambda)
+		d := solve(h, g)
+		step := 1.0
+		var next params
+		for range 40 {
+			for k := range nParams {
+				next[k] = p[k] - step*d[k]
+			}
+			if l, _, _ := logitLoss(xs, right, &next, lambda); l <= loss-1e-4*step*dotp(&g, &d) {
+				break
+			}
+			step /= 2
+		}
+		done := math.Abs(step*dotp(&g, &d)) < 1e-10
+		p = next
+		if done {
+			break
+		}
+	}
+	return weightsOf(p, prior)
+}
+
+// solve returns x with h·x = g, by Gaussian elimination with partial
+// pivoting (h is symmetric and positive definite).
+func solve(h [nParams][nParams]float64, g params) params {
+	const n = nParams
+	for c := range n {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(h[r][c]) > math.Abs(h[p][c]) {
+				p = r
+			}
+		}
+		h[c], h[p] = h[p], h[c]
+		g[c], g[p] = g[p], g[c]
+		for r := c + 1; r < n; r++ {
+			f := h[r][c] / h[c][c]
+			for k := c; k < n; k++ {
+				h[r][k] -= f * h[c][k]
+			}
+			g[r] -= f * g[c]
+		}
+	}
+	var x params
+	for r := n - 1; r >= 0; r-- {
+		s := g[r]
+		for k := r + 1; k < n; k++ {
+			s -= h[r][k] * x[k]
+		}
+		x[r] = s / h[r][r]
+	}
+	return x
+}
+
+// crossValidate returns what weights trained with lambda on all folds but
+// one reach on that one, summed over the folds.
+func crossValidate(items []trainItem, prior *features, lambda, threshold float64) trainScore {
+	var total trainScore
+	for f := range trainFolds {
+		var train, test []trainItem
+		for _, ti := range items {
+			if ti.fold == f {
+				test = append(test, ti)
+			} else {
+				train = append(train, ti)
+			}
+		}
+		w := trainWeights(train, prior, lambda)
+		total.add(evalWeights(test, &w, threshold))
+	}
+	return total
+}
+
+// trainLambdas are the regularisation strengths the cross-validation
+// chooses from.
+var trainLambdas = []float64{0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10}
+
+// TestTrainRanker retrains the ranking's weights (BOT_TRAIN=1): it reports
+// the cross-validated figures of the hand weights and of the learned ones
+// for each regularisation strength, and prints rankWeights trained on all
+// of the tuning half and the development set with the best one.
+func TestTrainRanker(t *testing.T) {
+	if os.Getenv("BOT_TRAIN") == "" {
+		t.Skip("BOT_TRAIN=1 retrains the ranking's weights")
+	}
+	b := newTestBot(t, newTestStore(t))
+	b.ret.sc.w = handWeights
+	items := trainingSet(t, b)
+	thr := b.opts.Threshold
+	t.Logf("hand weights:            %v", evalWeights(items, &handWeights, thr))
+	t.Logf("current weights:         %v", evalWeights(items, &rankWeights, thr))
+	best, bestAcc := 0.0, -1
+	for _, l := range trainLambdas {
+		s := crossValidate(items, &handWeights, l, thr)
+		t.Logf("learned, λ=%-5g CV:     %v", l, s)
+		if s.right > bestAcc {
+			best, bestAcc = l, s.right
+		}
+	}
+	w := trainWeights(items, &handWeights, best)
+	t.Logf("learned, λ=%g on all:  %v", best, evalWeights(items, &w, thr))
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "var rankWeights = features{")
+	for k, v := range w {
+		fmt.Fprintf(&sb, "f%s: %.4f, ", strings.ToUpper(featureNames[k][:1])+featureNames[k][1:], v)
+	}
+	t.Log(strings.TrimSuffix(sb.String(), ", ") + "}")
+}
