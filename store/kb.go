@@ -300,7 +300,7 @@ func (db *DB) upsertArticle(ctx context.Context, tx *sql.Tx, art Article) (isNew
 		return false, false, articleSaveError(err)
 	}
 	if n > 0 {
-		return false, true, nil
+		return false, true, reanchorExamples(ctx, tx, art.Slug, art.Body)
 	}
 	lang := art.Lang
 	if lang == SiteLanguage {

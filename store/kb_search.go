@@ -400,20 +400,24 @@ func splitSnippet(s string) []Segment {
 }
 
 // KBChanges counts the changes this process made to the knowledge base (its
-// articles or its language): a cache of it compares the count to see at once
+// articles, their example questions or its language): a cache of it compares the count to see at once
 // whether to look again. Changes by another process show in KBState.
 func (db *DB) KBChanges() uint64 { return db.terms.changes.Load() }
 
 // KBState sums up the published knowledge base, so that a cache can tell
 // whether it changed, in this process or another (safedesk kb import): any
-// article added, removed, published, withdrawn or edited, or the site's
-// language changed, gives another state. It reads an index, not the
-// articles.
+// article added, removed, published, withdrawn or edited, an example
+// question added or removed, or the site's language changed, gives another
+// state. It reads an index, not the articles.
 type KBState struct {
 	Count   int64
 	Updated float64 // the sum of updated_at
 	MaxID   int64
 	Lang    string // the site's language
+	// Examples and ExampleIDs are the number of example questions and the
+	// sum of their ids (which only grow), so adding or removing one gives
+	// another state.
+	Examples, ExampleIDs int64
 }
 
 // KBState returns the current KBState.
@@ -422,6 +426,9 @@ func (db *DB) KBState(ctx context.Context) (KBState, error) {
 	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*), TOTAL(updated_at), COALESCE(MAX(id), 0)
 		FROM kb_articles INDEXED BY kb_articles_by_updated WHERE published = 1`).Scan(&st.Count, &st.Updated, &st.MaxID)
 	if err != nil {
+		return st, fmt.Errorf("store: kb state: %w", err)
+	}
+	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(id), 0) FROM kb_examples").Scan(&st.Examples, &st.ExampleIDs); err != nil {
 		return st, fmt.Errorf("store: kb state: %w", err)
 	}
 	st.Lang, err = db.KBLanguage(ctx)
