@@ -18,37 +18,46 @@ type evidence struct {
 	artSlot []int32 // per article of the index: its row, or -1
 	arts    []int32 // the touched articles
 	artRows []float64
+	exSlot  []int32 // per example question of the index: its row, or -1
+	exs     []int32 // the touched examples
+	exRows  []float64
 }
 
-// Offsets within a section's row (2g values) and an article's (2g).
-func textAt(gi int) int         { return 2 * gi }
-func headAt(gi int) int         { return 2*gi + 1 }
-func titleAt(gi int) int        { return gi }
-func anywhereAt(g, gi int) int  { return g + gi }
-func (e *evidence) rowLen() int { return 2 * e.g }
+// Offsets within a section's row (3g values: its text, its heading, its
+// example questions), an article's (2g: its title, anywhere in it) and an
+// example's (g).
+func textAt(gi int) int        { return 3 * gi }
+func headAt(gi int) int        { return 3*gi + 1 }
+func exAt(gi int) int          { return 3*gi + 2 }
+func titleAt(gi int) int       { return gi }
+func anywhereAt(g, gi int) int { return g + gi }
 func (e *evidence) secRow(s int32) []float64 {
-	if o := e.secSlot[s]; o >= 0 {
-		return e.secRows[int(o)*e.rowLen() : int(o+1)*e.rowLen()]
-	}
-	return nil
+	return row(e.secSlot[s], e.secRows, 3*e.g)
 }
 func (e *evidence) artRow(a int32) []float64 {
-	if o := e.artSlot[a]; o >= 0 {
-		return e.artRows[int(o)*e.rowLen() : int(o+1)*e.rowLen()]
+	return row(e.artSlot[a], e.artRows, 2*e.g)
+}
+func (e *evidence) exRow(x int32) []float64 {
+	return row(e.exSlot[x], e.exRows, e.g)
+}
+
+// row is the row at slot o of rows of n values, or nil for -1.
+func row(o int32, rows []float64, n int) []float64 {
+	if o < 0 {
+		return nil
 	}
-	return nil
+	return rows[int(o)*n : int(o+1)*n]
 }
 
 // newEvidence takes scratch arrays sized for idx from its pool.
 func newEvidence(idx *index, groups int) *evidence {
 	e, _ := idx.scratch.Get().(*evidence)
 	if e == nil {
-		e = &evidence{secSlot: make([]int32, len(idx.secs)), artSlot: make([]int32, len(idx.arts))}
-		for i := range e.secSlot {
-			e.secSlot[i] = -1
-		}
-		for i := range e.artSlot {
-			e.artSlot[i] = -1
+		e = &evidence{secSlot: make([]int32, len(idx.secs)), artSlot: make([]int32, len(idx.arts)), exSlot: make([]int32, len(idx.exs))}
+		for _, slots := range [][]int32{e.secSlot, e.artSlot, e.exSlot} {
+			for i := range slots {
+				slots[i] = -1
+			}
 		}
 	}
 	e.g = groups
@@ -63,24 +72,32 @@ func (e *evidence) release(idx *index) {
 	for _, a := range e.arts {
 		e.artSlot[a] = -1
 	}
+	for _, x := range e.exs {
+		e.exSlot[x] = -1
+	}
 	e.secs, e.secRows, e.arts, e.artRows = e.secs[:0], e.secRows[:0], e.arts[:0], e.artRows[:0]
+	e.exs, e.exRows = e.exs[:0], e.exRows[:0]
 	idx.scratch.Put(e)
 }
 
 // touchSec returns the row of section s, adding one of zeros if needed.
 func (e *evidence) touchSec(s int32) []float64 {
-	return e.touch(e.secSlot, &e.secs, &e.secRows, s)
+	return touch(e.secSlot, &e.secs, &e.secRows, s, 3*e.g)
+}
+
+// touchEx returns the row of example x, adding one of zeros if needed.
+func (e *evidence) touchEx(x int32) []float64 {
+	return touch(e.exSlot, &e.exs, &e.exRows, x, e.g)
 }
 
 // touchArt returns the row of article a, adding one of zeros if needed.
 func (e *evidence) touchArt(a int32) []float64 {
-	return e.touch(e.artSlot, &e.arts, &e.artRows, a)
+	return touch(e.artSlot, &e.arts, &e.artRows, a, 2*e.g)
 }
 
-// touch returns the row of i in rows (slot says where it is, or -1),
-// adding it to touched and a row of zeros to rows if needed.
-func (e *evidence) touch(slot []int32, touched *[]int32, rows *[]float64, i int32) []float64 {
-	n := e.rowLen()
+// touch returns the row of i in rows of n values (slot says where it is,
+// or -1), adding it to touched and a row of zeros to rows if needed.
+func touch(slot []int32, touched *[]int32, rows *[]float64, i int32, n int) []float64 {
 	if o := slot[i]; o >= 0 {
 		return (*rows)[int(o)*n : int(o+1)*n]
 	}
@@ -106,6 +123,7 @@ func (r *retriever) gather(idx *index, q query) *evidence {
 		for _, a := range g.alts {
 			if !minor[gi] {
 				r.gatherAlt(idx, e, gi, a, false)
+				r.gatherExamples(idx, e, gi, a, false)
 			}
 			for _, ai := range r.titleHits(idx, a) {
 				t := e.touchArt(ai)
@@ -120,6 +138,7 @@ func (r *retriever) gather(idx *index, q query) *evidence {
 		if minor[gi] {
 			for _, a := range g.alts {
 				r.gatherAlt(idx, e, gi, a, true)
+				r.gatherExamples(idx, e, gi, a, true)
 			}
 		}
 	}

@@ -17,15 +17,18 @@ import (
 // (indexer.sections). It is built from the store and immutable; an indexer
 // swaps in a new one when the knowledge base changes.
 type index struct {
-	arts     []artEntry
-	secs     []secEntry
-	postings map[string][]posting // term → sections, in index order
-	titles   map[string][]int32   // term → articles with it in the title, in order
-	stems    []string             // every term, sorted
-	vocab    *vocabulary
-	avgLen   float64
-	siteLang string
-	scratch  sync.Pool // *evidence sized for this index
+	arts       []artEntry
+	secs       []secEntry
+	postings   map[string][]posting // term → sections, in index order
+	titles     map[string][]int32   // term → articles with it in the title, in order
+	exs        []exEntry            // the example questions (examples.go)
+	exPostings map[string][]posting // term → example questions, in index order
+	exDF       map[string]int       // term → sections whose examples have it and whose text has not
+	stems      []string             // every term, sorted
+	vocab      *vocabulary
+	avgLen     float64
+	siteLang   string
+	scratch    sync.Pool // *evidence sized for this index
 }
 
 // artEntry is one article of the index.
@@ -89,7 +92,7 @@ type builder struct {
 
 func newBuilder(siteLang string, n int) *builder {
 	return &builder{
-		idx:    &index{postings: map[string][]posting{}, titles: map[string][]int32{}, siteLang: siteLang, arts: make([]artEntry, 0, n)},
+		idx:    &index{postings: map[string][]posting{}, titles: map[string][]int32{}, exPostings: map[string][]posting{}, exDF: map[string]int{}, siteLang: siteLang, arts: make([]artEntry, 0, n)},
 		vb:     newVocabBuilder(),
 		intern: map[string]string{},
 		tf:     map[string]int{},
@@ -195,17 +198,24 @@ func (b *builder) done() *index {
 			idx.stems = append(idx.stems, t)
 		}
 	}
+	for t, ps := range idx.exPostings {
+		idx.exPostings[t] = ps[:len(ps):len(ps)]
+		if idx.postings[t] == nil && idx.titles[t] == nil {
+			idx.stems = append(idx.stems, t)
+		}
+	}
 	sort.Strings(idx.stems)
 	return idx
 }
 
 // buildIndex makes the index of arts, whose language is siteLang unless
-// they say otherwise.
-func buildIndex(arts []store.Article, siteLang string) *index {
+// they say otherwise, with their sections' example questions.
+func buildIndex(arts []store.Article, exs []store.SectionExample, siteLang string) *index {
 	b := newBuilder(siteLang, len(arts))
 	for _, a := range arts {
 		b.add(a, normLang(a.Lang, siteLang))
 	}
+	b.addExamples(exs)
 	return b.done()
 }
 
@@ -252,15 +262,16 @@ func (idx *index) altDF(a alt) int {
 	return n
 }
 
-// has reports whether a section or a title has the stem.
+// has reports whether a section, a title or an example question has the
+// stem.
 func (idx *index) has(st string) bool {
-	return len(idx.postings[st]) > 0 || len(idx.titles[st]) > 0
+	return len(idx.postings[st]) > 0 || len(idx.titles[st]) > 0 || len(idx.exPostings[st]) > 0
 }
 
-// df is the number of sections with the stem, or whose article has it in
-// the title.
+// df is the number of sections with the stem, in their text or their
+// example questions, or whose article has it in the title.
 func (idx *index) df(st string) int {
-	n := len(idx.postings[st])
+	n := len(idx.postings[st]) + idx.exDF[st]
 	for _, a := range idx.titles[st] {
 		n += int(idx.arts[a].n)
 	}

@@ -27,12 +27,14 @@ const (
 	fLength            // the section's length relative to the average, capped at 3
 	fHeadCover         // share of the heading's words the question has
 	fTopGroup          // the section has the question's heaviest idea, in its heading or text
+	fExample           // share of the question's weight found in the section's example questions
+	fExNear            // similarity of the section's nearest example question (examples.go)
 	nFeatures
 )
 
 // featureNames name the features, for the training's report.
 var featureNames = [nFeatures]string{"own", "artCov", "title", "within", "trouble", "intentOwn", "headIntent",
-	"howTo", "overLimit", "lang", "head", "body", "intro", "intentAny", "length", "headCover", "topGroup"}
+	"howTo", "overLimit", "lang", "head", "body", "intro", "intentAny", "length", "headCover", "topGroup", "example", "exNear"}
 
 // features are one section's features.
 type features [nFeatures]float64

@@ -29,8 +29,9 @@ type ranked struct {
 // developers' own questions, never on the held-out half.
 type scoring struct {
 	// How much a group of the question counts when it is found in the
-	// section's heading, in its text, or only elsewhere in its article.
-	head, body, context float64
+	// section's heading, in its text, in its example questions, or only
+	// elsewhere in its article.
+	head, body, example, context float64
 	// bodyFloor is what a word found once in a long text counts, relative
 	// to one found often in a short one.
 	bodyFloor float64
@@ -49,7 +50,7 @@ type scoring struct {
 }
 
 var defaultScoring = scoring{
-	head: 1.1, body: 1, context: 0.27, bodyFloor: 0.54, artTitle: 0.6, negated: 0.5, w: rankWeights,
+	head: 1.1, body: 1, example: 1, context: 0.27, bodyFloor: 0.54, artTitle: 0.6, negated: 0.5, w: rankWeights,
 	confArt: 0.45, confTitle: 0.5, confOwn: 0.45,
 }
 
@@ -81,8 +82,9 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 		negQ = negQ || negations[w]
 		troubleQ = troubleQ || negations[w] || troubles[w]
 	}
+	near := nearestExamples(idx, q, e)
 	for _, ac := range r.rankArticles(q, e) {
-		out.hits = r.scoreArticle(idx, q, e, ac, negQ, troubleQ, out.hits)
+		out.hits = r.scoreArticle(idx, q, e, ac, negQ, troubleQ, near, out.hits)
 	}
 	sort.SliceStable(out.hits, func(i, j int) bool { return out.hits[i].rank > out.hits[j].rank })
 	if advice.MatchString(sentence(text)) {
@@ -97,7 +99,7 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 }
 
 // scoreArticle appends the hits of an article's sections.
-func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, negQ, troubleQ bool, hits []hit) []hit {
+func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, negQ, troubleQ bool, near map[int32]float64, hits []hit) []hit {
 	sc := &r.sc
 	art := idx.arts[ac.art]
 	per := e.artRow(ac.art)
@@ -105,7 +107,7 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 	for si := art.first; si < art.first+art.n; si++ {
 		h := hit{sec: si, artCov: ac.cov, title: ac.title}
 		m, s := e.secRow(si), idx.secs[si]
-		var within, head, body float64
+		var within, head, body, exField float64
 		var inHead int
 		for gi, g := range q.groups {
 			var found float64
@@ -114,9 +116,10 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 				if s.negated && !negQ && !g.neg {
 					hd *= sc.negated
 				}
-				found = math.Max(hd, m[textAt(gi)]*sc.body)
+				found = math.Max(math.Max(hd, m[textAt(gi)]*sc.body), m[exAt(gi)]*sc.example)
 				head += g.weight * m[headAt(gi)]
 				body += g.weight * m[textAt(gi)]
+				exField += g.weight * m[exAt(gi)]
 				if m[headAt(gi)] > 0 {
 					inHead++
 				}
@@ -130,7 +133,7 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 		}
 		h.own /= q.total
 		h.f[fOwn], h.f[fArtCov], h.f[fTitle] = h.own, h.artCov, h.title
-		h.f[fHead], h.f[fBody] = head/q.total, body/q.total
+		h.f[fHead], h.f[fBody], h.f[fExample], h.f[fExNear] = head/q.total, body/q.total, exField/q.total, near[si]
 		if discTotal > 0 {
 			h.f[fWithin] = within / discTotal
 		}
