@@ -8,12 +8,17 @@ import (
 )
 
 // TestTuneSets runs only the tuning half and the development set, for work
-// on the ranking: it never runs a held-out question. BOT_TUNE=1 enables it.
+// on the ranking: it never runs a held-out question. BOT_TUNE=1 enables it;
+// BOT_NOEX=1 removes the example questions first.
 func TestTuneSets(t *testing.T) {
 	if os.Getenv("BOT_TUNE") == "" {
 		t.Skip("BOT_TUNE=1 runs the tuning half and the development set alone")
 	}
-	b := newTestBot(t, newTestStore(t))
+	db := newTestStore(t)
+	if os.Getenv("BOT_NOEX") != "" {
+		dropExamples(t, db)
+	}
+	b := newTestBot(t, db)
 	tally := map[string]*evalTally{"tune": {}, "dev": {}}
 	for _, it := range append(loadEval(t), loadEvalFile(t, "testdata/dev.json")...) {
 		c := tally[it.Split]
