@@ -127,17 +127,27 @@ func DemoArticles() fs.FS {
 
 // ParseArticle reads a Markdown file: the file name is the slug, the first
 // "# " heading the title, the rest the body. The file may start with a
-// front matter block that names its language and its category:
+// front matter block that names its language, its category and example
+// questions for its sections (see parseArticle):
 //
 //	---
 //	lang: de
 //	category: Orders and shipping
+//	example ways-to-reach-us: is there a number I can call?
 //	---
 func ParseArticle(name string, content []byte) (Article, error) {
+	a, _, err := parseArticle(name, content)
+	return a, err
+}
+
+// parseArticle is ParseArticle that also returns the example questions of
+// the front matter, checked (see parseExamples).
+func parseArticle(name string, content []byte) (Article, []SectionExample, error) {
 	slug := strings.TrimSuffix(path.Base(name), path.Ext(name))
 	text := strings.ReplaceAll(string(content), "\r\n", "\n")
 	a := Article{Slug: slug, Published: true}
-	text, a.Lang, a.CategoryName = frontMatter(text)
+	var examples []string
+	text, a.Lang, a.CategoryName, examples = frontMatter(text)
 	lines := strings.Split(text, "\n")
 	for i, line := range lines {
 		if t, ok := strings.CutPrefix(line, "# "); ok {
@@ -147,40 +157,47 @@ func ParseArticle(name string, content []byte) (Article, error) {
 		}
 	}
 	if a.Title == "" {
-		return Article{}, fmt.Errorf("store: %s: no \"# \" title heading", name)
+		return Article{}, nil, fmt.Errorf("store: %s: no \"# \" title heading", name)
 	}
 	if err := a.Validate(); err != nil {
 		var verr *ValidationError
 		if errors.As(err, &verr) && verr.Fields["slug"] != "" {
-			return Article{}, fmt.Errorf("store: %s: the file name is the article's slug, its address /kb/NAME: "+
+			return Article{}, nil, fmt.Errorf("store: %s: the file name is the article's slug, its address /kb/NAME: "+
 				"use lowercase letters, digits and single hyphens, at most 80, like shipping-times.md", name)
 		}
-		return Article{}, fmt.Errorf("store: %s: %w", name, err)
+		return Article{}, nil, fmt.Errorf("store: %s: %w", name, err)
 	}
-	return a, nil
+	exs, err := parseExamples(a.Body, examples)
+	if err != nil {
+		return Article{}, nil, fmt.Errorf("store: %s: %w", name, err)
+	}
+	return a, exs, nil
 }
 
-// frontMatter splits a leading "---" block off text and returns the rest
-// and the block's lang and category values.
-func frontMatter(text string) (rest, lang, category string) {
+// frontMatter splits a leading "---" block off text and returns the rest,
+// the block's lang and category values, and its example lines (what
+// follows "example" up to the end of the line).
+func frontMatter(text string) (rest, lang, category string, examples []string) {
 	body, ok := strings.CutPrefix(text, "---\n")
 	if !ok {
-		return text, "", ""
+		return text, "", "", nil
 	}
 	block, rest, ok := strings.Cut(body, "\n---\n")
 	if !ok {
-		return text, "", ""
+		return text, "", "", nil
 	}
 	for _, line := range strings.Split(block, "\n") {
 		k, v, _ := strings.Cut(line, ":")
-		switch strings.TrimSpace(k) {
-		case "lang":
+		switch k = strings.TrimSpace(k); {
+		case k == "lang":
 			lang = strings.TrimSpace(v)
-		case "category":
+		case k == "category":
 			category = strings.TrimSpace(v)
+		case k == "example" || strings.HasPrefix(k, "example "):
+			examples = append(examples, strings.TrimPrefix(strings.TrimSpace(line), "example"))
 		}
 	}
-	return rest, lang, category
+	return rest, lang, category, examples
 }
 
 // ImportArticles imports every *.md file of fsys, creating or updating
@@ -212,16 +229,18 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 		return 0, 0, fmt.Errorf("store: import: %w", err)
 	}
 	var arts []Article
+	var examples [][]SectionExample
 	for _, n := range names {
 		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			return 0, 0, fmt.Errorf("store: import: %w", err)
 		}
-		art, err := ParseArticle(n, b)
+		art, exs, err := parseArticle(n, b)
 		if err != nil {
 			return 0, 0, err
 		}
 		arts = append(arts, art)
+		examples = append(examples, exs)
 	}
 	order, descs, err := readCategories(fsys)
 	if err != nil {
@@ -231,7 +250,8 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 		if err := db.importCategories(ctx, tx, arts, descs, order); err != nil {
 			return err
 		}
-		for _, art := range arts {
+		added := 0
+		for i, art := range arts {
 			isNew, edited, err := db.upsertArticle(ctx, tx, art)
 			if err != nil {
 				return err
@@ -242,8 +262,17 @@ func (db *DB) ImportArticles(ctx context.Context, fsys fs.FS, a Actor) (created,
 			case edited:
 				updated++
 			}
+			n, err := db.importExamples(ctx, tx, art.Slug, examples[i])
+			if err != nil {
+				return fmt.Errorf("store: %s.md: %w", art.Slug, err)
+			}
+			added += n
 		}
-		return db.appendAudit(ctx, tx, a, "kb.imported", "kb", map[string]any{"created": created, "updated": updated})
+		details := map[string]any{"created": created, "updated": updated}
+		if added > 0 {
+			details["examples"] = added
+		}
+		return db.appendAudit(ctx, tx, a, "kb.imported", "kb", details)
 	})
 	if err != nil {
 		return 0, 0, err
