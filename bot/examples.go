@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"math"
+
 	"safedesk/store"
 )
 
@@ -15,8 +17,8 @@ import (
 
 // exEntry is one example question of the index.
 type exEntry struct {
-	sec   int32 // its section
-	terms int16 // its distinct words that are not stopwords
+	sec    int32   // its section
+	weight float32 // the sum of the inverse section frequencies of its words that are not stopwords
 }
 
 // addExamples indexes the example questions of the indexed articles, each
@@ -47,6 +49,7 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 		xi := int32(len(idx.exs))
 		e := exEntry{sec: si}
 		seen := map[string]bool{}
+		var content []string
 		for _, w := range words(ex.Question) {
 			t := b.term(art.lang, w)
 			b.vb.add(w, t)
@@ -54,8 +57,8 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 				continue
 			}
 			seen[t] = true
-			if !builtin.stop[w] && !stopIn[art.lang][w] && e.terms < 1<<14 {
-				e.terms++
+			if !builtin.stop[w] && !stopIn[art.lang][w] {
+				content = append(content, t)
 			}
 			idx.exPostings[t] = append(idx.exPostings[t], newPosting(xi, 1, false))
 			if secTerms[si] == nil {
@@ -64,6 +67,7 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 			secTerms[si][t] = true
 		}
 		idx.exs = append(idx.exs, e)
+		b.exTerms = append(b.exTerms, content)
 	}
 	// A term only in examples counts, for its weight, the sections whose
 	// examples have it.
@@ -73,6 +77,21 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 				idx.exDF[t]++
 			}
 		}
+	}
+}
+
+// weighExamples sets each example's weight, once every term's section
+// frequency is known.
+func (b *builder) weighExamples() {
+	idx := b.idx
+	n := float64(len(idx.secs))
+	for xi, ts := range b.exTerms {
+		var w float64
+		for _, t := range ts {
+			d := float64(idx.df(t))
+			w += math.Log(1 + (n-d+0.5)/(d+0.5))
+		}
+		idx.exs[xi].weight = float32(w)
 	}
 }
 
@@ -106,19 +125,15 @@ func (r *retriever) gatherExamples(idx *index, e *evidence, gi int, a alt, onlyK
 		x[gi] = maxf(x[gi], a.f)
 		m := e.touchSec(si)
 		m[exAt(gi)] = maxf(m[exAt(gi)], a.f)
-		e.foundIn(idx.secs[si].art, gi, a.f*exampleContext)
+		e.foundIn(idx.secs[si].art, gi, a.f*r.sc.exArticle)
 	}
 }
-
-// exampleContext is how strongly a word of the question found in an
-// example question counts as found in its article, for the choice of the
-// articles whose sections are ranked and their coverage.
-const exampleContext = 1
 
 // nearestExamples sets, for each section with a touched example, the
 // similarity of its nearest example to q: the harmonic mean of the share of
 // the question's weight the example has and of the share of the example's
-// words the question has.
+// weight the question has (each word weighing its inverse section
+// frequency).
 func nearestExamples(idx *index, q query, e *evidence) map[int32]float64 {
 	if len(e.exs) == 0 {
 		return nil
@@ -126,20 +141,16 @@ func nearestExamples(idx *index, q query, e *evidence) map[int32]float64 {
 	out := make(map[int32]float64, len(e.exs))
 	for _, xi := range e.exs {
 		x := e.exRow(xi)
-		var cov float64
-		n := 0
+		var cov, found float64
 		for gi, g := range q.groups {
 			if x[gi] > 0 {
 				cov += g.weight * x[gi]
-				n++
+				found += g.weight
 			}
 		}
 		cov /= q.total
 		ex := idx.exs[xi]
-		own := float64(n) / float64(max(ex.terms, 1))
-		if own > 1 {
-			own = 1
-		}
+		own := min(1, found/max(float64(ex.weight), 1e-9))
 		if cov+own == 0 {
 			continue
 		}

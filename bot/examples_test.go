@@ -9,10 +9,12 @@ import (
 
 // TestExampleQuestions: an example question an editor attached to a
 // section carries a question that shares no word with the section's text
-// to it, as soon as it is added; removed, it no longer does.
+// to it, as soon as it is added; removed, it no longer does. (The demo's
+// own examples are removed first.)
 func TestExampleQuestions(t *testing.T) {
 	ctx := context.Background()
 	db := newTestStore(t)
+	dropExamples(t, db)
 	b := newTestBot(t, db)
 	const q, want = "could I give you a ring", "/kb/contact-support-and-opening-hours#ways-to-reach-us"
 	before, err := b.Respond(ctx, Input{Text: q})
@@ -54,6 +56,7 @@ func TestExampleQuestions(t *testing.T) {
 func TestExampleAtTop(t *testing.T) {
 	ctx := context.Background()
 	db := newTestStore(t)
+	dropExamples(t, db)
 	b := newTestBot(t, db)
 	art, err := db.GetArticle(ctx, "warranty-and-how-to-claim", false)
 	if err != nil {

@@ -82,12 +82,13 @@ const maxSections = 1 << 24
 
 // builder makes an index, one article at a time.
 type builder struct {
-	idx    *index
-	vb     *vocabBuilder
-	intern map[string]string
-	total  int
-	tf     map[string]int // a section's terms, reused
-	head   map[string]bool
+	idx     *index
+	vb      *vocabBuilder
+	intern  map[string]string
+	total   int
+	exTerms [][]string     // each example's words that are not stopwords
+	tf      map[string]int // a section's terms, reused
+	head    map[string]bool
 }
 
 func newBuilder(siteLang string, n int) *builder {
@@ -205,6 +206,7 @@ func (b *builder) done() *index {
 		}
 	}
 	sort.Strings(idx.stems)
+	b.weighExamples()
 	return idx
 }
 

@@ -39,6 +39,10 @@ type scoring struct {
 	// coverage of the question, in choosing the articles whose sections
 	// are ranked.
 	artTitle float64
+	// exArticle is how strongly a word of the question found in an
+	// example question counts as found in its article, for the choice of
+	// the articles whose sections are ranked and their coverage.
+	exArticle float64
 	// negated scales a heading about what is excluded ("Outside the EU")
 	// for a question that negates nothing.
 	negated float64
@@ -50,7 +54,7 @@ type scoring struct {
 }
 
 var defaultScoring = scoring{
-	head: 1.1, body: 1, example: 1, context: 0.27, bodyFloor: 0.54, artTitle: 0.6, negated: 0.5, w: rankWeights,
+	head: 1.1, body: 1, example: 0.85, context: 0.27, bodyFloor: 0.54, artTitle: 0.6, exArticle: 0.5, negated: 0.5, w: rankWeights,
 	confArt: 0.45, confTitle: 0.5, confOwn: 0.45,
 }
 

@@ -253,7 +253,14 @@ func trainWeights(items []trainItem, prior *features, lambda float64) features {
 			break
 		}
 	}
-	return weightsOf(p, prior)
+	// The ranking is the same for any positive multiple of the weights:
+	// divided by alpha, they stay on the hand weights' scale, which the
+	// ratios of "also relevant" and of the search's second section assume.
+	w := weightsOf(p, prior)
+	for k := range w {
+		w[k] /= p[0]
+	}
+	return w
 }
 
 // solve returns x with h·x = g, by Gaussian elimination with partial
@@ -396,5 +403,25 @@ func TestTrainRanker(t *testing.T) {
 	for k, v := range w {
 		fmt.Fprintf(&sb, "f%s: %.4f, ", strings.ToUpper(featureNames[k][:1])+featureNames[k][1:], v)
 	}
-	t.Log(strings.TrimSuffix(sb.String(), ", ") + "}")
+	t.Logf("λ = %g, threshold %.2f:\n%s}", best, bestThreshold(items, &w), strings.TrimSuffix(sb.String(), ", "))
+}
+
+// TestTrainExampleWeights (BOT_TRAIN=1) reports, for each weight of the
+// example questions as a field of their section (in the section's own
+// share, and in its article's coverage), what the hand weights reach on
+// the tuning half and the development set with the threshold chosen by
+// cross-validation.
+func TestTrainExampleWeights(t *testing.T) {
+	if os.Getenv("BOT_TRAIN") == "" {
+		t.Skip("BOT_TRAIN=1 reports the example questions' weights")
+	}
+	b := newTestBot(t, newTestStore(t))
+	for _, ex := range []float64{0.5, 0.7, 0.85, 1} {
+		for _, art := range []float64{0.3, 0.5, 0.7, 1} {
+			b.ret.sc.example, b.ret.sc.exArticle = ex, art
+			items := trainingSet(t, b)
+			s := crossValidateThreshold(items, &b.ret.sc.w)
+			t.Logf("example %.2f article %.2f: %v (balanced %.3f), threshold on all %.2f", ex, art, s, s.balanced(), bestThreshold(items, &b.ret.sc.w))
+		}
+	}
 }

@@ -59,7 +59,11 @@ func TestExplain(t *testing.T) {
 	if q == "" {
 		t.Skip("BOT_EXPLAIN=question prints its ranking")
 	}
-	b := newTestBot(t, newTestStore(t))
+	db := newTestStore(t)
+	if os.Getenv("BOT_NOEX") != "" {
+		dropExamples(t, db)
+	}
+	b := newTestBot(t, db)
 	rk, err := b.ret.rank(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
