@@ -18,14 +18,10 @@ type evidence struct {
 	artSlot []int32 // per article of the index: its row, or -1
 	arts    []int32 // the touched articles
 	artRows []float64
-	exSlot  []int32 // per example question of the index: its row, or -1
-	exs     []int32 // the touched examples
-	exRows  []float64
 }
 
 // Offsets within a section's row (3g values: its text, its heading, its
-// example questions), an article's (2g: its title, anywhere in it) and an
-// example's (g).
+// example questions) and an article's (2g: its title, anywhere in it).
 func textAt(gi int) int        { return 3 * gi }
 func headAt(gi int) int        { return 3*gi + 1 }
 func exAt(gi int) int          { return 3*gi + 2 }
@@ -36,9 +32,6 @@ func (e *evidence) secRow(s int32) []float64 {
 }
 func (e *evidence) artRow(a int32) []float64 {
 	return row(e.artSlot[a], e.artRows, 2*e.g)
-}
-func (e *evidence) exRow(x int32) []float64 {
-	return row(e.exSlot[x], e.exRows, e.g)
 }
 
 // row is the row at slot o of rows of n values, or nil for -1.
@@ -53,8 +46,8 @@ func row(o int32, rows []float64, n int) []float64 {
 func newEvidence(idx *index, groups int) *evidence {
 	e, _ := idx.scratch.Get().(*evidence)
 	if e == nil {
-		e = &evidence{secSlot: make([]int32, len(idx.secs)), artSlot: make([]int32, len(idx.arts)), exSlot: make([]int32, len(idx.exs))}
-		for _, slots := range [][]int32{e.secSlot, e.artSlot, e.exSlot} {
+		e = &evidence{secSlot: make([]int32, len(idx.secs)), artSlot: make([]int32, len(idx.arts))}
+		for _, slots := range [][]int32{e.secSlot, e.artSlot} {
 			for i := range slots {
 				slots[i] = -1
 			}
@@ -72,22 +65,13 @@ func (e *evidence) release(idx *index) {
 	for _, a := range e.arts {
 		e.artSlot[a] = -1
 	}
-	for _, x := range e.exs {
-		e.exSlot[x] = -1
-	}
 	e.secs, e.secRows, e.arts, e.artRows = e.secs[:0], e.secRows[:0], e.arts[:0], e.artRows[:0]
-	e.exs, e.exRows = e.exs[:0], e.exRows[:0]
 	idx.scratch.Put(e)
 }
 
 // touchSec returns the row of section s, adding one of zeros if needed.
 func (e *evidence) touchSec(s int32) []float64 {
 	return touch(e.secSlot, &e.secs, &e.secRows, s, 3*e.g)
-}
-
-// touchEx returns the row of example x, adding one of zeros if needed.
-func (e *evidence) touchEx(x int32) []float64 {
-	return touch(e.exSlot, &e.exs, &e.exRows, x, e.g)
 }
 
 // touchArt returns the row of article a, adding one of zeros if needed.

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"math"
+	"slices"
+	"sort"
 
 	"safedesk/store"
 )
@@ -11,72 +13,78 @@ import (
 // with no word of it ("is there a number I can call" for "Ways to reach
 // us"). A question is matched against them in two ways: as one field of
 // the section (any of its examples having a word of the question, like its
-// heading or its text) and against each example as a whole (the nearest
-// example, by how much of the question it has and how much of it the
-// question has).
+// heading or its text), through postings from term to section; and, for
+// the sections of the articles ranked, against each example as a whole
+// (the nearest example, by how much of the question it has and how much of
+// it the question has).
 
 // exEntry is one example question of the index.
 type exEntry struct {
-	sec    int32   // its section
-	weight float32 // the sum of the inverse section frequencies of its words that are not stopwords
+	weight float32  // the sum of the inverse section frequencies of its terms
+	terms  []string // its terms but stopwords', sorted
 }
 
 // addExamples indexes the example questions of the indexed articles, each
 // in its article's language, with its section: the one with its anchor, or
 // the article's first for "" or an anchor the article no longer has.
+// Examples are kept in section order (secEntry.ex0, exN).
 func (b *builder) addExamples(exs []store.SectionExample) {
 	idx := b.idx
 	byID := make(map[int64]int32, len(idx.arts))
 	for ai, a := range idx.arts {
 		byID[a.id] = int32(ai)
 	}
-	secTerms := map[int32]map[string]bool{}
+	type placed struct {
+		sec   int32
+		terms []string
+	}
+	var all []placed
 	for _, ex := range exs {
 		ai, ok := byID[ex.ArticleID]
-		if !ok || len(idx.exs) >= maxSections {
+		if !ok || idx.arts[ai].n == 0 {
 			continue
 		}
 		art := idx.arts[ai]
-		if art.n == 0 {
-			continue
-		}
 		si := art.first
 		for s := art.first; s < art.first+art.n; s++ {
 			if ex.Anchor != "" && idx.secs[s].anchor == ex.Anchor {
 				si = s
 			}
 		}
-		xi := int32(len(idx.exs))
-		e := exEntry{sec: si}
-		seen := map[string]bool{}
-		var content []string
+		var ts []string
 		for _, w := range words(ex.Question) {
 			t := b.term(art.lang, w)
 			b.vb.add(w, t)
-			if seen[t] {
-				continue
-			}
-			seen[t] = true
 			if !builtin.stop[w] && !stopIn[art.lang][w] {
-				content = append(content, t)
+				ts = append(ts, t) // a question's stopwords are never looked up
 			}
-			idx.exPostings[t] = append(idx.exPostings[t], newPosting(xi, 1, false))
-			if secTerms[si] == nil {
-				secTerms[si] = map[string]bool{}
-			}
-			secTerms[si][t] = true
 		}
-		idx.exs = append(idx.exs, e)
-		b.exTerms = append(b.exTerms, content)
+		slices.Sort(ts)
+		all = append(all, placed{si, slices.Compact(ts)})
 	}
-	// A term only in examples counts, for its weight, the sections whose
-	// examples have it.
-	for si, ts := range secTerms {
-		for t := range ts {
-			if !hasSection(idx.postings[t], si) {
-				idx.exDF[t]++
+	sort.SliceStable(all, func(i, j int) bool { return all[i].sec < all[j].sec })
+	count := map[string]int{}
+	for i := 0; i < len(all); {
+		si, j := all[i].sec, i
+		clear(count)
+		idx.secs[si].ex0 = int32(len(idx.exs))
+		for ; j < len(all) && all[j].sec == si && j-i < store.MaxSectionExamples; j++ {
+			idx.exs = append(idx.exs, exEntry{terms: all[j].terms})
+			for _, t := range all[j].terms {
+				count[t]++
 			}
 		}
+		idx.secs[si].exN = int16(len(idx.exs) - int(idx.secs[si].ex0))
+		for t, n := range count {
+			idx.exPostings[t] = append(idx.exPostings[t], newPosting(si, n, false))
+			if !hasSection(idx.postings[t], si) {
+				idx.exDF[t]++ // a term only in examples weighs by the sections whose examples have it
+			}
+		}
+		for j < len(all) && all[j].sec == si {
+			j++ // beyond what a section holds
+		}
+		i = j
 	}
 }
 
@@ -85,9 +93,9 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 func (b *builder) weighExamples() {
 	idx := b.idx
 	n := float64(len(idx.secs))
-	for xi, ts := range b.exTerms {
+	for xi := range idx.exs {
 		var w float64
-		for _, t := range ts {
+		for _, t := range idx.exs[xi].terms {
 			d := float64(idx.df(t))
 			w += math.Log(1 + (n-d+0.5)/(d+0.5))
 		}
@@ -97,66 +105,70 @@ func (b *builder) weighExamples() {
 
 // hasSection reports whether postings, in index order, have section si.
 func hasSection(ps []posting, si int32) bool {
-	lo, hi := 0, len(ps)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if ps[m].sec() < si {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo < len(ps) && ps[lo].sec() == si
+	i, ok := slices.BinarySearchFunc(ps, si, func(p posting, si int32) int { return int(p.sec() - si) })
+	return ok && ps[i].sec() == si
 }
 
 // gatherExamples reads the example postings of one alternative of group
-// gi: the example's row and its section's example field get its strength.
+// gi: its section's example field gets its strength.
 func (r *retriever) gatherExamples(idx *index, e *evidence, gi int, a alt, onlyKnown bool) {
 	if a.phrase != nil {
-		return // a phrase's words are matched one by one in an example
+		return // a phrase is matched in the nearest example, as a whole
 	}
 	for _, p := range idx.exPostings[a.stem] {
-		xi := p.sec()
-		si := idx.exs[xi].sec
-		if onlyKnown && e.artSlot[idx.secs[si].art] < 0 {
+		si := p.sec()
+		art := idx.secs[si].art
+		if onlyKnown && e.artSlot[art] < 0 {
 			continue
 		}
-		x := e.touchEx(xi)
-		x[gi] = maxf(x[gi], a.f)
 		m := e.touchSec(si)
 		m[exAt(gi)] = maxf(m[exAt(gi)], a.f)
-		e.foundIn(idx.secs[si].art, gi, a.f*r.sc.exArticle)
+		e.foundIn(art, gi, a.f*r.sc.exArticle)
 	}
 }
 
-// nearestExamples sets, for each section with a touched example, the
-// similarity of its nearest example to q: the harmonic mean of the share of
-// the question's weight the example has and of the share of the example's
-// weight the question has (each word weighing its inverse section
-// frequency).
-func nearestExamples(idx *index, q query, e *evidence) map[int32]float64 {
-	if len(e.exs) == 0 {
-		return nil
-	}
-	out := make(map[int32]float64, len(e.exs))
-	for _, xi := range e.exs {
-		x := e.exRow(xi)
+// nearestExample is the similarity to q of section si's nearest example:
+// the harmonic mean of the share of the question's weight the example has
+// and of the share of the example's weight the question has (each word
+// weighing its inverse section frequency).
+func nearestExample(idx *index, q query, si int32) float64 {
+	s := idx.secs[si]
+	var best float64
+	for _, ex := range idx.exs[s.ex0 : s.ex0+int32(s.exN)] {
 		var cov, found float64
-		for gi, g := range q.groups {
-			if x[gi] > 0 {
-				cov += g.weight * x[gi]
+		for _, g := range q.groups {
+			var f float64
+			for _, a := range g.alts {
+				if a.f > f && ex.has(a) {
+					f = a.f
+				}
+			}
+			if f > 0 {
+				cov += g.weight * f
 				found += g.weight
 			}
 		}
-		cov /= q.total
-		ex := idx.exs[xi]
-		own := min(1, found/max(float64(ex.weight), 1e-9))
-		if cov+own == 0 {
+		if cov == 0 {
 			continue
 		}
-		if sim := 2 * cov * own / (cov + own); sim > out[ex.sec] {
-			out[ex.sec] = sim
+		cov /= q.total
+		own := min(1, found/max(float64(ex.weight), 1e-9))
+		best = max(best, 2*cov*own/(cov+own))
+	}
+	return best
+}
+
+// has reports whether the example has the term, or every term of the
+// phrase.
+func (ex exEntry) has(a alt) bool {
+	if a.phrase == nil {
+		_, ok := slices.BinarySearch(ex.terms, a.stem)
+		return ok
+	}
+	for _, t := range a.phrase {
+		if _, ok := slices.BinarySearch(ex.terms, t); !ok {
+			return false
 		}
 	}
-	return out
+	return true
 }

@@ -22,7 +22,7 @@ type index struct {
 	postings   map[string][]posting // term → sections, in index order
 	titles     map[string][]int32   // term → articles with it in the title, in order
 	exs        []exEntry            // the example questions (examples.go)
-	exPostings map[string][]posting // term → example questions, in index order
+	exPostings map[string][]posting // term → sections whose example questions have it (tf: how many), in index order
 	exDF       map[string]int       // term → sections whose examples have it and whose text has not
 	stems      []string             // every term, sorted
 	vocab      *vocabulary
@@ -50,7 +50,9 @@ type secEntry struct {
 	limit   float32 // a time limit its heading names ("in the first 30 days"), in minutes, or 0
 	anchor  string
 	heading string
-	headN   int8 // the heading's distinct words that are not stopwords
+	headN   int8  // the heading's distinct words that are not stopwords
+	exN     int16 // how many example questions it has, from index.exs[ex0]
+	ex0     int32
 	feats   intent
 	asks    intent // the kind of answer its heading names ("How often", "El plazo de 60 minutos")
 	howTo   bool   // the heading says how to do something ("How to start a return")

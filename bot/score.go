@@ -86,9 +86,8 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 		negQ = negQ || negations[w]
 		troubleQ = troubleQ || negations[w] || troubles[w]
 	}
-	near := nearestExamples(idx, q, e)
 	for _, ac := range r.rankArticles(q, e) {
-		out.hits = r.scoreArticle(idx, q, e, ac, negQ, troubleQ, near, out.hits)
+		out.hits = r.scoreArticle(idx, q, e, ac, negQ, troubleQ, out.hits)
 	}
 	sort.SliceStable(out.hits, func(i, j int) bool { return out.hits[i].rank > out.hits[j].rank })
 	if advice.MatchString(sentence(text)) {
@@ -103,7 +102,7 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 }
 
 // scoreArticle appends the hits of an article's sections.
-func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, negQ, troubleQ bool, near map[int32]float64, hits []hit) []hit {
+func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, negQ, troubleQ bool, hits []hit) []hit {
 	sc := &r.sc
 	art := idx.arts[ac.art]
 	per := e.artRow(ac.art)
@@ -137,7 +136,10 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 		}
 		h.own /= q.total
 		h.f[fOwn], h.f[fArtCov], h.f[fTitle] = h.own, h.artCov, h.title
-		h.f[fHead], h.f[fBody], h.f[fExample], h.f[fExNear] = head/q.total, body/q.total, exField/q.total, near[si]
+		h.f[fHead], h.f[fBody], h.f[fExample] = head/q.total, body/q.total, exField/q.total
+		if s.exN > 0 && exField > 0 {
+			h.f[fExNear] = nearestExample(idx, q, si)
+		}
 		if discTotal > 0 {
 			h.f[fWithin] = within / discTotal
 		}
