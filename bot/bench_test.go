@@ -42,8 +42,9 @@ func TestMain(m *testing.M) {
 
 // generatedKB returns a store with n generated articles plus the demo ones.
 // Articles are made of the demo articles' own paragraphs, reshuffled, with
-// a made-up product name in the title: realistic length and vocabulary;
-// each has 3 to 8 of the demo's example questions.
+// a made-up product name in the title and a demo heading every three
+// paragraphs: realistic length, sections and vocabulary; each has 3 to 8
+// of the demo's example questions.
 func generatedKB(b *testing.B, n int) *store.DB {
 	b.Helper()
 	v, _ := benchOnce.LoadOrStore(n, &benchKB{})
@@ -66,7 +67,7 @@ func generatedKB(b *testing.B, n int) *store.DB {
 			kb.err = err
 			return
 		}
-		var paras, examples []string
+		var paras, headings, examples []string
 		demo := store.DemoArticles()
 		names, _ := fs.Glob(demo, "*.md")
 		for _, name := range names {
@@ -79,6 +80,9 @@ func generatedKB(b *testing.B, n int) *store.DB {
 			for _, line := range strings.Split(string(body), "\n") {
 				if _, q, ok := strings.Cut(line, ":"); ok && strings.HasPrefix(line, "example") {
 					examples = append(examples, strings.TrimSpace(q))
+				}
+				if strings.HasPrefix(line, "## ") {
+					headings = append(headings, line)
 				}
 			}
 		}
@@ -94,7 +98,10 @@ func generatedKB(b *testing.B, n int) *store.DB {
 			}
 			body.WriteString("---\n")
 			fmt.Fprintf(&body, "# %s model %d: %s\n\n", strings.ToUpper(topics[i%len(topics)][:1])+topics[i%len(topics)][1:], i, topics[rng.IntN(len(topics))])
-			for range 6 + rng.IntN(8) {
+			for k := range 6 + rng.IntN(8) {
+				if k > 0 && k%3 == 0 {
+					body.WriteString(headings[rng.IntN(len(headings))] + "\n\n")
+				}
 				body.WriteString(paras[rng.IntN(len(paras))])
 				body.WriteString("\n\n")
 			}

@@ -18,10 +18,13 @@ import (
 // (the nearest example, by how much of the question it has and how much of
 // it the question has).
 
-// exEntry is one example question of the index.
+// exEntry is one example question of the index: its terms but stopwords'
+// are index.exTerms[off:off+n], each the term's place in index.stems,
+// sorted.
 type exEntry struct {
-	weight float32  // the sum of the inverse section frequencies of its terms
-	terms  []string // its terms but stopwords', sorted
+	weight float32 // the sum of the inverse section frequencies of its terms
+	off    int32
+	n      int32
 }
 
 // addExamples indexes the example questions of the indexed articles, each
@@ -69,7 +72,8 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 		clear(count)
 		idx.secs[si].ex0 = int32(len(idx.exs))
 		for ; j < len(all) && all[j].sec == si && j-i < store.MaxSectionExamples; j++ {
-			idx.exs = append(idx.exs, exEntry{terms: all[j].terms})
+			idx.exs = append(idx.exs, exEntry{off: int32(len(b.exTerms)), n: int32(len(all[j].terms))})
+			b.exTerms = append(b.exTerms, all[j].terms...)
 			for _, t := range all[j].terms {
 				count[t]++
 			}
@@ -88,18 +92,54 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 	}
 }
 
-// weighExamples sets each example's weight, once every term's section
-// frequency is known.
-func (b *builder) weighExamples() {
+// doneExamples sets each example's terms, as places in idx.stems, and
+// its weight, once every term and its section frequency is known.
+func (b *builder) doneExamples() {
 	idx := b.idx
 	n := float64(len(idx.secs))
+	idx.exTerms = make([]int32, len(b.exTerms))
+	for i, t := range b.exTerms {
+		idx.exTerms[i] = idx.termID(t)
+	}
 	for xi := range idx.exs {
+		x := &idx.exs[xi]
+		ids := idx.exTerms[x.off : x.off+x.n]
+		slices.Sort(ids)
 		var w float64
-		for _, t := range idx.exs[xi].terms {
-			d := float64(idx.df(t))
+		for _, id := range ids {
+			d := float64(idx.df(idx.stems[id]))
 			w += math.Log(1 + (n-d+0.5)/(d+0.5))
 		}
-		idx.exs[xi].weight = float32(w)
+		x.weight = float32(w)
+	}
+}
+
+// termID is the place of a term in idx.stems, or -1.
+func (idx *index) termID(t string) int32 {
+	if i, ok := slices.BinarySearch(idx.stems, t); ok {
+		return int32(i)
+	}
+	return -1
+}
+
+// setIDs gives every alternative of q's groups its terms' places in
+// idx.stems, to look them up in example questions.
+func (q *query) setIDs(idx *index) {
+	if len(idx.exs) == 0 {
+		return
+	}
+	for gi := range q.groups {
+		for ai := range q.groups[gi].alts {
+			a := &q.groups[gi].alts[ai]
+			if a.phrase == nil {
+				a.ids = []int32{idx.termID(a.stem)}
+				continue
+			}
+			a.ids = make([]int32, len(a.phrase))
+			for i, t := range a.phrase {
+				a.ids[i] = idx.termID(t)
+			}
+		}
 	}
 }
 
@@ -135,11 +175,12 @@ func nearestExample(idx *index, q query, si int32) float64 {
 	s := idx.secs[si]
 	var best float64
 	for _, ex := range idx.exs[s.ex0 : s.ex0+int32(s.exN)] {
+		terms := idx.exTerms[ex.off : ex.off+ex.n]
 		var cov, found float64
 		for _, g := range q.groups {
 			var f float64
 			for _, a := range g.alts {
-				if a.f > f && ex.has(a) {
+				if a.f > f && hasAll(terms, a.ids) {
 					f = a.f
 				}
 			}
@@ -158,17 +199,12 @@ func nearestExample(idx *index, q query, si int32) float64 {
 	return best
 }
 
-// has reports whether the example has the term, or every term of the
-// phrase.
-func (ex exEntry) has(a alt) bool {
-	if a.phrase == nil {
-		_, ok := slices.BinarySearch(ex.terms, a.stem)
-		return ok
-	}
-	for _, t := range a.phrase {
-		if _, ok := slices.BinarySearch(ex.terms, t); !ok {
+// hasAll reports whether the sorted terms have every one of ids.
+func hasAll(terms, ids []int32) bool {
+	for _, id := range ids {
+		if _, ok := slices.BinarySearch(terms, id); !ok {
 			return false
 		}
 	}
-	return true
+	return len(ids) > 0
 }

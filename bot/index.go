@@ -22,6 +22,7 @@ type index struct {
 	postings   map[string][]posting // term → sections, in index order
 	titles     map[string][]int32   // term → articles with it in the title, in order
 	exs        []exEntry            // the example questions (examples.go)
+	exTerms    []int32              // their terms, as places in stems
 	exPostings map[string][]posting // term → sections whose example questions have it (tf: how many), in index order
 	exDF       map[string]int       // term → sections whose examples have it and whose text has not
 	stems      []string             // every term, sorted
@@ -88,7 +89,7 @@ type builder struct {
 	vb      *vocabBuilder
 	intern  map[string]string
 	total   int
-	exTerms [][]string     // each example's words that are not stopwords
+	exTerms []string       // the examples' terms, in order
 	tf      map[string]int // a section's terms, reused
 	head    map[string]bool
 }
@@ -208,7 +209,7 @@ func (b *builder) done() *index {
 		}
 	}
 	sort.Strings(idx.stems)
-	b.weighExamples()
+	b.doneExamples()
 	return idx
 }
 

@@ -24,6 +24,7 @@ type alt struct {
 	stem   string   // a term; for a phrase, its terms joined by "+"
 	phrase []string // the terms of a phrase, all of which must be found
 	f      float64
+	ids    []int32 // the places of its terms in index.stems (query.setIDs)
 }
 
 // Strengths of the ways a group is found.
@@ -119,6 +120,7 @@ func (r *retriever) parse(idx *index, text string) query {
 		q.groups = append(q.groups, g)
 	}
 	r.weigh(idx, &q)
+	q.setIDs(idx)
 	return q
 }
 

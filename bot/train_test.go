@@ -107,19 +107,24 @@ func evalWeights(items []trainItem, w *features, threshold float64) trainScore {
 	return s
 }
 
+// splitFold returns the items of every fold but f, and those of f.
+func splitFold(items []trainItem, f int) (train, test []trainItem) {
+	for _, ti := range items {
+		if ti.fold == f {
+			test = append(test, ti)
+		} else {
+			train = append(train, ti)
+		}
+	}
+	return train, test
+}
+
 // crossValidate returns what weights trained with lambda on all folds but
 // one reach on that one, summed over the folds.
 func crossValidate(items []trainItem, prior *features, lambda, threshold float64) trainScore {
 	var total trainScore
 	for f := range trainFolds {
-		var train, test []trainItem
-		for _, ti := range items {
-			if ti.fold == f {
-				test = append(test, ti)
-			} else {
-				train = append(train, ti)
-			}
-		}
+		train, test := splitFold(items, f)
 		w := trainWeights(train, prior, lambda)
 		total.add(evalWeights(test, &w, threshold))
 	}
@@ -159,14 +164,7 @@ func bestThreshold(items []trainItem, w *features) float64 {
 func crossValidateThreshold(items []trainItem, w *features) trainScore {
 	var total trainScore
 	for f := range trainFolds {
-		var train, test []trainItem
-		for _, ti := range items {
-			if ti.fold == f {
-				test = append(test, ti)
-			} else {
-				train = append(train, ti)
-			}
-		}
+		train, test := splitFold(items, f)
 		total.add(evalWeights(test, w, bestThreshold(train, w)))
 	}
 	return total
@@ -184,11 +182,7 @@ func TestTrainRanker(t *testing.T) {
 	if os.Getenv("BOT_TRAIN") == "" {
 		t.Skip("BOT_TRAIN=1 retrains the ranking's weights")
 	}
-	db := newTestStore(t)
-	if os.Getenv("BOT_NOEX") != "" {
-		dropExamples(t, db)
-	}
-	b := newTestBot(t, db)
+	b := tuneBot(t)
 	b.ret.sc.w = handWeights
 	items := trainingSet(t, b)
 	thr := b.opts.Threshold

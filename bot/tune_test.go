@@ -7,6 +7,17 @@ import (
 	"testing"
 )
 
+// tuneBot is a bot over the demo knowledge base, without its example
+// questions if BOT_NOEX is set.
+func tuneBot(t testing.TB) *Bot {
+	t.Helper()
+	db := newTestStore(t)
+	if os.Getenv("BOT_NOEX") != "" {
+		dropExamples(t, db)
+	}
+	return newTestBot(t, db)
+}
+
 // TestTuneSets runs only the tuning half and the development set, for work
 // on the ranking: it never runs a held-out question. BOT_TUNE=1 enables it;
 // BOT_NOEX=1 removes the example questions first.
@@ -14,11 +25,7 @@ func TestTuneSets(t *testing.T) {
 	if os.Getenv("BOT_TUNE") == "" {
 		t.Skip("BOT_TUNE=1 runs the tuning half and the development set alone")
 	}
-	db := newTestStore(t)
-	if os.Getenv("BOT_NOEX") != "" {
-		dropExamples(t, db)
-	}
-	b := newTestBot(t, db)
+	b := tuneBot(t)
 	tally := map[string]*evalTally{"tune": {}, "dev": {}}
 	for _, it := range append(loadEval(t), loadEvalFile(t, "testdata/dev.json")...) {
 		c := tally[it.Split]
@@ -59,11 +66,7 @@ func TestExplain(t *testing.T) {
 	if q == "" {
 		t.Skip("BOT_EXPLAIN=question prints its ranking")
 	}
-	db := newTestStore(t)
-	if os.Getenv("BOT_NOEX") != "" {
-		dropExamples(t, db)
-	}
-	b := newTestBot(t, db)
+	b := tuneBot(t)
 	rk, err := b.ret.rank(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
