@@ -16,7 +16,7 @@ func TestExampleQuestions(t *testing.T) {
 	db := newTestStore(t)
 	dropExamples(t, db)
 	b := newTestBot(t, db)
-	const q, want = "could I give you a ring", "/kb/contact-support-and-opening-hours#ways-to-reach-us"
+	const q, want = "can i whatsapp you", "/kb/contact-support-and-opening-hours#ways-to-reach-us"
 	before, err := b.Respond(ctx, Input{Text: q})
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestExampleQuestions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := db.AddSectionExample(ctx, art.ID, "ways-to-reach-us", "can I ring you?", store.SystemActor)
+	ex, err := db.AddSectionExample(ctx, art.ID, "ways-to-reach-us", "do you have whatsapp?", store.SystemActor)
 	if err != nil {
 		t.Fatal(err)
 	}
