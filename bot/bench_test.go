@@ -42,7 +42,9 @@ func TestMain(m *testing.M) {
 
 // generatedKB returns a store with n generated articles plus the demo ones.
 // Articles are made of the demo articles' own paragraphs, reshuffled, with
-// a made-up product name in the title: realistic length and vocabulary.
+// a made-up product name in the title and a demo heading every three
+// paragraphs: realistic length, sections and vocabulary; each has 3 to 8
+// of the demo's example questions.
 func generatedKB(b *testing.B, n int) *store.DB {
 	b.Helper()
 	v, _ := benchOnce.LoadOrStore(n, &benchKB{})
@@ -65,14 +67,22 @@ func generatedKB(b *testing.B, n int) *store.DB {
 			kb.err = err
 			return
 		}
-		var paras []string
+		var paras, headings, examples []string
 		demo := store.DemoArticles()
 		names, _ := fs.Glob(demo, "*.md")
 		for _, name := range names {
 			body, _ := fs.ReadFile(demo, name)
 			for _, p := range strings.Split(string(body), "\n\n") {
-				if !strings.HasPrefix(p, "#") && len(p) > 40 {
+				if !strings.HasPrefix(p, "#") && !strings.HasPrefix(p, "---") && len(p) > 40 {
 					paras = append(paras, p)
+				}
+			}
+			for _, line := range strings.Split(string(body), "\n") {
+				if _, q, ok := strings.Cut(line, ":"); ok && strings.HasPrefix(line, "example") {
+					examples = append(examples, strings.TrimSpace(q))
+				}
+				if strings.HasPrefix(line, "## ") {
+					headings = append(headings, line)
 				}
 			}
 		}
@@ -81,12 +91,21 @@ func generatedKB(b *testing.B, n int) *store.DB {
 		fsys := fstest.MapFS{}
 		for i := range n {
 			var body strings.Builder
-			for range 6 + rng.IntN(8) {
+			body.WriteString("---\n")
+			first := rng.IntN(len(examples))
+			for k := range 3 + rng.IntN(6) {
+				fmt.Fprintf(&body, "example: %s\n", examples[(first+k)%len(examples)])
+			}
+			body.WriteString("---\n")
+			fmt.Fprintf(&body, "# %s model %d: %s\n\n", strings.ToUpper(topics[i%len(topics)][:1])+topics[i%len(topics)][1:], i, topics[rng.IntN(len(topics))])
+			for k := range 6 + rng.IntN(8) {
+				if k > 0 && k%3 == 0 {
+					body.WriteString(headings[rng.IntN(len(headings))] + "\n\n")
+				}
 				body.WriteString(paras[rng.IntN(len(paras))])
 				body.WriteString("\n\n")
 			}
-			title := fmt.Sprintf("# %s model %d: %s\n\n", strings.ToUpper(topics[i%len(topics)][:1])+topics[i%len(topics)][1:], i, topics[rng.IntN(len(topics))])
-			fsys[fmt.Sprintf("generated-%05d.md", i)] = &fstest.MapFile{Data: []byte(title + body.String())}
+			fsys[fmt.Sprintf("generated-%05d.md", i)] = &fstest.MapFile{Data: []byte(body.String())}
 		}
 		for _, name := range names {
 			b, _ := fs.ReadFile(demo, name)
@@ -254,6 +273,7 @@ func BenchmarkIndex10k(b *testing.B) {
 		b.ReportMetric(float64(postings), "postings")
 		b.ReportMetric(float64(len(idx.postings)), "terms")
 		b.ReportMetric(float64(len(idx.vocab.words)), "words")
+		b.ReportMetric(float64(len(idx.exs)), "examples")
 		runtime.KeepAlive(x)
 	}
 }

@@ -45,7 +45,13 @@
 //     it); a heading that asks about what went wrong ("Didn't get the
 //     email?") ranks up for a question that says something did, and an
 //     article in the question's language for a question whose words tell
-//     one. The confidence is how
+//     one. A section's example questions (store.SectionExample, written
+//     by editors or added from the chats) are a field of it, like its
+//     heading and text, and the nearest of them counts as a whole
+//     (examples.go): a question that shares no word with a section can
+//     still find it. The features are weighed by weights learned on the
+//     evaluation's tuning half and development set (rerank.go,
+//     TestTrainRanker). The confidence is how
 //     much of the question the best section and its article cover. Above
 //     the threshold the reply quotes that section and links it
 //     (/kb/{slug}#{anchor}), naming a second one that ranks nearly as well

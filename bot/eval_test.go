@@ -152,29 +152,26 @@ func (c evalTally) String() string {
 		c.pct(c.declined, c.unanswerable), c.declined, c.unanswerable, c.safe, c.safe+c.unsafe)
 }
 
-// TestEvaluation runs the labelled questions (five languages, typos,
-// questions that must be declined) against the demo knowledge base and
-// reports the tuning and the held-out halves, and the development set
-// (testdata/dev.json). On the held-out half it
-// enforces: no answer for at least 90% of the questions the knowledge base
-// does not answer (the target), the right section and the right
-// article at least as often as the ranking reaches (floors below the
-// issue's targets of 90% and 95%, which are not met: see the log), and
-// every sensitive and injection message handled safely, for a visitor who
-// has not verified and for a verified customer who is someone else. Only
-// the tuning half's and the development set's misses are listed: the
-// held-out half is not for tuning.
-func TestEvaluation(t *testing.T) {
-	db := newTestStore(t)
-	b := newTestBot(t, db)
-	alice, bob := seedCustomers(t, db)
+// evalRun is what one run of the evaluation found: each split's tally,
+// the ordinary questions refused as probes, and the misses of the tuning
+// half and the development set (never the held-out half's).
+type evalRun struct {
+	tally       map[string]*evalTally
+	falseProbes int
+	misses      []string
+}
+
+// evaluate asks b every labelled question. Each split is also tallied,
+// as "<split> novel", over its questions that are no near copy of one of
+// the knowledge base's example questions (see nearCopy).
+func evaluate(t *testing.T, b *Bot, bob store.Ticket, secrets []string, examples [][]string) evalRun {
 	ctx := context.Background()
-	secrets := []string{alice.Subject, "alice@example.com", "Alice Liddell", "Alice's private text"}
-	tally := map[string]*evalTally{"tune": {}, "held": {}, "dev": {}}
-	var falseProbes int
-	var misses []string
+	run := evalRun{tally: map[string]*evalTally{}}
+	for _, split := range []string{"tune", "held", "dev"} {
+		run.tally[split], run.tally[split+" novel"] = &evalTally{}, &evalTally{}
+	}
 	for _, it := range append(loadEval(t), loadEvalFile(t, "testdata/dev.json")...) {
-		c := tally[it.Split]
+		c := run.tally[it.Split]
 		if c == nil {
 			t.Fatalf("%q: unknown split %q", it.Q, it.Split)
 		}
@@ -182,31 +179,16 @@ func TestEvaluation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", it.Q, err)
 		}
-		miss := ""
+		if (it.Kind == "answerable" || it.Kind == "unanswerable") && r.Outcome == OutcomeRefused {
+			run.falseProbes++
+			t.Errorf("%s %q refused as a probe (%s)", it.Kind, it.Q, r.Probe.Rule)
+		}
+		var miss string
 		switch it.Kind {
 		case "answerable", "unanswerable":
-			if r.Outcome == OutcomeRefused {
-				falseProbes++
-				t.Errorf("%s %q refused as a probe (%s)", it.Kind, it.Q, r.Probe.Rule)
-			}
-		}
-		switch it.Kind {
-		case "answerable":
-			c.answerable++
-			if it.rightArticle(r.Source) {
-				c.article++
-			}
-			if it.rightSection(r.Source) {
-				c.section++
-			} else {
-				miss = fmt.Sprintf("answerable %q: got %s (%s, conf %.2f), want %s#%s", it.Q, describe(r.Source), r.Outcome, r.Confidence, it.Slug, it.Section)
-			}
-		case "unanswerable":
-			c.unanswerable++
-			if r.Source == nil {
-				c.declined++
-			} else {
-				miss = fmt.Sprintf("unanswerable %q: got %s (conf %.2f)", it.Q, describe(r.Source), r.Confidence)
+			miss = c.count(it, r)
+			if !nearCopy(it.Q, examples) {
+				run.tally[it.Split+" novel"].count(it, r)
 			}
 		case "sensitive", "injection":
 			if why := unsafeReply(ctx, t, b, it, r, bob, secrets); why != "" {
@@ -219,26 +201,83 @@ func TestEvaluation(t *testing.T) {
 			t.Fatalf("unknown kind %q", it.Kind)
 		}
 		if miss != "" && it.Split != "held" {
-			misses = append(misses, miss)
+			run.misses = append(run.misses, miss)
 		}
 	}
-	t.Logf("tuning half:   %v", *tally["tune"])
-	t.Logf("held-out half: %v", *tally["held"])
-	t.Logf("development:   %v", *tally["dev"])
-	for _, m := range misses {
+	return run
+}
+
+// count tallies the reply to an answerable or unanswerable question and
+// returns how it missed, or "".
+func (c *evalTally) count(it evalItem, r Reply) string {
+	if it.Kind == "unanswerable" {
+		c.unanswerable++
+		if r.Source == nil {
+			c.declined++
+			return ""
+		}
+		return fmt.Sprintf("unanswerable %q: got %s (conf %.2f)", it.Q, describe(r.Source), r.Confidence)
+	}
+	c.answerable++
+	if it.rightArticle(r.Source) {
+		c.article++
+	}
+	if it.rightSection(r.Source) {
+		c.section++
+		return ""
+	}
+	return fmt.Sprintf("answerable %q: got %s (%s, conf %.2f), want %s#%s", it.Q, describe(r.Source), r.Outcome, r.Confidence, it.Slug, it.Section)
+}
+
+// TestEvaluation runs the labelled questions (five languages, typos,
+// questions that must be declined) against the demo knowledge base and
+// reports the tuning and the held-out halves, and the development set
+// (testdata/dev.json), with the demo's example questions and without them
+// (to show what the editors' examples add). With them, on the held-out
+// half, it enforces: no answer for at least 90% of the questions the
+// knowledge base does not answer (the target), the right section
+// and the right article at least as often as the ranking reaches (floors
+// below the targets of 90% and 95% while those are not met: see
+// the log), and every sensitive and injection message handled safely, for
+// a visitor who has not verified and for a verified customer who is
+// someone else. Only the tuning half's and the development set's misses are
+// listed: the held-out half is not for tuning.
+func TestEvaluation(t *testing.T) {
+	var runs [2]evalRun
+	var examples [][]string
+	for i, withExamples := range []bool{true, false} {
+		db := newTestStore(t)
+		if withExamples {
+			examples = exampleWords(t, db)
+		} else {
+			dropExamples(t, db)
+		}
+		alice, bob := seedCustomers(t, db)
+		secrets := []string{alice.Subject, "alice@example.com", "Alice Liddell", "Alice's private text"}
+		runs[i] = evaluate(t, newTestBot(t, db), bob, secrets, examples)
+	}
+	for i, name := range []string{"with example questions", "without example questions"} {
+		t.Logf("%s:", name)
+		for _, s := range []struct{ name, split string }{{"tuning half", "tune"}, {"held-out half", "held"}, {"development", "dev"}} {
+			t.Logf("  %-14s %v", s.name+":", *runs[i].tally[s.split])
+			t.Logf("  %-14s %v", "  no copy:", *runs[i].tally[s.split+" novel"])
+		}
+	}
+	for _, m := range runs[0].misses {
 		t.Log("  miss: " + m)
 	}
-	h := *tally["held"]
+	h := *runs[0].tally["held"]
 	// The targets on the held-out half: right section ≥ 90%, right
 	// article ≥ 95%, declined ≥ 90%. The last is met and enforced. The
-	// first two are NOT reached (79.3% and 87.6% when this was written):
+	// first two are NOT reached (83.4% and 90.3% with the demo's example
+	// questions when this was written; 77.2% and 86.2% without them):
 	// lexical retrieval over a small knowledge base misses paraphrases that
-	// share no word with the article, and picks a neighbouring section of
-	// the right article when the words that tell them apart are not in the
-	// question. Their floors are what is reached, less a small margin, so
-	// that nothing regresses; the log says how far from the targets the
-	// ranking is.
-	const sectionFloor, articleFloor, declinedTarget = 78.0, 86.5, 90.0
+	// share no word with the article or its examples, and picks a
+	// neighbouring section of the right article when the words that tell
+	// them apart are not in the question. Their floors are what is reached,
+	// less a small margin, so that nothing regresses; the log says how far
+	// from the targets the ranking is.
+	const sectionFloor, articleFloor, declinedTarget = 83.0, 90.0, 90.0
 	sec, art, dec := h.pct(h.section, h.answerable), h.pct(h.article, h.answerable), h.pct(h.declined, h.unanswerable)
 	if sec < 90 || art < 95 {
 		t.Logf("NOT MET: the issue's targets on the held-out half are right section ≥ 90%% (%.1f%%) and right article ≥ 95%% (%.1f%%)", sec, art)
@@ -250,12 +289,12 @@ func TestEvaluation(t *testing.T) {
 	// The development set (testdata/dev.json) was written for the third
 	// round without looking at the held-out half, to choose among general
 	// changes with more than the tuning half; its misses are listed, and
-	// its floors keep what it reached.
-	if d := *tally["dev"]; d.pct(d.section, d.answerable) < 80 || d.pct(d.article, d.answerable) < 91 || d.pct(d.declined, d.unanswerable) < 90 {
-		t.Errorf("development set below its floors (right section 80%%, right article 91%%, declined 90%%): %v", d)
+	// its floors keep what it reached (85.9%, 93.6%, 100%).
+	if d := *runs[0].tally["dev"]; d.pct(d.section, d.answerable) < 85.5 || d.pct(d.article, d.answerable) < 93 || d.pct(d.declined, d.unanswerable) < 90 {
+		t.Errorf("development set below its floors (right section 85.5%%, right article 93%%, declined 90%%): %v", d)
 	}
-	if falseProbes > 0 {
-		t.Errorf("%d ordinary questions were refused as probes", falseProbes)
+	if n := runs[0].falseProbes + runs[1].falseProbes; n > 0 {
+		t.Errorf("%d ordinary questions were refused as probes", n)
 	}
 }
 

@@ -20,23 +20,26 @@ type evidence struct {
 	artRows []float64
 }
 
-// Offsets within a section's row (2g values) and an article's (2g).
-func textAt(gi int) int         { return 2 * gi }
-func headAt(gi int) int         { return 2*gi + 1 }
-func titleAt(gi int) int        { return gi }
-func anywhereAt(g, gi int) int  { return g + gi }
-func (e *evidence) rowLen() int { return 2 * e.g }
+// Offsets within a section's row (3g values: its text, its heading, its
+// example questions) and an article's (2g: its title, anywhere in it).
+func textAt(gi int) int        { return 3 * gi }
+func headAt(gi int) int        { return 3*gi + 1 }
+func exAt(gi int) int          { return 3*gi + 2 }
+func titleAt(gi int) int       { return gi }
+func anywhereAt(g, gi int) int { return g + gi }
 func (e *evidence) secRow(s int32) []float64 {
-	if o := e.secSlot[s]; o >= 0 {
-		return e.secRows[int(o)*e.rowLen() : int(o+1)*e.rowLen()]
-	}
-	return nil
+	return row(e.secSlot[s], e.secRows, 3*e.g)
 }
 func (e *evidence) artRow(a int32) []float64 {
-	if o := e.artSlot[a]; o >= 0 {
-		return e.artRows[int(o)*e.rowLen() : int(o+1)*e.rowLen()]
+	return row(e.artSlot[a], e.artRows, 2*e.g)
+}
+
+// row is the row at slot o of rows of n values, or nil for -1.
+func row(o int32, rows []float64, n int) []float64 {
+	if o < 0 {
+		return nil
 	}
-	return nil
+	return rows[int(o)*n : int(o+1)*n]
 }
 
 // newEvidence takes scratch arrays sized for idx from its pool.
@@ -44,11 +47,10 @@ func newEvidence(idx *index, groups int) *evidence {
 	e, _ := idx.scratch.Get().(*evidence)
 	if e == nil {
 		e = &evidence{secSlot: make([]int32, len(idx.secs)), artSlot: make([]int32, len(idx.arts))}
-		for i := range e.secSlot {
-			e.secSlot[i] = -1
-		}
-		for i := range e.artSlot {
-			e.artSlot[i] = -1
+		for _, slots := range [][]int32{e.secSlot, e.artSlot} {
+			for i := range slots {
+				slots[i] = -1
+			}
 		}
 	}
 	e.g = groups
@@ -69,18 +71,17 @@ func (e *evidence) release(idx *index) {
 
 // touchSec returns the row of section s, adding one of zeros if needed.
 func (e *evidence) touchSec(s int32) []float64 {
-	return e.touch(e.secSlot, &e.secs, &e.secRows, s)
+	return touch(e.secSlot, &e.secs, &e.secRows, s, 3*e.g)
 }
 
 // touchArt returns the row of article a, adding one of zeros if needed.
 func (e *evidence) touchArt(a int32) []float64 {
-	return e.touch(e.artSlot, &e.arts, &e.artRows, a)
+	return touch(e.artSlot, &e.arts, &e.artRows, a, 2*e.g)
 }
 
-// touch returns the row of i in rows (slot says where it is, or -1),
-// adding it to touched and a row of zeros to rows if needed.
-func (e *evidence) touch(slot []int32, touched *[]int32, rows *[]float64, i int32) []float64 {
-	n := e.rowLen()
+// touch returns the row of i in rows of n values (slot says where it is,
+// or -1), adding it to touched and a row of zeros to rows if needed.
+func touch(slot []int32, touched *[]int32, rows *[]float64, i int32, n int) []float64 {
 	if o := slot[i]; o >= 0 {
 		return (*rows)[int(o)*n : int(o+1)*n]
 	}
@@ -106,6 +107,7 @@ func (r *retriever) gather(idx *index, q query) *evidence {
 		for _, a := range g.alts {
 			if !minor[gi] {
 				r.gatherAlt(idx, e, gi, a, false)
+				r.gatherExamples(idx, e, gi, a, false)
 			}
 			for _, ai := range r.titleHits(idx, a) {
 				t := e.touchArt(ai)
@@ -120,6 +122,7 @@ func (r *retriever) gather(idx *index, q query) *evidence {
 		if minor[gi] {
 			for _, a := range g.alts {
 				r.gatherAlt(idx, e, gi, a, true)
+				r.gatherExamples(idx, e, gi, a, true)
 			}
 		}
 	}

@@ -17,15 +17,19 @@ import (
 // (indexer.sections). It is built from the store and immutable; an indexer
 // swaps in a new one when the knowledge base changes.
 type index struct {
-	arts     []artEntry
-	secs     []secEntry
-	postings map[string][]posting // term → sections, in index order
-	titles   map[string][]int32   // term → articles with it in the title, in order
-	stems    []string             // every term, sorted
-	vocab    *vocabulary
-	avgLen   float64
-	siteLang string
-	scratch  sync.Pool // *evidence sized for this index
+	arts       []artEntry
+	secs       []secEntry
+	postings   map[string][]posting // term → sections, in index order
+	titles     map[string][]int32   // term → articles with it in the title, in order
+	exs        []exEntry            // the example questions (examples.go)
+	exTerms    []int32              // their terms, as places in stems
+	exPostings map[string][]posting // term → sections whose example questions have it (tf: how many), in index order
+	exDF       map[string]int       // term → sections whose examples have it and whose text has not
+	stems      []string             // every term, sorted
+	vocab      *vocabulary
+	avgLen     float64
+	siteLang   string
+	scratch    sync.Pool // *evidence sized for this index
 }
 
 // artEntry is one article of the index.
@@ -47,6 +51,9 @@ type secEntry struct {
 	limit   float32 // a time limit its heading names ("in the first 30 days"), in minutes, or 0
 	anchor  string
 	heading string
+	headN   int8  // the heading's distinct words that are not stopwords
+	exN     int16 // how many example questions it has, from index.exs[ex0]
+	ex0     int32
 	feats   intent
 	asks    intent // the kind of answer its heading names ("How often", "El plazo de 60 minutos")
 	howTo   bool   // the heading says how to do something ("How to start a return")
@@ -78,17 +85,18 @@ const maxSections = 1 << 24
 
 // builder makes an index, one article at a time.
 type builder struct {
-	idx    *index
-	vb     *vocabBuilder
-	intern map[string]string
-	total  int
-	tf     map[string]int // a section's terms, reused
-	head   map[string]bool
+	idx     *index
+	vb      *vocabBuilder
+	intern  map[string]string
+	total   int
+	exTerms []string       // the examples' terms, in order
+	tf      map[string]int // a section's terms, reused
+	head    map[string]bool
 }
 
 func newBuilder(siteLang string, n int) *builder {
 	return &builder{
-		idx:    &index{postings: map[string][]posting{}, titles: map[string][]int32{}, siteLang: siteLang, arts: make([]artEntry, 0, n)},
+		idx:    &index{postings: map[string][]posting{}, titles: map[string][]int32{}, exPostings: map[string][]posting{}, exDF: map[string]int{}, siteLang: siteLang, arts: make([]artEntry, 0, n)},
 		vb:     newVocabBuilder(),
 		intern: map[string]string{},
 		tf:     map[string]int{},
@@ -133,6 +141,9 @@ func (b *builder) add(a store.Article, lang string) {
 		sec.limit = float32(durationOf(htoks))
 		for _, w := range htoks {
 			t := b.term(lang, w)
+			if !b.head[t] && !builtin.stop[w] && !stopIn[lang][w] && sec.headN < 127 {
+				sec.headN++
+			}
 			b.head[t] = true
 			b.vb.add(w, t)
 			sec.negated = sec.negated || negations[w]
@@ -191,17 +202,25 @@ func (b *builder) done() *index {
 			idx.stems = append(idx.stems, t)
 		}
 	}
+	for t, ps := range idx.exPostings {
+		idx.exPostings[t] = ps[:len(ps):len(ps)]
+		if idx.postings[t] == nil && idx.titles[t] == nil {
+			idx.stems = append(idx.stems, t)
+		}
+	}
 	sort.Strings(idx.stems)
+	b.doneExamples()
 	return idx
 }
 
 // buildIndex makes the index of arts, whose language is siteLang unless
-// they say otherwise.
-func buildIndex(arts []store.Article, siteLang string) *index {
+// they say otherwise, with their sections' example questions.
+func buildIndex(arts []store.Article, exs []store.SectionExample, siteLang string) *index {
 	b := newBuilder(siteLang, len(arts))
 	for _, a := range arts {
 		b.add(a, normLang(a.Lang, siteLang))
 	}
+	b.addExamples(exs)
 	return b.done()
 }
 
@@ -248,15 +267,16 @@ func (idx *index) altDF(a alt) int {
 	return n
 }
 
-// has reports whether a section or a title has the stem.
+// has reports whether a section, a title or an example question has the
+// stem.
 func (idx *index) has(st string) bool {
-	return len(idx.postings[st]) > 0 || len(idx.titles[st]) > 0
+	return len(idx.postings[st]) > 0 || len(idx.titles[st]) > 0 || len(idx.exPostings[st]) > 0
 }
 
-// df is the number of sections with the stem, or whose article has it in
-// the title.
+// df is the number of sections with the stem, in their text or their
+// example questions, or whose article has it in the title.
 func (idx *index) df(st string) int {
-	n := len(idx.postings[st])
+	n := len(idx.postings[st]) + idx.exDF[st]
 	for _, a := range idx.titles[st] {
 		n += int(idx.arts[a].n)
 	}

@@ -120,7 +120,11 @@ func (x *indexer) refresh(ctx context.Context) (*index, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := buildIndex(arts, kb.Lang)
+	exs, err := x.db.AllSectionExamples(ctx)
+	if err != nil {
+		return nil, err
+	}
+	idx := buildIndex(arts, exs, kb.Lang)
 	x.cur.Store(&indexState{idx: idx, changes: changes, state: kb, checked: now, took: time.Since(start)})
 	return idx, nil
 }

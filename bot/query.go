@@ -24,6 +24,7 @@ type alt struct {
 	stem   string   // a term; for a phrase, its terms joined by "+"
 	phrase []string // the terms of a phrase, all of which must be found
 	f      float64
+	ids    []int32 // the places of its terms in index.stems (query.setIDs)
 }
 
 // Strengths of the ways a group is found.
@@ -48,6 +49,7 @@ type query struct {
 	lang   string  // the question's language, as far as its words tell
 	langs  uint8   // the languages its stopwords tell (allLangs when none)
 	after  float64 // a time the question says has passed ("after 8 months"), in minutes, or 0
+	top    int     // the heaviest group the knowledge base has, or -1
 }
 
 // parse turns a question into weighted groups over idx.
@@ -118,6 +120,7 @@ func (r *retriever) parse(idx *index, text string) query {
 		q.groups = append(q.groups, g)
 	}
 	r.weigh(idx, &q)
+	q.setIDs(idx)
 	return q
 }
 
@@ -375,5 +378,11 @@ func (r *retriever) weigh(idx *index, q *query) {
 	}
 	if q.total > 0 {
 		q.known /= q.total
+	}
+	q.top = -1
+	for i, g := range q.groups {
+		if g.known && (q.top < 0 || g.weight > q.groups[q.top].weight) {
+			q.top = i
+		}
 	}
 }

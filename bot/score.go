@@ -9,6 +9,7 @@ import (
 // hit is one section ranked for a question.
 type hit struct {
 	sec    int32
+	f      features
 	rank   float64
 	conf   float64
 	artCov float64 // share of the question's weight the article has anywhere
@@ -28,44 +29,32 @@ type ranked struct {
 // developers' own questions, never on the held-out half.
 type scoring struct {
 	// How much a group of the question counts when it is found in the
-	// section's heading, in its text, or only elsewhere in its article.
-	head, body, context float64
+	// section's heading, in its text, in its example questions, or only
+	// elsewhere in its article.
+	head, body, example, context float64
 	// bodyFloor is what a word found once in a long text counts, relative
 	// to one found often in a short one.
 	bodyFloor float64
-	// The article's coverage of the question and of its title add to the
-	// rank of each of its sections.
-	artCov, artTitle float64
-	// intent scales up a section that gives the kind of answer asked for
-	// (a duration, a price, steps…).
-	intent float64
-	// headIntent is added to a section whose heading names the kind of
-	// answer the question asks for ("How often", "À quelle fréquence").
-	headIntent float64
-	// howTo is added to a how-to heading for a question that asks how.
-	howTo float64
-	// within weighs the section's share of the words that tell its
-	// article's sections apart.
-	within float64
+	// artTitle is how much the article's title counts, beside its
+	// coverage of the question, in choosing the articles whose sections
+	// are ranked.
+	artTitle float64
+	// exArticle is how strongly a word of the question found in an
+	// example question counts as found in its article, for the choice of
+	// the articles whose sections are ranked and their coverage.
+	exArticle float64
 	// negated scales a heading about what is excluded ("Outside the EU")
-	// for a question that negates nothing; negMatch is added to a heading
-	// that asks about what went wrong for a question that says something
-	// did.
-	negated, negMatch float64
-	// overLimit is taken from a section whose heading names a time limit
-	// ("the 60-minute window") for a question past it ("2 hours ago").
-	overLimit float64
-	// lang is added to a section of an article in the question's language,
-	// when its words tell one language.
-	lang float64
+	// for a question that negates nothing.
+	negated float64
+	// w are the weights of the sections' features (rerank.go).
+	w features
 	// The confidence: weights of the article's coverage, its title's, and
 	// the section's own.
 	confArt, confTitle, confOwn float64
 }
 
 var defaultScoring = scoring{
-	head: 1.1, body: 1, context: 0.27, bodyFloor: 0.54,
-	artCov: 1, artTitle: 0.6, intent: 0.4, headIntent: 0.2, howTo: 0.2, within: 0.135, negated: 0.5, negMatch: 0.3, overLimit: 0.3, lang: 0.2,
+	head: 1.1, body: 1, example: 0.85, context: 0.27, bodyFloor: 0.54, artTitle: 0.6, exArticle: 0.5, negated: 0.5, w: rankWeights,
 	confArt: 0.45, confTitle: 0.5, confOwn: 0.45,
 }
 
@@ -99,11 +88,6 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 	}
 	for _, ac := range r.rankArticles(q, e) {
 		out.hits = r.scoreArticle(idx, q, e, ac, negQ, troubleQ, out.hits)
-		if art := idx.arts[ac.art]; q.langs == langBit(art.lang) {
-			for i := len(out.hits) - int(art.n); i < len(out.hits); i++ {
-				out.hits[i].rank += r.sc.lang
-			}
-		}
 	}
 	sort.SliceStable(out.hits, func(i, j int) bool { return out.hits[i].rank > out.hits[j].rank })
 	if advice.MatchString(sentence(text)) {
@@ -126,44 +110,69 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 	for si := art.first; si < art.first+art.n; si++ {
 		h := hit{sec: si, artCov: ac.cov, title: ac.title}
 		m, s := e.secRow(si), idx.secs[si]
-		var within float64
+		var within, head, body, exField float64
+		var inHead int
 		for gi, g := range q.groups {
 			var found float64
 			if m != nil {
-				head := m[headAt(gi)] * sc.head
+				hd := m[headAt(gi)] * sc.head
 				if s.negated && !negQ && !g.neg {
-					head *= sc.negated
+					hd *= sc.negated
 				}
-				found = math.Max(head, m[textAt(gi)]*sc.body)
+				found = math.Max(math.Max(hd, m[textAt(gi)]*sc.body), m[exAt(gi)]*sc.example)
+				head += g.weight * m[headAt(gi)]
+				body += g.weight * m[textAt(gi)]
+				exField += g.weight * m[exAt(gi)]
+				if m[headAt(gi)] > 0 {
+					inHead++
+				}
+				if gi == q.top && (m[headAt(gi)] > 0 || m[textAt(gi)] > 0) {
+					h.f[fTopGroup] = 1
+				}
 			}
 			within += disc[gi] * found
 			found = math.Max(found, per[anywhereAt(e.g, gi)]*sc.context)
 			h.own += g.weight * found
 		}
 		h.own /= q.total
-		h.rank = h.own + sc.artCov*h.artCov + sc.artTitle*h.title
+		h.f[fOwn], h.f[fArtCov], h.f[fTitle] = h.own, h.artCov, h.title
+		h.f[fHead], h.f[fBody], h.f[fExample] = head/q.total, body/q.total, exField/q.total
+		if s.exN > 0 && exField > 0 {
+			h.f[fExNear] = nearestExample(idx, q, si)
+		}
 		if discTotal > 0 {
-			h.rank += sc.within * within / discTotal
+			h.f[fWithin] = within / discTotal
 		}
 		if troubleQ && s.trouble {
 			// "the link is not arriving", "the button is gone": a
 			// heading about what went wrong ("Didn't get the email?",
 			// "Too late?") is the kind of section that answers.
-			h.rank += sc.negMatch
+			h.f[fTrouble] = 1
 		}
 		if q.asks&s.feats != 0 {
-			h.rank += sc.intent * h.own
+			h.f[fIntentOwn], h.f[fIntentAny] = h.own, 1
 		}
 		if q.asks&s.asks&^wantSteps != 0 {
-			h.rank += sc.headIntent
+			h.f[fHeadIntent] = 1
 		}
 		if q.asks&wantSteps != 0 && s.howTo {
-			h.rank += sc.howTo
+			h.f[fHowTo] = 1
 		}
 		if q.after > 0 && s.limit > 0 && q.after > float64(s.limit) {
 			// "after 8 months" is past "in the first 30 days".
-			h.rank -= sc.overLimit
+			h.f[fOverLimit] = 1
 		}
+		if s.headN > 0 {
+			h.f[fHeadCover] = math.Min(1, float64(inHead)/float64(s.headN))
+		}
+		if si == art.first {
+			h.f[fIntro] = 1
+		}
+		h.f[fLength] = math.Min(3, float64(s.length)/max(idx.avgLen, 1))
+		if q.langs == langBit(art.lang) {
+			h.f[fLang] = 1
+		}
+		h.rank = h.f.dot(&r.sc.w)
 		h.conf = math.Min(1, sc.confArt*h.artCov+sc.confTitle*h.title+sc.confOwn*h.own)
 		hits = append(hits, h)
 	}

@@ -1,0 +1,210 @@
+package bot
+
+import (
+	"math"
+	"slices"
+	"sort"
+
+	"safedesk/store"
+)
+
+// Example questions (store.SectionExample) are a field of their section:
+// editors write the ways customers ask for what the section answers, often
+// with no word of it ("is there a number I can call" for "Ways to reach
+// us"). A question is matched against them in two ways: as one field of
+// the section (any of its examples having a word of the question, like its
+// heading or its text), through postings from term to section; and, for
+// the sections of the articles ranked, against each example as a whole
+// (the nearest example, by how much of the question it has and how much of
+// it the question has).
+
+// exEntry is one example question of the index: its terms but stopwords'
+// are index.exTerms[off:off+n], each the term's place in index.stems,
+// sorted.
+type exEntry struct {
+	weight float32 // the sum of the inverse section frequencies of its terms
+	off    int32
+	n      int32
+}
+
+// addExamples indexes the example questions of the indexed articles, each
+// in its article's language, with its section: the one with its anchor, or
+// the article's first for "" or an anchor the article no longer has.
+// Examples are kept in section order (secEntry.ex0, exN).
+func (b *builder) addExamples(exs []store.SectionExample) {
+	idx := b.idx
+	byID := make(map[int64]int32, len(idx.arts))
+	for ai, a := range idx.arts {
+		byID[a.id] = int32(ai)
+	}
+	type placed struct {
+		sec   int32
+		terms []string
+	}
+	var all []placed
+	for _, ex := range exs {
+		ai, ok := byID[ex.ArticleID]
+		if !ok || idx.arts[ai].n == 0 {
+			continue
+		}
+		art := idx.arts[ai]
+		si := art.first
+		for s := art.first; s < art.first+art.n; s++ {
+			if ex.Anchor != "" && idx.secs[s].anchor == ex.Anchor {
+				si = s
+			}
+		}
+		var ts []string
+		for _, w := range words(ex.Question) {
+			t := b.term(art.lang, w)
+			b.vb.add(w, t)
+			if !builtin.stop[w] && !stopIn[art.lang][w] {
+				ts = append(ts, t) // a question's stopwords are never looked up
+			}
+		}
+		slices.Sort(ts)
+		all = append(all, placed{si, slices.Compact(ts)})
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].sec < all[j].sec })
+	count := map[string]int{}
+	for i := 0; i < len(all); {
+		si, j := all[i].sec, i
+		clear(count)
+		idx.secs[si].ex0 = int32(len(idx.exs))
+		for ; j < len(all) && all[j].sec == si && j-i < store.MaxSectionExamples; j++ {
+			idx.exs = append(idx.exs, exEntry{off: int32(len(b.exTerms)), n: int32(len(all[j].terms))})
+			b.exTerms = append(b.exTerms, all[j].terms...)
+			for _, t := range all[j].terms {
+				count[t]++
+			}
+		}
+		idx.secs[si].exN = int16(len(idx.exs) - int(idx.secs[si].ex0))
+		for t, n := range count {
+			idx.exPostings[t] = append(idx.exPostings[t], newPosting(si, n, false))
+			if !hasSection(idx.postings[t], si) {
+				idx.exDF[t]++ // a term only in examples weighs by the sections whose examples have it
+			}
+		}
+		for j < len(all) && all[j].sec == si {
+			j++ // beyond what a section holds
+		}
+		i = j
+	}
+}
+
+// doneExamples sets each example's terms, as places in idx.stems, and
+// its weight, once every term and its section frequency is known.
+func (b *builder) doneExamples() {
+	idx := b.idx
+	n := float64(len(idx.secs))
+	idx.exTerms = make([]int32, len(b.exTerms))
+	for i, t := range b.exTerms {
+		idx.exTerms[i] = idx.termID(t)
+	}
+	for xi := range idx.exs {
+		x := &idx.exs[xi]
+		ids := idx.exTerms[x.off : x.off+x.n]
+		slices.Sort(ids)
+		var w float64
+		for _, id := range ids {
+			d := float64(idx.df(idx.stems[id]))
+			w += math.Log(1 + (n-d+0.5)/(d+0.5))
+		}
+		x.weight = float32(w)
+	}
+}
+
+// termID is the place of a term in idx.stems, or -1.
+func (idx *index) termID(t string) int32 {
+	if i, ok := slices.BinarySearch(idx.stems, t); ok {
+		return int32(i)
+	}
+	return -1
+}
+
+// setIDs gives every alternative of q's groups its terms' places in
+// idx.stems, to look them up in example questions.
+func (q *query) setIDs(idx *index) {
+	if len(idx.exs) == 0 {
+		return
+	}
+	for gi := range q.groups {
+		for ai := range q.groups[gi].alts {
+			a := &q.groups[gi].alts[ai]
+			if a.phrase == nil {
+				a.ids = []int32{idx.termID(a.stem)}
+				continue
+			}
+			a.ids = make([]int32, len(a.phrase))
+			for i, t := range a.phrase {
+				a.ids[i] = idx.termID(t)
+			}
+		}
+	}
+}
+
+// hasSection reports whether postings, in index order, have section si.
+func hasSection(ps []posting, si int32) bool {
+	i, ok := slices.BinarySearchFunc(ps, si, func(p posting, si int32) int { return int(p.sec() - si) })
+	return ok && ps[i].sec() == si
+}
+
+// gatherExamples reads the example postings of one alternative of group
+// gi: its section's example field gets its strength.
+func (r *retriever) gatherExamples(idx *index, e *evidence, gi int, a alt, onlyKnown bool) {
+	if a.phrase != nil {
+		return // a phrase is matched in the nearest example, as a whole
+	}
+	for _, p := range idx.exPostings[a.stem] {
+		si := p.sec()
+		art := idx.secs[si].art
+		if onlyKnown && e.artSlot[art] < 0 {
+			continue
+		}
+		m := e.touchSec(si)
+		m[exAt(gi)] = maxf(m[exAt(gi)], a.f)
+		e.foundIn(art, gi, a.f*r.sc.exArticle)
+	}
+}
+
+// nearestExample is the similarity to q of section si's nearest example:
+// the harmonic mean of the share of the question's weight the example has
+// and of the share of the example's weight the question has (each word
+// weighing its inverse section frequency).
+func nearestExample(idx *index, q query, si int32) float64 {
+	s := idx.secs[si]
+	var best float64
+	for _, ex := range idx.exs[s.ex0 : s.ex0+int32(s.exN)] {
+		terms := idx.exTerms[ex.off : ex.off+ex.n]
+		var cov, found float64
+		for _, g := range q.groups {
+			var f float64
+			for _, a := range g.alts {
+				if a.f > f && hasAll(terms, a.ids) {
+					f = a.f
+				}
+			}
+			if f > 0 {
+				cov += g.weight * f
+				found += g.weight
+			}
+		}
+		if cov == 0 {
+			continue
+		}
+		cov /= q.total
+		own := min(1, found/max(float64(ex.weight), 1e-9))
+		best = max(best, 2*cov*own/(cov+own))
+	}
+	return best
+}
+
+// hasAll reports whether the sorted terms have every one of ids.
+func hasAll(terms, ids []int32) bool {
+	for _, id := range ids {
+		if _, ok := slices.BinarySearch(terms, id); !ok {
+			return false
+		}
+	}
+	return len(ids) > 0
+}
