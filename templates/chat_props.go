@@ -84,6 +84,9 @@ type ChatComposer struct {
 	Text     string
 	Error    string
 	MaxRunes int
+	// Reconsent: the privacy notice changed since the visitor consented,
+	// so the composer asks for consent again (chatReconsent), keeping Text.
+	Reconsent bool
 }
 
 // ChatPageProps is the visitor's chat page: the consent notice before the

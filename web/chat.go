@@ -144,6 +144,10 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 			s.serveError(w, r, err)
 			return
 		}
+		if p.Composer.Reconsent, err = s.consentStale(r.Context(), c); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		s.serveError(w, r, err)
 		return
@@ -269,7 +273,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if c, err := s.conversation(r); err == nil && c.Open() {
-		http.Redirect(w, r, "/chat", http.StatusSeeOther)
+		s.chatReconsent(w, r, c)
 		return
 	}
 	if until, ok := s.customer.Get(ctx, sessChatBlocked).(time.Time); ok && s.db.Now().Before(until) {
@@ -294,7 +298,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), version, s.actor(r))
+	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), version, chatLanguage(r), s.actor(r))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -336,26 +340,18 @@ func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text := strings.TrimSpace(r.PostForm.Get("message"))
-	comp := templates.ChatComposer{Text: text, MaxRunes: s.chat.bot.MaxRunes()}
-	switch {
-	case !c.Open():
-		comp.Error = i18n.T(r.Context(), i18n.ChatEndedError)
-		s.chatRefuse(w, r, http.StatusConflict, c, comp)
-		return
-	case text == "":
-		comp.Error = i18n.T(r.Context(), i18n.ChatEmptyMessage)
-		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
-		return
-	case !utf8.ValidString(text) || utf8.RuneCountInString(text) > s.chat.bot.MaxRunes():
-		comp.Error = i18n.T(r.Context(), i18n.ChatTooLong, s.chat.bot.MaxRunes(), utf8.RuneCountInString(text))
-		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
-		return
+	if c.Open() {
+		stale, err := s.consentStale(r.Context(), c)
+		if err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		if stale { // nothing of the message is kept before the visitor agrees
+			s.chatRefuse(w, r, http.StatusOK, c, templates.ChatComposer{Text: text, MaxRunes: s.chat.bot.MaxRunes(), Reconsent: true})
+			return
+		}
 	}
-	if wait, ok := s.chatAllow(r, c); !ok {
-		secs := int(wait/time.Second) + 1
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		comp.Error = i18n.T(r.Context(), i18n.ChatTooFast, i18n.From(r.Context()).Duration(wait))
-		s.chatRefuse(w, r, http.StatusTooManyRequests, c, comp)
+	if !s.chatAccept(w, r, c, text) {
 		return
 	}
 	if _, c, err = s.chatTurn(r, c, text); err != nil {
@@ -363,6 +359,35 @@ func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.chatRespond(w, r, c)
+}
+
+// chatAccept applies the checks a visitor's message must pass before the
+// assistant reads it (an open chat, a text of the right length, the rate
+// limits), and answers the refusal when it fails them.
+func (s *Server) chatAccept(w http.ResponseWriter, r *http.Request, c store.Conversation, text string) bool {
+	comp := templates.ChatComposer{Text: text, MaxRunes: s.chat.bot.MaxRunes()}
+	switch {
+	case !c.Open():
+		comp.Error = i18n.T(r.Context(), i18n.ChatEndedError)
+		s.chatRefuse(w, r, http.StatusConflict, c, comp)
+		return false
+	case text == "":
+		comp.Error = i18n.T(r.Context(), i18n.ChatEmptyMessage)
+		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
+		return false
+	case !utf8.ValidString(text) || utf8.RuneCountInString(text) > s.chat.bot.MaxRunes():
+		comp.Error = i18n.T(r.Context(), i18n.ChatTooLong, s.chat.bot.MaxRunes(), utf8.RuneCountInString(text))
+		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
+		return false
+	}
+	if wait, ok := s.chatAllow(r, c); !ok {
+		secs := int(wait/time.Second) + 1
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		comp.Error = i18n.T(r.Context(), i18n.ChatTooFast, i18n.From(r.Context()).Duration(wait))
+		s.chatRefuse(w, r, http.StatusTooManyRequests, c, comp)
+		return false
+	}
+	return true
 }
 
 // formAfter is the id of the newest message the page shows, which its

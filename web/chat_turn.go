@@ -127,7 +127,10 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 // model, leave to use it, with the customer's own name and address for it
 // to remove from the question (they are never sent).
 func (s *Server) botInput(r *http.Request, c store.Conversation, text string) (bot.Input, error) {
-	in := bot.Input{Text: text, CustomerID: s.customerID(r)}
+	in := bot.Input{Text: text, CustomerID: s.customerID(r), Lang: c.Lang}
+	if ck, err := r.Cookie(langCookie); err == nil && i18n.Supported(ck.Value) {
+		in.Lang = ck.Value // chosen in the interface since the chat began
+	}
 	if s.chat.modelHost == "" || !strings.HasPrefix(c.ConsentVersion, s.chat.policy+".") { // consented to a notice naming the model (consentVersion)
 		return in, nil
 	}
