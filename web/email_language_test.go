@@ -12,10 +12,14 @@ import (
 
 // TestEmailTicketLanguage: a mail's ticket is filed in the language the
 // mail says it is in (Content-Language), else the one its words are in,
-// else the site's; the acknowledgment and staff replies speak it.
+// else the site's (as it is then); the acknowledgment and staff replies
+// speak it.
 func TestEmailTicketLanguage(t *testing.T) {
 	env := newEmailEnv(t)
 	agent, _, _ := env.member(security.RoleAgent, "agnes@northwind.example")
+	if err := env.db.SetKBLanguage(t.Context(), "es", store.SystemActor); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		id, subject, body, header, want, ack, reply string
 	}{
@@ -23,7 +27,7 @@ func TestEmailTicketLanguage(t *testing.T) {
 			"vielen Dank für Ihre Nachricht", "Antworten Sie einfach auf diese E-Mail"},
 		{"lang-header", "Grinder broken", "Hello, my grinder is broken and I would like a new one.", "Content-Language: nl-BE\n", "nl",
 			"Bedankt voor uw bericht", "Beantwoord deze e-mail"},
-		{"lang-none", "10234", "10234", "", "", "thank you for writing", "To answer, reply to this email"},
+		{"lang-none", "10234", "10234", "", "es", "Gracias por escribir", "Para contestar, responda a este correo"},
 	} {
 		env.deliver(customerMail(tc.id, tc.subject, tc.body, true, tc.header))
 		ts, err := env.db.ListTickets(t.Context(), store.TicketFilter{AllCustomers: true, Limit: 1})

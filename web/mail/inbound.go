@@ -229,6 +229,11 @@ func (in *Inbox) Import(ctx context.Context, pos store.MailPosition, raw []byte)
 	if e.AutoReplyRefusal == "" {
 		e.AckMessageID = in.threads.NewMessageID()
 	}
+	if e.Lang == "" { // nothing to tell by: the site's language, as it is now
+		if e.Lang, err = in.db.KBLanguage(ctx); err != nil {
+			return err
+		}
+	}
 	if e.Lookalike, err = in.db.IsLookalikeSender(ctx, e.From); err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func contentLanguages(v string) []string {
 // ticket it opens is filed in (replies and the acknowledgment speak it):
 // the first of its Content-Language tags that is one of the site's
 // languages, else the language its words are in (bot.DetectLanguage),
-// else "" (the site's).
+// else "" (the caller takes the site's).
 func messageLanguage(p *Parsed) string {
 	for _, tag := range p.Languages {
 		base, _, _ := strings.Cut(tag, "-")
