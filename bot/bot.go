@@ -426,11 +426,12 @@ func (b *Bot) ticketStatus(ctx context.Context, customerID int64, r *Reply) erro
 
 // Status answers a verified customer about their own requests: what the bot
 // says when "what's the status of my ticket" had to wait for verification.
-func (b *Bot) Status(ctx context.Context, customerID int64) (Reply, error) {
+// lang is the visitor's language, as Input.Lang ("" for English).
+func (b *Bot) Status(ctx context.Context, customerID int64, lang string) (Reply, error) {
 	if customerID == 0 {
 		return Reply{}, errors.New("bot: status needs a verified customer")
 	}
-	r := Reply{Intent: IntentTicketStatus}
+	r := Reply{Intent: IntentTicketStatus, Lang: chosen(lang)}
 	if err := b.ticketStatus(ctx, customerID, &r); err != nil {
 		return b.Fallback(r), err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"safedesk/store"
 )
 
 func TestChosenLanguageSpeaksTheFixedSentences(t *testing.T) {
@@ -58,5 +60,18 @@ func TestChosenLanguagePrefersTheArticleInIt(t *testing.T) {
 		if r.Source == nil || r.Source.Slug != tc.slug || r.Source.Quote == "" || r.Also == nil || r.Also.Slug != tc.also {
 			t.Errorf("chosen %q: source %+v, also %+v: want %s quoted and %s named", tc.lang, r.Source, r.Also, tc.slug, tc.also)
 		}
+	}
+}
+
+func TestStatusSpeaksTheChosenLanguage(t *testing.T) {
+	db := newTestStore(t)
+	b := newTestBot(t, db)
+	tk, err := db.CreateTicket(context.Background(), store.NewTicket{Email: "ute@example.org", Subject: "Mahlwerk", Body: "kaputt"}, store.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Status(context.Background(), tk.CustomerID, "de")
+	if err != nil || r.Text != "Hier sind Ihre neuesten Anfragen:" || len(r.Tickets) != 1 {
+		t.Fatalf("status in German: %q, %d tickets (%v)", r.Text, len(r.Tickets), err)
 	}
 }

@@ -59,6 +59,17 @@ func TestChatSpeaksTheVisitorsLanguage(t *testing.T) {
 		t.Errorf("after switching to Spanish the assistant does not thank in Spanish:\n%s", resp.body)
 	}
 
+	// The consent form carries the language the page was shown in.
+	page := e.client()
+	req, _ := http.NewRequest("GET", e.http.URL+"/chat", nil)
+	req.Header.Set("Accept-Language", "nl")
+	if resp := page.do(req); !strings.Contains(resp.body, `name="lang" value="nl"`) {
+		t.Error("the consent form does not carry the page's language")
+	}
+	if resp := page.post("/chat/consent", url.Values{"consent": {"yes"}, "lang": {"nl"}}); resp.status != http.StatusSeeOther {
+		t.Fatalf("consent: %d", resp.status)
+	}
+
 	langs := map[string]bool{}
 	cs, err := e.db.ListConversations(t.Context(), store.ChatFilter{})
 	if err != nil {
@@ -67,7 +78,7 @@ func TestChatSpeaksTheVisitorsLanguage(t *testing.T) {
 	for _, c := range cs {
 		langs[c.Lang] = true
 	}
-	for _, want := range []string{"en", "de", "fr"} {
+	for _, want := range []string{"en", "de", "fr", "nl"} {
 		if !langs[want] {
 			t.Errorf("no conversation kept the language %s (have %v)", want, langs)
 		}

@@ -127,10 +127,7 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 // model, leave to use it, with the customer's own name and address for it
 // to remove from the question (they are never sent).
 func (s *Server) botInput(r *http.Request, c store.Conversation, text string) (bot.Input, error) {
-	in := bot.Input{Text: text, CustomerID: s.customerID(r), Lang: c.Lang}
-	if ck, err := r.Cookie(langCookie); err == nil && i18n.Supported(ck.Value) {
-		in.Lang = ck.Value // chosen in the interface since the chat began
-	}
+	in := bot.Input{Text: text, CustomerID: s.customerID(r), Lang: botLanguage(r, c)}
 	if s.chat.modelHost == "" || !strings.HasPrefix(c.ConsentVersion, s.chat.policy+".") { // consented to a notice naming the model (consentVersion)
 		return in, nil
 	}
@@ -143,6 +140,16 @@ func (s *Server) botInput(r *http.Request, c store.Conversation, text string) (b
 		in.Known = []string{cust.Name, cust.Email}
 	}
 	return in, nil
+}
+
+// botLanguage is the language the assistant's own sentences speak in c:
+// the visitor's choice in the interface (the switcher, which may have
+// changed since the chat began), else the chat's.
+func botLanguage(r *http.Request, c store.Conversation) string {
+	if ck, err := r.Cookie(langCookie); err == nil && i18n.Supported(ck.Value) {
+		return ck.Value
+	}
+	return c.Lang
 }
 
 func warningExtra(found []security.Finding) []byte {
