@@ -51,6 +51,9 @@ type ChatLine struct {
 	Slug    string
 	Title   string
 	URL     string // the section's address: /kb/{slug}#{anchor}
+	// QuoteLang is the language of the quoted article, which may not be
+	// the page's; "" when not known.
+	QuoteLang string
 	// AlsoTitle and AlsoURL name a second section that is nearly as good.
 	AlsoTitle, AlsoURL string
 	Tickets            []ChatTicket

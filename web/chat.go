@@ -238,6 +238,7 @@ func chatLine(m store.ChatMessage) templates.ChatLine {
 	l.Warning = x.Warning
 	if x.Source != nil {
 		l.Quote, l.Section, l.Slug, l.Title, l.URL = x.Source.Quote, x.Source.Section, x.Source.Slug, x.Source.Title, x.Source.URL()
+		l.QuoteLang = x.Source.Lang
 	}
 	if x.Also != nil {
 		l.AlsoURL, l.AlsoTitle = x.Also.URL(), x.Also.Title

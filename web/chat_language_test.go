@@ -44,6 +44,10 @@ func TestChatSpeaksTheVisitorsLanguage(t *testing.T) {
 	if resp := de.ask("hello"); !strings.Contains(resp.body, "Ich bin der automatische Assistent") {
 		t.Errorf("the switcher chose German, the assistant's greeting is not:\n%s", resp.body)
 	}
+	if resp := de.ask("How do I descale my kettle?"); !strings.Contains(resp.body, "Das steht in unserem Hilfeartikel") ||
+		!strings.Contains(resp.body, `<blockquote lang="en">`) {
+		t.Errorf("German chosen: the answer is not introduced in German, or the English quote is not marked English:\n%s", resp.body)
+	}
 	if resp := de.ask("zxqv blorp wibble"); !strings.Contains(resp.body, "Ich bin nicht sicher") {
 		t.Errorf("the switcher chose German, the assistant's “not sure” is not:\n%s", resp.body)
 	}
