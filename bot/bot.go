@@ -311,16 +311,6 @@ func (b *Bot) answer(ctx context.Context, in Input, r *Reply) error {
 	return nil
 }
 
-// chosen is lang when the bot speaks it, else "".
-func chosen(lang string) string {
-	for _, l := range languages {
-		if l == lang {
-			return l
-		}
-	}
-	return ""
-}
-
 // prefer quotes, of the best section and the one nearly as good (m.also),
 // the one in lang when only that one is: the visitor reads their own
 // language, and the section is quoted in its article's.
@@ -336,14 +326,6 @@ func (b *Bot) prefer(ctx context.Context, m *match, lang string) error {
 	first := m.rk.name(m.rk.hits[0])
 	m.source, m.also, m.confidence = src, &first, second.conf
 	return nil
-}
-
-// DetectLanguage is the language text seems to be written in, by its
-// stopwords in the built-in rules, and false when it has none of any
-// language to tell by.
-func DetectLanguage(text string) (string, bool) {
-	l := detectLanguage(words(text), builtin.stop, "")
-	return l, l != ""
 }
 
 // account handles orders, payments and account changes, which the chat can

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"safedesk/bot"
 	"safedesk/bot/llm"
@@ -360,35 +359,6 @@ func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.chatRespond(w, r, c)
-}
-
-// chatAccept applies the checks a visitor's message must pass before the
-// assistant reads it (an open chat, a text of the right length, the rate
-// limits), and answers the refusal when it fails them.
-func (s *Server) chatAccept(w http.ResponseWriter, r *http.Request, c store.Conversation, text string) bool {
-	comp := templates.ChatComposer{Text: text, MaxRunes: s.chat.bot.MaxRunes()}
-	switch {
-	case !c.Open():
-		comp.Error = i18n.T(r.Context(), i18n.ChatEndedError)
-		s.chatRefuse(w, r, http.StatusConflict, c, comp)
-		return false
-	case text == "":
-		comp.Error = i18n.T(r.Context(), i18n.ChatEmptyMessage)
-		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
-		return false
-	case !utf8.ValidString(text) || utf8.RuneCountInString(text) > s.chat.bot.MaxRunes():
-		comp.Error = i18n.T(r.Context(), i18n.ChatTooLong, s.chat.bot.MaxRunes(), utf8.RuneCountInString(text))
-		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
-		return false
-	}
-	if wait, ok := s.chatAllow(r, c); !ok {
-		secs := int(wait/time.Second) + 1
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		comp.Error = i18n.T(r.Context(), i18n.ChatTooFast, i18n.From(r.Context()).Duration(wait))
-		s.chatRefuse(w, r, http.StatusTooManyRequests, c, comp)
-		return false
-	}
-	return true
 }
 
 // formAfter is the id of the newest message the page shows, which its
