@@ -118,6 +118,11 @@ type Input struct {
 	// Known are the verified customer's own values (name, email address),
 	// removed from the question before it goes to the model.
 	Known []string
+	// Lang is the language the visitor chose (the interface's, or the
+	// chat's): the bot's own sentences speak it, and of two sections that
+	// are nearly as good it quotes the one in it. "" (or a language it does
+	// not speak): the language the question seems to be in.
+	Lang string
 }
 
 // TicketInfo is one of the verified customer's requests, for a status answer.
@@ -214,7 +219,10 @@ func (b *Bot) Respond(ctx context.Context, in Input) (Reply, error) {
 	}
 	r.Warning = security.Warning(r.Removed)
 
-	r.Lang = b.ret.language(ctx, r.Message)
+	r.Lang = chosen(in.Lang)
+	if r.Lang == "" {
+		r.Lang = b.ret.language(ctx, r.Message)
+	}
 	if p, ok := detectProbe(r.Message); ok {
 		r.Probe, r.Outcome = &p, OutcomeRefused
 		r.Text = p.reply(r.Lang)
@@ -289,13 +297,35 @@ func (b *Bot) answer(ctx context.Context, in Input, r *Reply) error {
 		r.Text = say(r.Lang, "unsure")
 		return nil
 	}
+	if err := b.prefer(ctx, &m, chosen(in.Lang)); err != nil {
+		return err
+	}
 	src := m.source
 	r.Outcome, r.Source, r.Also, r.Offers = OutcomeAnswered, &src, m.also, []Offer{OfferHuman}
-	r.Lang = src.Lang
+	if chosen(in.Lang) == "" {
+		r.Lang = src.Lang // the quote's words, when the visitor chose none
+	}
 	r.Text = say(r.Lang, "answer", src.Title)
 	if b.opts.Model != nil && in.UseModel {
 		return b.phrase(ctx, in, m, r)
 	}
+	return nil
+}
+
+// prefer quotes, of the best section and the one nearly as good (m.also),
+// the one in lang when only that one is: the visitor reads their own
+// language, and the section is quoted in its article's.
+func (b *Bot) prefer(ctx context.Context, m *match, lang string) error {
+	if lang == "" || m.also == nil || m.source.Lang == lang || m.also.Lang != lang || len(m.rk.hits) < 2 {
+		return nil
+	}
+	second := m.rk.hits[1]
+	src, err := b.ret.source(ctx, m.rk, second)
+	if err != nil {
+		return err
+	}
+	first := m.rk.name(m.rk.hits[0])
+	m.source, m.also, m.confidence = src, &first, second.conf
 	return nil
 }
 
@@ -379,11 +409,12 @@ func (b *Bot) ticketStatus(ctx context.Context, customerID int64, r *Reply) erro
 
 // Status answers a verified customer about their own requests: what the bot
 // says when "what's the status of my ticket" had to wait for verification.
-func (b *Bot) Status(ctx context.Context, customerID int64) (Reply, error) {
+// lang is the visitor's language, as Input.Lang ("" for English).
+func (b *Bot) Status(ctx context.Context, customerID int64, lang string) (Reply, error) {
 	if customerID == 0 {
 		return Reply{}, errors.New("bot: status needs a verified customer")
 	}
-	r := Reply{Intent: IntentTicketStatus}
+	r := Reply{Intent: IntentTicketStatus, Lang: chosen(lang)}
 	if err := b.ticketStatus(ctx, customerID, &r); err != nil {
 		return b.Fallback(r), err
 	}

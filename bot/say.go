@@ -134,3 +134,21 @@ func say(lang, key string, args ...any) string {
 	}
 	return fmt.Sprintf(s, args...)
 }
+
+// chosen is lang when the bot speaks it, else "".
+func chosen(lang string) string {
+	for _, l := range languages {
+		if l == lang {
+			return l
+		}
+	}
+	return ""
+}
+
+// DetectLanguage is the language text seems to be written in, by its
+// stopwords in the built-in rules, and false when it has none of any
+// language to tell by.
+func DetectLanguage(text string) (string, bool) {
+	l := detectLanguage(words(text), builtin.stop, "")
+	return l, l != ""
+}

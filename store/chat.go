@@ -58,8 +58,11 @@ type Conversation struct {
 	TicketID        int64
 	Probes          int
 	ClosedReason    string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Lang is the visitor's interface language when they consented (one
+	// of Languages); "" for chats from before languages were kept.
+	Lang      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Open reports whether messages may still be added.
@@ -134,7 +137,7 @@ func chatLoc(id int64, column string) security.Location {
 }
 
 const conversationColumns = `id, COALESCE(customer_id, 0), status, COALESCE(assignee_id, 0), consent_version, consent_at,
-	handoff_at, handoff_deadline, timeout_notified, COALESCE(ticket_id, 0), probes, closed_reason, created_at, updated_at`
+	handoff_at, handoff_deadline, timeout_notified, COALESCE(ticket_id, 0), probes, closed_reason, created_at, updated_at, lang`
 
 // scanConversation reads conversationColumns, then any extra columns into
 // extra.
@@ -143,7 +146,7 @@ func scanConversation(row interface{ Scan(...any) error }, extra ...any) (Conver
 	var consent, created, updated int64
 	var handoff, deadline sql.NullInt64
 	err := row.Scan(append([]any{&c.ID, &c.CustomerID, &c.Status, &c.AssigneeID, &c.ConsentVersion, &consent,
-		&handoff, &deadline, &c.TimeoutNotified, &c.TicketID, &c.Probes, &c.ClosedReason, &created, &updated}, extra...)...)
+		&handoff, &deadline, &c.TimeoutNotified, &c.TicketID, &c.Probes, &c.ClosedReason, &created, &updated, &c.Lang}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Conversation{}, ErrNotFound
 	}
@@ -157,10 +160,14 @@ func scanConversation(row interface{ Scan(...any) error }, extra ...any) (Conver
 
 // StartConversation records the visitor's consent and opens their
 // conversation. visitorHash is the SHA-256 of the visitor's chat token;
-// customerID is the verified customer of the session, or 0.
-func (db *DB) StartConversation(ctx context.Context, visitorHash []byte, customerID int64, consentVersion string, a Actor) (Conversation, error) {
+// customerID is the verified customer of the session, or 0; lang is the
+// visitor's interface language (one of Languages, or "").
+func (db *DB) StartConversation(ctx context.Context, visitorHash []byte, customerID int64, consentVersion, lang string, a Actor) (Conversation, error) {
 	if len(visitorHash) != 32 || consentVersion == "" || len(consentVersion) > 40 {
 		return Conversation{}, fmt.Errorf("store: start conversation: bad visitor hash or consent version")
+	}
+	if lang != "" && !ValidLanguage(lang) {
+		return Conversation{}, fmt.Errorf("store: start conversation: unknown language %q", lang)
 	}
 	now := db.now()
 	var out Conversation
@@ -174,8 +181,8 @@ func (db *DB) StartConversation(ctx context.Context, visitorHash []byte, custome
 			customer = customerID
 		}
 		id, err := inserted(tx.ExecContext(ctx, `INSERT INTO chat_conversations
-			(visitor_hash, customer_id, key_id, status, consent_version, consent_at, created_at, updated_at)
-			VALUES (?, ?, ?, 'bot', ?, ?, ?, ?)`, visitorHash, customer, keyID, consentVersion, nanos(now), nanos(now), nanos(now)))
+			(visitor_hash, customer_id, key_id, status, consent_version, consent_at, created_at, updated_at, lang)
+			VALUES (?, ?, ?, 'bot', ?, ?, ?, ?, ?)`, visitorHash, customer, keyID, consentVersion, nanos(now), nanos(now), nanos(now), lang))
 		if err != nil {
 			if violates(err, uniqueViolation) {
 				return ErrConflict
@@ -183,7 +190,7 @@ func (db *DB) StartConversation(ctx context.Context, visitorHash []byte, custome
 			return fmt.Errorf("store: start conversation: %w", err)
 		}
 		out = Conversation{ID: id, CustomerID: customerID, Status: ChatStatusBot, ConsentVersion: consentVersion,
-			ConsentAt: now, CreatedAt: now, UpdatedAt: now}
+			ConsentAt: now, Lang: lang, CreatedAt: now, UpdatedAt: now}
 		return db.appendAudit(ctx, tx, a, "chat.consented", ChatTarget(id), map[string]any{"consent_version": consentVersion})
 	})
 	return out, err

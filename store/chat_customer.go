@@ -137,7 +137,7 @@ func (db *DB) ConvertConversationToTicket(ctx context.Context, id int64, subject
 		}
 		now := db.now()
 		t = Ticket{CustomerID: c.CustomerID, Subject: subject, Status: "open", Priority: "normal", Confirmed: true, Channel: ChannelChat,
-			CreatedAt: now, UpdatedAt: now}
+			Lang: c.Lang, CreatedAt: now, UpdatedAt: now}
 		if _, err := db.insertTicket(ctx, tx, key, &t, Message{AuthorType: "system", Body: transcript}); err != nil {
 			return "", nil, err
 		}

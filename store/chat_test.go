@@ -21,7 +21,7 @@ var visitorActor = store.Actor{Type: store.ActorVisitor, ID: "-", ClientIP: "203
 
 func openChat(t *testing.T, db *store.DB, name string) store.Conversation {
 	t.Helper()
-	c, err := db.StartConversation(context.Background(), visitor(name), 0, "chat-test-1", visitorActor)
+	c, err := db.StartConversation(context.Background(), visitor(name), 0, "chat-test-1", "", visitorActor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestChatConversationLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("a visitor token opens one conversation", func(t *testing.T) {
-		if _, err := db.StartConversation(ctx, visitor("v1"), 0, "chat-test-1", visitorActor); !errors.Is(err, store.ErrConflict) {
+		if _, err := db.StartConversation(ctx, visitor("v1"), 0, "chat-test-1", "", visitorActor); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("second start: %v", err)
 		}
 	})

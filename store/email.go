@@ -106,6 +106,9 @@ type InboundEmail struct {
 	// nil for none; NotStored names those that were not, and why.
 	Upload    *Upload
 	NotStored []AttachmentNote
+	// Lang is the language the message is written in (one of Languages),
+	// which a ticket it opens is filed in; "" for the site's.
+	Lang string
 }
 
 // AttachmentNote names a file that came with an email but was not stored,
@@ -258,7 +261,7 @@ func (db *DB) importTicket(ctx context.Context, tx *sql.Tx, e *InboundEmail, msg
 	}
 	now := db.now()
 	t := Ticket{CustomerID: cid, Subject: e.Subject, Status: "open", Priority: "normal", CreatedAt: now, UpdatedAt: now,
-		Channel: ChannelEmail, Confirmed: e.Authenticated}
+		Channel: ChannelEmail, Confirmed: e.Authenticated, Lang: e.Lang}
 	first, err := db.insertTicket(ctx, tx, key, &t, Message{AuthorType: "customer", AuthorID: cid, Body: e.Text})
 	if err != nil {
 		return EmailResult{}, nil, err
@@ -414,6 +417,9 @@ func (e *InboundEmail) prepare() (security.KindSet, error) {
 		return 0, fmt.Errorf("store: import email: %w", err)
 	}
 	e.From = from
+	if !ValidLanguage(e.Lang) {
+		e.Lang = "" // the site's
+	}
 	var removed security.KindSet
 	clean := func(s string) string {
 		return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")

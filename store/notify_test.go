@@ -113,7 +113,7 @@ func TestNotifications(t *testing.T) {
 		if err := db.SetNotifyPrefs(ctx, agent, map[string]string{"chat_waiting": "now"}, actorOf(agent)); err != nil {
 			t.Fatal(err)
 		}
-		c, err := db.StartConversation(ctx, []byte("visitor-hash-0123456789abcdef012"), 0, "v1", visitorActor)
+		c, err := db.StartConversation(ctx, []byte("visitor-hash-0123456789abcdef012"), 0, "v1", "", visitorActor)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,7 @@ var policy = store.Retention{ResolvedTickets: 365 * day, SecurityEvents: 90 * da
 func startChat(t *testing.T, db *store.DB, customerID int64, text string) store.Conversation {
 	t.Helper()
 	h := sha256.Sum256([]byte(rand.Text()))
-	c, err := db.StartConversation(t.Context(), h[:], customerID, "chat-consent-v1", customerActor)
+	c, err := db.StartConversation(t.Context(), h[:], customerID, "chat-consent-v1", "", customerActor)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,6 +109,9 @@ type AdminTicketViewProps struct {
 	Workday  TicketWorkday
 	// Email is what the page shows of the email channel.
 	Email EmailView
+	// SiteLanguage is the site's language, which mail about a ticket
+	// without a language of its own speaks.
+	SiteLanguage string
 }
 
 // AdminCustomerProps shows a customer, masked unless revealed.

@@ -51,6 +51,9 @@ type ChatLine struct {
 	Slug    string
 	Title   string
 	URL     string // the section's address: /kb/{slug}#{anchor}
+	// QuoteLang is the language of the quoted article, which may not be
+	// the page's; "" when not known.
+	QuoteLang string
 	// AlsoTitle and AlsoURL name a second section that is nearly as good.
 	AlsoTitle, AlsoURL string
 	Tickets            []ChatTicket
@@ -84,6 +87,9 @@ type ChatComposer struct {
 	Text     string
 	Error    string
 	MaxRunes int
+	// Reconsent: the privacy notice changed since the visitor consented,
+	// so the composer asks for consent again (chatReconsent), keeping Text.
+	Reconsent bool
 }
 
 // ChatPageProps is the visitor's chat page: the consent notice before the

@@ -40,6 +40,7 @@ var wantStaffRoutes = map[string]string{
 	"POST /admin/tickets/{id}/reply":                    frontline,
 	"POST /admin/tickets/{id}/update":                   frontline,
 	"POST /admin/tickets/{id}/confirm":                  frontline,
+	"POST /admin/tickets/{id}/language":                 frontline,
 	"GET /admin/tickets/{id}/attachments/{aid}":         frontline,
 	"GET /admin/tickets/{id}/attachments/{aid}/preview": frontline,
 	"POST /admin/tickets/{id}/attachments/{aid}/delete": frontline,

@@ -10,6 +10,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // staffNames maps staff ids to names for showing authors and assignees.
@@ -63,12 +64,38 @@ func (s *Server) renderAdminTicket(w http.ResponseWriter, r *http.Request, statu
 		s.serveError(w, r, err)
 		return
 	}
+	site, err := s.db.KBLanguage(r.Context())
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
 	s.render(w, r, status, templates.AdminTicketView(templates.AdminTicketViewProps{
 		AdminPage: s.adminPageProps(r, fmt.Sprintf("#%d %s", t.ID, t.Subject), "tickets"),
 		Ticket:    t, Customer: s.maskedCustomer(r, t.CustomerID, nil), Messages: msgs, Authors: names, Staff: workers,
 		Reply: cmp.Or(reply, wd.Inserted), Internal: internal, Errors: errs, CanEdit: s.currentStaff(r).Role.Can(security.PermTicketsWrite),
-		Workday: wd, Email: email,
+		Workday: wd, Email: email, SiteLanguage: site,
 	}))
+}
+
+// adminTicketLanguagePost changes the language mail to the customer about
+// a ticket speaks (audited by the store).
+func (s *Server) adminTicketLanguagePost(w http.ResponseWriter, r *http.Request) {
+	t, err := withForm(r, s.adminTicket)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	lang := r.PostForm.Get("lang")
+	if err := s.db.SetTicketLanguage(r.Context(), t.ID, lang, s.staffActor(r)); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if lang == "" {
+		s.flash(r, "Mail about this ticket is now in the site's language.")
+	} else {
+		s.flash(r, "Mail about this ticket is now in "+i18n.Names[lang]+".")
+	}
+	http.Redirect(w, r, "/admin/tickets/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
 }
 
 // adminTicketReplyPost adds a reply (the customer is told by a content-free

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"safedesk/bot"
 	"safedesk/bot/llm"
@@ -144,6 +143,10 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 			s.serveError(w, r, err)
 			return
 		}
+		if p.Composer.Reconsent, err = s.consentStale(r.Context(), c); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		s.serveError(w, r, err)
 		return
@@ -234,6 +237,7 @@ func chatLine(m store.ChatMessage) templates.ChatLine {
 	l.Warning = x.Warning
 	if x.Source != nil {
 		l.Quote, l.Section, l.Slug, l.Title, l.URL = x.Source.Quote, x.Source.Section, x.Source.Slug, x.Source.Title, x.Source.URL()
+		l.QuoteLang = x.Source.Lang
 	}
 	if x.Also != nil {
 		l.AlsoURL, l.AlsoTitle = x.Also.URL(), x.Also.Title
@@ -269,7 +273,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if c, err := s.conversation(r); err == nil && c.Open() {
-		http.Redirect(w, r, "/chat", http.StatusSeeOther)
+		s.chatReconsent(w, r, c)
 		return
 	}
 	if until, ok := s.customer.Get(ctx, sessChatBlocked).(time.Time); ok && s.db.Now().Before(until) {
@@ -294,7 +298,7 @@ func (s *Server) chatConsentPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), version, s.actor(r))
+	c, err := s.db.StartConversation(ctx, visitorHash(token), s.customerID(r), version, chatLanguage(r), s.actor(r))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -336,26 +340,18 @@ func (s *Server) chatMessagePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text := strings.TrimSpace(r.PostForm.Get("message"))
-	comp := templates.ChatComposer{Text: text, MaxRunes: s.chat.bot.MaxRunes()}
-	switch {
-	case !c.Open():
-		comp.Error = i18n.T(r.Context(), i18n.ChatEndedError)
-		s.chatRefuse(w, r, http.StatusConflict, c, comp)
-		return
-	case text == "":
-		comp.Error = i18n.T(r.Context(), i18n.ChatEmptyMessage)
-		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
-		return
-	case !utf8.ValidString(text) || utf8.RuneCountInString(text) > s.chat.bot.MaxRunes():
-		comp.Error = i18n.T(r.Context(), i18n.ChatTooLong, s.chat.bot.MaxRunes(), utf8.RuneCountInString(text))
-		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
-		return
+	if c.Open() {
+		stale, err := s.consentStale(r.Context(), c)
+		if err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		if stale { // nothing of the message is kept before the visitor agrees
+			s.chatRefuse(w, r, http.StatusOK, c, templates.ChatComposer{Text: text, MaxRunes: s.chat.bot.MaxRunes(), Reconsent: true})
+			return
+		}
 	}
-	if wait, ok := s.chatAllow(r, c); !ok {
-		secs := int(wait/time.Second) + 1
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		comp.Error = i18n.T(r.Context(), i18n.ChatTooFast, i18n.From(r.Context()).Duration(wait))
-		s.chatRefuse(w, r, http.StatusTooManyRequests, c, comp)
+	if !s.chatAccept(w, r, c, text) {
 		return
 	}
 	if _, c, err = s.chatTurn(r, c, text); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"safedesk/bot"
 	"safedesk/security"
@@ -25,6 +26,35 @@ func (s *Server) chatAllow(r *http.Request, c store.Conversation) (time.Duration
 		return wait, false
 	}
 	return 0, true
+}
+
+// chatAccept applies the checks a visitor's message must pass before the
+// assistant reads it (an open chat, a text of the right length, the rate
+// limits), and answers the refusal when it fails them.
+func (s *Server) chatAccept(w http.ResponseWriter, r *http.Request, c store.Conversation, text string) bool {
+	comp := templates.ChatComposer{Text: text, MaxRunes: s.chat.bot.MaxRunes()}
+	switch {
+	case !c.Open():
+		comp.Error = i18n.T(r.Context(), i18n.ChatEndedError)
+		s.chatRefuse(w, r, http.StatusConflict, c, comp)
+		return false
+	case text == "":
+		comp.Error = i18n.T(r.Context(), i18n.ChatEmptyMessage)
+		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
+		return false
+	case !utf8.ValidString(text) || utf8.RuneCountInString(text) > s.chat.bot.MaxRunes():
+		comp.Error = i18n.T(r.Context(), i18n.ChatTooLong, s.chat.bot.MaxRunes(), utf8.RuneCountInString(text))
+		s.chatRefuse(w, r, http.StatusUnprocessableEntity, c, comp)
+		return false
+	}
+	if wait, ok := s.chatAllow(r, c); !ok {
+		secs := int(wait/time.Second) + 1
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		comp.Error = i18n.T(r.Context(), i18n.ChatTooFast, i18n.From(r.Context()).Duration(wait))
+		s.chatRefuse(w, r, http.StatusTooManyRequests, c, comp)
+		return false
+	}
+	return true
 }
 
 // chatRefuse answers a message that was not accepted: the composer with the
@@ -127,7 +157,7 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 // model, leave to use it, with the customer's own name and address for it
 // to remove from the question (they are never sent).
 func (s *Server) botInput(r *http.Request, c store.Conversation, text string) (bot.Input, error) {
-	in := bot.Input{Text: text, CustomerID: s.customerID(r)}
+	in := bot.Input{Text: text, CustomerID: s.customerID(r), Lang: botLanguage(r, c)}
 	if s.chat.modelHost == "" || !strings.HasPrefix(c.ConsentVersion, s.chat.policy+".") { // consented to a notice naming the model (consentVersion)
 		return in, nil
 	}
@@ -140,6 +170,16 @@ func (s *Server) botInput(r *http.Request, c store.Conversation, text string) (b
 		in.Known = []string{cust.Name, cust.Email}
 	}
 	return in, nil
+}
+
+// botLanguage is the language the assistant's own sentences speak in c:
+// the visitor's choice in the interface (the switcher, which may have
+// changed since the chat began), else the chat's.
+func botLanguage(r *http.Request, c store.Conversation) string {
+	if ck, err := r.Cookie(langCookie); err == nil && i18n.Supported(ck.Value) {
+		return ck.Value
+	}
+	return c.Lang
 }
 
 func warningExtra(found []security.Finding) []byte {

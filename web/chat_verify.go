@@ -94,7 +94,7 @@ func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code strin
 	msgs := []store.NewChatMessage{visitor, {Author: store.ChatAuthorBot, Body: i18n.T(ctx, i18n.ChatConfirmed, masked)}}
 	switch bot.Intent(s.customer.PopString(ctx, sessChatPending)) {
 	case bot.IntentTicketStatus:
-		reply, err := s.chat.bot.Status(ctx, cust.ID)
+		reply, err := s.chat.bot.Status(ctx, cust.ID, botLanguage(r, c))
 		if err != nil {
 			s.log.Error("chat assistant failed", "err", err, "conversation", c.ID, "request_id", info(r).id)
 		}

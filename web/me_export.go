@@ -69,6 +69,7 @@ type exportTicket struct {
 	Status    string `json:"status"`
 	Priority  string `json:"priority"`
 	Channel   string `json:"channel"`
+	Language  string `json:"language"` // mail about it speaks it; "" for the site's
 	CreatedAt string `json:"created_at"`
 	UpdatedAt string `json:"updated_at"`
 	// Tags are the labels staff put on the ticket, exported with the

@@ -45,7 +45,7 @@ type exportHeld struct {
 // exportTicketDoc is one ticket of the export document.
 func exportTicketDoc(t store.TicketExport) exportTicket {
 	et := exportTicket{ID: t.Ticket.ID, Subject: t.Ticket.Subject, Status: t.Ticket.Status, Priority: t.Ticket.Priority,
-		Channel: t.Ticket.Channel, CreatedAt: exportTime(t.Ticket.CreatedAt), UpdatedAt: exportTime(t.Ticket.UpdatedAt),
+		Channel: t.Ticket.Channel, Language: t.Ticket.Lang, CreatedAt: exportTime(t.Ticket.CreatedAt), UpdatedAt: exportTime(t.Ticket.UpdatedAt),
 		Messages: []exportMessage{}}
 	for _, m := range t.Messages {
 		em := exportMessage{ID: m.ID, Author: ticketAuthors[m.AuthorType], Internal: m.Internal,

@@ -52,7 +52,7 @@ func (e *testEnv) chatFor(customerID int64, text string) store.Conversation {
 	e.t.Helper()
 	ctx := context.Background()
 	h := sha256.Sum256([]byte(text))
-	c, err := e.db.StartConversation(ctx, h[:], customerID, ChatPolicyVersion, store.SystemActor)
+	c, err := e.db.StartConversation(ctx, h[:], customerID, ChatPolicyVersion, "", store.SystemActor)
 	if err != nil {
 		e.t.Fatal(err)
 	}

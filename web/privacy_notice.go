@@ -57,7 +57,7 @@ func (s *Server) adminPrivacyNoticePost(w http.ResponseWriter, r *http.Request) 
 		s.serveError(w, r, err)
 		return
 	}
-	s.flash(r, "Privacy notice saved. New chats ask for consent to this version.")
+	s.flash(r, "Privacy notice saved. Every chat asks for consent to this version before its next message.")
 	http.Redirect(w, r, "/admin/settings#privacy-notice", http.StatusSeeOther)
 }
 

@@ -169,6 +169,7 @@ func (s *Server) routeTable() []route {
 		admin("POST /admin/tickets/{id}/reply", pTicketsW, s.adminTicketReplyPost).withFiles(),
 		admin("POST /admin/tickets/{id}/update", pTicketsW, s.adminTicketUpdatePost),
 		admin("POST /admin/tickets/{id}/confirm", pTicketsW, s.adminTicketConfirmPost),
+		admin("POST /admin/tickets/{id}/language", pTicketsW, s.adminTicketLanguagePost),
 		// Files on tickets: every download and thumbnail is audited.
 		admin("GET /admin/tickets/{id}/attachments/{aid}", pTicketsR, s.adminAttachment),
 		admin("GET /admin/tickets/{id}/attachments/{aid}/preview", pTicketsR, s.adminAttachmentPreview),

@@ -183,4 +183,14 @@ var chatTexts = map[Key]Text{
 		"Ce code est erroné ou a expiré. Consultez notre dernier e-mail et saisissez son code, ou saisissez de nouveau votre adresse e-mail pour en recevoir un nouveau.",
 		"Ese código es incorrecto o ha caducado. Consulte nuestro correo más reciente y escriba su código, o vuelva a escribir su dirección de correo para recibir uno nuevo.",
 		"Die code is onjuist of verlopen. Kijk in onze nieuwste e-mail en typ de code daaruit, of typ opnieuw uw e-mailadres voor een nieuwe."},
+	// The chat asks for consent again after the privacy notice changed.
+	ChatNoticeChangedHTML: {`Our <a href="/privacy">privacy notice</a> has changed since this chat started. Please read it and agree again before we go on: your message is kept below and sent once you agree.`,
+		`Unsere <a href="/privacy">Datenschutzerklärung</a> hat sich geändert, seit dieser Chat begonnen hat. Bitte lesen Sie sie und stimmen Sie erneut zu, bevor wir weitermachen: Ihre Nachricht bleibt unten erhalten und wird gesendet, sobald Sie zustimmen.`,
+		`Notre <a href="/privacy">politique de confidentialité</a> a changé depuis le début de ce chat. Veuillez la lire et donner de nouveau votre accord avant que nous continuions : votre message est conservé ci-dessous et sera envoyé dès que vous aurez accepté.`,
+		`Nuestro <a href="/privacy">aviso de privacidad</a> ha cambiado desde que empezó este chat. Léalo y vuelva a dar su consentimiento antes de continuar: su mensaje se conserva abajo y se enviará en cuanto acepte.`,
+		`Onze <a href="/privacy">privacyverklaring</a> is gewijzigd sinds dit gesprek begon. Lees die en ga opnieuw akkoord voordat we verdergaan: uw bericht blijft hieronder bewaard en wordt verzonden zodra u akkoord gaat.`},
+	ChatReconsentError: {"Please tick the box to agree before the chat goes on.", "Bitte setzen Sie das Häkchen, um zuzustimmen, bevor der Chat weitergeht.",
+		"Veuillez cocher la case pour donner votre accord avant que le chat continue.", "Marque la casilla para dar su consentimiento antes de continuar el chat.",
+		"Vink het vakje aan om akkoord te gaan voordat het gesprek verdergaat."},
+	ChatAgreeContinue: {"Agree and continue", "Zustimmen und fortfahren", "Accepter et continuer", "Aceptar y continuar", "Akkoord en doorgaan"},
 }

@@ -294,5 +294,10 @@ const (
 	PrivComplain
 	PrivComplainText
 
+	// The chat asks for consent again after the privacy notice changed.
+	ChatNoticeChangedHTML
+	ChatReconsentError
+	ChatAgreeContinue
+
 	keyCount // not a key: the number of keys
 )

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -28,6 +29,9 @@ type ticketJSON struct {
 	UpdatedAt  any    `json:"updated_at"`
 	// Channel is how the ticket came in: email, portal, chat or api.
 	Channel string `json:"channel"`
+	// Language is the language mail about the ticket speaks; null for a
+	// ticket from before languages were kept (the site's applies).
+	Language *string `json:"language"`
 	// DueAt is when the ticket's next due-time target falls due (null
 	// when nothing is due); Tags its labels.
 	DueAt    any           `json:"due_at"`
@@ -65,6 +69,9 @@ func newTicketJSON(t store.Ticket) ticketJSON {
 	}
 	if t.AssigneeID != 0 {
 		out.AssigneeID = &t.AssigneeID
+	}
+	if t.Lang != "" {
+		out.Language = &t.Lang
 	}
 	return out
 }
@@ -187,6 +194,9 @@ type ticketCreateRequest struct {
 	Name    string `json:"name"`
 	Subject string `json:"subject"`
 	Body    string `json:"body"`
+	// Language is the customer's (one of store.Languages); absent: the
+	// site's language.
+	Language string `json:"language"`
 }
 
 func (h *Handler) ticketCreate(w http.ResponseWriter, r *http.Request, p *store.Principal) {
@@ -195,8 +205,13 @@ func (h *Handler) ticketCreate(w http.ResponseWriter, r *http.Request, p *store.
 		h.ServeError(w, r, err)
 		return
 	}
+	lang, err := h.ticketLanguage(r.Context(), req.Language)
+	if err != nil {
+		h.ServeError(w, r, err)
+		return
+	}
 	t, err := h.db.CreateTicket(r.Context(), store.NewTicket{Email: req.Email, Name: req.Name, Subject: req.Subject, Body: req.Body,
-		Channel: store.ChannelAPI}, h.actor(r, p))
+		Channel: store.ChannelAPI, Lang: lang}, h.actor(r, p))
 	if err != nil {
 		h.ServeError(w, r, err)
 		return
@@ -206,6 +221,19 @@ func (h *Handler) ticketCreate(w http.ResponseWriter, r *http.Request, p *store.
 	out := newTicketJSON(t)
 	out.Redacted = t.Redacted.Kinds()
 	httpx.WriteJSON(w, http.StatusCreated, out)
+}
+
+// ticketLanguage is the language a ticket created through the API is filed
+// in: the request's, which must be one of the site's languages, else the
+// site's own.
+func (h *Handler) ticketLanguage(ctx context.Context, lang string) (string, error) {
+	if lang == "" {
+		return h.db.KBLanguage(ctx)
+	}
+	if !store.ValidLanguage(lang) {
+		return "", &store.ValidationError{Fields: map[string]string{"language": "Use one of " + strings.Join(store.Languages, ", ") + "."}}
+	}
+	return lang, nil
 }
 
 func (h *Handler) ticketGet(w http.ResponseWriter, r *http.Request, p *store.Principal) {

@@ -230,12 +230,17 @@ func (in *Inbox) Import(ctx context.Context, pos store.MailPosition, raw []byte)
 		References: p.References, ReplyTokens: ReplyTokens(p.Recipients, in.opts.support), FromName: p.FromName,
 		Subject: p.Subject, Text: p.Text, FullText: p.FullText, Headers: p.Headers,
 		Authenticated: verdict.Authenticated, Verdict: verdict.Reason, Automatic: security.IsAutomatic(p.Loop), AutoReply: security.IsAutoReply(p.Loop),
-		AutoReplyRefusal: security.AutoReplyRefusal(p.Loop, in.ownAddresses()), Upload: up, NotStored: notStored}
+		AutoReplyRefusal: security.AutoReplyRefusal(p.Loop, in.ownAddresses()), Upload: up, NotStored: notStored, Lang: messageLanguage(p)}
 	if len(p.From) > 0 {
 		e.From = p.From[0]
 	}
 	if e.AutoReplyRefusal == "" {
 		e.AckMessageID = in.threads.NewMessageID()
+	}
+	if e.Lang == "" { // nothing to tell by: the site's language, as it is now
+		if e.Lang, err = in.db.KBLanguage(ctx); err != nil {
+			return err
+		}
 	}
 	if e.Lookalike, err = in.db.IsLookalikeSender(ctx, e.From); err != nil {
 		return err

@@ -37,6 +37,9 @@ type Parsed struct {
 	Loop        security.MailHeaders
 	Bounce      *Bounce // set for a delivery status notification
 	Attachments int     // files handed to the attachment function
+	// Languages are the language tags of Content-Language, the message's
+	// first, else its text part's: what the sender says it is written in.
+	Languages []string
 }
 
 // Bounce is what a delivery status notification (RFC 3464) says.
@@ -132,6 +135,7 @@ func (p *Parsed) readHeader(h gomessage.Header) {
 		p.Subject = h.Get("Subject")
 	}
 	p.AuthResults = h.Values("Authentication-Results")
+	p.Languages = contentLanguages(h.Get("Content-Language"))
 	rp := h.Get("Return-Path")
 	p.Loop = security.MailHeaders{
 		ReturnPath: strings.Trim(strings.TrimSpace(rp), "<>"), HasReturnPath: h.Has("Return-Path"),
@@ -263,6 +267,9 @@ func (w *walker) leaf(e *message.Entity) (*piece, error) {
 		b, err := io.ReadAll(e.Body)
 		if err != nil {
 			return nil, fmt.Errorf("mail: parse: %w", err)
+		}
+		if len(w.p.Languages) == 0 {
+			w.p.Languages = contentLanguages(e.Header.Get("Content-Language"))
 		}
 		text := strings.ReplaceAll(string(b), "\r\n", "\n")
 		if strings.EqualFold(params["format"], "flowed") {

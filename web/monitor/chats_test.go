@@ -17,7 +17,7 @@ func (f *fixture) handedOff(visitor string, customer int64) store.Conversation {
 	f.t.Helper()
 	ctx := context.Background()
 	hash := sha256.Sum256([]byte(visitor))
-	c, err := f.db.StartConversation(ctx, hash[:], customer, "v1", store.SystemActor)
+	c, err := f.db.StartConversation(ctx, hash[:], customer, "v1", "", store.SystemActor)
 	if err != nil {
 		f.t.Fatal(err)
 	}
