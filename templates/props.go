@@ -177,12 +177,6 @@ type PrivacyProps struct {
 	HTTPS bool
 }
 
-// Processor is a company that handles personal data for us.
-type Processor struct {
-	Name    string // "Email relay (smtps://mail.example.com:465)"
-	Purpose string
-	Data    string
-}
 
 // SecurityProps is the customer-facing security page.
 type SecurityProps struct {

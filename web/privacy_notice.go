@@ -82,16 +82,9 @@ func (s *Server) privacyNotice(ctx context.Context) (templates.PrivacyProps, err
 		ChatRetention: s.cfg.ChatRetention, Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText,
 		HTTPS: s.secure, EmailChannel: s.inbox != nil,
 	}
-	if host := relayHost(s.cfg.MailRelay); host != "" {
-		what := "your email address and the emails we send you"
-		if !s.cfg.Privacy.NotifyText {
-			what = "your email address and our notifications, which hold no text of your requests"
-		}
-		if p.EmailChannel {
-			what += "; for requests you sent by email, the text of our replies"
-		}
-		p.Processors = append(p.Processors, templates.Processor{Name: "Our email relay (" + host + ")",
-			Purpose: "It carries the emails we send you: sign-in codes and notifications.", Data: what})
+	if s.cfg.MailRelay != "" {
+		p.Processors = append(p.Processors, templates.Processor{Kind: templates.ProcessorRelay, Host: relayHost(s.cfg.MailRelay),
+			NotifyText: s.cfg.Privacy.NotifyText, EmailChannel: p.EmailChannel})
 	}
 	if p.EmailChannel {
 		p.Processors = append(p.Processors, emailProcessor(s.cfg.Email.Options))
@@ -104,15 +97,12 @@ func (s *Server) privacyNotice(ctx context.Context) (templates.PrivacyProps, err
 }
 
 // relayHost is the mail relay's host name alone: never its scheme, port
-// or user.
+// or user; "" when it has none (the notice then says "our provider").
 func relayHost(relay string) string {
-	if relay == "" {
-		return ""
-	}
-	if u, err := url.Parse(relay); err == nil && u.Hostname() != "" {
+	if u, err := url.Parse(relay); err == nil {
 		return u.Hostname()
 	}
-	return "our provider"
+	return ""
 }
 
 // consentVersion names the privacy notice a chat visitor agrees to:

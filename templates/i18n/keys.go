@@ -294,5 +294,77 @@ const (
 	PrivComplain
 	PrivComplainText
 
+	// The privacy notice's generated parts: what is kept and how long,
+	// backups, mail, the chat, who else receives data
+	// (catalog_notice.go).
+	KeepContactWhat
+	KeepContactWhy
+	KeepContactHowLong
+	KeepUntilErased
+	KeepTicketsWhat
+	KeepToHelp
+	KeepTicketsHowLong
+	KeepFilesWhat
+	KeepFilesHowLong
+	KeepChatsWhat
+	KeepChatsWhy
+	KeepChatsHowLong
+	KeepCodesWhat
+	KeepCodesWhy
+	KeepCodesHowLong
+	KeepSessionWhat
+	KeepSessionWhy
+	KeepSessionHowLong
+	KeepSecurityWhat
+	KeepSecurityWhy
+	KeepSecurityKept
+	KeepAuditWhat
+	KeepAuditWhy
+	KeepAuditHowLong
+	BackupWindow
+	BackupNone
+	BackupsEncrypted
+	BackupsEncryptedCopy
+	NotifyWithText
+	NotifyNoText
+	EmailChannelKept
+	EmailChannelAnswered
+	ConsentVersionHTML
+	ConsentNoVersion
+	ConsentSays
+	PrivModelHTML
+	ProcOurProvider
+	ProcRelayName
+	ProcRelayPurpose
+	ProcRelayData
+	ProcRelayDataNoText
+	ProcRelayDataChannel
+	ProcMailboxName
+	ProcMailboxPurpose
+	ProcMailboxData
+	ProcModelName
+	ProcModelPurpose
+	ProcModelData
+	ProcReceives
+	ProcNone
+	ProcNoOther
+	WeeksCount
+	MonthsCount
+	LadderAbout
+	LadderOnlyNewest
+	LadderUntilNext
+	LadderNewestCount
+	LadderMoreCount
+	LadderEach
+	LadderNewestAndCount
+	LadderOrMoreCount
+	ListAnd
+	DefaultAuthority
+	DefaultBasisTickets
+	DefaultBasisChat
+	DefaultBasisEmail
+	DefaultBasisBackups
+	DefaultBasisSecurity
+
 	keyCount // not a key: the number of keys
 )
