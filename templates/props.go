@@ -177,7 +177,6 @@ type PrivacyProps struct {
 	HTTPS bool
 }
 
-
 // SecurityProps is the customer-facing security page.
 type SecurityProps struct {
 	Page
