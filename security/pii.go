@@ -217,6 +217,10 @@ var (
 
 func (k Kind) secret() bool { return k != KindEmail && k != KindPhone }
 
+// Placeholder is what Redact and RedactAll put in place of a finding of
+// kind k ("[card number removed]"), "" for an unknown kind.
+func Placeholder(k Kind) string { return piiPlaceholders[k] }
+
 // rank breaks ties between overlapping findings of equal length: the more
 // specific kind ranks higher.
 func (k Kind) rank() int { return slices.Index(piiRanks, k) }

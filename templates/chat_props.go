@@ -50,6 +50,7 @@ type ChatLine struct {
 	Section string
 	Slug    string
 	Title   string
+	Lang    string // the quoted article's language
 	URL     string // the section's address: /kb/{slug}#{anchor}
 	// AlsoTitle and AlsoURL name a second section that is nearly as good.
 	AlsoTitle, AlsoURL string

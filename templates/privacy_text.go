@@ -1,9 +1,12 @@
 package templates
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"safedesk/store"
 	"safedesk/templates/i18n"
@@ -140,6 +143,17 @@ func noticeText(l i18n.Locale, value string) string {
 		return value
 	}
 	return l.T(k)
+}
+
+// langAttr is the lang attribute of content written in lang ("" for the
+// site's language), where it differs from the page's: an article's title
+// or an owner's category in a page in another language.
+func langAttr(ctx context.Context, lang string) templ.Attributes {
+	l := i18n.From(ctx)
+	if c := l.ContentLang(lang); c != l.Lang {
+		return templ.Attributes{"lang": c}
+	}
+	return nil
 }
 
 // retention is how long data kept for d is kept, in l's language: the

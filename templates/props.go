@@ -74,7 +74,7 @@ type KBArticleProps struct {
 }
 
 // ArticleLink names an article.
-type ArticleLink struct{ Slug, Title string }
+type ArticleLink struct{ Slug, Title, Lang string }
 
 // KBSearchProps shows search results for Query: articles, each with the
 // sections that match.
@@ -86,8 +86,8 @@ type KBSearchProps struct {
 
 // SearchHit is one article found, with its matching sections.
 type SearchHit struct {
-	Slug, Title string
-	Sections    []SearchSection
+	Slug, Title, Lang string
+	Sections          []SearchSection
 }
 
 // SearchSection is one matching section: its heading ("" for the opening

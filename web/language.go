@@ -39,25 +39,29 @@ func (s *Server) withLocale(next http.Handler) http.Handler {
 func (s *Server) withLanguage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Accept-Language, Cookie")
-		next.ServeHTTP(w, r.WithContext(i18n.With(r.Context(), i18n.New(s.visitorLanguage(r), s.zone()))))
+		next.ServeHTTP(w, r.WithContext(i18n.With(r.Context(), s.visitorLocale(r))))
 	})
 }
 
-// visitorLanguage is the language a portal request is answered in.
-func (s *Server) visitorLanguage(r *http.Request) string {
-	chosen := ""
-	if c, err := r.Cookie(langCookie); err == nil {
-		chosen = c.Value
-	}
-	if lang, ok := i18n.Choose(chosen, r.Header.Get("Accept-Language")); ok {
-		return lang
-	}
-	lang, err := s.db.KBLanguage(r.Context())
+// visitorLocale is the locale a portal request is answered in: the
+// visitor's language, the business's zone and the site's language.
+func (s *Server) visitorLocale(r *http.Request) i18n.Locale {
+	site, err := s.db.KBLanguage(r.Context())
 	if err != nil {
 		// The default language is no reason to refuse the page.
 		s.log.Error("site language", "err", err, "request_id", info(r).id)
 	}
-	return lang
+	chosen := ""
+	if c, err := r.Cookie(langCookie); err == nil {
+		chosen = c.Value
+	}
+	lang, ok := i18n.Choose(chosen, r.Header.Get("Accept-Language"))
+	if !ok {
+		lang = site
+	}
+	l := i18n.New(lang, s.zone())
+	l.Site = site
+	return l
 }
 
 // languagePost is the language switcher: it keeps the choice in a cookie

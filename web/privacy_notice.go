@@ -120,7 +120,15 @@ func (s *Server) consentVersion(ctx context.Context) (string, error) {
 }
 
 // noticeVersion is consentVersion of p, the notice as privacyNotice made it.
+// It digests the notice's facts (the configuration's periods, flags and
+// host names, and the owner's part as they wrote it), which is all p holds
+// before the page's props are added: never its wording in a reader's
+// language, so that the version is the same in every language and a
+// visitor who switches language is not asked again. A change of the
+// catalog's wording that changes what the notice says is a change of
+// ChatPolicyVersion.
 func (s *Server) noticeVersion(p templates.PrivacyProps) (string, error) {
+	p.Page = templates.Page{}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return "", err

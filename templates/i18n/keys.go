@@ -366,5 +366,61 @@ const (
 	DefaultBasisBackups
 	DefaultBasisSecurity
 
+	// What the site refuses or removes, and the chat's own lines
+	// (catalog_refusals.go).
+	RemovedSaved
+	RemovedChat
+	SecretCardCount
+	SecretIBANCount
+	SecretSSNCount
+	SecretPasswordCount
+	SecretOTPCount
+	SecretAPIKeyCount
+	SecretPrivateKeyCount
+	RemovedCard
+	RemovedIBAN
+	RemovedSSN
+	RemovedPassword
+	RemovedOTP
+	RemovedAPIKey
+	RemovedPrivateKey
+	RemovedEmail
+	RemovedPhone
+	FileProblemNamed
+	FileProblemUnnamed
+	FileEmpty
+	FileNoName
+	FileNameInvalid
+	FileNameTooLong
+	FileNamePath
+	FileNameControl
+	FileProgram
+	FileMarkup
+	FileUnknownType
+	FileOfficeName
+	FileNotUTF8
+	FileBlank
+	FileImageCut
+	FileImageInvalid
+	FileGone
+	FileIncomplete
+	FileTooMany
+	FileTooLarge
+	FileRefused
+	FileDeletedTitle
+	FileDeletedText
+	RateTitle
+	RateWait
+	PausedTitle
+	PausedWait
+	CodeWait
+	ChatNobodyFreeEmail
+	ChatIsTicket
+	ChatAgentJoined
+	ChatAgentEnded
+	ChatEmailEntered
+	ChatCodeEntered
+	ChatAccountPerson
+
 	keyCount // not a key: the number of keys
 )
