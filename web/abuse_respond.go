@@ -115,14 +115,8 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, wait
 	if blocked {
 		code, title, text = "blocked", i18n.PausedTitle, i18n.PausedWait
 	}
-	// The guard answers before the portal's routes choose the visitor's
-	// language: choose it here, for the page (the API speaks English).
-	l := i18n.New(i18n.Default, s.zone())
-	if !api.Handles(r.URL.Path) && !strings.HasPrefix(r.URL.Path, "/admin") {
-		l = s.visitorLocale(r)
-		w.Header().Add("Vary", "Accept-Language, Cookie")
-		r = r.WithContext(i18n.With(r.Context(), l))
-	}
+	r = s.outerLocale(w, r) // the guard answers before the routes choose a language
+	l := i18n.From(r.Context())
 	msg := l.T(text, l.Duration(wait))
 	if api.Handles(r.URL.Path) {
 		api.WriteError(w, status, code, msg)

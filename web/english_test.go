@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"html"
 	"net/http"
 	"net/netip"
@@ -15,6 +14,7 @@ import (
 
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/templates/i18n"
 )
 
 // englishMarkers are English words that no sentence of German, French,
@@ -201,7 +201,7 @@ func customerPages(t *testing.T, e *testEnv, lang string) map[string]string {
 	get("verification with the notice", "/verify", http.StatusOK)
 	r = c.post("/verify", url.Values{"email": {"kim@example.org"}, "code": {"000000"}})
 	pages["wrong code"] = r.body
-	r = c.post("/verify", url.Values{"email": {"kim@example.org"}, "code": {m.code(t)}})
+	r = c.post("/verify", url.Values{"email": {"kim@example.org"}, "code": {m.code(t)}, "remember": {"1"}})
 	ticket := r.header.Get("Location")
 	if r.status != http.StatusSeeOther || !strings.HasPrefix(ticket, "/tickets/") {
 		t.Fatalf("verify: %d %q", r.status, ticket)
@@ -225,6 +225,7 @@ func customerPages(t *testing.T, e *testEnv, lang string) map[string]string {
 	m = e.mail.next(t)
 	pages["code mail"] = "<p>" + html.EscapeString(m.Subject+"\n"+m.Text) + "</p>"
 
+	agent, _ := e.availableAgent()
 	chat := e.speaking(lang, "")
 	r = chat.post("/chat/consent", url.Values{})
 	pages["chat without consent"] = r.body
@@ -232,13 +233,27 @@ func customerPages(t *testing.T, e *testEnv, lang string) map[string]string {
 		t.Fatalf("consent: %d", r.status)
 	}
 	chat.ask("Meine Karte 4111 1111 1111 1111 bitte")
-	chat.ask("mensch")
-	r = chat.htmx("/chat/handoff", url.Values{})
-	pages["hand-off"] = r.body
-	e.clock.advance(e.srv.chat.timeout + 1)
-	e.mon.SweepChats(context.Background())
+	pages["hand-off"] = chat.htmx("/chat/handoff", url.Values{}).body
+	waiting, err := e.db.ListConversations(t.Context(), store.ChatFilter{Statuses: []string{store.ChatStatusWaiting}})
+	if err != nil || len(waiting) != 1 {
+		t.Fatalf("waiting chats %v, %v", waiting, err)
+	}
+	id := strconv.FormatInt(waiting[0].ID, 10)
+	agent.post("/admin/chats/"+id+"/take", nil)
+	agent.post("/admin/chats/"+id+"/close", nil)
 	get("chat", "/chat", http.StatusOK)
-	pages["chat after the sweep"] = pages["chat"]
+	pages["chat ended by an agent"] = pages["chat"]
+
+	second := e.speaking(lang, "")
+	second.post("/chat/consent", url.Values{"consent": {"yes"}})
+	second.htmx("/chat/handoff", url.Values{})
+	e.clock.advance(e.srv.chat.timeout + 1)
+	e.mon.SweepChats(t.Context())
+	pages["chat after the sweep"] = second.get("/chat").body
+	second.ask("lou.chat@example.org")
+	second.ask(e.mail.next(t).code(t))
+	pages["chat become a request by email"] = second.get("/chat").body
+	e.mail.next(t) // the request's receipt
 	get("chat", "/chat", http.StatusOK)
 	return pages
 }
@@ -281,6 +296,21 @@ func TestNoEnglishForOtherLanguages(t *testing.T) {
 			for name, body := range refusalPages(t, e, lang) {
 				pages[name] = body
 			}
+			l := i18n.New(lang, nil)
+			for name, want := range map[string]string{ // the flows happened, in lang
+				"refused file":                 l.T(i18n.FileProgram),
+				"hand-off":                     l.T(i18n.RemovedCard),
+				"chat after the sweep":         l.T(i18n.ChatNobodyFreeEmail),
+				"chat become a request":        after(l.T(i18n.ChatIsTicket, "\x00")),
+				"devices":                      l.T(i18n.DeviceBrowser),
+				"verification with the notice": l.Form(i18n.SecretPasswordCount, 1),
+				"access paused":                l.T(i18n.PausedTitle),
+				"too many requests":            strings.Split(l.T(i18n.CodeWait, ""), ".")[0],
+			} {
+				if !strings.Contains(html.UnescapeString(pages[name]), want) {
+					t.Errorf("%s in %s lacks %q", name, lang, want)
+				}
+			}
 			names := make([]string, 0, len(pages))
 			for n := range pages {
 				names = append(names, n)
@@ -293,6 +323,12 @@ func TestNoEnglishForOtherLanguages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// after is what a text says after its argument, given as "\x00".
+func after(text string) string {
+	_, rest, _ := strings.Cut(text, "\x00")
+	return rest
 }
 
 // TestEnglishDetected: the check finds an English sentence planted in a

@@ -48,7 +48,7 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 			Upload: in.Upload, Lang: i18n.From(r.Context()).Lang}, s.actor(r))
 	}
 	if status, errs := in.formErrors(r.Context(), err); status != 0 {
-		form.Errors = localFields(r.Context(), errs)
+		form.Errors = errs
 		s.render(w, r, status, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, i18n.T(r.Context(), i18n.ContactSupport)), Form: form}))
 		return
 	}
@@ -161,7 +161,7 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 			Channel: store.ChannelPortal, Upload: in.Upload}, s.actor(r))
 	}
 	if status, errs := in.formErrors(r.Context(), err); status != 0 {
-		s.renderTicket(w, r, status, t, body, localFields(r.Context(), errs))
+		s.renderTicket(w, r, status, t, body, errs)
 		return
 	}
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -149,7 +148,7 @@ func (in formInput) formErrors(ctx context.Context, err error) (int, map[string]
 	case errors.As(err, &ae):
 		return http.StatusUnprocessableEntity, map[string]string{"attachments": fileMessage(i18n.From(ctx), ae, in.Upload.MaxSize()) + again}
 	case errors.As(err, &verr):
-		errs := maps.Clone(verr.Fields)
+		errs := localFields(ctx, verr.Fields)
 		if len(in.Upload.Files()) > 0 {
 			errs["attachments"] = strings.TrimSpace(again)
 		}

@@ -421,6 +421,14 @@ const (
 	ChatEmailEntered
 	ChatCodeEntered
 	ChatAccountPerson
+	FieldUTF8
+	FieldNull
+	EmailLocalPart
+	EmailMixedScripts
+	FieldCheck
+	NoticeNotYours
+	DeviceBrowser
+	DeviceOn
 
 	keyCount // not a key: the number of keys
 )
