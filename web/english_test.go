@@ -241,8 +241,7 @@ func customerPages(t *testing.T, e *testEnv, lang string) map[string]string {
 	id := strconv.FormatInt(waiting[0].ID, 10)
 	agent.post("/admin/chats/"+id+"/take", nil)
 	agent.post("/admin/chats/"+id+"/close", nil)
-	get("chat", "/chat", http.StatusOK)
-	pages["chat ended by an agent"] = pages["chat"]
+	pages["chat ended by an agent"] = chat.get("/chat").body
 
 	second := e.speaking(lang, "")
 	second.post("/chat/consent", url.Values{"consent": {"yes"}})
@@ -254,6 +253,11 @@ func customerPages(t *testing.T, e *testEnv, lang string) map[string]string {
 	second.ask(e.mail.next(t).code(t))
 	pages["chat become a request by email"] = second.get("/chat").body
 	e.mail.next(t) // the request's receipt
+	link := ticketLinkRe.FindStringSubmatch(second.get("/tickets").body)
+	if link == nil {
+		t.Fatal("the chat's request is not listed")
+	}
+	pages["request from a chat"] = second.get("/tickets/" + link[1]).body
 	get("chat", "/chat", http.StatusOK)
 	return pages
 }
@@ -298,14 +302,17 @@ func TestNoEnglishForOtherLanguages(t *testing.T) {
 			}
 			l := i18n.New(lang, nil)
 			for name, want := range map[string]string{ // the flows happened, in lang
-				"refused file":                 l.T(i18n.FileProgram),
-				"hand-off":                     l.T(i18n.RemovedCard),
-				"chat after the sweep":         l.T(i18n.ChatNobodyFreeEmail),
-				"chat become a request":        after(l.T(i18n.ChatIsTicket, "\x00")),
-				"devices":                      l.T(i18n.DeviceBrowser),
-				"verification with the notice": l.Form(i18n.SecretPasswordCount, 1),
-				"access paused":                l.T(i18n.PausedTitle),
-				"too many requests":            strings.Split(l.T(i18n.CodeWait, ""), ".")[0],
+				"refused file":                   l.T(i18n.FileProgram),
+				"hand-off":                       l.T(i18n.RemovedCard),
+				"chat after the sweep":           l.T(i18n.ChatNobodyFreeEmail),
+				"chat become a request":          after(l.T(i18n.ChatIsTicket, "\x00")),
+				"devices":                        l.T(i18n.DeviceBrowser),
+				"verification with the notice":   l.Form(i18n.SecretPasswordCount, 1),
+				"access paused":                  l.T(i18n.PausedTitle),
+				"too many requests":              after(l.T(i18n.CodeWait, "\x00")),
+				"chat become a request by email": after(l.T(i18n.ChatIsTicket, "\x00")),
+				"chat ended by an agent":         l.T(i18n.ChatAgentEnded),
+				"request from a chat":            l.T(i18n.ChatNobodyFreeEmail),
 			} {
 				if !strings.Contains(html.UnescapeString(pages[name]), want) {
 					t.Errorf("%s in %s lacks %q", name, lang, want)

@@ -135,7 +135,7 @@ func (s *Server) renderTicket(w http.ResponseWriter, r *http.Request, status int
 	l := i18n.From(r.Context())
 	t.Subject = localPlaceholders(l, t.Subject)
 	for i := range msgs {
-		msgs[i].Body = localPlaceholders(l, msgs[i].Body)
+		msgs[i].Body = localPlaceholders(l, localTranscript(l, msgs[i]))
 	}
 	s.render(w, r, status, templates.TicketView(templates.TicketViewProps{
 		Page: s.page(r, t.Subject), Ticket: t, Messages: msgs, Reply: reply, Errors: errs,

@@ -152,4 +152,12 @@ var refusalTexts = map[Key]Text{
 		"Verzoek #%d staat nog niet bij uw verzoeken. Als u het hebt gestuurd, verschijnt het hier zodra ons team het heeft bekeken, of zodra u de code uit de ontvangstbevestiging invoert."},
 	DeviceBrowser: {"A browser", "Ein Browser", "Un navigateur", "Un navegador", "Een browser"},
 	DeviceOn:      {"%s on %s", "%s unter %s", "%s sous %s", "%s en %s", "%s op %s"},
+	TranscriptHead: {"Transcript of the chat that started %s. Card numbers, passwords and similar secrets were removed before anything was stored.",
+		"Protokoll des Chats vom %s. Kartennummern, Passwörter und ähnliche Geheimnisse wurden entfernt, bevor etwas gespeichert wurde.",
+		"Transcription du chat commencé le %s. Les numéros de carte, mots de passe et autres secrets ont été retirés avant tout enregistrement.",
+		"Transcripción del chat que empezó el %s. Los números de tarjeta, las contraseñas y otros secretos se eliminaron antes de guardar nada.",
+		"Verslag van de chat die begon op %s. Kaartnummers, wachtwoorden en vergelijkbare geheimen zijn verwijderd voordat er iets werd opgeslagen."},
+	TranscriptArticle: {"article: %s", "Artikel: %s", "article : %s", "artículo: %s", "artikel: %s"},
+	TranscriptOmitted: {"[… earlier messages omitted …]", "[… frühere Nachrichten ausgelassen …]", "[… messages précédents omis …]",
+		"[… mensajes anteriores omitidos …]", "[… eerdere berichten weggelaten …]"},
 }

@@ -429,6 +429,9 @@ const (
 	NoticeNotYours
 	DeviceBrowser
 	DeviceOn
+	TranscriptHead
+	TranscriptArticle
+	TranscriptOmitted
 
 	keyCount // not a key: the number of keys
 )

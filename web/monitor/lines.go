@@ -1,6 +1,9 @@
 package monitor
 
 import (
+	"regexp"
+	"strings"
+
 	"safedesk/bot"
 	"safedesk/store"
 	"safedesk/templates/i18n"
@@ -45,4 +48,25 @@ func LineText(l i18n.Locale, x bot.Extra) (string, bool) {
 		args[i] = a
 	}
 	return l.T(k, args...), true
+}
+
+// LocalLines puts the site's own lines in text, which holds them in
+// English (a chat's transcript, copied into a request), into l's
+// language.
+func LocalLines(l i18n.Locale, text string) string {
+	if l.Lang == i18n.Default {
+		return text
+	}
+	en := i18n.New(i18n.Default, nil)
+	for _, k := range lineKeys {
+		re := regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(en.T(k)), "%s", "(.+?)"))
+		text = re.ReplaceAllStringFunc(text, func(m string) string {
+			var args []any
+			for _, a := range re.FindStringSubmatch(m)[1:] {
+				args = append(args, a)
+			}
+			return l.T(k, args...)
+		})
+	}
+	return text
 }
