@@ -170,6 +170,11 @@ type Extra struct {
 	// Written marks an answer a language model wrote from Cited.
 	Written bool     `json:"written,omitempty"`
 	Cited   []Source `json:"cited,omitempty"`
+	// Line names a line of the site's own (not the assistant's) whose
+	// text the page shows in the reader's language, with Args; the
+	// message's body holds it in English for staff.
+	Line string   `json:"line,omitempty"`
+	Args []string `json:"args,omitempty"`
 }
 
 // Extra returns the structured part of the bot's answer: its source, the
@@ -180,7 +185,7 @@ func (r Reply) Extra() Extra {
 
 // Encode is the stored form of e; nil when e is empty.
 func (e Extra) Encode() []byte {
-	if e.Warning == "" && e.Source == nil && e.Also == nil && len(e.Tickets) == 0 && len(e.Offers) == 0 && len(e.Cited) == 0 {
+	if e.Warning == "" && e.Source == nil && e.Also == nil && len(e.Tickets) == 0 && len(e.Offers) == 0 && len(e.Cited) == 0 && e.Line == "" {
 		return nil
 	}
 	b, _ := json.Marshal(e) // strings, numbers and times: it cannot fail

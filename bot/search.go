@@ -69,8 +69,8 @@ func (b *Bot) Search(ctx context.Context, q string, limit int) ([]Hit, error) {
 	return out, nil
 }
 
-// Link names an article.
-type Link struct{ Slug, Title string }
+// Link names an article, in its language.
+type Link struct{ Slug, Title, Lang string }
 
 // Related returns up to n other articles about what the article with slug
 // is about: the ones the search finds for its title and headings.
@@ -104,7 +104,7 @@ func (b *Bot) Related(ctx context.Context, slug string, n int) ([]Link, error) {
 			continue
 		}
 		seen[a.slug] = true
-		out = append(out, Link{Slug: a.slug, Title: a.title})
+		out = append(out, Link{Slug: a.slug, Title: a.title, Lang: a.lang})
 	}
 	return out, nil
 }

@@ -149,11 +149,6 @@ func MaskEmail(addr string) string {
 // no secret.
 func Warning(kinds []Kind) string { return piiRemoved(kinds, "", " in chat") }
 
-// RemovedNotice is Warning for text that is kept, such as a request or a
-// reply: it names what was removed before the text was saved, or is "" when
-// kinds holds no secret.
-func RemovedNotice(kinds []Kind) string { return piiRemoved(kinds, " before saving it", "") }
-
 // piiRemoved names the secrets in kinds ("card numbers and password") in a
 // sentence for the person who typed them.
 func piiRemoved(kinds []Kind, when, where string) string {
@@ -216,6 +211,10 @@ var (
 )
 
 func (k Kind) secret() bool { return k != KindEmail && k != KindPhone }
+
+// Placeholder is what Redact and RedactAll put in place of a finding of
+// kind k ("[card number removed]"), "" for an unknown kind.
+func Placeholder(k Kind) string { return piiPlaceholders[k] }
 
 // rank breaks ties between overlapping findings of equal length: the more
 // specific kind ranks higher.

@@ -160,7 +160,7 @@ func TestFoldText(t *testing.T) {
 	}
 }
 
-func TestRemovedNoticeAndKindSet(t *testing.T) {
+func TestKindSet(t *testing.T) {
 	var set KindSet
 	for _, k := range []Kind{KindPassword, KindCard, KindCard, KindEmail} {
 		set.Add(k)
@@ -170,13 +170,5 @@ func TestRemovedNoticeAndKindSet(t *testing.T) {
 	}
 	if !set.Has(KindCard) || set.Has(KindIBAN) {
 		t.Errorf("Has: card %v, iban %v", set.Has(KindCard), set.Has(KindIBAN))
-	}
-	want := "For your safety we removed the card number and password you typed before saving it. " +
-		"We will never ask for card numbers or passwords."
-	if got := RemovedNotice(set.Kinds()); got != want {
-		t.Errorf("RemovedNotice = %q, want %q", got, want)
-	}
-	if got := RemovedNotice([]Kind{KindEmail, KindPhone}); got != "" {
-		t.Errorf("RemovedNotice of no secret = %q", got)
 	}
 }

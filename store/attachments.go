@@ -122,7 +122,12 @@ func (u *Upload) Files() []Attachment {
 }
 
 // MaxSize is the upload's limit per file.
-func (u *Upload) MaxSize() int64 { return u.maxSize }
+func (u *Upload) MaxSize() int64 {
+	if u == nil {
+		return DefaultAttachmentMaxSize
+	}
+	return u.maxSize
+}
 
 // Add streams one file in: it checks the name, decides the type from the
 // first bytes (security.SniffFile), strips photo metadata, seals the file

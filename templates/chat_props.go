@@ -50,10 +50,8 @@ type ChatLine struct {
 	Section string
 	Slug    string
 	Title   string
+	Lang    string // the quoted article's language
 	URL     string // the section's address: /kb/{slug}#{anchor}
-	// QuoteLang is the language of the quoted article, which may not be
-	// the page's; "" when not known.
-	QuoteLang string
 	// AlsoTitle and AlsoURL name a second section that is nearly as good.
 	AlsoTitle, AlsoURL string
 	Tickets            []ChatTicket

@@ -10,8 +10,7 @@ import (
 // erasure, from the backup configuration.
 type BackupNotice struct {
 	Enabled  bool
-	Ladder   string // "the newest backup of each of the last 7 days, 4 weeks and 12 months"
-	Longest  string // "about 12 months"
+	Keep     string // the retention ladder, --backup-keep ("3,7d,4w,12m"): Ladder puts it into words
 	Schedule string // cron spec, "" when backups are made only by hand
 	Copy     bool   // a second copy goes to another folder
 }
@@ -72,10 +71,3 @@ func channelLabel(c string) string {
 }
 
 func idText(id int64) string { return strconv.FormatInt(id, 10) }
-
-func copyNote(b BackupNotice) string {
-	if b.Copy {
-		return ", and a copy of each is kept in a second place"
-	}
-	return ""
-}

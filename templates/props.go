@@ -74,7 +74,7 @@ type KBArticleProps struct {
 }
 
 // ArticleLink names an article.
-type ArticleLink struct{ Slug, Title string }
+type ArticleLink struct{ Slug, Title, Lang string }
 
 // KBSearchProps shows search results for Query: articles, each with the
 // sections that match.
@@ -86,8 +86,8 @@ type KBSearchProps struct {
 
 // SearchHit is one article found, with its matching sections.
 type SearchHit struct {
-	Slug, Title string
-	Sections    []SearchSection
+	Slug, Title, Lang string
+	Sections          []SearchSection
 }
 
 // SearchSection is one matching section: its heading ("" for the opening
@@ -175,13 +175,6 @@ type PrivacyProps struct {
 	EmailChannel bool
 	// HTTPS: the site is served over TLS (directly or by a proxy).
 	HTTPS bool
-}
-
-// Processor is a company that handles personal data for us.
-type Processor struct {
-	Name    string // "Email relay (smtps://mail.example.com:465)"
-	Purpose string
-	Data    string
 }
 
 // SecurityProps is the customer-facing security page.

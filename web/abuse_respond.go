@@ -11,6 +11,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 	"safedesk/web/api"
 )
 
@@ -110,13 +111,13 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, wait
 	s.abuse.traffic.Refused(s.db.Now(), blocked)
 	secs := max(1, int((wait+time.Second-1)/time.Second))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	msg := "You are sending requests faster than we can answer them. Please wait " + templates.Duration(wait) + " and try again."
-	code := "rate_limited"
+	code, title, text := "rate_limited", i18n.RateTitle, i18n.RateWait
 	if blocked {
-		msg = "Requests from your network are paused after unusual activity. Please try again in " + templates.Duration(wait) +
-			". If you think this is a mistake, write to us by email."
-		code = "blocked"
+		code, title, text = "blocked", i18n.PausedTitle, i18n.PausedWait
 	}
+	r = s.outerLocale(w, r) // the guard answers before the routes choose a language
+	l := i18n.From(r.Context())
+	msg := l.T(text, l.Duration(wait))
 	if api.Handles(r.URL.Path) {
 		api.WriteError(w, status, code, msg)
 		return
@@ -130,12 +131,8 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, wait
 			w.Header().Set("HX-Reswap", "none")
 		}
 	}
-	title := "Too many requests"
-	if blocked {
-		title = "Access paused"
-	}
 	s.render(w, r, status, templates.ErrorPage(templates.ErrorProps{
-		Page: s.page(r, title), Status: status, Message: msg, RequestID: info(r).id,
+		Page: s.page(r, l.T(title)), Status: status, Message: msg, RequestID: info(r).id,
 	}))
 }
 

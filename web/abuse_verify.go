@@ -79,6 +79,6 @@ func (s *Server) codeLimited(w http.ResponseWriter, r *http.Request, email strin
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	s.render(w, r, http.StatusTooManyRequests, templates.Verify(templates.VerifyProps{
 		Page: s.page(r, i18n.T(r.Context(), i18n.ConfirmEmailTitle)), Email: email, CodeStep: codeStep,
-		Errors: map[string]string{"code": "Too many attempts. Please wait " + templates.Duration(wait) + " before trying again."},
+		Errors: map[string]string{"code": i18n.T(r.Context(), i18n.CodeWait, i18n.From(r.Context()).Duration(wait))},
 	}))
 }

@@ -201,9 +201,7 @@ func emailProcessor(o mail.InboundOptions) templates.Processor {
 	if u, err := url.Parse(host); err == nil {
 		host = u.Hostname()
 	}
-	return templates.Processor{Name: "Our mailbox provider (" + host + ")",
-		Purpose: "It receives the emails you send to " + o.Support() + " and keeps them in our mailbox, where this help centre reads them.",
-		Data:    "your email address and everything you write to us by email"}
+	return templates.Processor{Kind: templates.ProcessorMailbox, Host: host, Support: o.Support()}
 }
 
 // mailAddress is the address of a From setting like "Shop <s@example.com>".

@@ -7,6 +7,7 @@ import (
 
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 	"safedesk/web/httpx"
 )
 
@@ -84,8 +85,8 @@ func (s *Server) serveAttachment(w http.ResponseWriter, r *http.Request, a store
 	}
 	body, err := s.db.OpenAttachment(r.Context(), a)
 	if errors.Is(err, store.ErrAttachmentDeleted) {
-		s.render(w, r, http.StatusGone, templates.ErrorPage(templates.ErrorProps{Page: s.page(r, "File deleted"), Status: http.StatusGone,
-			Message: "This file was deleted by our support team. Its name and size stay listed on the ticket.", RequestID: info(r).id}))
+		s.render(w, r, http.StatusGone, templates.ErrorPage(templates.ErrorProps{Page: s.page(r, i18n.T(r.Context(), i18n.FileDeletedTitle)), Status: http.StatusGone,
+			Message: i18n.T(r.Context(), i18n.FileDeletedText), RequestID: info(r).id}))
 		return
 	}
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"safedesk/store"
 	"safedesk/templates"
 	"safedesk/templates/i18n"
+	"safedesk/web/monitor"
 )
 
 // ChatPolicyVersion names the chat's consent text; the version stored
@@ -203,9 +204,12 @@ func (s *Server) chatStateOf(r *http.Request, c store.Conversation, msgs []store
 	return st
 }
 
-// visitorLines renders messages for the visitor.
+// visitorLines renders messages for the visitor, in their language: the
+// site's own lines (monitor.Line) and the placeholders of what was removed
+// from their text.
 func visitorLines(ctx context.Context, msgs []store.ChatMessage) []templates.ChatLine {
-	return chatLines(msgs, func(m store.ChatMessage) string {
+	l := i18n.From(ctx)
+	lines := chatLines(msgs, func(m store.ChatMessage) string {
 		switch m.Author {
 		case store.ChatAuthorVisitor:
 			return i18n.T(ctx, i18n.AuthorYou)
@@ -216,6 +220,14 @@ func visitorLines(ctx context.Context, msgs []store.ChatMessage) []templates.Cha
 		}
 		return ""
 	})
+	for i, m := range msgs {
+		if text, ok := monitor.LineText(l, bot.DecodeExtra(m.Extra)); ok {
+			lines[i].Body = text
+		} else if m.Author == store.ChatAuthorVisitor {
+			lines[i].Body = localPlaceholders(l, m.Body)
+		}
+	}
+	return lines
 }
 
 // chatLines renders messages, each under the name who gives its author.
@@ -237,7 +249,7 @@ func chatLine(m store.ChatMessage) templates.ChatLine {
 	l.Warning = x.Warning
 	if x.Source != nil {
 		l.Quote, l.Section, l.Slug, l.Title, l.URL = x.Source.Quote, x.Source.Section, x.Source.Slug, x.Source.Title, x.Source.URL()
-		l.QuoteLang = x.Source.Lang
+		l.Lang = x.Source.Lang
 	}
 	if x.Also != nil {
 		l.AlsoURL, l.AlsoTitle = x.Also.URL(), x.Also.Title

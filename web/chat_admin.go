@@ -10,6 +10,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/web/monitor"
 )
 
 // maxAgentMessage caps a staff member's chat message, in characters.
@@ -187,7 +188,7 @@ func (s *Server) adminChatTakePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.currentStaff(r)
-	joined := []store.NewChatMessage{{Author: store.ChatAuthorSystem, Body: "An agent from our support team has joined the conversation."}}
+	joined := []store.NewChatMessage{monitor.Line(store.ChatAuthorSystem, monitor.LineAgentJoined)}
 	_, _, err = s.db.TakeConversation(r.Context(), c.ID, st.ID, joined, s.staffActor(r))
 	if errors.Is(err, store.ErrConflict) {
 		s.flash(r, "This conversation has already been taken or has ended.")
@@ -239,7 +240,7 @@ func (s *Server) adminChatClosePost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	bye := []store.NewChatMessage{{Author: store.ChatAuthorSystem, Body: "Our agent has ended the conversation. Thank you for chatting with us; you can start a new one at any time."}}
+	bye := []store.NewChatMessage{monitor.Line(store.ChatAuthorSystem, monitor.LineAgentEnded)}
 	if _, _, err := s.db.CloseConversation(r.Context(), c.ID, store.ChatClosedAgent, bye, s.staffActor(r)); err != nil {
 		s.serveError(w, r, err)
 		return

@@ -102,7 +102,7 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 	if c.Status == store.ChatStatusAgent {
 		// A person is answering: the message goes to them, secrets removed.
 		red, found := security.Redact(text)
-		msgs := []store.NewChatMessage{{Author: store.ChatAuthorVisitor, Body: red, Extra: warningExtra(found)}}
+		msgs := []store.NewChatMessage{{Author: store.ChatAuthorVisitor, Body: red, Extra: warningExtra(i18n.From(ctx), found)}}
 		added, err := s.db.AddChatMessages(ctx, c.ID, msgs, s.actor(r))
 		return added, c, err
 	}
@@ -133,8 +133,8 @@ func (s *Server) chatTurn(r *http.Request, c store.Conversation, text string) ([
 	}
 	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: reply.Message,
 		Intent: string(reply.Intent), Outcome: string(reply.Outcome), Model: reply.Model}
-	if reply.Warning != "" {
-		visitor.Extra = bot.Extra{Warning: reply.Warning}.Encode()
+	if w := removedNotice(i18n.From(ctx), i18n.RemovedChat, reply.Removed); w != "" {
+		visitor.Extra = bot.Extra{Warning: w}.Encode()
 	}
 	answer := store.NewChatMessage{Author: store.ChatAuthorBot, Body: reply.Text, Extra: reply.Extra().Encode()}
 	if reply.Source != nil {
@@ -182,12 +182,14 @@ func botLanguage(r *http.Request, c store.Conversation) string {
 	return c.Lang
 }
 
-func warningExtra(found []security.Finding) []byte {
+// warningExtra tells the visitor, in l's language, what was removed from
+// their message before it was stored.
+func warningExtra(l i18n.Locale, found []security.Finding) []byte {
 	var kinds []security.Kind
 	for _, f := range found {
 		kinds = append(kinds, f.Kind)
 	}
-	return bot.Extra{Warning: security.Warning(kinds)}.Encode()
+	return bot.Extra{Warning: removedNotice(l, i18n.RemovedChat, kinds)}.Encode()
 }
 
 // chatProbe answers a probing message. A serious probe is refused, recorded

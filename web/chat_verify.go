@@ -8,6 +8,7 @@ import (
 	"safedesk/security"
 	"safedesk/store"
 	"safedesk/templates/i18n"
+	"safedesk/web/monitor"
 )
 
 // chatSendCode starts verification inside the chat: the visitor typed an
@@ -18,8 +19,8 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, addr string
 	ctx := r.Context()
 	l := i18n.From(ctx)
 	masked := security.MaskEmail(addr)
-	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: "[email address entered: " + masked + "]",
-		Intent: "verify", Outcome: store.ChatOutcomeVerify}
+	visitor := monitor.Line(store.ChatAuthorVisitor, monitor.LineEmailEntered, masked)
+	visitor.Intent, visitor.Outcome = "verify", store.ChatOutcomeVerify
 	say := func(body string) ([]store.ChatMessage, store.Conversation, error) {
 		added, err := s.db.AddChatMessages(ctx, c.ID, []store.NewChatMessage{visitor,
 			{Author: store.ChatAuthorBot, Body: body}}, s.actor(r))
@@ -56,7 +57,8 @@ func (s *Server) chatSendCode(r *http.Request, c store.Conversation, addr string
 // question that waited for verification is answered.
 func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code string) ([]store.ChatMessage, store.Conversation, error) {
 	ctx := r.Context()
-	visitor := store.NewChatMessage{Author: store.ChatAuthorVisitor, Body: "[verification code entered]", Intent: "verify", Outcome: store.ChatOutcomeVerify}
+	visitor := monitor.Line(store.ChatAuthorVisitor, monitor.LineCodeEntered)
+	visitor.Intent, visitor.Outcome = "verify", store.ChatOutcomeVerify
 	pending := s.customer.GetString(ctx, sessPending)
 	if pending == "" {
 		s.customer.Remove(ctx, sessChatStep)
@@ -100,8 +102,7 @@ func (s *Server) chatCheckCode(r *http.Request, c store.Conversation, code strin
 		}
 		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorBot, Body: reply.Text, Extra: reply.Extra().Encode()})
 	case bot.IntentAccount:
-		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorBot, Body: "I can't see or change orders, payments or " +
-			"account settings myself, but a person from our team can now look at your account with you.",
+		msgs = append(msgs, store.NewChatMessage{Author: store.ChatAuthorBot, Body: i18n.T(ctx, i18n.ChatAccountPerson),
 			Extra: bot.Extra{Offers: []bot.Offer{bot.OfferHuman}}.Encode()})
 	}
 	added, err := s.db.AddChatMessages(ctx, c.ID, msgs, s.actor(r))

@@ -41,7 +41,7 @@ func (s *Server) setDeviceCookie(w http.ResponseWriter, token string) {
 // rememberDevice remembers this browser for customer c, who has just
 // proven their address, and ties the session to it.
 func (s *Server) rememberDevice(w http.ResponseWriter, r *http.Request, c store.Customer) error {
-	token, d, err := s.db.AddCustomerDevice(r.Context(), c.ID, deviceLabel(r.UserAgent()), s.actor(r))
+	token, d, err := s.db.AddCustomerDevice(r.Context(), c.ID, deviceLabel(i18n.From(r.Context()), r.UserAgent()), s.actor(r))
 	if err != nil {
 		return err
 	}
@@ -159,10 +159,11 @@ func (s *Server) adminCustomerDevicesRevokePost(w http.ResponseWriter, r *http.R
 	http.Redirect(w, r, "/admin/customers/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
 }
 
-// deviceLabel names a browser from its User-Agent, coarsely: "Firefox on
+// deviceLabel names a browser from its User-Agent, coarsely, in l's
+// language (the customer's when they chose to be remembered): "Firefox on
 // Linux". Nothing more of the header is kept.
-func deviceLabel(ua string) string {
-	browser, system := "A browser", ""
+func deviceLabel(l i18n.Locale, ua string) string {
+	browser, system := l.T(i18n.DeviceBrowser), ""
 	for _, b := range []struct{ key, name string }{
 		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"},
 	} {
@@ -182,5 +183,5 @@ func deviceLabel(ua string) string {
 	if system == "" {
 		return browser
 	}
-	return browser + " on " + system
+	return l.T(i18n.DeviceOn, browser, system)
 }

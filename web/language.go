@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
 
 	"safedesk/store"
 	"safedesk/templates/i18n"
+	"safedesk/web/api"
 )
 
 // langCookie keeps a visitor's choice of language (the switcher): the
@@ -39,25 +41,42 @@ func (s *Server) withLocale(next http.Handler) http.Handler {
 func (s *Server) withLanguage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Accept-Language, Cookie")
-		next.ServeHTTP(w, r.WithContext(i18n.With(r.Context(), i18n.New(s.visitorLanguage(r), s.zone()))))
+		next.ServeHTTP(w, r.WithContext(i18n.With(r.Context(), s.visitorLocale(r))))
 	})
 }
 
-// visitorLanguage is the language a portal request is answered in.
-func (s *Server) visitorLanguage(r *http.Request) string {
-	chosen := ""
-	if c, err := r.Cookie(langCookie); err == nil {
-		chosen = c.Value
+// outerLocale gives r the locale of its page when it is answered before
+// the routes chose one (a refusal by the abuse guard, a panic): the
+// visitor's on a portal page, English in the business's zone for the
+// admin panel and the API.
+func (s *Server) outerLocale(w http.ResponseWriter, r *http.Request) *http.Request {
+	l := i18n.New(i18n.Default, s.zone())
+	if p := r.URL.Path; !api.Handles(p) && p != "/admin" && !strings.HasPrefix(p, "/admin/") {
+		l = s.visitorLocale(r)
+		w.Header().Add("Vary", "Accept-Language, Cookie")
 	}
-	if lang, ok := i18n.Choose(chosen, r.Header.Get("Accept-Language")); ok {
-		return lang
-	}
-	lang, err := s.db.KBLanguage(r.Context())
+	return r.WithContext(i18n.With(r.Context(), l))
+}
+
+// visitorLocale is the locale a portal request is answered in: the
+// visitor's language, the business's zone and the site's language.
+func (s *Server) visitorLocale(r *http.Request) i18n.Locale {
+	site, err := s.db.KBLanguage(r.Context())
 	if err != nil {
 		// The default language is no reason to refuse the page.
 		s.log.Error("site language", "err", err, "request_id", info(r).id)
 	}
-	return lang
+	chosen := ""
+	if c, err := r.Cookie(langCookie); err == nil {
+		chosen = c.Value
+	}
+	lang, ok := i18n.Choose(chosen, r.Header.Get("Accept-Language"))
+	if !ok {
+		lang = site
+	}
+	l := i18n.New(lang, s.zone())
+	l.Site = site
+	return l
 }
 
 // languagePost is the language switcher: it keeps the choice in a cookie
@@ -83,17 +102,20 @@ func (s *Server) languagePost(w http.ResponseWriter, r *http.Request) {
 }
 
 // localFields puts the store's field errors (English) into the visitor's
-// language: a missing field, a text too long, an address that is no
-// address. Anything else stays as the store said it.
+// language, in a new map. A message without a translation (a new check)
+// is told as a field to check, never in English.
 func localFields(ctx context.Context, errs map[string]string) map[string]string {
 	l := i18n.From(ctx)
-	if l.Lang == "en" {
-		return errs
+	if l.Lang == i18n.Default {
+		return maps.Clone(errs)
 	}
 	out := make(map[string]string, len(errs))
 	for field, msg := range errs {
 		var max, has int
+		k, known := fieldMessages[msg]
 		switch {
+		case known:
+			out[field] = l.T(k)
 		case field == "email" && strings.HasPrefix(msg, "Enter "):
 			out[field] = l.T(i18n.FieldEmail)
 		case strings.HasPrefix(msg, "Enter "):
@@ -101,10 +123,19 @@ func localFields(ctx context.Context, errs map[string]string) map[string]string 
 		case fmtScan(msg, "Keep this under %d characters (it has %d).", &max, &has):
 			out[field] = l.T(i18n.FieldTooLong, max, has)
 		default:
-			out[field] = msg
+			out[field] = l.T(i18n.FieldCheck)
 		}
 	}
 	return out
+}
+
+// fieldMessages are the store's field errors that read the same whatever
+// was typed, with their translations.
+var fieldMessages = map[string]i18n.Key{
+	"This text is not valid UTF-8.":        i18n.FieldUTF8,
+	"This text contains a null character.": i18n.FieldNull,
+	"Write the part before the @ in plain letters and digits (a to z, 0 to 9, and . _ + -): other alphabets are not accepted there.": i18n.EmailLocalPart,
+	"The domain mixes letters of different alphabets that look alike. Check how it is spelled.":                                      i18n.EmailMixedScripts,
 }
 
 // fmtScan reports whether msg is format with its numbers filled in.

@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -126,69 +124,7 @@ func (s *Server) backupNotice() templates.BackupNotice {
 		return templates.BackupNotice{}
 	}
 	st := s.cfg.Backups.Status()
-	ladder := describeLadder(st.Keep)
-	return templates.BackupNotice{Enabled: true, Ladder: ladder.Words, Longest: ladder.Longest, Schedule: st.Schedule, Copy: st.CopyTo != ""}
-}
-
-// ladder is a backup retention ladder ("3,7d,4w,12m") in words.
-type ladder struct {
-	Words   string // "the newest 3 backups and the newest backup of each of the last 7 days, 4 weeks and 12 months"
-	Longest string // "about 12 months": how old the oldest kept backup can be
-}
-
-// describeLadder puts the ladder of --backup-keep into words for people.
-// Something it cannot read is shown as it is.
-func describeLadder(keep string) ladder {
-	var parts []string
-	var longest time.Duration
-	longestText := ""
-	newest := 0
-	for part := range strings.SplitSeq(keep, ",") {
-		part = strings.TrimSpace(part)
-		if n, err := strconv.Atoi(part); err == nil && n > 0 {
-			newest = n // a bare number: the newest n, whatever their age
-			continue
-		}
-		if len(part) < 2 {
-			continue
-		}
-		n, err := strconv.Atoi(part[:len(part)-1])
-		if err != nil || n < 1 {
-			return ladder{Words: keep, Longest: keep}
-		}
-		unit, span := "", time.Duration(0)
-		switch part[len(part)-1] {
-		case 'd':
-			unit, span = "day", time.Duration(n)*24*time.Hour
-		case 'w':
-			unit, span = "week", time.Duration(n)*7*24*time.Hour
-		case 'm':
-			unit, span = "month", time.Duration(n)*31*24*time.Hour
-		default:
-			return ladder{Words: keep, Longest: keep}
-		}
-		text := templates.Count(int64(n), unit, unit+"s")
-		parts = append(parts, text)
-		if span > longest {
-			longest, longestText = span, "about "+text
-		}
-	}
-	switch {
-	case len(parts) == 0 && newest <= 1:
-		return ladder{Words: "only the newest backup", Longest: "until the next backup replaces it"}
-	case len(parts) == 0:
-		return ladder{Words: fmt.Sprintf("the newest %d backups", newest), Longest: fmt.Sprintf("%d more backups", newest)}
-	}
-	words := parts[0]
-	if len(parts) > 1 {
-		words = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
-	}
-	l := ladder{Words: "the newest backup of each of the last " + words, Longest: longestText}
-	if newest > 1 {
-		l.Words = fmt.Sprintf("the newest %d backups and ", newest) + l.Words
-		l.Longest += fmt.Sprintf(" (or %d more backups, if those take longer)", newest)
-	}
-	return l
+	return templates.BackupNotice{Enabled: true, Keep: st.Keep, Schedule: st.Schedule, Copy: st.CopyTo != ""}
 }
 
 // privacyProps is the privacy page: the owner's part of the notice and
@@ -208,7 +144,5 @@ func (s *Server) privacyProps(r *http.Request) (templates.PrivacyProps, error) {
 // modelProcessor names the language model's host on the privacy page and
 // in the export: it phrases some of the chat assistant's answers.
 func modelProcessor(host string) templates.Processor {
-	return templates.Processor{Name: "The AI model that writes some chat answers (" + host + ")",
-		Purpose: "For a chat question our help articles answer, it phrases the answer from those articles.",
-		Data:    "the question, with names, addresses, numbers and other personal data removed first, and the public article sections that match it; nothing about your account or requests"}
+	return templates.Processor{Kind: templates.ProcessorModel, Host: host}
 }

@@ -10,6 +10,7 @@ import (
 
 	"safedesk/store"
 	"safedesk/templates"
+	"safedesk/templates/i18n"
 )
 
 // exportFormat names the layout of a customer's export; a change that
@@ -277,17 +278,18 @@ func (s *Server) exportAbout(notes bool) exportAbout {
 			"For anything else, write to us.",
 	}
 	if b := s.backupNotice(); b.Enabled {
-		a.Retention["backups"] = "encrypted backups keep " + b.Ladder + "; data erased today leaves the last of them after " + b.Longest
+		words, longest := templates.Ladder(i18n.New(i18n.Default, nil), b.Keep)
+		a.Retention["backups"] = "encrypted backups keep " + words + "; data erased today leaves the last of them after " + longest
 	}
 	if d := s.cfg.MailRelay; d != "" {
 		a.Recipients = append(a.Recipients, "Our email relay ("+d+") carries the emails we send you.")
 	}
 	if s.inbox != nil {
-		p := emailProcessor(s.cfg.Email.Options)
+		p := emailProcessor(s.cfg.Email.Options).Words(i18n.New(i18n.Default, nil))
 		a.Recipients = append(a.Recipients, p.Name+": "+p.Purpose)
 	}
 	if h := s.chat.modelHost; h != "" {
-		p := modelProcessor(h)
+		p := modelProcessor(h).Words(i18n.New(i18n.Default, nil))
 		a.Recipients = append(a.Recipients, p.Name+": "+p.Purpose+" It receives "+p.Data+".")
 	}
 	return a

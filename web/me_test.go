@@ -20,6 +20,8 @@ import (
 	"safedesk/backup"
 	"safedesk/security"
 	"safedesk/store"
+	"safedesk/templates"
+	"safedesk/templates/i18n"
 	"safedesk/web/api/apitest"
 )
 
@@ -458,6 +460,7 @@ func TestPrivacyPageFromConfig(t *testing.T) {
 }
 
 func TestDescribeLadder(t *testing.T) {
+	type ladder struct{ Words, Longest string }
 	for keep, want := range map[string]ladder{
 		"7d,4w,12m": {"the newest backup of each of the last 7 days, 4 weeks and 12 months", "about 12 months"},
 		"14d":       {"the newest backup of each of the last 14 days", "about 14 days"},
@@ -467,7 +470,8 @@ func TestDescribeLadder(t *testing.T) {
 			"about 12 months (or 3 more backups, if those take longer)"},
 		"5": {"the newest 5 backups", "5 more backups"},
 	} {
-		if got := describeLadder(keep); got != want {
+		if words, longest := templates.Ladder(i18n.New(i18n.Default, nil), keep); (ladder{words, longest}) != want {
+			got := ladder{words, longest}
 			t.Errorf("%q: got %+v, want %+v", keep, got, want)
 		}
 	}

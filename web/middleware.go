@@ -162,7 +162,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				}
 				s.log.Error("panic", "method", r.Method, "path", loggedPath(r), "request_id", info(r).id,
 					"panic", security.RedactLog(fmt.Sprint(v)), "stack", string(debug.Stack()))
-				s.serveError(w, r, errors.New("web: panic"))
+				s.serveError(w, s.outerLocale(w, r), errors.New("web: panic"))
 			}
 		}()
 		next.ServeHTTP(w, r)

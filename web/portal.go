@@ -58,7 +58,7 @@ func (s *Server) kbSearch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, h := range hits {
-			sh := templates.SearchHit{Slug: h.Slug, Title: h.Title}
+			sh := templates.SearchHit{Slug: h.Slug, Title: h.Title, Lang: h.Lang}
 			for _, sec := range h.Sections {
 				sh.Sections = append(sh.Sections, templates.SearchSection{Heading: sec.Heading, URL: sec.URL(h.Slug), Snippet: sec.Snippet})
 			}
@@ -139,7 +139,7 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, l := range related {
-		p.Related = append(p.Related, templates.ArticleLink{Slug: l.Slug, Title: l.Title})
+		p.Related = append(p.Related, templates.ArticleLink{Slug: l.Slug, Title: l.Title, Lang: l.Lang})
 	}
 	head := articleHead(s.cfg.BaseURL, art)
 	if !shared {

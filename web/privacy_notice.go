@@ -82,16 +82,9 @@ func (s *Server) privacyNotice(ctx context.Context) (templates.PrivacyProps, err
 		ChatRetention: s.cfg.ChatRetention, Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText,
 		HTTPS: s.secure, EmailChannel: s.inbox != nil,
 	}
-	if host := relayHost(s.cfg.MailRelay); host != "" {
-		what := "your email address and the emails we send you"
-		if !s.cfg.Privacy.NotifyText {
-			what = "your email address and our notifications, which hold no text of your requests"
-		}
-		if p.EmailChannel {
-			what += "; for requests you sent by email, the text of our replies"
-		}
-		p.Processors = append(p.Processors, templates.Processor{Name: "Our email relay (" + host + ")",
-			Purpose: "It carries the emails we send you: sign-in codes and notifications.", Data: what})
+	if s.cfg.MailRelay != "" {
+		p.Processors = append(p.Processors, templates.Processor{Kind: templates.ProcessorRelay, Host: relayHost(s.cfg.MailRelay),
+			NotifyText: s.cfg.Privacy.NotifyText, EmailChannel: p.EmailChannel})
 	}
 	if p.EmailChannel {
 		p.Processors = append(p.Processors, emailProcessor(s.cfg.Email.Options))
@@ -104,15 +97,12 @@ func (s *Server) privacyNotice(ctx context.Context) (templates.PrivacyProps, err
 }
 
 // relayHost is the mail relay's host name alone: never its scheme, port
-// or user.
+// or user; "" when it has none (the notice then says "our provider").
 func relayHost(relay string) string {
-	if relay == "" {
-		return ""
-	}
-	if u, err := url.Parse(relay); err == nil && u.Hostname() != "" {
+	if u, err := url.Parse(relay); err == nil {
 		return u.Hostname()
 	}
-	return "our provider"
+	return ""
 }
 
 // consentVersion names the privacy notice a chat visitor agrees to:
@@ -130,7 +120,15 @@ func (s *Server) consentVersion(ctx context.Context) (string, error) {
 }
 
 // noticeVersion is consentVersion of p, the notice as privacyNotice made it.
+// It digests the notice's facts (the configuration's periods, flags and
+// host names, and the owner's part as they wrote it), which is all p holds
+// before the page's props are added: never its wording in a reader's
+// language, so that the version is the same in every language and a
+// visitor who switches language is not asked again. A change of the
+// catalog's wording that changes what the notice says is a change of
+// ChatPolicyVersion.
 func (s *Server) noticeVersion(p templates.PrivacyProps) (string, error) {
+	p.Page = templates.Page{}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return "", err

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -104,5 +105,39 @@ func TestPrivacyNoticeIsTheOwners(t *testing.T) {
 	}
 	if page := c.get("/admin/settings"); strings.Contains(page.body, `data-testid="notice-form"`) {
 		t.Fatal("an admin is shown the notice's form")
+	}
+}
+
+var consentVersionRe = regexp.MustCompile(`data-testid="consent-version">([^<]+)<`)
+
+// TestConsentVersionIsTheSameInEveryLanguage: the consent version digests
+// the notice's facts (the configuration and the owner's part), never its
+// wording in the reader's language, so a chat consented to in German is
+// consented to the very notice the English, French, Spanish and Dutch
+// pages show, and switching language never makes the chat ask again.
+func TestConsentVersionIsTheSameInEveryLanguage(t *testing.T) {
+	e := newTestServer(t)
+	german := e.speaking("de", "")
+	if r := german.post("/chat/consent", url.Values{"consent": {"yes"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("consent: %d", r.status)
+	}
+	cs, err := e.db.ListConversations(t.Context(), store.ChatFilter{})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("conversations %v, %v", cs, err)
+	}
+	consented := cs[0].ConsentVersion
+	for _, lang := range []string{"en", "de", "fr", "es", "nl"} {
+		page := e.speaking(lang, "").get("/privacy")
+		m := consentVersionRe.FindStringSubmatch(page.body)
+		if m == nil || m[1] != consented {
+			t.Errorf("/privacy in %s shows version %q; the chat consented in German to %q", lang, m, consented)
+		}
+	}
+	// The German visitor switches to English: the chat goes on, no new consent.
+	if r := german.post("/language", url.Values{"lang": {"en"}, "next": {"/chat"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("switch: %d", r.status)
+	}
+	if r := german.get("/chat"); !strings.Contains(r.body, `id="chat-message"`) || strings.Contains(r.body, `name="consent"`) {
+		t.Errorf("after switching to English the chat asks for consent again:\n%.600s", r.body)
 	}
 }

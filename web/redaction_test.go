@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"safedesk/security"
 	"safedesk/store"
+	"safedesk/templates/i18n"
 )
 
 // TestPortalRedactsWhatCustomersType: a card number typed into the ticket
@@ -55,5 +57,30 @@ func TestPortalRedactsWhatCustomersType(t *testing.T) {
 	if strings.Contains(view.body, "Sunflower77") || !strings.Contains(view.body, "[password removed]") ||
 		!strings.Contains(view.body, "removed the password you typed") {
 		t.Fatalf("reply not redacted, or no notice:\n%s", view.body)
+	}
+}
+
+// TestRemovedNotice names what was removed from a kept text, in the
+// reader's language, and nothing when only addresses and numbers were
+// found.
+func TestRemovedNotice(t *testing.T) {
+	var set security.KindSet
+	for _, k := range []security.Kind{security.KindPassword, security.KindCard, security.KindCard, security.KindEmail} {
+		set.Add(k)
+	}
+	for lang, want := range map[string]string{
+		"en": "For your safety we removed the card number and password you typed before saving it. We will never ask for card numbers or passwords.",
+		"de": "Zu Ihrer Sicherheit haben wir vor dem Speichern entfernt, was Sie eingegeben haben: Kartennummer und Passwort.",
+		"fr": "nous avons retiré avant l'enregistrement ce que vous avez saisi : numéro de carte et mot de passe.",
+	} {
+		if got := removedNotice(i18n.New(lang, nil), i18n.RemovedSaved, set.Kinds()); !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", lang, got, want)
+		}
+	}
+	if got := removedNotice(i18n.New("de", nil), i18n.RemovedChat, []security.Kind{security.KindCard, security.KindCard}); !strings.Contains(got, ": Kartennummern.") {
+		t.Errorf("two cards in German: %q", got)
+	}
+	if got := removedNotice(i18n.New("en", nil), i18n.RemovedSaved, []security.Kind{security.KindEmail, security.KindPhone}); got != "" {
+		t.Errorf("a notice of no secret: %q", got)
 	}
 }

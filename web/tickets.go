@@ -48,7 +48,7 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 			Upload: in.Upload, Lang: i18n.From(r.Context()).Lang}, s.actor(r))
 	}
 	if status, errs := in.formErrors(r.Context(), err); status != 0 {
-		form.Errors = localFields(r.Context(), errs)
+		form.Errors = errs
 		s.render(w, r, status, templates.TicketNew(templates.TicketNewProps{Page: s.page(r, i18n.T(r.Context(), i18n.ContactSupport)), Form: form}))
 		return
 	}
@@ -58,7 +58,7 @@ func (s *Server) ticketCreatePost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if t.Confirmed {
-		s.customer.Put(ctx, sessNotice, withRemoved(i18n.T(ctx, i18n.NoticeTicketIn, t.ID), t.Redacted)+
+		s.customer.Put(ctx, sessNotice, withRemoved(i18n.From(ctx), i18n.T(ctx, i18n.NoticeTicketIn, t.ID), t.Redacted)+
 			strippedNotice(r.Context(), in.Upload.Files()))
 		http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 		return
@@ -96,7 +96,7 @@ func (s *Server) sendReceipt(r *http.Request, email string, t store.Ticket, file
 		s.customer.Put(ctx, sessNext, ticketURL(id))
 	}
 	s.customer.Put(ctx, sessPending, email)
-	s.customer.Put(ctx, sessNotice, withRemoved(notice, t.Redacted)+files)
+	s.customer.Put(ctx, sessNotice, withRemoved(i18n.From(ctx), notice, t.Redacted)+files)
 	return nil
 }
 
@@ -132,6 +132,11 @@ func (s *Server) renderTicket(w http.ResponseWriter, r *http.Request, status int
 		s.serveError(w, r, err)
 		return
 	}
+	l := i18n.From(r.Context())
+	t.Subject = localPlaceholders(l, t.Subject)
+	for i := range msgs {
+		msgs[i].Body = localPlaceholders(l, localTranscript(l, msgs[i]))
+	}
 	s.render(w, r, status, templates.TicketView(templates.TicketViewProps{
 		Page: s.page(r, t.Subject), Ticket: t, Messages: msgs, Reply: reply, Errors: errs,
 	}))
@@ -156,7 +161,7 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 			Channel: store.ChannelPortal, Upload: in.Upload}, s.actor(r))
 	}
 	if status, errs := in.formErrors(r.Context(), err); status != 0 {
-		s.renderTicket(w, r, status, t, body, localFields(r.Context(), errs))
+		s.renderTicket(w, r, status, t, body, errs)
 		return
 	}
 	if err != nil {
@@ -164,7 +169,7 @@ func (s *Server) ticketReplyPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if files := strippedNotice(r.Context(), in.Upload.Files()); m.Redacted != 0 || files != "" {
-		s.customer.Put(r.Context(), sessNotice, withRemoved(i18n.T(r.Context(), i18n.NoticeReplySaved), m.Redacted)+files)
+		s.customer.Put(r.Context(), sessNotice, withRemoved(i18n.From(r.Context()), i18n.T(r.Context(), i18n.NoticeReplySaved), m.Redacted)+files)
 	}
 	http.Redirect(w, r, ticketURL(t.ID), http.StatusSeeOther)
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -99,12 +98,12 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (formInput, er
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &ae):
-		in.FileError, in.Status = ae.Message(), http.StatusUnprocessableEntity
+		in.FileError, in.Status = fileMessage(i18n.From(r.Context()), ae, in.Upload.MaxSize()), http.StatusUnprocessableEntity
 		if ae.TooLarge {
 			in.Status = http.StatusRequestEntityTooLarge
 		}
 	case current != "" && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, httpx.ErrTruncated)):
-		in.FileError, in.Status = (&store.AttachmentError{Name: current, Problem: "it did not arrive completely"}).Message(), http.StatusUnprocessableEntity
+		in.FileError, in.Status = fileMessage(i18n.From(r.Context()), &store.AttachmentError{Name: current, Problem: fileIncomplete}, in.Upload.MaxSize()), http.StatusUnprocessableEntity
 	case errors.As(err, &maxErr):
 		return in, errTooLarge
 	case errors.Is(err, httpx.ErrTruncated), errors.Is(err, httpx.ErrTooManyParts), errors.Is(err, io.ErrUnexpectedEOF):
@@ -147,9 +146,9 @@ func (in formInput) formErrors(ctx context.Context, err error) (int, map[string]
 	case in.FileError != "":
 		return in.Status, map[string]string{"attachments": in.FileError + again}
 	case errors.As(err, &ae):
-		return http.StatusUnprocessableEntity, map[string]string{"attachments": ae.Message() + again}
+		return http.StatusUnprocessableEntity, map[string]string{"attachments": fileMessage(i18n.From(ctx), ae, in.Upload.MaxSize()) + again}
 	case errors.As(err, &verr):
-		errs := maps.Clone(verr.Fields)
+		errs := localFields(ctx, verr.Fields)
 		if len(in.Upload.Files()) > 0 {
 			errs["attachments"] = strings.TrimSpace(again)
 		}

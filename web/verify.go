@@ -3,7 +3,6 @@ package web
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -150,8 +149,7 @@ func (s *Server) landing(r *http.Request, customerID int64) (string, error) {
 	}
 	_, err = s.db.GetCustomerTicket(ctx, customerID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		s.customer.Put(ctx, sessNotice, fmt.Sprintf("Request #%d is not among your requests yet. If you sent it, "+
-			"it appears here once our team has checked it, or once you enter the code from its receipt email.", id))
+		s.customer.Put(ctx, sessNotice, i18n.T(ctx, i18n.NoticeNotYours, id))
 		return "/tickets", nil
 	}
 	return next, err

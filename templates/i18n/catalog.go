@@ -27,7 +27,7 @@ func (t Text) in(lang string) string {
 
 // areas are the catalogs, one for each part of the site; a key belongs to
 // exactly one (TestCatalog).
-var areas = []map[Key]Text{layoutTexts, portalTexts, ticketTexts, chatTexts, meTexts, privacyTexts, mailTexts}
+var areas = []map[Key]Text{layoutTexts, portalTexts, ticketTexts, chatTexts, meTexts, privacyTexts, mailTexts, noticeTexts, refusalTexts}
 
 // catalog is every key's text, indexed by key.
 var catalog = func() []Text {

@@ -42,6 +42,22 @@ func Supported(code string) bool { return store.ValidLanguage(code) }
 type Locale struct {
 	Lang string         // one of Languages
 	Zone *time.Location // the business's zone (--timezone)
+	// Site is the site's language (the settings page): that of what the
+	// owner writes, such as categories and articles without a language
+	// of their own; "" when not known (Default).
+	Site string
+}
+
+// ContentLang is the language of content written in lang ("" for the
+// site's): what its lang attribute says.
+func (l Locale) ContentLang(lang string) string {
+	switch {
+	case lang != "":
+		return lang
+	case l.Site != "":
+		return l.Site
+	}
+	return Default
 }
 
 // New is the locale of lang in zone; an unknown lang is Default, a nil
@@ -82,6 +98,16 @@ func (l Locale) N(k Key, n int, args ...any) string {
 		form = one
 	}
 	return fmt.Sprintf(form, append([]any{n}, args...)...)
+}
+
+// Form is the form of k (a Count key whose forms name a thing without
+// its number, "card number|card numbers") for n.
+func (l Locale) Form(k Key, n int) string {
+	one, other, _ := strings.Cut(l.text(k), "|")
+	if pluralOne(l.Lang, n) {
+		return one
+	}
+	return other
 }
 
 // HTML is k's text (an HTML key: markup of our own) with args escaped.

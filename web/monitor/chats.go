@@ -2,7 +2,7 @@ package monitor
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 
 	"safedesk/store"
 	"safedesk/templates"
@@ -45,9 +45,7 @@ func (s *Service) SettleHandoff(ctx context.Context, c store.Conversation) (stor
 	if c.TimeoutNotified {
 		return c, nil
 	}
-	c, _, err := s.db.MarkHandoffTimedOut(ctx, c.ID, []store.NewChatMessage{{Author: store.ChatAuthorSystem,
-		Body: "Nobody from our team is free right now. Type your email address here: once you've confirmed it with the code we " +
-			"send, I'll turn this chat into a request and we'll answer by email. You can also keep waiting here."}}, store.SystemActor)
+	c, _, err := s.db.MarkHandoffTimedOut(ctx, c.ID, []store.NewChatMessage{Line(store.ChatAuthorSystem, LineTimedOut)}, store.SystemActor)
 	return c, err
 }
 
@@ -67,8 +65,7 @@ func (s *Service) ChatToTicket(ctx context.Context, c store.Conversation, a stor
 		}
 	}
 	t, _, err := s.db.ConvertConversationToTicket(ctx, c.ID, subject, func(id int64) []store.NewChatMessage {
-		return []store.NewChatMessage{{Author: store.ChatAuthorSystem, Body: fmt.Sprintf("This chat is now request #%d, with the whole "+
-			"conversation. We'll answer by email, and you can follow it under My tickets.", id)}}
+		return []store.NewChatMessage{Line(store.ChatAuthorSystem, LineIsTicket, strconv.FormatInt(id, 10))}
 	}, a)
 	if err != nil {
 		return c, err

@@ -1,0 +1,48 @@
+package web
+
+import (
+	"regexp"
+	"strings"
+	"time"
+
+	"safedesk/store"
+	"safedesk/templates/i18n"
+	"safedesk/web/monitor"
+)
+
+// The parts of a chat's transcript as the store writes it into a request
+// (in English, for staff).
+var (
+	transcriptHeadRe = regexp.MustCompile(`^Transcript of the chat that started (.+?)\. Card numbers, passwords and similar secrets were removed before anything was stored\.`)
+	transcriptLineRe = regexp.MustCompile(`(?m)^\[(\d\d:\d\d)\] (Customer|Assistant \(automated\)|Agent|System): `)
+	transcriptNoteRe = regexp.MustCompile(`(?m)^    \(article: (/kb/\S+)\)$`)
+)
+
+// transcriptAuthors are the transcript's names of authors, with the
+// portal's.
+var transcriptAuthors = map[string]i18n.Key{
+	"Customer": i18n.AuthorYou, "Assistant (automated)": i18n.AuthorBot, "Agent": i18n.AuthorSupport, "System": i18n.AuthorSystem,
+}
+
+// localTranscript shows a request's message in l's language when it is
+// the transcript of the chat the request came from: its heading, the
+// authors, the article notes and the site's own lines. Anything else is
+// returned as it is.
+func localTranscript(l i18n.Locale, m store.Message) string {
+	head := transcriptHeadRe.FindStringSubmatch(m.Body)
+	if l.Lang == i18n.Default || m.AuthorType != "system" || head == nil {
+		return m.Body
+	}
+	started := head[1]
+	if t, err := time.Parse("2 Jan 2006, 15:04 MST", head[1]); err == nil {
+		started = l.DateTime(t)
+	}
+	body := l.T(i18n.TranscriptHead, started) + m.Body[len(head[0]):]
+	body = transcriptLineRe.ReplaceAllStringFunc(body, func(s string) string {
+		p := transcriptLineRe.FindStringSubmatch(s)
+		return "[" + p[1] + "] " + l.T(transcriptAuthors[p[2]]) + ": "
+	})
+	body = transcriptNoteRe.ReplaceAllString(body, "    ("+l.T(i18n.TranscriptArticle, "${1}")+")")
+	body = strings.ReplaceAll(body, "[… earlier messages omitted …]", l.T(i18n.TranscriptOmitted))
+	return monitor.LocalLines(l, localPlaceholders(l, body))
+}
