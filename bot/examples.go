@@ -55,11 +55,14 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 			}
 		}
 		var ts []string
+		// Its stopwords and the words that ask for a kind of answer ("how
+		// long does … take") are not kept, as a question's are not.
+		_, cue := askedFor(sentence(ex.Question))
 		for _, w := range words(ex.Question) {
 			t := b.term(art.lang, w)
 			b.vb.add(w, t)
-			if !builtin.stop[w] && !stopIn[art.lang][w] {
-				ts = append(ts, t) // a question's stopwords are never looked up
+			if !builtin.stop[w] && !stopIn[art.lang][w] && !cue[w] {
+				ts = append(ts, t)
 			}
 		}
 		slices.Sort(ts)
