@@ -144,7 +144,7 @@ func AdminBackups(p AdminBackupsProps) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.Status.Configured {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<form method=\"post\" action=\"/admin/backups/run\" class=\"card\"><p>Backups are encrypted to the recipients in <code>backup-recipients.txt</code>: this server cannot read them. Keep the identity that decrypts them off the server.</p><button type=\"submit\" data-testid=\"backup-now\">Back up now</button></form><table class=\"tickets\" data-testid=\"backup-list\"><thead><tr><th scope=\"col\">Backup</th><th scope=\"col\">Taken</th><th scope=\"col\">Size</th><th scope=\"col\">SHA-256 of the snapshot</th><th scope=\"col\">Actions</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<form method=\"post\" action=\"/admin/backups/run\" class=\"card\"><p>Backups are encrypted to the recipients in <code>backup-recipients.txt</code>: this server cannot read them. Keep the identity that decrypts them off the server.</p><button type=\"submit\" data-testid=\"backup-now\">Back up now</button></form><table class=\"tickets\" data-testid=\"backup-list\"><thead><tr><th scope=\"col\">Backup</th><th scope=\"col\">Taken</th><th scope=\"col\" class=\"num\">Size</th><th scope=\"col\">SHA-256 of the snapshot</th><th scope=\"col\">Actions</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -175,14 +175,14 @@ func AdminBackups(p AdminBackupsProps) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</td><td>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</td><td class=\"num\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var5 string
 					templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(humanBytes(f.Size))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_backups.templ`, Line: 118, Col: 31}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_backups.templ`, Line: 118, Col: 43}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 					if templ_7745c5c3_Err != nil {
