@@ -67,7 +67,11 @@ func AdminAudit(p AdminAuditProps) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Audit log</h1><p class=\"muted\">Every security-relevant change, in the order it happened. Entries cannot be changed or deleted: each one carries the hash of the one before, and signed checkpoints cover the end of the log. <a href=\"/admin/security\">Verdict on the security page</a>.</p><form class=\"filters\" method=\"get\" action=\"/admin/audit\" data-testid=\"audit-filter\"><label>Actor <input type=\"text\" name=\"actor\" value=\"")
+			templ_7745c5c3_Err = pageHead("Audit log").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p class=\"muted\">Every security-relevant change, in the order it happened. Entries cannot be changed or deleted: each one carries the hash of the one before, and signed checkpoints cover the end of the log. <a href=\"/admin/security\">Verdict on the security page</a>.</p><form class=\"filters\" method=\"get\" action=\"/admin/audit\" data-testid=\"audit-filter\"><label>Actor <input type=\"text\" name=\"actor\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -197,7 +197,15 @@ func AdminKBCategories(p AdminKBCategoriesProps) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"/admin/kb\">Knowledge base</a> ›</nav><h1>Categories</h1><p class=\"hint\">The help centre's home page shows the categories that hold a published article, as cards, in this order (lowest number first).</p>")
+			templ_7745c5c3_Err = upTo("Knowledge base", "/admin/kb").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = pageHead("Categories").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<p class=\"hint\">The help centre's home page shows the categories that hold a published article, as cards, in this order (lowest number first).</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

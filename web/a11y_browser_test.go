@@ -220,30 +220,9 @@ func TestBrowserAccessibility(t *testing.T) {
 
 	shots := screenshotDir(t)
 	t.Logf("screenshots in %s", shots)
-	for _, theme := range []string{"light", "dark"} {
-		b.setTheme(theme)
-		for _, size := range []struct {
-			name   string
-			w, h   int64
-			mobile bool
-		}{{"desktop", 1280, 800, false}, {"mobile", 375, 812, true}} {
-			b.setViewport(size.w, size.h, size.mobile)
-			for _, p := range []struct{ name, path string }{
-				{"home", "/"}, {"article", "/kb/" + slug}, {"chat", "/chat"}, {"new-request", "/tickets/new"},
-			} {
-				b.open(p.path)
-				b.waitFor("page loaded", `document.readyState === "complete"`)
-				// The chat is seen as its window shows it: the latest
-				// messages above the composer pinned to the bottom.
-				full := p.name != "chat"
-				if !full {
-					b.eval(`window.scrollTo(0, document.body.scrollHeight)`)
-				}
-				b.shoot(filepath.Join(shots, p.name+"-"+theme+"-"+size.name+".png"), full)
-			}
-		}
-	}
-	b.setViewport(1280, 900, false)
+	b.shootAll(shots, []string{"light", "dark"}, []shotSize{{"desktop", 1280, 800, false}, {"mobile", 375, 812, true}}, []shotPage{
+		{"home", "/"}, {"article", "/kb/" + slug}, {"chat", "/chat"}, {"new-request", "/tickets/new"},
+	})
 	t.Run("axe finds a planted violation", func(t *testing.T) {
 		b := b.as(t)
 		b.setTheme("light")
@@ -314,7 +293,45 @@ func TestBrowserAccessibility(t *testing.T) {
 		b.setTheme(theme)
 		b.axeCheck(string(src), theme, signedIn)
 	}
+	b.shootAll(shots, []string{"light", "dark"}, []shotSize{{"desktop", 1440, 900, false}, {"mobile", 390, 844, true}}, []shotPage{
+		{"admin-dashboard", "/admin/dashboard"}, {"admin-queue", "/admin/tickets"}, {"admin-ticket", "/admin" + ticket},
+		{"admin-settings", "/admin/settings"}, {"admin-insight", "/admin/chats/insight"},
+	})
 	b.noProblems("accessibility pages")
+}
+
+// shotSize is a window to take screenshots at.
+type shotSize struct {
+	name   string
+	w, h   int64
+	mobile bool
+}
+
+// shotPage is a page to take screenshots of, and the start of their names.
+type shotPage struct{ name, path string }
+
+// shootAll saves a screenshot of each page at each size in each theme into
+// dir, as name-theme-size.png: the whole page, but the chat as its window
+// shows it (the latest messages above the composer pinned to the bottom).
+// It leaves the window at 1280×900.
+func (b *browser) shootAll(dir string, themes []string, sizes []shotSize, pages []shotPage) {
+	b.t.Helper()
+	for _, theme := range themes {
+		b.setTheme(theme)
+		for _, size := range sizes {
+			b.setViewport(size.w, size.h, size.mobile)
+			for _, p := range pages {
+				b.open(p.path)
+				b.waitFor("page loaded", `document.readyState === "complete"`)
+				full := p.name != "chat"
+				if !full {
+					b.eval(`window.scrollTo(0, document.body.scrollHeight)`)
+				}
+				b.shoot(filepath.Join(dir, p.name+"-"+theme+"-"+size.name+".png"), full)
+			}
+		}
+	}
+	b.setViewport(1280, 900, false)
 }
 
 // shoot saves a PNG of the whole page, or of what the window shows, to

@@ -197,7 +197,7 @@ func TestDashboard(t *testing.T) {
 	for _, days := range []string{"7", "30", "90"} {
 		page := owner.get("/admin/dashboard?days=" + days).body
 		for _, want := range []string{`data-testid="chart-volume"`, `data-testid="volume-table"`, `data-testid="chart-backlog"`, `data-testid="backlog-table"`,
-			`data-testid="chart-agents"`, `data-testid="agents-table"`, `<rect class="bar s0"`, "<th scope=\"row\">portal</th><td>2</td>", days + " days</strong>"} {
+			`data-testid="chart-agents"`, `data-testid="agents-table"`, `<rect class="bar s0"`, "<th scope=\"row\">portal</th><td class=\"num\">2</td>", `aria-current="page">` + days + " days</a>"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("%s days: the page lacks %s", days, want)
 			}
