@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"safedesk/store"
@@ -275,4 +276,14 @@ func chatAvatar(author string) string {
 		return "headset"
 	}
 	return ""
+}
+
+// cutTitle splits the assistant's sentence around the quoted article's
+// title, so the title can be marked with the article's language.
+func cutTitle(body, title string) (before, mid, after string, ok bool) {
+	if title == "" {
+		return "", "", "", false
+	}
+	before, after, ok = strings.Cut(body, title)
+	return before, title, after, ok
 }

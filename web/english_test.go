@@ -91,17 +91,15 @@ func closingTag(page string, from int, tag string) int {
 	return len(page)
 }
 
-// assistantRe matches the assistant's own sentences in the chat. They
-// follow the language of the article they quote or of the question; the
-// interface's language is the work of another branch (w-G5), so they are
-// not checked here yet.
-var assistantRe = regexp.MustCompile(`(?s)(data-testid="msg-bot".*?<div class="body">).*?(</div>)`)
+// visitorRe matches the visitor's own messages in the chat: their words,
+// in whatever language they wrote.
+var visitorRe = regexp.MustCompile(`(?s)(data-testid="msg-visitor".*?<div class="body">).*?(</div>)`)
 
 // visibleText is what a visitor reads on page, served in lang: the text
 // between tags and the texts of placeholders, labels and alternatives,
 // without scripts and without parts marked as in another language.
 func visibleText(page, lang string) string {
-	page = assistantRe.ReplaceAllString(page, "$1$2")
+	page = visitorRe.ReplaceAllString(page, "$1$2")
 	page = withoutOtherLanguages(scriptRe.ReplaceAllString(page, " "), lang)
 	var b strings.Builder
 	for _, m := range attrTextRe.FindAllStringSubmatch(page, -1) {
@@ -233,6 +231,10 @@ func customerPages(t *testing.T, e *testEnv, lang string) map[string]string {
 		t.Fatalf("consent: %d", r.status)
 	}
 	chat.ask("Meine Karte 4111 1111 1111 1111 bitte")
+	// The assistant's own sentences follow the visitor's language, also
+	// around a quote from an English article (marked lang="en").
+	pages["answer from an English article"] = chat.ask("How do I descale my kettle?").body
+	pages["assistant not sure"] = chat.ask("zxqv blorp wibble").body
 	pages["hand-off"] = chat.htmx("/chat/handoff", url.Values{}).body
 	waiting, err := e.db.ListConversations(t.Context(), store.ChatFilter{Statuses: []string{store.ChatStatusWaiting}})
 	if err != nil || len(waiting) != 1 {
