@@ -212,7 +212,7 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // noOwnerYet is the sign-in page's notice while nobody can sign in.
-const noOwnerYet = "Nobody can sign in yet: there is no owner account. On the server, run `safedesk setup-link` " +
+const noOwnerYet = "Nobody can sign in yet: there is no owner account. On the server, run “safedesk setup-link” " +
 	"(with the server's flags or environment) to print a one-time link that creates it."
 
 // adminLoginBegin starts a username-less sign-in: any discoverable passkey

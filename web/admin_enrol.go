@@ -54,7 +54,7 @@ func (s *Server) enrolError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrInviteUsed):
 		status, msg = http.StatusGone, "This link has already been used. Each link works once: ask for a new one."
 	case errors.Is(err, store.ErrInviteReplaced):
-		status, msg = http.StatusGone, "This link was replaced by a newer link: use the newest one (run `safedesk setup-link` on the server for a fresh one)."
+		status, msg = http.StatusGone, "This link was replaced by a newer link: use the newest one (run “safedesk setup-link” on the server for a fresh one)."
 	case errors.Is(err, store.ErrInviteExpire):
 		status, msg = http.StatusGone, "This link has expired. Ask for a new one (setup links last 1 hour, invites 24 hours)."
 	case !errors.Is(err, store.ErrNotFound):
