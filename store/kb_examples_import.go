@@ -77,8 +77,12 @@ func (db *DB) importExamples(ctx context.Context, tx *sql.Tx, slug string, exs [
 			continue
 		}
 		added++
-		if err := checkExampleRoom(ctx, tx, id, ex.Anchor, 0); err != nil {
+		var full *ValidationError
+		switch err := checkExampleRoom(ctx, tx, id, ex.Anchor, 0); {
+		case errors.As(err, &full):
 			return 0, fmt.Errorf("the section #%s would hold more than %d example questions with those added in the panel; remove some", ex.Anchor, MaxSectionExamples)
+		case err != nil:
+			return 0, err
 		}
 	}
 	return added, nil
