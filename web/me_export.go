@@ -212,11 +212,7 @@ func (s *Server) subjectDocument(x store.SubjectExport, notes bool, now time.Tim
 		doc.Customer.VerifiedAt = &v
 	}
 	for _, t := range x.Tickets {
-		et := exportTicketDoc(t)
-		if notes {
-			et.Tags = t.Ticket.Tags
-		}
-		doc.Tickets = append(doc.Tickets, et)
+		doc.Tickets = append(doc.Tickets, exportTicketDoc(t, notes))
 	}
 	for _, d := range x.Devices {
 		doc.Devices = append(doc.Devices, exportDevice{Device: d.Device, CreatedAt: exportTime(d.CreatedAt),

@@ -42,11 +42,15 @@ type exportHeld struct {
 	Files      []exportFile `json:"attachments,omitempty"`
 }
 
-// exportTicketDoc is one ticket of the export document.
-func exportTicketDoc(t store.TicketExport) exportTicket {
+// exportTicketDoc is one ticket of the export document; notes says that
+// internal notes are included, and with them the ticket's tags.
+func exportTicketDoc(t store.TicketExport, notes bool) exportTicket {
 	et := exportTicket{ID: t.Ticket.ID, Subject: t.Ticket.Subject, Status: t.Ticket.Status, Priority: t.Ticket.Priority,
 		Channel: t.Ticket.Channel, Language: t.Ticket.Lang, CreatedAt: exportTime(t.Ticket.CreatedAt), UpdatedAt: exportTime(t.Ticket.UpdatedAt),
 		Messages: []exportMessage{}}
+	if notes {
+		et.Tags = t.Ticket.Tags
+	}
 	for _, m := range t.Messages {
 		em := exportMessage{ID: m.ID, Author: ticketAuthors[m.AuthorType], Internal: m.Internal,
 			Body: m.Body, Files: exportFiles(m.Attachments), CreatedAt: exportTime(m.CreatedAt)}
