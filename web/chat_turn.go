@@ -176,8 +176,8 @@ func (s *Server) botInput(r *http.Request, c store.Conversation, text string) (b
 // the visitor's choice in the interface (the switcher, which may have
 // changed since the chat began), else the chat's.
 func botLanguage(r *http.Request, c store.Conversation) string {
-	if ck, err := r.Cookie(langCookie); err == nil && i18n.Supported(ck.Value) {
-		return ck.Value
+	if l := chosenLanguage(r); l != "" {
+		return l
 	}
 	return c.Lang
 }

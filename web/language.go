@@ -66,17 +66,22 @@ func (s *Server) visitorLocale(r *http.Request) i18n.Locale {
 		// The default language is no reason to refuse the page.
 		s.log.Error("site language", "err", err, "request_id", info(r).id)
 	}
-	chosen := ""
-	if c, err := r.Cookie(langCookie); err == nil {
-		chosen = c.Value
-	}
-	lang, ok := i18n.Choose(chosen, r.Header.Get("Accept-Language"))
+	lang, ok := i18n.Choose(chosenLanguage(r), r.Header.Get("Accept-Language"))
 	if !ok {
 		lang = site
 	}
 	l := i18n.New(lang, s.zone())
 	l.Site = site
 	return l
+}
+
+// chosenLanguage is the language the visitor chose with the switcher, or
+// "" when they chose none (or the cookie holds no language of the site).
+func chosenLanguage(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && i18n.Supported(c.Value) {
+		return c.Value
+	}
+	return ""
 }
 
 // languagePost is the language switcher: it keeps the choice in a cookie
