@@ -160,10 +160,21 @@ func (db *DB) ConvertConversationToTicket(ctx context.Context, id int64, subject
 	return t, added, nil
 }
 
-// transcriptAuthors names message authors in a transcript.
-var transcriptAuthors = map[string]string{
+// TranscriptAuthors names message authors in a transcript. The
+// transcript is written in English for staff; web reads its fixed parts
+// back (these names, TranscriptHead, TranscriptTime, TranscriptOmitted) to
+// show it to the customer in their language.
+var TranscriptAuthors = map[string]string{
 	ChatAuthorVisitor: "Customer", ChatAuthorBot: "Assistant (automated)", ChatAuthorAgent: "Agent", ChatAuthorSystem: "System",
 }
+
+// The fixed parts of a transcript: its heading (with the chat's start in
+// TranscriptTime, UTC), and the line that stands for messages left out.
+const (
+	TranscriptHead    = "Transcript of the chat that started %s. Card numbers, passwords and similar secrets were removed before anything was stored."
+	TranscriptTime    = "2 Jan 2006, 15:04 MST"
+	TranscriptOmitted = "[… earlier messages omitted …]"
+)
 
 // chatTranscript renders a conversation as plain text for a ticket, keeping
 // the end when it is longer than a ticket message may be. The messages are
@@ -187,7 +198,7 @@ func (db *DB) chatTranscript(ctx context.Context, tx *sql.Tx, c Conversation, ke
 		if err != nil {
 			return "", err
 		}
-		line := fmt.Sprintf("[%s] %s: %s", fromNanos(at).Format("15:04"), transcriptAuthors[author], text)
+		line := fmt.Sprintf("[%s] %s: %s", fromNanos(at).Format("15:04"), TranscriptAuthors[author], text)
 		if article != "" {
 			line += "\n    (article: /kb/" + article + ")"
 		}
@@ -196,9 +207,8 @@ func (db *DB) chatTranscript(ctx context.Context, tx *sql.Tx, c Conversation, ke
 	if err := rows.Err(); err != nil {
 		return "", fmt.Errorf("store: transcript: %w", err)
 	}
-	head := fmt.Sprintf("Transcript of the chat that started %s. Card numbers, passwords and similar secrets were removed before anything was stored.\n\n",
-		c.CreatedAt.UTC().Format("2 Jan 2006, 15:04 UTC"))
-	const omitted = "[… earlier messages omitted …]\n"
+	head := fmt.Sprintf(TranscriptHead+"\n\n", c.CreatedAt.UTC().Format(TranscriptTime))
+	const omitted = TranscriptOmitted + "\n"
 	body := strings.Join(lines, "\n")
 	for utf8.RuneCountInString(head+body) > MaxBodyLen && len(lines) > 1 {
 		lines = lines[1:]

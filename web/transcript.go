@@ -11,17 +11,30 @@ import (
 )
 
 // The parts of a chat's transcript as the store writes it into a request
-// (in English, for staff).
+// (in English, for staff), read from the store's own wording.
 var (
-	transcriptHeadRe = regexp.MustCompile(`^Transcript of the chat that started (.+?)\. Card numbers, passwords and similar secrets were removed before anything was stored\.`)
-	transcriptLineRe = regexp.MustCompile(`(?m)^\[(\d\d:\d\d)\] (Customer|Assistant \(automated\)|Agent|System): `)
+	transcriptHeadRe = regexp.MustCompile("^" + strings.Replace(regexp.QuoteMeta(store.TranscriptHead), "%s", "(.+?)", 1))
+	transcriptLineRe = regexp.MustCompile(`(?m)^\[(\d\d:\d\d)\] (` + transcriptAuthorNames() + `): `)
 	transcriptNoteRe = regexp.MustCompile(`(?m)^    \(article: (/kb/\S+)\)$`)
 )
 
 // transcriptAuthors are the transcript's names of authors, with the
 // portal's.
 var transcriptAuthors = map[string]i18n.Key{
-	"Customer": i18n.AuthorYou, "Assistant (automated)": i18n.AuthorBot, "Agent": i18n.AuthorSupport, "System": i18n.AuthorSystem,
+	store.TranscriptAuthors[store.ChatAuthorVisitor]: i18n.AuthorYou,
+	store.TranscriptAuthors[store.ChatAuthorBot]:     i18n.AuthorBot,
+	store.TranscriptAuthors[store.ChatAuthorAgent]:   i18n.AuthorSupport,
+	store.TranscriptAuthors[store.ChatAuthorSystem]:  i18n.AuthorSystem,
+}
+
+// transcriptAuthorNames is the store's names of authors as alternatives
+// of a regular expression.
+func transcriptAuthorNames() string {
+	var names []string
+	for _, n := range store.TranscriptAuthors {
+		names = append(names, regexp.QuoteMeta(n))
+	}
+	return strings.Join(names, "|")
 }
 
 // localTranscript shows a request's message in l's language when it is
@@ -34,7 +47,7 @@ func localTranscript(l i18n.Locale, m store.Message) string {
 		return m.Body
 	}
 	started := head[1]
-	if t, err := time.Parse("2 Jan 2006, 15:04 MST", head[1]); err == nil {
+	if t, err := time.Parse(store.TranscriptTime, head[1]); err == nil {
 		started = l.DateTime(t)
 	}
 	body := l.T(i18n.TranscriptHead, started) + m.Body[len(head[0]):]
@@ -43,6 +56,6 @@ func localTranscript(l i18n.Locale, m store.Message) string {
 		return "[" + p[1] + "] " + l.T(transcriptAuthors[p[2]]) + ": "
 	})
 	body = transcriptNoteRe.ReplaceAllString(body, "    ("+l.T(i18n.TranscriptArticle, "${1}")+")")
-	body = strings.ReplaceAll(body, "[… earlier messages omitted …]", l.T(i18n.TranscriptOmitted))
+	body = strings.ReplaceAll(body, store.TranscriptOmitted, l.T(i18n.TranscriptOmitted))
 	return monitor.LocalLines(l, localPlaceholders(l, body))
 }
