@@ -50,6 +50,17 @@ func LineText(l i18n.Locale, x bot.Extra) (string, bool) {
 	return l.T(k, args...), true
 }
 
+// englishLines are the lines' English texts as patterns, their
+// arguments captured, made once.
+var englishLines = func() map[i18n.Key]*regexp.Regexp {
+	en := i18n.New(i18n.Default, nil)
+	out := make(map[i18n.Key]*regexp.Regexp, len(lineKeys))
+	for _, k := range lineKeys {
+		out[k] = regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(en.T(k)), "%s", "(.+?)"))
+	}
+	return out
+}()
+
 // LocalLines puts the site's own lines in text, which holds them in
 // English (a chat's transcript, copied into a request), into l's
 // language.
@@ -57,9 +68,7 @@ func LocalLines(l i18n.Locale, text string) string {
 	if l.Lang == i18n.Default {
 		return text
 	}
-	en := i18n.New(i18n.Default, nil)
-	for _, k := range lineKeys {
-		re := regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(en.T(k)), "%s", "(.+?)"))
+	for k, re := range englishLines {
 		text = re.ReplaceAllStringFunc(text, func(m string) string {
 			var args []any
 			for _, a := range re.FindStringSubmatch(m)[1:] {
