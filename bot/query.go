@@ -70,7 +70,10 @@ func (r *retriever) parse(idx *index, text string) query {
 	q.asks, cue = askedFor(sent)
 	seen := map[string]bool{}
 	for i := 0; i < len(toks); i++ {
-		g, n := r.phraseGroup(idx, toks, i, langs)
+		g, n := r.placeGroup(idx, toks, i)
+		if g.word == "" {
+			g, n = r.phraseGroup(idx, toks, i, langs)
+		}
 		if n == 1 && cue[toks[i]] {
 			continue // "take" of "how long does it take" asks, a synonym or not
 		}
