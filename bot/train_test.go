@@ -121,11 +121,11 @@ func splitFold(items []trainItem, f int) (train, test []trainItem) {
 
 // crossValidate returns what weights trained with lambda on all folds but
 // one reach on that one, summed over the folds.
-func crossValidate(items []trainItem, prior *features, lambda, threshold float64) trainScore {
+func crossValidate(items, extra []trainItem, prior *features, lambda, threshold float64) trainScore {
 	var total trainScore
 	for f := range trainFolds {
 		train, test := splitFold(items, f)
-		w := trainWeights(train, prior, lambda)
+		w := trainWeights(append(train, extra...), prior, lambda)
 		total.add(evalWeights(test, &w, threshold))
 	}
 	return total
@@ -185,19 +185,27 @@ func TestTrainRanker(t *testing.T) {
 	b := tuneBot(t)
 	b.ret.sc.w = handWeights
 	items := trainingSet(t, b)
+	var extra []trainItem
+	if os.Getenv("BOT_TRAIN_EX") != "" {
+		extra = exampleTrainingSet(t)
+		t.Logf("example questions as training questions: %d", len(extra))
+	}
 	thr := b.opts.Threshold
 	t.Logf("hand weights:            %v", evalWeights(items, &handWeights, thr))
 	t.Logf("current weights:         %v", evalWeights(items, &rankWeights, thr))
 	best, bestAcc := 0.0, -1
 	for _, l := range trainLambdas {
-		s := crossValidate(items, &handWeights, l, thr)
+		s := crossValidate(items, extra, &handWeights, l, thr)
 		t.Logf("learned, λ=%-5g CV:     %v", l, s)
 		if s.right >= bestAcc { // the strongest of equals: closest to the hand weights
 			best, bestAcc = l, s.right
 		}
 	}
-	w := trainWeights(items, &handWeights, best)
+	w := trainWeights(append(items, extra...), &handWeights, best)
 	t.Logf("learned, λ=%g on all:  %v", best, evalWeights(items, &w, thr))
+	if extra != nil {
+		t.Logf("on the example questions: hand %v, learned %v", evalWeights(extra, &handWeights, thr), evalWeights(extra, &w, thr))
+	}
 	for _, c := range []struct {
 		name string
 		w    *features
