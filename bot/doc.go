@@ -35,7 +35,10 @@
 //     a German or Dutch verb's separable particle is put back on it,
 //     particles.go), else the
 //     knowledge base's word it is a typo of (one edit up to seven letters,
-//     two from eight) or the words it is part of (compounds). Groups weigh by
+//     two from eight) or the words it is part of (compounds). A country or
+//     a larger city (places.go, places.txt) is its country's names in every
+//     language and, more weakly, its region (the EU, or outside it), so
+//     "do you ship to Antwerp" finds "Netherlands and Belgium". Groups weigh by
 //     how rare they are over sections. A section's score (retrieve.go) adds
 //     how much of the question it has in its heading and text, its
 //     article's coverage and title, the words that tell its article's
