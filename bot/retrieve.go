@@ -34,6 +34,10 @@ type retriever struct {
 	rules     *Rules
 	threshold float64
 	sc        scoring
+	// exhaustive records every section's row while gathering, for the
+	// tests that check that the candidates' sections alone give the
+	// same ranking (gatherSections).
+	exhaustive bool
 }
 
 func newRetriever(db *store.DB, rules *Rules, threshold float64, now func() time.Time) *retriever {
