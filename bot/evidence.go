@@ -20,6 +20,13 @@ type evidence struct {
 	artSlot []int32 // per article of the index: its row, or -1
 	arts    []int32 // the touched articles
 	artRows []float64
+	// Per touched article (by row): the least its key can be, times the
+	// question's total weight, from what was read so far (cut.go), and
+	// whether gather still reads it once the cut is made.
+	bounds []float64
+	live   []bool
+	top    float64   // the greatest of bounds
+	w      []float64 // the groups' weights
 }
 
 // Offsets within a section's row (3g values: its text, its heading, its
@@ -45,7 +52,7 @@ func row(o int32, rows []float64, n int) []float64 {
 }
 
 // newEvidence takes scratch arrays sized for idx from its pool.
-func newEvidence(idx *index, groups int) *evidence {
+func newEvidence(idx *index, q query) *evidence {
 	e, _ := idx.scratch.Get().(*evidence)
 	if e == nil {
 		e = &evidence{secSlot: make([]int32, len(idx.secs)), artSlot: make([]int32, len(idx.arts))}
@@ -55,7 +62,10 @@ func newEvidence(idx *index, groups int) *evidence {
 			}
 		}
 	}
-	e.g = groups
+	e.g, e.top = len(q.groups), 0
+	for _, g := range q.groups {
+		e.w = append(e.w, g.weight)
+	}
 	return e
 }
 
@@ -68,6 +78,7 @@ func (e *evidence) release(idx *index) {
 		e.artSlot[a] = -1
 	}
 	e.secs, e.secRows, e.arts, e.artRows = e.secs[:0], e.secRows[:0], e.arts[:0], e.artRows[:0]
+	e.bounds, e.live, e.w = e.bounds[:0], e.live[:0], e.w[:0]
 	idx.scratch.Put(e)
 }
 
@@ -78,7 +89,11 @@ func (e *evidence) touchSec(s int32) []float64 {
 
 // touchArt returns the row of article a, adding one of zeros if needed.
 func (e *evidence) touchArt(a int32) []float64 {
-	return touch(e.artSlot, &e.arts, &e.artRows, a, 2*e.g)
+	t := touch(e.artSlot, &e.arts, &e.artRows, a, 2*e.g)
+	if len(e.bounds) < len(e.arts) {
+		e.bounds, e.live = append(e.bounds, 0), append(e.live, false)
+	}
+	return t
 }
 
 // touch returns the row of i in rows of n values (slot says where it is,
@@ -101,43 +116,40 @@ func touch(slot []int32, touched *[]int32, rows *[]float64, i int32, n int) []fl
 const minorShare = 0.2
 
 // reach is the part of the index a pass of the gathering reads: sections
-// lo to hi (excluded); with onlyKnown, only the articles already touched;
-// with rows, it records each section's row as well as its article's.
+// lo to hi (excluded); with live, only the articles still live
+// (evidence.live); with rows, it records each section's row as well as
+// its article's.
 type reach struct {
-	lo, hi    int32
-	onlyKnown bool
-	rows      bool
+	lo, hi int32
+	live   bool
+	rows   bool
 }
 
 // gather reads the postings of every group's terms and phrases and sums
-// them up per article. The sections' rows are needed only for the
-// articles ranked (rankArticles), a few dozen sections, while a question
-// of common words has postings in most of the index: unless exhaustive,
-// it records the articles' rows only, and gatherSections reads the
-// candidates' postings again for their sections.
+// them up per article, as far as the ranking of articles needs (cut.go).
+// The sections' rows are needed only for the articles ranked
+// (rankArticles), a few dozen sections, while a question of common words
+// has postings in most of the index: unless exhaustive, it records the
+// articles' rows only, and gatherSections reads the candidates' postings
+// again for their sections.
 func (r *retriever) gather(idx *index, q query) *evidence {
-	e := newEvidence(idx, len(q.groups))
-	minor := minorGroups(q)
-	rc := reach{hi: int32(len(idx.secs)), rows: r.exhaustive}
+	e := newEvidence(idx, q)
 	for gi, g := range q.groups {
 		for _, a := range g.alts {
-			if !minor[gi] {
-				r.gatherAlt(idx, e, gi, a, rc)
-				r.gatherExamples(idx, e, gi, a, rc)
-			}
 			for _, ai := range r.titleHits(idx, a) {
 				t := e.touchArt(ai)
 				t[titleAt(gi)] = maxf(t[titleAt(gi)], a.f)
 			}
 		}
 	}
-	rc.onlyKnown = true
-	for gi, g := range q.groups {
-		if minor[gi] {
-			for _, a := range g.alts {
-				r.gatherAlt(idx, e, gi, a, rc)
-				r.gatherExamples(idx, e, gi, a, rc)
-			}
+	e.boundTitles(r.sc.artTitle)
+	c := newCut(q, r.exhaustive)
+	for i, s := range c.order {
+		a := q.groups[s.gi].alts[s.ai]
+		if c.made(e, i) {
+			r.gatherLive(idx, e, s.gi, a, c.live)
+		} else {
+			r.gatherOne(idx, e, s.gi, a, reach{hi: int32(len(idx.secs)), rows: r.exhaustive})
 		}
 	}
 	for _, a := range e.arts {
@@ -147,6 +159,13 @@ func (r *retriever) gather(idx *index, q query) *evidence {
 		}
 	}
 	return e
+}
+
+// gatherOne reads the postings and example postings of alternative a of
+// group gi in rc.
+func (r *retriever) gatherOne(idx *index, e *evidence, gi int, a alt, rc reach) {
+	r.gatherAlt(idx, e, gi, a, rc)
+	r.gatherExamples(idx, e, gi, a, rc)
 }
 
 // gatherSections records the rows of the sections of the articles cands,
@@ -159,11 +178,9 @@ func (r *retriever) gatherSections(idx *index, q query, e *evidence, cands []art
 	}
 	for _, ac := range cands {
 		art := idx.arts[ac.art]
-		rc := reach{lo: art.first, hi: art.first + art.n, rows: true}
 		for gi, g := range q.groups {
 			for _, a := range g.alts {
-				r.gatherAlt(idx, e, gi, a, rc)
-				r.gatherExamples(idx, e, gi, a, rc)
+				r.gatherOne(idx, e, gi, a, reach{lo: art.first, hi: art.first + art.n, rows: true})
 			}
 		}
 	}
@@ -180,7 +197,9 @@ func (rc reach) within(ps []posting) []posting {
 func bySection(p posting, s int32) int { return cmp.Compare(p.sec(), s) }
 
 // skips reports whether rc leaves out the postings of article a.
-func (rc reach) skips(e *evidence, a int32) bool { return rc.onlyKnown && e.artSlot[a] < 0 }
+func (rc reach) skips(e *evidence, a int32) bool {
+	return rc.live && (e.artSlot[a] < 0 || !e.live[e.artSlot[a]])
+}
 
 // minorGroups marks the lightest groups of q that together weigh no more
 // than minorShare of it.
@@ -252,10 +271,17 @@ func (run artRun) record(e *evidence, gi int) {
 	}
 }
 
-// foundIn records that group gi is found in article a with strength v.
+// foundIn records that group gi is found in article a with strength v,
+// and what that adds to the least its key can be.
 func (e *evidence) foundIn(a int32, gi int, v float64) {
 	t := e.touchArt(a)
-	t[anywhereAt(e.g, gi)] = maxf(t[anywhereAt(e.g, gi)], v)
+	at := anywhereAt(e.g, gi)
+	if old := t[at]; v > old {
+		t[at] = v
+		title, o := t[titleAt(gi)], e.artSlot[a]
+		e.bounds[o] += e.w[gi] * (maxf(v, title) - maxf(old, title))
+		e.top = maxf(e.top, e.bounds[o])
+	}
 }
 
 // gatherPhrase finds the sections that have every term of a phrase: its
