@@ -75,7 +75,7 @@ func newCut(q query, exhaustive bool) *cut {
 func (c *cut) made(e *evidence, i int) bool {
 	rest := c.rest[i] + c.margin
 	if !c.isMade {
-		if !c.minor[c.order[i].gi] && (!c.prune || rest >= e.top || rest >= e.kth(nil)) {
+		if !c.minor[c.order[i].gi] && (!c.prune || rest >= e.top || !e.above(rest)) {
 			return false
 		}
 		c.isMade = true
@@ -90,22 +90,30 @@ func (c *cut) made(e *evidence, i int) bool {
 	return true
 }
 
-// kth is the candidates-th greatest bound of the articles at rows (every
-// touched article for nil), or -Inf when there are fewer.
-func (e *evidence) kth(rows []int32) float64 {
-	n := len(rows)
-	if rows == nil {
-		n = len(e.bounds)
+// above reports whether the bounds of candidates articles exceed x: then
+// an article with none cannot become a candidate when x is what the rest
+// can add.
+func (e *evidence) above(x float64) bool {
+	n := 0
+	for _, b := range e.bounds {
+		if b > x {
+			if n++; n == candidates {
+				return true
+			}
+		}
 	}
-	if n < candidates {
+	return false
+}
+
+// kth is the candidates-th greatest bound of the articles at rows, or
+// -Inf when there are fewer.
+func (e *evidence) kth(rows []int32) float64 {
+	if len(rows) < candidates {
 		return math.Inf(-1)
 	}
 	var top [candidates]float64 // the greatest so far, least first
-	for k := range n {
-		b := e.bounds[k]
-		if rows != nil {
-			b = e.bounds[rows[k]]
-		}
+	for k, o := range rows {
+		b := e.bounds[o]
 		if k >= candidates && b <= top[0] {
 			continue
 		}

@@ -328,7 +328,7 @@ func (r *retriever) gatherPhrase(idx *index, e *evidence, gi int, a alt, rc reac
 				m[headAt(gi)] = maxf(m[headAt(gi)], a.f)
 			}
 		}
-		e.foundIn(idx.secs[p.sec()].art, gi, a.f*max(weakest, float64(heads/len(lists))))
+		e.foundIn(idx.hot[p.sec()].art, gi, a.f*max(weakest, float64(heads/len(lists))))
 	}
 }
 

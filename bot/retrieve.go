@@ -34,9 +34,9 @@ type retriever struct {
 	rules     *Rules
 	threshold float64
 	sc        scoring
-	// exhaustive records every section's row while gathering, for the
-	// tests that check that the candidates' sections alone give the
-	// same ranking (gatherSections).
+	// exhaustive reads every posting (but the minor groups', as ever)
+	// and records every section's row, without the cut (cut.go): the
+	// tests check that the fast reading ranks the same.
 	exhaustive bool
 }
 
