@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 // a made-up product name in the title and a demo heading every three
 // paragraphs: realistic length, sections and vocabulary; each has 3 to 8
 // of the demo's example questions.
-func generatedKB(b *testing.B, n int) *store.DB {
+func generatedKB(b testing.TB, n int) *store.DB {
 	b.Helper()
 	v, _ := benchOnce.LoadOrStore(n, &benchKB{})
 	kb := v.(*benchKB)

@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 )
 
@@ -18,6 +20,13 @@ type evidence struct {
 	artSlot []int32 // per article of the index: its row, or -1
 	arts    []int32 // the touched articles
 	artRows []float64
+	// Per touched article (by row): the least its key can be, times the
+	// question's total weight, from what was read so far (cut.go), and
+	// whether gather still reads it once the cut is made.
+	bounds []float64
+	live   []bool
+	top    float64   // the greatest of bounds
+	w      []float64 // the groups' weights
 }
 
 // Offsets within a section's row (3g values: its text, its heading, its
@@ -43,7 +52,7 @@ func row(o int32, rows []float64, n int) []float64 {
 }
 
 // newEvidence takes scratch arrays sized for idx from its pool.
-func newEvidence(idx *index, groups int) *evidence {
+func newEvidence(idx *index, q query) *evidence {
 	e, _ := idx.scratch.Get().(*evidence)
 	if e == nil {
 		e = &evidence{secSlot: make([]int32, len(idx.secs)), artSlot: make([]int32, len(idx.arts))}
@@ -53,7 +62,10 @@ func newEvidence(idx *index, groups int) *evidence {
 			}
 		}
 	}
-	e.g = groups
+	e.g, e.top = len(q.groups), 0
+	for _, g := range q.groups {
+		e.w = append(e.w, g.weight)
+	}
 	return e
 }
 
@@ -66,6 +78,7 @@ func (e *evidence) release(idx *index) {
 		e.artSlot[a] = -1
 	}
 	e.secs, e.secRows, e.arts, e.artRows = e.secs[:0], e.secRows[:0], e.arts[:0], e.artRows[:0]
+	e.bounds, e.live, e.w = e.bounds[:0], e.live[:0], e.w[:0]
 	idx.scratch.Put(e)
 }
 
@@ -76,7 +89,11 @@ func (e *evidence) touchSec(s int32) []float64 {
 
 // touchArt returns the row of article a, adding one of zeros if needed.
 func (e *evidence) touchArt(a int32) []float64 {
-	return touch(e.artSlot, &e.arts, &e.artRows, a, 2*e.g)
+	t := touch(e.artSlot, &e.arts, &e.artRows, a, 2*e.g)
+	if len(e.bounds) < len(e.arts) {
+		e.bounds, e.live = append(e.bounds, 0), append(e.live, false)
+	}
+	return t
 }
 
 // touch returns the row of i in rows of n values (slot says where it is,
@@ -98,32 +115,41 @@ func touch(slot []int32, touched *[]int32, rows *[]float64, i int32, n int) []fl
 // whose postings are the longest.
 const minorShare = 0.2
 
-// gather reads the postings of every group's terms and phrases, then
-// sums them up per article.
+// reach is the part of the index a pass of the gathering reads: sections
+// lo to hi (excluded); with live, only the articles still live
+// (evidence.live); with rows, it records each section's row as well as
+// its article's.
+type reach struct {
+	lo, hi int32
+	live   bool
+	rows   bool
+}
+
+// gather reads the postings of every group's terms and phrases and sums
+// them up per article, as far as the ranking of articles needs (cut.go).
+// The sections' rows are needed only for the articles ranked
+// (rankArticles), a few dozen sections, while a question of common words
+// has postings in most of the index: unless exhaustive, it records the
+// articles' rows only, and gatherSections reads the candidates' postings
+// again for their sections.
 func (r *retriever) gather(idx *index, q query) *evidence {
-	e := newEvidence(idx, len(q.groups))
-	minor := minorGroups(q)
+	e := newEvidence(idx, q)
 	for gi, g := range q.groups {
 		for _, a := range g.alts {
-			if !minor[gi] {
-				r.gatherAlt(idx, e, gi, a, false)
-				r.gatherExamples(idx, e, gi, a, false)
-			}
 			for _, ai := range r.titleHits(idx, a) {
 				t := e.touchArt(ai)
 				t[titleAt(gi)] = maxf(t[titleAt(gi)], a.f)
 			}
 		}
 	}
-	for _, s := range e.secs {
-		e.touchArt(idx.secs[s].art)
-	}
-	for gi, g := range q.groups {
-		if minor[gi] {
-			for _, a := range g.alts {
-				r.gatherAlt(idx, e, gi, a, true)
-				r.gatherExamples(idx, e, gi, a, true)
-			}
+	e.boundTitles(r.sc.artTitle)
+	c := newCut(q, r.exhaustive)
+	for i, s := range c.order {
+		a := q.groups[s.gi].alts[s.ai]
+		if c.made(e, i) {
+			r.gatherLive(idx, e, s.gi, a, c.live)
+		} else {
+			r.gatherOne(idx, e, s.gi, a, reach{hi: int32(len(idx.secs)), rows: r.exhaustive})
 		}
 	}
 	for _, a := range e.arts {
@@ -133,6 +159,46 @@ func (r *retriever) gather(idx *index, q query) *evidence {
 		}
 	}
 	return e
+}
+
+// gatherOne reads the postings and example postings of alternative a of
+// group gi in rc.
+func (r *retriever) gatherOne(idx *index, e *evidence, gi int, a alt, rc reach) {
+	r.gatherAlt(idx, e, gi, a, rc)
+	r.gatherExamples(idx, e, gi, a, rc)
+}
+
+// gatherSections records the rows of the sections of the articles cands,
+// reading every group's postings in their sections. Their articles' rows
+// are already complete (gather read the same postings), so only the
+// sections' are new.
+func (r *retriever) gatherSections(idx *index, q query, e *evidence, cands []artScore) {
+	if r.exhaustive {
+		return
+	}
+	for _, ac := range cands {
+		art := idx.arts[ac.art]
+		for gi, g := range q.groups {
+			for _, a := range g.alts {
+				r.gatherOne(idx, e, gi, a, reach{lo: art.first, hi: art.first + art.n, rows: true})
+			}
+		}
+	}
+}
+
+// within returns the postings, in index order, of the sections of rc.
+func (rc reach) within(ps []posting) []posting {
+	i, _ := slices.BinarySearchFunc(ps, rc.lo, bySection)
+	j, _ := slices.BinarySearchFunc(ps[i:], rc.hi, bySection)
+	return ps[i : i+j]
+}
+
+// bySection compares a posting's section with s.
+func bySection(p posting, s int32) int { return cmp.Compare(p.sec(), s) }
+
+// skips reports whether rc leaves out the postings of article a.
+func (rc reach) skips(e *evidence, a int32) bool {
+	return rc.live && (e.artSlot[a] < 0 || !e.live[e.artSlot[a]])
 }
 
 // minorGroups marks the lightest groups of q that together weigh no more
@@ -154,49 +220,82 @@ func minorGroups(q query) []bool {
 	return minor
 }
 
-// gatherAlt reads the postings of one alternative of group gi; onlyKnown
-// limits it to the articles already touched.
-func (r *retriever) gatherAlt(idx *index, e *evidence, gi int, a alt, onlyKnown bool) {
+// gatherAlt reads the postings of one alternative of group gi in rc.
+// Postings are in index order, so an article's are together: each run of
+// them is recorded once, with its strongest.
+func (r *retriever) gatherAlt(idx *index, e *evidence, gi int, a alt, rc reach) {
 	if a.phrase != nil {
-		r.gatherPhrase(idx, e, gi, a, onlyKnown)
+		r.gatherPhrase(idx, e, gi, a, rc)
 		return
 	}
-	for _, p := range idx.postings[a.stem] {
-		if onlyKnown && e.artSlot[idx.secs[p.sec()].art] < 0 {
+	run := artRun{art: -1}
+	for _, p := range rc.within(idx.postings[a.stem]) {
+		if art := idx.hot[p.sec()].art; art != run.art {
+			run.record(e, gi)
+			run = artRun{art: art, skip: rc.skips(e, art)}
+		}
+		if run.skip {
 			continue
 		}
-		m := e.touchSec(p.sec())
-		v := 0.0
+		v, text := 0.0, 0.0
 		if p.tf() > 0 {
 			v = a.f * r.sc.bodyStrength(idx, p)
-			m[textAt(gi)] = maxf(m[textAt(gi)], v)
+			text = v
 		}
 		if p.head() {
 			v = a.f
-			m[headAt(gi)] = maxf(m[headAt(gi)], v)
 		}
-		e.foundIn(idx.secs[p.sec()].art, gi, v)
+		run.v = maxf(run.v, v)
+		if rc.rows {
+			m := e.touchSec(p.sec())
+			m[textAt(gi)] = maxf(m[textAt(gi)], text)
+			if p.head() {
+				m[headAt(gi)] = maxf(m[headAt(gi)], a.f)
+			}
+		}
+	}
+	run.record(e, gi)
+}
+
+// artRun is the strongest of a run of postings in one article.
+type artRun struct {
+	art  int32 // -1 before the first
+	v    float64
+	skip bool
+}
+
+// record records the run's strength for group gi in its article.
+func (run artRun) record(e *evidence, gi int) {
+	if run.art >= 0 && !run.skip {
+		e.foundIn(run.art, gi, run.v)
 	}
 }
 
-// foundIn records that group gi is found in article a with strength v.
+// foundIn records that group gi is found in article a with strength v,
+// and what that adds to the least its key can be.
 func (e *evidence) foundIn(a int32, gi int, v float64) {
 	t := e.touchArt(a)
-	t[anywhereAt(e.g, gi)] = maxf(t[anywhereAt(e.g, gi)], v)
+	at := anywhereAt(e.g, gi)
+	if old := t[at]; v > old {
+		t[at] = v
+		title, o := t[titleAt(gi)], e.artSlot[a]
+		e.bounds[o] += e.w[gi] * (maxf(v, title) - maxf(old, title))
+		e.top = maxf(e.top, e.bounds[o])
+	}
 }
 
 // gatherPhrase finds the sections that have every term of a phrase: its
 // strength in a section is that of its weakest term, and it is in the
 // heading when all its terms are. Postings are in index order, so this is
 // a merge of sorted lists.
-func (r *retriever) gatherPhrase(idx *index, e *evidence, gi int, a alt, onlyKnown bool) {
+func (r *retriever) gatherPhrase(idx *index, e *evidence, gi int, a alt, rc reach) {
 	lists := make([][]posting, len(a.phrase))
 	for i, t := range a.phrase {
-		lists[i] = idx.postings[t]
+		lists[i] = rc.within(idx.postings[t])
 	}
 	pos := make([]int, len(lists))
 	for _, p := range lists[0] {
-		if onlyKnown && e.artSlot[idx.secs[p.sec()].art] < 0 {
+		if rc.skips(e, idx.hot[p.sec()].art) {
 			continue
 		}
 		weakest, heads, all := 2.0, 0, true
@@ -222,12 +321,14 @@ func (r *retriever) gatherPhrase(idx *index, e *evidence, gi int, a alt, onlyKno
 		if !all || weakest == 0 {
 			continue
 		}
-		m := e.touchSec(p.sec())
-		m[textAt(gi)] = maxf(m[textAt(gi)], a.f*weakest)
-		if heads == len(lists) {
-			m[headAt(gi)] = maxf(m[headAt(gi)], a.f)
+		if rc.rows {
+			m := e.touchSec(p.sec())
+			m[textAt(gi)] = maxf(m[textAt(gi)], a.f*weakest)
+			if heads == len(lists) {
+				m[headAt(gi)] = maxf(m[headAt(gi)], a.f)
+			}
 		}
-		e.foundIn(idx.secs[p.sec()].art, gi, a.f*max(weakest, float64(heads/len(lists))))
+		e.foundIn(idx.hot[p.sec()].art, gi, a.f*max(weakest, float64(heads/len(lists))))
 	}
 }
 
@@ -259,7 +360,7 @@ func (r *retriever) titleHits(idx *index, a alt) []int32 {
 // says the section is about its term: BM25's saturation, with a floor.
 func (sc *scoring) bodyStrength(idx *index, p posting) float64 {
 	tf := float64(p.tf())
-	return sc.bodyFloor + (1-sc.bodyFloor)*tf/(tf+float64(idx.secs[p.sec()].norm))
+	return sc.bodyFloor + (1-sc.bodyFloor)*tf/(tf+float64(idx.hot[p.sec()].norm))
 }
 
 // artScore is an article's share of the question's weight: anywhere in it,

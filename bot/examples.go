@@ -153,19 +153,21 @@ func hasSection(ps []posting, si int32) bool {
 }
 
 // gatherExamples reads the example postings of one alternative of group
-// gi: its section's example field gets its strength.
-func (r *retriever) gatherExamples(idx *index, e *evidence, gi int, a alt, onlyKnown bool) {
+// gi in rc: its section's example field gets its strength.
+func (r *retriever) gatherExamples(idx *index, e *evidence, gi int, a alt, rc reach) {
 	if a.phrase != nil {
 		return // a phrase is matched in the nearest example, as a whole
 	}
-	for _, p := range idx.exPostings[a.stem] {
+	for _, p := range rc.within(idx.exPostings[a.stem]) {
 		si := p.sec()
-		art := idx.secs[si].art
-		if onlyKnown && e.artSlot[art] < 0 {
+		art := idx.hot[si].art
+		if rc.skips(e, art) {
 			continue
 		}
-		m := e.touchSec(si)
-		m[exAt(gi)] = maxf(m[exAt(gi)], a.f)
+		if rc.rows {
+			m := e.touchSec(si)
+			m[exAt(gi)] = maxf(m[exAt(gi)], a.f)
+		}
 		e.foundIn(art, gi, a.f*r.sc.exArticle)
 	}
 }

@@ -19,6 +19,7 @@ import (
 type index struct {
 	arts       []artEntry
 	secs       []secEntry
+	hot        []secHot             // per section, what a posting's reading needs (evidence.go)
 	postings   map[string][]posting // term → sections, in index order
 	titles     map[string][]int32   // term → articles with it in the title, in order
 	exs        []exEntry            // the example questions (examples.go)
@@ -47,7 +48,6 @@ type artEntry struct {
 type secEntry struct {
 	art     int32
 	length  int32   // words
-	norm    float32 // BM25's length normalisation of the section: bm25k·(1-b+b·length/average)
 	limit   float32 // a time limit its heading names ("in the first 30 days"), in minutes, or 0
 	anchor  string
 	heading string
@@ -59,6 +59,14 @@ type secEntry struct {
 	howTo   bool   // the heading says how to do something ("How to start a return")
 	negated bool   // the heading is about what is excluded
 	trouble bool   // the heading asks about what went wrong ("Didn't get the email?", "Too late?")
+}
+
+// secHot is what reading a posting needs of its section, apart from
+// secEntry: a common word has postings in most sections, and eight bytes
+// a section stay in the processor's cache where the whole entry does not.
+type secHot struct {
+	art  int32
+	norm float32 // BM25's length normalisation of the section: bm25k·(1-b+b·length/average)
 }
 
 // posting is one section a term occurs in, packed in 32 bits: the
@@ -188,9 +196,9 @@ func (b *builder) done() *index {
 	if len(idx.secs) > 0 {
 		idx.avgLen = float64(b.total) / float64(len(idx.secs))
 	}
-	for i := range idx.secs {
-		s := &idx.secs[i]
-		s.norm = float32(bm25k * (1 - bm25b + bm25b*float64(s.length)/max(idx.avgLen, 1)))
+	idx.hot = make([]secHot, len(idx.secs))
+	for i, s := range idx.secs {
+		idx.hot[i] = secHot{art: s.art, norm: float32(bm25k * (1 - bm25b + bm25b*float64(s.length)/max(idx.avgLen, 1)))}
 	}
 	idx.vocab = b.vb.done()
 	for t, ps := range idx.postings {

@@ -34,6 +34,10 @@ type retriever struct {
 	rules     *Rules
 	threshold float64
 	sc        scoring
+	// exhaustive reads every posting (but the minor groups', as ever)
+	// and records every section's row, without the cut (cut.go): the
+	// tests check that the fast reading ranks the same.
+	exhaustive bool
 }
 
 func newRetriever(db *store.DB, rules *Rules, threshold float64, now func() time.Time) *retriever {

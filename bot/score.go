@@ -86,7 +86,9 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 		negQ = negQ || negations[w]
 		troubleQ = troubleQ || negations[w] || troubles[w]
 	}
-	for _, ac := range r.rankArticles(q, e) {
+	cands := r.rankArticles(q, e)
+	r.gatherSections(idx, q, e, cands)
+	for _, ac := range cands {
 		out.hits = r.scoreArticle(idx, q, e, ac, negQ, troubleQ, out.hits)
 	}
 	sort.SliceStable(out.hits, func(i, j int) bool { return out.hits[i].rank > out.hits[j].rank })
