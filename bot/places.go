@@ -94,7 +94,7 @@ func (r *retriever) placeGroup(idx *index, toks []string, i int) (group, int) {
 	if p == nil {
 		return group{}, 1
 	}
-	g := group{word: strings.Join(toks[i:i+n], " ")}
+	g := group{word: strings.Join(toks[i:i+n], " "), place: true}
 	g.alts = addSynonym(g.alts, idx, r.content(toks[i:i+n]), 1)
 	for _, name := range p.names {
 		g.alts = addSynonym(g.alts, idx, r.content(name), synonymStrength)
@@ -107,4 +107,18 @@ func (r *retriever) placeGroup(idx *index, toks []string, i int) (group, int) {
 		g.alts = addSynonym(g.alts, idx, ws, regionStrength)
 	}
 	return g, n
+}
+
+// placesOnly reports whether every group of q the knowledge base has is a
+// place: "what's the weather in Paris" is about the weather, which the
+// knowledge base does not have, not about shipping to France.
+func (q query) placesOnly() bool {
+	places := false
+	for _, g := range q.groups {
+		if g.known && !g.place {
+			return false
+		}
+		places = places || g.place
+	}
+	return places
 }

@@ -70,3 +70,25 @@ func describeAnchor(s *Source) string {
 	}
 	return s.Slug + "#" + s.Anchor
 }
+
+// TestPlaceAloneIsNoTopic: a question whose only words the knowledge base
+// knows are a place is about something else, and finds nothing.
+func TestPlaceAloneIsNoTopic(t *testing.T) {
+	b := newTestBot(t, newTestStore(t))
+	for _, q := range []string{"what's the weather in Paris", "best restaurants in Antwerp", "Barcelona"} {
+		hits, err := b.Search(context.Background(), q, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 0 {
+			t.Errorf("%q found %s", q, hits[0].Slug)
+		}
+		r, err := b.Respond(context.Background(), Input{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Source != nil {
+			t.Errorf("%q answered with %s", q, describeAnchor(r.Source))
+		}
+	}
+}

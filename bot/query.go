@@ -18,6 +18,7 @@ type group struct {
 	known  bool    // some section or title has one of alts
 	weak   bool
 	neg    bool // it is, or has as a synonym, a word of negation ("outside")
+	place  bool // a country or a city (places.go)
 }
 
 type alt struct {

@@ -76,7 +76,7 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 	}
 	q := r.parse(idx, text)
 	out := ranked{idx: idx, q: q}
-	if len(q.groups) == 0 || q.total == 0 || len(idx.secs) == 0 {
+	if len(q.groups) == 0 || q.total == 0 || len(idx.secs) == 0 || q.placesOnly() {
 		return out, nil
 	}
 	e := r.gather(idx, q)
