@@ -89,30 +89,44 @@ const regionStrength = 0.5
 // it takes, or an empty group: the visitor's words, the country's names
 // and, more weakly, its region. A place outside the EU negates ("outside
 // the EU" is not the exclusion it would be for a question about Spain).
-func (r *retriever) placeGroup(idx *index, toks []string, i int) (group, int) {
+func (r *retriever) placeGroup(idx *index, toks []string, i int, langs uint8) (group, int) {
 	p, n := places.at(toks[i:])
 	if p == nil {
 		return group{}, 1
 	}
 	g := group{word: strings.Join(toks[i:i+n], " "), place: true}
 	g.alts = addSynonym(g.alts, idx, r.content(toks[i:i+n]), 1)
+	var more []alt
 	for _, name := range p.names {
-		g.alts = addSynonym(g.alts, idx, r.content(name), synonymStrength)
+		more = addSynonym(more, idx, r.content(name), synonymStrength)
 	}
 	region := euRegion
 	if !p.eu {
 		region, g.neg = outsideRegion, true
 	}
 	for _, ws := range region {
-		g.alts = addSynonym(g.alts, idx, ws, regionStrength)
+		more = addSynonym(more, idx, ws, regionStrength)
+	}
+	// The country's names and region count in the question's languages
+	// only: "how long to Vienna?" is for the English article, which names
+	// Austria, not for the German one, whose heading names Österreich.
+	for _, a := range more {
+		if lang, _, ok := strings.Cut(a.stem, ":"); ok && langs&langBit(lang) != 0 {
+			g.alts = addAlt(g.alts, idx, a)
+		}
 	}
 	return g, n
 }
 
 // placesOnly reports whether every group of q the knowledge base has is a
-// place: "what's the weather in Paris" is about the weather, which the
-// knowledge base does not have, not about shipping to France.
+// place and q asks neither how long nor how much: "what's the weather in
+// Paris" is about the weather, which the knowledge base does not have, not
+// about shipping to France; "how long to Vienna?" asks how long delivery
+// takes.
 func (q query) placesOnly() bool {
+	if q.asks&(wantDuration|wantPrice) != 0 {
+		return false
+	}
 	places := false
 	for _, g := range q.groups {
 		if g.known && !g.place {

@@ -17,6 +17,7 @@ func TestPlacesFindTheirRegion(t *testing.T) {
 		{"do you ship to south africa", "shipping-times-and-costs#outside-the-eu"},
 		{"can you deliver to Tokyo", "shipping-times-and-costs#outside-the-eu"},
 		{"¿Cuánto tarda un envío a Sevilla?", "envios-plazos-y-costes#resto-de-la-ue-incluida-espana"},
+		{"how long to Vienna?", "shipping-times-and-costs#rest-of-the-eu"},
 	} {
 		r, err := b.Respond(context.Background(), Input{Text: c.q})
 		if err != nil {
@@ -75,7 +76,7 @@ func describeAnchor(s *Source) string {
 // knows are a place is about something else, and finds nothing.
 func TestPlaceAloneIsNoTopic(t *testing.T) {
 	b := newTestBot(t, newTestStore(t))
-	for _, q := range []string{"what's the weather in Paris", "best restaurants in Antwerp", "Barcelona"} {
+	for _, q := range []string{"what's the weather in Paris", "best restaurants in Antwerp", "Barcelona", "what time is it in Tokyo"} {
 		hits, err := b.Search(context.Background(), q, 10)
 		if err != nil {
 			t.Fatal(err)

@@ -71,7 +71,7 @@ func (r *retriever) parse(idx *index, text string) query {
 	q.asks, cue = askedFor(sent)
 	seen := map[string]bool{}
 	for i := 0; i < len(toks); i++ {
-		g, n := r.placeGroup(idx, toks, i)
+		g, n := r.placeGroup(idx, toks, i, langs)
 		if g.word == "" {
 			g, n = r.phraseGroup(idx, toks, i, langs)
 		}
