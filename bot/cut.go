@@ -155,7 +155,7 @@ func (e *evidence) prune(live []int32, rest float64) []int32 {
 // titles' share counts in their keys twice, as coverage and as title.
 func (e *evidence) boundTitles(artTitle float64) {
 	for o := range e.arts {
-		t := e.artRows[o*2*e.g : (o+1)*2*e.g]
+		t := row(int32(o), e.artRows, 2*e.g)
 		var b float64
 		for gi, w := range e.w {
 			b += w * t[titleAt(gi)]

@@ -48,12 +48,7 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 			continue
 		}
 		art := idx.arts[ai]
-		si := art.first
-		for s := art.first; s < art.first+art.n; s++ {
-			if ex.Anchor != "" && idx.secs[s].anchor == ex.Anchor {
-				si = s
-			}
-		}
+		si := idx.exampleSection(ai, ex.Anchor)
 		var ts []string
 		// Its stopwords and the words that ask for a kind of answer ("how
 		// long does … take") are not kept, as a question's are not.
@@ -93,6 +88,19 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 		}
 		i = j
 	}
+}
+
+// exampleSection is the section of article ai an example question with
+// anchor belongs to: the one with that anchor, or the article's first for
+// "" or an anchor the article no longer has.
+func (idx *index) exampleSection(ai int32, anchor string) int32 {
+	art := idx.arts[ai]
+	for s := art.first; s < art.first+art.n; s++ {
+		if anchor != "" && idx.secs[s].anchor == anchor {
+			return s
+		}
+	}
+	return art.first
 }
 
 // doneExamples sets each example's terms, as places in idx.stems, and
@@ -148,8 +156,8 @@ func (q *query) setIDs(idx *index) {
 
 // hasSection reports whether postings, in index order, have section si.
 func hasSection(ps []posting, si int32) bool {
-	i, ok := slices.BinarySearchFunc(ps, si, func(p posting, si int32) int { return int(p.sec() - si) })
-	return ok && ps[i].sec() == si
+	_, ok := slices.BinarySearchFunc(ps, si, bySection)
+	return ok
 }
 
 // gatherExamples reads the example postings of one alternative of group
