@@ -44,18 +44,23 @@ func exampleTrainingSet(t testing.TB) []trainItem {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ti := trainItem{answerable: true, fold: -1}
-			for _, h := range rk.hits {
-				src := rk.name(h)
-				ti.feats = append(ti.feats, h.f)
-				ti.right = append(ti.right, src.Anchor == ex.Anchor && rk.idx.arts[rk.idx.secs[h.sec].art].id == ex.ArticleID ||
-					ex.Anchor == "" && h.sec == rk.idx.arts[rk.idx.secs[h.sec].art].first && rk.idx.arts[rk.idx.secs[h.sec].art].id == ex.ArticleID)
-				ti.conf = append(ti.conf, h.conf)
-			}
-			out = append(out, ti)
+			want := rk.idx.exampleSection(articleRow(t, rk.idx, ex.ArticleID), ex.Anchor)
+			out = append(out, newTrainItem(rk, true, -1, func(h hit) bool { return h.sec == want }))
 		}
 	}
 	return out
+}
+
+// articleRow is the place in idx.arts of the article with id.
+func articleRow(t testing.TB, idx *index, id int64) int32 {
+	t.Helper()
+	for ai, a := range idx.arts {
+		if a.id == id {
+			return int32(ai)
+		}
+	}
+	t.Fatalf("article %d is not in the index", id)
+	return -1
 }
 
 // exampleFold is the fold an example question belongs to.

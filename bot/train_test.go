@@ -23,6 +23,18 @@ type trainItem struct {
 	fold       int
 }
 
+// newTrainItem is a question ranked as rk, in fold, with right telling
+// the sections that answer it.
+func newTrainItem(rk ranked, answerable bool, fold int, right func(hit) bool) trainItem {
+	ti := trainItem{answerable: answerable, fold: fold}
+	for _, h := range rk.hits {
+		ti.feats = append(ti.feats, h.f)
+		ti.right = append(ti.right, right(h))
+		ti.conf = append(ti.conf, h.conf)
+	}
+	return ti
+}
+
 // trainFolds is the number of folds of the cross-validation.
 const trainFolds = 5
 
@@ -42,14 +54,11 @@ func trainingSet(t testing.TB, b *Bot) []trainItem {
 		}
 		h := fnv.New32a()
 		h.Write([]byte(it.Q))
-		ti := trainItem{answerable: it.Kind == "answerable", fold: int(h.Sum32() % trainFolds)}
-		for _, hit := range rk.hits {
+		answerable := it.Kind == "answerable"
+		out = append(out, newTrainItem(rk, answerable, int(h.Sum32()%trainFolds), func(hit hit) bool {
 			src := rk.name(hit)
-			ti.feats = append(ti.feats, hit.f)
-			ti.right = append(ti.right, ti.answerable && it.rightSection(&src))
-			ti.conf = append(ti.conf, hit.conf)
-		}
-		out = append(out, ti)
+			return answerable && it.rightSection(&src)
+		}))
 	}
 	return out
 }
