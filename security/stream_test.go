@@ -76,8 +76,14 @@ func TestStreamRoundTrip(t *testing.T) {
 		if err != nil || !bytes.Equal(got, data) {
 			t.Errorf("size %d: read back %d bytes, err %v", size, len(got), err)
 		}
+		// A plaintext of a few random bytes turns up in any ciphertext by
+		// chance (one byte in 17 about one run in 15); from 16 bytes on, a
+		// match is the plaintext itself.
+		if size < 16 {
+			continue
+		}
 		for i, c := range chunks {
-			if bytes.Contains(c, data[:min(len(data), 32)]) && size > 0 {
+			if bytes.Contains(c, data[:min(len(data), 32)]) {
 				t.Errorf("size %d: chunk %d holds plaintext", size, i)
 			}
 		}
