@@ -256,9 +256,15 @@ func TestEvaluation(t *testing.T) {
 		secrets := []string{alice.Subject, "alice@example.com", "Alice Liddell", "Alice's private text"}
 		runs[i] = evaluate(t, newTestBot(t, db), bob, secrets, examples)
 	}
+	// BOT_BLIND=1 hides the held-out half's figures, for work that must
+	// not see them (tuning, experiments): only whether its floors hold.
+	blind := os.Getenv("BOT_BLIND") != ""
 	for i, name := range []string{"with example questions", "without example questions"} {
 		t.Logf("%s:", name)
 		for _, s := range []struct{ name, split string }{{"tuning half", "tune"}, {"held-out half", "held"}, {"development", "dev"}} {
+			if blind && s.split == "held" {
+				continue
+			}
 			t.Logf("  %-14s %v", s.name+":", *runs[i].tally[s.split])
 			t.Logf("  %-14s %v", "  no copy:", *runs[i].tally[s.split+" novel"])
 		}
@@ -279,10 +285,14 @@ func TestEvaluation(t *testing.T) {
 	// from the targets the ranking is.
 	const sectionFloor, articleFloor, declinedTarget = 81.5, 90.0, 90.0
 	sec, art, dec := h.pct(h.section, h.answerable), h.pct(h.article, h.answerable), h.pct(h.declined, h.unanswerable)
-	if sec < 90 || art < 95 {
+	if blind {
+		if sec < sectionFloor || art < articleFloor || dec < declinedTarget {
+			t.Errorf("held-out half below its floors (figures hidden: BOT_BLIND)")
+		}
+	} else if sec < 90 || art < 95 {
 		t.Logf("NOT MET: the issue's targets on the held-out half are right section ≥ 90%% (%.1f%%) and right article ≥ 95%% (%.1f%%)", sec, art)
 	}
-	if sec < sectionFloor || art < articleFloor || dec < declinedTarget {
+	if !blind && (sec < sectionFloor || art < articleFloor || dec < declinedTarget) {
 		t.Errorf("held-out half below its floors (right section %.1f%%, right article %.1f%%, declined %.0f%%): %v",
 			sectionFloor, articleFloor, declinedTarget, h)
 	}
