@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"os"
 	"testing"
@@ -21,6 +22,7 @@ func exampleTrainingSet(t testing.TB) []trainItem {
 	t.Helper()
 	ctx := context.Background()
 	var out []trainItem
+	misses := os.Getenv("BOT_TUNE_MISSES") != ""
 	for f := range trainFolds {
 		db := newTestStore(t)
 		exs, err := db.AllSectionExamples(ctx)
@@ -46,9 +48,29 @@ func exampleTrainingSet(t testing.TB) []trainItem {
 			}
 			want := rk.idx.exampleSection(articleRow(t, rk.idx, ex.ArticleID), ex.Anchor)
 			out = append(out, newTrainItem(rk, true, -1, func(h hit) bool { return h.sec == want }))
+			if misses && (len(rk.hits) == 0 || rk.hits[0].sec != want) {
+				logExampleMiss(t, rk, ex.Question, want)
+			}
 		}
 	}
 	return out
+}
+
+// logExampleMiss logs an example question whose own section rk did not
+// rank first: what it ranked first, and whether that is in the same article.
+func logExampleMiss(t testing.TB, rk ranked, q string, want int32) {
+	t.Helper()
+	got, same := "nothing", ""
+	if len(rk.hits) > 0 {
+		top := rk.hits[0]
+		src := rk.name(top)
+		got = fmt.Sprintf("%s#%s (conf %.2f)", src.Slug, src.Section, top.conf)
+		if rk.idx.secs[top.sec].art == rk.idx.secs[want].art {
+			same = "same article: "
+		}
+	}
+	w := rk.name(hit{sec: want})
+	t.Logf("miss: %s%q got %s, want %s#%s", same, q, got, w.Slug, w.Section)
 }
 
 // articleRow is the place in idx.arts of the article with id.
