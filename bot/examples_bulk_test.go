@@ -3,13 +3,9 @@ package bot
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
-
-	"safedesk/security"
-	"safedesk/store"
 )
 
 // bulkExamples are fifteen example questions an editor pasted for the
@@ -47,19 +43,7 @@ func bulkKB(n int) fstest.MapFS {
 // bulkBot is a bot over bulkKB(n), in a fresh database.
 func bulkBot(t *testing.T, n int) *Bot {
 	t.Helper()
-	ring, err := security.NewKeyring(security.NewDataKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "safedesk.db"), ring, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, _, err := db.ImportArticles(context.Background(), bulkKB(n), store.SystemActor); err != nil {
-		t.Fatal(err)
-	}
-	return newTestBot(t, db)
+	return newTestBot(t, newStoreWith(t, bulkKB(n)))
 }
 
 // TestBulkExamplesStayUnsure: fifteen example questions on one section do
