@@ -52,7 +52,7 @@ var (
 // (testdata/dev.json), by cross-validation inside them (TestTrainRanker):
 // the one that best serves both the share of answerable questions answered
 // with the right section and the share of the others declined.
-const DefaultThreshold = 0.41
+const DefaultThreshold = 0.43
 
 // DefaultMaxRunes is the longest message the bot reads, in characters.
 const DefaultMaxRunes = 2000

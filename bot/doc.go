@@ -55,7 +55,10 @@
 //     still find it. The features are weighed by weights learned on the
 //     evaluation's tuning half and development set (rerank.go,
 //     TestTrainRanker). The confidence is how
-//     much of the question the best section and its article cover. Above
+//     much of the question the best section and its article cover with
+//     their title, headings and text, or how like the question the
+//     section's nearest example is, never how many of the examples' words
+//     it has (they grow with their number). Above
 //     the threshold the reply quotes that section and links it
 //     (/kb/{slug}#{anchor}), naming a second one that ranks nearly as well
 //     as "also relevant"; below it the bot says it is not sure, links

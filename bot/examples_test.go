@@ -146,3 +146,53 @@ func exampleWords(t testing.TB, db *store.DB) [][]string {
 	}
 	return out
 }
+
+// TestExampleWordsCountByTheWhole: a word of the question that an example
+// question shares by chance counts in its section only as much as that
+// example is like the whole question; an example that is the question
+// counts its words in full.
+func TestExampleWordsCountByTheWhole(t *testing.T) {
+	ctx := context.Background()
+	db := newTestStore(t)
+	dropExamples(t, db)
+	art, err := db.GetArticle(ctx, "warranty-and-how-to-claim", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs := store.Sections(art.Body)
+	chance, whole := secs[1].Anchor, secs[2].Anchor
+	for _, ex := range []struct{ anchor, q string }{
+		{chance, "is a squeaking hinge normal"},
+		{chance, "the lid rattles"},
+		{whole, "my grinder squeaks and rattles"},
+	} {
+		if _, err := db.AddSectionExample(ctx, art.ID, ex.anchor, ex.q, store.SystemActor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newTestBot(t, db)
+	idx, err := b.ret.x.get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := b.ret.parse(idx, "grinder squeaks and rattles")
+	support := func(anchor string) []float64 {
+		for si := range idx.secs {
+			if s := idx.secs[si]; idx.arts[s.art].slug == art.Slug && s.anchor == anchor {
+				_, sup := exampleMatch(idx, q, int32(si), nil, make([]float64, len(q.groups)))
+				return sup
+			}
+		}
+		t.Fatalf("no section %q", anchor)
+		return nil
+	}
+	byChance, byWhole := support(chance), support(whole)
+	for gi, g := range q.groups {
+		if byWhole[gi] != 1 {
+			t.Errorf("%q in the example that is the question counts %.2f, want 1", g.word, byWhole[gi])
+		}
+		if byChance[gi] >= 0.5 {
+			t.Errorf("%q in an example that shares only it counts %.2f, want less than half", g.word, byChance[gi])
+		}
+	}
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"io/fs"
 	"path/filepath"
 	"testing"
 
@@ -13,6 +14,13 @@ import (
 // demo knowledge base imported through the same path as `kb import`.
 func newTestStore(tb testing.TB) *store.DB {
 	tb.Helper()
+	return newStoreWith(tb, store.DemoArticles())
+}
+
+// newStoreWith opens a fresh database file in a temporary folder with the
+// articles of fsys imported.
+func newStoreWith(tb testing.TB, fsys fs.FS) *store.DB {
+	tb.Helper()
 	ring, err := security.NewKeyring(security.NewDataKey())
 	if err != nil {
 		tb.Fatal(err)
@@ -22,7 +30,7 @@ func newTestStore(tb testing.TB) *store.DB {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	if _, _, err := db.ImportArticles(context.Background(), store.DemoArticles(), store.SystemActor); err != nil {
+	if _, _, err := db.ImportArticles(context.Background(), fsys, store.SystemActor); err != nil {
 		tb.Fatal(err)
 	}
 	return db

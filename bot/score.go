@@ -49,7 +49,8 @@ type scoring struct {
 	// w are the weights of the sections' features (rerank.go).
 	w features
 	// The confidence: weights of the article's coverage, its title's, and
-	// the section's own.
+	// the section's own, each without the example questions' words (the
+	// nearest example standing for them in the section's own).
 	confArt, confTitle, confOwn float64
 }
 
@@ -109,19 +110,25 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 	art := idx.arts[ac.art]
 	per := e.artRow(ac.art)
 	disc, discTotal := discrimination(q, e, art)
+	ae := r.exampleEvidence(idx, q, e, art, per)
+	artCov, bareCov := ae.coverage(q, ae.art), ae.coverage(q, ae.bare)
+	ng := len(q.groups)
 	for si := art.first; si < art.first+art.n; si++ {
-		h := hit{sec: si, artCov: ac.cov, title: ac.title}
+		h := hit{sec: si, artCov: artCov, title: ac.title}
 		m, s := e.secRow(si), idx.secs[si]
-		var within, head, body, exField float64
+		k := int(si - art.first)
+		support, near := ae.support[k*ng:(k+1)*ng], ae.near[k]
+		var within, head, body, exField, bare float64
 		var inHead int
 		for gi, g := range q.groups {
-			var found float64
+			var found, plain float64
 			if m != nil {
 				hd := m[headAt(gi)] * sc.head
 				if s.negated && !negQ && !g.neg {
 					hd *= sc.negated
 				}
-				found = math.Max(math.Max(hd, m[textAt(gi)]*sc.body), m[exAt(gi)]*sc.example)
+				plain = math.Max(hd, m[textAt(gi)]*sc.body)
+				found = math.Max(plain, support[gi]*sc.example)
 				head += g.weight * m[headAt(gi)]
 				body += g.weight * m[textAt(gi)]
 				exField += g.weight * m[exAt(gi)]
@@ -133,15 +140,13 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 				}
 			}
 			within += disc[gi] * found
-			found = math.Max(found, per[anywhereAt(e.g, gi)]*sc.context)
-			h.own += g.weight * found
+			h.own += g.weight * math.Max(found, ae.art[gi]*sc.context)
+			bare += g.weight * math.Max(plain, ae.bare[gi]*sc.context)
 		}
 		h.own /= q.total
 		h.f[fOwn], h.f[fArtCov], h.f[fTitle] = h.own, h.artCov, h.title
 		h.f[fHead], h.f[fBody], h.f[fExample] = head/q.total, body/q.total, exField/q.total
-		if s.exN > 0 && exField > 0 {
-			h.f[fExNear] = nearestExample(idx, q, si)
-		}
+		h.f[fExNear] = near
 		if discTotal > 0 {
 			h.f[fWithin] = within / discTotal
 		}
@@ -175,7 +180,11 @@ func (r *retriever) scoreArticle(idx *index, q query, e *evidence, ac artScore, 
 			h.f[fLang] = 1
 		}
 		h.rank = h.f.dot(&r.sc.w)
-		h.conf = math.Min(1, sc.confArt*h.artCov+sc.confTitle*h.title+sc.confOwn*h.own)
+		// The confidence counts the example questions only by the nearest
+		// one: the words a section's examples share with a question by
+		// chance grow with their number, one example's likeness to the
+		// whole question does not.
+		h.conf = math.Min(1, sc.confArt*bareCov+sc.confTitle*h.title+sc.confOwn*max(bare/q.total, near))
 		hits = append(hits, h)
 	}
 	return hits
