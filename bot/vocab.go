@@ -107,6 +107,18 @@ func maxEdits(n int) int {
 	}
 }
 
+// editBudget is the most a correction of k edits may cost: k edits, of
+// which at most one is a substitution. Two letters wrong in place more
+// often make another word than a typo of this one ("pretending" is not
+// "preventing", "wonder" is not "wander"), while a letter left out or
+// added beside one wrong is a common slip ("pasword", "adress").
+func editBudget(k int) float64 {
+	if k < 2 {
+		return float64(k) * costSubst
+	}
+	return costSubst + float64(k-1)*costIndel
+}
+
 // Costs of the edits that turn a typo into the word meant. Customers more
 // often leave a letter out, add one or swap two than type a wrong one, so
 // of two words as many edits away, the one reached without substitutions
@@ -132,7 +144,7 @@ func (v *vocabulary) correct(w string, langs uint8) string {
 		return ""
 	}
 	mask := letterMask(w)
-	best, bestD, bestDF := "", float64(k)+editsSlack, 0
+	best, bestD, bestDF := "", editBudget(k)+editsSlack, 0
 	for l := n - k; l <= n+k; l++ {
 		for _, c := range v.byLen[l] {
 			if bits.OnesCount64(mask^c.mask) > 2*k {
