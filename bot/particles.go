@@ -1,6 +1,9 @@
 package bot
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // particles are the separable prefixes of German and Dutch verbs, which a
 // sentence puts after the verb ("schicke ich es zurück", "stuur ik het
@@ -34,6 +37,30 @@ func (r *retriever) joinParticles(idx *index, toks []string, langs uint8) []stri
 				break
 			}
 		}
+	}
+	return toks
+}
+
+// englishParticles are the particles of English phrasal verbs, and
+// objectWords the short objects a sentence puts between such a verb and
+// its particle ("send them back", "turn it off"), where the rules' phrase
+// has them together ("send back").
+var (
+	englishParticles = wordSet(`back up off out in on over away down`)
+	objectWords      = wordSet(`it them this that these those me him her us everything something one all`)
+)
+
+// moveObjects puts a short object after the particle of the phrasal verb
+// before it when the rules know the verb and the particle together as a
+// phrase: "send them back" is read as "send back them".
+func (r *retriever) moveObjects(toks []string) []string {
+	for i := 0; i+2 < len(toks); i++ {
+		v, o, p := toks[i], toks[i+1], toks[i+2]
+		if !objectWords[o] || !englishParticles[p] || r.rules.synonyms[v+" "+p] == nil {
+			continue
+		}
+		toks = slices.Clone(toks)
+		toks[i+1], toks[i+2] = p, o
 	}
 	return toks
 }

@@ -62,6 +62,9 @@ func (r *retriever) parse(idx *index, text string) query {
 	if langs&(langBit(langDE)|langBit(langNL)) != 0 {
 		toks = r.joinParticles(idx, toks, langs)
 	}
+	if langs&langBit(langEN) != 0 {
+		toks = r.moveObjects(toks)
+	}
 	var cue map[string]bool
 	sent := sentence(text)
 	if fixed, ok := r.fixCues(idx, toks, langs); ok {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"testing"
 )
 
@@ -66,5 +67,24 @@ func TestQuestionLanguagePreferred(t *testing.T) {
 	}
 	if a := rk.idx.arts[rk.idx.secs[rk.hits[0].sec].art]; a.lang != langNL {
 		t.Errorf("first hit %s is in %s, want nl", a.slug, a.lang)
+	}
+}
+
+// TestObjectInsidePhrasalVerb: an English verb's object between it and its
+// particle ("send them back") does not hide the rules' phrase ("send back").
+func TestObjectInsidePhrasalVerb(t *testing.T) {
+	b := newTestBot(t, newTestStore(t))
+	idx, err := b.ret.x.get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"can i send them back", "i want to send everything back", "how do i send this back"} {
+		var found []string
+		for _, g := range b.ret.parse(idx, q).groups {
+			found = append(found, g.word)
+		}
+		if !slices.Contains(found, "send back") {
+			t.Errorf("%q: groups %q, want the phrase \"send back\"", q, found)
+		}
 	}
 }
