@@ -74,17 +74,40 @@ func TestQuestionLanguagePreferred(t *testing.T) {
 // particle ("send them back") does not hide the rules' phrase ("send back").
 func TestObjectInsidePhrasalVerb(t *testing.T) {
 	b := newTestBot(t, newTestStore(t))
+	for _, q := range []string{"can i send them back", "i want to send everything back", "how do i send this back"} {
+		if found := groupWords(t, b, q); !slices.Contains(found, "send back") {
+			t.Errorf("%q: groups %q, want the phrase \"send back\"", q, found)
+		}
+	}
+}
+
+// TestChatShorthand: chat shorthand ("ur", "r", "hows") is no unknown word
+// that weighs against the question; "btw" stays a word (Dutch for VAT).
+func TestChatShorthand(t *testing.T) {
+	b := newTestBot(t, newTestStore(t))
+	for q, want := range map[string][]string{
+		"whats ur phone number": {"phone number"},
+		"r u open on sunday":    {"open", "sunday"},
+		"hows my refund going":  {"refund"},
+		"cant get into my acct": {"get into", "acct"},
+		"btw nummer op factuur": {"btw", "nummer", "factuur"},
+	} {
+		if got := groupWords(t, b, q); !slices.Equal(got, want) {
+			t.Errorf("%q: groups %q, want %q", q, got, want)
+		}
+	}
+}
+
+// groupWords are the words of the groups b makes of question q.
+func groupWords(t *testing.T, b *Bot, q string) []string {
+	t.Helper()
 	idx, err := b.ret.x.get(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"can i send them back", "i want to send everything back", "how do i send this back"} {
-		var found []string
-		for _, g := range b.ret.parse(idx, q).groups {
-			found = append(found, g.word)
-		}
-		if !slices.Contains(found, "send back") {
-			t.Errorf("%q: groups %q, want the phrase \"send back\"", q, found)
-		}
+	var words []string
+	for _, g := range b.ret.parse(idx, q).groups {
+		words = append(words, g.word)
 	}
+	return words
 }
