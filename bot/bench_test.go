@@ -256,7 +256,7 @@ func BenchmarkIndex10k(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		x := newIndexer(db, time.Now)
+		x := newIndexer(db, builtin, time.Now)
 		start := time.Now()
 		idx, err := x.get(ctx)
 		if err != nil {
