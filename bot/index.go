@@ -155,25 +155,7 @@ func (b *builder) add(a store.Article, lang string) {
 		clear(b.head)
 		clear(b.near)
 		clear(b.nearH)
-		htoks := words(s.Heading)
-		sec.asks, _ = askedFor(sentence(s.Heading))
-		sec.limit = float32(durationOf(htoks))
-		b.seq = b.seq[:0]
-		for _, w := range htoks {
-			t := b.term(lang, w)
-			b.seq = append(b.seq, t)
-			if !b.head[t] && !builtin.stop[w] && !stopIn[lang][w] && sec.headN < 127 {
-				sec.headN++
-			}
-			b.head[t] = true
-			b.vb.add(w, t)
-			sec.negated = sec.negated || negations[w]
-			sec.trouble = sec.trouble || negations[w] || troubles[w]
-		}
-		b.together(true)
-		// A heading that is a question about what went wrong is an entry
-		// of troubleshooting; "Outside the EU" is not.
-		sec.trouble = sec.trouble && strings.HasSuffix(strings.TrimSpace(s.Heading), "?")
+		b.addHeading(&sec, lang, s.Heading)
 		steps := 0
 		for _, bl := range s.Blocks {
 			toks := words(bl)
@@ -251,6 +233,30 @@ func buildIndex(arts []store.Article, exs []store.SectionExample, siteLang strin
 	}
 	b.addExamples(exs)
 	return b.done()
+}
+
+// addHeading indexes the heading of section sec in lang: its terms (in
+// b.head, b.seq) and what it says of the section.
+func (b *builder) addHeading(sec *secEntry, lang, heading string) {
+	htoks := words(heading)
+	sec.asks, _ = askedFor(sentence(heading))
+	sec.limit = float32(durationOf(htoks))
+	b.seq = b.seq[:0]
+	for _, w := range htoks {
+		t := b.term(lang, w)
+		b.seq = append(b.seq, t)
+		if !b.head[t] && !builtin.stop[w] && !stopIn[lang][w] && sec.headN < 127 {
+			sec.headN++
+		}
+		b.head[t] = true
+		b.vb.add(w, t)
+		sec.negated = sec.negated || negations[w]
+		sec.trouble = sec.trouble || negations[w] || troubles[w]
+	}
+	b.together(true)
+	// A heading that is a question about what went wrong is an entry of
+	// troubleshooting; "Outside the EU" is not.
+	sec.trouble = sec.trouble && strings.HasSuffix(strings.TrimSpace(heading), "?")
 }
 
 // together notes the phrases that stand together in b.seq, a heading's
