@@ -256,7 +256,7 @@ func BenchmarkIndex10k(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		x := newIndexer(db, time.Now)
+		x := newIndexer(db, builtin, time.Now)
 		start := time.Now()
 		idx, err := x.get(ctx)
 		if err != nil {
@@ -272,6 +272,11 @@ func BenchmarkIndex10k(b *testing.B) {
 			postings += len(ps)
 		}
 		b.ReportMetric(float64(postings), "postings")
+		var together int
+		for _, ps := range idx.together {
+			together += len(ps)
+		}
+		b.ReportMetric(float64(together), "together")
 		b.ReportMetric(float64(len(idx.postings)), "terms")
 		b.ReportMetric(float64(len(idx.vocab.words)), "words")
 		b.ReportMetric(float64(len(idx.exs)), "examples")

@@ -173,7 +173,7 @@ const seekCost = 32
 // seeking each one's postings when they are few, else by reading the
 // postings through.
 func (r *retriever) gatherLive(idx *index, e *evidence, gi int, a alt, live []int32) {
-	n := len(idx.postings[a.stem]) + len(idx.exPostings[a.stem])
+	n := len(idx.postings[a.stem]) + len(idx.exPostings[a.stem]) + len(idx.together[a.stem])
 	for _, t := range a.phrase {
 		n += len(idx.postings[t])
 	}

@@ -31,7 +31,9 @@
 //     becomes groups of alternatives (query.go): each word's stems in every
 //     language, other forms of it, its synonyms from the rules (found by
 //     the words' stems in English and in the question's languages too; a
-//     synonym of several words is a phrase whose words must all be found;
+//     synonym of several words is a phrase whose words must all be found,
+//     counting in full where they stand together and less where they are
+//     apart, phrases.go;
 //     a German or Dutch verb's separable particle is put back on it,
 //     particles.go), else the
 //     knowledge base's word it is a typo of (one edit up to seven letters,

@@ -286,13 +286,17 @@ func (e *evidence) foundIn(a int32, gi int, v float64) {
 
 // gatherPhrase finds the sections that have every term of a phrase: its
 // strength in a section is that of its weakest term, and it is in the
-// heading when all its terms are. Postings are in index order, so this is
-// a merge of sorted lists.
+// heading when all its terms are. A phrase of the rules whose terms stand
+// together nowhere in the section but are all there counts at
+// apartStrength, unless they are all in the heading (phrases.go). Postings
+// are in index order, so this is a merge of sorted lists.
 func (r *retriever) gatherPhrase(idx *index, e *evidence, gi int, a alt, rc reach) {
 	lists := make([][]posting, len(a.phrase))
 	for i, t := range a.phrase {
 		lists[i] = rc.within(idx.postings[t])
 	}
+	tracked := idx.phrases != nil && idx.phrases.tracked[a.stem]
+	near, np := rc.within(idx.together[a.stem]), 0
 	pos := make([]int, len(lists))
 	for _, p := range lists[0] {
 		if rc.skips(e, idx.hot[p.sec()].art) {
@@ -320,6 +324,14 @@ func (r *retriever) gatherPhrase(idx *index, e *evidence, gi int, a alt, rc reac
 		}
 		if !all || weakest == 0 {
 			continue
+		}
+		if tracked && heads < len(lists) {
+			for np < len(near) && near[np].sec() < p.sec() {
+				np++
+			}
+			if np == len(near) || near[np].sec() != p.sec() {
+				weakest *= apartStrength
+			}
 		}
 		if rc.rows {
 			m := e.touchSec(p.sec())

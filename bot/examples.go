@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -46,6 +47,7 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 	type placed struct {
 		sec   int32
 		terms []string
+		near  []string // the rules' phrases standing together in it
 	}
 	var all []placed
 	for _, ex := range exs {
@@ -59,15 +61,19 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 		// Its stopwords and the words that ask for a kind of answer ("how
 		// long does … take") are not kept, as a question's are not.
 		_, cue := askedFor(sentence(ex.Question))
+		b.seq = b.seq[:0]
 		for _, w := range words(ex.Question) {
 			t := b.term(art.lang, w)
+			b.seq = append(b.seq, t)
 			b.vb.add(w, t)
 			if !builtin.stop[w] && !stopIn[art.lang][w] && !cue[w] {
 				ts = append(ts, t)
 			}
 		}
+		clear(b.near)
+		b.together(false)
 		slices.Sort(ts)
-		all = append(all, placed{si, slices.Compact(ts)})
+		all = append(all, placed{si, slices.Compact(ts), slices.Collect(maps.Keys(b.near))})
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].sec < all[j].sec })
 	count := map[string]int{}
@@ -76,6 +82,9 @@ func (b *builder) addExamples(exs []store.SectionExample) {
 		clear(count)
 		idx.secs[si].ex0 = int32(len(idx.exs))
 		for ; j < len(all) && all[j].sec == si && j-i < store.MaxSectionExamples; j++ {
+			for _, k := range all[j].near {
+				idx.exTogether[k] = append(idx.exTogether[k], int32(len(idx.exs)))
+			}
 			idx.exs = append(idx.exs, exEntry{off: int32(len(b.exTerms)), n: int32(len(all[j].terms))})
 			b.exTerms = append(b.exTerms, all[j].terms...)
 			for _, t := range all[j].terms {
@@ -201,14 +210,14 @@ func exampleMatch(idx *index, q query, si int32, support, has []float64) (near f
 		support = append(support, 0)
 	}
 	s := idx.secs[si]
-	for _, ex := range idx.exs[s.ex0 : s.ex0+int32(s.exN)] {
+	for k, ex := range idx.exs[s.ex0 : s.ex0+int32(s.exN)] {
 		terms := idx.exTerms[ex.off : ex.off+ex.n]
 		var cov, found float64
 		for gi, g := range q.groups {
 			has[gi] = 0
 			for _, a := range g.alts {
 				if a.f > has[gi] && hasAll(terms, a.ids) {
-					has[gi] = a.f
+					has[gi] = max(has[gi], a.f*idx.exPhraseStrength(a, s.ex0+int32(k)))
 				}
 			}
 			if has[gi] > 0 {
@@ -228,6 +237,18 @@ func exampleMatch(idx *index, q query, si int32, support, has []float64) (near f
 		}
 	}
 	return near, support
+}
+
+// exPhraseStrength is 1, or apartStrength for a phrase of the rules
+// whose words example question xi has apart only.
+func (idx *index) exPhraseStrength(a alt, xi int32) float64 {
+	if a.phrase == nil || idx.phrases == nil || !idx.phrases.tracked[a.stem] {
+		return 1
+	}
+	if _, ok := slices.BinarySearch(idx.exTogether[a.stem], xi); ok {
+		return 1
+	}
+	return apartStrength
 }
 
 // exampleWhole is the share of a question's weight an example question

@@ -26,6 +26,9 @@ type index struct {
 	exTerms    []int32              // their terms, as places in stems
 	exPostings map[string][]posting // term → sections whose example questions have it (tf: how many), in index order
 	exDF       map[string]int       // term → sections whose examples have it and whose text has not
+	together   map[string][]posting // a rules' phrase (alt.stem) → sections where its words stand together (phrases.go), in index order
+	exTogether map[string][]int32   // a rules' phrase → the example questions (places in exs) where its words stand together
+	phrases    *phraseSet           // the phrases together records
 	stems      []string             // every term, sorted
 	vocab      *vocabulary
 	avgLen     float64
@@ -100,15 +103,21 @@ type builder struct {
 	exTerms []string       // the examples' terms, in order
 	tf      map[string]int // a section's terms, reused
 	head    map[string]bool
+	seq     []string        // a heading's or a block's terms, in order, reused
+	near    map[string]int  // the phrases standing together in a section's text, how often
+	nearH   map[string]bool // and in its heading
 }
 
-func newBuilder(siteLang string, n int) *builder {
+func newBuilder(siteLang string, n int, rules *Rules) *builder {
 	return &builder{
-		idx:    &index{postings: map[string][]posting{}, titles: map[string][]int32{}, exPostings: map[string][]posting{}, exDF: map[string]int{}, siteLang: siteLang, arts: make([]artEntry, 0, n)},
+		idx: &index{postings: map[string][]posting{}, titles: map[string][]int32{}, exPostings: map[string][]posting{}, exDF: map[string]int{},
+			together: map[string][]posting{}, exTogether: map[string][]int32{}, phrases: rules.phrases, siteLang: siteLang, arts: make([]artEntry, 0, n)},
 		vb:     newVocabBuilder(),
 		intern: map[string]string{},
 		tf:     map[string]int{},
 		head:   map[string]bool{},
+		near:   map[string]int{},
+		nearH:  map[string]bool{},
 	}
 }
 
@@ -144,31 +153,21 @@ func (b *builder) add(a store.Article, lang string) {
 		sec := secEntry{art: ai, anchor: s.Anchor, heading: s.Heading, howTo: howToHeading.MatchString(sentence(s.Heading))}
 		clear(b.tf)
 		clear(b.head)
-		htoks := words(s.Heading)
-		sec.asks, _ = askedFor(sentence(s.Heading))
-		sec.limit = float32(durationOf(htoks))
-		for _, w := range htoks {
-			t := b.term(lang, w)
-			if !b.head[t] && !builtin.stop[w] && !stopIn[lang][w] && sec.headN < 127 {
-				sec.headN++
-			}
-			b.head[t] = true
-			b.vb.add(w, t)
-			sec.negated = sec.negated || negations[w]
-			sec.trouble = sec.trouble || negations[w] || troubles[w]
-		}
-		// A heading that is a question about what went wrong is an entry
-		// of troubleshooting; "Outside the EU" is not.
-		sec.trouble = sec.trouble && strings.HasSuffix(strings.TrimSpace(s.Heading), "?")
+		clear(b.near)
+		clear(b.nearH)
+		b.addHeading(&sec, lang, s.Heading)
 		steps := 0
 		for _, bl := range s.Blocks {
 			toks := words(bl)
+			b.seq = b.seq[:0]
 			for _, w := range toks {
 				t := b.term(lang, w)
+				b.seq = append(b.seq, t)
 				b.tf[t]++
 				b.vb.add(w, t)
 				sec.length++
 			}
+			b.together(false)
 			sec.feats |= blockFeatures(bl, toks)
 			steps += stepsIn(bl)
 		}
@@ -183,6 +182,7 @@ func (b *builder) add(a store.Article, lang string) {
 				idx.postings[t] = append(idx.postings[t], newPosting(si, 0, true))
 			}
 		}
+		b.recordTogether(si)
 		b.total += int(sec.length)
 		idx.secs = append(idx.secs, sec)
 	}
@@ -210,6 +210,9 @@ func (b *builder) done() *index {
 			idx.stems = append(idx.stems, t)
 		}
 	}
+	for k, ps := range idx.together {
+		idx.together[k] = ps[:len(ps):len(ps)]
+	}
 	for t, ps := range idx.exPostings {
 		idx.exPostings[t] = ps[:len(ps):len(ps)]
 		if idx.postings[t] == nil && idx.titles[t] == nil {
@@ -223,13 +226,63 @@ func (b *builder) done() *index {
 
 // buildIndex makes the index of arts, whose language is siteLang unless
 // they say otherwise, with their sections' example questions.
-func buildIndex(arts []store.Article, exs []store.SectionExample, siteLang string) *index {
-	b := newBuilder(siteLang, len(arts))
+func buildIndex(arts []store.Article, exs []store.SectionExample, siteLang string, rules *Rules) *index {
+	b := newBuilder(siteLang, len(arts), rules)
 	for _, a := range arts {
 		b.add(a, normLang(a.Lang, siteLang))
 	}
 	b.addExamples(exs)
 	return b.done()
+}
+
+// addHeading indexes the heading of section sec in lang: its terms (in
+// b.head, b.seq) and what it says of the section.
+func (b *builder) addHeading(sec *secEntry, lang, heading string) {
+	htoks := words(heading)
+	sec.asks, _ = askedFor(sentence(heading))
+	sec.limit = float32(durationOf(htoks))
+	b.seq = b.seq[:0]
+	for _, w := range htoks {
+		t := b.term(lang, w)
+		b.seq = append(b.seq, t)
+		if !b.head[t] && !builtin.stop[w] && !stopIn[lang][w] && sec.headN < 127 {
+			sec.headN++
+		}
+		b.head[t] = true
+		b.vb.add(w, t)
+		sec.negated = sec.negated || negations[w]
+		sec.trouble = sec.trouble || negations[w] || troubles[w]
+	}
+	b.together(true)
+	// A heading that is a question about what went wrong is an entry of
+	// troubleshooting; "Outside the EU" is not.
+	sec.trouble = sec.trouble && strings.HasSuffix(strings.TrimSpace(heading), "?")
+}
+
+// together notes the phrases that stand together in b.seq, a heading's
+// (head) or a block's terms.
+func (b *builder) together(head bool) {
+	b.idx.phrases.scan(b.seq, func(key string) {
+		if head {
+			b.nearH[key] = true
+		} else {
+			b.near[key]++
+		}
+	})
+}
+
+// recordTogether adds the postings of the phrases standing together in
+// section si.
+func (b *builder) recordTogether(si int32) {
+	idx := b.idx
+	for k, n := range b.near {
+		idx.together[k] = append(idx.together[k], newPosting(si, n, b.nearH[k]))
+	}
+	for k := range b.nearH {
+		if b.near[k] == 0 {
+			idx.together[k] = append(idx.together[k], newPosting(si, 0, true))
+		}
+	}
 }
 
 // termsWithPrefix returns up to four of the index's terms longer than t

@@ -19,8 +19,9 @@ import (
 // question is answered; a large one in the background, the question being
 // answered from the index it had.
 type indexer struct {
-	db  *store.DB
-	now func() time.Time
+	db    *store.DB
+	rules *Rules // whose phrases the index records (phrases.go)
+	now   func() time.Time
 
 	cur      atomic.Pointer[indexState]
 	mu       sync.Mutex // one build at a time
@@ -70,8 +71,8 @@ const syncBuild = 100 * time.Millisecond
 // store and parsed once.
 const textCacheBytes = 4 << 20
 
-func newIndexer(db *store.DB, now func() time.Time) *indexer {
-	return &indexer{db: db, now: now, texts: map[int64]*articleText{}}
+func newIndexer(db *store.DB, rules *Rules, now func() time.Time) *indexer {
+	return &indexer{db: db, rules: rules, now: now, texts: map[int64]*articleText{}}
 }
 
 // get returns an index that is current, or, while a large knowledge base
@@ -124,7 +125,7 @@ func (x *indexer) refresh(ctx context.Context) (*index, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := buildIndex(arts, exs, kb.Lang)
+	idx := buildIndex(arts, exs, kb.Lang, x.rules)
 	x.cur.Store(&indexState{idx: idx, changes: changes, state: kb, checked: now, took: time.Since(start)})
 	return idx, nil
 }

@@ -151,17 +151,7 @@ func (r *retriever) fixCues(idx *index, toks []string, langs uint8) ([]string, b
 
 // stopword reports whether t is a stopword in English (the rules) or in any
 // other language the assistant reads.
-func (r *retriever) stopword(t string) bool {
-	if r.rules.stop[t] {
-		return true
-	}
-	for _, l := range languages[1:] {
-		if stopIn[l][t] {
-			return true
-		}
-	}
-	return false
-}
+func (r *retriever) stopword(t string) bool { return r.rules.stopword(t) }
 
 // phraseGroup finds the longest synonym phrase of the rules at toks[i] and
 // returns its group and how many tokens it takes, or an empty group.
@@ -231,15 +221,7 @@ func (r *retriever) wordGroup(idx *index, t string, langs uint8) group {
 }
 
 // content returns the words of ws that are not stopwords.
-func (r *retriever) content(ws []string) []string {
-	out := make([]string, 0, len(ws))
-	for _, w := range ws {
-		if !r.rules.stop[w] {
-			out = append(out, w)
-		}
-	}
-	return out
-}
+func (r *retriever) content(ws []string) []string { return r.rules.content(ws) }
 
 // addSynonym adds to alts, with strength f, a word or a phrase.
 func addSynonym(alts []alt, idx *index, ws []string, f float64) []alt {

@@ -41,7 +41,7 @@ type retriever struct {
 }
 
 func newRetriever(db *store.DB, rules *Rules, threshold float64, now func() time.Time) *retriever {
-	return &retriever{x: newIndexer(db, now), rules: rules, threshold: threshold, sc: defaultScoring}
+	return &retriever{x: newIndexer(db, rules, now), rules: rules, threshold: threshold, sc: defaultScoring}
 }
 
 // advice finds requests for product advice or specifications: comparisons,

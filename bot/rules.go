@@ -54,6 +54,9 @@ type Rules struct {
 	// weak words count for little in a search: common verbs and adjectives
 	// ("take", "new", "last") that rarely name what a question is about.
 	weak map[string]bool
+	// phrases are the synonyms' phrases as terms, whose standing together
+	// the index records (phrases.go).
+	phrases *phraseSet
 }
 
 type intentRule struct {
@@ -203,6 +206,7 @@ func compile(f rulesFile) (*Rules, error) {
 			r.weak[w] = true
 		}
 	}
+	r.phrases = newPhraseSet(r)
 	return r, nil
 }
 
