@@ -275,15 +275,16 @@ func TestEvaluation(t *testing.T) {
 	h := *runs[0].tally["held"]
 	// The targets on the held-out half: right section ≥ 90%, right
 	// article ≥ 95%, declined ≥ 90%. The last is met and enforced. The
-	// first two are NOT reached (82.8% and 91.0% with the demo's example
-	// questions when this was written; 78.6% and 86.9% without them):
+	// first two are NOT reached (83.4% and 91.7% with the demo's 1,517
+	// example questions when this was written; 78.6% and 86.2% without
+	// them):
 	// lexical retrieval over a small knowledge base misses paraphrases that
 	// share no word with the article or its examples, and picks a
 	// neighbouring section of the right article when the words that tell
 	// them apart are not in the question. Their floors are what is reached,
 	// less a small margin, so that nothing regresses; the log says how far
 	// from the targets the ranking is.
-	const sectionFloor, articleFloor, declinedTarget = 81.5, 90.0, 90.0
+	const sectionFloor, articleFloor, declinedTarget = 82.0, 90.5, 90.0
 	sec, art, dec := h.pct(h.section, h.answerable), h.pct(h.article, h.answerable), h.pct(h.declined, h.unanswerable)
 	if blind {
 		if sec < sectionFloor || art < articleFloor || dec < declinedTarget {
