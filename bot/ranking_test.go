@@ -30,6 +30,8 @@ func TestRankingCases(t *testing.T) {
 		// language: "aduanas" is "aduana", "not pay" is "free".
 		{"stemmed synonym (es)", "¿Tengo que pagar aduanas si vivo en Suiza?", "/kb/envios-plazos-y-costes#fuera-de-la-ue"},
 		{"phrase synonym", "how much do i have to spend to not pay postage in the netherlands", "/kb/shipping-times-and-costs#netherlands-and-belgium"},
+		// Someone pretending to be the shop is phishing.
+		{"impersonation", "someone emailed me pretending to be you", "/kb/how-we-protect-your-data#how-to-spot-a-phishing-email"},
 		// Common verbs of other languages are stopwords, not unknown words.
 		{"Spanish stopwords", "hacen envios a mexico", "/kb/envios-plazos-y-costes#fuera-de-la-ue"},
 	} {
