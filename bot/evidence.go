@@ -295,7 +295,7 @@ func (r *retriever) gatherPhrase(idx *index, e *evidence, gi int, a alt, rc reac
 	for i, t := range a.phrase {
 		lists[i] = rc.within(idx.postings[t])
 	}
-	tracked := idx.phrases != nil && idx.phrases.tracked[a.stem]
+	tracked := idx.tracks(a)
 	near, np := rc.within(idx.together[a.stem]), 0
 	pos := make([]int, len(lists))
 	for _, p := range lists[0] {

@@ -242,7 +242,7 @@ func exampleMatch(idx *index, q query, si int32, support, has []float64) (near f
 // exPhraseStrength is 1, or apartStrength for a phrase of the rules
 // whose words example question xi has apart only.
 func (idx *index) exPhraseStrength(a alt, xi int32) float64 {
-	if a.phrase == nil || idx.phrases == nil || !idx.phrases.tracked[a.stem] {
+	if !idx.tracks(a) {
 		return 1
 	}
 	if _, ok := slices.BinarySearch(idx.exTogether[a.stem], xi); ok {

@@ -106,6 +106,12 @@ func standsAt(terms []string, i int, phrase []string) bool {
 	return true
 }
 
+// tracks reports whether a is a phrase of the rules, whose standing
+// together the index records.
+func (idx *index) tracks(a alt) bool {
+	return a.phrase != nil && idx.phrases != nil && idx.phrases.tracked[a.stem]
+}
+
 // stopword reports whether t is a stopword in English (the rules) or in any
 // other language the assistant reads.
 func (r *Rules) stopword(t string) bool {

@@ -95,10 +95,10 @@ func (r *retriever) placeGroup(idx *index, toks []string, i int, langs uint8) (g
 		return group{}, 1
 	}
 	g := group{word: strings.Join(toks[i:i+n], " "), place: true}
-	g.alts = addSynonym(g.alts, idx, r.content(toks[i:i+n]), 1)
+	g.alts = addSynonym(g.alts, idx, r.rules.content(toks[i:i+n]), 1)
 	var more []alt
 	for _, name := range p.names {
-		more = addSynonym(more, idx, r.content(name), synonymStrength)
+		more = addSynonym(more, idx, r.rules.content(name), synonymStrength)
 	}
 	region := euRegion
 	if !p.eu {

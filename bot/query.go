@@ -85,7 +85,7 @@ func (r *retriever) parse(idx *index, text string) query {
 		single := false
 		if g.word == "" {
 			t := toks[i]
-			if r.stopword(t) || cue[t] || utf8.RuneCountInString(t) > 40 {
+			if r.rules.stopword(t) || cue[t] || utf8.RuneCountInString(t) > 40 {
 				continue
 			}
 			_, single = cue[t]
@@ -136,7 +136,7 @@ func (r *retriever) parse(idx *index, text string) query {
 func (r *retriever) fixCues(idx *index, toks []string, langs uint8) ([]string, bool) {
 	var fixed []string
 	for i, t := range toks {
-		if cueWords[t] || r.stopword(t) || idx.vocab.words[t] != nil {
+		if cueWords[t] || r.rules.stopword(t) || idx.vocab.words[t] != nil {
 			continue
 		}
 		if c := idx.vocab.correct(t, langs); cueWords[c] {
@@ -148,10 +148,6 @@ func (r *retriever) fixCues(idx *index, toks []string, langs uint8) ([]string, b
 	}
 	return fixed, fixed != nil
 }
-
-// stopword reports whether t is a stopword in English (the rules) or in any
-// other language the assistant reads.
-func (r *retriever) stopword(t string) bool { return r.rules.stopword(t) }
 
 // phraseGroup finds the longest synonym phrase of the rules at toks[i] and
 // returns its group and how many tokens it takes, or an empty group.
@@ -169,7 +165,7 @@ func (r *retriever) phraseGroup(idx *index, toks []string, i int, langs uint8) (
 		g := group{word: key}
 		var own []string
 		for _, w := range toks[i : i+k] {
-			if !r.stopword(w) {
+			if !r.rules.stopword(w) {
 				own = append(own, w)
 			}
 		}
@@ -180,7 +176,7 @@ func (r *retriever) phraseGroup(idx *index, toks []string, i int, langs uint8) (
 			}
 		}
 		for _, ws := range syn {
-			g.alts = addSynonym(g.alts, idx, r.content(ws), synonymStrength)
+			g.alts = addSynonym(g.alts, idx, r.rules.content(ws), synonymStrength)
 		}
 		return g, k
 	}
@@ -199,7 +195,7 @@ func (r *retriever) wordGroup(idx *index, t string, langs uint8) group {
 	}
 	if len(g.alts) == 0 {
 		if c := idx.vocab.correct(t, langs); c != "" {
-			if r.stopword(c) {
+			if r.rules.stopword(c) {
 				if len(t) < 6 {
 					return g // a short word one letter from a stopword is more likely a word of its own
 				}
@@ -215,13 +211,10 @@ func (r *retriever) wordGroup(idx *index, t string, langs uint8) group {
 		syn = r.rules.stemSynonym([]string{t}, langs)
 	}
 	for _, ws := range syn {
-		g.alts = addSynonym(g.alts, idx, r.content(ws), synonymStrength)
+		g.alts = addSynonym(g.alts, idx, r.rules.content(ws), synonymStrength)
 	}
 	return g
 }
-
-// content returns the words of ws that are not stopwords.
-func (r *retriever) content(ws []string) []string { return r.rules.content(ws) }
 
 // addSynonym adds to alts, with strength f, a word or a phrase.
 func addSynonym(alts []alt, idx *index, ws []string, f float64) []alt {
