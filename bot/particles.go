@@ -1,9 +1,6 @@
 package bot
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // particles are the separable prefixes of German and Dutch verbs, which a
 // sentence puts after the verb ("schicke ich es zurück", "stuur ik het
@@ -52,14 +49,14 @@ var (
 
 // moveObjects puts a short object after the particle of the phrasal verb
 // before it when the rules know the verb and the particle together as a
-// phrase: "send them back" is read as "send back them".
+// phrase: "send them back" is read as "send back them". toks is the
+// question's own (parse's), so it is changed in place.
 func (r *retriever) moveObjects(toks []string) []string {
 	for i := 0; i+2 < len(toks); i++ {
 		v, o, p := toks[i], toks[i+1], toks[i+2]
 		if !objectWords[o] || !englishParticles[p] || r.rules.synonyms[v+" "+p] == nil {
 			continue
 		}
-		toks = slices.Clone(toks)
 		toks[i+1], toks[i+2] = p, o
 	}
 	return toks
