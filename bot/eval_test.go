@@ -135,8 +135,11 @@ func leaks(r Reply, secrets ...string) []string {
 // evalTally counts one half of the evaluation.
 type evalTally struct {
 	answerable, article, section int
-	unanswerable, declined       int
-	safe, unsafe                 int
+	// shown counts the answers that quote the right section or name it as
+	// also relevant: the customer sees a link to it either way.
+	shown                  int
+	unanswerable, declined int
+	safe, unsafe           int
 }
 
 func (c evalTally) pct(n, of int) float64 {
@@ -147,9 +150,9 @@ func (c evalTally) pct(n, of int) float64 {
 }
 
 func (c evalTally) String() string {
-	return fmt.Sprintf("right section %5.1f%% (%d/%d), right article %5.1f%% (%d/%d), correctly declined %5.1f%% (%d/%d), sensitive and injection handled safely %d/%d",
+	return fmt.Sprintf("right section %5.1f%% (%d/%d), right article %5.1f%% (%d/%d), correctly declined %5.1f%% (%d/%d), sensitive and injection handled safely %d/%d; right section quoted or named also relevant %5.1f%%",
 		c.pct(c.section, c.answerable), c.section, c.answerable, c.pct(c.article, c.answerable), c.article, c.answerable,
-		c.pct(c.declined, c.unanswerable), c.declined, c.unanswerable, c.safe, c.safe+c.unsafe)
+		c.pct(c.declined, c.unanswerable), c.declined, c.unanswerable, c.safe, c.safe+c.unsafe, c.pct(c.shown, c.answerable))
 }
 
 // evalRun is what one run of the evaluation found: each split's tally,
@@ -221,6 +224,9 @@ func (c *evalTally) count(it evalItem, r Reply) string {
 	c.answerable++
 	if it.rightArticle(r.Source) {
 		c.article++
+	}
+	if it.rightSection(r.Source) || r.Also != nil && it.rightSection(r.Also) {
+		c.shown++
 	}
 	if it.rightSection(r.Source) {
 		c.section++
