@@ -35,7 +35,10 @@
 //     counting in full where they stand together and less where they are
 //     apart, phrases.go;
 //     a German or Dutch verb's separable particle is put back on it,
-//     particles.go), else the
+//     particles.go), the words that name the same idea in the knowledge
+//     base's own language when the question is in another (the rules'
+//     concepts, concepts.go, concepts.json: a partly translated knowledge
+//     base answers a French question from its English article), else the
 //     knowledge base's word it is a typo of (one edit up to seven letters,
 //     two from eight) or the words it is part of (compounds). A country or
 //     a larger city (places.go, places.txt) is its country's names in every
@@ -77,8 +80,9 @@
 //
 // # Extending the vocabulary
 //
-// The built-in vocabulary is rules.json. An admin extends it with
-// --chat-rules FILE, a JSON file of the same shape; every part is optional:
+// The built-in vocabulary is rules.json, and concepts.json for the
+// concepts. An admin extends it with --chat-rules FILE, a JSON file of the
+// same shape; every part is optional:
 //
 //	{
 //	  "intents": {
@@ -87,6 +91,7 @@
 //	    "abuse":   {"keywords": {"scammers": 2, "stupid": 0}}
 //	  },
 //	  "synonyms":  {"beans box": ["subscription"], "aeropress": ["brewer"]},
+//	  "concepts":  [{"en": ["beans box"], "de": ["bohnenbox"], "nl": ["bonenbox"]}],
 //	  "weakwords": ["basically"],
 //	  "stopwords": ["pls"]
 //	}
@@ -98,7 +103,11 @@
 // A keyword or synonym given again replaces the built-in one; a weight of 0
 // removes a keyword. Synonyms map a word or phrase of up to four words to
 // up to eight words or phrases that are searched for as well (a phrase,
-// "gift card", counts only where all its words are found). Weak words count a
+// "gift card", counts only where all its words are found). A concept is a
+// row of words and phrases (one to four words) that name one idea in two
+// or more of the languages en, de, fr, es and nl; a question in one of them
+// finds the row's words in the knowledge base's language at 0.7, below the
+// word itself; concepts are added to the built-in ones. Weak words count a
 // quarter as much as other words; stopwords do not count at all. The file is
 // read at start; a malformed file stops the server with the reason.
 package bot

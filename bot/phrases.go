@@ -39,7 +39,7 @@ type phraseTerms struct {
 	terms []string
 }
 
-// newPhraseSet collects the phrases of r's synonyms.
+// newPhraseSet collects the phrases of r's synonyms and concepts.
 func newPhraseSet(r *Rules) *phraseSet {
 	ps := &phraseSet{byFirst: map[string][]phraseTerms{}, tracked: map[string]bool{}}
 	for key, syn := range r.synonyms {
@@ -52,6 +52,11 @@ func newPhraseSet(r *Rules) *phraseSet {
 		ps.add(own)
 		for _, ws := range syn {
 			ps.add(r.content(ws))
+		}
+	}
+	for _, rs := range r.concepts {
+		for _, rd := range rs {
+			ps.addTerms(r.renderingTerms(rd))
 		}
 	}
 	return ps
@@ -67,13 +72,18 @@ func (ps *phraseSet) add(ws []string) {
 		for i, w := range ws {
 			ts[i] = term(l, w)
 		}
-		key := strings.Join(ts, "+")
-		if ps.tracked[key] {
-			continue
-		}
-		ps.tracked[key] = true
-		ps.byFirst[ts[0]] = append(ps.byFirst[ts[0]], phraseTerms{key: key, terms: ts})
+		ps.addTerms(ts)
 	}
+}
+
+// addTerms adds the phrase of terms ts, if it has two terms or more.
+func (ps *phraseSet) addTerms(ts []string) {
+	key := strings.Join(ts, "+")
+	if len(ts) < 2 || ps.tracked[key] {
+		return
+	}
+	ps.tracked[key] = true
+	ps.byFirst[ts[0]] = append(ps.byFirst[ts[0]], phraseTerms{key: key, terms: ts})
 }
 
 // scan calls found with the key of each phrase that stands together in

@@ -26,6 +26,9 @@ type alt struct {
 	phrase []string // the terms of a phrase, all of which must be found
 	f      float64
 	ids    []int32 // the places of its terms in index.stems (query.setIDs)
+	// translated marks a concept's word in another language (concepts.go),
+	// whose specificity is its own language's business, not the question's.
+	translated bool
 }
 
 // Strengths of the ways a group is found.
@@ -108,6 +111,9 @@ func (r *retriever) parse(idx *index, text string) query {
 				}
 			}
 		}
+		// A concept's phrase ("mot de passe") widens each group of its
+		// words: the question's words keep their own groups and weights.
+		g.alts = r.rules.addRenderings(g.alts, idx, r.rules.phraseTranslations(toks, i-n+1, n, langs, idx.siteLang))
 		if len(g.alts) == 0 && single {
 			continue // "combien", "wann": the kind of answer, not a topic
 		}
@@ -178,14 +184,15 @@ func (r *retriever) phraseGroup(idx *index, toks []string, i int, langs uint8) (
 		for _, ws := range syn {
 			g.alts = addSynonym(g.alts, idx, r.rules.content(ws), synonymStrength)
 		}
+		g.alts = r.rules.addRenderings(g.alts, idx, r.rules.translations(toks[i:i+k], langs, idx.siteLang))
 		return g, k
 	}
 	return group{}, 1
 }
 
 // wordGroup is the group of one word: its stems in every language that the
-// knowledge base has, its synonyms, else the word it is most likely a typo
-// of. alts is nil when nothing matches; the group is empty when the word is
+// knowledge base has, its synonyms and its concepts' words in the other
+// languages, else the word it is most likely a typo of. alts is nil when nothing matches; the group is empty when the word is
 // a typo of a stopword.
 func (r *retriever) wordGroup(idx *index, t string, langs uint8) group {
 	g := group{word: t}
@@ -213,6 +220,7 @@ func (r *retriever) wordGroup(idx *index, t string, langs uint8) group {
 	for _, ws := range syn {
 		g.alts = addSynonym(g.alts, idx, r.rules.content(ws), synonymStrength)
 	}
+	g.alts = r.rules.addRenderings(g.alts, idx, r.rules.translations([]string{t}, langs, idx.siteLang))
 	return g
 }
 
@@ -327,16 +335,24 @@ func (r *retriever) weigh(idx *index, q *query) {
 	for i := range q.groups {
 		g := &q.groups[i]
 		df, full := -1, false
-		for _, a := range g.alts {
-			if !idx.knows(a) {
-				continue
+		// A concept's word in another language (concepts.go) weighs the
+		// group only when nothing else is found: how common "order" is in
+		// English says nothing of "aduanas".
+		for _, translated := range []bool{false, true} {
+			for _, a := range g.alts {
+				if a.translated != translated || !idx.knows(a) {
+					continue
+				}
+				g.known = true
+				d := idx.altDF(a)
+				if a.f == 1 && (!full || d > df) {
+					df, full = d, true
+				} else if !full && d > df {
+					df = d
+				}
 			}
-			g.known = true
-			d := idx.altDF(a)
-			if a.f == 1 && (!full || d > df) {
-				df, full = d, true
-			} else if !full && d > df {
-				df = d
+			if df >= 0 {
+				break
 			}
 		}
 		if df < 0 {
@@ -349,7 +365,7 @@ func (r *retriever) weigh(idx *index, q *query) {
 		// A synonym or a correction counts no more than it is itself
 		// specific: "number" for "serial no" says little.
 		for j := range g.alts {
-			if a := &g.alts[j]; a.f < 1 && idx.knows(*a) {
+			if a := &g.alts[j]; a.f < 1 && !a.translated && idx.knows(*a) {
 				a.f = math.Min(a.f, idf(float64(idx.altDF(*a)))/g.weight)
 			}
 		}

@@ -31,6 +31,12 @@ var keywordIntents = []Intent{IntentGreeting, IntentThanks, IntentHuman, IntentT
 //go:embed rules.json
 var defaultRulesJSON []byte
 
+// defaultConceptsJSON is the built-in rules' concepts (concepts.go), a
+// file of its own: one row a line reads better than rules.json's layout.
+//
+//go:embed concepts.json
+var defaultConceptsJSON []byte
+
 // Rules is the bot's vocabulary: weighted keywords per intent, synonyms that
 // widen a search, and stopwords that never count as search terms. The
 // defaults are built in (rules.json); an admin adds to them with a file of
@@ -54,6 +60,12 @@ type Rules struct {
 	// weak words count for little in a search: common verbs and adjectives
 	// ("take", "new", "last") that rarely name what a question is about.
 	weak map[string]bool
+	// concepts maps a word or phrase of one language, as stemKey keys it,
+	// to the words that name the same idea in the other languages
+	// (concepts.go); conceptStarts holds the first words of its phrases.
+	concepts      map[string][]rendering
+	conceptStarts map[string]bool
+	maxConcept    int
 	// phrases are the synonyms' phrases as terms, whose standing together
 	// the index records (phrases.go).
 	phrases *phraseSet
@@ -79,9 +91,10 @@ type rulesFile struct {
 		Min      *float64           `json:"min"`
 		Keywords map[string]float64 `json:"keywords"`
 	} `json:"intents"`
-	Synonyms  map[string][]string `json:"synonyms"`
-	Weakwords []string            `json:"weakwords"`
-	Stopwords []string            `json:"stopwords"`
+	Synonyms  map[string][]string   `json:"synonyms"`
+	Concepts  []map[string][]string `json:"concepts,omitempty"`
+	Weakwords []string              `json:"weakwords"`
+	Stopwords []string              `json:"stopwords"`
 }
 
 var builtin = func() *Rules {
@@ -117,6 +130,9 @@ func ParseRules(extra []byte) (*Rules, error) {
 	var base rulesFile
 	if err := json.Unmarshal(defaultRulesJSON, &base); err != nil {
 		return nil, fmt.Errorf("bot: built-in rules: %w", err)
+	}
+	if err := json.Unmarshal(defaultConceptsJSON, &base.Concepts); err != nil {
+		return nil, fmt.Errorf("bot: built-in concepts: %w", err)
 	}
 	if len(extra) > 0 {
 		var add rulesFile
@@ -159,6 +175,7 @@ func merge(base *rulesFile, add rulesFile) error {
 	for k, v := range add.Synonyms {
 		base.Synonyms[k] = v
 	}
+	base.Concepts = append(base.Concepts, add.Concepts...)
 	base.Stopwords = append(base.Stopwords, add.Stopwords...)
 	base.Weakwords = append(base.Weakwords, add.Weakwords...)
 	return nil
@@ -182,7 +199,8 @@ func intentNames() string {
 }
 
 func compile(f rulesFile) (*Rules, error) {
-	r := &Rules{intents: map[Intent]*intentRule{}, synonyms: map[string][][]string{}, stemSynonyms: map[string][][]string{}, phraseStarts: map[string]bool{}, stop: map[string]bool{}, weak: map[string]bool{}}
+	r := &Rules{intents: map[Intent]*intentRule{}, synonyms: map[string][][]string{}, stemSynonyms: map[string][][]string{}, phraseStarts: map[string]bool{},
+		concepts: map[string][]rendering{}, conceptStarts: map[string]bool{}, stop: map[string]bool{}, weak: map[string]bool{}}
 	for name, in := range f.Intents {
 		if !knownIntent(name) {
 			return nil, fmt.Errorf("bot: rules: unknown intent %q (known: %s)", name, intentNames())
@@ -194,6 +212,9 @@ func compile(f rulesFile) (*Rules, error) {
 		r.intents[Intent(name)] = ir
 	}
 	if err := r.addSynonyms(f.Synonyms); err != nil {
+		return nil, err
+	}
+	if err := r.addConcepts(f.Concepts); err != nil {
 		return nil, err
 	}
 	for _, s := range f.Stopwords {

@@ -1,0 +1,136 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// A knowledge base is often only partly translated: an English article
+// answers a French customer better than "I'm not sure", and far better
+// than a French article that merely shares a word. The rules' concepts
+// (rules.json, "concepts") are rows that name one idea in the five
+// languages; a question's word or phrase in one language also finds the
+// row's words in the others, at translationStrength, below the word
+// itself, so that an article in the question's language that has the
+// word still ranks first.
+
+// translationStrength is how strongly a concept's word in another language
+// counts as the question's word.
+const translationStrength = 0.7
+
+// rendering is a concept's word or phrase in one language.
+type rendering struct {
+	lang  string
+	words []string
+}
+
+// addConcepts checks and adds the concept rows of a rules file: each maps
+// language codes to words and phrases of one to four words, in two
+// languages at least.
+func (r *Rules) addConcepts(rows []map[string][]string) error {
+	for i, row := range rows {
+		var all []rendering
+		for lang, phrases := range row {
+			if langBit(lang) == 0 {
+				return fmt.Errorf("bot: rules: concept %d: unknown language %q (known: %s)", i+1, lang, strings.Join(languages[:], ", "))
+			}
+			for _, p := range phrases {
+				ws := words(p)
+				if len(ws) == 0 || len(ws) > 4 {
+					return fmt.Errorf("bot: rules: concept %d: %q must have 1 to 4 words", i+1, p)
+				}
+				all = append(all, rendering{lang: lang, words: ws})
+			}
+		}
+		if len(row) < 2 {
+			return fmt.Errorf("bot: rules: concept %d must name its idea in two languages at least", i+1)
+		}
+		// Sorted, so that the renderings of a key do not depend on the
+		// order Go iterates the row's languages in.
+		slices.SortFunc(all, func(a, b rendering) int {
+			return strings.Compare(a.lang+" "+strings.Join(a.words, " "), b.lang+" "+strings.Join(b.words, " "))
+		})
+		for _, from := range all {
+			key := stemKey(from.lang, from.words)
+			for _, to := range all {
+				if to.lang != from.lang && !slices.ContainsFunc(r.concepts[key], func(x rendering) bool {
+					return x.lang == to.lang && slices.Equal(x.words, to.words)
+				}) {
+					r.concepts[key] = append(r.concepts[key], to)
+				}
+			}
+			if len(from.words) > 1 {
+				r.conceptStarts[stemKey(from.lang, from.words[:1])] = true
+			}
+			r.maxConcept = max(r.maxConcept, len(from.words))
+		}
+	}
+	return nil
+}
+
+// translations returns the renderings in to, the knowledge base's own
+// language, of the concepts that ws names in one of the other languages of
+// langs (the question's).
+func (r *Rules) translations(ws []string, langs uint8, to string) []rendering {
+	var out []rendering
+	for _, l := range languages {
+		if l == to || langs&langBit(l) == 0 || len(ws) > 1 && !r.conceptStarts[stemKey(l, ws[:1])] {
+			continue
+		}
+		for _, rd := range r.concepts[stemKey(l, ws)] {
+			if rd.lang == to {
+				out = append(out, rd)
+			}
+		}
+	}
+	return out
+}
+
+// phraseTranslations returns the renderings of the concepts' phrases, of
+// two words or more, that cover any of the n tokens of toks from i.
+func (r *Rules) phraseTranslations(toks []string, i, n int, langs uint8, to string) []rendering {
+	var out []rendering
+	for s := max(0, i-r.maxConcept+1); s < i+n; s++ {
+		for k := max(2, i+1-s); k <= r.maxConcept && s+k <= len(toks); k++ {
+			out = append(out, r.translations(toks[s:s+k], langs, to)...)
+		}
+	}
+	return out
+}
+
+// addRenderings adds to alts, at translationStrength, the renderings that
+// the knowledge base has, each in its own language only.
+func (r *Rules) addRenderings(alts []alt, idx *index, rs []rendering) []alt {
+	for _, rd := range rs {
+		switch ts := r.renderingTerms(rd); {
+		case len(ts) == 1:
+			alts = addAlt(alts, idx, alt{stem: ts[0], f: translationStrength, translated: true})
+		case len(ts) > 1 && allKnown(idx, ts):
+			alts = addAlt(alts, idx, alt{stem: strings.Join(ts, "+"), phrase: ts, f: translationStrength, translated: true})
+		}
+	}
+	return alts
+}
+
+// renderingTerms are the terms of a rendering's words that are not
+// stopwords in its language: "mot de passe" is fr:mot and fr:pass.
+func (r *Rules) renderingTerms(rd rendering) []string {
+	var ts []string
+	for _, w := range rd.words {
+		if !stopIn[rd.lang][w] && (rd.lang != langEN || !r.stop[w]) {
+			ts = append(ts, term(rd.lang, w))
+		}
+	}
+	return ts
+}
+
+// allKnown reports whether the index has every term of ts.
+func allKnown(idx *index, ts []string) bool {
+	for _, t := range ts {
+		if !idx.has(t) {
+			return false
+		}
+	}
+	return true
+}
