@@ -35,10 +35,10 @@
 //     counting in full where they stand together and less where they are
 //     apart, phrases.go;
 //     a German or Dutch verb's separable particle is put back on it,
-//     particles.go), the words that name the same idea in the knowledge
-//     base's own language when the question is in another (the rules'
-//     concepts, concepts.go, concepts.json: a partly translated knowledge
-//     base answers a French question from its English article), else the
+//     particles.go), the words that name the same idea in the site's
+//     language when the question is in another (the rules' concepts,
+//     concepts.go, concepts.json: a partly translated knowledge base
+//     answers a French question from its English article), else the
 //     knowledge base's word it is a typo of (one edit up to seven letters,
 //     two from eight) or the words it is part of (compounds). A country or
 //     a larger city (places.go, places.txt) is its country's names in every
@@ -53,7 +53,12 @@
 //     it); a heading that asks about what went wrong ("Didn't get the
 //     email?") ranks up for a question that says something did, and an
 //     article in the question's language for a question whose words tell
-//     one. A section's example questions (store.SectionExample, written
+//     one. An article in another language than the site's is linked to
+//     the site-language article it translates, and its sections to the
+//     original's, by their words rendered by the concepts
+//     (translations.go); a question written in that language whose best
+//     section is the original's gets the translation's instead. A
+//     section's example questions (store.SectionExample, written
 //     by editors or added from the chats) are a field of it, like its
 //     heading and text, and the nearest of them counts as a whole
 //     (examples.go): a question that shares no word with a section can
@@ -106,8 +111,9 @@
 // "gift card", counts only where all its words are found). A concept is a
 // row of words and phrases (one to four words) that name one idea in two
 // or more of the languages en, de, fr, es and nl; a question in one of them
-// finds the row's words in the knowledge base's language at 0.7, below the
-// word itself; concepts are added to the built-in ones. Weak words count a
+// finds the row's words in the site's language at 0.8 (0.6 for a word the
+// knowledge base has in the question's language), below the word itself;
+// concepts are added to the built-in ones. Weak words count a
 // quarter as much as other words; stopwords do not count at all. The file is
 // read at start; a malformed file stops the server with the reason.
 package bot

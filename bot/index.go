@@ -29,11 +29,17 @@ type index struct {
 	together   map[string][]posting // a rules' phrase (alt.stem) → sections where its words stand together (phrases.go), in index order
 	exTogether map[string][]int32   // a rules' phrase → the example questions (places in exs) where its words stand together
 	phrases    *phraseSet           // the phrases together records
-	stems      []string             // every term, sorted
-	vocab      *vocabulary
-	avgLen     float64
-	siteLang   string
-	scratch    sync.Pool // *evidence sized for this index
+	// translationOf maps an article not in the site's language to the
+	// site-language article it translates, translated the other way
+	// (translations.go).
+	translationOf map[int32]int32
+	translated    map[int32][]int32
+	sectionOf     map[int32]int32 // a translation's section → its original's section
+	stems         []string        // every term, sorted
+	vocab         *vocabulary
+	avgLen        float64
+	siteLang      string
+	scratch       sync.Pool // *evidence sized for this index
 }
 
 // artEntry is one article of the index.
@@ -106,6 +112,10 @@ type builder struct {
 	seq     []string        // a heading's or a block's terms, in order, reused
 	near    map[string]int  // the phrases standing together in a section's text, how often
 	nearH   map[string]bool // and in its heading
+	rules   *Rules
+	// The words of the articles not in the site's language, by block, of
+	// each and of each of its sections (translations.go).
+	foreign, foreignSecs map[int32][][]string
 }
 
 func newBuilder(siteLang string, n int, rules *Rules) *builder {
@@ -118,6 +128,7 @@ func newBuilder(siteLang string, n int, rules *Rules) *builder {
 		head:   map[string]bool{},
 		near:   map[string]int{},
 		nearH:  map[string]bool{},
+		rules:  rules,
 	}
 }
 
@@ -148,8 +159,18 @@ func (b *builder) add(a store.Article, lang string) {
 			idx.titles[t] = append(idx.titles[t], ai)
 		}
 	}
+	foreign := lang != idx.siteLang
+	if foreign {
+		b.foreignWords(ai, -1, a.Title)
+	}
 	for _, s := range store.Sections(a.Body) {
 		si := int32(len(idx.secs))
+		if foreign {
+			b.foreignWords(ai, si, s.Heading)
+			for _, bl := range s.Blocks {
+				b.foreignWords(ai, si, bl)
+			}
+		}
 		sec := secEntry{art: ai, anchor: s.Anchor, heading: s.Heading, howTo: howToHeading.MatchString(sentence(s.Heading))}
 		clear(b.tf)
 		clear(b.head)
@@ -221,6 +242,7 @@ func (b *builder) done() *index {
 	}
 	sort.Strings(idx.stems)
 	b.doneExamples()
+	b.linkTranslations()
 	return idx
 }
 

@@ -56,6 +56,17 @@ type query struct {
 	top    int     // the heaviest group the knowledge base has, or -1
 }
 
+// written returns the language the question is written in, when its
+// stopwords tell one language only.
+func (q query) written() (string, bool) {
+	for _, l := range languages {
+		if q.langs == langBit(l) {
+			return l, true
+		}
+	}
+	return "", false
+}
+
 // parse turns a question into weighted groups over idx.
 func (r *retriever) parse(idx *index, text string) query {
 	toks := words(text)

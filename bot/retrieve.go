@@ -80,11 +80,18 @@ func (r *retriever) find(ctx context.Context, text string) (match, error) {
 	if m.source, err = r.source(ctx, rk, best); err != nil {
 		return match{}, err
 	}
-	if len(rk.hits) > 1 {
-		if second := rk.hits[1]; second.rank >= alsoRatio*best.rank && second.conf >= r.threshold {
+	// The next section that is not the best one's article or its
+	// translation (or original): the same text in another language is
+	// nothing more to read.
+	for _, second := range rk.hits[1:] {
+		if a, b := rk.idx.secs[second.sec].art, rk.idx.secs[best.sec].art; a != b && rk.idx.sameContent(a, b) {
+			continue
+		}
+		if second.rank >= alsoRatio*best.rank && second.conf >= r.threshold {
 			s := rk.name(second)
 			m.also = &s
 		}
+		break
 	}
 	return m, nil
 }

@@ -101,7 +101,47 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 			out.hits[i].conf *= adviceFactor
 		}
 	}
+	r.preferTranslation(&out)
 	return out, nil
+}
+
+// preferTranslation puts first, for a question written in another language
+// than the site's, the best section of the translation into that language
+// of the best section's article (translations.go), if it is sure enough to
+// answer: the visitor reads their own language best, and a translation has
+// fewer words than its original to be found by.
+func (r *retriever) preferTranslation(rk *ranked) {
+	l, ok := rk.q.written()
+	if !ok || l == rk.idx.siteLang || len(rk.hits) < 2 {
+		return
+	}
+	orig := rk.hits[0]
+	tr := rk.idx.translationIn(rk.idx.secs[orig.sec].art, l)
+	if tr < 0 {
+		return
+	}
+	// The translation's section that translates the best one, else its
+	// best-ranked one.
+	at := -1
+	for i, h := range rk.hits {
+		if rk.idx.secs[h.sec].art != tr {
+			continue
+		}
+		if at < 0 {
+			at = i
+		}
+		if e, ok := rk.idx.sectionOf[h.sec]; ok && e == orig.sec {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return
+	}
+	h := rk.hits[at]
+	h.conf = max(h.conf, orig.conf) // the original's words answer for it
+	copy(rk.hits[1:at+1], rk.hits[:at])
+	rk.hits[0] = h
 }
 
 // scoreArticle appends the hits of an article's sections.
