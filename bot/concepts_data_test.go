@@ -1,0 +1,148 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// conceptFalseFriends are words whose most common meaning differs between
+// the five languages. A concept row may list one only in the languages
+// named here (none: in no language), since an English word is looked up in
+// a question of any language.
+var conceptFalseFriends = map[string][]string{
+	"gift":       nil,      // de, nl: poison
+	"door":       nil,      // nl: through, by
+	"also":       nil,      // de: so, therefore
+	"will":       nil,      // de: wants
+	"art":        nil,      // de: kind, sort
+	"rat":        nil,      // de: advice
+	"raad":       nil,      // nl: advice, council
+	"bald":       nil,      // de: soon
+	"kind":       nil,      // de, nl: child
+	"fast":       nil,      // de: almost
+	"handy":      {langDE}, // de: mobile phone
+	"sale":       nil,      // fr: dirty; es: goes out, leaves
+	"sales":      nil,      // fr: dirty
+	"pays":       nil,      // fr: country; en: pays
+	"brand":      nil,      // de, nl: fire
+	"map":        nil,      // nl: folder
+	"mappe":      nil,      // de: folder
+	"actual":     nil,      // es, de (aktuell), fr (actuel): current
+	"actuel":     nil,      // fr: current
+	"eventually": nil,      // de eventuell, fr eventuellement: possibly
+	"eventuell":  nil,      // de: possibly
+	"become":     nil,      // de bekommen: get
+	"note":       nil,      // fr: bill; de: grade
+	"demand":     nil,      // fr demande: request
+	"sensible":   nil,      // fr, es: sensitive
+	"store":      nil,      // fr: window blind
+	"storing":    nil,      // nl: outage, fault; en: keeping
+	"chef":       nil,      // de, fr: boss
+	"mist":       nil,      // de: rubbish; nl: missed
+	"arm":        nil,      // de: poor
+	"hell":       nil,      // de: bright
+	"winkel":     {langNL}, // de: angle
+	"pain":       nil,      // fr: bread
+	"coin":       nil,      // fr: corner
+	"rest":       nil,      // de: remainder
+	"con":        nil,      // es: with
+	"sin":        nil,      // es: without
+	"once":       nil,      // es: eleven
+	"red":        nil,      // es: network
+	"carpeta":    nil,      // es: folder (en carpet)
+	"constipado": nil,      // es: has a cold
+	"preservativo": nil,    // es: condom
+	"librairie":  nil,      // fr: bookshop
+	"spenden":    nil,      // de: donate (en spend)
+	"bekommen":   nil,      // de stopword here; en become
+}
+
+// conceptRow is one row of bot/concepts.json: one idea named in each
+// language that has a word for it.
+type conceptRow map[string][]string
+
+func loadConcepts(t *testing.T) []conceptRow {
+	t.Helper()
+	raw, err := os.ReadFile("concepts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []conceptRow
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		t.Fatalf("concepts.json: %v", err)
+	}
+	return rows
+}
+
+// TestConceptsData checks the multilingual concept lexicon: its shape, its
+// languages, phrases of one to four words, no word in two rows (in its own
+// language, by itself or by its stem, nor as the same letters in another
+// language), no stopwords and no false friends.
+func TestConceptsData(t *testing.T) {
+	rows := loadConcepts(t)
+	owner := map[string]int{} // lang:phrase and lang:stem → row
+	letters := map[string]string{}
+	for i, row := range rows {
+		name := fmt.Sprintf("row %d %v", i+1, row["en"])
+		if len(row["en"]) == 0 || len(row) < 2 {
+			t.Errorf("%s: needs en and at least one other language", name)
+		}
+		for lang, ps := range row {
+			if _, ok := stemmers[lang]; !ok {
+				t.Errorf("%s: unknown language %q", name, lang)
+				continue
+			}
+			if len(ps) == 0 {
+				t.Errorf("%s: %s lists nothing", name, lang)
+			}
+			for _, p := range ps {
+				checkConceptPhrase(t, name, lang, p)
+				ws := words(p)
+				keys := []string{lang + ":" + strings.Join(ws, " ")}
+				if len(ws) == 1 {
+					keys = append(keys, stemKey(lang, ws)+"~")
+				}
+				for _, k := range keys {
+					if j, ok := owner[k]; ok && (j != i || !strings.HasSuffix(k, "~")) {
+						t.Errorf("%s: %s %q (%s) is also in row %d %v", name, lang, p, k, j+1, rows[j]["en"])
+					}
+					owner[k] = i
+				}
+				same := strings.Join(ws, " ")
+				if prev, ok := letters[same]; ok && prev[0:strings.IndexByte(prev, '#')] != fmt.Sprint(i) {
+					t.Errorf("%s: %s %q is spelt like %s", name, lang, p, prev)
+				}
+				letters[same] = fmt.Sprintf("%d#%s in row %d %v", i, lang, i+1, row["en"])
+			}
+		}
+	}
+}
+
+// checkConceptPhrase checks one word or phrase: lower case, one to four
+// words, not a stopword of any language, not a false friend.
+func checkConceptPhrase(t *testing.T, name, lang, p string) {
+	t.Helper()
+	ws := words(p)
+	switch {
+	case p != strings.ToLower(p) || p != strings.TrimSpace(p):
+		t.Errorf("%s: %s %q is not trimmed lower case", name, lang, p)
+	case len(ws) < 1 || len(ws) > 4:
+		t.Errorf("%s: %s %q has %d words, want 1 to 4", name, lang, p, len(ws))
+	}
+	if len(ws) != 1 {
+		return
+	}
+	w := ws[0]
+	if allowed, ok := conceptFalseFriends[w]; ok && !slices.Contains(allowed, lang) {
+		t.Errorf("%s: %s %q is a false friend", name, lang, p)
+	}
+	for _, l := range languages {
+		if (l == langEN && builtin.stop[w]) || stopIn[l][w] {
+			t.Errorf("%s: %s %q is a stopword in %s", name, lang, p, l)
+		}
+	}
+}
