@@ -14,51 +14,51 @@ import (
 // named here (none: in no language), since an English word is looked up in
 // a question of any language.
 var conceptFalseFriends = map[string][]string{
-	"gift":       nil,      // de, nl: poison
-	"door":       nil,      // nl: through, by
-	"also":       nil,      // de: so, therefore
-	"will":       nil,      // de: wants
-	"art":        nil,      // de: kind, sort
-	"rat":        nil,      // de: advice
-	"raad":       nil,      // nl: advice, council
-	"bald":       nil,      // de: soon
-	"kind":       nil,      // de, nl: child
-	"fast":       nil,      // de: almost
-	"handy":      {langDE}, // de: mobile phone
-	"sale":       nil,      // fr: dirty; es: goes out, leaves
-	"sales":      nil,      // fr: dirty
-	"pays":       nil,      // fr: country; en: pays
-	"brand":      nil,      // de, nl: fire
-	"map":        nil,      // nl: folder
-	"mappe":      nil,      // de: folder
-	"actual":     nil,      // es, de (aktuell), fr (actuel): current
-	"actuel":     nil,      // fr: current
-	"eventually": nil,      // de eventuell, fr eventuellement: possibly
-	"eventuell":  nil,      // de: possibly
-	"become":     nil,      // de bekommen: get
-	"note":       nil,      // fr: bill; de: grade
-	"demand":     nil,      // fr demande: request
-	"sensible":   nil,      // fr, es: sensitive
-	"store":      nil,      // fr: window blind
-	"storing":    nil,      // nl: outage, fault; en: keeping
-	"chef":       nil,      // de, fr: boss
-	"mist":       nil,      // de: rubbish; nl: missed
-	"arm":        nil,      // de: poor
-	"hell":       nil,      // de: bright
-	"winkel":     {langNL}, // de: angle
-	"pain":       nil,      // fr: bread
-	"coin":       nil,      // fr: corner
-	"rest":       nil,      // de: remainder
-	"con":        nil,      // es: with
-	"sin":        nil,      // es: without
-	"once":       nil,      // es: eleven
-	"red":        nil,      // es: network
-	"carpeta":    nil,      // es: folder (en carpet)
-	"constipado": nil,      // es: has a cold
-	"preservativo": nil,    // es: condom
-	"librairie":  nil,      // fr: bookshop
-	"spenden":    nil,      // de: donate (en spend)
-	"bekommen":   nil,      // de stopword here; en become
+	"gift":         nil,      // de, nl: poison
+	"door":         nil,      // nl: through, by
+	"also":         nil,      // de: so, therefore
+	"will":         nil,      // de: wants
+	"art":          nil,      // de: kind, sort
+	"rat":          nil,      // de: advice
+	"raad":         nil,      // nl: advice, council
+	"bald":         nil,      // de: soon
+	"kind":         nil,      // de, nl: child
+	"fast":         nil,      // de: almost
+	"handy":        {langDE}, // de: mobile phone
+	"sale":         nil,      // fr: dirty; es: goes out, leaves
+	"sales":        nil,      // fr: dirty
+	"pays":         nil,      // fr: country; en: pays
+	"brand":        nil,      // de, nl: fire
+	"map":          nil,      // nl: folder
+	"mappe":        nil,      // de: folder
+	"actual":       nil,      // es, de (aktuell), fr (actuel): current
+	"actuel":       nil,      // fr: current
+	"eventually":   nil,      // de eventuell, fr eventuellement: possibly
+	"eventuell":    nil,      // de: possibly
+	"become":       nil,      // de bekommen: get
+	"note":         nil,      // fr: bill; de: grade
+	"demand":       nil,      // fr demande: request
+	"sensible":     nil,      // fr, es: sensitive
+	"store":        nil,      // fr: window blind
+	"storing":      nil,      // nl: outage, fault; en: keeping
+	"chef":         nil,      // de, fr: boss
+	"mist":         nil,      // de: rubbish; nl: missed
+	"arm":          nil,      // de: poor
+	"hell":         nil,      // de: bright
+	"winkel":       {langNL}, // de: angle
+	"pain":         nil,      // fr: bread
+	"coin":         nil,      // fr: corner
+	"rest":         nil,      // de: remainder
+	"con":          nil,      // es: with
+	"sin":          nil,      // es: without
+	"once":         nil,      // es: eleven
+	"red":          nil,      // es: network
+	"carpeta":      nil,      // es: folder (en carpet)
+	"constipado":   nil,      // es: has a cold
+	"preservativo": nil,      // es: condom
+	"librairie":    nil,      // fr: bookshop
+	"spenden":      nil,      // de: donate (en spend)
+	"bekommen":     nil,      // de stopword here; en become
 }
 
 // conceptRow is one row of bot/concepts.json: one idea named in each
