@@ -62,6 +62,12 @@ var conceptFalseFriends = map[string][]string{
 	"scale":      nil,      // en: weighing scale or limescale
 	"rust":       nil,      // nl: rest, calm
 	"laut":       nil,      // de: loud, but also "according to"
+	"balance":    nil,      // fr: weighing scale
+	"lid":        nil,      // nl: member
+	"stock":      nil,      // de: floor, storey
+	"lager":      nil,      // nl: lower
+	"kocht":      nil,      // nl: bought; de: boils
+	"leer":       nil,      // es: read; nl: leather, learn
 }
 
 // conceptRow is one row of bot/concepts.json: one idea named in each
