@@ -68,6 +68,7 @@ var conceptFalseFriends = map[string][]string{
 	"lager":      nil,      // nl: lower
 	"kocht":      nil,      // nl: bought; de: boils
 	"leer":       nil,      // es: read; nl: leather, learn
+	"stuck":      nil,      // de: Stück, piece
 }
 
 // conceptRow is one row of bot/concepts.json: one idea named in each
