@@ -75,6 +75,8 @@ var conceptFalseFriends = map[string][]string{
 // language that has a word for it.
 type conceptRow map[string][]string
 
+// loadConcepts reads bot/concepts.json, failing the test unless it is a
+// JSON array of rows.
 func loadConcepts(t *testing.T) []conceptRow {
 	t.Helper()
 	raw, err := os.ReadFile("concepts.json")
