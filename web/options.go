@@ -265,7 +265,7 @@ func DefaultChatOptions() ChatOptions {
 func (o *ChatOptions) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.ChatHandoffTimeout, "chat-handoff-timeout", o.ChatHandoffTimeout, "how long a chat handed to a person waits for an agent before it becomes a ticket")
 	fs.StringVar(&o.businessHours, "business-hours", o.businessHours, `when agents answer chats, like "Mon-Fri 09:00-17:00 Europe/Berlin" or "Mon-Thu 09:00-17:00, Fri 09:00-15:00 Europe/Amsterdam"; outside them a hand-off becomes a ticket at once, and ticket due times count only these hours (empty: none configured; whether a person is offered then depends only on who is available)`)
-	fs.StringVar(&o.rulesFile, "chat-rules", o.rulesFile, "JSON file that extends the assistant's intent keywords, synonyms and stopwords (see bot/doc.go)")
+	fs.StringVar(&o.rulesFile, "chat-rules", o.rulesFile, "JSON file that extends the assistant's intent keywords, synonyms, concepts (words in five languages) and stopwords (see bot/doc.go)")
 	fs.Var((*store.Period)(&o.ChatRetention), "chat-retention", "delete chat transcripts this long after their last message (like 90d)")
 	o.ChatModel.Flags(fs)
 	fs.StringVar(&o.timezone, "timezone", o.timezone, "the business's time zone, an IANA name like Europe/Berlin: times on the portal, in the chat, in customer mail and in the admin panel are shown in it, and business hours that name no zone count in it")
