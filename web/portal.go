@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"safedesk/templates"
 	"safedesk/templates/i18n"
@@ -46,10 +47,7 @@ func (s *Server) kbList(w http.ResponseWriter, r *http.Request) {
 // kbSearch lists the articles and sections that match a query, with the
 // assistant's own ranking (bot.Search).
 func (s *Server) kbSearch(w http.ResponseWriter, r *http.Request) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len(q) > 200 {
-		q = q[:200]
-	}
+	q := searchQuery(r.URL.Query().Get("q"))
 	var results []templates.SearchHit
 	if q != "" {
 		hits, err := s.chat.bot.Search(r.Context(), q, 20)
@@ -66,6 +64,20 @@ func (s *Server) kbSearch(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, templates.KBSearch(templates.KBSearchProps{Page: s.page(r, i18n.T(r.Context(), i18n.SearchHeading)), Query: q, Results: results}))
+}
+
+// maxQuery is the longest search query, in characters: the search box's
+// maxlength.
+const maxQuery = 200
+
+// searchQuery is the query as the search reads and shows it: trimmed,
+// valid UTF-8, and cut to maxQuery characters, never inside one.
+func searchQuery(q string) string {
+	q = strings.TrimSpace(strings.ToValidUTF8(q, "\uFFFD"))
+	if utf8.RuneCountInString(q) > maxQuery {
+		q = strings.TrimSpace(string([]rune(q)[:maxQuery]))
+	}
+	return q
 }
 
 // kbFeedbackPost counts an answer to "did this answer your question?" on

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // The search lists the matching section under its article, links the
@@ -58,5 +59,23 @@ func TestArticleFeedbackAndPopularity(t *testing.T) {
 	}
 	if len(stats) != 1 || stats[0].Slug != "track-your-order" || stats[0].Unhelpful != 1 || stats[0].Views != 3 {
 		t.Fatalf("counters: %+v", stats)
+	}
+}
+
+// A query longer than the search box allows is cut to its 200 characters,
+// never inside one: the page stays valid UTF-8 and shows the cut query.
+func TestSearchLongQueryCutByCharacters(t *testing.T) {
+	e := newTestServer(t)
+	c := e.client()
+	q := "a" + strings.Repeat("é", 300) // the 200th byte is inside an é
+	resp := c.get("/kb/search?q=" + url.QueryEscape(q))
+	if resp.status != 200 {
+		t.Fatalf("search: %d", resp.status)
+	}
+	if !utf8.ValidString(resp.body) {
+		t.Fatal("the search page is not valid UTF-8")
+	}
+	if want := `value="a` + strings.Repeat("é", 199) + `"`; !strings.Contains(resp.body, want) {
+		t.Errorf("the search box does not show the query cut to 200 characters")
 	}
 }
