@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"safedesk/templates"
@@ -80,11 +82,38 @@ func searchQuery(q string) string {
 	return q
 }
 
+// answeredCookie marks, on the visitor's device only, that they answered
+// "did this answer your question?" on the article its path names: a second
+// answer from that browser is thanked but not counted. The server keeps
+// nothing about who answered.
+const answeredCookie = "safedesk_answered"
+
+// answeredFor is how long a device's answer to an article holds.
+const answeredFor = 30 * 24 * time.Hour
+
+// helpfulAnswer reads a "did this answer your question?" form: yes or no,
+// and ok false for anything else.
+func helpfulAnswer(form url.Values) (helpful, ok bool) {
+	switch form.Get("helpful") {
+	case "yes":
+		return true, true
+	case "no":
+		return false, true
+	}
+	return false, false
+}
+
 // kbFeedbackPost counts an answer to "did this answer your question?" on
-// an article: an aggregate counter, nothing about who answered.
+// an article: an aggregate counter, nothing about who answered, and at most
+// one per browser (answeredCookie).
 func (s *Server) kbFeedbackPost(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.serveError(w, r, formError(err))
+		return
+	}
+	helpful, ok := helpfulAnswer(r.PostForm)
+	if !ok {
+		s.serveError(w, r, errBadRequest)
 		return
 	}
 	art, err := s.db.GetArticle(r.Context(), r.PathValue("slug"), false)
@@ -92,10 +121,13 @@ func (s *Server) kbFeedbackPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	helpful := r.PostForm.Get("helpful") == "yes"
-	if err := s.db.CountArticleFeedback(r.Context(), art.Slug, helpful); err != nil {
-		s.serveError(w, r, err)
-		return
+	if _, err := r.Cookie(answeredCookie); err != nil { // this browser has not answered yet
+		if err := s.db.CountArticleFeedback(r.Context(), art.Slug, helpful); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: answeredCookie, Value: "1", Path: "/kb/" + art.Slug, MaxAge: int(answeredFor / time.Second),
+			HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	}
 	p := templates.KBFeedbackProps{Slug: art.Slug, Title: art.Title, Helpful: helpful}
 	if !isHTMX(r) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -77,5 +78,65 @@ func TestSearchLongQueryCutByCharacters(t *testing.T) {
 	}
 	if want := `value="a` + strings.Repeat("é", 199) + `"`; !strings.Contains(resp.body, want) {
 		t.Errorf("the search box does not show the query cut to 200 characters")
+	}
+}
+
+// One browser's answer to "did this answer your question?" counts once:
+// answering again (the back button, a reload) is thanked but not counted,
+// another browser counts, and a form that says neither yes nor no counts
+// nothing. The server keeps no trace of who answered: the mark is a cookie
+// for that article's path.
+func TestArticleFeedbackCountsOncePerBrowser(t *testing.T) {
+	e := newTestServer(t)
+	ctx := context.Background()
+	unhelpful := func() int64 {
+		t.Helper()
+		stats, err := e.db.ArticleFeedback(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range stats {
+			if s.Slug == "track-your-order" {
+				return s.Unhelpful
+			}
+		}
+		return 0
+	}
+	c := e.client()
+	for range 3 {
+		if r := c.post("/kb/track-your-order/feedback", url.Values{"helpful": {"no"}}); r.status != 200 || !strings.Contains(r.body, `data-testid="feedback-thanks"`) {
+			t.Fatalf("feedback: %d\n%s", r.status, r.body)
+		}
+	}
+	if n := unhelpful(); n != 1 {
+		t.Fatalf("three answers from one browser counted %d times, want once", n)
+	}
+	if r := e.client().htmx("/kb/track-your-order/feedback", url.Values{"helpful": {"no"}}); r.status != 200 {
+		t.Fatalf("another browser: %d", r.status)
+	}
+	if n := unhelpful(); n != 2 {
+		t.Errorf("another browser's answer: %d, want 2", n)
+	}
+	if r := c.post("/kb/returns-and-refunds/feedback", url.Values{"helpful": {"no"}}); r.status != 200 {
+		t.Fatalf("the same browser on another article: %d", r.status)
+	}
+	if stats, err := e.db.ArticleFeedback(ctx, 10); err != nil || len(stats) != 2 {
+		t.Errorf("the same browser's answer on another article was not counted: %+v %v", stats, err)
+	}
+	for _, v := range []string{"", "maybe"} {
+		if r := e.client().post("/kb/track-your-order/feedback", url.Values{"helpful": {v}}); r.status != http.StatusBadRequest {
+			t.Errorf("helpful=%q: %d, want 400", v, r.status)
+		}
+	}
+	if n := unhelpful(); n != 2 {
+		t.Errorf("a form with neither yes nor no was counted: %d", n)
+	}
+	chat := e.chatter()
+	id := feedbackID(t, chat.ask("how do i descale my kettle").body)
+	if r := chat.htmx("/chat/feedback", url.Values{"message": {id}, "helpful": {"maybe"}}); r.status != http.StatusBadRequest {
+		t.Errorf("chat: helpful=maybe: %d, want 400", r.status)
+	}
+	if r := chat.htmx("/chat/feedback", url.Values{"message": {id}, "helpful": {"yes"}}); r.status != 200 {
+		t.Errorf("chat: the answer after a refused one: %d", r.status)
 	}
 }
