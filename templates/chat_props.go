@@ -63,6 +63,9 @@ type ChatLine struct {
 	// sections, which are linked under it.
 	Written bool
 	Cited   []ChatCite
+	// Answered says the visitor already answered "did this answer your
+	// question?" under this answer: the thanks shows in place of the form.
+	Answered bool
 }
 
 // ChatCite is a section a model-written answer cites.

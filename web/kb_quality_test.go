@@ -65,12 +65,22 @@ func TestChatFeedback(t *testing.T) {
 		t.Errorf("the article with a no is not ranked")
 	}
 
-	t.Run("without htmx the form goes back to the answer", func(t *testing.T) {
+	t.Run("without htmx the form goes back to the answer, which shows the thanks", func(t *testing.T) {
 		resp := c.ask("how long does shipping to Germany take")
 		id := feedbackID(t, resp.body)
 		r := c.post("/chat/feedback", url.Values{"message": {id}, "helpful": {"yes"}})
 		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/chat#m"+id {
 			t.Fatalf("plain form: %d %q", r.status, r.header.Get("Location"))
+		}
+		page := c.get("/chat")
+		i := strings.Index(page.body, `id="m`+id+`"`)
+		if i < 0 {
+			t.Fatalf("the answer is not on the chat page:\n%s", page.body)
+		}
+		line := page.body[i:]
+		line = line[:strings.Index(line, "</li>")]
+		if strings.Contains(line, `data-testid="chat-feedback"`) || !strings.Contains(line, `data-testid="chat-feedback-thanks"`) {
+			t.Errorf("the answered answer still asks, or does not thank:\n%s", line)
 		}
 	})
 }
