@@ -2,12 +2,14 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"safedesk/store"
 	"safedesk/templates"
 	"safedesk/templates/i18n"
 )
@@ -166,24 +168,22 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	related, err := s.chat.bot.Related(r.Context(), art.Slug, 3)
+	site, err := s.db.KBLanguage(r.Context())
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
 	if art.Lang == "" {
-		if art.Lang, err = s.db.KBLanguage(r.Context()); err != nil {
-			s.serveError(w, r, err)
-			return
-		}
+		art.Lang = site
 	}
 	p, err := s.articleProps(r, art, body)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	for _, l := range related {
-		p.Related = append(p.Related, templates.ArticleLink{Slug: l.Slug, Title: l.Title, Lang: l.Lang})
+	if p.Related, err = s.relatedArticles(r.Context(), art, site); err != nil {
+		s.serveError(w, r, err)
+		return
 	}
 	head := articleHead(s.cfg.BaseURL, art)
 	if !shared {
@@ -203,6 +203,31 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.kbCache.put(art.Slug, lang, stamp, buf.Bytes())
 	writeHTML(w, buf.Bytes())
+}
+
+// maxRelated is how many related articles an article page lists.
+const maxRelated = 3
+
+// relatedArticles are up to maxRelated other articles about what art is
+// about, in art's language (resolved; site is the site's language): a
+// reader of a German article is not sent to a Dutch one, nor to the same
+// article in another language.
+func (s *Server) relatedArticles(ctx context.Context, art store.Article, site string) ([]templates.ArticleLink, error) {
+	related, err := s.chat.bot.Related(ctx, art.Slug, 4*maxRelated)
+	if err != nil {
+		return nil, err
+	}
+	var out []templates.ArticleLink
+	for _, l := range related {
+		lang := l.Lang
+		if lang == "" {
+			lang = site
+		}
+		if lang == art.Lang && len(out) < maxRelated {
+			out = append(out, templates.ArticleLink{Slug: l.Slug, Title: l.Title, Lang: l.Lang})
+		}
+	}
+	return out, nil
 }
 
 var (

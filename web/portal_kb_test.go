@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -138,5 +139,38 @@ func TestArticleFeedbackCountsOncePerBrowser(t *testing.T) {
 	}
 	if r := chat.htmx("/chat/feedback", url.Values{"message": {id}, "helpful": {"yes"}}); r.status != 200 {
 		t.Errorf("chat: the answer after a refused one: %d", r.status)
+	}
+}
+
+// Related articles are in the article's language: a German article lists
+// German ones, and a Dutch one not its English translation.
+func TestRelatedArticlesInTheArticlesLanguage(t *testing.T) {
+	e := newTestServer(t)
+	c := e.client()
+	related := func(slug string) []string {
+		t.Helper()
+		page := c.get("/kb/" + slug)
+		i := strings.Index(page.body, `data-testid="related"`)
+		if page.status != 200 || i < 0 {
+			t.Fatalf("%s: %d, related articles: %v", slug, page.status, i >= 0)
+		}
+		sec := page.body[i:]
+		sec = sec[:strings.Index(sec, "</section>")]
+		var out []string
+		for _, m := range regexp.MustCompile(`<a href="/kb/([^"]+)"( lang="(\w+)")?`).FindAllStringSubmatch(sec, -1) {
+			out = append(out, m[1]+":"+m[3])
+		}
+		return out
+	}
+	for slug, lang := range map[string]string{"versandzeiten-und-kosten": "de", "je-bestelling-volgen": "nl", "livraison-delais-et-frais": "fr", "track-your-order": ""} {
+		links := related(slug)
+		if len(links) == 0 || len(links) > 3 {
+			t.Errorf("%s: %d related articles, want 1 to 3: %q", slug, len(links), links)
+		}
+		for _, l := range links {
+			if !strings.HasSuffix(l, ":"+lang) {
+				t.Errorf("%s (%q) lists %s", slug, lang, l)
+			}
+		}
 	}
 }
