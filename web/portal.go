@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -150,9 +151,11 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := s.db.CountArticleView(r.Context(), art.Slug); err != nil {
-		// A view not counted is no reason to withhold the article.
-		s.log.Error("article view not counted", "err", err, "request_id", info(r).id)
+	if readerView(r) {
+		if err := s.db.CountArticleView(r.Context(), art.Slug); err != nil {
+			// A view not counted is no reason to withhold the article.
+			s.log.Error("article view not counted", "err", err, "request_id", info(r).id)
+		}
 	}
 	shared := s.customerID(r) == 0 && !s.customer.Exists(r.Context(), sessNotice)
 	stamp := art.UpdatedAt.UnixNano()
@@ -203,6 +206,17 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.kbCache.put(art.Slug, lang, stamp, buf.Bytes())
 	writeHTML(w, buf.Bytes())
+}
+
+// crawlerUA matches the user agents of crawlers that say what they are
+// ("Googlebot/2.1;", "bingbot/2.0;", "AhrefsBot/7.0;", "… crawler …").
+var crawlerUA = regexp.MustCompile(`(?i)bot[/;]|crawler|spider|^$`)
+
+// readerView reports whether a request for an article is a person reading
+// it, to count for "Popular articles": not a HEAD request (a link checker,
+// a monitor) nor a crawler that names itself.
+func readerView(r *http.Request) bool {
+	return r.Method == http.MethodGet && !crawlerUA.MatchString(r.UserAgent())
 }
 
 // maxRelated is how many related articles an article page lists.

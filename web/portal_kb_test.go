@@ -174,3 +174,30 @@ func TestRelatedArticlesInTheArticlesLanguage(t *testing.T) {
 		}
 	}
 }
+
+// Only a person reading an article counts as a view: a HEAD request (a
+// link checker) and a crawler that names itself do not.
+func TestArticleViewsArePeoplesOnly(t *testing.T) {
+	e := newTestServer(t)
+	c := e.client()
+	for _, tt := range []struct{ method, ua string }{
+		{http.MethodHead, ""},
+		{http.MethodGet, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"},
+		{http.MethodGet, "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"},
+	} {
+		req, _ := http.NewRequest(tt.method, e.http.URL+"/kb/track-your-order", nil)
+		if tt.ua != "" {
+			req.Header.Set("User-Agent", tt.ua)
+		}
+		if r := c.do(req); r.status != 200 {
+			t.Fatalf("%s %q: %d", tt.method, tt.ua, r.status)
+		}
+	}
+	if arts, err := e.db.MostViewedArticles(context.Background(), 10); err != nil || len(arts) != 0 {
+		t.Fatalf("views counted for %+v (%v), want none", arts, err)
+	}
+	c.get("/kb/track-your-order")
+	if arts, err := e.db.MostViewedArticles(context.Background(), 10); err != nil || len(arts) != 1 || arts[0].Slug != "track-your-order" {
+		t.Errorf("a reader's view: %+v (%v)", arts, err)
+	}
+}
