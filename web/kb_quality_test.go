@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,6 +127,44 @@ func TestInsightGroupsAndAttachedQuestions(t *testing.T) {
 	if !regexp.MustCompile(`name="title"[^>]*value="(do you sell espresso machines|do you sell an espresso machine\?)"`).MatchString(editor.body) {
 		t.Errorf("the editor does not propose a question as the title")
 	}
+
+	t.Run("saving adds the questions as example questions, after a refused save too", func(t *testing.T) {
+		ids := regexp.MustCompile(`<input type="hidden" name="questions" value="([0-9,]+)">`).FindStringSubmatch(editor.body)
+		if ids == nil {
+			t.Fatalf("the editor's form does not carry the questions:\n%s", editor.body)
+		}
+		form := url.Values{"title": {"Espresso machines"}, "slug": {"espresso-machines"}, "published": {"1"}, "questions": {ids[1]}}
+		r := owner.post("/admin/kb/new", form) // no text: refused
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `data-testid="attached-questions"`) || !strings.Contains(r.body, `name="questions" value="`+ids[1]+`"`) {
+			t.Fatalf("a refused save lost the questions: %d\n%s", r.status, r.body)
+		}
+		form.Set("body", "We sell grinders and kettles, not espresso machines.")
+		if r := owner.post("/admin/kb/new", form); r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/kb/espresso-machines/edit#examples" {
+			t.Fatalf("save: %d %q\n%s", r.status, r.header.Get("Location"), r.body)
+		}
+		art, err := e.db.GetArticle(t.Context(), "espresso-machines", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exs, err := e.db.SectionExamples(t.Context(), art.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ex := range exs {
+			if ex.Anchor != "" {
+				t.Errorf("example %q is on section %q, want the top", ex.Question, ex.Anchor)
+			}
+			got = append(got, ex.Question)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"do you sell an espresso machine?", "do you sell espresso machines"}) {
+			t.Errorf("example questions %q", got)
+		}
+		if page := owner.get("/admin/kb/espresso-machines/edit"); !strings.Contains(page.body, "with 2 of the customers") {
+			t.Errorf("the editor does not say the questions were added")
+		}
+	})
 }
 
 // The site's language is a setting: articles without their own are read
