@@ -164,6 +164,11 @@ func TestInsightGroupsAndAttachedQuestions(t *testing.T) {
 		if page := owner.get("/admin/kb/espresso-machines/edit"); !strings.Contains(page.body, "with 2 of the customers") {
 			t.Errorf("the editor does not say the questions were added")
 		}
+		page := owner.get("/admin/chats/insight")
+		gaps := regexp.MustCompile(`(?s)<li data-testid="gap">(.*?)</li>`).FindAllStringSubmatch(page.body, -1)
+		if len(gaps) != 1 || !strings.Contains(gaps[0][1], "Utrecht") {
+			t.Errorf("the questions the new article answers are still listed as a gap: %q", gaps)
+		}
 	})
 }
 
