@@ -53,8 +53,11 @@ type ChatLine struct {
 	Title   string
 	Lang    string // the quoted article's language
 	URL     string // the section's address: /kb/{slug}#{anchor}
-	// AlsoTitle and AlsoURL name a second section that is nearly as good.
+	// AlsoTitle and AlsoURL name a second section that is nearly as good;
+	// AlsoOpening says it is the opening of the quoted article, which is
+	// named as such rather than by the same title again.
 	AlsoTitle, AlsoURL string
+	AlsoOpening        bool
 	Tickets            []ChatTicket
 	Offers             []string // verify, human, ticket
 	Intent             string   // staff views: what the assistant made of a visitor message

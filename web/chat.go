@@ -256,6 +256,7 @@ func chatLine(m store.ChatMessage) templates.ChatLine {
 		if x.Also.Section != "" {
 			l.AlsoTitle += ": " + x.Also.Section
 		}
+		l.AlsoOpening = x.Also.Section == "" && x.Source != nil && x.Also.Slug == x.Source.Slug
 	}
 	if x.Written {
 		l.Written = true

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"safedesk/bot"
 	"safedesk/store"
 )
 
@@ -227,4 +228,35 @@ func TestSiteLanguage(t *testing.T) {
 			t.Errorf("the editor does not show the site's language")
 		}
 	})
+}
+
+// A second section that is the opening of the quoted article is named as
+// such, not by the article's title a second time (two links of one name
+// to two places); another article's opening keeps its title.
+func TestAlsoRelevantOpeningIsNamed(t *testing.T) {
+	e := newTestServer(t)
+	c := e.chatterIn("de", false)
+	c.ask("hello")
+	cs, err := e.db.ListConversations(t.Context(), store.ChatFilter{})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("conversations: %v %d", err, len(cs))
+	}
+	src := &bot.Source{Slug: "reset-your-password", Title: "Reset your password", Section: "Request a reset link", Anchor: "request-a-reset-link", Quote: "Go to the sign-in page.", Lang: "en"}
+	for _, also := range []*bot.Source{{Slug: "reset-your-password", Title: "Reset your password", Lang: "en"}, {Slug: "change-your-email-address", Title: "Change the email address on your account", Lang: "en"}} {
+		extra := bot.Extra{Source: src, Also: also}.Encode()
+		if _, err := e.db.AddChatMessages(t.Context(), cs[0].ID, []store.NewChatMessage{{Author: store.ChatAuthorBot, Body: "Das steht in unserem Hilfeartikel „Reset your password“:", Extra: extra, Article: src.Slug}}, store.SystemActor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := c.get("/chat")
+	also := regexp.MustCompile(`data-testid="also-relevant">(?s:.*?)<a href="([^"]+)">([^<]*)</a>`).FindAllStringSubmatch(page.body, -1)
+	if len(also) != 2 {
+		t.Fatalf("want 2 also-relevant links, got %q", also)
+	}
+	if also[0][1] != "/kb/reset-your-password" || also[0][2] != "der Anfang von „Reset your password“" {
+		t.Errorf("the quoted article's opening: %q", also[0][1:])
+	}
+	if also[1][1] != "/kb/change-your-email-address" || also[1][2] != "Change the email address on your account" {
+		t.Errorf("another article's opening: %q", also[1][1:])
+	}
 }
