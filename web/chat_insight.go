@@ -56,6 +56,10 @@ func (s *Server) adminChatInsight(w http.ResponseWriter, r *http.Request) {
 			s.serveError(w, r, err)
 			return
 		}
+	} else {
+		for i := range p.Gaps {
+			p.Gaps[i].WriteURL = "" // the editor is not theirs to open
+		}
 	}
 	for _, o := range []struct{ key, label string }{
 		{store.ChatOutcomeAnswered, "Answered from an article"}, {store.ChatOutcomeUnsure, "Not sure: offered a person"},

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"safedesk/bot"
+	"safedesk/security"
 	"safedesk/store"
 )
 
@@ -258,5 +259,30 @@ func TestAlsoRelevantOpeningIsNamed(t *testing.T) {
 	}
 	if also[1][1] != "/kb/change-your-email-address" || also[1][2] != "Change the email address on your account" {
 		t.Errorf("another article's opening: %q", also[1][1:])
+	}
+}
+
+// Staff who may read the insight page but not write articles (an agent)
+// get no "write an article for this" link, which would lead them to a
+// page they may not open.
+func TestInsightOffersWritingOnlyToWriters(t *testing.T) {
+	e := newTestServer(t)
+	if r := e.chatter().ask("do you sell espresso machines"); !strings.Contains(r.body, "not sure") {
+		t.Fatalf("the question was answered:\n%s", r.body)
+	}
+	agent, _, _ := e.member(security.RoleAgent, "agent@northwind.example")
+	page := agent.get("/admin/chats/insight")
+	if page.status != 200 || !strings.Contains(page.body, "do you sell espresso machines") {
+		t.Fatalf("insight for an agent: %d\n%s", page.status, page.body)
+	}
+	if strings.Contains(page.body, `data-testid="write-article"`) {
+		t.Errorf("an agent is offered \"write an article for this\"")
+	}
+	if r := agent.get("/admin/kb/new"); r.status != http.StatusForbidden {
+		t.Errorf("the editor for an agent: %d, want 403", r.status)
+	}
+	owner, _ := e.owner()
+	if page := owner.get("/admin/chats/insight"); !strings.Contains(page.body, `data-testid="write-article"`) {
+		t.Errorf("the owner is not offered \"write an article for this\"")
 	}
 }
