@@ -201,3 +201,26 @@ func TestArticleViewsArePeoplesOnly(t *testing.T) {
 		t.Errorf("a reader's view: %+v (%v)", arts, err)
 	}
 }
+
+// The yes and no buttons under an article and under an answer are
+// described by their question, so a screen reader that tabs to "Yes" says
+// what it answers.
+func TestFeedbackButtonsDescribedByTheQuestion(t *testing.T) {
+	e := newTestServer(t)
+	chat := e.chatter()
+	for name, body := range map[string]string{
+		"article": e.client().get("/kb/track-your-order").body,
+		"answer":  chat.ask("how do i descale my kettle").body,
+	} {
+		buttons := regexp.MustCompile(`<button type="submit" name="helpful" value="(yes|no)"[^>]*aria-describedby="([^"]+)"`).FindAllStringSubmatch(body, -1)
+		if len(buttons) != 2 {
+			t.Errorf("%s: %d feedback buttons described by something, want 2:\n%s", name, len(buttons), body)
+			continue
+		}
+		for _, b := range buttons {
+			if !strings.Contains(body, `id="`+b[2]+`">Did this answer your question?<`) {
+				t.Errorf("%s: button %s is described by #%s, which is not the question", name, b[1], b[2])
+			}
+		}
+	}
+}
