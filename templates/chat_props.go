@@ -242,6 +242,9 @@ type AdminChatInsightProps struct {
 	// ("this is answered by…"); empty when the staff member may not edit
 	// articles, which hides the control.
 	Sections []SectionOption
+	// CanEdit says the staff member may edit articles: the ranking links
+	// each article to its editor, and otherwise to its page.
+	CanEdit bool
 }
 
 // OutcomeCount is the number of visitor messages with one outcome.

@@ -51,7 +51,7 @@ func (s *Server) adminChatInsight(w http.ResponseWriter, r *http.Request) {
 	gaps, firsts := s.rankGaps(append(unsure, unhelpful...))
 	p := templates.AdminChatInsightProps{AdminPage: s.adminPageProps(r, "Chat insight", "chats"), Days: days, Stats: st,
 		Gaps: gaps, Chart: chatChart(st.Days), Feedback: feedback}
-	if s.currentStaff(r).Role.Can(security.PermKBWrite) {
+	if p.CanEdit = s.currentStaff(r).Role.Can(security.PermKBWrite); p.CanEdit {
 		if err := s.offerExamples(ctx, &p, firsts, unhelpful); err != nil {
 			s.serveError(w, r, err)
 			return

@@ -270,6 +270,9 @@ func TestInsightOffersWritingOnlyToWriters(t *testing.T) {
 	if r := e.chatter().ask("do you sell espresso machines"); !strings.Contains(r.body, "not sure") {
 		t.Fatalf("the question was answered:\n%s", r.body)
 	}
+	if r := e.client().post("/kb/track-your-order/feedback", url.Values{"helpful": {"no"}}); r.status != 200 {
+		t.Fatalf("feedback: %d", r.status)
+	}
 	agent, _, _ := e.member(security.RoleAgent, "agent@northwind.example")
 	page := agent.get("/admin/chats/insight")
 	if page.status != 200 || !strings.Contains(page.body, "do you sell espresso machines") {
@@ -281,8 +284,12 @@ func TestInsightOffersWritingOnlyToWriters(t *testing.T) {
 	if r := agent.get("/admin/kb/new"); r.status != http.StatusForbidden {
 		t.Errorf("the editor for an agent: %d, want 403", r.status)
 	}
+	if strings.Contains(page.body, `href="/admin/kb/track-your-order/edit"`) || !strings.Contains(page.body, `href="/kb/track-your-order"`) {
+		t.Errorf("the ranking of articles with a no does not link an agent to the article's page, or links to the editor")
+	}
 	owner, _ := e.owner()
-	if page := owner.get("/admin/chats/insight"); !strings.Contains(page.body, `data-testid="write-article"`) {
-		t.Errorf("the owner is not offered \"write an article for this\"")
+	page = owner.get("/admin/chats/insight")
+	if !strings.Contains(page.body, `data-testid="write-article"`) || !strings.Contains(page.body, `href="/admin/kb/track-your-order/edit"`) {
+		t.Errorf("the owner is not offered \"write an article for this\" or the editor of the article with a no")
 	}
 }
