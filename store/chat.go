@@ -82,6 +82,9 @@ type ChatMessage struct {
 	Outcome   string // for a visitor message: what the assistant did
 	Article   string // for an assistant message: the slug it cited
 	CreatedAt time.Time
+	// Feedback is, for an assistant message, the visitor's answer to "did
+	// this answer your question?": "yes", "no", or "" while unanswered.
+	Feedback string
 }
 
 // NewChatMessage is a message to add.
@@ -280,7 +283,8 @@ func (db *DB) ListChatMessages(ctx context.Context, id, after int64) ([]ChatMess
 	if err := db.read.QueryRowContext(ctx, "SELECT key_id FROM chat_conversations WHERE id = ?", id).Scan(&keyID); err != nil {
 		return nil, fmt.Errorf("store: chat messages: %w", notFound(err))
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT id, author, COALESCE(staff_id, 0), body, extra, intent, outcome, article, created_at
+	rows, err := db.read.QueryContext(ctx, `SELECT id, author, COALESCE(staff_id, 0), body, extra, intent, outcome, article,
+		CASE feedback WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE '' END, created_at
 		FROM chat_messages WHERE conversation_id = ? AND id > ? ORDER BY id`, id, after)
 	if err != nil {
 		return nil, fmt.Errorf("store: chat messages: %w", err)
@@ -293,7 +297,7 @@ func (db *DB) ListChatMessages(ctx context.Context, id, after int64) ([]ChatMess
 	for rows.Next() {
 		s := sealed{m: ChatMessage{ConversationID: id}}
 		var created int64
-		if err := rows.Scan(&s.m.ID, &s.m.Author, &s.m.StaffID, &s.body, &s.extra, &s.m.Intent, &s.m.Outcome, &s.m.Article, &created); err != nil {
+		if err := rows.Scan(&s.m.ID, &s.m.Author, &s.m.StaffID, &s.body, &s.extra, &s.m.Intent, &s.m.Outcome, &s.m.Article, &s.m.Feedback, &created); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: chat messages: %w", err)
 		}

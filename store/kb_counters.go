@@ -11,6 +11,7 @@ import (
 // says who.
 type ArticleStats struct {
 	Slug, Title string
+	Published   bool
 	Views       int64
 	Helpful     int64
 	Unhelpful   int64
@@ -76,7 +77,7 @@ func (db *DB) PopularArticles(ctx context.Context, limit int) ([]Article, error)
 // ArticleFeedback returns the articles that got a "no", most "no" answers
 // first, at most limit: the articles that most need work.
 func (db *DB) ArticleFeedback(ctx context.Context, limit int) ([]ArticleStats, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT a.slug, a.title, c.views, c.helpful, c.unhelpful
+	rows, err := db.read.QueryContext(ctx, `SELECT a.slug, a.title, a.published, c.views, c.helpful, c.unhelpful
 		FROM kb_counters c JOIN kb_articles a ON a.id = c.article_id
 		WHERE c.unhelpful > 0 ORDER BY c.unhelpful DESC, c.helpful, a.title COLLATE NOCASE LIMIT ?`, limit)
 	if err != nil {
@@ -86,7 +87,7 @@ func (db *DB) ArticleFeedback(ctx context.Context, limit int) ([]ArticleStats, e
 	var out []ArticleStats
 	for rows.Next() {
 		var s ArticleStats
-		if err := rows.Scan(&s.Slug, &s.Title, &s.Views, &s.Helpful, &s.Unhelpful); err != nil {
+		if err := rows.Scan(&s.Slug, &s.Title, &s.Published, &s.Views, &s.Helpful, &s.Unhelpful); err != nil {
 			return nil, fmt.Errorf("store: article feedback: %w", err)
 		}
 		out = append(out, s)

@@ -222,3 +222,28 @@ func reanchorExamples(ctx context.Context, tx *sql.Tx, slug, body string) error 
 	}
 	return nil
 }
+
+// ExampleMatcher reports whether a customer's question is, folded as
+// example questions are compared (personal data removed; case, accents and
+// punctuation do not count), an example question of a published article:
+// a question the knowledge base now answers, so no longer a gap in it.
+func (db *DB) ExampleMatcher(ctx context.Context) (func(question string) bool, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT e.folded FROM kb_examples e
+		JOIN kb_articles a ON a.id = e.article_id WHERE a.published = 1`)
+	if err != nil {
+		return nil, fmt.Errorf("store: example matcher: %w", err)
+	}
+	defer rows.Close()
+	known := map[string]bool{}
+	for rows.Next() {
+		var folded string
+		if err := rows.Scan(&folded); err != nil {
+			return nil, fmt.Errorf("store: example matcher: %w", err)
+		}
+		known[folded] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: example matcher: %w", err)
+	}
+	return func(question string) bool { return known[foldExample(CleanExample(question))] }, nil
+}

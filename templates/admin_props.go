@@ -147,8 +147,11 @@ type AdminKBEditProps struct {
 	Preview string // rendered HTML
 	Errors  map[string]string
 	// Questions are customers' questions the assistant could not answer,
-	// attached from the insight page's "write an article for this".
-	Questions []string
+	// attached from the insight page's "write an article for this"
+	// (masked), and QuestionIDs their message ids, comma-separated, which
+	// the form carries: saving adds them as example questions.
+	Questions   []string
+	QuestionIDs string
 	// Categories are the categories the article may belong to.
 	Categories []store.Category
 	// Examples are the article's sections with their example questions,

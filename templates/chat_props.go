@@ -53,8 +53,11 @@ type ChatLine struct {
 	Title   string
 	Lang    string // the quoted article's language
 	URL     string // the section's address: /kb/{slug}#{anchor}
-	// AlsoTitle and AlsoURL name a second section that is nearly as good.
+	// AlsoTitle and AlsoURL name a second section that is nearly as good;
+	// AlsoOpening says it is the opening of the quoted article, which is
+	// named as such rather than by the same title again.
 	AlsoTitle, AlsoURL string
+	AlsoOpening        bool
 	Tickets            []ChatTicket
 	Offers             []string // verify, human, ticket
 	Intent             string   // staff views: what the assistant made of a visitor message
@@ -63,6 +66,9 @@ type ChatLine struct {
 	// sections, which are linked under it.
 	Written bool
 	Cited   []ChatCite
+	// Answered says the visitor already answered "did this answer your
+	// question?" under this answer: the thanks shows in place of the form.
+	Answered bool
 }
 
 // ChatCite is a section a model-written answer cites.
@@ -236,6 +242,9 @@ type AdminChatInsightProps struct {
 	// ("this is answered by…"); empty when the staff member may not edit
 	// articles, which hides the control.
 	Sections []SectionOption
+	// CanEdit says the staff member may edit articles: the ranking links
+	// each article to its editor, and otherwise to its page.
+	CanEdit bool
 }
 
 // OutcomeCount is the number of visitor messages with one outcome.

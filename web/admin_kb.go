@@ -24,36 +24,19 @@ func (s *Server) adminKBList(w http.ResponseWriter, r *http.Request) {
 
 // adminKBNew opens the editor for a new article. From the insight page,
 // ?questions= names the customers' questions to write it for: they are
-// shown beside the editor (masked), the first one as the title, to staff
-// who may read the chat reports.
+// attached (web/admin_kb_questions.go), the first one as the title, for
+// staff who may read the chat reports.
 func (s *Server) adminKBNew(w http.ResponseWriter, r *http.Request) {
 	art := store.Article{Published: true}
-	var questions []string
-	if ids := parseIDs(r.URL.Query().Get("questions")); len(ids) > 0 && s.currentStaff(r).Role.Can(security.PermReportsRead) {
-		msgs, err := s.db.ListChatQuestions(r.Context(), ids)
-		if err != nil {
-			s.serveError(w, r, err)
-			return
-		}
-		for _, m := range msgs {
-			questions = append(questions, templates.Clip(security.RedactLog(m.Body), 200))
-		}
-		if len(questions) > 0 {
-			art.Title = templates.Clip(questions[0], 120)
-		}
+	msgs, err := s.attachedQuestions(r, r.URL.Query().Get("questions"))
+	if err != nil {
+		s.serveError(w, r, err)
+		return
 	}
-	s.renderKBEditWith(w, r, http.StatusOK, art, true, nil, questions)
-}
-
-// parseIDs reads a comma-separated list of ids, skipping anything else.
-func parseIDs(s string) []int64 {
-	var out []int64
-	for _, f := range strings.Split(s, ",") {
-		if id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64); err == nil && id > 0 {
-			out = append(out, id)
-		}
+	if len(msgs) > 0 {
+		art.Title = templates.Clip(security.RedactLog(msgs[0].Body), 120)
 	}
-	return out
+	s.renderKBEditWith(w, r, http.StatusOK, art, true, nil, msgs)
 }
 
 func (s *Server) adminKBEdit(w http.ResponseWriter, r *http.Request) {
@@ -69,13 +52,14 @@ func (s *Server) renderKBEdit(w http.ResponseWriter, r *http.Request, status int
 	s.renderKBEditWith(w, r, status, art, isNew, errs, nil)
 }
 
-func (s *Server) renderKBEditWith(w http.ResponseWriter, r *http.Request, status int, art store.Article, isNew bool, errs map[string]string, questions []string) {
+func (s *Server) renderKBEditWith(w http.ResponseWriter, r *http.Request, status int, art store.Article, isNew bool, errs map[string]string, questions []store.ChatMessage) {
 	p, err := s.kbEditProps(r, art, isNew)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	p.Errors, p.Questions = errs, questions
+	p.Errors = errs
+	showQuestions(&p, questions)
 	s.render(w, r, status, templates.AdminKBEdit(p))
 }
 
@@ -115,20 +99,36 @@ func (s *Server) adminKBSavePost(w http.ResponseWriter, r *http.Request) {
 		CategoryID: formCategory(r.PostForm.Get("category")),
 	}
 	isNew := oldSlug == ""
+	var questions []store.ChatMessage // a new article's, from the insight page
+	if isNew {
+		var err error
+		if questions, err = s.attachedQuestions(r, r.PostForm.Get("questions")); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+	}
 	if isNew || art.Slug != oldSlug {
 		if _, err := s.db.GetArticle(r.Context(), art.Slug, true); err == nil {
-			s.renderKBEdit(w, r, http.StatusUnprocessableEntity, art, isNew, map[string]string{"slug": "Another article already uses this slug."})
+			s.renderKBEditWith(w, r, http.StatusUnprocessableEntity, art, isNew, map[string]string{"slug": "Another article already uses this slug."}, questions)
 			return
 		}
 	}
 	err := s.db.SaveArticle(r.Context(), art, s.staffActor(r))
 	var verr *store.ValidationError
 	if errors.As(err, &verr) {
-		s.renderKBEdit(w, r, http.StatusUnprocessableEntity, art, isNew, verr.Fields)
+		s.renderKBEditWith(w, r, http.StatusUnprocessableEntity, art, isNew, verr.Fields, questions)
 		return
 	}
 	if err != nil {
 		s.serveError(w, r, err)
+		return
+	}
+	if len(questions) > 0 {
+		if err := s.saveQuestions(r, art.Slug, questions); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/admin/kb/"+art.Slug+"/edit#examples", http.StatusSeeOther)
 		return
 	}
 	if !isNew && art.Slug != oldSlug {

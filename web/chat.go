@@ -244,7 +244,7 @@ func chatLines(msgs []store.ChatMessage, who func(store.ChatMessage) string) []t
 // chatLine turns a stored message into a line, with the assistant's quote,
 // ticket list and offers from its extra part.
 func chatLine(m store.ChatMessage) templates.ChatLine {
-	l := templates.ChatLine{ID: m.ID, Author: m.Author, Body: m.Body, At: m.CreatedAt, Intent: m.Intent, Outcome: m.Outcome}
+	l := templates.ChatLine{ID: m.ID, Author: m.Author, Body: m.Body, At: m.CreatedAt, Intent: m.Intent, Outcome: m.Outcome, Answered: m.Feedback != ""}
 	x := bot.DecodeExtra(m.Extra)
 	l.Warning = x.Warning
 	if x.Source != nil {
@@ -256,6 +256,7 @@ func chatLine(m store.ChatMessage) templates.ChatLine {
 		if x.Also.Section != "" {
 			l.AlsoTitle += ": " + x.Also.Section
 		}
+		l.AlsoOpening = x.Also.Section == "" && x.Source != nil && x.Also.Slug == x.Source.Slug
 	}
 	if x.Written {
 		l.Written = true

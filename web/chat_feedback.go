@@ -28,7 +28,12 @@ func (s *Server) chatFeedbackPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, store.ErrNotFound)
 		return
 	}
-	err = s.db.RateChatAnswer(r.Context(), c.ID, id, r.PostForm.Get("helpful") == "yes")
+	helpful, ok := helpfulAnswer(r.PostForm)
+	if !ok {
+		s.serveError(w, r, errBadRequest)
+		return
+	}
+	err = s.db.RateChatAnswer(r.Context(), c.ID, id, helpful)
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		s.serveError(w, r, err)
 		return

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,12 +38,7 @@ func (s *Server) adminChatInsight(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	unsure, err := s.db.ListChatMessagesByOutcome(ctx, store.ChatOutcomeUnsure, from, 5000)
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
-	unhelpful, err := s.db.ListUnhelpfulQuestions(ctx, from, 5000)
+	unsure, unhelpful, err := s.openQuestions(ctx, from)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -54,10 +51,14 @@ func (s *Server) adminChatInsight(w http.ResponseWriter, r *http.Request) {
 	gaps, firsts := s.rankGaps(append(unsure, unhelpful...))
 	p := templates.AdminChatInsightProps{AdminPage: s.adminPageProps(r, "Chat insight", "chats"), Days: days, Stats: st,
 		Gaps: gaps, Chart: chatChart(st.Days), Feedback: feedback}
-	if s.currentStaff(r).Role.Can(security.PermKBWrite) {
+	if p.CanEdit = s.currentStaff(r).Role.Can(security.PermKBWrite); p.CanEdit {
 		if err := s.offerExamples(ctx, &p, firsts, unhelpful); err != nil {
 			s.serveError(w, r, err)
 			return
+		}
+	} else {
+		for i := range p.Gaps {
+			p.Gaps[i].WriteURL = "" // the editor is not theirs to open
 		}
 	}
 	for _, o := range []struct{ key, label string }{
@@ -70,6 +71,25 @@ func (s *Server) adminChatInsight(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Model = modelCounts(st.Model, s.chat.modelHost != "")
 	s.render(w, r, http.StatusOK, templates.AdminChatInsight(p))
+}
+
+// openQuestions are the period's questions the assistant was not sure
+// about and those whose answer the customer said did not help, less those
+// the knowledge base answers since: made an example question (an article
+// written for them, "this is answered by…").
+func (s *Server) openQuestions(ctx context.Context, from time.Time) (unsure, unhelpful []store.ChatMessage, err error) {
+	if unsure, err = s.db.ListChatMessagesByOutcome(ctx, store.ChatOutcomeUnsure, from, 5000); err != nil {
+		return nil, nil, err
+	}
+	if unhelpful, err = s.db.ListUnhelpfulQuestions(ctx, from, 5000); err != nil {
+		return nil, nil, err
+	}
+	answered, err := s.db.ExampleMatcher(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	isAnswered := func(m store.ChatMessage) bool { return answered(m.Body) }
+	return slices.DeleteFunc(unsure, isAnswered), slices.DeleteFunc(unhelpful, isAnswered), nil
 }
 
 // modelCounts lists how many answers the language model wrote and how many

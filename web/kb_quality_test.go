@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"safedesk/bot"
+	"safedesk/security"
 	"safedesk/store"
 )
 
@@ -65,12 +68,22 @@ func TestChatFeedback(t *testing.T) {
 		t.Errorf("the article with a no is not ranked")
 	}
 
-	t.Run("without htmx the form goes back to the answer", func(t *testing.T) {
+	t.Run("without htmx the form goes back to the answer, which shows the thanks", func(t *testing.T) {
 		resp := c.ask("how long does shipping to Germany take")
 		id := feedbackID(t, resp.body)
 		r := c.post("/chat/feedback", url.Values{"message": {id}, "helpful": {"yes"}})
 		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/chat#m"+id {
 			t.Fatalf("plain form: %d %q", r.status, r.header.Get("Location"))
+		}
+		page := c.get("/chat")
+		i := strings.Index(page.body, `id="m`+id+`"`)
+		if i < 0 {
+			t.Fatalf("the answer is not on the chat page:\n%s", page.body)
+		}
+		line := page.body[i:]
+		line = line[:strings.Index(line, "</li>")]
+		if strings.Contains(line, `data-testid="chat-feedback"`) || !strings.Contains(line, `data-testid="chat-feedback-thanks"`) {
+			t.Errorf("the answered answer still asks, or does not thank:\n%s", line)
 		}
 	})
 }
@@ -116,6 +129,49 @@ func TestInsightGroupsAndAttachedQuestions(t *testing.T) {
 	if !regexp.MustCompile(`name="title"[^>]*value="(do you sell espresso machines|do you sell an espresso machine\?)"`).MatchString(editor.body) {
 		t.Errorf("the editor does not propose a question as the title")
 	}
+
+	t.Run("saving adds the questions as example questions, after a refused save too", func(t *testing.T) {
+		ids := regexp.MustCompile(`<input type="hidden" name="questions" value="([0-9,]+)">`).FindStringSubmatch(editor.body)
+		if ids == nil {
+			t.Fatalf("the editor's form does not carry the questions:\n%s", editor.body)
+		}
+		form := url.Values{"title": {"Espresso machines"}, "slug": {"espresso-machines"}, "published": {"1"}, "questions": {ids[1]}}
+		r := owner.post("/admin/kb/new", form) // no text: refused
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `data-testid="attached-questions"`) || !strings.Contains(r.body, `name="questions" value="`+ids[1]+`"`) {
+			t.Fatalf("a refused save lost the questions: %d\n%s", r.status, r.body)
+		}
+		form.Set("body", "We sell grinders and kettles, not espresso machines.")
+		if r := owner.post("/admin/kb/new", form); r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/kb/espresso-machines/edit#examples" {
+			t.Fatalf("save: %d %q\n%s", r.status, r.header.Get("Location"), r.body)
+		}
+		art, err := e.db.GetArticle(t.Context(), "espresso-machines", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exs, err := e.db.SectionExamples(t.Context(), art.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ex := range exs {
+			if ex.Anchor != "" {
+				t.Errorf("example %q is on section %q, want the top", ex.Question, ex.Anchor)
+			}
+			got = append(got, ex.Question)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"do you sell an espresso machine?", "do you sell espresso machines"}) {
+			t.Errorf("example questions %q", got)
+		}
+		if page := owner.get("/admin/kb/espresso-machines/edit"); !strings.Contains(page.body, "with 2 of the customers") {
+			t.Errorf("the editor does not say the questions were added")
+		}
+		page := owner.get("/admin/chats/insight")
+		gaps := regexp.MustCompile(`(?s)<li data-testid="gap">(.*?)</li>`).FindAllStringSubmatch(page.body, -1)
+		if len(gaps) != 1 || !strings.Contains(gaps[0][1], "Utrecht") {
+			t.Errorf("the questions the new article answers are still listed as a gap: %q", gaps)
+		}
+	})
 }
 
 // The site's language is a setting: articles without their own are read
@@ -173,4 +229,67 @@ func TestSiteLanguage(t *testing.T) {
 			t.Errorf("the editor does not show the site's language")
 		}
 	})
+}
+
+// A second section that is the opening of the quoted article is named as
+// such, not by the article's title a second time (two links of one name
+// to two places); another article's opening keeps its title.
+func TestAlsoRelevantOpeningIsNamed(t *testing.T) {
+	e := newTestServer(t)
+	c := e.chatterIn("de", false)
+	c.ask("hello")
+	cs, err := e.db.ListConversations(t.Context(), store.ChatFilter{})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("conversations: %v %d", err, len(cs))
+	}
+	src := &bot.Source{Slug: "reset-your-password", Title: "Reset your password", Section: "Request a reset link", Anchor: "request-a-reset-link", Quote: "Go to the sign-in page.", Lang: "en"}
+	for _, also := range []*bot.Source{{Slug: "reset-your-password", Title: "Reset your password", Lang: "en"}, {Slug: "change-your-email-address", Title: "Change the email address on your account", Lang: "en"}} {
+		extra := bot.Extra{Source: src, Also: also}.Encode()
+		if _, err := e.db.AddChatMessages(t.Context(), cs[0].ID, []store.NewChatMessage{{Author: store.ChatAuthorBot, Body: "Das steht in unserem Hilfeartikel „Reset your password“:", Extra: extra, Article: src.Slug}}, store.SystemActor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := c.get("/chat")
+	also := regexp.MustCompile(`data-testid="also-relevant">(?s:.*?)<a href="([^"]+)">([^<]*)</a>`).FindAllStringSubmatch(page.body, -1)
+	if len(also) != 2 {
+		t.Fatalf("want 2 also-relevant links, got %q", also)
+	}
+	if also[0][1] != "/kb/reset-your-password" || also[0][2] != "der Anfang von „Reset your password“" {
+		t.Errorf("the quoted article's opening: %q", also[0][1:])
+	}
+	if also[1][1] != "/kb/change-your-email-address" || also[1][2] != "Change the email address on your account" {
+		t.Errorf("another article's opening: %q", also[1][1:])
+	}
+}
+
+// Staff who may read the insight page but not write articles (an agent)
+// get no "write an article for this" link, which would lead them to a
+// page they may not open.
+func TestInsightOffersWritingOnlyToWriters(t *testing.T) {
+	e := newTestServer(t)
+	if r := e.chatter().ask("do you sell espresso machines"); !strings.Contains(r.body, "not sure") {
+		t.Fatalf("the question was answered:\n%s", r.body)
+	}
+	if r := e.client().post("/kb/track-your-order/feedback", url.Values{"helpful": {"no"}}); r.status != 200 {
+		t.Fatalf("feedback: %d", r.status)
+	}
+	agent, _, _ := e.member(security.RoleAgent, "agent@northwind.example")
+	page := agent.get("/admin/chats/insight")
+	if page.status != 200 || !strings.Contains(page.body, "do you sell espresso machines") {
+		t.Fatalf("insight for an agent: %d\n%s", page.status, page.body)
+	}
+	if strings.Contains(page.body, `data-testid="write-article"`) {
+		t.Errorf("an agent is offered \"write an article for this\"")
+	}
+	if r := agent.get("/admin/kb/new"); r.status != http.StatusForbidden {
+		t.Errorf("the editor for an agent: %d, want 403", r.status)
+	}
+	if strings.Contains(page.body, `href="/admin/kb/track-your-order/edit"`) || !strings.Contains(page.body, `href="/kb/track-your-order"`) {
+		t.Errorf("the ranking of articles with a no does not link an agent to the article's page, or links to the editor")
+	}
+	owner, _ := e.owner()
+	page = owner.get("/admin/chats/insight")
+	if !strings.Contains(page.body, `data-testid="write-article"`) || !strings.Contains(page.body, `href="/admin/kb/track-your-order/edit"`) {
+		t.Errorf("the owner is not offered \"write an article for this\" or the editor of the article with a no")
+	}
 }

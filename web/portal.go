@@ -2,9 +2,15 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
+	"time"
+	"unicode/utf8"
 
+	"safedesk/store"
 	"safedesk/templates"
 	"safedesk/templates/i18n"
 )
@@ -46,10 +52,7 @@ func (s *Server) kbList(w http.ResponseWriter, r *http.Request) {
 // kbSearch lists the articles and sections that match a query, with the
 // assistant's own ranking (bot.Search).
 func (s *Server) kbSearch(w http.ResponseWriter, r *http.Request) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len(q) > 200 {
-		q = q[:200]
-	}
+	q := searchQuery(r.URL.Query().Get("q"))
 	var results []templates.SearchHit
 	if q != "" {
 		hits, err := s.chat.bot.Search(r.Context(), q, 20)
@@ -68,11 +71,52 @@ func (s *Server) kbSearch(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, templates.KBSearch(templates.KBSearchProps{Page: s.page(r, i18n.T(r.Context(), i18n.SearchHeading)), Query: q, Results: results}))
 }
 
+// maxQuery is the longest search query, in characters: the search box's
+// maxlength.
+const maxQuery = 200
+
+// searchQuery is the query as the search reads and shows it: trimmed,
+// valid UTF-8, and cut to maxQuery characters, never inside one.
+func searchQuery(q string) string {
+	q = strings.TrimSpace(strings.ToValidUTF8(q, "\uFFFD"))
+	if utf8.RuneCountInString(q) > maxQuery {
+		q = strings.TrimSpace(string([]rune(q)[:maxQuery]))
+	}
+	return q
+}
+
+// answeredCookie marks, on the visitor's device only, that they answered
+// "did this answer your question?" on the article its path names: a second
+// answer from that browser is thanked but not counted. The server keeps
+// nothing about who answered.
+const answeredCookie = "safedesk_answered"
+
+// answeredFor is how long a device's answer to an article holds.
+const answeredFor = 30 * 24 * time.Hour
+
+// helpfulAnswer reads a "did this answer your question?" form: yes or no,
+// and ok false for anything else.
+func helpfulAnswer(form url.Values) (helpful, ok bool) {
+	switch form.Get("helpful") {
+	case "yes":
+		return true, true
+	case "no":
+		return false, true
+	}
+	return false, false
+}
+
 // kbFeedbackPost counts an answer to "did this answer your question?" on
-// an article: an aggregate counter, nothing about who answered.
+// an article: an aggregate counter, nothing about who answered, and at most
+// one per browser (answeredCookie).
 func (s *Server) kbFeedbackPost(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.serveError(w, r, formError(err))
+		return
+	}
+	helpful, ok := helpfulAnswer(r.PostForm)
+	if !ok {
+		s.serveError(w, r, errBadRequest)
 		return
 	}
 	art, err := s.db.GetArticle(r.Context(), r.PathValue("slug"), false)
@@ -80,10 +124,13 @@ func (s *Server) kbFeedbackPost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	helpful := r.PostForm.Get("helpful") == "yes"
-	if err := s.db.CountArticleFeedback(r.Context(), art.Slug, helpful); err != nil {
-		s.serveError(w, r, err)
-		return
+	if _, err := r.Cookie(answeredCookie); err != nil { // this browser has not answered yet
+		if err := s.db.CountArticleFeedback(r.Context(), art.Slug, helpful); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: answeredCookie, Value: "1", Path: "/kb/" + art.Slug, MaxAge: int(answeredFor / time.Second),
+			HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	}
 	p := templates.KBFeedbackProps{Slug: art.Slug, Title: art.Title, Helpful: helpful}
 	if !isHTMX(r) {
@@ -104,9 +151,11 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := s.db.CountArticleView(r.Context(), art.Slug); err != nil {
-		// A view not counted is no reason to withhold the article.
-		s.log.Error("article view not counted", "err", err, "request_id", info(r).id)
+	if readerView(r) {
+		if err := s.db.CountArticleView(r.Context(), art.Slug); err != nil {
+			// A view not counted is no reason to withhold the article.
+			s.log.Error("article view not counted", "err", err, "request_id", info(r).id)
+		}
 	}
 	shared := s.customerID(r) == 0 && !s.customer.Exists(r.Context(), sessNotice)
 	stamp := art.UpdatedAt.UnixNano()
@@ -122,24 +171,22 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	related, err := s.chat.bot.Related(r.Context(), art.Slug, 3)
+	site, err := s.db.KBLanguage(r.Context())
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
 	if art.Lang == "" {
-		if art.Lang, err = s.db.KBLanguage(r.Context()); err != nil {
-			s.serveError(w, r, err)
-			return
-		}
+		art.Lang = site
 	}
 	p, err := s.articleProps(r, art, body)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	for _, l := range related {
-		p.Related = append(p.Related, templates.ArticleLink{Slug: l.Slug, Title: l.Title, Lang: l.Lang})
+	if p.Related, err = s.relatedArticles(r.Context(), art, site); err != nil {
+		s.serveError(w, r, err)
+		return
 	}
 	head := articleHead(s.cfg.BaseURL, art)
 	if !shared {
@@ -159,6 +206,42 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.kbCache.put(art.Slug, lang, stamp, buf.Bytes())
 	writeHTML(w, buf.Bytes())
+}
+
+// crawlerUA matches the user agents of crawlers that say what they are
+// ("Googlebot/2.1;", "bingbot/2.0;", "AhrefsBot/7.0;", "… crawler …").
+var crawlerUA = regexp.MustCompile(`(?i)bot[/;]|crawler|spider|^$`)
+
+// readerView reports whether a request for an article is a person reading
+// it, to count for "Popular articles": not a HEAD request (a link checker,
+// a monitor) nor a crawler that names itself.
+func readerView(r *http.Request) bool {
+	return r.Method == http.MethodGet && !crawlerUA.MatchString(r.UserAgent())
+}
+
+// maxRelated is how many related articles an article page lists.
+const maxRelated = 3
+
+// relatedArticles are up to maxRelated other articles about what art is
+// about, in art's language (resolved; site is the site's language): a
+// reader of a German article is not sent to a Dutch one, nor to the same
+// article in another language.
+func (s *Server) relatedArticles(ctx context.Context, art store.Article, site string) ([]templates.ArticleLink, error) {
+	related, err := s.chat.bot.Related(ctx, art.Slug, 4*maxRelated)
+	if err != nil {
+		return nil, err
+	}
+	var out []templates.ArticleLink
+	for _, l := range related {
+		lang := l.Lang
+		if lang == "" {
+			lang = site
+		}
+		if lang == art.Lang && len(out) < maxRelated {
+			out = append(out, templates.ArticleLink{Slug: l.Slug, Title: l.Title, Lang: l.Lang})
+		}
+	}
+	return out, nil
 }
 
 var (

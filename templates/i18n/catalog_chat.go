@@ -133,6 +133,8 @@ var chatTexts = map[Key]Text{
 		"Ne saisissez jamais ici de mot de passe ni de numéro de carte : nous ne vous les demanderons jamais.",
 		"No escriba nunca aquí contraseñas ni números de tarjeta: nunca se los pediremos.",
 		"Typ hier nooit wachtwoorden of kaartnummers: we vragen er nooit om."},
+	ChatArticleOpening: {"the beginning of “%s”", "der Anfang von „%s“", "le début de « %s »", "el comienzo de «%s»",
+		"het begin van ‘%s’"},
 	ChatSourceFrom:    {"From", "Aus", "Source :", "De", "Uit"},
 	ChatAlsoRelevant:  {"Also relevant:", "Auch hilfreich:", "Voir aussi :", "También le puede interesar:", "Ook relevant:"},
 	ChatLastReplyTeam: {"last reply from our team", "letzte Antwort von unserem Team", "dernière réponse de notre équipe", "última respuesta de nuestro equipo", "laatste antwoord van ons team"},

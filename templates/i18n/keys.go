@@ -199,6 +199,7 @@ const (
 	ChatNeverType
 	ChatSourceFrom
 	ChatAlsoRelevant
+	ChatArticleOpening
 	ChatLastReplyTeam
 	ChatWaitingOnUs
 	ChatTicketUpdated
