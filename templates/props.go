@@ -175,6 +175,9 @@ type PrivacyProps struct {
 	EmailChannel bool
 	// HTTPS: the site is served over TLS (directly or by a proxy).
 	HTTPS bool
+	// How long the cookies a visitor may choose last: staying signed in on
+	// a device, the language picked, an article's "did this help?" answer.
+	DeviceFor, LanguageFor, AnsweredFor time.Duration
 }
 
 // SecurityProps is the customer-facing security page.

@@ -17,6 +17,9 @@ import (
 // language's code and nothing else, so it says nothing about the person.
 const langCookie = "safedesk_lang"
 
+// langCookieFor is how long the language a visitor picked is remembered.
+const langCookieFor = 365 * 24 * time.Hour
+
 // zone is the business's time zone (--timezone), in which every page,
 // chat and mail shows times.
 func (s *Server) zone() *time.Location {
@@ -97,7 +100,7 @@ func (s *Server) languagePost(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, errBadRequest)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 60 * 60,
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: int(langCookieFor / time.Second),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	next := localPath(r.PostForm.Get("next")) // never elsewhere
 	if next == "" {

@@ -445,6 +445,11 @@ func TestPrivacyPageFromConfig(t *testing.T) {
 		"Our email relay (127.0.0.1)", // by its host alone (TestPrivacyNoticeNamesTheRelayByHost)
 		"never contain the text of your requests",
 		`<a href="/verify">Confirm your email address</a>`,
+		// Every cookie the site may set, and for how long.
+		"it ends after 30 minutes without use",
+		"a cookie does that for 30 days",
+		"a cookie remembers only its code, for 365 days",
+		"remembers it on your device for 30 days, so that your answer counts once",
 	} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("privacy page lacks %q", want)

@@ -81,6 +81,7 @@ func (s *Server) privacyNotice(ctx context.Context) (templates.PrivacyProps, err
 		TicketRetention: s.cfg.Privacy.Retention.ResolvedTickets, SecurityRetention: s.cfg.Privacy.Retention.SecurityEvents,
 		ChatRetention: s.cfg.ChatRetention, Backups: s.backupNotice(), NotifyText: s.cfg.Privacy.NotifyText,
 		HTTPS: s.secure, EmailChannel: s.inbox != nil,
+		DeviceFor: store.DeviceLifetime, LanguageFor: langCookieFor, AnsweredFor: answeredFor,
 	}
 	if s.cfg.MailRelay != "" {
 		p.Processors = append(p.Processors, templates.Processor{Kind: templates.ProcessorRelay, Host: relayHost(s.cfg.MailRelay),

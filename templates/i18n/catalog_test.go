@@ -20,6 +20,7 @@ import (
 // words the language shares.
 var sameAsEnglish = map[Key][]string{
 	NavChat:          {"de", "fr", "es", "nl"},
+	PrivCookies:      {"de", "fr", "es", "nl"},
 	NavArticles:      {"fr"},
 	FooterPrivacy:    {"nl"},
 	ErrConflictTitle: {"nl"},

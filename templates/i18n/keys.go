@@ -276,6 +276,11 @@ const (
 	PrivChat
 	PrivWhoElse
 	PrivNoTrackers
+	PrivCookies
+	PrivCookieSession
+	PrivCookieDevice
+	PrivCookieLanguage
+	PrivCookieAnswered
 	PrivHTTPS
 	PrivRights
 	PrivRightsText
