@@ -36,7 +36,12 @@ const (
 	synonymStrength = 0.8 // a synonym from the rules
 	typoStrength    = 0.8 // the knowledge base's word closest to a typo
 	partStrength    = 0.7 // a word the visitor's word is part of, or a part of it
-	formStrength    = 0.7 // another form of the word that stems differently
+	// formStrength is for another form of the word that stems
+	// differently ("retourneren" and "retour"). It was 0.7; 0.95 ranks one
+	// more question of the tuning half first and 0.5 percentage points more
+	// of the example questions taken out (TestTuneExamples), and keeps the
+	// development set's figure (0.85 and 1.0 do less).
+	formStrength = 0.95
 	// otherFormStrength is for a word none of whose own stems the knowledge
 	// base has, found as another form ("loyal" for "loyalty"): a guess.
 	otherFormStrength = 0.5

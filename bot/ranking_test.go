@@ -32,6 +32,10 @@ func TestRankingCases(t *testing.T) {
 		{"phrase synonym", "how much do i have to spend to not pay postage in the netherlands", "/kb/shipping-times-and-costs#netherlands-and-belgium"},
 		// Someone pretending to be the shop is phishing.
 		{"impersonation", "someone emailed me pretending to be you", "/kb/how-we-protect-your-data#how-to-spot-a-phishing-email"},
+		// Another form of a word, which its stemmer does not reduce to the
+		// same stem ("retourneren", "retour"), counts nearly as the word.
+		{"another form (nl)", "artikelen retourneren, hoe werkt dat", "/kb/retourneren-en-terugbetaling#zo-meld-je-een-retour-aan"},
+		{"another form", "faulty in the first month, what now", "/kb/exchange-a-damaged-or-faulty-item#stopped-working-in-the-first-30-days"},
 		// Common verbs of other languages are stopwords, not unknown words.
 		{"Spanish stopwords", "hacen envios a mexico", "/kb/envios-plazos-y-costes#fuera-de-la-ue"},
 	} {
