@@ -145,3 +145,22 @@ func TestChatAsksConsentAgainAfterTheNoticeChanged(t *testing.T) {
 		t.Error("consent is asked again after the visitor agreed")
 	}
 }
+
+// TestAnswersFromAnotherLanguage: a French visitor whose question only an
+// English article answers gets it, in the chat (framed in French, the
+// quote marked English) and in the help-centre search.
+func TestAnswersFromAnotherLanguage(t *testing.T) {
+	e := newTestServer(t)
+	fr := e.chatterIn("fr", false)
+	resp := fr.ask("je n'ai pas reçu le mail pour réinitialiser mon mot de passe")
+	if !strings.Contains(resp.body, "/kb/reset-your-password#") || !strings.Contains(resp.body, `<blockquote lang="en">`) {
+		t.Errorf("French question: no quote of the English Reset your password:\n%s", resp.body)
+	}
+	if !strings.Contains(resp.body, "Voici ce que dit notre article d&#39;aide") {
+		t.Errorf("French question: the answer is not introduced in French:\n%s", resp.body)
+	}
+	search := e.client().get("/kb/search?q=" + url.QueryEscape("mot de passe oublié"))
+	if !strings.Contains(search.body, `href="/kb/reset-your-password`) {
+		t.Errorf("the help-centre search for “mot de passe oublié” does not list Reset your password:\n%s", search.body)
+	}
+}
