@@ -38,9 +38,10 @@ var defaultRulesJSON []byte
 var defaultConceptsJSON []byte
 
 // Rules is the bot's vocabulary: weighted keywords per intent, synonyms that
-// widen a search, and stopwords that never count as search terms. The
-// defaults are built in (rules.json); an admin adds to them with a file of
-// the same shape (see LoadRules). Rules are immutable once built.
+// widen a search, concepts that carry a question into the site's language,
+// and stopwords that never count as search terms. The defaults are built in
+// (rules.json, concepts.json); an admin adds to them with a file of the
+// same shape (see LoadRules). Rules are immutable once built.
 type Rules struct {
 	intents map[Intent]*intentRule
 	// synonyms maps a word or a phrase of up to maxPhrase words (joined by

@@ -106,10 +106,12 @@ func (r *retriever) rank(ctx context.Context, text string) (ranked, error) {
 }
 
 // preferTranslation puts first, for a question written in another language
-// than the site's, the best section of the translation into that language
-// of the best section's article (translations.go), if it is sure enough to
-// answer: the visitor reads their own language best, and a translation has
-// fewer words than its original to be found by.
+// than the site's, the section of the translation into that language of
+// the best section's article (translations.go) that translates the best
+// section, else the translation's best: the visitor reads their own
+// language best, and a translation, with fewer words than its original to
+// be found by, ranks and is sure less for the same question. It takes the
+// original's rank and confidence.
 func (r *retriever) preferTranslation(rk *ranked) {
 	l, ok := rk.q.written()
 	if !ok || l == rk.idx.siteLang || len(rk.hits) < 2 {
@@ -139,7 +141,7 @@ func (r *retriever) preferTranslation(rk *ranked) {
 		return
 	}
 	h := rk.hits[at]
-	h.conf = max(h.conf, orig.conf) // the original's words answer for it
+	h.rank, h.conf = max(h.rank, orig.rank), max(h.conf, orig.conf) // the original's words answer for it
 	copy(rk.hits[1:at+1], rk.hits[:at])
 	rk.hits[0] = h
 }
