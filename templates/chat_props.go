@@ -53,15 +53,16 @@ type ChatLine struct {
 	Title   string
 	Lang    string // the quoted article's language
 	URL     string // the section's address: /kb/{slug}#{anchor}
-	// AlsoTitle and AlsoURL name a second section that is nearly as good;
-	// AlsoOpening says it is the opening of the quoted article, which is
-	// named as such rather than by the same title again.
-	AlsoTitle, AlsoURL string
-	AlsoOpening        bool
-	Tickets            []ChatTicket
-	Offers             []string // verify, human, ticket
-	Intent             string   // staff views: what the assistant made of a visitor message
-	Outcome            string
+	// AlsoTitle and AlsoURL name a second section that is nearly as good,
+	// in its article's language AlsoLang; AlsoOpening says it is the
+	// opening of the quoted article, which is named as such rather than by
+	// the same title again.
+	AlsoTitle, AlsoURL, AlsoLang string
+	AlsoOpening                  bool
+	Tickets                      []ChatTicket
+	Offers                       []string // verify, human, ticket
+	Intent                       string   // staff views: what the assistant made of a visitor message
+	Outcome                      string
 	// Written marks an answer a language model wrote from the Cited
 	// sections, which are linked under it.
 	Written bool

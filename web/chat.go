@@ -252,7 +252,7 @@ func chatLine(m store.ChatMessage) templates.ChatLine {
 		l.Lang = x.Source.Lang
 	}
 	if x.Also != nil {
-		l.AlsoURL, l.AlsoTitle = x.Also.URL(), x.Also.Title
+		l.AlsoURL, l.AlsoTitle, l.AlsoLang = x.Also.URL(), x.Also.Title, x.Also.Lang
 		if x.Also.Section != "" {
 			l.AlsoTitle += ": " + x.Also.Section
 		}
