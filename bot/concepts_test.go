@@ -117,6 +117,7 @@ func TestConceptRulesChecked(t *testing.T) {
 	for _, bad := range []string{
 		`{"concepts": [{"en": ["order"], "it": ["ordine"]}]}`,
 		`{"concepts": [{"en": ["order", "purchase"]}]}`,
+		`{"concepts": [{"en": ["order"], "de": []}]}`,
 		`{"concepts": [{"en": ["a very long phrase of words"], "de": ["bestellung"]}]}`,
 		`{"concepts": [{"en": [""], "de": ["bestellung"]}]}`,
 	} {
