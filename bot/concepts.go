@@ -42,7 +42,7 @@ type rendering struct {
 // languages at least.
 func (r *Rules) addConcepts(rows []map[string][]string) error {
 	for i, row := range rows {
-		var all []rendering
+		all := make([]rendering, 0, len(row)*3)
 		langs := 0
 		for lang, phrases := range row {
 			if len(phrases) > 0 {
@@ -52,7 +52,7 @@ func (r *Rules) addConcepts(rows []map[string][]string) error {
 				return fmt.Errorf("bot: rules: concept %d: unknown language %q (known: %s)", i+1, lang, strings.Join(languages[:], ", "))
 			}
 			for _, p := range phrases {
-				ws := words(p)
+				ws := keptWords(p)
 				if len(ws) == 0 || len(ws) > 4 {
 					return fmt.Errorf("bot: rules: concept %d: %q must have 1 to 4 words", i+1, p)
 				}
@@ -62,19 +62,17 @@ func (r *Rules) addConcepts(rows []map[string][]string) error {
 		if langs < 2 {
 			return fmt.Errorf("bot: rules: concept %d must name its idea in two languages at least", i+1)
 		}
-		// Sorted, so that the renderings of a key do not depend on the
-		// order Go iterates the row's languages in.
+		// Sorted, so that a row's renderings do not depend on the order Go
+		// iterates its languages in.
 		slices.SortFunc(all, func(a, b rendering) int {
 			return strings.Compare(a.lang+" "+strings.Join(a.words, " "), b.lang+" "+strings.Join(b.words, " "))
 		})
+		row := int32(len(r.conceptRows))
+		r.conceptRows = append(r.conceptRows, slices.Clip(all))
 		for _, from := range all {
 			key := stemKey(from.lang, from.words)
-			for _, to := range all {
-				if to.lang != from.lang && !slices.ContainsFunc(r.concepts[key], func(x rendering) bool {
-					return x.lang == to.lang && slices.Equal(x.words, to.words)
-				}) {
-					r.concepts[key] = append(r.concepts[key], to)
-				}
+			if !slices.Contains(r.concepts[key], row) {
+				r.concepts[key] = append(r.concepts[key], row)
 			}
 			if len(from.words) > 1 {
 				r.conceptStarts[stemKey(from.lang, from.words[:1])] = true
@@ -94,9 +92,11 @@ func (r *Rules) translations(ws []string, langs uint8, to string) []rendering {
 		if l == to || langs&langBit(l) == 0 || len(ws) > 1 && !r.conceptStarts[stemKey(l, ws[:1])] {
 			continue
 		}
-		for _, rd := range r.concepts[stemKey(l, ws)] {
-			if rd.lang == to {
-				out = append(out, rd)
+		for _, row := range r.concepts[stemKey(l, ws)] {
+			for _, rd := range r.conceptRows[row] {
+				if rd.lang == to {
+					out = append(out, rd)
+				}
 			}
 		}
 	}

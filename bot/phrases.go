@@ -54,7 +54,7 @@ func newPhraseSet(r *Rules) *phraseSet {
 			ps.add(r.content(ws))
 		}
 	}
-	for _, rs := range r.concepts {
+	for _, rs := range r.conceptRows {
 		for _, rd := range rs {
 			ps.addTerms(r.renderingTerms(rd))
 		}

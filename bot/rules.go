@@ -61,10 +61,12 @@ type Rules struct {
 	// weak words count for little in a search: common verbs and adjectives
 	// ("take", "new", "last") that rarely name what a question is about.
 	weak map[string]bool
-	// concepts maps a word or phrase of one language, as stemKey keys it,
-	// to the words that name the same idea in the other languages
-	// (concepts.go); conceptStarts holds the first words of its phrases.
-	concepts      map[string][]rendering
+	// conceptRows are the concepts' rows, each its words and phrases in
+	// every language it has (concepts.go); concepts maps a word or phrase
+	// of one language, as stemKey keys it, to the rows that have it, and
+	// conceptStarts holds the first words of their phrases.
+	conceptRows   [][]rendering
+	concepts      map[string][]int32
 	conceptStarts map[string]bool
 	maxConcept    int
 	// phrases are the synonyms' phrases as terms, whose standing together
@@ -201,7 +203,7 @@ func intentNames() string {
 
 func compile(f rulesFile) (*Rules, error) {
 	r := &Rules{intents: map[Intent]*intentRule{}, synonyms: map[string][][]string{}, stemSynonyms: map[string][][]string{}, phraseStarts: map[string]bool{},
-		concepts: map[string][]rendering{}, conceptStarts: map[string]bool{}, stop: map[string]bool{}, weak: map[string]bool{}}
+		concepts: map[string][]int32{}, conceptStarts: map[string]bool{}, stop: map[string]bool{}, weak: map[string]bool{}}
 	for name, in := range f.Intents {
 		if !knownIntent(name) {
 			return nil, fmt.Errorf("bot: rules: unknown intent %q (known: %s)", name, intentNames())
@@ -285,7 +287,7 @@ func (r *Rules) addSynonyms(synonyms map[string][]string) error {
 		}
 		var out [][]string
 		for _, s := range synonyms[k] {
-			ws := words(s)
+			ws := keptWords(s)
 			if len(ws) == 0 || len(ws) > 4 {
 				return fmt.Errorf("bot: rules: synonym %q of %q must have 1 to 4 words", s, k)
 			}

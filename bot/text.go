@@ -1,12 +1,24 @@
 package bot
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"safedesk/security"
 )
+
+// keptWords is words(text) to keep for as long as the rules live: a slice
+// of its exact length and strings of their own, not words' scratch
+// capacity (16 words, and each word's builder).
+func keptWords(text string) []string {
+	ws := slices.Clone(words(text))
+	for i, w := range ws {
+		ws[i] = strings.Clone(w)
+	}
+	return ws
+}
 
 // words splits text into lower-case word tokens the way FTS5's unicode61
 // tokenizer (remove_diacritics 2) does: letters and digits form words,

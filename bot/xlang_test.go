@@ -46,7 +46,7 @@ func TestCrossLanguage(t *testing.T) {
 // withoutConcepts is r without its concepts.
 func withoutConcepts(r *Rules) *Rules {
 	c := *r
-	c.concepts, c.conceptStarts, c.maxConcept = map[string][]rendering{}, map[string]bool{}, 0
+	c.conceptRows, c.concepts, c.conceptStarts, c.maxConcept = nil, map[string][]int32{}, map[string]bool{}, 0
 	c.phrases = newPhraseSet(&c)
 	return &c
 }
