@@ -128,7 +128,7 @@ func (r *Rules) addRenderings(alts []alt, idx *index, rs []rendering) []alt {
 		switch ts := r.renderingTerms(rd); {
 		case len(ts) == 1:
 			alts = addAlt(alts, idx, alt{stem: ts[0], f: f, translated: true})
-		case len(ts) > 1 && allKnown(idx, ts):
+		case len(ts) > 1:
 			alts = addAlt(alts, idx, alt{stem: strings.Join(ts, "+"), phrase: ts, f: f, translated: true})
 		}
 	}
@@ -145,14 +145,4 @@ func (r *Rules) renderingTerms(rd rendering) []string {
 		}
 	}
 	return ts
-}
-
-// allKnown reports whether the index has every term of ts.
-func allKnown(idx *index, ts []string) bool {
-	for _, t := range ts {
-		if !idx.has(t) {
-			return false
-		}
-	}
-	return true
 }
