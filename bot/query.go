@@ -200,16 +200,21 @@ func (r *retriever) phraseGroup(idx *index, toks []string, i int, langs uint8) (
 		for _, ws := range syn {
 			g.alts = addSynonym(g.alts, idx, r.rules.content(ws), synonymStrength)
 		}
-		g.alts = r.rules.addRenderings(g.alts, idx, r.rules.translations(toks[i:i+k], langs, idx.siteLang))
+		if k == 1 {
+			// A longer phrase's concepts are parse's, as every group's
+			// (phraseTranslations).
+			g.alts = r.rules.addRenderings(g.alts, idx, r.rules.translations(toks[i:i+1], langs, idx.siteLang))
+		}
 		return g, k
 	}
 	return group{}, 1
 }
 
 // wordGroup is the group of one word: its stems in every language that the
-// knowledge base has, its synonyms and its concepts' words in the other
-// languages, else the word it is most likely a typo of. alts is nil when nothing matches; the group is empty when the word is
-// a typo of a stopword.
+// knowledge base has, its synonyms and its concepts' words in the site's
+// language, else the word it is most likely a typo of. alts is nil when
+// nothing matches; the group is empty when the word is a typo of a
+// stopword.
 func (r *retriever) wordGroup(idx *index, t string, langs uint8) group {
 	g := group{word: t}
 	g.alts = stemAlts(idx, t)
