@@ -113,9 +113,10 @@ type builder struct {
 	near    map[string]int  // the phrases standing together in a section's text, how often
 	nearH   map[string]bool // and in its heading
 	rules   *Rules
-	// The words of the articles not in the site's language, by block, of
-	// each and of each of its sections (translations.go).
-	foreign, foreignSecs map[int32][][]string
+	// The words of the articles not in the site's language: their titles
+	// by article, their blocks by section (translations.go).
+	foreignTitles map[int32][]string
+	foreignSecs   map[int32][][]string
 }
 
 func newBuilder(siteLang string, n int, rules *Rules) *builder {
@@ -161,14 +162,17 @@ func (b *builder) add(a store.Article, lang string) {
 	}
 	foreign := lang != idx.siteLang
 	if foreign {
-		b.foreignWords(ai, -1, a.Title)
+		if b.foreignTitles == nil {
+			b.foreignTitles = map[int32][]string{}
+		}
+		b.foreignTitles[ai] = words(a.Title)
 	}
 	for _, s := range store.Sections(a.Body) {
 		si := int32(len(idx.secs))
 		if foreign {
-			b.foreignWords(ai, si, s.Heading)
+			b.foreignWords(si, s.Heading)
 			for _, bl := range s.Blocks {
-				b.foreignWords(ai, si, bl)
+				b.foreignWords(si, bl)
 			}
 		}
 		sec := secEntry{art: ai, anchor: s.Anchor, heading: s.Heading, howTo: howToHeading.MatchString(sentence(s.Heading))}

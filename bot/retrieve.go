@@ -84,7 +84,7 @@ func (r *retriever) find(ctx context.Context, text string) (match, error) {
 	// translation (or original): the same text in another language is
 	// nothing more to read.
 	for _, second := range rk.hits[1:] {
-		if a, b := rk.idx.secs[second.sec].art, rk.idx.secs[best.sec].art; a != b && rk.idx.sameContent(a, b) {
+		if rk.idx.translationPair(rk.idx.secs[second.sec].art, rk.idx.secs[best.sec].art) {
 			continue
 		}
 		if second.rank >= alsoRatio*best.rank && second.conf >= r.threshold {

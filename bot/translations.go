@@ -21,39 +21,47 @@ const (
 	translationMargin = 1.3
 )
 
-// foreignWords keeps the words of a block (sec < 0: the title) of an
-// article not in the site's language, for linkTranslations.
-func (b *builder) foreignWords(ai, sec int32, text string) {
-	if b.foreign == nil {
-		b.foreign, b.foreignSecs = map[int32][][]string{}, map[int32][][]string{}
+// foreignWords keeps the words of a block of section sec, of an article not
+// in the site's language, for linkTranslations.
+func (b *builder) foreignWords(sec int32, text string) {
+	if b.foreignSecs == nil {
+		b.foreignSecs = map[int32][][]string{}
 	}
-	toks := words(text)
-	b.foreign[ai] = append(b.foreign[ai], toks)
-	if sec >= 0 {
-		b.foreignSecs[sec] = append(b.foreignSecs[sec], toks)
-	}
+	b.foreignSecs[sec] = append(b.foreignSecs[sec], words(text))
 }
 
-// linkTranslations sets index.translationOf (and index.translated) from
-// the articles foreignWords kept, by the cosine similarity, over the
-// site-language terms weighted by how rare they are over site-language
-// articles, between each of them and every site-language article; and
-// index.sectionOf, the same way, between the sections of an article and
-// those of its original.
+// linkTranslations sets index.translationOf (and index.translated) for the
+// articles not in the site's language (foreignTitles), by the cosine
+// similarity, over the site-language terms weighted by how rare they are
+// over site-language articles, between each of them (its title and
+// sections) and every site-language article; and index.sectionOf, the same
+// way, between the sections of an article and those of its original.
 func (b *builder) linkTranslations() {
-	if len(b.foreign) == 0 {
+	if len(b.foreignTitles) == 0 {
 		return
 	}
 	idx := b.idx
 	st := b.siteStats()
 	idx.translationOf, idx.translated, idx.sectionOf = map[int32]int32{}, map[int32][]int32{}, map[int32]int32{}
-	for ai, blocks := range b.foreign {
-		best, ok := st.mostLike(b.siteTerms(idx.arts[ai].lang, blocks), translationMinSim, func(sec int32) int32 { return idx.secs[sec].art }, st.artNorm)
+	for ai, a := range idx.arts {
+		title, ok := b.foreignTitles[int32(ai)]
 		if !ok {
 			continue
 		}
-		idx.translationOf[ai] = best
-		idx.translated[best] = append(idx.translated[best], ai)
+		secTerms := make([]map[string]bool, a.n)
+		terms := b.siteTerms(a.lang, [][]string{title})
+		for k := range secTerms {
+			secTerms[k] = b.siteTerms(a.lang, b.foreignSecs[a.first+int32(k)])
+			for t := range secTerms[k] {
+				terms[t] = true
+			}
+		}
+		best, ok := st.mostLike(terms, translationMinSim, func(sec int32) int32 { return idx.secs[sec].art }, st.artNorm)
+		if !ok {
+			continue
+		}
+		idx.translationOf[int32(ai)] = best
+		idx.translated[best] = append(idx.translated[best], int32(ai))
 		orig := idx.arts[best]
 		inOrig := func(sec int32) int32 {
 			if sec < orig.first || sec >= orig.first+orig.n {
@@ -61,10 +69,9 @@ func (b *builder) linkTranslations() {
 			}
 			return sec
 		}
-		a := idx.arts[ai]
-		for sec := a.first; sec < a.first+a.n; sec++ {
-			if e, ok := st.mostLike(b.siteTerms(a.lang, b.foreignSecs[sec]), sectionMinSim, inOrig, st.secNorm); ok {
-				idx.sectionOf[sec] = e
+		for k, ts := range secTerms {
+			if e, ok := st.mostLike(ts, sectionMinSim, inOrig, st.secNorm); ok {
+				idx.sectionOf[a.first+int32(k)] = e
 			}
 		}
 	}
@@ -188,14 +195,10 @@ func (idx *index) translationIn(a int32, lang string) int32 {
 	return -1
 }
 
-// sameContent reports whether articles a and b are one article and its
-// translation, or the same article. Two translations of one article are
-// not: of those, the bot quotes the one in the visitor's chosen language
-// (Bot.prefer).
-func (idx *index) sameContent(a, b int32) bool {
-	if a == b {
-		return true
-	}
+// translationPair reports whether one of two articles translates the
+// other. Two translations of one article are not a pair: of those, the bot
+// quotes the one in the visitor's chosen language (Bot.prefer).
+func (idx *index) translationPair(a, b int32) bool {
 	if o, ok := idx.translationOf[a]; ok && o == b {
 		return true
 	}
