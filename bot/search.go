@@ -73,17 +73,21 @@ func (b *Bot) Search(ctx context.Context, q string, limit int) ([]Hit, error) {
 type Link struct{ Slug, Title, Lang string }
 
 // Related returns up to n other articles about what the article with slug
-// is about: the ones the search finds for its title and headings.
+// is about, in its language: the ones the search finds for its title and
+// headings. A reader of a German article is not sent to a Dutch one, nor to
+// the same article in another language.
 func (b *Bot) Related(ctx context.Context, slug string, n int) ([]Link, error) {
 	idx, err := b.ret.x.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var text []string
+	lang := ""
 	for _, a := range idx.arts {
 		if a.slug != slug {
 			continue
 		}
+		lang = a.lang
 		text = append(text, a.title)
 		for si := a.first; si < a.first+a.n; si++ {
 			text = append(text, idx.secs[si].heading)
@@ -99,8 +103,11 @@ func (b *Bot) Related(ctx context.Context, slug string, n int) ([]Link, error) {
 	seen := map[string]bool{slug: true}
 	var out []Link
 	for _, h := range rk.hits {
+		if len(out) == n {
+			break
+		}
 		a := rk.idx.arts[rk.idx.secs[h.sec].art]
-		if seen[a.slug] || len(out) == n {
+		if seen[a.slug] || a.lang != lang {
 			continue
 		}
 		seen[a.slug] = true

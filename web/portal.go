@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"safedesk/store"
 	"safedesk/templates"
 	"safedesk/templates/i18n"
 )
@@ -171,20 +170,18 @@ func (s *Server) kbArticle(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	site, err := s.db.KBLanguage(r.Context())
-	if err != nil {
-		s.serveError(w, r, err)
-		return
-	}
 	if art.Lang == "" {
-		art.Lang = site
+		if art.Lang, err = s.db.KBLanguage(r.Context()); err != nil {
+			s.serveError(w, r, err)
+			return
+		}
 	}
 	p, err := s.articleProps(r, art, body)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
-	if p.Related, err = s.relatedArticles(r.Context(), art, site); err != nil {
+	if p.Related, err = s.relatedArticles(r.Context(), art.Slug); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -222,24 +219,16 @@ func readerView(r *http.Request) bool {
 // maxRelated is how many related articles an article page lists.
 const maxRelated = 3
 
-// relatedArticles are up to maxRelated other articles about what art is
-// about, in art's language (resolved; site is the site's language): a
-// reader of a German article is not sent to a Dutch one, nor to the same
-// article in another language.
-func (s *Server) relatedArticles(ctx context.Context, art store.Article, site string) ([]templates.ArticleLink, error) {
-	related, err := s.chat.bot.Related(ctx, art.Slug, 4*maxRelated)
+// relatedArticles are up to maxRelated other articles about what the
+// article with slug is about, in its language (bot.Related).
+func (s *Server) relatedArticles(ctx context.Context, slug string) ([]templates.ArticleLink, error) {
+	related, err := s.chat.bot.Related(ctx, slug, maxRelated)
 	if err != nil {
 		return nil, err
 	}
-	var out []templates.ArticleLink
+	out := make([]templates.ArticleLink, 0, len(related))
 	for _, l := range related {
-		lang := l.Lang
-		if lang == "" {
-			lang = site
-		}
-		if lang == art.Lang && len(out) < maxRelated {
-			out = append(out, templates.ArticleLink{Slug: l.Slug, Title: l.Title, Lang: l.Lang})
-		}
+		out = append(out, templates.ArticleLink{Slug: l.Slug, Title: l.Title, Lang: l.Lang})
 	}
 	return out, nil
 }
