@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -281,5 +282,45 @@ func BenchmarkIndex10k(b *testing.B) {
 		b.ReportMetric(float64(len(idx.vocab.words)), "words")
 		b.ReportMetric(float64(len(idx.exs)), "examples")
 		runtime.KeepAlive(x)
+	}
+}
+
+// BenchmarkRules measures the heap the built-in rules hold, with their
+// concepts and without them (concepts.json).
+func BenchmarkRules(b *testing.B) {
+	heap := func(build func() *Rules) float64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r := build()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(r)
+		return float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
+	}
+	for i := 0; b.Loop(); i++ {
+		if i > 0 {
+			continue // one build is the measure, whatever -benchtime says
+		}
+		with := heap(func() *Rules {
+			r, err := ParseRules(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return r
+		})
+		without := heap(func() *Rules {
+			var f rulesFile
+			if err := json.Unmarshal(defaultRulesJSON, &f); err != nil {
+				b.Fatal(err)
+			}
+			r, err := compile(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return r
+		})
+		b.ReportMetric(with, "rules-MB")
+		b.ReportMetric(without, "without-concepts-MB")
 	}
 }
